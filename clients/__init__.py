@@ -1,0 +1,1 @@
+"""Model backends: one small async interface, local llama.cpp and OpenAI-compatible implementations."""

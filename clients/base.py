@@ -1,0 +1,97 @@
+"""The backend interface every model source implements, and the data it exchanges."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Literal, Protocol
+
+from .fim_templates import FimTemplate
+
+
+@dataclass(frozen=True)
+class PromptPiece:
+    """A run of prompt text. Control pieces are FIM/repo markers; the rest is user text that must
+    never be parsed into control tokens."""
+
+    text: str
+    control: bool = False
+
+
+@dataclass(frozen=True)
+class Prompt:
+    pieces: tuple[PromptPiece, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(p.text for p in self.pieces)
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    max_tokens: int = 128
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0
+    repeat_penalty: float = 1.0
+    stop: tuple[str, ...] = ()
+
+
+@dataclass
+class ToolCall:
+    id: str
+    name: str
+    arguments: str  # raw JSON text as the model produced it; parsing errors are fed back to the model
+
+
+@dataclass
+class ChatReply:
+    content: str
+    tool_calls: list[ToolCall] = field(default_factory=list)
+    finish_reason: str | None = None
+
+
+BackendState = Literal["idle", "loading", "ready", "error"]
+
+
+@dataclass
+class BackendStatus:
+    state: BackendState
+    model: str
+    detail: str = ""
+    progress: float | None = None  # 0..1 while loading/downloading
+
+
+class BackendError(RuntimeError):
+    """A problem the user can act on (missing model, unreachable endpoint, ...). Its message says what to do."""
+
+
+class Backend(Protocol):
+    """A source of completions. ``stream_fim`` yields text chunks until done, the stop strings match,
+    or ``cancel`` is set; it must notice ``cancel`` within one generated token."""
+
+    name: str
+
+    def status(self) -> BackendStatus: ...
+
+    async def ensure_ready(self) -> None:
+        """Start loading if needed and wait until the backend can serve; raise BackendError if it cannot."""
+
+    async def fim_template(self) -> FimTemplate: ...
+
+    def stream_fim(
+        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
+    ) -> AsyncIterator[str]: ...
+
+    async def chat(
+        self,
+        messages: list[dict[str, Any]],
+        params: GenerationParams,
+        tools: list[dict[str, Any]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChatReply: ...
+
+    def count_tokens(self, text: str) -> int:
+        """Exact for local models, a calibrated estimate for remote ones."""
+
+    async def aclose(self) -> None: ...
