@@ -1,0 +1,65 @@
+"""Tool calls written as text by Qwen models, turned into ``ToolCall`` records.
+
+Qwen2.5 writes ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``; Qwen3-Coder writes
+``<tool_call><function=NAME><parameter=KEY>VALUE</parameter>...</function></tool_call>``. Both are parsed here.
+A call that cannot be understood is still returned, with its raw text as ``arguments`` (which then fails to
+parse as a JSON object), so the agent loop can show the model its mistake instead of silently dropping it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+
+from .base import ToolCall
+
+_BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
+_XML_FUNCTION = re.compile(r"<function=([^>\s]+)>(.*?)(?:</function>|\Z)", re.DOTALL)
+_XML_PARAMETER = re.compile(r"<parameter=([^>\s]+)>(.*?)(?:</parameter>|(?=<parameter=)|\Z)", re.DOTALL)
+_NAME_HINT = re.compile(r'"name"\s*:\s*"([^"]+)"')
+
+
+def _new_id() -> str:
+    return f"call_{uuid.uuid4().hex[:16]}"
+
+
+def _xml_value(raw: str) -> object:
+    """A parameter value: JSON when it is JSON (numbers, lists, objects), else the text itself."""
+    text = raw.strip("\n")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _parse_block(inner: str) -> ToolCall:
+    body = inner.strip()
+    function = _XML_FUNCTION.search(body)
+    if function:
+        params = {m.group(1): _xml_value(m.group(2)) for m in _XML_PARAMETER.finditer(function.group(2))}
+        return ToolCall(id=_new_id(), name=function.group(1), arguments=json.dumps(params, ensure_ascii=False))
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        hint = _NAME_HINT.search(body)
+        # Raw text as arguments: it does not parse as a JSON object, so the caller reports the error back.
+        return ToolCall(id=_new_id(), name=hint.group(1) if hint else "", arguments=body)
+    arguments = data.get("arguments", data.get("parameters", {}))
+    if not isinstance(arguments, str):
+        arguments = json.dumps(arguments, ensure_ascii=False)
+    return ToolCall(id=_new_id(), name=data["name"], arguments=arguments)
+
+
+def parse_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
+    """Split an assistant message into its prose (tool-call blocks removed) and the tool calls in order.
+
+    An unterminated final ``<tool_call>`` (generation hit max_tokens) is still parsed from what is there.
+    """
+    calls = [_parse_block(m.group(1)) for m in _BLOCK.finditer(text)]
+    if not calls:
+        return text, []
+    content = _BLOCK.sub("", text).strip()
+    return content, calls
