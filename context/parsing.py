@@ -1,0 +1,106 @@
+"""Syntax trees of documents that change keystroke by keystroke.
+
+The server hands over whole texts, so the edit is recovered by diffing against the previous text (common prefix
+and suffix, compared in chunks at memcmp speed) and fed to tree-sitter, which then re-parses only what changed.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from tree_sitter import Point, Tree
+
+from .languages import LanguageSpec, parser_for
+
+_CHUNK = 4096
+MAX_PARSE_BYTES = 4 * 1024 * 1024  # beyond this a document is not parsed at all (memory and time stay bounded)
+
+
+def common_prefix(a: bytes, b: bytes) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i:i + _CHUNK] == b[i:i + _CHUNK]:
+        i += _CHUNK
+    if i >= n:
+        return n
+    lo, hi = i, min(i + _CHUNK, n)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[i:mid] == b[i:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common suffix, at most ``limit`` bytes."""
+    n = min(len(a), len(b), limit)
+    i = 0
+    while i < n:
+        step = min(_CHUNK, n - i)
+        if a[len(a) - i - step:len(a) - i] != b[len(b) - i - step:len(b) - i]:
+            break
+        i += step
+    if i >= n:
+        return n
+    lo, hi = i, min(i + _CHUNK, n)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[len(a) - mid:len(a) - i] == b[len(b) - mid:len(b) - i]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _utf8_boundary(data: bytes, index: int) -> int:
+    while 0 < index < len(data) and (data[index] & 0xC0) == 0x80:
+        index -= 1
+    return index
+
+
+def _point(data: bytes, index: int) -> Point:
+    row = data.count(b"\n", 0, index)
+    return Point(row, index - (data.rfind(b"\n", 0, index) + 1))
+
+
+class ParsedDocument:
+    """A text and its syntax tree; ``update`` re-parses incrementally. Not thread-safe: guard with ``lock``."""
+
+    def __init__(self, spec: LanguageSpec, text: str) -> None:
+        self.spec = spec
+        self.lock = threading.Lock()
+        self.text = text
+        self.source = text.encode("utf-8", "surrogatepass")
+        self.tree: Tree | None = self._parse(None)
+
+    def _parse(self, old: Tree | None) -> Tree | None:
+        if len(self.source) > MAX_PARSE_BYTES:
+            return None
+        return parser_for(self.spec).parse(self.source, old) if old is not None else \
+            parser_for(self.spec).parse(self.source)
+
+    def update(self, text: str) -> tuple[int, int] | None:
+        """Take the new text; return the changed line range in the new text (start, exclusive end), or None."""
+        if text == self.text:
+            return None
+        new = text.encode("utf-8", "surrogatepass")
+        old = self.source
+        start = _utf8_boundary(new, common_prefix(old, new))
+        tail = common_suffix(old, new, min(len(old), len(new)) - start)
+        old_end, new_end = len(old) - tail, len(new) - tail
+        start_point = _point(new, start)
+        new_end_point = _point(new, new_end)
+        if self.tree is not None:
+            self.tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end, start_point=start_point,
+                           old_end_point=_point(old, old_end), new_end_point=new_end_point)
+        self.text, self.source = text, new
+        self.tree = self._parse(self.tree)
+        return start_point.row, new_end_point.row + 1
+
+    def byte_offset(self, offset: int) -> int:
+        """Byte index of a string index (Python code points) into ``text``."""
+        if self.source is not None and len(self.source) == len(self.text):  # ASCII: same index
+            return offset
+        return len(self.text[:offset].encode("utf-8", "surrogatepass"))

@@ -1,0 +1,60 @@
+"""``completion_shape``: whether to complete and how much, from the text and the syntax tree at the cursor."""
+
+from __future__ import annotations
+
+import pytest
+
+from qwen_lsp.context.shape import completion_shape
+
+# "|" marks the cursor.
+CASES = [
+    ("python", "def f(a):|\n", "block"),
+    ("python", "def f(a):\n    |\n", "block"),
+    ("python", "if x:\n    y = 1\n|", "block"),
+    ("python", "x = foo(a, |)\n", "line"),
+    ("python", "x = foo(a,\n    |)\n", "line"),
+    ("python", "x = va|\n", "line"),
+    ("python", 'x = "abc|"\n', "line"),
+    ("python", "x = 1  # a comm|\n", "line"),
+    ("python", 'x = """abc"|""\n', "none"),
+    ("python", "x = fo|o\n", "none"),
+    ("python", "x = |foo\n", "none"),
+    ("typescript", "function f() {|}\n", "block"),
+    ("typescript", "function f() {\n  |\n}\n", "block"),
+    ("typescript", "const x = g(a, |);\n", "line"),
+    ("typescript", "const s = `abc ${x}|`;\n", "line"),
+    ("typescriptreact", "const a = <div>{ite|ms}</div>;\n", "none"),
+    ("go", "func f() {\n\t|\n}\n", "block"),
+    ("go", 'x := fmt.Sprintf("%d", |)\n', "line"),
+    ("rust", "fn main() {\n    let v = vec![1, |];\n}\n", "line"),
+    ("java", "class A {\n  void m() {\n    |\n  }\n}\n", "block"),
+    ("c", "int main(void) {|}\n", "block"),
+    ("csharp", "class A { void M() { Run(|); } }\n", "line"),
+    ("ruby", "def foo\n  |\nend\n", "block"),
+    ("ruby", "items.each do |x|\n  |\nend\n", "block"),
+    ("plaintext", "some words|", "line"),
+    ("plaintext", "|", "block"),
+]
+
+
+@pytest.mark.parametrize(("language", "marked", "expected"), CASES)
+def test_shape(language: str, marked: str, expected: str) -> None:
+    offset = marked.rindex("|") if language == "ruby" and "do |x|" in marked else marked.index("|")
+    text = marked[:offset] + marked[offset + 1:]
+    shape = completion_shape(text, offset, language)
+    assert shape.kind == expected, shape.reason
+
+
+def test_consecutive_keystrokes_reuse_the_tree() -> None:
+    text = "def f(a):\n    return g(a, )\n"
+    for i in range(5):
+        typed = text.replace("g(a, )", f"g(a, {'x' * i})")
+        cursor = typed.index(")")
+        assert completion_shape(typed, cursor, "python").kind == "line"
+    # an unrelated document in the same language after that still gets its own answer
+    assert completion_shape("class A:\n", len("class A:"), "python").kind == "block"
+
+
+def test_reason_is_given() -> None:
+    shape = completion_shape("x = fo" + "o\n", 6, "python")
+    assert shape.reason == "mid-identifier"
