@@ -1,0 +1,89 @@
+"""A scripted backend for tests of pipeline and agent-loop logic: queued replies, recorded prompts.
+
+Never the only test of a path: the real backends have their own tests against real models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import deque
+from typing import Any, AsyncIterator
+
+from .base import BackendStatus, ChatReply, GenerationParams, Prompt
+from .fim_templates import QWEN, FimTemplate
+
+
+class ScriptedBackend:
+    """Replies with queued texts (or ``default_reply``), streamed in ``chunk_size`` pieces with ``delay_s`` each."""
+
+    def __init__(
+        self,
+        replies: list[str] | None = None,
+        chat_replies: list[ChatReply] | None = None,
+        default_reply: str = "",
+        chunk_size: int = 4,
+        delay_s: float = 0.0,
+        template: FimTemplate = QWEN,
+        name: str = "scripted",
+    ) -> None:
+        self.name = name
+        self.replies = deque(replies or [])
+        self.chat_replies = deque(chat_replies or [])
+        self.default_reply = default_reply
+        self.chunk_size = chunk_size
+        self.delay_s = delay_s
+        self.template = template
+        self.prompts: list[Prompt] = []
+        self.chat_requests: list[list[dict[str, Any]]] = []
+        self.chunks_after_cancel = 0
+        self.calls_started = 0
+        self.calls_cancelled = 0
+
+    def status(self) -> BackendStatus:
+        return BackendStatus(state="ready", model=self.name)
+
+    async def ensure_ready(self) -> None:
+        return None
+
+    async def fim_template(self) -> FimTemplate:
+        return self.template
+
+    async def stream_fim(
+        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
+    ) -> AsyncIterator[str]:
+        self.prompts.append(prompt)
+        self.calls_started += 1
+        reply = self.replies.popleft() if self.replies else self.default_reply
+        finished = False
+        try:
+            for start in range(0, len(reply), self.chunk_size):
+                if self.delay_s:
+                    await asyncio.sleep(self.delay_s)
+                if cancel.is_set():
+                    return
+                yield reply[start : start + self.chunk_size]
+            finished = True
+        finally:
+            if not finished:
+                self.calls_cancelled += 1
+
+    async def chat(
+        self,
+        messages: list[dict[str, Any]],
+        params: GenerationParams,
+        tools: list[dict[str, Any]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChatReply:
+        self.chat_requests.append([dict(m) for m in messages])
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        if not self.chat_replies:
+            return ChatReply(content="", finish_reason="stop")
+        return self.chat_replies.popleft()
+
+    def count_tokens(self, text: str) -> int:
+        return max(1, len(text) // 4) if text else 0
+
+    async def aclose(self) -> None:
+        return None

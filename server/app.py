@@ -1,0 +1,47 @@
+"""The language server object and the wiring of LSP methods to feature modules.
+
+Concurrency: pygls runs notifications (didOpen/didChange) in arrival order on the event loop and never awaits
+inference for them; request handlers are coroutines that take a snapshot of the document, and blocking model work
+runs in worker threads, so a long generation never blocks didChange.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+
+from . import __version__
+from .background import BackgroundTasks
+from .inflight import InflightRequests
+from .problems import ProblemReporter
+from .session import BackendFactory, Session, default_backend_factory
+from .stats import StatsRecorder
+
+log = logging.getLogger(__name__)
+
+
+class QwenLanguageServer(LanguageServer):
+    def __init__(self, backend_factory: BackendFactory = default_backend_factory) -> None:
+        super().__init__("qwen-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.backend_factory = backend_factory
+        self.session: Session | None = None
+        self.inflight = InflightRequests()
+        self.problems = ProblemReporter(self.window_show_message)
+        self.stats = StatsRecorder()
+        self.background = BackgroundTasks()
+        self.initialization_options: dict = {}
+
+    def report_server_error(self, error: Exception, source: object) -> None:
+        # pygls would show a message box per failure; for per-keystroke requests that is noise. Log instead.
+        log.error("internal error (%s): %s", getattr(source, "__name__", source), error, exc_info=error)
+
+
+def create_server(backend_factory: BackendFactory = default_backend_factory) -> QwenLanguageServer:
+    from .features import commands, completion_fallback, documents, inline_completion, lifecycle, telemetry
+
+    server = QwenLanguageServer(backend_factory)
+    for module in (lifecycle, documents, inline_completion, completion_fallback, commands, telemetry):
+        module.register(server)
+    return server

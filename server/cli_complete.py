@@ -1,0 +1,115 @@
+"""``qwen-lsp complete FILE:LINE:COL``: the server's pipeline without an editor, printing timings."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from qwen_lsp.clients.base import BackendError
+
+from .completion import prefilter
+from .completion.request import CompletionRequest
+from .config import env_overrides, load_settings
+from .documents import language_from_path
+from .session import Session
+
+
+def parse_location(location: str) -> tuple[Path, int, int]:
+    """``path:line:col`` (1-based) → (path, line, col). Paths may contain colons (Windows drives)."""
+    try:
+        path, line, col = location.rsplit(":", 2)
+        return Path(path), int(line), int(col)
+    except ValueError:
+        raise SystemExit(f"error: expected FILE:LINE:COL (1-based), got {location!r}") from None
+
+
+def offset_of(text: str, line: int, col: int) -> int:
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
+        raise SystemExit(f"error: line {line} is outside the file (1..{len(lines)})")
+    line_text = lines[line - 1]
+    if not 1 <= col <= len(line_text) + 1:
+        raise SystemExit(f"error: column {col} is outside line {line} (1..{len(line_text) + 1})")
+    return sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
+
+
+def repository_root(path: Path) -> Path:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(path.parent), "rev-parse", "--show-toplevel"], capture_output=True, text=True, timeout=5
+        )
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip())
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return path.parent
+
+
+def run_complete(args: argparse.Namespace) -> int:
+    path, line, col = parse_location(args.location)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"error: cannot read {path}: {error}", file=sys.stderr)
+        return 1
+    overrides = {"backend": {"local": {"model": args.model}}} if args.model else {}
+    settings, warnings = load_settings(env_overrides(), overrides)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    root = Path(args.root).resolve() if args.root else repository_root(path.resolve())
+    request = CompletionRequest(
+        uri=path.resolve().as_uri(),
+        path=_relative(path.resolve(), root),
+        language_id=language_from_path(str(path)),
+        text=text,
+        offset=offset_of(text, line, col),
+    )
+    reason = prefilter.skip_reason(request, settings.completion.disabled_languages, settings.completion.ignored_globs)
+    if reason:
+        print(f"no completion here: {reason}", file=sys.stderr)
+        return 3
+    try:
+        return asyncio.run(_complete(settings, request, root, args.json))
+    except BackendError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+async def _complete(settings, request: CompletionRequest, root: Path, as_json: bool) -> int:
+    session = Session(settings)
+    started = time.perf_counter()
+    try:
+        await session.backend.ensure_ready()
+        load_ms = (time.perf_counter() - started) * 1000
+        from .context_wiring import attach_repository_context
+
+        await attach_repository_context(session, [root], wait=True)
+        completion = await session.pipeline.complete(request, threading.Event())
+    finally:
+        await session.backend.aclose()
+    if completion is None:
+        print("no completion (the model produced nothing useful here)", file=sys.stderr)
+        return 4
+    timings = {"model_load": round(load_ms, 1), **(completion.timings_ms or {}), "total_request": completion.latency_ms}
+    if as_json:
+        print(json.dumps({"completion": completion.text, "model": completion.model, "timings_ms": timings}))
+    else:
+        print(completion.text)
+        print("---", file=sys.stderr)
+        print(f"model: {completion.model}", file=sys.stderr)
+        for name, value in timings.items():
+            print(f"{name:>16}: {value:8.1f} ms", file=sys.stderr)
+    return 0
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return path.name

@@ -1,0 +1,156 @@
+"""The completion pipeline, stage by stage:
+
+prefilter → cache → context → prompt → generate (stop rules) → post-process → cache.
+Each stage is a module of its own; this one only runs them in order and times them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from qwen_lsp.clients.base import Backend, GenerationParams, Prompt
+from qwen_lsp.clients.fim_templates import FimTemplate
+from qwen_lsp.context.base import ContextProvider, ContextRequest, ContextResult, NoContext
+
+from . import prefilter
+from .cache import CacheKey, CompletionCache
+from .generate import generate_until_stop
+from .postprocess import postprocess
+from .prompt import FileWindow, file_window, render_fim_prompt
+from .request import Completion, CompletionRequest, Shape
+from .stop import StopRules
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    max_tokens: int = 128
+    max_tokens_single_line: int = 48
+    temperature: float = 0.0
+    max_prefix_chars: int = 6000
+    max_suffix_chars: int = 2000
+    context_budget_tokens: int = 1024
+    disabled_languages: tuple[str, ...] = ()
+    ignored_globs: tuple[str, ...] = ()
+    extra_stop: tuple[str, ...] = ()
+
+
+@dataclass
+class PromptBuild:
+    """Everything decided before the model call; also what ``qwen.inspectContext`` shows."""
+
+    prompt: Prompt
+    template: FimTemplate
+    window: FileWindow
+    shape: Shape
+    context: ContextResult
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+class CompletionPipeline:
+    def __init__(
+        self,
+        backend: Backend,
+        options: PipelineOptions,
+        context_provider: ContextProvider | None = None,
+        cache: CompletionCache | None = None,
+    ) -> None:
+        self.backend = backend
+        self.options = options
+        self.context_provider = context_provider or NoContext()
+        self.cache = cache or CompletionCache()
+
+    async def complete(self, request: CompletionRequest, cancel: threading.Event) -> Completion | None:
+        started = time.perf_counter()
+        reason = prefilter.skip_reason(request, self.options.disabled_languages, self.options.ignored_globs)
+        if reason:
+            log.debug("no completion at %s:%d: %s", request.path, request.offset, reason)
+            return None
+        window = file_window(request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars)
+        key = CacheKey(request.uri, window.prefix, window.suffix)
+        if (cached := self.cache.get(key)) is not None:
+            return Completion(_new_id(), cached, self.backend.name, _ms_since(started), cached=True)
+
+        build = await self.build_prompt(request, window)
+        generate_started = time.perf_counter()
+        rules = StopRules(
+            stop_strings=build.template.stop + self.options.extra_stop,
+            shape=build.shape,
+            line_prefix=request.line_prefix,
+            suffix=request.suffix,
+        )
+        raw = await generate_until_stop(self.backend, build.prompt, self._params(build), rules, cancel)
+        build.timings_ms["generate"] = _ms_since(generate_started)
+        if raw is None:
+            return None  # cancelled or superseded
+        text = postprocess(raw, request.line_prefix, request.suffix)
+        self.cache.put(key, text)
+        if not text:
+            log.debug("completion at %s:%d empty after post-processing (raw %r)", request.path, request.offset, raw)
+            return None
+        return Completion(_new_id(), text, self.backend.name, _ms_since(started), timings_ms=build.timings_ms)
+
+    async def build_prompt(self, request: CompletionRequest, window: FileWindow | None = None) -> PromptBuild:
+        timings: dict[str, float] = {}
+        window = window or file_window(
+            request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars
+        )
+        shape = prefilter.completion_shape(request)
+        started = time.perf_counter()
+        await self.backend.ensure_ready()
+        template = await self.backend.fim_template()
+        timings["model_ready"] = _ms_since(started)
+
+        started = time.perf_counter()
+        context = await asyncio.to_thread(self._gather_context, request, window)
+        timings["context"] = _ms_since(started)
+
+        prompt = render_fim_prompt(
+            template, window, request.path, request.language_id, context.snippets, context.repo_name
+        )
+        return PromptBuild(prompt, template, window, shape, context, timings)
+
+    def _gather_context(self, request: CompletionRequest, window: FileWindow) -> ContextResult:
+        if self.options.context_budget_tokens <= 0:
+            return ContextResult()
+        line = request.text.count("\n", 0, request.offset)
+        context_request = ContextRequest(
+            uri=request.uri,
+            path=request.path,
+            language_id=request.language_id,
+            text=request.text,
+            offset=request.offset,
+            line=line,
+            character=len(request.line_prefix),
+            budget_tokens=self.options.context_budget_tokens,
+            count_tokens=self.backend.count_tokens,
+            prefix_start=window.prefix_start,
+            suffix_end=window.suffix_end,
+        )
+        try:
+            return self.context_provider.gather(context_request)
+        except Exception:  # context is a bonus: a failure degrades to the file window alone
+            log.exception("context gathering failed for %s", request.path)
+            return ContextResult()
+
+    def _params(self, build: PromptBuild) -> GenerationParams:
+        max_tokens = self.options.max_tokens if build.shape == "block" else self.options.max_tokens_single_line
+        return GenerationParams(
+            max_tokens=max_tokens,
+            temperature=self.options.temperature,
+            stop=build.template.stop + self.options.extra_stop,
+        )
+
+
+def _new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 2)

@@ -1,0 +1,64 @@
+"""Clean a finished completion: fences and prose, overlap with the suffix, repeats of the next lines."""
+
+from __future__ import annotations
+
+import re
+
+_FENCE_LINE = re.compile(r"^\s*```")
+
+
+def postprocess(completion: str, line_prefix: str, suffix: str) -> str:
+    """The text to insert at the cursor, or "" when nothing useful is left."""
+    text = _drop_fence_and_after(completion)
+    text = _trim_trailing_blank_lines(text)
+    text = _trim_suffix_overlap(text, suffix)
+    if not text.strip():
+        return ""
+    if _repeats_next_lines(text, suffix):
+        return ""
+    if not line_prefix.strip() and "\n" not in text:
+        return text.rstrip()
+    return text
+
+
+def _drop_fence_and_after(text: str) -> str:
+    """Instruct models close an imagined code fence and then chat; nothing from the fence on is code."""
+    lines = text.split("\n")
+    for index, line in enumerate(lines):
+        if _FENCE_LINE.match(line):
+            return "\n".join(lines[:index])
+    return text
+
+
+def _trim_trailing_blank_lines(text: str) -> str:
+    stripped = text.rstrip()
+    if "\n" not in text:
+        return text.rstrip("\n") if text.strip() else text
+    return stripped
+
+
+def _trim_suffix_overlap(text: str, suffix: str) -> str:
+    """Drop the end of the completion that the document already has right after the cursor."""
+    line_suffix = suffix.split("\n", 1)[0]
+    if line_suffix.strip():
+        # e.g. completion "x + 1)" before an existing ")": keep "x + 1".
+        for size in range(min(len(line_suffix), len(text)), 0, -1):
+            if text.endswith(line_suffix[:size]) and line_suffix[:size].strip():
+                return text[: len(text) - size]
+    suffix_lines = [line for line in suffix.split("\n") if line.strip()]
+    if not suffix_lines:
+        return text
+    lines = text.split("\n")
+    # Whole lines at the end of the completion that repeat the lines after the cursor.
+    for count in range(min(len(lines), len(suffix_lines)), 0, -1):
+        tail = [line.strip() for line in lines[-count:]]
+        if tail == [line.strip() for line in suffix_lines[:count]] and count < len(lines):
+            return "\n".join(lines[:-count]).rstrip()
+    return text
+
+
+def _repeats_next_lines(text: str, suffix: str) -> bool:
+    """A completion that only re-types what already follows the cursor is noise."""
+    compact = "".join(text.split())
+    following = "".join(suffix.split())
+    return bool(compact) and following.startswith(compact)

@@ -1,0 +1,82 @@
+"""Render the fill-in-the-middle prompt: repository snippets first (most stable), then the file window.
+
+Pieces keep markers (control) apart from user text so the local backend never turns file contents into
+control tokens. The order is stable between keystrokes so llama.cpp can reuse its KV cache for the shared prefix.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from qwen_lsp.clients.base import Prompt, PromptPiece
+from qwen_lsp.clients.fim_templates import FimTemplate
+from qwen_lsp.context.base import Snippet
+
+# Comment syntax per language for the path header of families without a file separator token.
+_LINE_COMMENT = {
+    "python": "#", "ruby": "#", "shellscript": "#", "yaml": "#", "toml": "#", "r": "#", "perl": "#",
+    "lua": "--", "sql": "--", "haskell": "--",
+}
+
+
+@dataclass(frozen=True)
+class FileWindow:
+    """The part of the current file that goes into the prompt around the cursor."""
+
+    prefix: str
+    suffix: str
+    prefix_start: int  # offset in the document where ``prefix`` begins
+    suffix_end: int  # offset in the document where ``suffix`` ends
+
+
+def file_window(text: str, offset: int, max_prefix_chars: int, max_suffix_chars: int) -> FileWindow:
+    """Cut the prefix and suffix at line boundaries so the prompt does not start mid-line."""
+    start = max(0, offset - max_prefix_chars)
+    if start > 0:
+        newline = text.find("\n", start, offset)
+        start = newline + 1 if newline != -1 else start
+    end = min(len(text), offset + max_suffix_chars)
+    if end < len(text):
+        newline = text.rfind("\n", offset, end)
+        end = newline + 1 if newline != -1 else end
+    return FileWindow(text[start:offset], text[offset:end], start, end)
+
+
+def render_fim_prompt(
+    template: FimTemplate,
+    window: FileWindow,
+    path: str,
+    language_id: str = "",
+    snippets: Iterable[Snippet] = (),
+    repo_name: str = "",
+) -> Prompt:
+    pieces: list[PromptPiece] = []
+    snippets = list(snippets)
+    uses_repo_form = bool(snippets) and template.file_sep_marker is not None
+    if uses_repo_form:
+        if template.repo_name_marker and repo_name:
+            pieces += [PromptPiece(template.repo_name_marker, True), PromptPiece(repo_name + "\n")]
+        for snippet in snippets:
+            pieces += [PromptPiece(template.file_sep_marker, True), PromptPiece(f"{snippet.path}\n{_ends_with_newline(snippet.text)}")]
+        pieces += [PromptPiece(template.file_sep_marker, True), PromptPiece(f"{path}\n")]
+        prefix_text = window.prefix
+    else:
+        header = "".join(_comment_header(s.path, s.text, language_id) for s in snippets)
+        prefix_text = header + window.prefix
+
+    prefix = [PromptPiece(template.prefix_marker, True), PromptPiece(prefix_text)]
+    suffix = [PromptPiece(template.suffix_marker, True), PromptPiece(window.suffix)]
+    middle = [PromptPiece(template.middle_marker, True)] if template.middle_marker else []
+    pieces += (prefix + suffix if template.order == "psm" else suffix + prefix) + middle
+    return Prompt(tuple(p for p in pieces if p.text))
+
+
+def _ends_with_newline(text: str) -> str:
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _comment_header(path: str, text: str, language_id: str) -> str:
+    marker = _LINE_COMMENT.get(language_id, "//")
+    body = "".join(f"{marker} {line}\n" if line else f"{marker}\n" for line in text.rstrip("\n").split("\n"))
+    return f"{marker} Path: {path}\n{body}"

@@ -1,0 +1,44 @@
+"""What one completion request is about: an immutable snapshot of the document at the cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Shape = Literal["line", "block"]
+
+
+@dataclass(frozen=True)
+class CompletionRequest:
+    uri: str
+    path: str  # workspace-relative path shown to the model
+    language_id: str
+    text: str
+    offset: int  # cursor position as an index into ``text``
+    version: int | None = None
+
+    @property
+    def prefix(self) -> str:
+        return self.text[: self.offset]
+
+    @property
+    def suffix(self) -> str:
+        return self.text[self.offset :]
+
+    @property
+    def line_prefix(self) -> str:
+        return self.prefix.rsplit("\n", 1)[-1]
+
+    @property
+    def line_suffix(self) -> str:
+        return self.suffix.split("\n", 1)[0]
+
+
+@dataclass(frozen=True)
+class Completion:
+    id: str
+    text: str
+    model: str
+    latency_ms: float
+    cached: bool = False
+    timings_ms: dict[str, float] | None = None

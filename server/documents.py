@@ -1,0 +1,77 @@
+"""Snapshots of open documents for the completion pipeline, with LSP positions checked and converted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from lsprotocol import types
+from pygls.workspace import Workspace
+
+from .completion.request import CompletionRequest
+
+
+class DocumentError(ValueError):
+    """The request names a document or position the server cannot use; the message says which."""
+
+
+def snapshot(workspace: Workspace, uri: str, position: types.Position) -> CompletionRequest:
+    document = workspace.text_documents.get(uri) or workspace.text_documents.get(unquote(uri))
+    if document is None:
+        raise DocumentError(f"unknown document {uri} (not opened with textDocument/didOpen)")
+    text = document.source
+    lines = document.lines
+    if position.line < 0 or position.character < 0:
+        raise DocumentError(f"negative position {position.line}:{position.character}")
+    last_line = len(lines) if (not lines or lines[-1].endswith("\n")) else len(lines) - 1
+    if position.line > last_line:
+        raise DocumentError(f"position {position.line}:{position.character} is past the end of {uri} ({len(lines)} lines)")
+    if position.line == len(lines):
+        offset = len(text)  # the empty line after a final newline
+    else:
+        offset = document.offset_at_position(position)
+        # A character past the end of its line means the end of the line (LSP spec), not the next line.
+        line_start = sum(len(line) for line in lines[: position.line])
+        offset = min(offset, line_start + len(lines[position.line].rstrip("\r\n")))
+    return CompletionRequest(
+        uri=uri,
+        path=relative_path(workspace, uri),
+        language_id=document.language_id or language_from_path(uri),
+        text=text,
+        offset=offset,
+        version=document.version,
+    )
+
+
+def current_version(workspace: Workspace, uri: str) -> int | None:
+    document = workspace.text_documents.get(uri) or workspace.text_documents.get(unquote(uri))
+    return document.version if document is not None else None
+
+
+def relative_path(workspace: Workspace, uri: str) -> str:
+    path = uri_to_path(uri)
+    roots = [uri_to_path(f.uri) for f in workspace.folders.values()]
+    if workspace.root_uri:
+        roots.append(uri_to_path(workspace.root_uri))
+    for root in roots:
+        try:
+            return path.relative_to(root).as_posix()
+        except ValueError:
+            continue
+    return path.name
+
+
+def uri_to_path(uri: str) -> Path:
+    parsed = urlparse(uri)
+    return Path(unquote(parsed.path)) if parsed.scheme in ("file", "") else Path(unquote(parsed.path or uri))
+
+
+_EXTENSIONS = {
+    ".py": "python", ".js": "javascript", ".jsx": "javascriptreact", ".ts": "typescript", ".tsx": "typescriptreact",
+    ".go": "go", ".rs": "rust", ".java": "java", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp",
+    ".cs": "csharp", ".rb": "ruby", ".lua": "lua", ".sh": "shellscript", ".md": "markdown", ".json": "json",
+}
+
+
+def language_from_path(uri: str) -> str:
+    return _EXTENSIONS.get(Path(urlparse(uri).path).suffix.lower(), "plaintext")

@@ -1,0 +1,86 @@
+"""initialize / initialized / configuration changes."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from ..config import ServerSettings, env_overrides, load_settings
+from ..lsp_logging import attach_editor_log
+from ..model_status import load_backend
+from ..session import Session
+
+if TYPE_CHECKING:
+    from ..app import QwenLanguageServer
+
+log = logging.getLogger(__name__)
+CONFIG_SECTION = "qwenLsp"
+
+
+def register(server: "QwenLanguageServer") -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: "QwenLanguageServer", params: types.InitializeParams) -> None:
+        attach_editor_log(ls.window_log_message)
+        options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
+        ls.initialization_options = options
+        settings = _settings(ls, options)
+        try:
+            ls.session = Session(settings, ls.backend_factory)
+        except Exception as error:  # e.g. an unknown FIM template: report and fall back to defaults
+            ls.problems.report("settings", f"cannot use these backend settings ({error}); using the defaults")
+            ls.session = Session(ServerSettings(), ls.backend_factory)
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: "QwenLanguageServer", params: types.InitializedParams) -> None:
+        await _pull_configuration(ls, load=False)
+        ls.background.spawn(load_backend(ls), "load-backend")
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: "QwenLanguageServer", params: types.DidChangeConfigurationParams) -> None:
+        pushed = params.settings.get(CONFIG_SECTION) if isinstance(params.settings, dict) else None
+        if isinstance(pushed, dict):
+            await _apply(ls, pushed)
+        else:
+            await _pull_configuration(ls)
+
+    @server.feature(types.SHUTDOWN)
+    async def shutdown(ls: "QwenLanguageServer", params: Any = None) -> None:
+        ls.background.cancel_all()
+        if ls.session is not None:
+            await ls.session.backend.aclose()
+
+
+def _settings(ls: "QwenLanguageServer", *sources: dict | None) -> ServerSettings:
+    settings, warnings = load_settings(env_overrides(), ls.initialization_options, *sources)
+    if warnings:
+        ls.problems.report("settings", " ".join(warnings), types.MessageType.Warning)
+    else:
+        ls.problems.resolve("settings")
+    return settings
+
+
+async def _pull_configuration(ls: "QwenLanguageServer", load: bool = True) -> None:
+    workspace = ls.client_capabilities.workspace
+    if not (workspace and workspace.configuration):
+        return
+    try:
+        result = await ls.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=CONFIG_SECTION)])
+        )
+    except Exception as error:
+        log.warning("workspace/configuration failed: %s", error)
+        return
+    section = result[0] if result else None
+    if isinstance(section, dict) and section:
+        await _apply(ls, section, load)
+
+
+async def _apply(ls: "QwenLanguageServer", section: dict, load: bool = True) -> None:
+    if ls.session is None:
+        return
+    settings = _settings(ls, section)
+    if await ls.session.apply(settings) and load:
+        log.info("backend settings changed: loading %s", ls.session.backend.name)
+        ls.background.spawn(load_backend(ls), "load-backend")

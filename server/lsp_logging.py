@@ -1,0 +1,61 @@
+"""Logging: stderr (never stdout: it carries the protocol), an optional file, and the editor's log via
+``window/logMessage``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import Callable
+
+from lsprotocol import types
+
+_LEVELS = {
+    logging.ERROR: types.MessageType.Error,
+    logging.WARNING: types.MessageType.Warning,
+    logging.INFO: types.MessageType.Info,
+    logging.DEBUG: types.MessageType.Log,
+}
+
+
+class EditorLogHandler(logging.Handler):
+    """Forwards records to the client; re-entrant calls (logging from inside the send) are dropped."""
+
+    def __init__(self, send: Callable[[types.LogMessageParams], None]) -> None:
+        super().__init__(logging.INFO)
+        self._send = send
+        self._busy = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(self._busy, "active", False) or record.name.startswith("pygls"):
+            return
+        self._busy.active = True
+        try:
+            level = max((lvl for lvl in _LEVELS if lvl <= record.levelno), default=logging.DEBUG)
+            self._send(types.LogMessageParams(type=_LEVELS[level], message=self.format(record)))
+        except Exception:
+            pass  # the editor's log is best effort; stderr still has the record
+        finally:
+            self._busy.active = False
+
+
+def setup_logging(level: str = "info", log_file: str | None = None) -> None:
+    root = logging.getLogger()
+    root.setLevel(level.upper())
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    if log_file:
+        handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
+    for handler in handlers:
+        handler.setFormatter(formatter)
+        root.addHandler(handler)
+    logging.getLogger("pygls").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("openai").setLevel(logging.WARNING)
+
+
+def attach_editor_log(send: Callable[[types.LogMessageParams], None]) -> EditorLogHandler:
+    handler = EditorLogHandler(send)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logging.getLogger("qwen_lsp").addHandler(handler)
+    return handler

@@ -1,0 +1,80 @@
+"""What the server is working with: settings, the backend built from them, the context provider and the pipeline.
+
+Rebuilt in part when settings change: a new backend only when the backend settings differ.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Callable
+
+from qwen_lsp.clients.base import Backend
+from qwen_lsp.context.base import ContextProvider, NoContext
+
+from .completion.cache import CompletionCache
+from .completion.pipeline import CompletionPipeline, PipelineOptions
+from .config import ServerSettings
+
+log = logging.getLogger(__name__)
+
+BackendFactory = Callable[[ServerSettings], Backend]
+
+
+def default_backend_factory(settings: ServerSettings) -> Backend:
+    from qwen_lsp.clients.factory import create_backend
+
+    return create_backend(settings.backend)
+
+
+def pipeline_options(settings: ServerSettings) -> PipelineOptions:
+    completion = settings.completion
+    return PipelineOptions(
+        max_tokens=completion.max_tokens,
+        max_tokens_single_line=completion.max_tokens_single_line,
+        temperature=completion.temperature,
+        max_prefix_chars=completion.max_prefix_chars,
+        max_suffix_chars=completion.max_suffix_chars,
+        context_budget_tokens=settings.context.budget_tokens if settings.context.enabled else 0,
+        disabled_languages=tuple(completion.disabled_languages),
+        ignored_globs=tuple(completion.ignored_globs),
+        extra_stop=tuple(completion.stop),
+    )
+
+
+class Session:
+    def __init__(self, settings: ServerSettings, backend_factory: BackendFactory = default_backend_factory) -> None:
+        self.settings = settings
+        self._backend_factory = backend_factory
+        self.backend: Backend = backend_factory(settings)
+        self.context_provider: ContextProvider = NoContext()
+        self.cache = CompletionCache(settings.completion.cache_size)
+        self.pipeline = CompletionPipeline(self.backend, pipeline_options(settings), self.context_provider, self.cache)
+
+    async def apply(self, settings: ServerSettings) -> bool:
+        """Use new settings; returns True when the backend was replaced (and must be loaded again)."""
+        backend_changed = settings.backend != self.settings.backend
+        self.settings = settings
+        if backend_changed:
+            old = self.backend
+            self.backend = self._backend_factory(settings)
+            asyncio.get_running_loop().create_task(_close_quietly(old))
+        self.cache = CompletionCache(settings.completion.cache_size) if backend_changed else self.cache
+        self._rebuild_pipeline()
+        return backend_changed
+
+    def set_context_provider(self, provider: ContextProvider) -> None:
+        self.context_provider = provider
+        self._rebuild_pipeline()
+
+    def _rebuild_pipeline(self) -> None:
+        self.pipeline = CompletionPipeline(
+            self.backend, pipeline_options(self.settings), self.context_provider, self.cache
+        )
+
+
+async def _close_quietly(backend: Backend) -> None:
+    try:
+        await backend.aclose()
+    except Exception:
+        log.debug("closing the previous backend failed", exc_info=True)
