@@ -70,9 +70,9 @@ def run_complete(args: argparse.Namespace) -> int:
         text=text,
         offset=offset_of(text, line, col),
     )
-    reason = prefilter.skip_reason(request, settings.completion.disabled_languages, settings.completion.ignored_globs)
-    if reason:
-        print(f"no completion here: {reason}", file=sys.stderr)
+    decision = prefilter.decide(request, settings.completion.disabled_languages, settings.completion.ignored_globs)
+    if decision.kind == "none":
+        print(f"no completion here: {decision.reason}", file=sys.stderr)
         return 3
     try:
         return asyncio.run(_complete(settings, request, root, args.json))

@@ -22,7 +22,7 @@ from .cache import CacheKey, CompletionCache
 from .generate import generate_until_stop
 from .postprocess import postprocess
 from .prompt import FileWindow, file_window, render_fim_prompt
-from .request import Completion, CompletionRequest, Shape
+from .request import Completion, CompletionRequest, Extent
 from .stop import StopRules
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ class PromptBuild:
     prompt: Prompt
     template: FimTemplate
     window: FileWindow
-    shape: Shape
+    shape: Extent
     context: ContextResult
     timings_ms: dict[str, float] = field(default_factory=dict)
 
@@ -68,16 +68,16 @@ class CompletionPipeline:
 
     async def complete(self, request: CompletionRequest, cancel: threading.Event) -> Completion | None:
         started = time.perf_counter()
-        reason = prefilter.skip_reason(request, self.options.disabled_languages, self.options.ignored_globs)
-        if reason:
-            log.debug("no completion at %s:%d: %s", request.path, request.offset, reason)
+        decision = prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs)
+        if decision.kind == "none":
+            log.debug("no completion at %s:%d: %s", request.path, request.offset, decision.reason)
             return None
         window = file_window(request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars)
         key = CacheKey(request.uri, window.prefix, window.suffix)
         if (cached := self.cache.get(key)) is not None:
             return Completion(_new_id(), cached, self.backend.name, _ms_since(started), cached=True)
 
-        build = await self.build_prompt(request, window)
+        build = await self.build_prompt(request, window, decision.kind)
         generate_started = time.perf_counter()
         rules = StopRules(
             stop_strings=build.template.stop + self.options.extra_stop,
@@ -96,12 +96,16 @@ class CompletionPipeline:
             return None
         return Completion(_new_id(), text, self.backend.name, _ms_since(started), timings_ms=build.timings_ms)
 
-    async def build_prompt(self, request: CompletionRequest, window: FileWindow | None = None) -> PromptBuild:
+    async def build_prompt(
+        self, request: CompletionRequest, window: FileWindow | None = None, shape: Extent | None = None
+    ) -> PromptBuild:
         timings: dict[str, float] = {}
         window = window or file_window(
             request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars
         )
-        shape = prefilter.completion_shape(request)
+        if shape is None:
+            kind = prefilter.decide(request).kind
+            shape = kind if kind != "none" else "line"
         started = time.perf_counter()
         await self.backend.ensure_ready()
         template = await self.backend.fim_template()

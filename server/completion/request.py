@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Shape = Literal["line", "block"]
+Extent = Literal["line", "block"]  # how much to complete
 
 
 @dataclass(frozen=True)

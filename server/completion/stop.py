@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .request import Shape
+from .request import Extent
 
 MAX_BLOCK_LINES = 40
 _CLOSERS = (")", "]", "}", "end", "fi", "esac", "</")
@@ -13,7 +13,7 @@ _CLOSERS = (")", "]", "}", "end", "fi", "esac", "</")
 @dataclass(frozen=True)
 class StopRules:
     stop_strings: tuple[str, ...]
-    shape: Shape
+    shape: Extent
     line_prefix: str  # text left of the cursor on its line
     suffix: str  # document text right of the cursor
 

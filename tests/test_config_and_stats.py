@@ -1,0 +1,65 @@
+"""Settings sources and validation; the local statistics summary."""
+
+from __future__ import annotations
+
+import json
+
+from qwen_lsp.server.config import ServerSettings, env_overrides, load_settings
+from qwen_lsp.server.stats import StatsRecorder, format_summary, summarize
+
+
+def test_every_setting_has_a_description():
+    def walk(model):
+        for name, field in model.model_fields.items():
+            assert field.description, f"{model.__name__}.{name} has no description"
+            annotation = field.annotation
+            if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
+                walk(annotation)
+
+    walk(ServerSettings)
+
+
+def test_env_overrides_nest_and_ignore_non_settings():
+    env = {
+        "QWEN_LSP_BACKEND__LOCAL__MODEL": "/m.gguf",
+        "QWEN_LSP_COMPLETION__DEBOUNCE_MS": "10",
+        "QWEN_LSP_API_KEY": "secret",
+        "QWEN_LSP_MODELS_DIR": "/models",
+        "OTHER": "x",
+    }
+    assert env_overrides(env) == {"backend": {"local": {"model": "/m.gguf"}}, "completion": {"debounce_ms": "10"}}
+
+
+def test_later_sources_win_and_camel_case_is_accepted():
+    settings, warnings = load_settings({"completion": {"debounce_ms": "10"}}, {"completion": {"debounceMs": 20}})
+    assert warnings == [] and settings.completion.debounce_ms == 20
+
+
+def test_invalid_values_fall_back_per_field_with_one_warning_each():
+    settings, warnings = load_settings(
+        {"completion": {"debounceMs": -5, "maxTokens": 64}, "backend": {"kind": "cloud"}, "nonsense": 1}
+    )
+    assert settings.completion.max_tokens == 64  # the valid neighbour survives
+    assert settings.completion.debounce_ms == ServerSettings().completion.debounce_ms
+    assert settings.backend.kind == "local"
+    assert len(warnings) == 3 and all("using the default" in w for w in warnings)
+
+
+def test_stats_summary_counts_acceptance_once_and_survives_torn_lines(tmp_path):
+    recorder = StatsRecorder(tmp_path / "stats.jsonl")
+    for index, latency in enumerate([100.0, 200.0, 300.0]):
+        recorder.offered(f"c{index}", "qwen-0.5b", "abcdef", latency)
+        recorder.shown(f"c{index}")
+    recorder.accepted("c0")
+    recorder.accepted("c0")  # counted once
+    recorder.partially_accepted("c1", 3)
+    recorder.accepted("unknown-id")  # ignored
+    with (tmp_path / "stats.jsonl").open("a") as handle:
+        handle.write('{"event": "offered", "mod')  # torn line from a crash
+    [summary] = summarize(tmp_path / "stats.jsonl")
+    assert (summary.offered, summary.shown, summary.accepted, summary.partially_accepted) == (3, 3, 1, 1)
+    assert summary.chars_accepted == 6 + 3
+    assert abs(summary.acceptance_rate - 2 / 3) < 1e-9
+    assert summary.latency_p50_ms == 200.0
+    assert "qwen-0.5b" in format_summary([summary])
+    assert all("event" in json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()[:-1])
