@@ -101,13 +101,15 @@ function M.start(bufnr, handlers, on_attach)
   local opts = config.options
   local root = vim.fs.root(bufnr, opts.root_markers) or vim.fn.getcwd()
   local env = vim.tbl_extend('force', {}, opts.env)
+  -- An empty Lua table would be sent as a JSON array; the server expects an object.
+  local server_config = next(opts.server) and opts.server or vim.empty_dict()
   vim.lsp.start({
     name = M.name,
     cmd = cmd,
     cmd_env = next(env) and env or nil,
     root_dir = root,
-    init_options = opts.server,
-    settings = { qwenLsp = opts.server },
+    init_options = server_config,
+    settings = { qwenLsp = server_config },
     capabilities = capabilities(),
     handlers = handlers,
     on_attach = on_attach,
