@@ -13,7 +13,7 @@ from qwen_lsp.clients.base import Backend
 from qwen_lsp.context.base import ContextProvider, NoContext
 
 from .completion.cache import CompletionCache
-from .completion.pipeline import CompletionPipeline, PipelineOptions
+from .completion.pipeline import CompletionPipeline, PipelineCounters, PipelineOptions
 from .config import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,10 @@ class Session:
         self.backend: Backend = backend_factory(settings)
         self.context_provider: ContextProvider = NoContext()
         self.cache = CompletionCache(settings.completion.cache_size)
-        self.pipeline = CompletionPipeline(self.backend, pipeline_options(settings), self.context_provider, self.cache)
+        self.counters = PipelineCounters()
+        self.pipeline = CompletionPipeline(
+            self.backend, pipeline_options(settings), self.context_provider, self.cache, self.counters
+        )
 
     async def apply(self, settings: ServerSettings) -> bool:
         """Use new settings; returns True when the backend was replaced (and must be loaded again)."""
@@ -69,7 +72,7 @@ class Session:
 
     def _rebuild_pipeline(self) -> None:
         self.pipeline = CompletionPipeline(
-            self.backend, pipeline_options(self.settings), self.context_provider, self.cache
+            self.backend, pipeline_options(self.settings), self.context_provider, self.cache, self.counters
         )
 
 

@@ -42,6 +42,18 @@ class PipelineOptions:
 
 
 @dataclass
+class PipelineCounters:
+    """What the pipeline did since the server started (``qwen.serverStatus``, benchmarks)."""
+
+    requests: int = 0
+    skipped: int = 0
+    cache_hits: int = 0
+    model_calls: int = 0
+    model_calls_cancelled: int = 0
+    empty: int = 0
+
+
+@dataclass
 class PromptBuild:
     """Everything decided before the model call; also what ``qwen.inspectContext`` shows."""
 
@@ -60,21 +72,26 @@ class CompletionPipeline:
         options: PipelineOptions,
         context_provider: ContextProvider | None = None,
         cache: CompletionCache | None = None,
+        counters: PipelineCounters | None = None,
     ) -> None:
         self.backend = backend
         self.options = options
         self.context_provider = context_provider or NoContext()
         self.cache = cache or CompletionCache()
+        self.counters = counters or PipelineCounters()
 
     async def complete(self, request: CompletionRequest, cancel: threading.Event) -> Completion | None:
         started = time.perf_counter()
+        self.counters.requests += 1
         decision = prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs)
         if decision.kind == "none":
             log.debug("no completion at %s:%d: %s", request.path, request.offset, decision.reason)
+            self.counters.skipped += 1
             return None
         window = file_window(request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars)
         key = CacheKey(request.uri, window.prefix, window.suffix)
         if (cached := self.cache.get(key)) is not None:
+            self.counters.cache_hits += 1
             return Completion(_new_id(), cached, self.backend.name, _ms_since(started), cached=True)
 
         build = await self.build_prompt(request, window, decision.kind)
@@ -85,13 +102,20 @@ class CompletionPipeline:
             line_prefix=request.line_prefix,
             suffix=request.suffix,
         )
-        raw = await generate_until_stop(self.backend, build.prompt, self._params(build), rules, cancel)
+        self.counters.model_calls += 1
+        try:
+            raw = await generate_until_stop(self.backend, build.prompt, self._params(build), rules, cancel)
+        except asyncio.CancelledError:
+            self.counters.model_calls_cancelled += 1
+            raise
         build.timings_ms["generate"] = _ms_since(generate_started)
         if raw is None:
+            self.counters.model_calls_cancelled += 1
             return None  # cancelled or superseded
         text = postprocess(raw, request.line_prefix, request.suffix)
         self.cache.put(key, text)
         if not text:
+            self.counters.empty += 1
             log.debug("completion at %s:%d empty after post-processing (raw %r)", request.path, request.offset, raw)
             return None
         return Completion(_new_id(), text, self.backend.name, _ms_since(started), timings_ms=build.timings_ms)

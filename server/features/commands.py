@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -15,6 +16,7 @@ from .telemetry import field
 
 log = logging.getLogger(__name__)
 INSPECT_CONTEXT = "qwen.inspectContext"
+SERVER_STATUS = "qwen.serverStatus"
 
 
 def register(server: QwenLanguageServer) -> None:
@@ -23,6 +25,20 @@ def register(server: QwenLanguageServer) -> None:
         completion_id = field(args[0], "id") if args else None
         if completion_id:
             ls.stats.accepted(str(completion_id))
+
+    @server.command(SERVER_STATUS)
+    def server_status(ls: QwenLanguageServer, *args: Any) -> dict:
+        if ls.session is None:
+            return {"state": "uninitialized"}
+        status = ls.session.backend.status()
+        return {
+            "state": status.state,
+            "model": status.model,
+            "detail": status.detail,
+            "problems": list(ls.problems.active.values()),
+            "requests": {"started": ls.inflight.started, "superseded": ls.inflight.superseded},
+            "pipeline": dataclasses.asdict(ls.session.counters),
+        }
 
     @server.command(INSPECT_CONTEXT)
     async def inspect_context(ls: QwenLanguageServer, *args: Any) -> dict:
