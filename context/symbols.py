@@ -28,6 +28,7 @@ MAX_SUMMARY_LINES = 40
 MAX_DOC_LINES = 20
 MAX_OUTLINE_MEMBERS = 12
 MAX_DEFINITIONS_PER_FILE = 3000
+_MAX_IMPORT_DEPTH = 6  # module level, or inside a few blocks (try/if, a function); deeper ones are rare
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +194,9 @@ def extract_imports(spec: LanguageSpec, tree: Tree) -> list[Import]:
         return []
     found: list[Import] = []
     seen: set[int] = set()
-    for _, captures in QueryCursor(query).matches(tree.root_node):
+    cursor = QueryCursor(query)
+    cursor.set_max_start_depth(_MAX_IMPORT_DEPTH)
+    for _, captures in cursor.matches(tree.root_node):
         for node in captures.get("import", []):
             if node.start_byte in seen or node.text is None:
                 continue

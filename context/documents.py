@@ -1,0 +1,169 @@
+"""The editor's side of the context: open documents (text + live syntax tree), recent edits, recently opened files.
+
+``OpenDocuments.change`` is called for didOpen/didChange/didSave with the whole text; it re-parses
+incrementally and records the edited line range. Lines of files that are not open are read from disk through a
+small cache keyed by content hash, so snippets always show what the index saw.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from .files import decode_source, read_file
+from .languages import LanguageSpec, language_for_id
+from .parsing import ParsedDocument
+from .symbols import split_lines
+
+MAX_RECENT_EDITS = 32
+MAX_RECENT_FILES = 16
+_LINE_CACHE_FILES = 64
+
+
+def uri_to_key(uri: str) -> str:
+    """The index key of a document: its absolute path for file URIs, the URI itself otherwise."""
+    parsed = urlparse(uri)
+    if parsed.scheme == "file":
+        path = unquote(parsed.path)
+        if len(path) > 2 and path[0] == "/" and path[2] == ":":  # file:///C:/x on Windows
+            path = path[1:]
+        return Path(path).as_posix()
+    return uri
+
+
+def key_to_uri(key: str) -> str:
+    return Path(key).as_uri() if key.startswith("/") else key
+
+
+@dataclass
+class OpenDocument:
+    uri: str
+    key: str
+    spec: LanguageSpec | None
+    parsed: ParsedDocument | None
+    text: str
+    version: int | None
+    _lines: list[str] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = split_lines(self.text)
+        return self._lines
+
+
+@dataclass(frozen=True)
+class Edit:
+    key: str
+    uri: str
+    start_line: int
+    end_line: int  # exclusive
+    at: float
+
+
+class OpenDocuments:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.docs: dict[str, OpenDocument] = {}
+        self.edits: list[Edit] = []  # newest last
+        self.opened: OrderedDict[str, float] = OrderedDict()  # key -> time, most recent last
+
+    def change(self, uri: str, text: str, version: int | None, language_id: str | None = None) -> OpenDocument:
+        key = uri_to_key(uri)
+        with self.lock:
+            doc = self.docs.get(key)
+            if doc is None:
+                spec = language_for_id(language_id, key)
+                parsed = ParsedDocument(spec, text) if spec is not None else None
+                doc = self.docs[key] = OpenDocument(uri, key, spec, parsed, text, version)
+                self.opened[key] = time.monotonic()
+                self.opened.move_to_end(key)
+                while len(self.opened) > MAX_RECENT_FILES:
+                    self.opened.popitem(last=False)
+                return doc
+            if doc.text == text:
+                doc.version = version
+                return doc
+        changed = None
+        if doc.parsed is not None:
+            with doc.parsed.lock:
+                changed = doc.parsed.update(text)
+        else:
+            changed = _changed_lines(doc.text, text)
+        with self.lock:
+            doc.text, doc.version, doc._lines = text, version, None
+            if changed is not None:
+                self._record_edit(doc, *changed)
+        return doc
+
+    def _record_edit(self, doc: OpenDocument, start: int, end: int) -> None:
+        now = time.monotonic()
+        last = self.edits[-1] if self.edits else None
+        if last is not None and last.key == doc.key and start <= last.end_line + 1 and end >= last.start_line - 1:
+            # typing on in the same place extends the last edit instead of adding one per keystroke
+            self.edits[-1] = Edit(doc.key, doc.uri, min(start, last.start_line), max(end, last.end_line), now)
+        else:
+            self.edits.append(Edit(doc.key, doc.uri, start, end, now))
+            del self.edits[:-MAX_RECENT_EDITS]
+
+    def close(self, uri: str) -> OpenDocument | None:
+        with self.lock:
+            return self.docs.pop(uri_to_key(uri), None)
+
+    def get(self, key: str) -> OpenDocument | None:
+        with self.lock:
+            return self.docs.get(key)
+
+    def is_open(self, key: str) -> bool:
+        with self.lock:
+            return key in self.docs
+
+    def recent_edits(self) -> list[Edit]:
+        with self.lock:
+            return list(self.edits)
+
+    def recently_opened(self) -> list[str]:
+        with self.lock:
+            return list(reversed(self.opened))
+
+
+def _changed_lines(old: str, new: str) -> tuple[int, int] | None:
+    """Changed line range for documents without a grammar (line-level diff of prefix and suffix)."""
+    a, b = split_lines(old), split_lines(new)
+    start = 0
+    while start < min(len(a), len(b)) and a[start] == b[start]:
+        start += 1
+    end_a, end_b = len(a), len(b)
+    while end_a > start and end_b > start and a[end_a - 1] == b[end_b - 1]:
+        end_a, end_b = end_a - 1, end_b - 1
+    return None if start == end_b == end_a else (start, max(end_b, start + 1))
+
+
+class LineCache:
+    """Lines of files on disk, for snippets of files that are not open; a few files, keyed by content hash."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.lock = threading.Lock()
+        self.files: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+
+    def lines(self, key: str, digest: str) -> list[str] | None:
+        with self.lock:
+            cached = self.files.get((key, digest))
+            if cached is not None:
+                self.files.move_to_end((key, digest))
+                return cached
+        raw = read_file(Path(key), self.max_bytes)
+        text = decode_source(raw, key) if raw is not None else None
+        if text is None:
+            return None
+        lines = split_lines(text)
+        with self.lock:
+            self.files[(key, digest)] = lines
+            while len(self.files) > _LINE_CACHE_FILES:
+                self.files.popitem(last=False)
+        return lines

@@ -1,0 +1,180 @@
+"""Which files of a workspace folder get indexed, and reading them safely.
+
+The walk honours ``.gitignore`` and ``.qwenignore`` files at any depth (gitignore semantics via ``pathspec``),
+``.git/info/exclude``, the configured patterns and built-in excludes (VCS folders, virtualenvs, dependency and
+build folders), keeps only languages with a grammar, and never follows directory symlinks (no loops). Reading
+skips what cannot be useful context: too large, binary, not UTF-8, minified. Every skip of a bad file is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import pathspec
+
+from .languages import LanguageSpec, language_for_path
+
+log = logging.getLogger(__name__)
+
+EXCLUDED_DIRS = frozenset({
+    ".git", ".hg", ".svn", ".bzr", "_darcs", ".jj",
+    "node_modules", "bower_components", "jspm_packages", "vendor",
+    ".venv", "venv", "site-packages", "__pypackages__",
+    "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".hypothesis", ".tox", ".nox", ".eggs",
+    "build", "dist", "target", "out", "obj", ".next", ".nuxt", ".svelte-kit", ".turbo", ".parcel-cache",
+    ".gradle", ".idea", ".vs", "coverage", "htmlcov", ".cache", ".terraform", "Pods", "DerivedData",
+})
+EXCLUDED_SUFFIXES = (".min.js", ".min.mjs", ".bundle.js", ".min.css", "-min.js", ".chunk.js")
+IGNORE_FILES = (".gitignore", ".qwenignore")
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    path: Path  # absolute
+    rel: str  # relative to the workspace folder, '/'-separated
+    size: int
+    mtime_ns: int
+    language: LanguageSpec
+
+
+def _read_patterns(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+class IgnoreRules:
+    """The ignore specs in force for one directory: (directory relative to the root, spec) pairs."""
+
+    def __init__(self, rules: tuple[tuple[str, pathspec.PathSpec], ...] = ()) -> None:
+        self.rules = rules
+
+    def extended(self, rel_dir: str, directory: Path) -> "IgnoreRules":
+        lines: list[str] = []
+        for name in IGNORE_FILES:
+            candidate = directory / name
+            if candidate.is_file():
+                lines += _read_patterns(candidate)
+        if not lines:
+            return self
+        return IgnoreRules(self.rules + ((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)),))
+
+    def ignored(self, rel: str, is_dir: bool) -> bool:
+        for base, spec in self.rules:
+            if base and not rel.startswith(base + "/"):
+                continue
+            sub = rel[len(base) + 1:] if base else rel
+            if spec.match_file(sub + "/" if is_dir else sub):
+                return True
+        return False
+
+
+def _is_virtualenv(directory: Path) -> bool:
+    return (directory / "pyvenv.cfg").exists() or (directory / "conda-meta").is_dir()
+
+
+def _root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
+    lines = list(exclude or []) + _read_patterns(root / ".git" / "info" / "exclude")
+    rules = IgnoreRules(((("", pathspec.GitIgnoreSpec.from_lines(lines)),) if lines else ()))
+    return rules.extended("", root)
+
+
+def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 50_000,
+                max_bytes: int = 1 << 20) -> Iterator[FileEntry]:
+    """Indexable files under ``root``, in a stable (sorted) order."""
+    stack: list[tuple[Path, str, IgnoreRules]] = [(root, "", _root_rules(root, exclude))]
+    count = 0
+    while stack:
+        directory, rel_dir, rules = stack.pop()
+        try:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:  # permission denied, deleted meanwhile, not a directory any more
+            log.info("context index: skipping folder %s: %s", directory, exc.strerror or exc)
+            continue
+        subdirs: list[tuple[Path, str, IgnoreRules]] = []
+        for entry in entries:
+            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if entry.name in EXCLUDED_DIRS or entry.name.endswith(".egg-info") or rules.ignored(rel, True):
+                        continue
+                    path = Path(entry.path)
+                    if _is_virtualenv(path):
+                        continue
+                    subdirs.append((path, rel, rules.extended(rel, path)))
+                    continue
+                spec = language_for_path(entry.name)
+                if spec is None or entry.name.endswith(EXCLUDED_SUFFIXES) or rules.ignored(rel, False):
+                    continue
+                info = entry.stat(follow_symlinks=True)  # a file symlink is fine; a loop raises ELOOP here
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+            except OSError as exc:
+                log.info("context index: skipping %s: %s", entry.path, exc.strerror or exc)
+                continue
+            if info.st_size > max_bytes:
+                log.info("context index: skipping %s: %d KB is over the %d KB limit", rel, info.st_size >> 10,
+                         max_bytes >> 10)
+                continue
+            count += 1
+            if count > max_files:
+                log.warning("context index: %s has more than %d files; indexing only the first ones", root, max_files)
+                return
+            yield FileEntry(Path(entry.path), rel, info.st_size, info.st_mtime_ns, spec)
+        stack.extend(reversed(subdirs))
+
+
+def decode_source(data: bytes, label: str) -> str | None:
+    """The text of a source file, or None (logged) for binary, non-UTF-8 or minified content."""
+    if b"\0" in data[:8192]:
+        log.info("context index: skipping %s: binary content", label)
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        log.info("context index: skipping %s: not UTF-8", label)
+        return None
+    if len(data) > 20_000 and data.count(b"\n") * 1000 < len(data):  # average line over 1000 bytes
+        log.info("context index: skipping %s: minified or generated (very long lines)", label)
+        return None
+    return text
+
+
+def read_file(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of a file, or None (logged) if it is gone, unreadable or too large."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as exc:  # deleted while indexing, permission denied, symlink loop
+        log.info("context index: skipping %s: %s", path, exc.strerror or exc)
+        return None
+    if len(data) > max_bytes:
+        log.info("context index: skipping %s: over the %d KB limit", path, max_bytes >> 10)
+        return None
+    return data
+
+
+def indexable(root: Path, rel: str, exclude: list[str] | None = None) -> LanguageSpec | None:
+    """The language of ``root/rel`` if the walk would index it (used for single-file change events)."""
+    spec = language_for_path(rel)
+    parts = rel.split("/")
+    if spec is None or rel.endswith(EXCLUDED_SUFFIXES):
+        return None
+    if any(p in EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
+        return None
+    rules = _root_rules(root, exclude)
+    directory, rel_dir = root, ""
+    for part in parts[:-1]:
+        rel_dir = f"{rel_dir}/{part}" if rel_dir else part
+        directory = directory / part
+        if rules.ignored(rel_dir, True) or _is_virtualenv(directory):
+            return None
+        rules = rules.extended(rel_dir, directory)
+    return None if rules.ignored(rel, False) else spec

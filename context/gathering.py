@@ -1,0 +1,106 @@
+"""What every retrieval source needs to know about one request, computed once: the current file's tree and
+lines, the cursor, the visible window, the file's imports and where they resolve to."""
+
+from __future__ import annotations
+
+import posixpath
+import time
+from dataclasses import dataclass, field
+
+from tree_sitter import Tree
+
+from .base import ContextRequest
+from .documents import OpenDocument, key_to_uri
+from .imports import Import, targets
+from .index import FileRecord, RepoIndex
+from .languages import LanguageSpec, language_for_id, parser_for
+from .parsing import MAX_PARSE_BYTES
+from .symbols import extract_imports, split_lines
+
+
+@dataclass
+class Gathering:
+    request: ContextRequest
+    key: str  # index key of the current file
+    folder: str  # its workspace folder ("" when outside every folder)
+    rel: str  # its path relative to the folder
+    spec: LanguageSpec | None
+    tree: Tree | None
+    source: bytes  # request.text as UTF-8
+    cursor_byte: int
+    lines: list[str]
+    cursor_line: int
+    window: tuple[int, int]  # lines already in the prompt's prefix/suffix, [start, end)
+    index: RepoIndex
+    record: FileRecord | None
+    imports: list[Import]
+    deadline: float = 0.0
+    _resolved: dict[int, list[str]] = field(default_factory=dict)
+
+    def expired(self) -> bool:
+        return time.perf_counter() > self.deadline
+
+    def resolve(self, imp: Import) -> list[str]:
+        """File keys an import of the current file points to (cached per request)."""
+        cached = self._resolved.get(id(imp))
+        if cached is None:
+            dialect = self.spec.import_dialect if self.spec else ""
+            cached = self._resolved[id(imp)] = resolve_import(self.index, imp, dialect, self.key, self.folder,
+                                                              self.rel, self.record)
+        return cached
+
+    def shown_path(self, record: FileRecord | None, key: str) -> str:
+        """The path shown to the model: relative to the current file's folder when possible."""
+        if record is None:
+            return posixpath.basename(key) if key.startswith("/") else key
+        if record.folder == self.folder or not self.folder:
+            return record.rel
+        return f"{posixpath.basename(record.folder)}/{record.rel}"
+
+    def uri_of(self, key: str) -> str:
+        return self.request.uri if key == self.key else key_to_uri(key)
+
+
+def resolve_import(index: RepoIndex, imp: Import, dialect: str, key: str, folder: str, rel: str,
+                   record: FileRecord | None) -> list[str]:
+    """File keys an import in file ``key`` (``rel`` in ``folder``) points to: the first target that resolves."""
+    found: list[str] = []
+    for target in targets(imp, dialect, rel):
+        for candidate in index.resolve(target, record, folder, rel):
+            if candidate not in found and candidate != key:
+                found.append(candidate)
+        if found:
+            break
+    return found
+
+
+def _line_of(text: str, offset: int) -> int:
+    return text.count("\n", 0, max(0, offset))
+
+
+def prepare(request: ContextRequest, key: str, doc: OpenDocument | None, index: RepoIndex) -> Gathering:
+    text = request.text
+    spec = doc.spec if doc is not None else language_for_id(request.language_id, request.path)
+    source = text.encode("utf-8", "surrogatepass")
+    tree = None
+    if doc is not None and doc.parsed is not None:
+        with doc.parsed.lock:
+            if doc.parsed.text == text and doc.parsed.tree is not None:
+                tree = doc.parsed.tree.copy()  # the live tree keeps changing under the event loop
+    if tree is None and spec is not None and len(source) <= MAX_PARSE_BYTES:
+        tree = parser_for(spec).parse(source)
+    offset = max(0, min(request.offset, len(text)))
+    cursor_byte = offset if len(source) == len(text) else len(text[:offset].encode("utf-8", "surrogatepass"))
+    suffix_end = len(text) if request.suffix_end < 0 else min(request.suffix_end, len(text))
+    window = (_line_of(text, request.prefix_start), _line_of(text, suffix_end) + 1)
+    located = index.folder_of(key) if key.startswith("/") else None
+    folder, rel = located if located else ("", request.path or posixpath.basename(key))
+    record = index.files.get(key)
+    if record is not None:
+        imports = record.imports
+    elif spec is not None and tree is not None:
+        imports = extract_imports(spec, tree)
+    else:
+        imports = []
+    return Gathering(request, key, folder, rel, spec, tree, source, cursor_byte, split_lines(text),
+                     _line_of(text, offset), window, index, record, imports)

@@ -1,0 +1,248 @@
+"""Keeping the index in step with the workspace: folder scans, file-system changes, persistence.
+
+Runs on the worker thread. A scan walks the folder, loads every file whose size and mtime match the database
+without reading it (the warm path), drops deleted files, and indexes new or changed ones (reading, hashing,
+re-using a stored extraction when the content hash is known, else parsing), reporting ``(done, total)``.
+Files open in the editor are indexed from the editor's text instead (see ``repository.py``), so a scan or a
+change event for them only updates the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .files import FileEntry, decode_source, indexable, read_file, walk_folder
+from .index import RepoIndex, analyze
+from .settings import ContextOptions
+from .store import FileData, IndexStore, content_hash, database_path
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+_COMMIT_EVERY = 200
+
+
+@dataclass
+class FolderState:
+    root: Path
+    key: str  # root as a '/'-separated absolute path
+    store: IndexStore
+    stored: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # rel -> (size, mtime_ns, hash)
+
+
+@dataclass
+class ScanStats:
+    total: int = 0
+    loaded: int = 0  # unchanged since the last run: loaded from the database
+    parsed: int = 0
+    reused: int = 0  # changed on disk, but a known content hash
+    skipped: int = 0
+    removed: int = 0
+    seconds: float = 0.0
+
+
+class Indexer:
+    def __init__(self, index: RepoIndex, worker: Worker, options: ContextOptions, cache_dir: Path | None,
+                 is_open: Callable[[str], bool]) -> None:
+        self.index = index
+        self.worker = worker
+        self.options = options
+        self.cache_dir = cache_dir
+        self.is_open = is_open
+        self.folders: dict[str, FolderState] = {}
+        self.last_scan: dict[str, ScanStats] = {}
+
+    @property
+    def max_bytes(self) -> int:
+        return self.options.max_file_kb * 1024
+
+    # --- jobs (worker thread) -------------------------------------------------------------------------------------
+
+    def scan(self, root: Path, progress: Progress | None = None) -> ScanStats:
+        root = root.resolve()
+        key = root.as_posix()
+        state = self.folders.get(key)
+        if state is None:
+            path = database_path(self.cache_dir, root) if self.cache_dir and self.options.persist else None
+            state = self.folders[key] = FolderState(root, key, IndexStore(path))
+            self.index.add_folder(key)
+        stats = self._scan(state, progress)
+        self.last_scan[key] = stats
+        log.info("context index: %s: %d files (%d unchanged, %d parsed, %d re-used, %d skipped, %d removed) in %.1f s",
+                 root, stats.total, stats.loaded, stats.parsed, stats.reused, stats.skipped, stats.removed,
+                 stats.seconds)
+        return stats
+
+    def remove_folder(self, root: Path) -> None:
+        key = root.resolve().as_posix()
+        state = self.folders.pop(key, None)
+        self.index.remove_folder(key)
+        if state is not None:
+            state.store.close()
+
+    def files_changed(self, paths: list[Path]) -> None:
+        rescan: set[str] = set()
+        for path in paths:
+            located = self.index.folder_of(path.absolute().as_posix())
+            if located is None or located[0] not in self.folders:
+                continue
+            state = self.folders[located[0]]
+            rel = located[1]
+            if path.is_dir():
+                rescan.add(state.key)  # a new folder (or a moved one): let the scan diff it
+            elif not path.exists():
+                self._forget(state, [rel] + [r for r in state.stored if r.startswith(rel + "/")])
+            else:
+                spec = indexable(state.root, rel, self.options.exclude)
+                if spec is None:
+                    self._forget(state, [rel])
+                    continue
+                try:
+                    info = path.stat()
+                except OSError:
+                    self._forget(state, [rel])
+                    continue
+                self._index_file(state, FileEntry(path, rel, info.st_size, info.st_mtime_ns, spec), ScanStats())
+            self.worker.run_due()
+        for key in rescan:
+            self._scan(self.folders[key], None)
+        for state in self.folders.values():
+            state.store.commit()
+
+    def close(self) -> None:
+        for state in self.folders.values():
+            state.store.close()
+        self.folders.clear()
+
+    # --- internals ------------------------------------------------------------------------------------------------
+
+    def _forget(self, state: FolderState, rels: list[str]) -> None:
+        gone = [rel for rel in rels if rel in state.stored]
+        for rel in rels:
+            key = f"{state.key}/{rel}"
+            if not self.is_open(key):
+                self.index.remove(key)
+            state.stored.pop(rel, None)
+        if gone:
+            state.store.delete(gone)
+
+    def _scan(self, state: FolderState, progress: Progress | None) -> ScanStats:
+        started = time.perf_counter()
+        stats = ScanStats()
+        state.stored = state.store.files()
+        entries = list(walk_folder(state.root, self.options.exclude, self.options.max_files, self.max_bytes))
+        stats.total = len(entries)
+        reporter = _Reporter(progress, stats.total)
+        unchanged = {e.rel: e for e in entries if state.stored.get(e.rel, (-1, -1, ""))[:2] == (e.size, e.mtime_ns)}
+        loaded: set[str] = set()
+        for rel, digest, blob in state.store.load_all():
+            if rel not in unchanged:
+                continue
+            try:
+                data = FileData.loads(blob)
+            except (ValueError, EOFError, TypeError):
+                continue  # damaged blob: index the file again below
+            key = f"{state.key}/{rel}"
+            if not self.is_open(key):
+                self.index.put(key, state.key, rel, data, digest)
+            loaded.add(rel)
+            reporter.step()
+        stats.loaded = len(loaded)
+        present = {e.rel for e in entries}
+        removed = [rel for rel in state.stored if rel not in present]
+        stats.removed = len(removed)
+        self._forget(state, removed)
+        with self.index.lock:
+            stale = [k for k, r in self.index.files.items()
+                     if r.folder == state.key and r.rel not in present and not self.is_open(k)]
+        for key in stale:
+            self.index.remove(key)
+        state.store.begin()
+        for count, entry in enumerate(e for e in entries if e.rel not in loaded):
+            self.worker.run_due()  # keep the document being edited fresh during long scans
+            self._index_file(state, entry, stats)
+            reporter.step()
+            if count % _COMMIT_EVERY == _COMMIT_EVERY - 1:
+                state.store.commit()
+                state.store.begin()
+        state.store.commit()
+        if removed or stats.parsed:
+            state.store.collect_garbage()
+        reporter.finish()
+        stats.seconds = time.perf_counter() - started
+        return stats
+
+    def _index_file(self, state: FolderState, entry: FileEntry, stats: ScanStats) -> None:
+        key = f"{state.key}/{entry.rel}"
+        raw = read_file(entry.path, self.max_bytes)
+        if raw is None:
+            stats.skipped += 1
+            self._forget(state, [entry.rel])
+            return
+        digest = content_hash(raw)
+        previous = state.stored.get(entry.rel)
+        data = None
+        blob = state.store.blob(digest)
+        if blob is not None:
+            try:
+                data = FileData.loads(blob)
+                stats.reused += 1
+            except (ValueError, EOFError, TypeError):
+                data = None
+        new_blob = None
+        if data is None:
+            text = decode_source(raw, entry.rel)
+            if text is None:
+                stats.skipped += 1
+                self._forget(state, [entry.rel])
+                return
+            try:
+                data = analyze(entry.language, text, self.options.window_lines)
+            except Exception:  # noqa: BLE001 - a grammar or extraction bug must cost one file, not the index
+                log.exception("context index: could not extract %s", entry.rel)
+                stats.skipped += 1
+                return
+            new_blob = data.dumps()
+            stats.parsed += 1
+        if new_blob is None and previous is not None and previous[2] == digest:
+            state.store.touch(entry.rel, entry.size, entry.mtime_ns)
+        else:
+            state.store.put(entry.rel, entry.size, entry.mtime_ns, digest, new_blob)
+        state.stored[entry.rel] = (entry.size, entry.mtime_ns, digest)
+        if not self.is_open(key):
+            self.index.put(key, state.key, entry.rel, data, digest)
+
+
+class _Reporter:
+    """Calls the progress callback at most every 100 ms (and at the end)."""
+
+    def __init__(self, callback: Progress | None, total: int) -> None:
+        self.callback = callback
+        self.total = total
+        self.done = 0
+        self.last = 0.0
+        if callback is not None:
+            self._call()
+
+    def _call(self) -> None:
+        try:
+            self.callback(self.done, self.total)  # type: ignore[misc]
+        except Exception:  # noqa: BLE001 - a broken callback must not stop indexing
+            log.exception("context index: progress callback failed")
+            self.callback = None
+
+    def step(self) -> None:
+        self.done += 1
+        if self.callback is not None and time.monotonic() - self.last > 0.1:
+            self.last = time.monotonic()
+            self._call()
+
+    def finish(self) -> None:
+        self.done = self.total
+        if self.callback is not None:
+            self._call()

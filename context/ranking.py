@@ -1,0 +1,98 @@
+"""Ranking and packing: from the candidates of all sources to the snippets that fit the budget, in a stable order.
+
+Pure functions. ``fuse`` weighs each source; ``drop_visible`` removes what the model already sees in its
+prefix/suffix window; ``dedup`` keeps one candidate per overlapping range (crediting agreement between sources);
+``pack`` fills the token budget best-first, preferring what was chosen for the previous request so the context
+does not churn; ``stable_order`` lays the chosen snippets out most-stable first, so a local model's KV prefix
+cache stays valid from one keystroke to the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Iterable
+
+# Most stable first: recently opened files and definitions change rarely; similar code follows the cursor.
+SOURCE_ORDER = {"recent_file": 0, "definition": 1, "outline": 2, "recent_edit": 3, "similar": 4}
+STICKY_BONUS = 0.15
+MIN_SCORE = 0.1  # below this (after weighting) a candidate is a guess not worth tokens
+AGREEMENT_SHARE = 0.25
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str  # index key of the file (absolute path, or URI for unsaved documents)
+    uri: str
+    path: str  # shown to the model
+    start_line: int
+    end_line: int  # exclusive
+    text: str
+    source: str
+    score: float  # 0..1 within its source; after ``fuse``, weighted
+    excerpt: bool = True  # ``text`` is the file's lines [start_line, end_line) as is (not a summary)
+
+    @property
+    def ident(self) -> tuple[str, int, int]:
+        return (self.key, self.start_line, self.end_line)
+
+
+def fuse(candidates: Iterable[Candidate], weights: dict[str, float]) -> list[Candidate]:
+    fused = (replace(c, score=c.score * weights.get(c.source, 1.0)) for c in candidates if c.text.strip())
+    return [c for c in fused if c.score >= MIN_SCORE]
+
+
+def drop_visible(candidates: Iterable[Candidate], key: str, window: tuple[int, int]) -> list[Candidate]:
+    """Drop candidates of the current file whose lines are mostly inside the visible window [start, end)."""
+    start, end = window
+    kept = []
+    for c in candidates:
+        if c.key == key:
+            overlap = min(c.end_line, end) - max(c.start_line, start)
+            if overlap > 0 and overlap * 2 >= c.end_line - c.start_line:
+                continue
+        kept.append(c)
+    return kept
+
+
+def dedup(candidates: Iterable[Candidate]) -> list[Candidate]:
+    """One candidate per overlapping excerpt of a file (and per identical text); the best one, credited with a
+    share of the others' scores. Summaries (outlines) are only compared by text: they say something else than the
+    excerpts they overlap."""
+    best: list[Candidate] = []
+    for c in sorted(candidates, key=lambda c: (-c.score, c.key, c.start_line, c.source)):
+        for i, kept in enumerate(best):
+            same_text = kept.text == c.text
+            overlaps = (kept.excerpt and c.excerpt and kept.key == c.key
+                        and c.start_line < kept.end_line and kept.start_line < c.end_line)
+            if same_text or overlaps:
+                if kept.source != c.source:
+                    best[i] = replace(kept, score=kept.score + AGREEMENT_SHARE * c.score)
+                break
+        else:
+            best.append(c)
+    return best
+
+
+def pack(candidates: Iterable[Candidate], budget: int, cost: Callable[[Candidate], int],
+         previous: frozenset[tuple[str, int, int]] = frozenset()) -> list[tuple[Candidate, int]]:
+    """Best-first selection within ``budget`` tokens; ``cost`` counts a candidate's tokens (header included).
+
+    Candidates chosen for the previous request of the same document get a bonus, so small score changes between
+    keystrokes do not swap snippets in and out.
+    """
+    ranked = sorted(candidates, key=lambda c: (-(c.score + (STICKY_BONUS if c.ident in previous else 0.0)),
+                                               c.key, c.start_line))
+    chosen: list[tuple[Candidate, int]] = []
+    left = budget
+    for c in ranked:
+        if left <= 0:
+            break
+        tokens = cost(c)
+        if tokens <= left:
+            chosen.append((c, tokens))
+            left -= tokens
+    return chosen
+
+
+def stable_order(chosen: Iterable[tuple[Candidate, int]]) -> list[tuple[Candidate, int]]:
+    return sorted(chosen, key=lambda item: (SOURCE_ORDER.get(item[0].source, 9), item[0].path, item[0].start_line))

@@ -1,0 +1,236 @@
+"""``RepositoryContext``: the repository context engine behind the ``ContextProvider`` interface.
+
+Concurrency: ``document_changed``/``document_closed`` run on the server's event loop and only re-parse
+incrementally and schedule work; indexing, re-extraction of edited documents and file-system changes run in
+order on one background thread (``Worker``); ``gather`` runs on any thread, reads the in-memory index under its
+lock, gives each retrieval source a share of ``gather_timeout_ms`` and never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from concurrent.futures import Future, wait
+from pathlib import Path
+from typing import Callable
+
+from .base import ContextRequest, ContextResult, Snippet
+from .documents import LineCache, OpenDocuments, uri_to_key
+from .gathering import Gathering, prepare
+from .index import RepoIndex, analyze
+from .indexer import Indexer, Progress, ScanStats
+from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
+from .settings import ContextOptions
+from .shape import Shape, shape_from_tree
+from .source_definitions import definition_candidates
+from .source_outline import outline_candidates
+from .source_recent import recent_candidates
+from .source_similar import similar_candidates
+from .store import default_cache_dir
+from .worker import Worker
+
+log = logging.getLogger(__name__)
+
+# Share of the gather time each source may use, in the order they run.
+_SHARES = (("definitions", 0.35), ("outline", 0.15), ("similar", 0.35), ("recent", 0.15))
+_HEADER_TOKENS = 2  # the file separator and newline around each snippet's path
+
+
+class RepositoryContext:
+    def __init__(self, options: ContextOptions | None = None, cache_dir: Path | None = None) -> None:
+        self.options = options or ContextOptions()
+        self.index = RepoIndex()
+        self.docs = OpenDocuments()
+        self.worker = Worker()
+        self.indexer = Indexer(self.index, self.worker, self.options, cache_dir or default_cache_dir(),
+                               self.docs.is_open)
+        self.line_cache = LineCache(self.options.max_file_kb * 1024)
+        self._previous: dict[str, frozenset[tuple[str, int, int]]] = {}
+        self._token_cache: dict[str, int] = {}
+        self._token_counter: Callable[[str], int] | None = None
+        self._lock = threading.Lock()
+        self._progress: dict[str, tuple[int, int]] = {}
+
+    # --- lifecycle ------------------------------------------------------------------------------------------------
+
+    def start(self, folders: list[Path], progress: Progress | None = None, wait_until_indexed: bool = True) -> None:
+        """Index ``folders`` (warm from the persisted index where files are unchanged). ``progress(done, total)``
+        is called from the indexing thread. Blocks until done unless ``wait_until_indexed`` is False."""
+        futures = [self.add_folder(folder, progress) for folder in folders]
+        if wait_until_indexed:
+            wait(futures)
+
+    def add_folder(self, folder: Path, progress: Progress | None = None) -> Future:
+        root = Path(folder).resolve()
+
+        def report(done: int, total: int) -> None:
+            with self._lock:
+                self._progress[root.as_posix()] = (done, total)
+                done_all = sum(d for d, _ in self._progress.values())
+                total_all = sum(t for _, t in self._progress.values())
+            if progress is not None:
+                progress(done_all, total_all)
+
+        return self.worker.submit(lambda: self.indexer.scan(root, report))
+
+    def remove_folder(self, folder: Path) -> Future:
+        root = Path(folder).resolve()
+        with self._lock:
+            self._progress.pop(root.as_posix(), None)
+        return self.worker.submit(lambda: self.indexer.remove_folder(root))
+
+    def files_changed(self, paths: list[Path]) -> Future:
+        """Files created, changed or deleted on disk (didChangeWatchedFiles, didSave)."""
+        return self.worker.submit(lambda: self.indexer.files_changed([Path(p) for p in paths]))
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until queued indexing work is done (tests, benchmarks, the CLI)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            done = self.worker.submit(lambda: None)
+            try:
+                done.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            except TimeoutError:
+                return False
+            if self.worker.idle():
+                return True
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.worker.stop()
+        self.indexer.close()
+
+    def scan_stats(self) -> dict[str, ScanStats]:
+        return dict(self.indexer.last_scan)
+
+    # --- documents ------------------------------------------------------------------------------------------------
+
+    def document_changed(self, uri: str, text: str, version: int | None, language_id: str | None = None) -> None:
+        try:
+            is_new = not self.docs.is_open(uri_to_key(uri))
+            doc = self.docs.change(uri, text, version, language_id)
+            delay = 0.0 if is_new else self.options.refresh_delay_ms / 1000
+            self.worker.submit_later(doc.key, lambda: self._refresh(doc.key), delay)
+        except Exception:  # noqa: BLE001 - a document update must never take the server down
+            log.exception("context: could not take the change of %s", uri)
+
+    def document_closed(self, uri: str) -> None:
+        doc = self.docs.close(uri)
+        if doc is None:
+            return
+        with self._lock:
+            self._previous.pop(doc.key, None)
+        if doc.key.startswith("/") and self.index.folder_of(doc.key):
+            self.files_changed([Path(doc.key)])  # back to what is on disk
+        else:
+            self.worker.submit(lambda: self.index.remove(doc.key))
+
+    def _refresh(self, key: str) -> None:
+        """Re-extract an open document's symbols and windows from the editor's text (worker thread)."""
+        doc = self.docs.get(key)
+        if doc is None or doc.spec is None or doc.parsed is None:
+            return
+        with doc.parsed.lock:
+            text = doc.parsed.text
+            tree = doc.parsed.tree.copy() if doc.parsed.tree is not None else None
+        if tree is None:
+            return
+        data = analyze(doc.spec, text, self.options.window_lines, tree=tree)
+        located = self.index.folder_of(key) if key.startswith("/") else None
+        folder, rel = located if located else ("", key.rsplit("/", 1)[-1])
+        self.index.put(key, folder, rel, data, digest="")
+
+    def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:
+        """``shape.completion_shape`` using the open document's live tree when ``text`` is what it holds."""
+        doc = self.docs.get(uri_to_key(uri))
+        if doc is not None and doc.parsed is not None:
+            with doc.parsed.lock:
+                if doc.parsed.text == text:
+                    return shape_from_tree(doc.spec, text, offset, doc.parsed.tree, doc.parsed.byte_offset(offset))
+        from .shape import completion_shape
+
+        return completion_shape(text, offset, language_id or "", uri_to_key(uri))
+
+    # --- gathering ------------------------------------------------------------------------------------------------
+
+    def gather(self, request: ContextRequest) -> ContextResult:
+        started = time.perf_counter()
+        timings: dict[str, float] = {}
+        try:
+            if request.budget_tokens <= 0:
+                return ContextResult(timings_ms={"total": 0.0})
+            key = uri_to_key(request.uri)
+            g = prepare(request, key, self.docs.get(key), self.index)
+            timings["prepare"] = _ms(started)
+            candidates = self._run_sources(g, timings)
+            t = time.perf_counter()
+            result = self._pack(g, candidates)
+            timings["pack"] = _ms(t)
+            timings["total"] = _ms(started)
+            result.timings_ms = timings
+            return result
+        except Exception:  # noqa: BLE001 - context is an optional extra: fall back to none
+            log.exception("context: gathering failed for %s", request.uri)
+            timings["total"] = _ms(started)
+            return ContextResult(timings_ms=timings)
+
+    def _run_sources(self, g: Gathering, timings: dict[str, float]) -> list[Candidate]:
+        budget_s = self.options.gather_timeout_ms / 1000
+        sources: dict[str, Callable[[], list[Candidate]]] = {
+            "definitions": lambda: definition_candidates(g),
+            "outline": lambda: outline_candidates(g),
+            "similar": lambda: similar_candidates(g, self.docs, self.line_cache, self.options.window_lines),
+            "recent": lambda: recent_candidates(g, self.docs),
+        }
+        found: list[Candidate] = []
+        for name, share in _SHARES:
+            t = time.perf_counter()
+            g.deadline = t + budget_s * share
+            try:
+                found += sources[name]()
+            except Exception:  # noqa: BLE001 - one failing source must not cost the others
+                log.exception("context: source %s failed", name)
+            timings[name] = _ms(t)
+        return found
+
+    def _pack(self, g: Gathering, candidates: list[Candidate]) -> ContextResult:
+        options = self.options
+        weights = {"definition": options.definition_weight, "outline": options.outline_weight,
+                   "similar": options.similar_weight, "recent_edit": options.recent_weight,
+                   "recent_file": options.recent_weight}
+        ranked = dedup(drop_visible(fuse(candidates, weights), g.key, g.window))
+        count = self._counter(g.request.count_tokens)
+        with self._lock:
+            previous = self._previous.get(g.key, frozenset())
+        chosen = stable_order(pack(ranked, g.request.budget_tokens,
+                                   lambda c: count(c.text) + count(c.path) + _HEADER_TOKENS, previous))
+        with self._lock:
+            self._previous[g.key] = frozenset(c.ident for c, _ in chosen)
+        snippets = [Snippet(c.uri, c.path, c.text, c.start_line, c.end_line, c.source, round(c.score, 4), tokens)
+                    for c, tokens in chosen]
+        repo_name = g.folder.rstrip("/").rsplit("/", 1)[-1] if g.folder else ""
+        return ContextResult(snippets=snippets, repo_name=repo_name)
+
+    def _counter(self, count_tokens: Callable[[str], int]) -> Callable[[str], int]:
+        """``count_tokens`` with a cache: between keystrokes the same snippets are counted again and again."""
+        with self._lock:
+            if self._token_counter != count_tokens:
+                self._token_counter, self._token_cache = count_tokens, {}
+            cache = self._token_cache
+
+        def count(text: str) -> int:
+            cached = cache.get(text)
+            if cached is None:
+                cached = cache[text] = int(count_tokens(text))
+                if len(cache) > 4096:
+                    cache.clear()
+            return cached
+
+        return count
+
+
+def _ms(since: float) -> float:
+    return round((time.perf_counter() - since) * 1000, 3)

@@ -1,0 +1,52 @@
+"""Retrieval source 3: code similar to the lines just before the cursor, from the whole workspace.
+
+The query is the identifiers of the last window of lines before the cursor; ``WindowIndex`` (BM25 over sliding
+windows of every indexed file, open documents included as the editor has them) returns the best windows.
+Windows from open or recently edited files get a small boost: they are what the user is working on.
+"""
+
+from __future__ import annotations
+
+from .documents import LineCache, OpenDocuments
+from .gathering import Gathering
+from .ranking import Candidate
+from .windows import tokens_of
+
+MAX_CANDIDATES = 6
+OPEN_FILE_BOOST = 1.2
+
+
+def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache, window_lines: int) -> list[Candidate]:
+    first = max(0, g.cursor_line - window_lines + 1)
+    query = tokens_of("\n".join(g.lines[first:g.cursor_line + 1]))
+    if not query:
+        return []
+    with g.index.lock:
+        hits = g.index.windows.search(query, limit=MAX_CANDIDATES * 2, deadline=g.deadline)
+    edited = {edit.key for edit in docs.recent_edits()}
+    out: list[Candidate] = []
+    for hit in hits:
+        if len(out) >= MAX_CANDIDATES or (out and g.expired()):
+            break
+        if hit.key == g.key and hit.start_line <= g.cursor_line + 1 and hit.end_line > first:
+            continue  # the query's own lines
+        doc = docs.get(hit.key)
+        if doc is not None:
+            lines = doc.lines
+            record = g.index.files.get(hit.key)
+        else:
+            record = g.index.files.get(hit.key)
+            lines = line_cache.lines(hit.key, record.digest) if record is not None else None
+        if not lines:
+            continue
+        start, end = hit.start_line, min(hit.end_line, len(lines))
+        while start < end and not lines[start].strip():
+            start += 1
+        while end > start and not lines[end - 1].strip():
+            end -= 1
+        if start >= end:
+            continue
+        boost = OPEN_FILE_BOOST if doc is not None or hit.key in edited else 1.0
+        out.append(Candidate(hit.key, g.uri_of(hit.key), g.shown_path(record, hit.key), start, end,
+                             "\n".join(lines[start:end]), "similar", min(1.0, hit.score * boost)))
+    return out
