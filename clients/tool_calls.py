@@ -2,8 +2,10 @@
 
 Qwen2.5 writes ``<tool_call>{"name": ..., "arguments": {...}}</tool_call>``; Qwen3-Coder writes
 ``<tool_call><function=NAME><parameter=KEY>VALUE</parameter>...</function></tool_call>``. Both are parsed here.
-A call that cannot be understood is still returned, with its raw text as ``arguments`` (which then fails to
-parse as a JSON object), so the agent loop can show the model its mistake instead of silently dropping it.
+Small models sometimes leave out the tags and answer with the JSON alone; that is accepted when it names a
+tool that was offered. A call that cannot be understood is still returned, with its raw text as ``arguments``
+(which then fails to parse as a JSON object), so the agent loop can show the model its mistake instead of
+silently dropping it.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from typing import Any, Collection
 
 from .base import ToolCall
 
@@ -18,6 +21,7 @@ _BLOCK = re.compile(r"<tool_call>(.*?)(?:</tool_call>|\Z)", re.DOTALL)
 _XML_FUNCTION = re.compile(r"<function=([^>\s]+)>(.*?)(?:</function>|\Z)", re.DOTALL)
 _XML_PARAMETER = re.compile(r"<parameter=([^>\s]+)>(.*?)(?:</parameter>|(?=<parameter=)|\Z)", re.DOTALL)
 _NAME_HINT = re.compile(r'"name"\s*:\s*"([^"]+)"')
+_FENCE = re.compile(r"^```[a-z]*\s*|\s*```$")
 
 
 def _new_id() -> str:
@@ -53,13 +57,44 @@ def _parse_block(inner: str) -> ToolCall:
     return ToolCall(id=_new_id(), name=data["name"], arguments=arguments)
 
 
-def parse_tool_calls(text: str) -> tuple[str, list[ToolCall]]:
+def _bare_calls(text: str, tool_names: Collection[str]) -> list[ToolCall]:
+    """Small Qwen models often answer with the call's JSON alone, without the tags: accept that when the
+    whole reply is such objects naming known tools (a broken one naming a known tool is still a call)."""
+    body = _FENCE.sub("", text).strip()
+    if not body.startswith("{"):
+        return []
+    decoder, pos, calls = json.JSONDecoder(), 0, []
+    while pos < len(body):
+        try:
+            obj, end = decoder.raw_decode(body, pos)
+        except ValueError:
+            hint = _NAME_HINT.match(body[pos:].lstrip("{ \n"))
+            if hint and hint.group(1) in tool_names:
+                calls.append(_parse_block(body[pos:]))
+                return calls
+            return []
+        if not (isinstance(obj, dict) and obj.get("name") in tool_names):
+            return []
+        calls.append(_parse_block(body[pos:end]))
+        pos = end
+        while pos < len(body) and body[pos] in " \t\r\n,":
+            pos += 1
+    return calls
+
+
+def tool_names(tools: list[dict[str, Any]] | None) -> set[str]:
+    """The function names in an OpenAI-style ``tools`` list."""
+    return {t.get("function", {}).get("name", "") for t in tools or []} - {""}
+
+
+def parse_tool_calls(text: str, tool_names: Collection[str] = ()) -> tuple[str, list[ToolCall]]:
     """Split an assistant message into its prose (tool-call blocks removed) and the tool calls in order.
 
     An unterminated final ``<tool_call>`` (generation hit max_tokens) is still parsed from what is there.
+    With ``tool_names``, a reply that is nothing but untagged call JSON naming those tools also counts.
     """
     calls = [_parse_block(m.group(1)) for m in _BLOCK.finditer(text)]
-    if not calls:
-        return text, []
-    content = _BLOCK.sub("", text).strip()
-    return content, calls
+    if calls:
+        return _BLOCK.sub("", text).strip(), calls
+    calls = _bare_calls(text, tool_names) if tool_names else []
+    return ("", calls) if calls else (text, [])

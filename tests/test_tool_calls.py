@@ -62,3 +62,29 @@ def test_qwen3_coder_xml_call_is_parsed() -> None:
 
 def test_text_without_calls_is_unchanged() -> None:
     assert parse_tool_calls("just prose") == ("just prose", [])
+
+
+def test_untagged_call_json_counts_only_for_offered_tools() -> None:
+    text = '{"name": "get_weather", "arguments": {"city": "Paris"}}'
+    content, calls = parse_tool_calls(text, {"get_weather"})
+    assert content == "" and calls[0].name == "get_weather"
+    assert json.loads(calls[0].arguments) == {"city": "Paris"}
+    assert parse_tool_calls(text) == (text, [])  # no tools offered: it is just text
+    assert parse_tool_calls(text, {"other"}) == (text, [])
+
+
+def test_untagged_calls_in_a_fence_and_a_broken_one() -> None:
+    text = '```json\n{"name": "a", "arguments": {}}\n{"name": "b", "arguments": {"x": [1,}}\n```'
+    _, calls = parse_tool_calls(text, {"a", "b"})
+    assert [c.name for c in calls] == ["a", "b"]
+    assert json.loads(calls[0].arguments) == {}
+    try:
+        broken = json.loads(calls[1].arguments)
+    except ValueError:
+        broken = None
+    assert not isinstance(broken, dict)
+
+
+def test_prose_with_json_inside_is_not_a_call() -> None:
+    text = 'Use this: {"name": "a", "arguments": {}} and then stop.'
+    assert parse_tool_calls(text, {"a"}) == (text, [])

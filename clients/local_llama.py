@@ -1,0 +1,418 @@
+"""The local backend: a GGUF model run in-process by llama-cpp-python.
+
+Concurrency: the model loads in a background thread on first use (status "loading" with progress, then
+"ready" or "error"; a later call after an error tries again, so fixing the file recovers). All generation runs
+on one worker thread, so one ``Llama`` object serves one request at a time and keeps its KV cache between
+requests: a prompt that extends the previous one only evaluates the new tokens. Chunks cross to the event loop
+through a queue. Cancellation is checked after every token and, through llama.cpp's abort callback, inside
+prompt evaluation too, so a superseded request frees the model within one token or one graph step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import json
+import logging
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, AsyncIterator, Callable
+
+from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt, ToolCall
+from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
+from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info
+from .settings import LocalSettings
+from .tool_calls import parse_tool_calls, tool_names
+
+log = logging.getLogger(__name__)
+_DONE = object()
+_CHARS_PER_TOKEN_BEFORE_LOAD = 3.5  # only until the tokenizer is loaded
+
+
+@dataclass
+class GenerationStats:
+    """Figures for the last generation, updated live by the worker thread (read by benchmarks and tests)."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens reused from the KV cache of the previous request
+    generated_tokens: int = 0
+    finish_reason: str = ""
+    first_token_ms: float | None = None
+    total_ms: float = 0.0
+
+
+def resolve_model_path(model: str) -> Path:
+    """A .gguf path as given, or a preset name resolved in the models directory."""
+    candidate = Path(model).expanduser()
+    if candidate.suffix == ".gguf" or candidate.is_absolute() or candidate.exists():
+        if not candidate.is_file():
+            raise BackendError(
+                f"model file {candidate} does not exist. Set backend.local.model to an existing .gguf file "
+                "or to a preset name (`qwen-lsp model list`)."
+            )
+        return candidate
+    try:
+        from .models import resolve_model
+    except ImportError as exc:  # model presets not available in this build
+        raise BackendError(f"unknown model {model!r}: give backend.local.model as a .gguf path") from exc
+    return resolve_model(model)
+
+
+def _common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+class LocalLlamaBackend:
+    """``clients.base.Backend`` over llama-cpp-python. ``on_status`` is called on the event loop's thread."""
+
+    name = "local"
+
+    def __init__(
+        self, settings: LocalSettings, on_status: Callable[[BackendStatus], None] | None = None
+    ) -> None:
+        self.settings = settings
+        self._on_status = on_status
+        self._status = BackendStatus(state="idle", model=settings.model)
+        self._llm: Any = None
+        self._info: GgufInfo | None = None
+        self._plan: LoadPlan | None = None
+        self._template: FimTemplate | None = None
+        self._load_task: asyncio.Task[None] | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwen-lsp-llama")
+        self._should_abort: Callable[[], bool] = lambda: False
+        self._abort_callback: Any = None
+        self.last_stats = GenerationStats()
+
+    # -- status and loading -------------------------------------------------------------------------
+
+    def status(self) -> BackendStatus:
+        return self._status
+
+    def _set_status(self, state: str, detail: str = "", progress: float | None = None) -> None:
+        self._status = BackendStatus(state=state, model=self.settings.model, detail=detail, progress=progress)  # type: ignore[arg-type]
+        if self._on_status is not None:
+            try:
+                self._on_status(self._status)
+            except Exception:
+                log.exception("status listener failed")
+
+    async def ensure_ready(self) -> None:
+        if self._status.state == "ready":
+            return
+        task = self._load_task
+        if task is None or (task.done() and (task.cancelled() or task.exception() is not None)):
+            task = self._load_task = asyncio.ensure_future(self._load())
+        await asyncio.shield(task)
+
+    async def _load(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._set_status("loading", f"loading {self.settings.model}", 0.0)
+        last = [0.0]
+
+        def progress(value: float) -> bool:
+            if value - last[0] >= 0.05 or value >= 1.0:
+                last[0] = value
+                loop.call_soon_threadsafe(self._set_status, "loading", f"loading {self.settings.model}", value)
+            return True
+
+        try:
+            await loop.run_in_executor(None, self._load_sync, progress)
+        except BackendError as exc:
+            self._set_status("error", str(exc))
+            raise
+        except Exception as exc:  # an unexpected failure still leaves a clear state
+            log.exception("loading %s failed", self.settings.model)
+            self._set_status("error", f"loading {self.settings.model} failed: {exc}")
+            raise BackendError(f"loading {self.settings.model} failed: {exc}") from exc
+        detail = f"{self._info.name or self._info.architecture}" if self._info else ""
+        self._set_status("ready", "; ".join([detail, *(self._plan.notes if self._plan else [])]).strip("; "), 1.0)
+
+    def _load_sync(self, progress: Callable[[float], bool]) -> None:
+        import llama_cpp
+
+        path = resolve_model_path(self.settings.model)
+        info = read_gguf_info(path)
+        plan = plan_load(self.settings, info, bool(llama_cpp.llama_supports_gpu_offload()))
+        llm = load_llama(path, plan, progress)
+        self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: bool(self._should_abort()))
+        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, ctypes.c_void_p(0))
+        old, self._llm, self._info, self._plan = self._llm, llm, info, plan
+        if old is not None:
+            old.close()
+        self._template = self._choose_template()
+        log.info("loaded %s (%s) %s", path, info.architecture, "; ".join(plan.notes))
+
+    # -- vocabulary -----------------------------------------------------------------------------------
+
+    def _single_control_ids(self, texts: list[str]) -> frozenset[int]:
+        """Ids of the given strings that the vocabulary has as one control/user-defined token each."""
+        import llama_cpp
+
+        special = llama_cpp.LLAMA_TOKEN_ATTR_CONTROL | llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED
+        found = set()
+        for text in texts:
+            ids = self._llm.tokenize(text.strip().encode(), add_bos=False, special=True) if text.strip() else []
+            if len(ids) == 1 and self._llm._model.token_get_attr(ids[0]) & special:
+                found.add(ids[0])
+        return frozenset(found)
+
+    def _choose_template(self) -> FimTemplate | None:
+        if self.settings.fim_template:
+            try:
+                return template_by_name(self.settings.fim_template)
+            except ValueError as exc:
+                raise BackendError(f"backend.local.fim_template: {exc}") from exc
+        markers = {m.strip() for t in TEMPLATES.values() for m in t.markers if m.strip()}
+        found = self._single_control_ids(sorted(markers))
+        vocab = {self._llm._model.token_get_text(i) for i in found}
+        return detect_template(vocab)
+
+    async def fim_template(self) -> FimTemplate:
+        await self.ensure_ready()
+        if self._template is None:
+            raise BackendError(
+                f"model {self.settings.model} has no fill-in-the-middle tokens, so it cannot complete code "
+                "inline; use a coder model such as qwen2.5-coder-0.5b (chat features still work)."
+            )
+        return self._template
+
+    def tokenize_prompt(self, prompt: Prompt) -> list[int]:
+        """Markers are parsed as control tokens; user text never is, even if it contains marker text."""
+        if self._llm is None:
+            raise BackendError("the model is not loaded yet")
+        ids: list[int] = []
+        for piece in prompt.pieces:
+            if piece.text:
+                ids += self._llm.tokenize(piece.text.encode(), add_bos=False, special=piece.control)
+        return ids
+
+    def count_tokens(self, text: str) -> int:
+        if self._llm is None:
+            return int(len(text) / _CHARS_PER_TOKEN_BEFORE_LOAD) + 1
+        return len(self._llm.tokenize(text.encode(), add_bos=False, special=False))
+
+    # -- generation -----------------------------------------------------------------------------------
+
+    async def stream_fim(
+        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
+    ) -> AsyncIterator[str]:
+        template = await self.fim_template()
+        tokens = self.tokenize_prompt(prompt)
+        # Generated markers come out as text (see llama_loader), so the template's marker stops apply.
+        stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
+        async for chunk in self._stream(lambda emit, stop: self._complete_sync(tokens, params, stops, emit, stop), cancel):
+            yield chunk
+
+    async def _stream(
+        self, job: Callable[[Callable[[str], None], Callable[[], bool]], None], cancel: threading.Event
+    ) -> AsyncIterator[str]:
+        """Run ``job(emit, should_stop)`` on the generation thread and yield what it emits."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        gone = threading.Event()  # the consumer stopped listening (closed or cancelled the stream)
+
+        def should_stop() -> bool:
+            return cancel.is_set() or gone.is_set()
+
+        def put(item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop is closed: nobody is listening any more
+                gone.set()
+
+        def run() -> None:
+            try:
+                job(put, should_stop)
+            except BaseException as exc:
+                put(exc)
+            finally:
+                put(_DONE)
+
+        loop.run_in_executor(self._executor, run)
+        try:
+            while not cancel.is_set():
+                item = await queue.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                if not cancel.is_set():
+                    yield item
+        finally:
+            gone.set()
+
+    def _begin(self, should_stop: Callable[[], bool], tokens: list[int]) -> GenerationStats:
+        stats = GenerationStats(prompt_tokens=len(tokens))
+        stats.cached_tokens = _common_prefix(list(self._llm._input_ids), tokens)
+        self.last_stats = stats
+        self._should_abort = should_stop
+        return stats
+
+    def _complete_sync(
+        self,
+        tokens: list[int],
+        params: GenerationParams,
+        stops: list[str],
+        emit: Callable[[str], None],
+        should_stop: Callable[[], bool],
+    ) -> None:
+        from llama_cpp import StoppingCriteriaList
+
+        if should_stop():
+            return
+        llm = self._llm
+        stats = self._begin(should_stop, tokens)
+        start = time.perf_counter()
+
+        def criteria(input_ids: Any, _logits: Any) -> bool:
+            # Called once per sampled token before it is emitted (input_ids ends with the previous token),
+            # and once more after the last one.
+            stats.generated_tokens = max(stats.generated_tokens, len(input_ids) - len(tokens) + 1)
+            if stats.first_token_ms is None:
+                stats.first_token_ms = (time.perf_counter() - start) * 1000
+            return should_stop()
+
+        try:
+            for chunk in llm.create_completion(
+                tokens,
+                max_tokens=params.max_tokens,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                top_k=params.top_k,
+                min_p=0.0,
+                repeat_penalty=params.repeat_penalty,
+                stop=stops,
+                stream=True,
+                stopping_criteria=StoppingCriteriaList([criteria]),
+            ):
+                choice = chunk["choices"][0]
+                if choice["text"]:
+                    emit(choice["text"])
+                if choice.get("finish_reason"):
+                    stats.finish_reason = stats.finish_reason or choice["finish_reason"]
+                if should_stop():
+                    break
+        except RuntimeError:
+            if not should_stop():  # an abort we asked for surfaces as a failed llama_decode
+                raise
+        finally:
+            self._should_abort = lambda: False
+            if should_stop():
+                stats.finish_reason = "cancelled"
+            stats.total_ms = (time.perf_counter() - start) * 1000
+
+    async def chat(
+        self,
+        messages: list[dict[str, Any]],
+        params: GenerationParams,
+        tools: list[dict[str, Any]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChatReply:
+        await self.ensure_ready()
+        cancel = cancel or threading.Event()
+        parts: list[str] = []
+        structured: list[ToolCall] = []
+        finish: list[str] = []
+
+        def job(emit: Callable[[str], None], should_stop: Callable[[], bool]) -> None:
+            self._chat_sync(_for_template(messages), params, tools, should_stop, emit, structured, finish)
+
+        async for chunk in self._stream(job, cancel):
+            parts.append(chunk)
+        text = "".join(parts)
+        if cancel.is_set():
+            return ChatReply(content=text, finish_reason="cancelled")
+        if structured:
+            return ChatReply(content=text, tool_calls=structured, finish_reason="tool_calls")
+        content, calls = parse_tool_calls(text, tool_names(tools))
+        return ChatReply(content=content, tool_calls=calls, finish_reason="tool_calls" if calls else (finish or [None])[-1])
+
+    def _chat_sync(
+        self,
+        messages: list[dict[str, Any]],
+        params: GenerationParams,
+        tools: list[dict[str, Any]] | None,
+        should_stop: Callable[[], bool],
+        emit: Callable[[str], None],
+        structured: list[ToolCall],
+        finish: list[str],
+    ) -> None:
+        if should_stop():
+            return
+        stats = self._begin(should_stop, [])
+        start = time.perf_counter()
+        try:
+            for chunk in self._llm.create_chat_completion(
+                messages=messages,
+                tools=tools or None,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                top_k=params.top_k,
+                min_p=0.0,
+                repeat_penalty=params.repeat_penalty,
+                max_tokens=params.max_tokens,
+                stop=list(params.stop) or None,
+                stream=True,
+            ):
+                stats.generated_tokens += 1
+                choice = chunk["choices"][0]
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    emit(delta["content"])
+                for call in delta.get("tool_calls") or []:
+                    fn = call.get("function") or {}
+                    structured.append(ToolCall(id=call.get("id") or "", name=fn.get("name", ""), arguments=fn.get("arguments", "")))
+                if choice.get("finish_reason"):
+                    finish.append(choice["finish_reason"])
+                if should_stop():
+                    break
+        except RuntimeError:
+            if not should_stop():
+                raise
+        finally:
+            self._should_abort = lambda: False
+            stats.total_ms = (time.perf_counter() - start) * 1000
+
+    async def wait_idle(self) -> None:
+        """Wait until the generation thread has finished everything submitted so far."""
+        await asyncio.get_running_loop().run_in_executor(self._executor, lambda: None)
+
+    def evaluated_tokens(self) -> int:
+        """Tokens currently held in the KV cache (the prefix the next request can reuse)."""
+        return int(self._llm.n_tokens) if self._llm is not None else 0
+
+    async def aclose(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self._llm is not None:
+            self._llm.close()
+            self._llm = None
+        self._set_status("idle", "closed")
+
+
+def _for_template(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat templates iterate over tool-call arguments as a mapping; the OpenAI wire format has them as JSON text."""
+    out = []
+    for message in messages:
+        calls = message.get("tool_calls")
+        if calls:
+            message = {**message, "tool_calls": [_decoded_arguments(c) for c in calls]}
+        out.append(message)
+    return out
+
+
+def _decoded_arguments(call: dict[str, Any]) -> dict[str, Any]:
+    fn = call.get("function") or {}
+    if isinstance(fn.get("arguments"), str):
+        try:
+            fn = {**fn, "arguments": json.loads(fn["arguments"])}
+        except ValueError:
+            pass  # leave malformed arguments as text; the template shows them verbatim
+    return {**call, "function": fn}

@@ -1,0 +1,255 @@
+"""The remote backend: any OpenAI-compatible endpoint (llama.cpp server, vLLM, Ollama, hosted APIs).
+
+FIM goes to ``/v1/completions`` as raw prompt text (the server tokenises the markers), streamed and closed as
+soon as the request is cancelled; chat goes to ``/v1/chat/completions`` with tools. The API key is read from
+the environment variable named in the settings at client creation and is never logged or put in an error
+message. Retries with exponential backoff on connection errors, 408/409/429 and 5xx come from the openai SDK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import threading
+from typing import Any, AsyncIterator, Callable
+
+import openai
+
+from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt, ToolCall
+from .fim_templates import FimTemplate, template_by_name
+from .settings import RemoteSettings
+from .tool_calls import parse_tool_calls, tool_names
+
+log = logging.getLogger(__name__)
+# Qwen's tokenizer on source code averages about 3.3 characters per token; refined from the usage the
+# server reports (prompt characters / prompt tokens) as completions come back.
+DEFAULT_CHARS_PER_TOKEN = 3.3
+
+
+class OpenAICompatBackend:
+    """``clients.base.Backend`` over an OpenAI-compatible HTTP API."""
+
+    name = "remote"
+
+    def __init__(
+        self, settings: RemoteSettings, on_status: Callable[[BackendStatus], None] | None = None
+    ) -> None:
+        self.settings = settings
+        self._on_status = on_status
+        self._status = BackendStatus(state="idle", model=settings.model or settings.base_url)
+        self._client: openai.AsyncOpenAI | None = None
+        self._key = ""
+        self._model = settings.model
+        self.chars_per_token = DEFAULT_CHARS_PER_TOKEN
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatBackend(base_url={self.settings.base_url!r}, model={self._model!r})"
+
+    # -- status and connection ---------------------------------------------------------------------
+
+    def status(self) -> BackendStatus:
+        return self._status
+
+    def _set_status(self, state: str, detail: str = "") -> None:
+        self._status = BackendStatus(state=state, model=self._model or self.settings.base_url, detail=detail)  # type: ignore[arg-type]
+        if self._on_status is not None:
+            try:
+                self._on_status(self._status)
+            except Exception:
+                log.exception("status listener failed")
+
+    def _make_client(self) -> openai.AsyncOpenAI:
+        self._key = os.environ.get(self.settings.api_key_env, "").strip()
+        return openai.AsyncOpenAI(
+            # The SDK insists on some key; without one the Authorization header is omitted per request.
+            api_key=self._key or "unset",
+            base_url=self.settings.base_url,
+            timeout=openai.Timeout(self.settings.read_timeout_s, connect=self.settings.connect_timeout_s),
+            max_retries=self.settings.max_retries,
+        )
+
+    def _auth_options(self) -> dict[str, Any]:
+        """Per-request options: with no key, drop the Authorization header instead of sending a dummy one."""
+        return {} if self._key else {"extra_headers": {"Authorization": openai.omit}}
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._key, "***") if self._key else text
+
+    def _error(self, exc: Exception, endpoint: str) -> BackendError:
+        """A BackendError that says which URL failed and what to check (and never contains the key)."""
+        url = self.settings.base_url.rstrip("/") + endpoint
+        if isinstance(exc, openai.APITimeoutError):
+            msg = (f"{url} did not answer in time; check that the server is up and not overloaded, or raise "
+                   "backend.remote.read_timeout_s / connect_timeout_s")
+        elif isinstance(exc, openai.APIConnectionError):
+            msg = (f"cannot connect to {url}; check that the server is running and that backend.remote.base_url "
+                   "(including the /v1 part) and any proxy settings are right")
+        elif isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            msg = (f"{url} rejected the request (HTTP {exc.status_code}): set the API key in the environment "
+                   f"variable {self.settings.api_key_env} (backend.remote.api_key_env) before starting qwen-lsp")
+        elif isinstance(exc, openai.NotFoundError):
+            msg = (f"{url} returned 404: check backend.remote.base_url and that the server offers this endpoint "
+                   f"and the model {self._model!r}")
+        elif isinstance(exc, openai.APIStatusError):
+            msg = f"{url} returned HTTP {exc.status_code}: {exc.message}"
+        else:
+            msg = f"request to {url} failed: {exc}"
+        return BackendError(self._redact(msg))
+
+    async def ensure_ready(self) -> None:
+        if self._status.state == "ready" and self._client is not None:
+            return
+        self._client = self._client or self._make_client()
+        self._set_status("loading", f"connecting to {self.settings.base_url}")
+        try:
+            models = await self._client.models.list(**self._auth_options())
+            ids = [m.id for m in models.data]
+        except openai.NotFoundError:
+            ids = []  # some servers have no /models; the first real request will tell
+        except openai.OpenAIError as exc:
+            error = self._error(exc, "/models")
+            self._set_status("error", str(error))
+            raise error from None
+        if not self._model:
+            if not ids:
+                error = BackendError(f"{self.settings.base_url} lists no models: set backend.remote.model")
+                self._set_status("error", str(error))
+                raise error
+            self._model = ids[0]
+        self._set_status("ready", f"{self._model} at {self.settings.base_url}")
+
+    def _failed(self, exc: Exception, endpoint: str) -> BackendError:
+        error = self._error(exc, endpoint)
+        self._set_status("error", str(error))
+        return error
+
+    # -- FIM ------------------------------------------------------------------------------------------
+
+    async def fim_template(self) -> FimTemplate:
+        try:
+            return template_by_name(self.settings.fim_template)
+        except ValueError as exc:
+            raise BackendError(f"backend.remote.fim_template: {exc}") from exc
+
+    def count_tokens(self, text: str) -> int:
+        return int(len(text) / self.chars_per_token) + 1
+
+    def _calibrate(self, prompt_chars: int, prompt_tokens: int | None) -> None:
+        if prompt_tokens and prompt_chars >= 200:
+            ratio = min(8.0, max(1.5, prompt_chars / prompt_tokens))
+            self.chars_per_token = 0.8 * self.chars_per_token + 0.2 * ratio
+
+    def _sampling(self, params: GenerationParams) -> dict[str, Any]:
+        """Sampling fields; top_k and repeat_penalty are not OpenAI fields, so they go in the body only when set."""
+        body = dict(self.settings.extra_body)
+        if params.top_k > 0:
+            body["top_k"] = params.top_k
+        if params.repeat_penalty != 1.0:
+            body["repeat_penalty"] = params.repeat_penalty
+        return {"temperature": params.temperature, "top_p": params.top_p, "max_tokens": params.max_tokens,
+                "extra_body": body or None}
+
+    async def stream_fim(
+        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
+    ) -> AsyncIterator[str]:
+        template = await self.fim_template()
+        await self.ensure_ready()
+        assert self._client is not None
+        stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
+        text = prompt.text
+        try:
+            stream = await self._client.completions.create(
+                model=self._model, prompt=text, stream=True, stop=stops or None,
+                stream_options={"include_usage": True}, **self._sampling(params), **self._auth_options(),
+            )
+        except openai.OpenAIError as exc:
+            raise self._failed(exc, "/completions") from None
+        scanner = _StopScanner(stops)
+        try:
+            async for chunk in stream:
+                if cancel.is_set():
+                    return
+                if chunk.usage is not None:
+                    self._calibrate(len(text), chunk.usage.prompt_tokens)
+                for choice in chunk.choices:
+                    piece, done = scanner.feed(choice.text or "")
+                    if piece:
+                        yield piece
+                    if done:
+                        return
+            if tail := scanner.flush():
+                yield tail
+        except openai.OpenAIError as exc:
+            raise self._failed(exc, "/completions") from None
+        finally:
+            await stream.close()  # frees the connection, so the server stops generating
+
+    # -- chat -----------------------------------------------------------------------------------------
+
+    async def chat(
+        self,
+        messages: list[dict[str, Any]],
+        params: GenerationParams,
+        tools: list[dict[str, Any]] | None = None,
+        cancel: threading.Event | None = None,
+    ) -> ChatReply:
+        await self.ensure_ready()
+        assert self._client is not None
+        request = self._client.chat.completions.create(
+            model=self._model, messages=messages, tools=tools or openai.omit,  # type: ignore[arg-type]
+            stop=list(params.stop) or None, **self._sampling(params), **self._auth_options(),
+        )
+        task = asyncio.ensure_future(request)
+        try:
+            while not task.done():
+                await asyncio.wait({task}, timeout=0.05)
+                if cancel is not None and cancel.is_set() and not task.done():
+                    task.cancel()
+                    return ChatReply(content="", finish_reason="cancelled")
+            response = task.result()
+        except openai.OpenAIError as exc:
+            raise self._failed(exc, "/chat/completions") from None
+        finally:
+            if not task.done():
+                task.cancel()
+        choice = response.choices[0]
+        content = choice.message.content or ""
+        calls = [
+            ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
+            for c in (choice.message.tool_calls or []) if getattr(c, "function", None) is not None
+        ]
+        if not calls:
+            content, calls = parse_tool_calls(content, tool_names(tools))  # servers that leave Qwen's <tool_call> text unparsed
+        return ChatReply(content=content, tool_calls=calls,
+                         finish_reason="tool_calls" if calls else choice.finish_reason)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+        self._set_status("idle", "closed")
+
+
+class _StopScanner:
+    """Cuts a text stream at the first stop string, holding back text that could be the start of one
+    (the server should stop there itself; this covers servers that ignore or render the stops)."""
+
+    def __init__(self, stops: list[str]) -> None:
+        self.stops = stops
+        self.pending = ""
+
+    def feed(self, text: str) -> tuple[str, bool]:
+        self.pending += text
+        hits = [i for i in (self.pending.find(s) for s in self.stops) if i >= 0]
+        if hits:
+            out, self.pending = self.pending[: min(hits)], ""
+            return out, True
+        hold = max((k for s in self.stops for k in range(1, len(s)) if self.pending.endswith(s[:k])), default=0)
+        cut = len(self.pending) - hold
+        out, self.pending = self.pending[:cut], self.pending[cut:]
+        return out, False
+
+    def flush(self) -> str:
+        out, self.pending = self.pending, ""
+        return out
