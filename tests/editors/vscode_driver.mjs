@@ -1,0 +1,138 @@
+// Drives real VS Code (code-server) in headless Chromium with playwright-core, as a user would.
+// Usage: node vscode_driver.mjs '<json params>'; prints one JSON line with what it saw. The test asserts on the
+// files on disk (the DOM text of an editor includes the ghost text, so it proves nothing about the buffer).
+//
+// params: { url, folder, file, typed, mode: "ghost" | "codeaction" | "command", screenshot?, accept?,
+//           select?: [fromLine, toLine], actionTitle?, instruction?, command?, timeoutMs? }
+import { chromium } from 'playwright-core';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const p = JSON.parse(process.argv[2]);
+const timeout = p.timeoutMs ?? 240000;
+const result = { console: [], notifications: [] };
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync', '--no-first-run'],
+});
+
+async function waitFor(fn, ms, what) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await fn();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function notifications(page) {
+  return page.locator('.notifications-toasts .notification-list-item-message').allTextContents();
+}
+
+/** Text of the Qwen status bar item ("Qwen" when ready, "Qwen: loading model", ...). */
+async function qwenStatus(page) {
+  const items = await page.locator('.part.statusbar .statusbar-item').allTextContents();
+  return items.map((t) => t.trim()).find((t) => /^Qwen\b/.test(t));
+}
+
+async function openFile(page, file) {
+  await page.keyboard.press('Control+P');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await page.keyboard.type(file);
+  await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ state: 'visible' });
+  await page.keyboard.press('Enter');
+  const editor = page.locator('.part.editor .monaco-editor').first();
+  await editor.waitFor({ state: 'visible' });
+  await page.locator(`.part.editor .tab[aria-label*="${file.split('/').pop()}"]`).first().waitFor();
+  await editor.locator('.view-lines').click();
+  return editor;
+}
+
+async function ghostText(page) {
+  const first = (await page.locator('.part.editor .ghost-text-decoration').allTextContents()).join('');
+  const more = await page.locator('.part.editor .ghost-text .view-line').allTextContents();
+  const text = [first, ...more].join('\n').replace(/\u00a0/g, ' ');
+  return text.trim() ? text : '';
+}
+
+let page;
+try {
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => result.console.push(m.text()));
+  await page.goto(`${p.url}/?folder=${encodeURIComponent(p.folder)}`);
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  await waitFor(() => result.console.some((l) => l.includes('[qwen-lsp] language client started')), 60000,
+    'the extension to start its language client');
+  // Ready means the model is loaded; an error state fails right away.
+  result.status = await waitFor(async () => {
+    const s = await qwenStatus(page);
+    if (s && /error/i.test(s)) throw new Error(`Qwen status: ${s}; notifications: ${await notifications(page)}`);
+    return s === 'Qwen' ? s : undefined;
+  }, timeout, 'the Qwen status item to say ready');
+
+  const editor = await openFile(page, p.file);
+  const path = join(p.folder, p.file);
+  const before = readFileSync(path, 'utf8');
+  const mtime = statSync(path).mtimeMs;
+
+  if (p.mode === 'ghost') {
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type(p.typed, { delay: 30 });
+    const deadline = Date.now() + timeout;
+    let ghost = '';
+    while (!ghost && Date.now() < deadline) {
+      try {
+        await page.locator('.part.editor .ghost-text-decoration').first().waitFor({ timeout: 60000 });
+      } catch {
+        // Nothing yet (e.g. the model was still busy): ask again the way a user would, with Alt+\ (trigger).
+        await page.keyboard.press('Alt+Backslash');
+      }
+      ghost = await ghostText(page);
+    }
+    if (!ghost) throw new Error('no ghost text appeared');
+    result.ghost = ghost;
+    if (p.screenshot) await page.screenshot({ path: p.screenshot });
+    await page.keyboard.press(p.accept ?? 'Tab');
+    await waitFor(async () => !(await ghostText(page)), 10000, 'the ghost text to be accepted');
+  } else if (p.mode === 'codeaction') {
+    const [from, to] = p.select;
+    await page.keyboard.press('Control+G');
+    await page.keyboard.type(String(from));
+    await page.keyboard.press('Enter');
+    await page.keyboard.press('Home');
+    for (let i = from; i <= to; i++) await page.keyboard.press('Shift+Down');
+    await page.keyboard.press('Control+Period');
+    const menu = page.locator('.action-widget');
+    await menu.waitFor({ state: 'visible', timeout: 30000 }).catch(() => undefined);
+    result.actions = (await menu.locator('.action-item, .monaco-list-row').allTextContents()).map((t) => t.trim());
+    const action = menu.locator('.monaco-list-row', { hasText: p.actionTitle }).first();
+    if (!(await action.count())) {
+      result.applied = false;
+      throw Object.assign(new Error('no such code action'), { soft: true });
+    }
+    await action.click();
+    const input = page.locator('.quick-input-widget input');
+    if (p.instruction && (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false))) {
+      await page.keyboard.type(p.instruction);
+      await page.keyboard.press('Enter');
+    }
+    await waitFor(async () => (await editor.locator('.view-lines').textContent()) !== null &&
+      (await page.locator('.part.editor .tab.dirty').count()) > 0, timeout, 'the refactor edit');
+    result.applied = true;
+  }
+  await page.keyboard.press('Control+S');
+  await waitFor(() => statSync(path).mtimeMs !== mtime, 20000, 'the file to be saved');
+  result.before = before;
+  result.notifications = await notifications(page);
+} catch (err) {
+  result.error = String(err?.message ?? err);
+  result.soft = Boolean(err?.soft);
+  if (page) result.notifications = await notifications(page).catch(() => []);
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(result));
