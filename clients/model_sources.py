@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -92,8 +93,11 @@ def record_verified(path: Path, sha256: str) -> None:
     record = _Record(size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256)
     target = _record_path(path)
     tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(asdict(record)), encoding="utf-8")
-    os.replace(tmp, target)
+    try:
+        tmp.write_text(json.dumps(asdict(record)), encoding="utf-8")
+        os.replace(tmp, target)
+    except OSError as exc:  # a read-only models directory: the file is still verified, just hashed next time
+        log.debug("cannot record the verification of %s: %s", path, exc)
 
 
 def check_file(path: Path, expected_sha256: str | None) -> bool | None:
@@ -128,9 +132,9 @@ def _install(staged: Path, dest: Path, expected: str, actual: str, origin: str) 
 
 @contextmanager
 def _staging_file(dest: Path) -> Iterator[Path]:
-    fd, name = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".partial")
-    os.close(fd)
-    staged = Path(name)
+    # Created with open(..., "x") rather than mkstemp so the installed file gets the usual umask permissions.
+    staged = dest.with_name(f".{dest.name}.{secrets.token_hex(6)}.partial")
+    staged.open("xb").close()
     try:
         yield staged
     finally:

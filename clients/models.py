@@ -80,7 +80,10 @@ def _resolve_preset(preset: ModelPreset) -> Path:
     if missing:
         raise BackendError(f"model {preset.name} is not downloaded (looked in {directory}). {_pull_hint(preset)}")
     for name in preset.files:
-        verified = check_file(directory / name, _expected_sha(preset))
+        try:
+            verified = check_file(directory / name, _expected_sha(preset))
+        except OSError as exc:
+            raise BackendError(f"cannot read {directory / name}: {exc}") from exc
         if verified is False:
             raise BackendError(
                 f"{directory / name} does not match its sha256 (damaged or incomplete). "
