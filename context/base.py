@@ -52,7 +52,7 @@ class ContextProvider(Protocol):
 
     def gather(self, request: ContextRequest) -> ContextResult: ...
 
-    def document_changed(self, uri: str, text: str, version: int | None) -> None:
+    def document_changed(self, uri: str, text: str, version: int | None, language_id: str | None = None) -> None:
         """The server's copy of an open document changed (didOpen/didChange/didSave)."""
 
     def document_closed(self, uri: str) -> None: ...
@@ -64,7 +64,7 @@ class NoContext:
     def gather(self, request: ContextRequest) -> ContextResult:
         return ContextResult()
 
-    def document_changed(self, uri: str, text: str, version: int | None) -> None:
+    def document_changed(self, uri: str, text: str, version: int | None, language_id: str | None = None) -> None:
         pass
 
     def document_closed(self, uri: str) -> None:

@@ -11,6 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -35,6 +36,7 @@ def uri_to_key(uri: str) -> str:
     return uri
 
 
+@lru_cache(maxsize=65536)
 def key_to_uri(key: str) -> str:
     return Path(key).as_uri() if key.startswith("/") else key
 

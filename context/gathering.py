@@ -63,7 +63,13 @@ class Gathering:
 
 def resolve_import(index: RepoIndex, imp: Import, dialect: str, key: str, folder: str, rel: str,
                    record: FileRecord | None) -> list[str]:
-    """File keys an import in file ``key`` (``rel`` in ``folder``) points to: the first target that resolves."""
+    """File keys an import in file ``key`` (``rel`` in ``folder``) points to: the first target that resolves.
+    Cached until a file appears or disappears somewhere."""
+    cache_key = (key, imp)
+    cached = index.resolve_cache.get(cache_key)
+    if cached is not None and cached[0] == index.paths_generation:
+        return cached[1]
+    generation = index.paths_generation
     found: list[str] = []
     for target in targets(imp, dialect, rel):
         for candidate in index.resolve(target, record, folder, rel):
@@ -71,6 +77,9 @@ def resolve_import(index: RepoIndex, imp: Import, dialect: str, key: str, folder
                 found.append(candidate)
         if found:
             break
+    if len(index.resolve_cache) > 50_000:
+        index.resolve_cache.clear()
+    index.resolve_cache[cache_key] = (generation, found)
     return found
 
 

@@ -98,10 +98,13 @@ class RepoIndex:
         self.dirs: dict[str, list[str]] = {}  # folder suffix -> file keys
         self.windows = WindowIndex()
         self.roots: set[str] = set()  # the workspace folders, absolute, '/'-separated
+        self.paths_generation = 0  # changes when a file appears or disappears: import resolution may change
+        self.resolve_cache: dict[tuple, tuple[int, list[str]]] = {}
 
     def put(self, key: str, folder: str, rel: str, data: FileData, digest: str) -> None:
         with self.lock:
-            self._drop(key)
+            if self._drop(key) is None:
+                self.paths_generation += 1
             record = FileRecord(key, folder, rel, data.language, data.definitions, data.imports, data.line_count,
                                 digest)
             self.files[key] = record
@@ -120,7 +123,8 @@ class RepoIndex:
 
     def remove(self, key: str) -> None:
         with self.lock:
-            self._drop(key)
+            if self._drop(key) is not None:
+                self.paths_generation += 1
 
     def add_folder(self, folder: str) -> None:
         with self.lock:
@@ -131,11 +135,12 @@ class RepoIndex:
             self.roots.discard(folder)
             for key in [k for k, record in self.files.items() if record.folder == folder]:
                 self._drop(key)
+            self.paths_generation += 1
 
-    def _drop(self, key: str) -> None:
+    def _drop(self, key: str) -> FileRecord | None:
         record = self.files.pop(key, None)
         if record is None:
-            return
+            return None
         for definition in record.definitions:
             bucket = self.symbols.get(definition.name)
             if bucket is not None:
@@ -148,6 +153,7 @@ class RepoIndex:
         for directory in dir_keys:
             _discard(self.dirs, directory, key)
         self.windows.remove_file(key)
+        return record
 
     def definitions_named(self, name: str) -> list[tuple[FileRecord, Definition]]:
         with self.lock:

@@ -65,21 +65,36 @@ def _point(data: bytes, index: int) -> Point:
     return Point(row, index - (data.rfind(b"\n", 0, index) + 1))
 
 
+def _advance(start: Point, inserted: bytes) -> Point:
+    newlines = inserted.count(b"\n")
+    if newlines == 0:
+        return Point(start.row, start.column + len(inserted))
+    return Point(start.row + newlines, len(inserted) - inserted.rfind(b"\n") - 1)
+
+
 class ParsedDocument:
-    """A text and its syntax tree; ``update`` re-parses incrementally. Not thread-safe: guard with ``lock``."""
+    """A text and its syntax tree. ``update`` applies an edit to the tree at once (cheap) and re-parses lazily, when
+    ``tree`` is next read, so a burst of keystrokes costs one incremental parse. Guard use with ``lock``."""
 
     def __init__(self, spec: LanguageSpec, text: str) -> None:
         self.spec = spec
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()
         self.text = text
         self.source = text.encode("utf-8", "surrogatepass")
-        self.tree: Tree | None = self._parse(None)
+        self._tree: Tree | None = None
+        self._stale = True
 
-    def _parse(self, old: Tree | None) -> Tree | None:
-        if len(self.source) > MAX_PARSE_BYTES:
-            return None
-        return parser_for(self.spec).parse(self.source, old) if old is not None else \
-            parser_for(self.spec).parse(self.source)
+    @property
+    def tree(self) -> Tree | None:
+        if self._stale:
+            self._stale = False
+            if len(self.source) > MAX_PARSE_BYTES:
+                self._tree = None
+            else:
+                parser = parser_for(self.spec)
+                self._tree = parser.parse(self.source, self._tree) if self._tree is not None else \
+                    parser.parse(self.source)
+        return self._tree
 
     def update(self, text: str) -> tuple[int, int] | None:
         """Take the new text; return the changed line range in the new text (start, exclusive end), or None."""
@@ -91,12 +106,13 @@ class ParsedDocument:
         tail = common_suffix(old, new, min(len(old), len(new)) - start)
         old_end, new_end = len(old) - tail, len(new) - tail
         start_point = _point(new, start)
-        new_end_point = _point(new, new_end)
-        if self.tree is not None:
-            self.tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end, start_point=start_point,
-                           old_end_point=_point(old, old_end), new_end_point=new_end_point)
+        # the end points follow from the start point and the few changed bytes
+        new_end_point = _advance(start_point, new[start:new_end])
+        if self._tree is not None:
+            self._tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end, start_point=start_point,
+                            old_end_point=_advance(start_point, old[start:old_end]), new_end_point=new_end_point)
         self.text, self.source = text, new
-        self.tree = self._parse(self.tree)
+        self._stale = True
         return start_point.row, new_end_point.row + 1
 
     def byte_offset(self, offset: int) -> int:

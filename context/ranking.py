@@ -9,8 +9,7 @@ cache stays valid from one keystroke to the next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Callable, Iterable
+from typing import Callable, Iterable, NamedTuple
 
 # Most stable first: recently opened files and definitions change rarely; similar code follows the cursor.
 SOURCE_ORDER = {"recent_file": 0, "definition": 1, "outline": 2, "recent_edit": 3, "similar": 4}
@@ -19,8 +18,7 @@ MIN_SCORE = 0.1  # below this (after weighting) a candidate is a guess not worth
 AGREEMENT_SHARE = 0.25
 
 
-@dataclass(frozen=True)
-class Candidate:
+class Candidate(NamedTuple):
     key: str  # index key of the file (absolute path, or URI for unsaved documents)
     uri: str
     path: str  # shown to the model
@@ -37,7 +35,7 @@ class Candidate:
 
 
 def fuse(candidates: Iterable[Candidate], weights: dict[str, float]) -> list[Candidate]:
-    fused = (replace(c, score=c.score * weights.get(c.source, 1.0)) for c in candidates if c.text.strip())
+    fused = (c._replace(score=c.score * weights.get(c.source, 1.0)) for c in candidates if c.text.strip())
     return [c for c in fused if c.score >= MIN_SCORE]
 
 
@@ -66,7 +64,7 @@ def dedup(candidates: Iterable[Candidate]) -> list[Candidate]:
                         and c.start_line < kept.end_line and kept.start_line < c.end_line)
             if same_text or overlaps:
                 if kept.source != c.source:
-                    best[i] = replace(kept, score=kept.score + AGREEMENT_SHARE * c.score)
+                    best[i] = kept._replace(score=kept.score + AGREEMENT_SHARE * c.score)
                 break
         else:
             best.append(c)

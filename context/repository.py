@@ -121,6 +121,7 @@ class RepositoryContext:
         doc = self.docs.close(uri)
         if doc is None:
             return
+        self.worker.cancel_later(doc.key)
         with self._lock:
             self._previous.pop(doc.key, None)
         if doc.key.startswith("/") and self.index.folder_of(doc.key):

@@ -21,7 +21,9 @@ LINES_AFTER = 2
 MAX_PER_NAME = 2
 MAX_CANDIDATES = 12
 MIN_NAMES = 4  # looked up even when the time is up: the names closest to the cursor matter most
-MAX_AMBIGUOUS = 4  # a name defined in more places than this, with no import evidence, says nothing
+MAX_AMBIGUOUS = 4
+MAX_IMPORTED_NAMES = 24
+IMPORTED_SCORE = 0.3  # a name defined in more places than this, with no import evidence, says nothing
 
 
 def _nearby_identifiers(g: Gathering) -> list[tuple[str, float, str]]:
@@ -101,9 +103,11 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         imported_files.update(g.resolve(imp))
     here = g.rel.rpartition("/")[0]
     out: list[Candidate] = []
+    seen: set[str] = set()
     for rank, (name, weight, qualifier) in enumerate(_nearby_identifiers(g)):
         if len(out) >= MAX_CANDIDATES or (rank >= MIN_NAMES and g.expired()):
             break
+        seen.add(name)
         found: list[tuple[FileRecord, Definition, float]] = []
         if name in bindings:
             for imp, original in bindings[name]:
@@ -130,4 +134,24 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         found.sort(key=lambda item: (-item[2], item[0].key, item[1].start_line))
         for record, definition, score in found[:MAX_PER_NAME]:
             out.append(_candidate(g, record, definition, score * weight))
+    return out + _imported_definitions(g, bindings, seen)
+
+
+def _imported_definitions(g: Gathering, bindings: dict[str, list[tuple[Import, str]]],
+                          seen: set[str]) -> list[Candidate]:
+    """Definitions of names the file imports but that are not near the cursor: what the next line may call.
+    Names the file uses more often come first."""
+    text = g.request.text[g.request.prefix_start:g.request.suffix_end if g.request.suffix_end >= 0 else None]
+    names = sorted((name for name in bindings if name not in seen),
+                   key=lambda name: (-min(text.count(name), 5), name))
+    out: list[Candidate] = []
+    for name in names[:MAX_IMPORTED_NAMES]:
+        if g.expired():
+            break
+        uses = min(text.count(name), 4)
+        for imp, original in bindings[name]:
+            if original in ("*", "default"):
+                continue
+            for record, definition in _defined_in(g, original, g.resolve(imp))[:1]:
+                out.append(_candidate(g, record, definition, IMPORTED_SCORE + 0.05 * max(uses, 0)))
     return out

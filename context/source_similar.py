@@ -31,11 +31,12 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
         if hit.key == g.key and hit.start_line <= g.cursor_line + 1 and hit.end_line > first:
             continue  # the query's own lines
         doc = docs.get(hit.key)
-        if doc is not None:
+        record = g.index.files.get(hit.key)
+        if hit.key == g.key:
+            lines = g.lines
+        elif doc is not None:
             lines = doc.lines
-            record = g.index.files.get(hit.key)
         else:
-            record = g.index.files.get(hit.key)
             lines = line_cache.lines(hit.key, record.digest) if record is not None else None
         if not lines:
             continue

@@ -13,6 +13,7 @@ import math
 import re
 import time
 from array import array
+from operator import itemgetter
 from dataclasses import dataclass
 
 TOKEN = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]+")
@@ -127,7 +128,7 @@ class WindowIndex:
         n = self.alive
         if n == 0 or not query:
             return []
-        max_df = max(50, n // 50)  # identifiers in over 2% of windows say little and cost much
+        max_df = max(50, n // 100)  # identifiers in over 1% of windows say little and cost much
         terms = []
         for token in query:
             bucket = self.postings.get(token)
@@ -147,11 +148,13 @@ class WindowIndex:
             if deadline is not None and time.perf_counter() > deadline:  # the rarest terms are already in
                 break
         owner, lengths = self.owner, self.lengths
+        # Rank by the plain idf sum first (C-speed), then apply BM25's length normalisation to the short list.
+        top = heapq.nlargest(limit * 4, scores.items(), key=itemgetter(1))
 
         def rank(wid: int) -> float:
             return scores[wid] * (_K1 + 1) / (1 + _K1 * (1 - _B + _B * lengths[wid] / avg))
 
-        live = (w for w in scores if owner[w] is not None and owner[w] not in skip)
-        best = heapq.nlargest(limit, live, key=rank)
+        live = [wid for wid, _ in top if owner[wid] is not None and owner[wid] not in skip]
+        best = sorted(live, key=lambda wid: (-rank(wid), wid))[:limit]
         return [WindowHit(owner[w] or "", self.starts[w], self.ends[w], scores[w] / total_idf, rank(w))
                 for w in best]

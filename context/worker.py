@@ -41,6 +41,10 @@ class Worker:
             self._delayed[key] = (time.monotonic() + delay, fn)
             self._cond.notify()
 
+    def cancel_later(self, key: str) -> None:
+        with self._cond:
+            self._delayed.pop(key, None)
+
     def in_worker(self) -> bool:
         return threading.current_thread() is self._thread
 

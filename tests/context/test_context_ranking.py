@@ -62,7 +62,7 @@ def test_pack_prefers_what_was_chosen_before() -> None:
 def test_stable_order_ignores_scores() -> None:
     one = [(cand("/r/b.py", source="similar", score=0.9), 1), (cand("/r/a.py", source="definition", score=0.1), 1),
            (cand("/r/a.py", start=30, source="similar", score=0.5), 1)]
-    two = [(c.__class__(**{**c.__dict__, "score": 1 - c.score}), t) for c, t in one]
+    two = [(c._replace(score=1 - c.score), t) for c, t in one]
     order = [(c.source, c.path, c.start_line) for c, _ in stable_order(one)]
     assert order == [("definition", "a.py", 0), ("similar", "a.py", 30), ("similar", "b.py", 0)]
     assert [(c.source, c.path, c.start_line) for c, _ in stable_order(reversed(two))] == order
