@@ -13,6 +13,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qwen_lsp.clients.settings import BackendSettings
+from qwen_lsp.context.settings import ContextOptions
+
+from .actions.settings import ActionsSettings
+from .agent.settings import AgentSettings
 
 
 class CompletionSettings(BaseModel):
@@ -36,8 +40,8 @@ class CompletionSettings(BaseModel):
     cache_size: int = Field(256, ge=0, description="Completions remembered (LRU); typing what a cached completion predicted reuses it.")
 
 
-class ContextSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ContextSettings(ContextOptions):
+    """Repository context: the engine's tuning (``ContextOptions``) plus whether and how much of it to use."""
 
     enabled: bool = Field(True, description="Add repository context (definitions, similar code, recent edits) to the prompt.")
     budget_tokens: int = Field(1024, ge=0, le=1_000_000, description="Tokens of repository context per completion prompt.")
@@ -49,6 +53,8 @@ class ServerSettings(BaseModel):
     backend: BackendSettings = Field(default_factory=BackendSettings, description="Which model serves completions.")
     completion: CompletionSettings = Field(default_factory=CompletionSettings, description="Inline completion behaviour.")
     context: ContextSettings = Field(default_factory=ContextSettings, description="Repository context.")
+    actions: ActionsSettings = Field(default_factory=ActionsSettings, description="Code actions (Refactor with Qwen, Explain, ...).")
+    agent: AgentSettings = Field(default_factory=AgentSettings, description="The agentic refactor (qwen.agentRefactor).")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Server log level (stderr and the editor's log).")
 
 

@@ -1,36 +1,123 @@
-"""Attach the repository context engine to a session when it is available."""
+"""The repository context engine in the server: start it on the workspace folders, keep it informed of folder and
+file changes, and report indexing progress to the editor."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
+import uuid
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-from .session import Session
+from lsprotocol import types
+
+from qwen_lsp.context.repository import RepositoryContext
+from qwen_lsp.context.settings import ContextOptions
+
+from .config import ContextSettings
+from .documents import uri_to_path
+from .model_status import send_status
+
+if TYPE_CHECKING:
+    from .app import QwenLanguageServer
+    from .session import Session
 
 log = logging.getLogger(__name__)
 
 
-async def attach_repository_context(
-    session: Session,
-    folders: list[Path],
-    wait: bool = False,
-    progress: Callable[[int, int], None] | None = None,
-) -> None:
-    """Index ``folders`` with the repository context engine (in the background unless ``wait``)."""
-    if not session.settings.context.enabled:
-        return
-    try:
-        from qwen_lsp.context.repository import RepositoryContext
-    except ImportError:
-        log.info("repository context engine not available; completions use the current file only")
-        return
-    provider = RepositoryContext()
-    session.set_context_provider(provider)
-    import asyncio
+def context_options(settings: ContextSettings) -> ContextOptions:
+    return ContextOptions(**settings.model_dump(include=set(ContextOptions.model_fields)))
 
-    task = asyncio.to_thread(provider.start, folders, progress)
-    if wait:
-        await task
-    else:
-        asyncio.get_running_loop().create_task(task)
+
+async def attach_repository_context(
+    session: "Session", folders: list[Path], wait: bool = False, progress: Callable[[int, int], None] | None = None
+) -> RepositoryContext | None:
+    """Index ``folders`` and use them for completions (in the background unless ``wait``)."""
+    if not session.settings.context.enabled:
+        return None
+    provider = RepositoryContext(context_options(session.settings.context))
+    session.set_context_provider(provider)
+    await asyncio.to_thread(provider.start, folders, progress, wait)
+    return provider
+
+
+def workspace_folders(server: "QwenLanguageServer") -> list[Path]:
+    folders = [uri_to_path(folder.uri) for folder in server.workspace.folders.values()]
+    if not folders and server.workspace.root_uri:
+        folders = [uri_to_path(server.workspace.root_uri)]
+    return [folder for folder in folders if folder.is_dir()]
+
+
+async def start_indexing(server: "QwenLanguageServer") -> None:
+    """Index the workspace in the background with ``$/progress``; completions get less context meanwhile."""
+    session = server.session
+    if session is None:
+        return
+    folders = workspace_folders(server)
+    if not folders:
+        return
+    loop = asyncio.get_running_loop()
+    reporter = _IndexProgress(server, loop)
+    await reporter.begin()
+    started = time.perf_counter()
+    try:
+        provider = await attach_repository_context(session, folders, wait=True, progress=reporter.report)
+    except Exception:
+        log.exception("indexing the workspace failed; completions use the current file only")
+        reporter.end("failed")
+        return
+    if provider is None:
+        reporter.end("disabled")
+        return
+    for uri, document in server.workspace.text_documents.items():
+        provider.document_changed(uri, document.source, document.version, document.language_id)
+    stats = provider.scan_stats()
+    files = sum(getattr(s, "indexed", 0) + getattr(s, "reused", 0) for s in stats.values())
+    log.info("indexed %s in %.1f s (%s)", ", ".join(map(str, folders)), time.perf_counter() - started, files or stats)
+    reporter.end("done")
+
+
+class _IndexProgress:
+    """Turns the indexer's (done, total) callbacks, which come from its thread, into throttled LSP progress."""
+
+    def __init__(self, server: "QwenLanguageServer", loop: asyncio.AbstractEventLoop) -> None:
+        self.server, self.loop = server, loop
+        self.token: str | None = None
+        self.last_sent = 0.0
+
+    async def begin(self) -> None:
+        window = self.server.client_capabilities.window
+        if window and window.work_done_progress:
+            token = f"qwen-lsp-index-{uuid.uuid4().hex[:8]}"
+            try:
+                await asyncio.wait_for(self.server.work_done_progress.create_async(token), timeout=5)
+                self.token = token
+                self.server.work_done_progress.begin(
+                    token, types.WorkDoneProgressBegin(title="Indexing repository", percentage=0, cancellable=False)
+                )
+            except Exception:
+                log.debug("client refused an indexing progress token", exc_info=True)
+        send_status(self.server, "indexing", "indexing repository", 0.0)
+
+    def report(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.last_sent < 0.25 and done < total:
+            return
+        self.last_sent = now
+        self.loop.call_soon_threadsafe(self._send, done, total)
+
+    def _send(self, done: int, total: int) -> None:
+        fraction = done / total if total else 1.0
+        if self.token:
+            self.server.work_done_progress.report(
+                self.token, types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=int(fraction * 100))
+            )
+        send_status(self.server, "indexing", f"{done}/{total} files", fraction)
+
+    def end(self, message: str) -> None:
+        if self.token:
+            self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
+        backend = self.server.session.backend.status() if self.server.session else None
+        if backend is not None:
+            send_status(self.server, "ready" if backend.state == "ready" else backend.state, backend.detail)

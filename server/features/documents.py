@@ -6,6 +6,10 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from qwen_lsp.context.repository import RepositoryContext
+
+from ..documents import uri_to_path
+
 if TYPE_CHECKING:
     from ..app import QwenLanguageServer
 
@@ -22,6 +26,21 @@ def register(server: "QwenLanguageServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: "QwenLanguageServer", params: types.DidSaveTextDocumentParams) -> None:
         _changed(ls, params.text_document.uri)
+        _files_changed(ls, [params.text_document.uri])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: "QwenLanguageServer", params: types.DidChangeWatchedFilesParams) -> None:
+        _files_changed(ls, [change.uri for change in params.changes])
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def did_change_workspace_folders(ls: "QwenLanguageServer", params: types.DidChangeWorkspaceFoldersParams) -> None:
+        provider = ls.session.context_provider if ls.session else None
+        if not isinstance(provider, RepositoryContext):
+            return
+        for folder in params.event.removed:
+            provider.remove_folder(uri_to_path(folder.uri))
+        for folder in params.event.added:
+            provider.add_folder(uri_to_path(folder.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: "QwenLanguageServer", params: types.DidCloseTextDocumentParams) -> None:
@@ -35,4 +54,10 @@ def _changed(ls: "QwenLanguageServer", uri: str) -> None:
         return
     document = ls.workspace.text_documents.get(uri)
     if document is not None:
-        ls.session.context_provider.document_changed(uri, document.source, document.version)
+        ls.session.context_provider.document_changed(uri, document.source, document.version, document.language_id)
+
+
+def _files_changed(ls: "QwenLanguageServer", uris: list[str]) -> None:
+    provider = ls.session.context_provider if ls.session else None
+    if isinstance(provider, RepositoryContext):
+        provider.files_changed([uri_to_path(uri) for uri in uris if uri.startswith("file:")])

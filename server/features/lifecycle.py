@@ -7,7 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
+from qwen_lsp.context.repository import RepositoryContext
+
 from ..config import ServerSettings, env_overrides, load_settings
+from ..context_wiring import start_indexing
 from ..lsp_logging import attach_editor_log
 from ..model_status import load_backend
 from ..session import Session
@@ -36,6 +39,8 @@ def register(server: "QwenLanguageServer") -> None:
     async def initialized(ls: "QwenLanguageServer", params: types.InitializedParams) -> None:
         await _pull_configuration(ls, load=False)
         ls.background.spawn(load_backend(ls), "load-backend")
+        ls.background.spawn(start_indexing(ls), "index-workspace")
+        ls.background.spawn(_watch_files(ls), "watch-files")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: "QwenLanguageServer", params: types.DidChangeConfigurationParams) -> None:
@@ -49,6 +54,9 @@ def register(server: "QwenLanguageServer") -> None:
     async def shutdown(ls: "QwenLanguageServer", params: Any = None) -> None:
         ls.background.cancel_all()
         if ls.session is not None:
+            provider = ls.session.context_provider
+            if isinstance(provider, RepositoryContext):
+                provider.stop()
             await ls.session.backend.aclose()
 
 
@@ -84,3 +92,19 @@ async def _apply(ls: "QwenLanguageServer", section: dict, load: bool = True) -> 
     if await ls.session.apply(settings) and load:
         log.info("backend settings changed: loading %s", ls.session.backend.name)
         ls.background.spawn(load_backend(ls), "load-backend")
+
+
+async def _watch_files(ls: "QwenLanguageServer") -> None:
+    """Ask the client to report file changes on disk, when it can register watchers dynamically."""
+    workspace = ls.client_capabilities.workspace
+    watched = workspace.did_change_watched_files if workspace else None
+    if not (watched and watched.dynamic_registration):
+        return
+    options = types.DidChangeWatchedFilesRegistrationOptions(watchers=[types.FileSystemWatcher(glob_pattern="**/*")])
+    registration = types.Registration(
+        id="qwen-lsp-watch-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES, register_options=options
+    )
+    try:
+        await ls.client_register_capability_async(types.RegistrationParams(registrations=[registration]))
+    except Exception as error:
+        log.info("client did not accept a file watcher (%s); the index follows saves and open documents", error)

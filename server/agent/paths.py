@@ -1,0 +1,129 @@
+"""Which paths the agent may touch: resolved (symlinks followed) inside a workspace folder, and never a secret
+or an ignored file.
+
+Every tool goes through ``WorkspacePaths.resolve`` before it reads, lists, searches or stages anything, so a
+path like ``../x``, an absolute path elsewhere or a symlink pointing out of the workspace is refused, and files
+matching the secret patterns (.env, keys, credentials) or ignore rules (.gitignore, .qwenignore, dependency and
+VCS folders) never reach a prompt, local or remote.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path, PurePosixPath
+
+import pathspec
+
+from qwen_lsp.context.files import EXCLUDED_DIRS, IgnoreRules
+
+
+class PathError(ValueError):
+    """A path the agent may not use; the message says why and is shown to the model."""
+
+
+@dataclass(frozen=True)
+class Resolved:
+    path: Path  # absolute, symlinks resolved
+    root: Path  # the workspace folder it is in
+    rel: str  # '/'-separated, relative to ``root`` ("." for the root itself)
+
+
+class WorkspacePaths:
+    def __init__(self, roots: list[Path], secret_patterns: list[str]) -> None:
+        if not roots:
+            raise PathError("the agent needs a workspace folder; open a folder in the editor")
+        self.roots = [root.resolve() for root in roots]
+        self._given = [Path(os.path.abspath(root)) for root in roots]  # as the editor named them (maybe via symlinks)
+        self.secrets = pathspec.GitIgnoreSpec.from_lines(secret_patterns)
+        self._rules = lru_cache(maxsize=4096)(self._rules_uncached)
+
+    @property
+    def primary(self) -> Path:
+        return self.roots[0]
+
+    def resolve(self, raw: str) -> Resolved:
+        """An agent-supplied path (relative to the first folder, or absolute) checked to stay inside a folder."""
+        text = str(raw).strip()
+        if not text or "\x00" in text:
+            raise PathError(f"invalid path {raw!r}")
+        candidate = Path(text)
+        if not candidate.is_absolute():
+            candidate = self._root_for_relative(text) / text
+        resolved_path = candidate.resolve(strict=False)  # follows every symlink on the way
+        inside = self._inside(resolved_path)
+        if inside is None:
+            raise PathError(f"{text} is outside the workspace folders; use a path inside {self.primary}")
+        root, rel = inside
+        self._check_visible(root, rel)
+        # The name used matters too: a link called .env is a secret whatever it points to.
+        lexical = Path(os.path.normpath(candidate))
+        named = self._inside(lexical) or self._inside(lexical, self._given)
+        if named is not None:
+            self._check_visible(*named)
+        return Resolved(resolved_path, root, rel)
+
+    def relative(self, path: Path) -> str:
+        """How a path is shown to the model: relative to the first folder, or 'folder-name/...' for the others."""
+        inside = self._inside(path)
+        if inside is None:
+            return str(path)
+        root, rel = inside
+        return rel if root == self.primary else f"{root.name}/{rel}"
+
+    def visible(self, root: Path, rel: str, is_dir: bool) -> bool:
+        try:
+            self._check_visible(root, rel, is_dir)
+        except PathError:
+            return False
+        return True
+
+    def _root_for_relative(self, text: str) -> Path:
+        first = PurePosixPath(text.replace("\\", "/")).parts[0] if text not in (".", "") else ""
+        for root in self.roots[1:]:
+            if first == root.name:
+                return root.parent
+        return self.primary
+
+    def _inside(self, path: Path, roots: list[Path] | None = None) -> tuple[Path, str] | None:
+        best = None
+        for root in roots or self.roots:
+            if path == root or root in path.parents:
+                if best is None or len(root.parts) > len(best.parts):
+                    best = root
+        if best is None:
+            return None
+        rel = path.relative_to(best).as_posix()
+        return best, rel or "."
+
+    def _check_visible(self, root: Path, rel: str, is_dir: bool | None = None) -> None:
+        if rel == ".":
+            return
+        parts = rel.split("/")
+        for depth in range(1, len(parts) + 1):
+            sub = "/".join(parts[:depth])
+            last = depth == len(parts)
+            as_dir = (root / sub).is_dir() if is_dir is None or not last else is_dir
+            if self.secrets.match_file(sub + "/" if as_dir else sub):
+                raise PathError(f"{rel} matches a secret pattern (agent.secret_patterns); it is never read or shown to the model")
+            if as_dir and parts[depth - 1] in EXCLUDED_DIRS:
+                raise PathError(f"{rel} is in an excluded folder ({parts[depth - 1]}); the agent does not use it")
+            parent = "/".join(parts[: depth - 1])
+            if self._rules(root, parent).ignored(sub, as_dir):
+                raise PathError(f"{rel} is ignored (.gitignore/.qwenignore); the agent does not use it")
+
+    def _rules_uncached(self, root: Path, rel_dir: str) -> IgnoreRules:
+        if not rel_dir:
+            lines = _read_lines(root / ".git" / "info" / "exclude")
+            base = IgnoreRules((("", pathspec.GitIgnoreSpec.from_lines(lines)),) if lines else ())
+            return base.extended("", root)
+        parent = rel_dir.rsplit("/", 1)[0] if "/" in rel_dir else ""
+        return self._rules(root, parent).extended(rel_dir, root / rel_dir)
+
+
+def _read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []

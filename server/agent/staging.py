@@ -1,0 +1,128 @@
+"""Edits the agent makes, held in memory: nothing is written to the workspace during a run.
+
+Reads see the staged text first, then the editor's unsaved buffer, then the file on disk. At the end the
+changes become one ``WorkspaceEdit`` (with the editor's document versions, so a stale edit is refused).
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from ..actions.workspace_edit import FileChange
+from .paths import Resolved
+
+SourceReader = Callable[[Path], "tuple[str, int | None] | None"]
+
+
+class EditError(ValueError):
+    """An edit that cannot be staged; the message (shown to the model) says how to fix the call."""
+
+
+@dataclass
+class _Staged:
+    original: str | None  # None: created by the agent
+    version: int | None
+    text: str
+
+
+class StagedFiles:
+    def __init__(self, read_source: SourceReader) -> None:
+        self._read_source = read_source
+        self._files: dict[Path, _Staged] = {}
+        self.revision = 0  # bumped on every staged change (repeat detection uses it)
+
+    def read(self, target: Resolved) -> str | None:
+        staged = self._files.get(target.path)
+        if staged is not None:
+            return staged.text
+        source = self._read_source(target.path)
+        return source[0] if source is not None else None
+
+    def exists(self, target: Resolved) -> bool:
+        return target.path in self._files or target.path.exists()
+
+    def replace(self, target: Resolved, old: str, new: str) -> int:
+        """Replace the one exact occurrence of ``old``; returns the 1-based line where it was."""
+        text = self.read(target)
+        if text is None:
+            raise EditError(f"{target.rel} does not exist or cannot be read as text; use create_file for a new file")
+        if not old:
+            raise EditError("old_text is empty; copy the exact lines to replace from read_file (without line numbers)")
+        if old == new:
+            raise EditError("old_text and new_text are the same; nothing would change")
+        count = text.count(old)
+        if count == 0:
+            raise EditError(f"old_text was not found in {target.rel}. {_near_miss(text, old)}")
+        if count > 1:
+            lines = _match_lines(text, old)
+            raise EditError(
+                f"old_text occurs {count} times in {target.rel} (at lines {', '.join(map(str, lines))}); include "
+                "more surrounding lines so that it matches exactly once"
+            )
+        index = text.index(old)
+        self._stage(target, text[:index] + new + text[index + len(old):])
+        return text.count("\n", 0, index) + 1
+
+    def create(self, target: Resolved, content: str) -> None:
+        if self.exists(target):
+            raise EditError(f"{target.rel} already exists; change it with edit_file")
+        self._files[target.path] = _Staged(None, None, content)
+        self.revision += 1
+
+    def _stage(self, target: Resolved, text: str) -> None:
+        staged = self._files.get(target.path)
+        if staged is None:
+            source = self._read_source(target.path)
+            original, version = source if source is not None else (None, None)
+            staged = self._files[target.path] = _Staged(original, version, text)
+        staged.text = text
+        self.revision += 1
+
+    def staged_texts(self) -> dict[Path, str]:
+        return {path: staged.text for path, staged in self._files.items() if staged.text != staged.original}
+
+    def changes(self) -> list[FileChange]:
+        return [
+            FileChange(path.as_uri(), staged.original, staged.text, staged.version)
+            for path, staged in sorted(self._files.items())
+            if staged.text != staged.original
+        ]
+
+    def summary(self, show: Callable[[Path], str]) -> list[dict]:
+        """Per changed file: path, uri, lines added/removed, whether it is new."""
+        out = []
+        for path, staged in sorted(self._files.items()):
+            if staged.text == staged.original:
+                continue
+            diff = list(difflib.unified_diff((staged.original or "").splitlines(), staged.text.splitlines(), lineterm="", n=0))
+            added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
+            removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
+            out.append({"path": show(path), "uri": path.as_uri(), "added": added, "removed": removed,
+                        "created": staged.original is None})
+        return out
+
+
+def _match_lines(text: str, old: str) -> list[int]:
+    lines, start = [], text.find(old)
+    while start >= 0 and len(lines) < 10:
+        lines.append(text.count("\n", 0, start) + 1)
+        start = text.find(old, start + 1)
+    return lines
+
+
+def _near_miss(text: str, old: str) -> str:
+    """A hint for a failed match: the same text with other indentation, or the closest line."""
+    wanted = [line.strip() for line in old.strip("\n").split("\n")]
+    lines = text.split("\n")
+    for i in range(len(lines) - len(wanted) + 1):
+        if [line.strip() for line in lines[i : i + len(wanted)]] == wanted:
+            return (f"The same lines exist at line {i + 1} with different indentation or spacing; copy them exactly "
+                    "from read_file.")
+    close = difflib.get_close_matches(wanted[0], [line.strip() for line in lines], n=1, cutoff=0.6) if wanted[0] else []
+    if close:
+        number = [line.strip() for line in lines].index(close[0]) + 1
+        return f"The closest line is line {number}: {lines[number - 1].strip()!r}. Read the file again and copy the text exactly."
+    return "Read the file again with read_file and copy the text to replace exactly."
