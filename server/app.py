@@ -39,9 +39,11 @@ class QwenLanguageServer(LanguageServer):
 
 
 def create_server(backend_factory: BackendFactory = default_backend_factory) -> QwenLanguageServer:
-    from .features import commands, completion_fallback, documents, inline_completion, lifecycle, telemetry
+    from .features import (
+        agent, code_actions, commands, completion_fallback, documents, inline_completion, lifecycle, telemetry,
+    )
 
     server = QwenLanguageServer(backend_factory)
-    for module in (lifecycle, documents, inline_completion, completion_fallback, commands, telemetry):
+    for module in (lifecycle, documents, inline_completion, completion_fallback, commands, telemetry, code_actions, agent):
         module.register(server)
     return server

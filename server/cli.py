@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--model", help="model preset or .gguf path (default: settings/env)")
     complete.add_argument("--json", action="store_true", help="print JSON")
 
+    context = commands.add_parser("context", help="show the prompt and context snippets for FILE:LINE:COL (1-based)")
+    context.add_argument("location", help="FILE:LINE:COL, 1-based as editors show them")
+    context.add_argument("--root", help="repository root (default: the file's git root or its folder)")
+    context.add_argument("--model", help="model preset or .gguf path (its tokenizer counts the tokens)")
+    context.add_argument("--json", action="store_true", help="print the same JSON as the qwen.inspectContext command")
+
     model = commands.add_parser("model", help="list or download models")
     model_commands = model.add_subparsers(dest="model_command", required=True)
     model_commands.add_parser("list", help="list presets and downloaded models")
@@ -52,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_complete import run_complete
 
         return run_complete(args)
+    if args.command == "context":
+        from .cli_context import run_context
+
+        return run_context(args)
     if args.command == "model":
         from .cli_models import run_model
 

@@ -9,13 +9,16 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 from qwen_lsp.clients.base import BackendError
 
 from .completion import prefilter
 from .completion.request import CompletionRequest
-from .config import env_overrides, load_settings
+from .config import ServerSettings, env_overrides, load_settings
+from .context_wiring import attach_repository_context
 from .documents import language_from_path
 from .session import Session
 
@@ -51,14 +54,14 @@ def repository_root(path: Path) -> Path:
     return path.parent
 
 
-def run_complete(args: argparse.Namespace) -> int:
+def prepare(args: argparse.Namespace) -> tuple[ServerSettings, CompletionRequest, Path]:
+    """Settings, the request at FILE:LINE:COL and the repository root, from the command line."""
     path, line, col = parse_location(args.location)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        print(f"error: cannot read {path}: {error}", file=sys.stderr)
-        return 1
-    overrides = {"backend": {"local": {"model": args.model}}} if args.model else {}
+        raise SystemExit(f"error: cannot read {path}: {error}") from None
+    overrides = {"backend": {"local": {"model": args.model}}} if getattr(args, "model", None) else {}
     settings, warnings = load_settings(env_overrides(), overrides)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -70,6 +73,11 @@ def run_complete(args: argparse.Namespace) -> int:
         text=text,
         offset=offset_of(text, line, col),
     )
+    return settings, request, root
+
+
+def run_complete(args: argparse.Namespace) -> int:
+    settings, request, root = prepare(args)
     decision = prefilter.decide(request, settings.completion.disabled_languages, settings.completion.ignored_globs)
     if decision.kind == "none":
         print(f"no completion here: {decision.reason}", file=sys.stderr)
@@ -81,18 +89,29 @@ def run_complete(args: argparse.Namespace) -> int:
         return 1
 
 
-async def _complete(settings, request: CompletionRequest, root: Path, as_json: bool) -> int:
+@asynccontextmanager
+async def cli_session(settings: ServerSettings, request: CompletionRequest, root: Path) -> AsyncIterator[Session]:
+    """A session like the server's: the backend, and the repository indexed with the request's document open."""
     session = Session(settings)
-    started = time.perf_counter()
+    provider = None
     try:
+        provider = await attach_repository_context(session, [root], wait=True)
+        if provider is not None:
+            provider.document_changed(request.uri, request.text, None, request.language_id)
+            provider.wait_idle(10)
+        yield session
+    finally:
+        if provider is not None:
+            provider.stop()
+        await session.backend.aclose()
+
+
+async def _complete(settings: ServerSettings, request: CompletionRequest, root: Path, as_json: bool) -> int:
+    async with cli_session(settings, request, root) as session:
+        started = time.perf_counter()
         await session.backend.ensure_ready()
         load_ms = (time.perf_counter() - started) * 1000
-        from .context_wiring import attach_repository_context
-
-        await attach_repository_context(session, [root], wait=True)
         completion = await session.pipeline.complete(request, threading.Event())
-    finally:
-        await session.backend.aclose()
     if completion is None:
         print("no completion (the model produced nothing useful here)", file=sys.stderr)
         return 4

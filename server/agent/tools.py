@@ -146,13 +146,13 @@ class Toolbox:
     async def _list_files(self, args: ListArgs) -> ToolResult:
         base = self.paths.resolve(args.path)
         spec = pathspec.GitIgnoreSpec.from_lines([args.pattern]) if args.pattern else None
-        found = await asyncio.to_thread(self._walk, base, spec)
+        found = await asyncio.to_thread(self.walk, base, spec)
         if not found:
             return ToolResult(f"No files under {base.rel}{' matching ' + args.pattern if args.pattern else ''}.")
         more = f"\n… and more (narrow the path or pattern)" if len(found) > MAX_LISTED else ""
         return ToolResult("\n".join(found[:MAX_LISTED]) + more)
 
-    def _walk(self, base: Resolved, spec: pathspec.PathSpec | None) -> list[str]:
+    def walk(self, base: Resolved, spec: pathspec.PathSpec | None) -> list[str]:
         out: list[str] = []
         stack = [base.path] if base.path.is_dir() else []
         while stack and len(out) <= MAX_LISTED:
@@ -208,7 +208,7 @@ class Toolbox:
         except re.error as error:
             raise ValueError(f"invalid regex: {error}") from None
         results = [f"definition: {line}" for line in (self.symbols(args.query) if self.symbols else [])][:20]
-        files = [base.path] if base.path.is_file() else [self.paths.resolve(p).path for p in await asyncio.to_thread(self._walk, base, None)]
+        files = [base.path] if base.path.is_file() else [self.paths.resolve(p).path for p in await asyncio.to_thread(self.walk, base, None)]
         for path in files:
             if len(results) >= MAX_MATCHES:
                 results.append("… more matches not shown (narrow the path)")

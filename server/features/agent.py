@@ -1,0 +1,141 @@
+"""``qwen.agentRefactor``: the agent loop behind one command, reported with ``$/progress`` and ending in one
+``workspace/applyEdit`` that the client shows for approval (VS Code's refactor preview through
+``needsConfirmation`` change annotations; the Neovim plugin's diff review).
+
+The command's result (never a WorkspaceEdit, so clients do not apply anything twice) reports the summary, the
+steps, the changed files, the verification and whether the edit was applied. ``$/cancelRequest`` and the
+progress's cancel button stop the run; nothing is proposed after a cancel.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from qwen_lsp.context.base import ContextRequest
+
+from ..actions.editor import document_view, read_document, units, workspace_roots
+from ..actions.requests import Cancellation, RequestTracker, current_request, work_done_token
+from ..actions.service import DocumentView
+from ..actions.text import position_at
+from ..actions.workspace_edit import EditSupport, build_workspace_edit
+from ..agent.commands import child_environment
+from ..agent.paths import PathError, WorkspacePaths
+from ..agent.progress import AgentProgress
+from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
+from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
+from ..documents import DocumentError
+
+log = logging.getLogger(__name__)
+AGENT_COMMAND = "qwen.agentRefactor"
+
+
+def register(server: QwenLanguageServer) -> None:
+    @server.command(AGENT_COMMAND)
+    async def agent_refactor(ls: QwenLanguageServer, *args: Any) -> dict:
+        if ls.session is None:
+            raise DocumentError("the server is not initialized")
+        settings = ls.session.settings
+        if not settings.agent.enabled:
+            raise ValueError("the agent is turned off (agent.enabled)")
+        request = AgentRequest.parse(args[0] if args else {})
+        tracker = RequestTracker.install(ls.protocol)
+        with Cancellation(tracker) as cancel:
+            env = _environment(ls, request)
+            progress = AgentProgress(ls, work_done_token(current_request()), cancel.cancel, settings.agent.max_steps)
+            await progress.begin("Qwen agent", request.instruction[:80] or request.scope)
+            report: AgentReport | None = None
+            try:
+                report = await run_agent(request, env, cancel.event, progress.step)
+            finally:
+                progress.end(report.outcome.summary[:200] if report else "failed")
+            result = _result(report)
+            if cancel.cancelled or report.outcome.stop_reason == "cancelled":
+                return {**result, "stopReason": "cancelled"}
+            if not report.changes:
+                return result
+            edit = build_workspace_edit(
+                report.changes, EditSupport.of(ls.client_capabilities), units(ls),
+                types.ChangeAnnotation(label="Qwen agent", needs_confirmation=True,
+                                       description=report.outcome.summary[:300]),
+            )
+            label = f"Qwen agent: {(request.instruction or 'refactor')[:60]}"
+            response = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
+            return {**result, "applied": bool(response.applied), "failureReason": response.failure_reason}
+
+
+def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironment:
+    assert ls.session is not None
+    settings = ls.session.settings
+    document = document_view(ls.workspace, request.uri) if request.uri and request.uri in ls.workspace.text_documents else None
+    roots = workspace_roots(ls.workspace)
+    if not roots and document is not None and document.path is not None:
+        roots = [document.path.parent]  # a single file opened without a folder: its folder is the workspace
+        document = dataclasses.replace(document, root=document.path.parent)
+    backend_settings = settings.backend
+    window = settings.agent.context_tokens or (
+        backend_settings.local.n_ctx if backend_settings.kind == "local" else 32768)
+    provider = ls.session.context_provider
+    return AgentEnvironment(
+        backend=ls.session.backend, settings=settings.agent, roots=roots,
+        read_source=lambda path: read_document(ls.workspace, path, settings.agent.max_file_kb * 1024),
+        document=document, symbols=_symbol_lookup(provider, roots, settings.agent.secret_patterns),
+        related=_related_code(provider, ls.session.backend.count_tokens), context_tokens=window,
+        command_env=child_environment((backend_settings.remote.api_key_env,)),
+    )
+
+
+def _symbol_lookup(provider: Any, roots: list[Path], secret_patterns: list[str]):
+    """Definitions by name from the repository index, when the context engine has one."""
+    find = getattr(getattr(provider, "index", None), "definitions_named", None)
+    if find is None or not roots:
+        return None
+    paths = WorkspacePaths(roots, secret_patterns)
+
+    def lookup(name: str) -> list[str]:
+        out = []
+        for record, definition in find(name)[:20]:
+            try:
+                resolved = paths.resolve(str(record.key))
+            except PathError:
+                continue
+            out.append(f"{paths.relative(resolved.path)}:{definition.start_line + 1} {definition.kind} {definition.name}")
+        return out
+
+    return lookup
+
+
+def _related_code(provider: Any, count_tokens):
+    """Related definitions and similar code around the scope from the repository context engine."""
+    def related(doc: DocumentView, offset: int, budget: int) -> list[tuple[str, str]]:
+        position = position_at(doc.text, offset, len)
+        request = ContextRequest(
+            uri=doc.uri, path=doc.rel_path, language_id=doc.language_id, text=doc.text, offset=offset,
+            line=position.line, character=position.character, budget_tokens=budget, count_tokens=count_tokens,
+        )
+        try:
+            return [(s.path, s.text) for s in provider.gather(request).snippets]
+        except Exception:
+            log.debug("repository context failed", exc_info=True)
+            return []
+
+    return related
+
+
+def _result(report: AgentReport) -> dict:
+    outcome = report.outcome
+    return {
+        "summary": outcome.summary,
+        "stopReason": outcome.stop_reason,
+        "steps": [{"step": s.step, "tool": s.tool, "arguments": s.arguments, "ok": s.ok, "result": s.result}
+                  for s in outcome.steps],
+        "modelCalls": outcome.model_calls,
+        "files": report.files,
+        "verification": report.verification.as_json() if report.verification else None,
+        "applied": False,
+        "failureReason": None,
+    }
