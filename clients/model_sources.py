@@ -226,7 +226,7 @@ def fetch_from_hub(
                 except Exception as exc:  # after a successful probe: a transfer that broke off
                     raise HubError(f"downloading {preset.hf_repo}/{filename} failed: {type(exc).__name__}: {exc}") from exc
                 staged = Path(got)
-                _install(staged, dest, expected, sha256_file(staged), f"{preset.hf_repo}")
+                _install(staged, dest, expected, sha256_file(staged), preset.hf_repo)
             finally:
                 shutil.rmtree(tmpdir, ignore_errors=True)
         done += size

