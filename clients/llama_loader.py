@@ -58,6 +58,23 @@ class LoadPlan:
     notes: list[str] = field(default_factory=list)
 
 
+def resolve_model_path(model: str) -> Path:
+    """A .gguf path as given, or a preset name resolved in the models directory."""
+    candidate = Path(model).expanduser()
+    if candidate.suffix == ".gguf" or candidate.is_absolute() or candidate.exists():
+        if not candidate.is_file():
+            raise BackendError(
+                f"model file {candidate} does not exist. Set backend.local.model to an existing .gguf file "
+                "or to a preset name (`qwen-lsp model list`)."
+            )
+        return candidate
+    try:
+        from .models import resolve_model
+    except ImportError as exc:  # model presets not available in this build
+        raise BackendError(f"unknown model {model!r}: give backend.local.model as a .gguf path") from exc
+    return resolve_model(model)
+
+
 def read_gguf_info(path: Path) -> GgufInfo:
     """Read the header of a GGUF file; a file that is not a complete GGUF model raises BackendError."""
     from gguf import GGUFReader

@@ -11,21 +11,20 @@ prompt evaluation too, so a superseded request frees the model within one token 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
-import json
 import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, Iterator
 
-from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt, ToolCall
+from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
 from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
-from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info
+from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path
 from .settings import LocalSettings
-from .tool_calls import parse_tool_calls, tool_names
+from .tool_calls import arguments_as_objects, parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
 _DONE = object()
@@ -42,23 +41,6 @@ class GenerationStats:
     finish_reason: str = ""
     first_token_ms: float | None = None
     total_ms: float = 0.0
-
-
-def resolve_model_path(model: str) -> Path:
-    """A .gguf path as given, or a preset name resolved in the models directory."""
-    candidate = Path(model).expanduser()
-    if candidate.suffix == ".gguf" or candidate.is_absolute() or candidate.exists():
-        if not candidate.is_file():
-            raise BackendError(
-                f"model file {candidate} does not exist. Set backend.local.model to an existing .gguf file "
-                "or to a preset name (`qwen-lsp model list`)."
-            )
-        return candidate
-    try:
-        from .models import resolve_model
-    except ImportError as exc:  # model presets not available in this build
-        raise BackendError(f"unknown model {model!r}: give backend.local.model as a .gguf path") from exc
-    return resolve_model(model)
 
 
 def _common_prefix(a: list[int], b: list[int]) -> int:
@@ -143,7 +125,6 @@ class LocalLlamaBackend:
         plan = plan_load(self.settings, info, bool(llama_cpp.llama_supports_gpu_offload()))
         llm = load_llama(path, plan, progress)
         self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: bool(self._should_abort()))
-        llama_cpp.llama_set_abort_callback(llm._ctx.ctx, self._abort_callback, ctypes.c_void_p(0))
         old, self._llm, self._info, self._plan = self._llm, llm, info, plan
         if old is not None:
             old.close()
@@ -208,7 +189,8 @@ class LocalLlamaBackend:
         tokens = self.tokenize_prompt(prompt)
         # Generated markers come out as text (see llama_loader), so the template's marker stops apply.
         stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
-        async for chunk in self._stream(lambda emit, stop: self._complete_sync(tokens, params, stops, emit, stop), cancel):
+        job = lambda emit, stop: self._complete_sync(tokens, params, stops, emit, stop)  # noqa: E731
+        async for chunk in self._stream(job, cancel):
             yield chunk
 
     async def _stream(
@@ -249,12 +231,35 @@ class LocalLlamaBackend:
         finally:
             gone.set()
 
-    def _begin(self, should_stop: Callable[[], bool], tokens: list[int]) -> GenerationStats:
+    def _watch_prompt_evaluation(self, on: bool) -> None:
+        """llama.cpp calls the abort hook at every graph node (~550 per token for a 0.5B model), which costs
+        a few percent of generation speed from Python; so it is on only while the prompt is evaluated, and
+        cancellation is checked per token after that."""
+        import llama_cpp
+
+        callback = self._abort_callback if on else llama_cpp.ggml_abort_callback(0)
+        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, ctypes.c_void_p(0))
+
+    @contextlib.contextmanager
+    def _generating(self, tokens: list[int], should_stop: Callable[[], bool]) -> Iterator[GenerationStats]:
+        """Bookkeeping around one generation on the worker thread: stats, abort hook, cancellation."""
         stats = GenerationStats(prompt_tokens=len(tokens))
         stats.cached_tokens = _common_prefix(list(self._llm._input_ids), tokens)
         self.last_stats = stats
         self._should_abort = should_stop
-        return stats
+        self._watch_prompt_evaluation(True)
+        start = time.perf_counter()
+        try:
+            yield stats
+        except RuntimeError:
+            if not should_stop():  # an abort we asked for surfaces as a failed llama_decode
+                raise
+        finally:
+            self._watch_prompt_evaluation(False)
+            self._should_abort = lambda: False
+            if should_stop():
+                stats.finish_reason = "cancelled"
+            stats.total_ms = (time.perf_counter() - start) * 1000
 
     def _complete_sync(
         self,
@@ -268,20 +273,19 @@ class LocalLlamaBackend:
 
         if should_stop():
             return
-        llm = self._llm
-        stats = self._begin(should_stop, tokens)
-        start = time.perf_counter()
+        with self._generating(tokens, should_stop) as stats:
+            start = time.perf_counter()
 
-        def criteria(input_ids: Any, _logits: Any) -> bool:
-            # Called once per sampled token before it is emitted (input_ids ends with the previous token),
-            # and once more after the last one.
-            stats.generated_tokens = max(stats.generated_tokens, len(input_ids) - len(tokens) + 1)
-            if stats.first_token_ms is None:
-                stats.first_token_ms = (time.perf_counter() - start) * 1000
-            return should_stop()
+            def criteria(input_ids: Any, _logits: Any) -> bool:
+                # Called once per sampled token before it is emitted (input_ids ends with the previous
+                # token), and once more after the last one.
+                stats.generated_tokens = max(stats.generated_tokens, len(input_ids) - len(tokens) + 1)
+                if stats.first_token_ms is None:
+                    stats.first_token_ms = (time.perf_counter() - start) * 1000
+                    self._watch_prompt_evaluation(False)
+                return should_stop()
 
-        try:
-            for chunk in llm.create_completion(
+            for chunk in self._llm.create_completion(
                 tokens,
                 max_tokens=params.max_tokens,
                 temperature=params.temperature,
@@ -296,18 +300,9 @@ class LocalLlamaBackend:
                 choice = chunk["choices"][0]
                 if choice["text"]:
                     emit(choice["text"])
-                if choice.get("finish_reason"):
-                    stats.finish_reason = stats.finish_reason or choice["finish_reason"]
+                stats.finish_reason = choice.get("finish_reason") or stats.finish_reason
                 if should_stop():
                     break
-        except RuntimeError:
-            if not should_stop():  # an abort we asked for surfaces as a failed llama_decode
-                raise
-        finally:
-            self._should_abort = lambda: False
-            if should_stop():
-                stats.finish_reason = "cancelled"
-            stats.total_ms = (time.perf_counter() - start) * 1000
 
     async def chat(
         self,
@@ -318,38 +313,26 @@ class LocalLlamaBackend:
     ) -> ChatReply:
         await self.ensure_ready()
         cancel = cancel or threading.Event()
-        parts: list[str] = []
-        structured: list[ToolCall] = []
-        finish: list[str] = []
-
-        def job(emit: Callable[[str], None], should_stop: Callable[[], bool]) -> None:
-            self._chat_sync(_for_template(messages), params, tools, should_stop, emit, structured, finish)
-
-        async for chunk in self._stream(job, cancel):
-            parts.append(chunk)
-        text = "".join(parts)
+        messages = arguments_as_objects(messages)
+        job = lambda emit, stop: self._chat_sync(messages, params, tools, emit, stop)  # noqa: E731
+        text = "".join([chunk async for chunk in self._stream(job, cancel)])
         if cancel.is_set():
             return ChatReply(content=text, finish_reason="cancelled")
-        if structured:
-            return ChatReply(content=text, tool_calls=structured, finish_reason="tool_calls")
+        # The chat template handler returns Qwen's tool calls as text; they are parsed here.
         content, calls = parse_tool_calls(text, tool_names(tools))
-        return ChatReply(content=content, tool_calls=calls, finish_reason="tool_calls" if calls else (finish or [None])[-1])
+        return ChatReply(content, calls, "tool_calls" if calls else self.last_stats.finish_reason or None)
 
     def _chat_sync(
         self,
         messages: list[dict[str, Any]],
         params: GenerationParams,
         tools: list[dict[str, Any]] | None,
-        should_stop: Callable[[], bool],
         emit: Callable[[str], None],
-        structured: list[ToolCall],
-        finish: list[str],
+        should_stop: Callable[[], bool],
     ) -> None:
         if should_stop():
             return
-        stats = self._begin(should_stop, [])
-        start = time.perf_counter()
-        try:
+        with self._generating([], should_stop) as stats:
             for chunk in self._llm.create_chat_completion(
                 messages=messages,
                 tools=tools or None,
@@ -362,24 +345,15 @@ class LocalLlamaBackend:
                 stop=list(params.stop) or None,
                 stream=True,
             ):
+                if stats.generated_tokens == 0:
+                    self._watch_prompt_evaluation(False)
                 stats.generated_tokens += 1
                 choice = chunk["choices"][0]
-                delta = choice.get("delta") or {}
-                if delta.get("content"):
-                    emit(delta["content"])
-                for call in delta.get("tool_calls") or []:
-                    fn = call.get("function") or {}
-                    structured.append(ToolCall(id=call.get("id") or "", name=fn.get("name", ""), arguments=fn.get("arguments", "")))
-                if choice.get("finish_reason"):
-                    finish.append(choice["finish_reason"])
+                if content := (choice.get("delta") or {}).get("content"):
+                    emit(content)
+                stats.finish_reason = choice.get("finish_reason") or stats.finish_reason
                 if should_stop():
                     break
-        except RuntimeError:
-            if not should_stop():
-                raise
-        finally:
-            self._should_abort = lambda: False
-            stats.total_ms = (time.perf_counter() - start) * 1000
 
     async def wait_idle(self) -> None:
         """Wait until the generation thread has finished everything submitted so far."""
@@ -396,23 +370,3 @@ class LocalLlamaBackend:
             self._llm = None
         self._set_status("idle", "closed")
 
-
-def _for_template(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Chat templates iterate over tool-call arguments as a mapping; the OpenAI wire format has them as JSON text."""
-    out = []
-    for message in messages:
-        calls = message.get("tool_calls")
-        if calls:
-            message = {**message, "tool_calls": [_decoded_arguments(c) for c in calls]}
-        out.append(message)
-    return out
-
-
-def _decoded_arguments(call: dict[str, Any]) -> dict[str, Any]:
-    fn = call.get("function") or {}
-    if isinstance(fn.get("arguments"), str):
-        try:
-            fn = {**fn, "arguments": json.loads(fn["arguments"])}
-        except ValueError:
-            pass  # leave malformed arguments as text; the template shows them verbatim
-    return {**call, "function": fn}

@@ -98,3 +98,24 @@ def parse_tool_calls(text: str, tool_names: Collection[str] = ()) -> tuple[str, 
         return _BLOCK.sub("", text).strip(), calls
     calls = _bare_calls(text, tool_names) if tool_names else []
     return ("", calls) if calls else (text, [])
+
+
+def arguments_as_objects(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Messages with each earlier tool call's arguments decoded from JSON text (the OpenAI wire format) to an
+    object, which is what chat templates iterate over. Arguments that do not parse stay text."""
+    out = []
+    for message in messages:
+        if message.get("tool_calls"):
+            message = {**message, "tool_calls": [_decoded(call) for call in message["tool_calls"]]}
+        out.append(message)
+    return out
+
+
+def _decoded(call: dict[str, Any]) -> dict[str, Any]:
+    fn = call.get("function") or {}
+    if isinstance(fn.get("arguments"), str):
+        try:
+            fn = {**fn, "arguments": json.loads(fn["arguments"])}
+        except ValueError:
+            pass
+    return {**call, "function": fn}

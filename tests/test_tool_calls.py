@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from qwen_lsp.clients.tool_calls import parse_tool_calls
+from qwen_lsp.clients.tool_calls import arguments_as_objects, parse_tool_calls
 
 
 def test_qwen25_json_tool_call_is_parsed_and_removed_from_content() -> None:
@@ -88,3 +88,18 @@ def test_untagged_calls_in_a_fence_and_a_broken_one() -> None:
 def test_prose_with_json_inside_is_not_a_call() -> None:
     text = 'Use this: {"name": "a", "arguments": {}} and then stop.'
     assert parse_tool_calls(text, {"a"}) == (text, [])
+
+
+def test_earlier_tool_call_arguments_are_decoded_for_chat_templates() -> None:
+    messages = [
+        {"role": "user", "content": "go"},
+        {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "1", "type": "function", "function": {"name": "a", "arguments": '{"x": 1}'}},
+            {"id": "2", "type": "function", "function": {"name": "b", "arguments": "{broken"}},
+        ]},
+    ]
+    decoded = arguments_as_objects(messages)
+    assert decoded[0] == messages[0]
+    assert decoded[1]["tool_calls"][0]["function"]["arguments"] == {"x": 1}
+    assert decoded[1]["tool_calls"][1]["function"]["arguments"] == "{broken"
+    assert messages[1]["tool_calls"][0]["function"]["arguments"] == '{"x": 1}'  # input untouched
