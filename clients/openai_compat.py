@@ -22,9 +22,10 @@ from .settings import RemoteSettings
 from .tool_calls import parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
-# Qwen's tokenizer on source code averages about 3.3 characters per token; refined from the usage the
-# server reports (prompt characters / prompt tokens) as completions come back.
-DEFAULT_CHARS_PER_TOKEN = 3.3
+# Qwen2.5's tokenizer measured on source code: Python standard library 4.3 characters per token, TypeScript
+# and Lua 3.9. A little under that, so context budgets are not overrun; refined from the usage the server
+# reports (prompt characters / prompt tokens) when it reports any.
+DEFAULT_CHARS_PER_TOKEN = 3.8
 
 
 class OpenAICompatBackend:
@@ -196,13 +197,15 @@ class OpenAICompatBackend:
     ) -> ChatReply:
         await self.ensure_ready()
         assert self._client is not None
+        if cancel is not None and cancel.is_set():
+            return ChatReply(content="", finish_reason="cancelled")
         request = self._client.chat.completions.create(
             model=self._model, messages=messages, tools=tools or openai.omit,  # type: ignore[arg-type]
             stop=list(params.stop) or None, **self._sampling(params), **self._auth_options(),
         )
         task = asyncio.ensure_future(request)
         try:
-            while not task.done():
+            while not task.done():  # a threading.Event cannot be awaited: poll it while the request runs
                 await asyncio.wait({task}, timeout=0.05)
                 if cancel is not None and cancel.is_set() and not task.done():
                     task.cancel()

@@ -1,0 +1,293 @@
+"""The OpenAI-compatible backend against a real `python -m llama_cpp.server` on 127.0.0.1 (tiny GGUF for the
+plumbing, the real Qwen2.5-Coder-0.5B for sensible output and cancellation), plus a scripted HTTP server for
+the SDK's retries."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx2
+import pytest
+from model_files import repack_survives, require_real_qwen_05b
+from tiny_gguf import write_tiny_qwen_gguf
+
+from qwen_lsp.clients.base import BackendError, GenerationParams, Prompt, PromptPiece
+from qwen_lsp.clients.openai_compat import DEFAULT_CHARS_PER_TOKEN, OpenAICompatBackend
+from qwen_lsp.clients.settings import RemoteSettings
+
+pytest.importorskip("llama_cpp.server")
+
+API_KEY = "sk-test-7f3a9c1e5b2d4f6a8c0e"
+KEY_ENV = "QWEN_LSP_TEST_REMOTE_KEY"
+
+# `python -m llama_cpp.server`, optionally without CPU weight repacking (it has no flag for that; see
+# model_files.repack_survives).
+LAUNCH = """
+import runpy, sys
+if sys.argv[1] == "no-repack":
+    import llama_cpp.llama_cpp as low
+    original = low.llama_model_default_params
+    def params():
+        p = original()
+        p.use_extra_bufts = False
+        return p
+    low.llama_model_default_params = params
+sys.argv = ["llama_cpp.server", *sys.argv[2:]]
+runpy.run_module("llama_cpp.server", run_name="__main__", alter_sys=True)
+"""
+
+
+@dataclass
+class Server:
+    base_url: str
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_llama_server(model: Path, log: Path, repack: bool = True) -> Iterator[Server]:
+    port = free_port()
+    args = ["--model", str(model), "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1",
+            "--n_ctx", "2048", "--api_key", API_KEY]
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "repack" if repack else "no-repack", *args],
+                                stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited:\n{log.read_text()}")
+            try:
+                if httpx2.get(f"{base_url}/models", headers={"Authorization": f"Bearer {API_KEY}"}).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"llama_cpp.server did not start:\n{log.read_text()}")
+            time.sleep(0.2)
+        yield Server(base_url, log)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def tiny_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    directory = tmp_path_factory.mktemp("tiny-server")
+    model = write_tiny_qwen_gguf(directory / "tiny-qwen3moe.gguf")
+    yield from start_llama_server(model, directory / "server.log")
+
+
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    model = require_real_qwen_05b()
+    yield from start_llama_server(model, tmp_path_factory.mktemp("real-server") / "server.log", repack_survives(model))
+
+
+@pytest.fixture
+def with_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, API_KEY)
+
+
+def remote(server: Server, **overrides: object) -> OpenAICompatBackend:
+    return OpenAICompatBackend(RemoteSettings(base_url=server.base_url, api_key_env=KEY_ENV, **overrides))
+
+
+def fim_prompt(prefix: str, suffix: str = "") -> Prompt:
+    return Prompt((
+        PromptPiece("<|fim_prefix|>", control=True), PromptPiece(prefix),
+        PromptPiece("<|fim_suffix|>", control=True), PromptPiece(suffix),
+        PromptPiece("<|fim_middle|>", control=True),
+    ))
+
+
+async def test_streams_fim_with_the_key_as_bearer_and_never_logs_it(
+    tiny_server: Server, with_key: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    backend = remote(tiny_server)
+    try:
+        chunks = [c async for c in backend.stream_fim(fim_prompt("def f():\n"), GenerationParams(max_tokens=12), threading.Event())]
+        assert len(chunks) >= 2 and "".join(chunks)
+        assert backend.status().state == "ready"
+        assert backend.status().model  # the first model the server lists
+        assert API_KEY not in caplog.text and API_KEY not in repr(backend) and API_KEY not in str(backend.status())
+        assert caplog.records  # the SDK did log (at debug), just not the key
+    finally:
+        await backend.aclose()
+
+
+async def test_missing_or_wrong_key_gives_an_error_naming_the_variable(
+    tiny_server: Server, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    with pytest.raises(BackendError, match=KEY_ENV) as missing:
+        await remote(tiny_server).ensure_ready()
+    assert tiny_server.base_url in str(missing.value) and "401" in str(missing.value)
+    wrong = "sk-wrong-0123456789abcdef"
+    monkeypatch.setenv(KEY_ENV, wrong)
+    backend = remote(tiny_server)
+    with pytest.raises(BackendError, match=KEY_ENV) as rejected:
+        await backend.ensure_ready()
+    assert wrong not in str(rejected.value) and wrong not in caplog.text
+    assert backend.status().state == "error"
+    await backend.aclose()
+
+
+async def test_unreachable_endpoint_names_the_url(with_key: None) -> None:
+    base_url = f"http://127.0.0.1:{free_port()}/v1"
+    backend = OpenAICompatBackend(RemoteSettings(base_url=base_url, api_key_env=KEY_ENV, max_retries=0))
+    with pytest.raises(BackendError, match="cannot connect") as error:
+        await backend.ensure_ready()
+    assert base_url in str(error.value)
+    with pytest.raises(BackendError, match="cannot connect"):
+        [c async for c in backend.stream_fim(fim_prompt("x"), GenerationParams(max_tokens=2), threading.Event())]
+    await backend.aclose()
+
+
+async def test_chat_through_the_server(tiny_server: Server, with_key: None) -> None:
+    backend = remote(tiny_server)
+    try:
+        reply = await backend.chat([{"role": "user", "content": "hello"}], GenerationParams(max_tokens=8))
+        assert reply.content and reply.tool_calls == []
+        cancel = threading.Event()
+        cancel.set()
+        assert (await backend.chat([{"role": "user", "content": "x"}], GenerationParams(max_tokens=8), cancel=cancel)).finish_reason == "cancelled"
+    finally:
+        await backend.aclose()
+
+
+@pytest.mark.real_model
+async def test_real_model_completes_a_function_body(real_server: Server, with_key: None) -> None:
+    backend = remote(real_server, fim_template="qwen")
+    try:
+        prompt = fim_prompt("def fibonacci(n):\n    ", "\n\nprint(fibonacci(10))\n")
+        text = "".join([c async for c in backend.stream_fim(prompt, GenerationParams(max_tokens=64), threading.Event())])
+        assert "return" in text and "<|" not in text
+    finally:
+        await backend.aclose()
+
+
+@pytest.mark.real_model
+async def test_cancel_closes_the_stream_and_the_server_stops(real_server: Server, with_key: None) -> None:
+    backend = remote(real_server)
+    cancel = threading.Event()
+    received = 0
+    try:
+        prompt = fim_prompt("# A long list of numbered lines\n" + "".join(f"line_{i} = {i}\n" for i in range(8)))
+        async for _ in backend.stream_fim(prompt, GenerationParams(max_tokens=400), cancel):
+            received += 1
+            if received == 2:
+                cancel.set()
+        assert received == 2
+        deadline = time.monotonic() + 60
+        while "Disconnected from client" not in real_server.log_text():
+            assert time.monotonic() < deadline, "the server never saw the client go away"
+            await asyncio.sleep(0.2)
+    finally:
+        await backend.aclose()
+
+
+class _Scripted(BaseHTTPRequestHandler):
+    """A scripted OpenAI-style server: /v1/models answers 503 for the first ``failures`` requests; streamed
+    /v1/completions sends ``chunks`` as they are (ignoring stop strings) and then a usage report."""
+
+    failures = 0
+    chunks: list[str] = []
+    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    seen: list[str | None] = []  # the Authorization header of each request
+
+    def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802
+        self.seen.append(self.headers.get("Authorization"))
+        if len(self.seen) <= self.failures:
+            self._send(503, b'{"error": {"message": "busy"}}')
+        else:
+            self._send(200, b'{"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "t"}]}')
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers["Content-Length"]))
+        events = [{"id": "c", "object": "text_completion", "created": 0, "model": "m",
+                   "choices": [{"index": 0, "text": text, "finish_reason": None}]} for text in self.chunks]
+        events.append({"id": "c", "object": "text_completion", "created": 0, "model": "m", "choices": [],
+                       "usage": self.usage})
+        body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
+        self._send(200, body.encode(), "text/event-stream")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def scripted() -> Iterator[str]:
+    _Scripted.failures, _Scripted.chunks, _Scripted.seen = 0, [], []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("max_retries", [2, 0])
+async def test_server_errors_are_retried_up_to_max_retries(scripted: str, max_retries: int) -> None:
+    _Scripted.failures = 2
+    backend = OpenAICompatBackend(RemoteSettings(base_url=scripted, api_key_env="QWEN_LSP_UNSET_KEY_VAR",
+                                                 max_retries=max_retries))
+    try:
+        if max_retries == 2:
+            await backend.ensure_ready()
+            assert backend.status().state == "ready" and len(_Scripted.seen) == 3
+            assert _Scripted.seen == [None] * 3  # no key configured: no Authorization header at all
+        else:
+            with pytest.raises(BackendError, match="503"):
+                await backend.ensure_ready()
+            assert len(_Scripted.seen) == 1
+    finally:
+        await backend.aclose()
+
+
+async def test_stop_strings_apply_even_if_the_server_ignores_them_and_usage_calibrates(scripted: str) -> None:
+    _Scripted.chunks = ["return a", " + b\n<|fi", "m_pad|>garbage", "more"]
+    prefix = "x = 1\n" * 100
+    _Scripted.usage = {"prompt_tokens": 300, "completion_tokens": 4, "total_tokens": 304}
+    backend = OpenAICompatBackend(RemoteSettings(base_url=scripted, api_key_env="QWEN_LSP_UNSET_KEY_VAR"))
+    try:
+        assert backend.count_tokens(prefix) == int(len(prefix) / DEFAULT_CHARS_PER_TOKEN) + 1
+        chunks = [c async for c in backend.stream_fim(fim_prompt(prefix), GenerationParams(max_tokens=8), threading.Event())]
+        assert "".join(chunks) == "return a + b\n"
+        assert chunks[0] == "return a"  # text is passed on as it comes, only a possible stop start is held
+        _Scripted.chunks = ["ok"] * 3
+        assert "".join([c async for c in backend.stream_fim(fim_prompt(prefix), GenerationParams(), threading.Event())]) == "okokok"
+        assert backend.chars_per_token < DEFAULT_CHARS_PER_TOKEN  # 2.1 characters per token were reported
+    finally:
+        await backend.aclose()
