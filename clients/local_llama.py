@@ -69,6 +69,7 @@ class LocalLlamaBackend:
         self._template: FimTemplate | None = None
         self._load_task: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwen-lsp-llama")
+        self._closed = threading.Event()  # stops running work and a load in progress
         self._should_abort: Callable[[], bool] = lambda: False
         self._abort_callback: Any = None
         self.last_stats = GenerationStats()
@@ -87,6 +88,8 @@ class LocalLlamaBackend:
                 log.exception("status listener failed")
 
     async def ensure_ready(self) -> None:
+        if self._closed.is_set():
+            raise BackendError("the local backend was closed")
         if self._status.state == "ready":
             return
         task = self._load_task
@@ -103,7 +106,7 @@ class LocalLlamaBackend:
             if value - last[0] >= 0.05 or value >= 1.0:
                 last[0] = value
                 loop.call_soon_threadsafe(self._set_status, "loading", f"loading {self.settings.model}", value)
-            return True
+            return not self._closed.is_set()  # False makes llama.cpp abandon the load
 
         try:
             await loop.run_in_executor(None, self._load_sync, progress)
@@ -124,10 +127,11 @@ class LocalLlamaBackend:
         info = read_gguf_info(path)
         plan = plan_load(self.settings, info, bool(llama_cpp.llama_supports_gpu_offload()))
         llm = load_llama(path, plan, progress)
+        if self._closed.is_set():
+            llm.close()
+            raise BackendError("the backend was closed while the model was loading")
         self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: bool(self._should_abort()))
-        old, self._llm, self._info, self._plan = self._llm, llm, info, plan
-        if old is not None:
-            old.close()
+        self._llm, self._info, self._plan = llm, info, plan
         self._template = self._choose_template()
         log.info("loaded %s (%s) %s", path, info.architecture, "; ".join(plan.notes))
 
@@ -202,7 +206,7 @@ class LocalLlamaBackend:
         gone = threading.Event()  # the consumer stopped listening (closed or cancelled the stream)
 
         def should_stop() -> bool:
-            return cancel.is_set() or gone.is_set()
+            return cancel.is_set() or gone.is_set() or self._closed.is_set()
 
         def put(item: Any) -> None:
             try:
@@ -364,7 +368,12 @@ class LocalLlamaBackend:
         return int(self._llm.n_tokens) if self._llm is not None else 0
 
     async def aclose(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        """Stop running work (within a token), free the model; does not block the event loop."""
+        self._closed.set()
+        await asyncio.get_running_loop().run_in_executor(None, lambda: self._executor.shutdown(cancel_futures=True))
+        if self._load_task is not None:
+            with contextlib.suppress(Exception):
+                await self._load_task
         if self._llm is not None:
             self._llm.close()
             self._llm = None

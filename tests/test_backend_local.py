@@ -127,6 +127,19 @@ async def test_closing_the_stream_early_stops_the_worker(tiny_moe: Path) -> None
         await backend.aclose()
 
 
+async def test_aclose_stops_a_running_generation_and_refuses_new_work(tiny_moe: Path) -> None:
+    backend = make_backend(tiny_moe)
+    stream = backend.stream_fim(fim_prompt("v = 5\n"), GenerationParams(max_tokens=1900), threading.Event())
+    await anext(stream)
+    stats = backend.last_stats
+    await backend.aclose()
+    assert stats.finish_reason == "cancelled" and stats.generated_tokens < 1900
+    assert backend.status().state == "idle"
+    with pytest.raises(BackendError, match="closed"):
+        await backend.ensure_ready()
+    await stream.aclose()
+
+
 async def test_prompt_extending_the_previous_one_reuses_the_kv_cache(tiny_moe: Path) -> None:
     backend = make_backend(tiny_moe)
     try:
