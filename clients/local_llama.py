@@ -123,6 +123,7 @@ class LocalLlamaBackend:
     def _load_sync(self, progress: Callable[[float], bool]) -> None:
         import llama_cpp
 
+        forced = self._forced_template()  # a bad name fails before the slow part
         path = resolve_model_path(self.settings.model)
         info = read_gguf_info(path)
         plan = plan_load(self.settings, info, bool(llama_cpp.llama_supports_gpu_offload()))
@@ -132,7 +133,7 @@ class LocalLlamaBackend:
             raise BackendError("the backend was closed while the model was loading")
         self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: bool(self._should_abort()))
         self._llm, self._info, self._plan = llm, info, plan
-        self._template = self._choose_template()
+        self._template = forced or self._detect_template()
         log.info("loaded %s (%s) %s", path, info.architecture, "; ".join(plan.notes))
 
     # -- vocabulary -----------------------------------------------------------------------------------
@@ -149,12 +150,16 @@ class LocalLlamaBackend:
                 found.add(ids[0])
         return frozenset(found)
 
-    def _choose_template(self) -> FimTemplate | None:
-        if self.settings.fim_template:
-            try:
-                return template_by_name(self.settings.fim_template)
-            except ValueError as exc:
-                raise BackendError(f"backend.local.fim_template: {exc}") from exc
+    def _forced_template(self) -> FimTemplate | None:
+        if not self.settings.fim_template:
+            return None
+        try:
+            return template_by_name(self.settings.fim_template)
+        except ValueError as exc:
+            raise BackendError(f"backend.local.fim_template: {exc}") from exc
+
+    def _detect_template(self) -> FimTemplate | None:
+        """The family whose markers the vocabulary has as single special tokens (not merely as text)."""
         markers = {m.strip() for t in TEMPLATES.values() for m in t.markers if m.strip()}
         found = self._single_control_ids(sorted(markers))
         vocab = {self._llm._model.token_get_text(i) for i in found}

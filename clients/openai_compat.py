@@ -12,7 +12,7 @@ import asyncio
 import logging
 import os
 import threading
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable
 
 import openai
 
@@ -109,9 +109,7 @@ class OpenAICompatBackend:
         except openai.NotFoundError:
             ids = []  # some servers have no /models; the first real request will tell
         except openai.OpenAIError as exc:
-            error = self._error(exc, "/models")
-            self._set_status("error", str(error))
-            raise error from None
+            raise self._failed(exc, "/models") from None
         if not self._model:
             if not ids:
                 error = BackendError(f"{self.settings.base_url} lists no models: set backend.remote.model")
@@ -159,18 +157,20 @@ class OpenAICompatBackend:
         assert self._client is not None
         stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
         text = prompt.text
+        request = self._client.completions.create(
+            model=self._model, prompt=text, stream=True, stop=stops or None,
+            stream_options={"include_usage": True}, **self._sampling(params), **self._auth_options(),
+        )
         try:
-            stream = await self._client.completions.create(
-                model=self._model, prompt=text, stream=True, stop=stops or None,
-                stream_options={"include_usage": True}, **self._sampling(params), **self._auth_options(),
-            )
+            stream = await _unless_cancelled(request, cancel)
         except openai.OpenAIError as exc:
             raise self._failed(exc, "/completions") from None
+        if stream is _CANCELLED:
+            return
         scanner = _StopScanner(stops)
+        chunks = stream.__aiter__()
         try:
-            async for chunk in stream:
-                if cancel.is_set():
-                    return
+            while (chunk := await _unless_cancelled(anext(chunks, None), cancel)) not in (None, _CANCELLED):
                 if chunk.usage is not None:
                     self._calibrate(len(text), chunk.usage.prompt_tokens)
                 for choice in chunk.choices:
@@ -179,7 +179,7 @@ class OpenAICompatBackend:
                         yield piece
                     if done:
                         return
-            if tail := scanner.flush():
+            if chunk is None and (tail := scanner.flush()):
                 yield tail
         except openai.OpenAIError as exc:
             raise self._failed(exc, "/completions") from None
@@ -197,33 +197,24 @@ class OpenAICompatBackend:
     ) -> ChatReply:
         await self.ensure_ready()
         assert self._client is not None
-        if cancel is not None and cancel.is_set():
-            return ChatReply(content="", finish_reason="cancelled")
         request = self._client.chat.completions.create(
             model=self._model, messages=messages, tools=tools or openai.omit,  # type: ignore[arg-type]
             stop=list(params.stop) or None, **self._sampling(params), **self._auth_options(),
         )
-        task = asyncio.ensure_future(request)
         try:
-            while not task.done():  # a threading.Event cannot be awaited: poll it while the request runs
-                await asyncio.wait({task}, timeout=0.05)
-                if cancel is not None and cancel.is_set() and not task.done():
-                    task.cancel()
-                    return ChatReply(content="", finish_reason="cancelled")
-            response = task.result()
+            response = await _unless_cancelled(request, cancel)
         except openai.OpenAIError as exc:
             raise self._failed(exc, "/chat/completions") from None
-        finally:
-            if not task.done():
-                task.cancel()
+        if response is _CANCELLED:
+            return ChatReply(content="", finish_reason="cancelled")
         choice = response.choices[0]
         content = choice.message.content or ""
         calls = [
             ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
             for c in (choice.message.tool_calls or []) if getattr(c, "function", None) is not None
         ]
-        if not calls:
-            content, calls = parse_tool_calls(content, tool_names(tools))  # servers that leave Qwen's <tool_call> text unparsed
+        if not calls:  # servers that leave Qwen's tool calls as text
+            content, calls = parse_tool_calls(content, tool_names(tools))
         return ChatReply(content=content, tool_calls=calls,
                          finish_reason="tool_calls" if calls else choice.finish_reason)
 
@@ -232,6 +223,27 @@ class OpenAICompatBackend:
             await self._client.close()
             self._client = None
         self._set_status("idle", "closed")
+
+
+_CANCELLED = object()
+
+
+async def _unless_cancelled(awaitable: Awaitable[Any], cancel: threading.Event | None) -> Any:
+    """The awaitable's result, or ``_CANCELLED`` as soon as ``cancel`` is set (a threading.Event cannot be
+    awaited, so it is polled while the request waits for the server)."""
+    if cancel is None:
+        return await awaitable
+    task = asyncio.ensure_future(awaitable)
+    try:
+        while not task.done():
+            if cancel.is_set():
+                return _CANCELLED
+            await asyncio.wait({task}, timeout=0.05)
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})
 
 
 class _StopScanner:

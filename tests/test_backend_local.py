@@ -209,6 +209,18 @@ async def test_missing_then_corrupt_file_errors_then_recovers(tmp_path: Path) ->
         await backend.aclose()
 
 
+async def test_forced_fim_template_is_used_and_a_bad_name_is_a_clear_error(tiny_moe: Path) -> None:
+    backend = make_backend(tiny_moe, fim_template="starcoder2")
+    bad = make_backend(tiny_moe, fim_template="qwen9")
+    try:
+        assert (await backend.fim_template()).family == "starcoder2"
+        with pytest.raises(BackendError, match="backend.local.fim_template: unknown FIM template 'qwen9'"):
+            await bad.ensure_ready()
+    finally:
+        await backend.aclose()
+        await bad.aclose()
+
+
 async def test_qwen2_architecture_also_serves_fim(tmp_path: Path) -> None:
     backend = make_backend(write_tiny_qwen_gguf(tmp_path / "q2.gguf", arch="qwen2"))
     try:

@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -217,6 +217,7 @@ class _Scripted(BaseHTTPRequestHandler):
     /v1/completions sends ``chunks`` as they are (ignoring stop strings) and then a usage report."""
 
     failures = 0
+    gate: threading.Event | None = None  # completions wait for it (a slow prompt evaluation)
     chunks: list[str] = []
     usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
     seen: list[str | None] = []  # the Authorization header of each request
@@ -237,6 +238,8 @@ class _Scripted(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers["Content-Length"]))
+        if self.gate is not None:
+            self.gate.wait(60)
         events = [{"id": "c", "object": "text_completion", "created": 0, "model": "m",
                    "choices": [{"index": 0, "text": text, "finish_reason": None}]} for text in self.chunks]
         events.append({"id": "c", "object": "text_completion", "created": 0, "model": "m", "choices": [],
@@ -250,7 +253,7 @@ class _Scripted(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def scripted() -> Iterator[str]:
-    _Scripted.failures, _Scripted.chunks, _Scripted.seen = 0, [], []
+    _Scripted.failures, _Scripted.chunks, _Scripted.seen, _Scripted.gate = 0, [], [], None
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Scripted)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/v1"
@@ -291,3 +294,23 @@ async def test_stop_strings_apply_even_if_the_server_ignores_them_and_usage_cali
         assert backend.chars_per_token < DEFAULT_CHARS_PER_TOKEN  # 2.1 characters per token were reported
     finally:
         await backend.aclose()
+
+
+async def test_cancel_while_the_server_is_still_reading_the_prompt(scripted: str) -> None:
+    _Scripted.gate = threading.Event()
+    backend = OpenAICompatBackend(RemoteSettings(base_url=scripted, api_key_env="QWEN_LSP_UNSET_KEY_VAR"))
+    cancel = threading.Event()
+    asyncio.get_running_loop().call_later(0.2, cancel.set)
+    try:
+        stream = backend.stream_fim(fim_prompt("x"), GenerationParams(), cancel)
+        # Without noticing the cancel, this would wait for the gate, which only opens afterwards.
+        assert await asyncio.wait_for(_collect(stream), timeout=30) == []
+        reply = await asyncio.wait_for(backend.chat([{"role": "user", "content": "x"}], GenerationParams(), cancel=cancel), 30)
+        assert reply.finish_reason == "cancelled"
+    finally:
+        _Scripted.gate.set()
+        await backend.aclose()
+
+
+async def _collect(stream: AsyncIterator[str]) -> list[str]:
+    return [c async for c in stream]
