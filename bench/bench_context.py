@@ -108,7 +108,7 @@ def phase_index(folder: Path, cache: Path) -> dict:
     stats = next(iter(engine.scan_stats().values()))
     result = {"seconds": round(seconds, 3), "files": stats.total, "parsed": stats.parsed, "loaded": stats.loaded,
               "definitions": sum(len(r.definitions) for r in engine.index.files.values()),
-              "windows": len(engine.index.windows), "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
+              "chunks": engine.index.window_count(), "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
     engine.stop()
     return result
 

@@ -17,7 +17,7 @@ from .imports import Import, Target
 from .languages import LanguageSpec, parser_for
 from .store import FileData
 from .symbols import Definition, extract_symbols, split_lines
-from .windows import WindowIndex, make_windows
+from .windows import WindowHit, WindowIndex, make_chunks
 
 _PACKAGE_FILES = frozenset({"__init__", "index", "mod", "package"})  # a file that stands for its folder
 _MAX_KEY_DEPTH = 8
@@ -42,7 +42,7 @@ def analyze(spec: LanguageSpec, text: str, window_lines: int = 16, tree=None) ->
     if tree is None:
         tree = parser_for(spec).parse(text.encode("utf-8", "surrogatepass"))
     symbols = extract_symbols(spec, tree, lines)
-    return FileData(spec.name, symbols.definitions, symbols.imports, make_windows(lines, window_lines), len(lines))
+    return FileData(spec.name, symbols.definitions, symbols.imports, make_chunks(lines, window_lines), len(lines))
 
 
 def _path_keys(rel: str) -> tuple[list[str], list[str]]:
@@ -96,14 +96,16 @@ class RepoIndex:
         self.symbols: dict[str, list[tuple[str, int]]] = {}  # name -> (file key, index into its definitions)
         self.stems: dict[str, list[str]] = {}  # path-stem suffix -> file keys
         self.dirs: dict[str, list[str]] = {}  # folder suffix -> file keys
-        self.windows = WindowIndex()
+        self.window_indexes: dict[str, WindowIndex] = {}  # per workspace folder ("" for files outside folders)
         self.roots: set[str] = set()  # the workspace folders, absolute, '/'-separated
         self.paths_generation = 0  # changes when a file appears or disappears: import resolution may change
         self.resolve_cache: dict[tuple, tuple[int, list[str]]] = {}
 
     def put(self, key: str, folder: str, rel: str, data: FileData, digest: str) -> None:
+        """Add or replace a file. ``data.chunks`` None keeps the file's chunks already in the window index
+        (loaded from a snapshot)."""
         with self.lock:
-            if self._drop(key) is None:
+            if self._drop(key, keep_chunks=data.chunks is None) is None:
                 self.paths_generation += 1
             record = FileRecord(key, folder, rel, data.language, data.definitions, data.imports, data.line_count,
                                 digest)
@@ -119,7 +121,8 @@ class RepoIndex:
                 _add(self.stems, stem, key)
             for directory in dir_keys:
                 _add(self.dirs, directory, key)
-            self.windows.set_file(key, data.windows)
+            if data.chunks is not None:
+                self.windows_of(folder).set_file(key, data.chunks)
 
     def remove(self, key: str) -> None:
         with self.lock:
@@ -135,9 +138,10 @@ class RepoIndex:
             self.roots.discard(folder)
             for key in [k for k, record in self.files.items() if record.folder == folder]:
                 self._drop(key)
+            self.window_indexes.pop(folder, None)
             self.paths_generation += 1
 
-    def _drop(self, key: str) -> FileRecord | None:
+    def _drop(self, key: str, keep_chunks: bool = False) -> FileRecord | None:
         record = self.files.pop(key, None)
         if record is None:
             return None
@@ -152,8 +156,32 @@ class RepoIndex:
             _discard(self.stems, stem, key)
         for directory in dir_keys:
             _discard(self.dirs, directory, key)
-        self.windows.remove_file(key)
+        if not keep_chunks and record.folder in self.window_indexes:
+            self.window_indexes[record.folder].remove_file(key)
         return record
+
+    def windows_of(self, folder: str) -> WindowIndex:
+        with self.lock:
+            index = self.window_indexes.get(folder)
+            if index is None:
+                index = self.window_indexes[folder] = WindowIndex()
+            return index
+
+    def install_windows(self, folder: str, index: WindowIndex) -> None:
+        """Use a window index loaded from a snapshot for ``folder``."""
+        with self.lock:
+            self.window_indexes[folder] = index
+
+    def search_windows(self, query: set[str], limit: int, deadline: float | None = None) -> list[WindowHit]:
+        with self.lock:
+            hits: list[WindowHit] = []
+            for index in self.window_indexes.values():
+                hits += index.search(query, limit=limit, deadline=deadline)
+        return sorted(hits, key=lambda h: -h.rank)[:limit] if len(self.window_indexes) > 1 else hits
+
+    def window_count(self) -> int:
+        with self.lock:
+            return sum(len(index) for index in self.window_indexes.values())
 
     def definitions_named(self, name: str) -> list[tuple[FileRecord, Definition]]:
         with self.lock:

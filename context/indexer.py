@@ -10,6 +10,7 @@ change event for them only updates the database.
 from __future__ import annotations
 
 import logging
+import marshal
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,14 @@ from .files import FileEntry, decode_source, indexable, read_file, walk_folder
 from .index import RepoIndex, analyze
 from .settings import ContextOptions
 from .store import FileData, IndexStore, content_hash, database_path
+from .windows import WindowIndex
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 _COMMIT_EVERY = 200
+SNAPSHOT_DELAY_S = 30.0  # file changes come in bursts (a checkout, a build): save the window index once after
 
 
 @dataclass
@@ -33,6 +36,8 @@ class FolderState:
     key: str  # root as a '/'-separated absolute path
     store: IndexStore
     stored: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # rel -> (size, mtime_ns, hash)
+    scanned: bool = False
+    snapshot_current: bool = False  # the saved window snapshot matches what is indexed
 
 
 @dataclass
@@ -43,6 +48,7 @@ class ScanStats:
     reused: int = 0  # changed on disk, but a known content hash
     skipped: int = 0
     removed: int = 0
+    from_snapshot: int = 0  # unchanged files whose chunks came from the saved window index
     seconds: float = 0.0
 
 
@@ -87,11 +93,13 @@ class Indexer:
 
     def files_changed(self, paths: list[Path]) -> None:
         rescan: set[str] = set()
+        touched: set[str] = set()
         for path in paths:
             located = self.index.folder_of(path.absolute().as_posix())
             if located is None or located[0] not in self.folders:
                 continue
             state = self.folders[located[0]]
+            touched.add(state.key)
             rel = located[1]
             if path.is_dir():
                 rescan.add(state.key)  # a new folder (or a moved one): let the scan diff it
@@ -113,6 +121,14 @@ class Indexer:
             self._scan(self.folders[key], None)
         for state in self.folders.values():
             state.store.commit()
+            if state.snapshot_current and state.key in touched:
+                state.snapshot_current = False
+                self.worker.submit_later(f"snapshot:{state.key}", lambda s=state: self._save_if_stale(s),
+                                         SNAPSHOT_DELAY_S)
+
+    def _save_if_stale(self, state: FolderState) -> None:
+        if not state.snapshot_current and self.folders.get(state.key) is state:
+            self.save_snapshot(state)
 
     def close(self) -> None:
         for state in self.folders.values():
@@ -139,19 +155,7 @@ class Indexer:
         stats.total = len(entries)
         reporter = _Reporter(progress, stats.total)
         unchanged = {e.rel: e for e in entries if state.stored.get(e.rel, (-1, -1, ""))[:2] == (e.size, e.mtime_ns)}
-        loaded: set[str] = set()
-        for rel, digest, blob in state.store.load_all():
-            if rel not in unchanged:
-                continue
-            try:
-                data = FileData.loads(blob)
-            except (ValueError, EOFError, TypeError):
-                continue  # damaged blob: index the file again below
-            key = f"{state.key}/{rel}"
-            if not self.is_open(key):
-                self.index.put(key, state.key, rel, data, digest)
-            loaded.add(rel)
-            reporter.step()
+        loaded = self._load_unchanged(state, unchanged, reporter, stats)
         stats.loaded = len(loaded)
         present = {e.rel for e in entries}
         removed = [rel for rel in state.stored if rel not in present]
@@ -173,9 +177,81 @@ class Indexer:
         state.store.commit()
         if removed or stats.parsed:
             state.store.collect_garbage()
+        if removed or stats.parsed or stats.reused or not state.snapshot_current:
+            self.save_snapshot(state)
         reporter.finish()
         stats.seconds = time.perf_counter() - started
         return stats
+
+    def _load_unchanged(self, state: FolderState, unchanged: dict[str, FileEntry], reporter: "_Reporter",
+                        stats: ScanStats) -> set[str]:
+        """Put the files unchanged since they were stored into the index; return their paths.
+
+        On a folder's first scan their chunks come from the window-index snapshot when it has them at the same
+        content hash (no per-file rebuild); on later scans files already in memory are left alone."""
+        first = not state.scanned
+        state.scanned = True
+        covered: set[str] = set()
+        if first:
+            covered = self._install_snapshot(state, unchanged)
+            stats.from_snapshot = len(covered)
+        loaded: set[str] = set()
+        for rel, digest, blob in state.store.load_all():
+            if rel not in unchanged:
+                continue
+            key = f"{state.key}/{rel}"
+            record = self.index.files.get(key)
+            if not first and record is not None and record.digest == digest:
+                loaded.add(rel)  # nothing to do: in memory already
+                reporter.step()
+                continue
+            try:
+                chunks = None if rel in covered else state.store.chunks(digest)
+                data = FileData.loads(blob, chunks)
+            except (ValueError, EOFError, TypeError):
+                continue  # damaged blob: index the file again
+            if not self.is_open(key):
+                self.index.put(key, state.key, rel, data, digest)
+            loaded.add(rel)
+            reporter.step()
+        return loaded
+
+    def _install_snapshot(self, state: FolderState, unchanged: dict[str, FileEntry]) -> set[str]:
+        """Install the folder's saved window index, minus files changed since; return the paths it covers."""
+        blob = state.store.snapshot()
+        if blob is None:
+            return set()
+        try:
+            signature, exported = marshal.loads(blob)
+            windows = WindowIndex.load(exported)
+        except (ValueError, EOFError, TypeError):
+            log.info("context index: window snapshot of %s unusable; rebuilding it", state.root)
+            return set()
+        covered: set[str] = set()
+        prefix = state.key + "/"
+        for key in list(windows.by_file):
+            rel = key[len(prefix):] if key.startswith(prefix) else None
+            stored = state.stored.get(rel) if rel is not None else None
+            if rel in unchanged and stored is not None and signature.get(key) == stored[2]:
+                covered.add(rel)
+            else:
+                windows.remove_file(key)
+        self.index.install_windows(state.key, windows)
+        state.snapshot_current = len(covered) == len(unchanged) == len(signature)
+        return covered
+
+    def save_snapshot(self, state: FolderState) -> None:
+        """Persist the folder's window index (files as indexed from disk, not unsaved editor text)."""
+        with self.index.lock:
+            windows = self.index.window_indexes.get(state.key)
+            if windows is None:
+                return
+            signature = {key: record.digest for key in windows.by_file
+                         if (record := self.index.files.get(key)) is not None and record.digest}
+            exported = windows.export(set(signature))
+        state.store.save_snapshot(marshal.dumps((signature, exported)))
+        state.store.commit()
+        state.snapshot_current = True
 
     def _index_file(self, state: FolderState, entry: FileEntry, stats: ScanStats) -> None:
         key = f"{state.key}/{entry.rel}"
@@ -190,7 +266,7 @@ class Indexer:
         blob = state.store.blob(digest)
         if blob is not None:
             try:
-                data = FileData.loads(blob)
+                data = FileData.loads(*blob)
                 stats.reused += 1
             except (ValueError, EOFError, TypeError):
                 data = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Iterable, NamedTuple
 
 # Most stable first: recently opened files and definitions change rarely; similar code follows the cursor.
-SOURCE_ORDER = {"recent_file": 0, "definition": 1, "outline": 2, "recent_edit": 3, "similar": 4}
+SOURCE_ORDER = {"file": 0, "recent_file": 1, "definition": 2, "outline": 3, "recent_edit": 4, "similar": 5}
 STICKY_BONUS = 0.15
 MIN_SCORE = 0.1  # below this (after weighting) a candidate is a guess not worth tokens
 AGREEMENT_SHARE = 0.25

@@ -24,6 +24,7 @@ from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
 from .settings import ContextOptions
 from .shape import Shape, shape_from_tree
 from .source_definitions import definition_candidates
+from .source_files import file_candidates
 from .source_outline import outline_candidates
 from .source_recent import recent_candidates
 from .source_similar import similar_candidates
@@ -186,8 +187,10 @@ class RepositoryContext:
             "similar": lambda: similar_candidates(g, self.docs, self.line_cache, self.options.window_lines),
             "recent": lambda: recent_candidates(g, self.docs),
         }
+        if g.request.budget_tokens >= self.options.long_window_tokens:
+            sources["files"] = lambda: file_candidates(g, self.docs, self.line_cache)
         found: list[Candidate] = []
-        for name, share in _SHARES:
+        for name, share in _SHARES + ((("files", 0.5),) if "files" in sources else ()):
             t = time.perf_counter()
             g.deadline = t + budget_s * share
             try:
@@ -201,7 +204,7 @@ class RepositoryContext:
         options = self.options
         weights = {"definition": options.definition_weight, "outline": options.outline_weight,
                    "similar": options.similar_weight, "recent_edit": options.recent_weight,
-                   "recent_file": options.recent_weight}
+                   "recent_file": options.recent_weight, "file": 1.0}
         ranked = dedup(drop_visible(fuse(candidates, weights), g.key, g.window))
         count = self._counter(g.request.count_tokens)
         with self._lock:

@@ -26,5 +26,8 @@ class ContextOptions(BaseModel):
     outline_weight: float = Field(0.7, ge=0, description="Weight of enclosing class/function signatures.")
     similar_weight: float = Field(0.6, ge=0, description="Weight of code similar to the lines before the cursor.")
     recent_weight: float = Field(0.5, ge=0, description="Weight of recently edited ranges and recently opened files.")
+    long_window_tokens: int = Field(
+        8192, ge=1, description="Budgets of this many tokens or more (long-context models, refactoring) also get "
+                                "whole files: the imported ones, then the folder's, then recently opened ones.")
     refresh_delay_ms: float = Field(
         400, ge=0, le=60_000, description="An open document's symbols are re-extracted after typing pauses this long.")

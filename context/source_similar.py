@@ -1,7 +1,8 @@
 """Retrieval source 3: code similar to the lines just before the cursor, from the whole workspace.
 
-The query is the identifiers of the last window of lines before the cursor; ``WindowIndex`` (BM25 over sliding
-windows of every indexed file, open documents included as the editor has them) returns the best windows.
+The query is the identifiers of the last window of lines before the cursor; ``WindowIndex`` (BM25 over the
+chunks of every indexed file, open documents included as the editor has them) returns the best chunks, shown
+as windows of ``window_lines`` around them.
 Windows from open or recently edited files get a small boost: they are what the user is working on.
 """
 
@@ -21,14 +22,13 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
     query = tokens_of("\n".join(g.lines[first:g.cursor_line + 1]))
     if not query:
         return []
-    with g.index.lock:
-        hits = g.index.windows.search(query, limit=MAX_CANDIDATES * 2, deadline=g.deadline)
+    hits = g.index.search_windows(query, limit=MAX_CANDIDATES * 2, deadline=g.deadline)
     edited = {edit.key for edit in docs.recent_edits()}
     out: list[Candidate] = []
     for hit in hits:
         if len(out) >= MAX_CANDIDATES or (out and g.expired()):
             break
-        if hit.key == g.key and hit.start_line <= g.cursor_line + 1 and hit.end_line > first:
+        if hit.key == g.key and hit.start_line <= g.cursor_line and hit.end_line > first:
             continue  # the query's own lines
         doc = docs.get(hit.key)
         record = g.index.files.get(hit.key)
@@ -40,7 +40,9 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
             lines = line_cache.lines(hit.key, record.digest) if record is not None else None
         if not lines:
             continue
-        start, end = hit.start_line, min(hit.end_line, len(lines))
+        # show the window centred on the matching chunk
+        start = max(0, hit.start_line - (window_lines - (hit.end_line - hit.start_line)) // 2)
+        end = min(len(lines), start + window_lines)
         while start < end and not lines[start].strip():
             start += 1
         while end > start and not lines[end - 1].strip():

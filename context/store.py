@@ -2,7 +2,8 @@
 
 One database per workspace folder (named after the folder path). ``files`` maps each path to its size, mtime
 and content hash; ``blobs`` maps a content hash to what was extracted from that content (definitions, imports,
-windows), so a warm restart re-reads nothing that did not change and renamed or copied files cost nothing.
+chunks for the similar-code search), and ``snapshot`` holds the folder's whole window index, so a warm restart
+re-reads nothing that did not change and renamed or copied files cost nothing.
 A database that is corrupt, from another version or unwritable is replaced by a fresh (or in-memory) one.
 Used by one thread at a time (the indexer).
 """
@@ -21,48 +22,50 @@ import platformdirs
 
 from .imports import Import
 from .symbols import Definition
-from .windows import Window
+from .windows import Chunk
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 EXTRACTOR_VERSION = "1"  # bump when queries or extraction change: stored blobs are then re-extracted
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
                                   hash TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL, chunks BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS snapshot (id INTEGER PRIMARY KEY CHECK (id = 1), data BLOB NOT NULL);
 """
 
 
 class FileData:
-    """What the index knows about one file's content."""
+    """What the index knows about one file's content. ``chunks`` (for the similar-code search) are stored apart:
+    a warm restart usually takes them from the snapshot of the whole window index instead."""
 
-    __slots__ = ("language", "definitions", "imports", "windows", "line_count")
+    __slots__ = ("language", "definitions", "imports", "chunks", "line_count")
 
-    def __init__(self, language: str, definitions: list[Definition], imports: list[Import], windows: list[Window],
+    def __init__(self, language: str, definitions: list[Definition], imports: list[Import], chunks: list[Chunk] | None,
                  line_count: int) -> None:
         self.language = language
         self.definitions = definitions
         self.imports = imports
-        self.windows = windows
+        self.chunks = chunks
         self.line_count = line_count
 
-    def dumps(self) -> bytes:
-        return marshal.dumps((
+    def dumps(self) -> tuple[bytes, bytes]:
+        symbols = marshal.dumps((
             self.language,
             [(d.name, d.kind, d.start_line, d.end_line, d.header_end, d.parent, d.summary) for d in self.definitions],
             [(i.module, i.names, i.line) for i in self.imports],
-            self.windows,
             self.line_count,
         ))
+        return symbols, marshal.dumps(self.chunks or [])
 
     @classmethod
-    def loads(cls, data: bytes) -> "FileData":
-        language, definitions, imports, windows, line_count = marshal.loads(data)
-        return cls(language, [Definition(*d) for d in definitions], [Import(*i) for i in imports], windows,
-                   line_count)
+    def loads(cls, data: bytes, chunks: bytes | None = None) -> "FileData":
+        language, definitions, imports, line_count = marshal.loads(data)
+        return cls(language, [Definition(*d) for d in definitions], [Import(*i) for i in imports],
+                   marshal.loads(chunks) if chunks is not None else None, line_count)
 
 
 def content_hash(data: bytes) -> str:
@@ -128,12 +131,24 @@ class IndexStore:
         return {row[0]: (row[1], row[2], row[3]) for row in self.db.execute("SELECT path, size, mtime_ns, hash FROM files")}
 
     def load_all(self) -> Iterable[tuple[str, str, bytes]]:
-        """(path, hash, blob) of every stored file whose blob is present."""
+        """(path, hash, symbols blob) of every stored file whose blob is present."""
         return self.db.execute("SELECT f.path, f.hash, b.data FROM files f JOIN blobs b ON b.hash = f.hash")
 
-    def blob(self, digest: str) -> bytes | None:
-        row = self.db.execute("SELECT data FROM blobs WHERE hash = ?", (digest,)).fetchone()
+    def blob(self, digest: str) -> tuple[bytes, bytes] | None:
+        """(symbols, chunks) blobs of a content hash."""
+        row = self.db.execute("SELECT data, chunks FROM blobs WHERE hash = ?", (digest,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def chunks(self, digest: str) -> bytes | None:
+        row = self.db.execute("SELECT chunks FROM blobs WHERE hash = ?", (digest,)).fetchone()
         return row[0] if row else None
+
+    def snapshot(self) -> bytes | None:
+        row = self.db.execute("SELECT data FROM snapshot WHERE id = 1").fetchone()
+        return row[0] if row else None
+
+    def save_snapshot(self, data: bytes) -> None:
+        self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?)", (data,))
 
     def begin(self) -> None:
         if not self.db.in_transaction:
@@ -143,9 +158,9 @@ class IndexStore:
         if self.db.in_transaction:
             self.db.execute("COMMIT")
 
-    def put(self, rel: str, size: int, mtime_ns: int, digest: str, blob: bytes | None) -> None:
+    def put(self, rel: str, size: int, mtime_ns: int, digest: str, blob: tuple[bytes, bytes] | None) -> None:
         if blob is not None:
-            self.db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?)", (digest, blob))
+            self.db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", (digest, *blob))
         self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (rel, size, mtime_ns, digest))
 
     def touch(self, rel: str, size: int, mtime_ns: int) -> None:

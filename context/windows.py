@@ -1,61 +1,60 @@
-"""Similar-code search: files cut into overlapping line windows, found again by BM25 over their identifiers.
+"""Similar-code search: files cut into chunks of lines, found again by BM25 over their identifiers.
 
-``make_windows`` turns lines into (start, end, identifiers) windows. ``WindowIndex`` keeps an inverted index
-(identifier -> window ids, compact ``array``s) over every indexed window; a query uses only its rarest
-identifiers, so a search touches few postings and stays within a millisecond or two on large repositories.
-Removed windows are marked dead and dropped from the postings when they pile up.
+``make_chunks`` turns lines into non-overlapping (start, end, identifiers) chunks of half a window; a hit is
+shown as the window of ``window_lines`` centred on its chunk. ``WindowIndex`` keeps an inverted index
+(identifier -> chunk ids, compact ``array``s) per workspace folder; a query uses only its rarest identifiers,
+so a search touches few postings. Keywords are never indexed (they are in every chunk and never asked for).
+Removed chunks are marked dead and dropped from the postings when they pile up. ``export``/``load`` turn the
+whole index into bytes and back, so a warm restart does not rebuild it.
 """
 
 from __future__ import annotations
 
 import heapq
+import marshal
 import math
 import re
 import time
 from array import array
-from operator import itemgetter
 from dataclasses import dataclass
+from operator import itemgetter
 
 TOKEN = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]+")
-MAX_TOKENS_PER_WINDOW = 256
-MIN_TOKENS_PER_WINDOW = 3
+MAX_TOKENS_PER_CHUNK = 256
+MIN_TOKENS_PER_CHUNK = 3
 _K1, _B = 1.2, 0.75
+_DEAD = 0xFFFFFFFF
+_EXPORT_VERSION = 1
+# Keywords and ubiquitous names of the supported languages: frequent everywhere, so worthless to a query.
+STOPWORDS = frozenset("""
+    and as assert async await break case catch char class const continue def default del do elif else enum export
+    extends false final finally float for from func function go if impl import in int interface is let match mod
+    new nil none not null or package pass private protected pub public raise return self static str string struct
+    super switch this throw throws true try type typeof use var void while with yield None True False
+    undefined let of bool double long byte fn mut ref where unsafe crate namespace using virtual override
+    readonly end begin then elsif unless module require local defer chan map range select lambda nonlocal global
+""".split())
 
-Window = tuple[int, int, tuple[str, ...]]  # start line, end line (exclusive), distinct identifiers
+Chunk = tuple[int, int, tuple[str, ...]]  # start line, end line (exclusive), distinct identifiers
 
 
 def tokens_of(text: str) -> set[str]:
-    return set(TOKEN.findall(text))
+    return {t for t in TOKEN.findall(text) if t not in STOPWORDS}
 
 
-def make_windows(lines: list[str], size: int = 16, stride: int = 0) -> list[Window]:
-    """Windows of ``size`` lines every ``stride`` lines (default: half a window), each with its identifiers."""
-    stride = stride or max(1, size // 2)
-    per_window = max(1, size // stride)
-    # Tokenize each stride-sized chunk once; a window is the union of consecutive chunks.
-    chunks = [dict.fromkeys(TOKEN.findall("\n".join(lines[i:i + stride]))) for i in range(0, len(lines), stride)]
-    windows: list[Window] = []
-    for c in range(max(1, len(chunks) - per_window + 1)):
-        start = c * stride
-        end = min(len(lines), start + size)
-        merged: dict[str, None] = {}
-        for chunk in chunks[c:c + per_window]:
-            merged.update(chunk)
-        if len(merged) >= MIN_TOKENS_PER_WINDOW:
-            windows.append((start, end, tuple(merged)[:MAX_TOKENS_PER_WINDOW]))
-    return windows
-
-
-def jaccard(a: set[str], b: set[str]) -> float:
-    if not a or not b:
-        return 0.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
+def make_chunks(lines: list[str], window_lines: int = 16) -> list[Chunk]:
+    size = max(1, window_lines // 2)
+    chunks: list[Chunk] = []
+    for start in range(0, len(lines), size):
+        found = dict.fromkeys(t for t in TOKEN.findall("\n".join(lines[start:start + size])) if t not in STOPWORDS)
+        if len(found) >= MIN_TOKENS_PER_CHUNK:
+            chunks.append((start, min(len(lines), start + size), tuple(found)[:MAX_TOKENS_PER_CHUNK]))
+    return chunks
 
 
 @dataclass(frozen=True, slots=True)
 class WindowHit:
-    key: str  # the file the window belongs to
+    key: str  # the file the chunk belongs to
     start_line: int
     end_line: int
     score: float  # share of the query's informative identifiers found, 0..1
@@ -63,11 +62,11 @@ class WindowHit:
 
 
 class WindowIndex:
-    """Inverted index over the windows of many files. Not thread-safe: the caller holds a lock."""
+    """Inverted index over the chunks of many files. Not thread-safe: the caller holds a lock."""
 
     def __init__(self) -> None:
         self.postings: dict[str, array] = {}
-        self.owner: list[str | None] = []  # window id -> file key; None once removed
+        self.owner: list[str | None] = []  # chunk id -> file key; None once removed
         self.starts = array("I")
         self.ends = array("I")
         self.lengths = array("H")
@@ -79,12 +78,12 @@ class WindowIndex:
     def __len__(self) -> int:
         return self.alive
 
-    def set_file(self, key: str, windows: list[Window]) -> None:
+    def set_file(self, key: str, chunks: list[Chunk]) -> None:
         self.remove_file(key)
         ids: list[int] = []
         postings = self.postings
-        for start, end, tokens in windows:
-            wid = len(self.owner)
+        for start, end, tokens in chunks:
+            cid = len(self.owner)
             self.owner.append(key)
             self.starts.append(start)
             self.ends.append(end)
@@ -94,8 +93,8 @@ class WindowIndex:
                 bucket = postings.get(token)
                 if bucket is None:
                     bucket = postings[token] = array("I")
-                bucket.append(wid)
-            ids.append(wid)
+                bucket.append(cid)
+            ids.append(cid)
         if ids:
             self.by_file[key] = ids
             self.alive += len(ids)
@@ -104,9 +103,9 @@ class WindowIndex:
         ids = self.by_file.pop(key, None)
         if not ids:
             return
-        for wid in ids:
-            self.owner[wid] = None
-            self.total_length -= self.lengths[wid]
+        for cid in ids:
+            self.owner[cid] = None
+            self.total_length -= self.lengths[cid]
         self.alive -= len(ids)
         self.dead += len(ids)
         if self.dead > max(20_000, self.alive):
@@ -115,7 +114,7 @@ class WindowIndex:
     def compact(self) -> None:
         owner = self.owner
         for token in list(self.postings):
-            kept = array("I", (w for w in self.postings[token] if owner[w] is not None))
+            kept = array("I", (c for c in self.postings[token] if owner[c] is not None))
             if kept:
                 self.postings[token] = kept
             else:
@@ -124,11 +123,11 @@ class WindowIndex:
 
     def search(self, query: set[str], limit: int = 8, max_terms: int = 12, deadline: float | None = None,
                skip: frozenset[str] = frozenset()) -> list[WindowHit]:
-        """Windows sharing the most informative identifiers with ``query``; files in ``skip`` are left out."""
+        """Chunks sharing the most informative identifiers with ``query``; files in ``skip`` are left out."""
         n = self.alive
         if n == 0 or not query:
             return []
-        max_df = max(50, n // 100)  # identifiers in over 1% of windows say little and cost much
+        max_df = max(50, n // 100)  # identifiers in over 1% of chunks say little and cost much
         terms = []
         for token in query:
             bucket = self.postings.get(token)
@@ -143,18 +142,50 @@ class WindowIndex:
         for df, token in terms:
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             total_idf += idf
-            for wid in self.postings[token]:
-                scores[wid] = scores.get(wid, 0.0) + idf
+            for cid in self.postings[token]:
+                scores[cid] = scores.get(cid, 0.0) + idf
             if deadline is not None and time.perf_counter() > deadline:  # the rarest terms are already in
                 break
         owner, lengths = self.owner, self.lengths
         # Rank by the plain idf sum first (C-speed), then apply BM25's length normalisation to the short list.
         top = heapq.nlargest(limit * 4, scores.items(), key=itemgetter(1))
 
-        def rank(wid: int) -> float:
-            return scores[wid] * (_K1 + 1) / (1 + _K1 * (1 - _B + _B * lengths[wid] / avg))
+        def rank(cid: int) -> float:
+            return scores[cid] * (_K1 + 1) / (1 + _K1 * (1 - _B + _B * lengths[cid] / avg))
 
-        live = [wid for wid, _ in top if owner[wid] is not None and owner[wid] not in skip]
-        best = sorted(live, key=lambda wid: (-rank(wid), wid))[:limit]
-        return [WindowHit(owner[w] or "", self.starts[w], self.ends[w], scores[w] / total_idf, rank(w))
-                for w in best]
+        live = [cid for cid, _ in top if owner[cid] is not None and owner[cid] not in skip]
+        best = sorted(live, key=lambda cid: (-rank(cid), cid))[:limit]
+        return [WindowHit(owner[c] or "", self.starts[c], self.ends[c], scores[c] / total_idf, rank(c)) for c in best]
+
+    def export(self, keep: set[str]) -> bytes:
+        """The index as bytes; chunks of files not in ``keep`` are written as removed."""
+        keys = sorted(k for k in self.by_file if k in keep)
+        number = {key: i for i, key in enumerate(keys)}
+        owner = array("I", (number.get(k, _DEAD) if k is not None else _DEAD for k in self.owner))
+        total = sum(self.lengths[c] for k in keys for c in self.by_file[k])
+        return marshal.dumps((_EXPORT_VERSION, keys, owner.tobytes(), self.starts.tobytes(), self.ends.tobytes(),
+                              self.lengths.tobytes(), total, {t: p.tobytes() for t, p in self.postings.items()}))
+
+    @classmethod
+    def load(cls, data: bytes) -> "WindowIndex":
+        version, keys, owner_bytes, starts, ends, lengths, total, postings = marshal.loads(data)
+        if version != _EXPORT_VERSION:
+            raise ValueError("index snapshot from another version")
+        index = cls()
+        owner_ids = array("I")
+        owner_ids.frombytes(owner_bytes)
+        index.owner = [keys[i] if i != _DEAD else None for i in owner_ids]
+        index.starts.frombytes(starts)
+        index.ends.frombytes(ends)
+        index.lengths.frombytes(lengths)
+        for cid, key in enumerate(index.owner):
+            if key is not None:
+                index.by_file.setdefault(key, []).append(cid)
+        index.alive = sum(len(ids) for ids in index.by_file.values())
+        index.dead = len(index.owner) - index.alive
+        index.total_length = total
+        for token, raw in postings.items():
+            bucket = array("I")
+            bucket.frombytes(raw)
+            index.postings[token] = bucket
+        return index

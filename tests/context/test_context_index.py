@@ -137,7 +137,7 @@ def test_a_corrupt_database_is_rebuilt(tmp_path: Path) -> None:
     path.parent.mkdir(parents=True)
     path.write_bytes(b"this is not a database" * 100)
     store = IndexStore(path)
-    store.put("a.py", 1, 1, "h", b"blob")
+    store.put("a.py", 1, 1, "h", (b"symbols", b"chunks"))
     store.commit()
     store.close()
     assert sqlite3.connect(path).execute("SELECT count(*) FROM files").fetchone() == (1,)
@@ -148,5 +148,5 @@ def test_an_unwritable_cache_keeps_the_index_in_memory(tmp_path: Path) -> None:
     blocker.write_text("a file where the cache folder should be")
     store = IndexStore(database_path(blocker, tmp_path / "project"))
     assert store.path is None
-    store.put("a.py", 1, 1, "h", b"blob")
+    store.put("a.py", 1, 1, "h", (b"symbols", b"chunks"))
     assert store.files() == {"a.py": (1, 1, "h")}

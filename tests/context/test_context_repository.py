@@ -84,7 +84,12 @@ def test_warm_restart_reads_nothing_unchanged(repo: Path, tmp_path: Path) -> Non
         progress: list[tuple[int, int]] = []
         second.start([repo], lambda done, total: progress.append((done, total)))
         warm = second.scan_stats()[repo.resolve().as_posix()]
-        assert (warm.loaded, warm.parsed) == (6, 1)
+        assert (warm.loaded, warm.parsed, warm.from_snapshot) == (6, 1, 5)  # the empty __init__.py has no chunks
+        # the similar-code index came back from the snapshot, minus what changed, plus the changed file anew
+        hits = {h.key.rsplit("/", 2)[-1] for h in second.index.search_windows({"formatPrice"}, limit=5)}
+        assert hits == {"format.ts", "app.ts"}
+        assert not second.index.search_windows({"TAX_RATE"}, limit=5)
+        assert any(h.key.endswith("pricing.py") for h in second.index.search_windows({"compute_total"}, 5))
         assert progress[-1] == (7, 7)
         result = second.gather(request_at_end(repo / "py/app/main.py", "python", root=repo))
         assert any("def compute_total(items):" in s.text for s in result.snippets)
@@ -167,3 +172,14 @@ def test_folders_can_be_added_and_removed(repo: Path, engine: RepositoryContext)
     assert "util/sum.go" in go_snippets()
     engine.remove_folder(repo / "go").result(10)
     assert go_snippets() == []
+
+
+def test_long_window_budgets_get_whole_files(repo: Path, engine: RepositoryContext) -> None:
+    engine.start([repo])
+    request = request_at_end(repo / "py/app/main.py", "python", root=repo)
+    assert not any(s.source == "file" for s in engine.gather(request).snippets)
+    big = engine.gather(ContextRequest(**{**request.__dict__, "budget_tokens": 100_000}))
+    files = [s for s in big.snippets if s.source == "file"]
+    pricing = (repo / "py/shop/pricing.py").read_text()
+    assert any(s.path == "py/shop/pricing.py" and s.text == pricing for s in files)
+    assert big.snippets[0].source == "file"  # the most stable part comes first
