@@ -60,6 +60,8 @@ def model_env() -> dict[str, str]:
         "QWEN_LSP_BACKEND__LOCAL__MODEL": str(model),
         "QWEN_LSP_BACKEND__LOCAL__N_THREADS": "1",
         "QWEN_LSP_BACKEND__LOCAL__N_CTX": "2048",
+        # These VMs advertise AMX without enabling it: repacked weights die with "Illegal instruction".
+        "QWEN_LSP_BACKEND__LOCAL__REPACK": "false",
         # Short completions keep each test to a few seconds on a shared 2-core machine.
         "QWEN_LSP_COMPLETION__MAX_TOKENS": "24",
     }

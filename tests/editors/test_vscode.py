@@ -53,7 +53,7 @@ def test_ghost_text_accepted_with_tab_scripted(tmp_path, fixture_repo, vsix):
     env = {"QWEN_LSP_TEST_SCRIPT": json.dumps({"default_reply": "width * height"}), "QWEN_LSP_DATA_DIR": str(data_dir)}
     settings = {"qwenLsp.serverCommand": sys.executable, "qwenLsp.serverArgs": [str(script)]}
     result = drive(tmp_path, fixture_repo, vsix, env, settings, mode="ghost", typed=TYPED, timeoutMs=60000)
-    assert "error" not in result, result
+    assert "error" not in result, (result.get("error"), result.get("notifications"), result.get("actions"))
     assert result["ghost"] == "width * height"
     assert (fixture_repo / FILE).read_text() == result["before"] + TYPED + "width * height"
     # Shown (VS Code's handleDidShowCompletionItem hook) and accepted (qwen.acceptCompletion) reached the server.
@@ -68,7 +68,7 @@ def test_ghost_text_from_real_model_accepted_with_tab(tmp_path, fixture_repo, vs
     settings = {"qwenLsp.serverCommand": server_command[0]}
     env = {**model_env, "QWEN_LSP_DATA_DIR": str(tmp_path / "data")}
     result = drive(tmp_path, fixture_repo, vsix, env, settings, mode="ghost", typed=TYPED, screenshot=str(shot))
-    assert "error" not in result, result
+    assert "error" not in result, (result.get("error"), result.get("notifications"), result.get("actions"))
     ghost = result["ghost"]
     assert ghost.strip(), result
     assert shot.is_file() and shot.stat().st_size > 10_000
@@ -100,7 +100,7 @@ def test_refactor_with_qwen_code_action(tmp_path, fixture_repo, vsix, model_env,
     )
     if result.get("soft"):
         pytest.skip(f"the server offers no 'Refactor with Qwen' code action yet (actions: {result.get('actions')})")
-    assert "error" not in result, result
+    assert "error" not in result, (result.get("error"), result.get("notifications"), result.get("actions"))
     saved = (fixture_repo / FILE).read_text()
     assert saved != result["before"]
     assert saved.splitlines()[:3] == result["before"].splitlines()[:3], "lines outside the selection changed"

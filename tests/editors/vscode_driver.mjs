@@ -104,7 +104,7 @@ try {
     await page.keyboard.type(String(from));
     await page.keyboard.press('Enter');
     await page.keyboard.press('Home');
-    for (let i = from; i <= to; i++) await page.keyboard.press('Shift+Down');
+    for (let i = from; i <= to; i++) await page.keyboard.press('Shift+ArrowDown');
     await page.keyboard.press('Control+Period');
     const menu = page.locator('.action-widget');
     await menu.waitFor({ state: 'visible', timeout: 30000 }).catch(() => undefined);
@@ -114,7 +114,9 @@ try {
       result.applied = false;
       throw Object.assign(new Error('no such code action'), { soft: true });
     }
-    await action.click();
+    // The action widget animates and re-renders rows: hover to focus the row, then Enter runs it.
+    await action.hover({ force: true });
+    await page.keyboard.press('Enter');
     const input = page.locator('.quick-input-widget input');
     if (p.instruction && (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false))) {
       await page.keyboard.type(p.instruction);

@@ -113,8 +113,33 @@ export async function agentRefactor(client: LanguageClient | undefined, inFlight
       },
     );
     await applyResult(client, result, true);
+    showAgentReport(result);
   } finally {
     inFlight.count--;
+  }
+}
+
+interface AgentResult {
+  summary?: string;
+  stopReason?: string;
+  applied?: boolean;
+  failureReason?: string | null;
+  files?: unknown[];
+}
+
+/** The agent's command result: what it did and whether the user applied the edit. */
+function showAgentReport(result: unknown): void {
+  if (typeof result !== 'object' || result === null || isWorkspaceEdit(result)) return;
+  const r = result as AgentResult;
+  const summary = r.summary ? ` ${r.summary}` : '';
+  if (r.stopReason === 'cancelled') {
+    void vscode.window.showInformationMessage('Qwen agent: cancelled.');
+  } else if (r.applied) {
+    void vscode.window.showInformationMessage(`Qwen agent: applied.${summary}`);
+  } else if (r.files && r.files.length === 0) {
+    void vscode.window.showInformationMessage(`Qwen agent: no changes proposed.${summary}`);
+  } else {
+    void vscode.window.showInformationMessage(`Qwen agent: not applied${r.failureReason ? ` (${r.failureReason})` : ''}.${summary}`);
   }
 }
 

@@ -7,6 +7,9 @@ import type { ApplyWorkspaceEditParams, WorkspaceEdit } from 'vscode-languagecli
 const ANNOTATION = 'qwen.agentRefactor';
 
 export function markNeedsConfirmation(params: ApplyWorkspaceEditParams): ApplyWorkspaceEditParams {
+  // The server may already ask for confirmation (its own annotations and description): keep those.
+  const annotations = Object.values(params.edit.changeAnnotations ?? {});
+  if (annotations.some((a) => a.needsConfirmation)) return params;
   return { ...params, edit: annotateEdit(params.edit, params.label ?? 'Qwen agent refactor') };
 }
 
