@@ -55,10 +55,13 @@ class IgnoreRules:
     def __init__(self, rules: tuple[tuple[str, pathspec.PathSpec], ...] = ()) -> None:
         self.rules = rules
 
-    def extended(self, rel_dir: str, directory: Path) -> "IgnoreRules":
+    def extended(self, rel_dir: str, directory: Path | str, names: set[str] | None = None) -> "IgnoreRules":
+        """The rules for ``directory``: these plus its own ignore files (``names``: its entries, when known)."""
         lines: list[str] = []
         for name in IGNORE_FILES:
-            candidate = directory / name
+            if names is not None and name not in names:
+                continue
+            candidate = Path(directory) / name
             if candidate.is_file():
                 lines += _read_patterns(candidate)
         if not lines:
@@ -75,20 +78,23 @@ class IgnoreRules:
         return False
 
 
+_VENV_MARKERS = ("pyvenv.cfg", "conda-meta")
+
+
 def _is_virtualenv(directory: Path) -> bool:
-    return (directory / "pyvenv.cfg").exists() or (directory / "conda-meta").is_dir()
+    return any((directory / marker).exists() for marker in _VENV_MARKERS)
 
 
 def _root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
     lines = list(exclude or []) + _read_patterns(root / ".git" / "info" / "exclude")
-    rules = IgnoreRules(((("", pathspec.GitIgnoreSpec.from_lines(lines)),) if lines else ()))
-    return rules.extended("", root)
+    return IgnoreRules(((("", pathspec.GitIgnoreSpec.from_lines(lines)),) if lines else ()))
 
 
 def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 50_000,
                 max_bytes: int = 1 << 20) -> Iterator[FileEntry]:
-    """Indexable files under ``root``, in a stable (sorted) order."""
-    stack: list[tuple[Path, str, IgnoreRules]] = [(root, "", _root_rules(root, exclude))]
+    """Indexable files under ``root``, in a stable (sorted) order. Plain strings and one ``scandir`` per folder:
+    this runs over every file at each start."""
+    stack: list[tuple[str, str, IgnoreRules]] = [(str(root), "", _root_rules(root, exclude))]
     count = 0
     while stack:
         directory, rel_dir, rules = stack.pop()
@@ -98,20 +104,22 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
         except OSError as exc:  # permission denied, deleted meanwhile, not a directory any more
             log.info("context index: skipping folder %s: %s", directory, exc.strerror or exc)
             continue
-        subdirs: list[tuple[Path, str, IgnoreRules]] = []
+        names = {entry.name for entry in entries}
+        if rel_dir and any(marker in names for marker in _VENV_MARKERS):
+            continue  # a virtualenv or conda environment, whatever its name
+        rules = rules.extended(rel_dir, directory, names)
+        subdirs: list[tuple[str, str, IgnoreRules]] = []
         for entry in entries:
-            rel = f"{rel_dir}/{entry.name}" if rel_dir else entry.name
+            name = entry.name
+            rel = f"{rel_dir}/{name}" if rel_dir else name
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if entry.name in EXCLUDED_DIRS or entry.name.endswith(".egg-info") or rules.ignored(rel, True):
+                    if name in EXCLUDED_DIRS or name.endswith(".egg-info") or rules.ignored(rel, True):
                         continue
-                    path = Path(entry.path)
-                    if _is_virtualenv(path):
-                        continue
-                    subdirs.append((path, rel, rules.extended(rel, path)))
+                    subdirs.append((entry.path, rel, rules))
                     continue
-                spec = language_for_path(entry.name)
-                if spec is None or entry.name.endswith(EXCLUDED_SUFFIXES) or rules.ignored(rel, False):
+                spec = language_for_path(name)
+                if spec is None or name.endswith(EXCLUDED_SUFFIXES) or rules.ignored(rel, False):
                     continue
                 info = entry.stat(follow_symlinks=True)  # a file symlink is fine; a loop raises ELOOP here
                 if not stat.S_ISREG(info.st_mode):
@@ -169,7 +177,7 @@ def indexable(root: Path, rel: str, exclude: list[str] | None = None) -> Languag
         return None
     if any(p in EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
         return None
-    rules = _root_rules(root, exclude)
+    rules = _root_rules(root, exclude).extended("", root)
     directory, rel_dir = root, ""
     for part in parts[:-1]:
         rel_dir = f"{rel_dir}/{part}" if rel_dir else part

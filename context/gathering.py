@@ -93,9 +93,9 @@ def prepare(request: ContextRequest, key: str, doc: OpenDocument | None, index: 
     source = text.encode("utf-8", "surrogatepass")
     tree = None
     if doc is not None and doc.parsed is not None:
-        with doc.parsed.lock:
-            if doc.parsed.text == text and doc.parsed.tree is not None:
-                tree = doc.parsed.tree.copy()  # the live tree keeps changing under the event loop
+        doc_text, doc_tree = doc.parsed.fresh_tree()
+        if doc_text == text:
+            tree = doc_tree
     if tree is None and spec is not None and len(source) <= MAX_PARSE_BYTES:
         tree = parser_for(spec).parse(source)
     offset = max(0, min(request.offset, len(text)))

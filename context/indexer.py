@@ -210,6 +210,8 @@ class Indexer:
                 data = FileData.loads(blob, chunks)
             except (ValueError, EOFError, TypeError):
                 continue  # damaged blob: index the file again
+            if data.chunks:
+                state.snapshot_current = False  # chunks the snapshot lacks
             if not self.is_open(key):
                 self.index.put(key, state.key, rel, data, digest)
             loaded.add(rel)
@@ -229,6 +231,7 @@ class Indexer:
             return set()
         covered: set[str] = set()
         prefix = state.key + "/"
+        state.snapshot_current = True
         for key in list(windows.by_file):
             rel = key[len(prefix):] if key.startswith(prefix) else None
             stored = state.stored.get(rel) if rel is not None else None
@@ -236,8 +239,8 @@ class Indexer:
                 covered.add(rel)
             else:
                 windows.remove_file(key)
+                state.snapshot_current = False
         self.index.install_windows(state.key, windows)
-        state.snapshot_current = len(covered) == len(unchanged) == len(signature)
         return covered
 
     def save_snapshot(self, state: FolderState) -> None:

@@ -7,6 +7,7 @@ Parsers are not thread-safe, so each thread gets its own; compiled queries are s
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from dataclasses import dataclass
@@ -79,8 +80,7 @@ _STRING_OR_COMMENT = re.compile(r"(^|_)(string|comment|heredoc|regex)(_|$)|char_
 
 
 def language_for_path(path: str | PurePath) -> LanguageSpec | None:
-    suffix = PurePath(path).suffix.lower()
-    return _BY_EXTENSION.get(suffix)
+    return _BY_EXTENSION.get(os.path.splitext(str(path))[1].lower())
 
 
 def language_for_id(language_id: str | None, path: str | PurePath = "") -> LanguageSpec | None:

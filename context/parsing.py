@@ -96,6 +96,24 @@ class ParsedDocument:
                     parser.parse(self.source)
         return self._tree
 
+    def fresh_tree(self) -> tuple[str, Tree | None]:
+        """(text, a private copy of its up-to-date tree) without holding ``lock`` while parsing, so the thread
+        applying keystrokes never waits for a parse."""
+        with self.lock:
+            if not self._stale:
+                return self.text, self._tree.copy() if self._tree is not None else None
+            text, source = self.text, self.source
+            old = self._tree.copy() if self._tree is not None else None
+        tree = None
+        if len(source) <= MAX_PARSE_BYTES:
+            parser = parser_for(self.spec)
+            tree = parser.parse(source, old) if old is not None else parser.parse(source)
+        with self.lock:
+            if self.source is source and self._stale:  # nothing typed meanwhile: keep it for the next reader
+                self._tree, self._stale = tree, False
+                return text, tree.copy() if tree is not None else None
+        return text, tree
+
     def update(self, text: str) -> tuple[int, int] | None:
         """Take the new text; return the changed line range in the new text (start, exclusive end), or None."""
         if text == self.text:

@@ -135,9 +135,7 @@ class RepositoryContext:
         doc = self.docs.get(key)
         if doc is None or doc.spec is None or doc.parsed is None:
             return
-        with doc.parsed.lock:
-            text = doc.parsed.text
-            tree = doc.parsed.tree.copy() if doc.parsed.tree is not None else None
+        text, tree = doc.parsed.fresh_tree()
         if tree is None:
             return
         data = analyze(doc.spec, text, self.options.window_lines, tree=tree)
@@ -149,9 +147,9 @@ class RepositoryContext:
         """``shape.completion_shape`` using the open document's live tree when ``text`` is what it holds."""
         doc = self.docs.get(uri_to_key(uri))
         if doc is not None and doc.parsed is not None:
-            with doc.parsed.lock:
-                if doc.parsed.text == text:
-                    return shape_from_tree(doc.spec, text, offset, doc.parsed.tree, doc.parsed.byte_offset(offset))
+            doc_text, tree = doc.parsed.fresh_tree()
+            if doc_text == text:
+                return shape_from_tree(doc.spec, text, offset, tree)
         from .shape import completion_shape
 
         return completion_shape(text, offset, language_id or "", uri_to_key(uri))

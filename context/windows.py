@@ -39,16 +39,17 @@ Chunk = tuple[int, int, tuple[str, ...]]  # start line, end line (exclusive), di
 
 
 def tokens_of(text: str) -> set[str]:
-    return {t for t in TOKEN.findall(text) if t not in STOPWORDS}
+    return set(TOKEN.findall(text)) - STOPWORDS
 
 
 def make_chunks(lines: list[str], window_lines: int = 16) -> list[Chunk]:
     size = max(1, window_lines // 2)
     chunks: list[Chunk] = []
     for start in range(0, len(lines), size):
-        found = dict.fromkeys(t for t in TOKEN.findall("\n".join(lines[start:start + size])) if t not in STOPWORDS)
+        found = set(TOKEN.findall("\n".join(lines[start:start + size])))
+        found -= STOPWORDS
         if len(found) >= MIN_TOKENS_PER_CHUNK:
-            chunks.append((start, min(len(lines), start + size), tuple(found)[:MAX_TOKENS_PER_CHUNK]))
+            chunks.append((start, min(len(lines), start + size), tuple(sorted(found))[:MAX_TOKENS_PER_CHUNK]))
     return chunks
 
 
