@@ -80,7 +80,8 @@ class LocalLlamaBackend:
         return self._status
 
     def _set_status(self, state: str, detail: str = "", progress: float | None = None) -> None:
-        self._status = BackendStatus(state=state, model=self.settings.model, detail=detail, progress=progress)  # type: ignore[arg-type]
+        model = self.settings.model
+        self._status = BackendStatus(state, model, detail, progress)  # type: ignore[arg-type]
         if self._on_status is not None:
             try:
                 self._on_status(self._status)

@@ -53,7 +53,8 @@ class OpenAICompatBackend:
         return self._status
 
     def _set_status(self, state: str, detail: str = "") -> None:
-        self._status = BackendStatus(state=state, model=self._model or self.settings.base_url, detail=detail)  # type: ignore[arg-type]
+        model = self._model or self.settings.base_url
+        self._status = BackendStatus(state, model, detail)  # type: ignore[arg-type]
         if self._on_status is not None:
             try:
                 self._on_status(self._status)

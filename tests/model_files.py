@@ -1,4 +1,5 @@
-"""Where tests find the real Qwen2.5-Coder-0.5B GGUF (assembled by CI from PyPI-hosted parts)."""
+"""Helpers for tests that run real models: where the real Qwen2.5-Coder-0.5B GGUF is (assembled by CI from
+PyPI-hosted parts), whether llama.cpp's CPU repacking survives on this machine, and a Qwen FIM prompt."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from qwen_lsp.clients.base import Prompt, PromptPiece
 
 QWEN_05B_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
@@ -46,3 +49,12 @@ def repack_survives(model: Path) -> bool:
     )
     result = subprocess.run([sys.executable, "-c", probe, str(model)], capture_output=True, timeout=300)
     return result.returncode == 0
+
+
+def fim_prompt(prefix: str, suffix: str = "") -> Prompt:
+    """A Qwen prefix-suffix-middle prompt; the markers are control pieces, the code is user text."""
+    return Prompt((
+        PromptPiece("<|fim_prefix|>", control=True), PromptPiece(prefix),
+        PromptPiece("<|fim_suffix|>", control=True), PromptPiece(suffix),
+        PromptPiece("<|fim_middle|>", control=True),
+    ))

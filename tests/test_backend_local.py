@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from model_files import repack_survives, require_real_qwen_05b
+from model_files import fim_prompt, repack_survives, require_real_qwen_05b
 from tiny_gguf import write_tiny_qwen_gguf
 
 from qwen_lsp.clients.base import BackendError, BackendStatus, GenerationParams, Prompt, PromptPiece
@@ -22,19 +22,9 @@ from qwen_lsp.clients.settings import LocalSettings
 pytest.importorskip("llama_cpp")
 
 
-def fim_prompt(prefix: str, suffix: str = "") -> Prompt:
-    return Prompt(
-        (
-            PromptPiece("<|fim_prefix|>", control=True),
-            PromptPiece(prefix),
-            PromptPiece("<|fim_suffix|>", control=True),
-            PromptPiece(suffix),
-            PromptPiece("<|fim_middle|>", control=True),
-        )
-    )
-
-
-def make_backend(model: Path | str, statuses: list[BackendStatus] | None = None, **overrides: object) -> LocalLlamaBackend:
+def make_backend(
+    model: Path | str, statuses: list[BackendStatus] | None = None, **overrides: object
+) -> LocalLlamaBackend:
     settings = LocalSettings(model=str(model), n_ctx=2048, n_threads=1, n_batch=64, **overrides)
     return LocalLlamaBackend(settings, on_status=statuses.append if statuses is not None else None)
 
@@ -168,7 +158,8 @@ async def test_model_without_fim_tokens_refuses_fim_but_chats(tmp_path: Path) ->
 
 async def test_chat_with_tools_and_history_of_tool_calls_runs(tiny_moe: Path) -> None:
     backend = make_backend(tiny_moe)
-    tools = [{"type": "function", "function": {"name": "read_file", "parameters": {"type": "object", "properties": {}}}}]
+    no_parameters = {"type": "object", "properties": {}}
+    tools = [{"type": "function", "function": {"name": "read_file", "parameters": no_parameters}}]
     messages = [
         {"role": "user", "content": "read a.py"},
         {"role": "assistant", "content": None, "tool_calls": [
@@ -267,7 +258,7 @@ def test_nothing_reaches_stdout(tiny_moe: Path) -> None:
         f"""
         import asyncio, threading, sys
         sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from test_backend_local import fim_prompt
+        from model_files import fim_prompt
         from qwen_lsp.clients.base import GenerationParams
         from qwen_lsp.clients.local_llama import LocalLlamaBackend
         from qwen_lsp.clients.settings import LocalSettings

@@ -12,17 +12,17 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx2
 import pytest
-from model_files import repack_survives, require_real_qwen_05b
+from model_files import fim_prompt, repack_survives, require_real_qwen_05b
 from tiny_gguf import write_tiny_qwen_gguf
 
-from qwen_lsp.clients.base import BackendError, GenerationParams, Prompt, PromptPiece
+from qwen_lsp.clients.base import BackendError, GenerationParams, Prompt
 from qwen_lsp.clients.openai_compat import DEFAULT_CHARS_PER_TOKEN, OpenAICompatBackend
 from qwen_lsp.clients.settings import RemoteSettings
 
@@ -76,10 +76,11 @@ def start_llama_server(model: Path, log: Path, repack: bool = True) -> Iterator[
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"llama_cpp.server exited:\n{log.read_text()}")
+            request = urllib.request.Request(f"{base_url}/models", headers={"Authorization": f"Bearer {API_KEY}"})
             try:
-                if httpx2.get(f"{base_url}/models", headers={"Authorization": f"Bearer {API_KEY}"}).status_code == 200:
+                with urllib.request.urlopen(request, timeout=5):
                     break
-            except httpx2.TransportError:
+            except OSError:  # not listening yet (URLError is an OSError)
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError(f"llama_cpp.server did not start:\n{log.read_text()}")
@@ -116,12 +117,8 @@ def remote(server: Server, **overrides: object) -> OpenAICompatBackend:
     return OpenAICompatBackend(RemoteSettings(base_url=server.base_url, api_key_env=KEY_ENV, **overrides))
 
 
-def fim_prompt(prefix: str, suffix: str = "") -> Prompt:
-    return Prompt((
-        PromptPiece("<|fim_prefix|>", control=True), PromptPiece(prefix),
-        PromptPiece("<|fim_suffix|>", control=True), PromptPiece(suffix),
-        PromptPiece("<|fim_middle|>", control=True),
-    ))
+async def fim_chunks(backend: OpenAICompatBackend, prompt: Prompt, max_tokens: int = 128) -> list[str]:
+    return [c async for c in backend.stream_fim(prompt, GenerationParams(max_tokens=max_tokens), threading.Event())]
 
 
 async def test_streams_fim_with_the_key_as_bearer_and_never_logs_it(
@@ -130,7 +127,7 @@ async def test_streams_fim_with_the_key_as_bearer_and_never_logs_it(
     caplog.set_level(logging.DEBUG)
     backend = remote(tiny_server)
     try:
-        chunks = [c async for c in backend.stream_fim(fim_prompt("def f():\n"), GenerationParams(max_tokens=12), threading.Event())]
+        chunks = await fim_chunks(backend, fim_prompt("def f():\n"), max_tokens=12)
         assert len(chunks) >= 2 and "".join(chunks)
         assert backend.status().state == "ready"
         assert backend.status().model  # the first model the server lists
@@ -165,7 +162,7 @@ async def test_unreachable_endpoint_names_the_url(with_key: None) -> None:
         await backend.ensure_ready()
     assert base_url in str(error.value)
     with pytest.raises(BackendError, match="cannot connect"):
-        [c async for c in backend.stream_fim(fim_prompt("x"), GenerationParams(max_tokens=2), threading.Event())]
+        await fim_chunks(backend, fim_prompt("x"), max_tokens=2)
     await backend.aclose()
 
 
@@ -176,7 +173,8 @@ async def test_chat_through_the_server(tiny_server: Server, with_key: None) -> N
         assert reply.content and reply.tool_calls == []
         cancel = threading.Event()
         cancel.set()
-        assert (await backend.chat([{"role": "user", "content": "x"}], GenerationParams(max_tokens=8), cancel=cancel)).finish_reason == "cancelled"
+        reply = await backend.chat([{"role": "user", "content": "x"}], GenerationParams(max_tokens=8), cancel=cancel)
+        assert reply.finish_reason == "cancelled"
     finally:
         await backend.aclose()
 
@@ -186,7 +184,7 @@ async def test_real_model_completes_a_function_body(real_server: Server, with_ke
     backend = remote(real_server, fim_template="qwen")
     try:
         prompt = fim_prompt("def fibonacci(n):\n    ", "\n\nprint(fibonacci(10))\n")
-        text = "".join([c async for c in backend.stream_fim(prompt, GenerationParams(max_tokens=64), threading.Event())])
+        text = "".join(await fim_chunks(backend, prompt, max_tokens=64))
         assert "return" in text and "<|" not in text
     finally:
         await backend.aclose()
@@ -234,7 +232,8 @@ class _Scripted(BaseHTTPRequestHandler):
         if len(self.seen) <= self.failures:
             self._send(503, b'{"error": {"message": "busy"}}')
         else:
-            self._send(200, b'{"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "t"}]}')
+            models = {"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "t"}]}
+            self._send(200, json.dumps(models).encode())
 
     def do_POST(self) -> None:  # noqa: N802
         self.rfile.read(int(self.headers["Content-Length"]))
@@ -286,11 +285,11 @@ async def test_stop_strings_apply_even_if_the_server_ignores_them_and_usage_cali
     backend = OpenAICompatBackend(RemoteSettings(base_url=scripted, api_key_env="QWEN_LSP_UNSET_KEY_VAR"))
     try:
         assert backend.count_tokens(prefix) == int(len(prefix) / DEFAULT_CHARS_PER_TOKEN) + 1
-        chunks = [c async for c in backend.stream_fim(fim_prompt(prefix), GenerationParams(max_tokens=8), threading.Event())]
+        chunks = await fim_chunks(backend, fim_prompt(prefix), max_tokens=8)
         assert "".join(chunks) == "return a + b\n"
         assert chunks[0] == "return a"  # text is passed on as it comes, only a possible stop start is held
         _Scripted.chunks = ["ok"] * 3
-        assert "".join([c async for c in backend.stream_fim(fim_prompt(prefix), GenerationParams(), threading.Event())]) == "okokok"
+        assert "".join(await fim_chunks(backend, fim_prompt(prefix))) == "okokok"
         assert backend.chars_per_token < DEFAULT_CHARS_PER_TOKEN  # 2.1 characters per token were reported
     finally:
         await backend.aclose()
@@ -305,7 +304,8 @@ async def test_cancel_while_the_server_is_still_reading_the_prompt(scripted: str
         stream = backend.stream_fim(fim_prompt("x"), GenerationParams(), cancel)
         # Without noticing the cancel, this would wait for the gate, which only opens afterwards.
         assert await asyncio.wait_for(_collect(stream), timeout=30) == []
-        reply = await asyncio.wait_for(backend.chat([{"role": "user", "content": "x"}], GenerationParams(), cancel=cancel), 30)
+        chat = backend.chat([{"role": "user", "content": "x"}], GenerationParams(), cancel=cancel)
+        reply = await asyncio.wait_for(chat, timeout=30)
         assert reply.finish_reason == "cancelled"
     finally:
         _Scripted.gate.set()
