@@ -1,15 +1,26 @@
 """Run the real server over stdio with a scripted backend (for pipeline-logic tests only).
 
 The script comes from the environment variable QWEN_LSP_TEST_SCRIPT as JSON:
-{"replies": [...], "default_reply": "...", "delay_s": 0.0, "chunk_size": 4}
+{"replies": [...], "default_reply": "...", "delay_s": 0.0, "chunk_size": 4,
+ "chat_replies": [{"content": "...", "tool_calls": [{"name": "...", "arguments": {...} or "raw text"}]}]}
 """
 
 import json
 import os
 
+from qwen_lsp.clients.base import ChatReply, ToolCall
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.server.app import create_server
 from qwen_lsp.server.lsp_logging import setup_logging
+
+
+def chat_reply(spec: dict) -> ChatReply:
+    calls = [
+        ToolCall(id=c.get("id", f"call_{i}"), name=c["name"],
+                 arguments=c["arguments"] if isinstance(c.get("arguments"), str) else json.dumps(c.get("arguments", {})))
+        for i, c in enumerate(spec.get("tool_calls", []))
+    ]
+    return ChatReply(content=spec.get("content", ""), tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
 
 
 def main() -> None:
@@ -19,6 +30,7 @@ def main() -> None:
         default_reply=script.get("default_reply", ""),
         delay_s=script.get("delay_s", 0.0),
         chunk_size=script.get("chunk_size", 4),
+        chat_replies=[chat_reply(r) for r in script.get("chat_replies", [])],
     )
     setup_logging("debug")
     server = create_server(lambda settings: backend)
@@ -31,6 +43,8 @@ def main() -> None:
             "prompts": [p.text for p in backend.prompts],
             "inflight_started": ls.inflight.started,
             "inflight_superseded": ls.inflight.superseded,
+            "chat_requests": backend.chat_requests,
+            "chat_replies_left": len(backend.chat_replies),
         }
 
     server.start_io()

@@ -41,7 +41,7 @@ def strip_thinking(text: str) -> str:
         text = text.rsplit("</think>", 1)[1]
     if "<think>" in text:
         text = text.split("<think>", 1)[0]
-    return text.strip("\n")
+    return text.lstrip("\n")
 
 
 def code_blocks(text: str) -> list[CodeBlock]:

@@ -19,7 +19,7 @@ from .answers import AnswerError, extract_code, extract_markdown, replacement_fo
 from .kinds import ActionData
 from .prompts import ActionPrompt, messages_for
 from .settings import ActionsSettings
-from .test_files import python_module, test_file_for
+from .tests_location import python_module, where_tests_go
 from .text import Selection, Units, offset_at, selection_for, utf16_units
 from .workspace_edit import EditSupport, FileChange, build_workspace_edit
 
@@ -97,7 +97,7 @@ async def run_action(
     instruction = data.instruction.strip()
     if data.action == "refactor" and not instruction:
         instruction = settings.default_instruction
-    target = test_file_for(doc.path, doc.language_id, doc.root) if data.action == "tests" and doc.path else None
+    target = where_tests_go(doc.path, doc.language_id, doc.root) if data.action == "tests" and doc.path else None
     prompt = ActionPrompt(
         action=data.action, path=doc.rel_path, language=doc.language_id, selection=selection,
         instruction=instruction, diagnostics=data.diagnostics, surrounding_chars=settings.surrounding_chars,

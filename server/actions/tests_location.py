@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 
-def test_file_for(source: Path, language: str, root: Path | None) -> Path | None:
+def where_tests_go(source: Path, language: str, root: Path | None) -> Path | None:
     """The test file for ``source``, or None when tests belong in the source file itself (Rust) or the
     language has no convention we know."""
     stem, suffix = source.stem, source.suffix

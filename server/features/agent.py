@@ -35,6 +35,8 @@ AGENT_COMMAND = "qwen.agentRefactor"
 
 
 def register(server: QwenLanguageServer) -> None:
+    tracker = RequestTracker.install(server.protocol)  # before any request: it records each request's id and token
+
     @server.command(AGENT_COMMAND)
     async def agent_refactor(ls: QwenLanguageServer, *args: Any) -> dict:
         if ls.session is None:
@@ -43,7 +45,6 @@ def register(server: QwenLanguageServer) -> None:
         if not settings.agent.enabled:
             raise ValueError("the agent is turned off (agent.enabled)")
         request = AgentRequest.parse(args[0] if args else {})
-        tracker = RequestTracker.install(ls.protocol)
         with Cancellation(tracker) as cancel:
             env = _environment(ls, request)
             progress = AgentProgress(ls, work_done_token(current_request()), cancel.cancel, settings.agent.max_steps)

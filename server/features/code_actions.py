@@ -35,6 +35,7 @@ REFACTOR_COMMAND = "qwen.refactor"
 
 
 def register(server: QwenLanguageServer) -> None:
+    RequestTracker.install(server.protocol)  # before any request, so commands can be cancelled
     kinds = sorted({a.lsp_kind for a in ACTIONS})
     options = types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True)
 
