@@ -139,33 +139,45 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
         stack.extend(reversed(subdirs))
 
 
+def why_unusable(data: bytes) -> str | None:
+    """Why file content cannot be useful context (binary, not UTF-8, minified), or None if it can."""
+    if b"\0" in data[:8192]:
+        return "binary content"
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "not UTF-8"
+    if len(data) > 20_000 and data.count(b"\n") * 1000 < len(data):  # average line over 1000 bytes
+        return "minified or generated (very long lines)"
+    return None
+
+
 def decode_source(data: bytes, label: str) -> str | None:
     """The text of a source file, or None (logged) for binary, non-UTF-8 or minified content."""
-    if b"\0" in data[:8192]:
-        log.info("context index: skipping %s: binary content", label)
+    reason = why_unusable(data)
+    if reason is not None:
+        log.info("context index: skipping %s: %s", label, reason)
         return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        log.info("context index: skipping %s: not UTF-8", label)
-        return None
-    if len(data) > 20_000 and data.count(b"\n") * 1000 < len(data):  # average line over 1000 bytes
-        log.info("context index: skipping %s: minified or generated (very long lines)", label)
-        return None
-    return text
+    return data.decode("utf-8-sig")
 
 
-def read_file(path: Path, max_bytes: int) -> bytes | None:
-    """The bytes of a file, or None (logged) if it is gone, unreadable or too large."""
+def read_bytes(path: Path | str, max_bytes: int) -> tuple[bytes | None, str]:
+    """(the bytes of a file, "") or (None, why not: gone, unreadable, too large)."""
     try:
         with open(path, "rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:  # deleted while indexing, permission denied, symlink loop
-        log.info("context index: skipping %s: %s", path, exc.strerror or exc)
-        return None
+        return None, str(exc.strerror or exc)
     if len(data) > max_bytes:
-        log.info("context index: skipping %s: over the %d KB limit", path, max_bytes >> 10)
-        return None
+        return None, f"over the {max_bytes >> 10} KB limit"
+    return data, ""
+
+
+def read_file(path: Path, max_bytes: int) -> bytes | None:
+    """The bytes of a file, or None (logged) if it is gone, unreadable or too large."""
+    data, reason = read_bytes(path, max_bytes)
+    if data is None:
+        log.info("context index: skipping %s: %s", path, reason)
     return data
 
 

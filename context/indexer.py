@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from .extraction_pool import POOL_MIN_FILES, WorkerPool, process_count
 from .files import FileEntry, decode_source, indexable, read_file, walk_folder
 from .index import RepoIndex, analyze
 from .settings import ContextOptions
@@ -62,6 +63,7 @@ class Indexer:
         self.is_open = is_open
         self.folders: dict[str, FolderState] = {}
         self.last_scan: dict[str, ScanStats] = {}
+        self.cancelled = False  # set by ``cancel``: long scans stop at the next file
 
     @property
     def max_bytes(self) -> int:
@@ -130,6 +132,9 @@ class Indexer:
         if not state.snapshot_current and self.folders.get(state.key) is state:
             self.save_snapshot(state)
 
+    def cancel(self) -> None:
+        self.cancelled = True
+
     def close(self) -> None:
         for state in self.folders.values():
             state.store.close()
@@ -167,7 +172,11 @@ class Indexer:
         for key in stale:
             self.index.remove(key)
         state.store.begin()
-        for count, entry in enumerate(e for e in entries if e.rel not in loaded):
+        todo = [e for e in entries if e.rel not in loaded]
+        done = self._index_in_processes(state, todo, stats, reporter) if self._pool_size(len(todo)) else 0
+        for count, entry in enumerate(todo[done:]):
+            if self.cancelled:
+                break
             self.worker.run_due()  # keep the document being edited fresh during long scans
             self._index_file(state, entry, stats)
             reporter.step()
@@ -255,6 +264,51 @@ class Indexer:
         state.store.save_snapshot(marshal.dumps((signature, exported)))
         state.store.commit()
         state.snapshot_current = True
+
+    def _pool_size(self, files: int) -> int:
+        wanted = self.options.index_processes
+        if wanted == 0 or files < POOL_MIN_FILES:
+            return 0
+        return wanted if wanted is not None else process_count()
+
+    def _index_in_processes(self, state: FolderState, todo: list[FileEntry], stats: ScanStats,
+                            reporter: "_Reporter") -> int:
+        """Index ``todo`` with worker processes; return how many were done (the rest falls back to this thread)."""
+        done = 0
+        try:
+            with WorkerPool(self._pool_size(len(todo)), self.max_bytes, self.options.window_lines) as pool:
+                jobs = ((str(e.path), e.language.name) for e in todo)
+                for entry, result in zip(todo, pool.extract(jobs)):
+                    if self.cancelled:
+                        break
+                    self.worker.run_due()
+                    self._apply(state, entry, result, stats)
+                    done += 1
+                    reporter.step()
+                    if done % _COMMIT_EVERY == 0:
+                        state.store.commit()
+                        state.store.begin()
+        except Exception:  # noqa: BLE001 - no processes here (sandbox, broken pool): do the rest in this thread
+            log.warning("context index: worker processes failed; indexing in the server process", exc_info=True)
+        return done
+
+    def _apply(self, state: FolderState, entry: FileEntry, result: tuple, stats: ScanStats) -> None:
+        if result[0] != "ok":
+            log.info("context index: skipping %s: %s", entry.rel, result[1])
+            stats.skipped += 1
+            self._forget(state, [entry.rel])
+            return
+        _, digest, symbols, chunks = result
+        previous = state.stored.get(entry.rel)
+        if previous is not None and previous[2] == digest:
+            state.store.touch(entry.rel, entry.size, entry.mtime_ns)
+        else:
+            state.store.put(entry.rel, entry.size, entry.mtime_ns, digest, (symbols, chunks))
+        state.stored[entry.rel] = (entry.size, entry.mtime_ns, digest)
+        stats.parsed += 1
+        key = f"{state.key}/{entry.rel}"
+        if not self.is_open(key):
+            self.index.put(key, state.key, entry.rel, FileData.loads(symbols, chunks), digest)
 
     def _index_file(self, state: FolderState, entry: FileEntry, stats: ScanStats) -> None:
         key = f"{state.key}/{entry.rel}"

@@ -101,6 +101,7 @@ class RepositoryContext:
             time.sleep(0.01)
 
     def stop(self) -> None:
+        self.indexer.cancel()
         self.worker.stop()
         self.indexer.close()
 

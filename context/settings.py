@@ -17,6 +17,9 @@ class ContextOptions(BaseModel):
                     "built-in excludes: VCS folders, virtualenvs, node_modules, build output).")
     max_file_kb: int = Field(1024, ge=1, le=65536, description="Files larger than this are not indexed.")
     max_files: int = Field(50_000, ge=1, description="At most this many files are indexed per workspace folder.")
+    index_processes: int | None = Field(
+        None, ge=0, le=64, description="Worker processes for big scans (a first index): null = one per CPU up to 4, "
+                                       "0 = index inside the server process.")
     persist: bool = Field(True, description="Keep the index in the user cache folder so restarts are fast.")
     window_lines: int = Field(16, ge=4, le=200, description="Lines per window for the similar-code search.")
     gather_timeout_ms: float = Field(

@@ -150,3 +150,33 @@ def test_an_unwritable_cache_keeps_the_index_in_memory(tmp_path: Path) -> None:
     assert store.path is None
     store.put("a.py", 1, 1, "h", (b"symbols", b"chunks"))
     assert store.files() == {"a.py": (1, 1, "h")}
+
+
+def test_worker_processes_index_the_same_as_the_server_process(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    files: dict[str, str | bytes] = {f"pkg/m{i}.py": f"from pkg.m{i + 1} import f{i + 1}\n\n\ndef f{i}(x):\n"
+                                                      f"    '''Doc {i}.'''\n    return f{i + 1}(x) + {i}\n"
+                                     for i in range(80)}
+    files["pkg/binary.py"] = b"\x00\x01 not text"
+    root = make(tmp_path / "r", files)
+    caplog.set_level(logging.INFO, logger="qwen_lsp.context")
+
+    def index_with(processes: int) -> tuple[dict, int, ScanStats]:
+        worker = Worker()
+        index = RepoIndex()
+        ix = Indexer(index, worker, ContextOptions(index_processes=processes), tmp_path / f"cache{processes}",
+                     lambda key: False)
+        try:
+            stats = ix.scan(root)
+            table = {name: sorted((k.rsplit("/", 1)[-1], index.files[k].definitions[i].summary) for k, i in entries)
+                     for name, entries in index.symbols.items()}
+            return table, index.window_count(), stats
+        finally:
+            worker.stop()
+            ix.close()
+
+    in_process = index_with(0)
+    pooled = index_with(2)
+    assert pooled[:2] == in_process[:2] and len(pooled[0]) == 80
+    assert pooled[2].skipped == in_process[2].skipped == 1
+    assert caplog.text.count("binary.py: binary content") == 2
