@@ -46,6 +46,7 @@ class GgufInfo:
     context_length: int | None
     expert_count: int
     name: str = ""
+    file_type: int | None = None  # general.file_type: the quantisation
 
 
 @dataclass
@@ -99,11 +100,23 @@ def read_gguf_info(path: Path) -> GgufInfo:
         context_length=number("context_length"),
         expert_count=number("expert_count") or 0,
         name=str(name_field.contents()) if name_field is not None else "",
+        file_type=_int_field(reader, "general.file_type"),
     )
 
 
-def plan_load(settings: LocalSettings, info: GgufInfo, gpu_offload_supported: bool) -> LoadPlan:
-    """Decide the llama.cpp parameters for this model on this build (pure: no llama.cpp calls)."""
+def _int_field(reader: Any, key: str) -> int | None:
+    value = reader.fields.get(key)
+    try:
+        return int(value.contents()) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def plan_load(
+    settings: LocalSettings, info: GgufInfo, gpu_offload_supported: bool, repack_safe: bool = True
+) -> LoadPlan:
+    """Decide the llama.cpp parameters for this model on this build (pure: no llama.cpp calls).
+    ``repack_safe`` is what ``cpu_probe.repack_is_safe`` found, used when ``settings.repack`` is "auto"."""
     notes: list[str] = []
     n_threads = settings.n_threads or min(4, os.cpu_count() or 1)
     n_gpu_layers = settings.n_gpu_layers if gpu_offload_supported else 0
@@ -136,9 +149,10 @@ def plan_load(settings: LocalSettings, info: GgufInfo, gpu_offload_supported: bo
             notes.append("MoE expert tensors kept in CPU memory")
         else:
             notes.append("cpu_moe has no effect without GPU offload")
-    if not settings.repack:
+    repack = repack_safe if settings.repack == "auto" else settings.repack
+    if not repack:
         notes.append("CPU weight repacking off")
-    return LoadPlan(llama_kwargs=kwargs, expert_override_pattern=pattern, repack=settings.repack, notes=notes)
+    return LoadPlan(llama_kwargs=kwargs, expert_override_pattern=pattern, repack=repack, notes=notes)
 
 
 def install_log_routing() -> None:

@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator, Callable, Iterator
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
 from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
+from .cpu_probe import repack_is_safe
 from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path
 from .settings import LocalSettings
 from .tool_calls import arguments_as_objects, parse_tool_calls, tool_names
@@ -127,7 +128,8 @@ class LocalLlamaBackend:
         forced = self._forced_template()  # a bad name fails before the slow part
         path = resolve_model_path(self.settings.model)
         info = read_gguf_info(path)
-        plan = plan_load(self.settings, info, bool(llama_cpp.llama_supports_gpu_offload()))
+        repack_safe = self.settings.repack != "auto" or repack_is_safe(path, info.file_type)
+        plan = plan_load(self.settings, info, bool(llama_cpp.llama_supports_gpu_offload()), repack_safe)
         llm = load_llama(path, plan, progress)
         if self._closed.is_set():
             llm.close()

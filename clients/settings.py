@@ -55,11 +55,11 @@ class LocalSettings(BaseModel):
         description="For mixture-of-experts models (e.g. Qwen3-Coder-30B-A3B): keep the expert tensors in CPU "
         "memory and offload the rest, so a GPU with little VRAM still speeds up attention.",
     )
-    repack: bool = Field(
-        True,
+    repack: bool | Literal["auto"] = Field(
+        "auto",
         description="Let llama.cpp use its extra CPU weight layouts (repacked quantized weights, Intel AMX) "
-        "where the CPU supports them; false is llama.cpp's --no-repack. Turn off if generation dies with "
-        "'Illegal instruction' (seen on virtual machines that advertise AMX without enabling it).",
+        "where the CPU supports them; false is llama.cpp's --no-repack. 'auto' checks once, in a child process, "
+        "that this works where the CPU advertises AMX (virtual machines may trap it with 'Illegal instruction').",
     )
     fim_template: str | None = Field(
         None,

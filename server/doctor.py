@@ -20,6 +20,7 @@ def run_doctor() -> int:
     checks.extend(_llama())
     if settings.backend.kind == "local":
         checks.append(_model(settings.backend.local.model))
+        checks.append(_generation(settings))
     else:
         checks.append(_endpoint(settings.backend.remote.base_url))
     for status, name, message in checks:
@@ -69,3 +70,53 @@ def _endpoint(base_url: str) -> tuple[str, str, str]:
         return WARN, "endpoint", f"{url} answered {error.code}"
     except Exception as error:
         return FAIL, "endpoint", f"{url} unreachable ({error}); check backend.remote.base_url and that the server runs"
+
+
+_PROBE = """
+import asyncio, sys, threading
+from qwen_lsp.clients.base import GenerationParams, Prompt, PromptPiece
+from qwen_lsp.clients.local_llama import LocalLlamaBackend
+from qwen_lsp.clients.settings import LocalSettings
+
+async def main():
+    backend = LocalLlamaBackend(LocalSettings.model_validate_json(sys.argv[1]))
+    await backend.ensure_ready()
+    template = await backend.fim_template()
+    prompt = Prompt((PromptPiece(template.prefix_marker, True), PromptPiece("def add(a, b):"),
+                     PromptPiece(template.suffix_marker, True), PromptPiece(template.middle_marker, True)))
+    async for _ in backend.stream_fim(prompt, GenerationParams(max_tokens=2), threading.Event()):
+        pass
+    await backend.aclose()
+
+asyncio.run(main())
+"""
+
+
+def _generation(settings) -> tuple[str, str, str]:
+    """Generate two tokens in a child process: a build for the wrong CPU kills it, not us."""
+    import subprocess
+
+    try:
+        from qwen_lsp.clients.models import resolve_model
+
+        resolve_model(settings.backend.local.model)
+    except Exception:
+        return WARN, "generation", "skipped (no model file)"
+    local = settings.backend.local.model_copy(update={"n_ctx": 512})
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _PROBE, local.model_dump_json()], capture_output=True, timeout=300
+        )
+    except subprocess.TimeoutExpired:
+        return WARN, "generation", "a 2-token test generation took over 5 minutes"
+    if done.returncode == 0:
+        return OK, "generation", "a test generation with the local model works"
+    if done.returncode in (-4, 132):  # SIGILL
+        return FAIL, "generation", (
+            "llama.cpp died with 'Illegal instruction' (its build uses CPU instructions this machine traps, e.g. "
+            "Intel AMX on virtual machines). Set backend.local.repack to false, or rebuild portably: "
+            'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
+            "pip install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36"
+        )
+    tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+    return FAIL, "generation", f"a test generation failed (exit {done.returncode}): {tail[0]}"

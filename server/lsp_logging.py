@@ -29,6 +29,8 @@ class EditorLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if getattr(self._busy, "active", False) or record.name.startswith("pygls"):
             return
+        if record.name.startswith("qwen_lsp.llama_cpp") and record.levelno < logging.WARNING:
+            return  # llama.cpp's load log is hundreds of lines: stderr keeps it, the editor gets problems only
         self._busy.active = True
         try:
             level = max((lvl for lvl in _LEVELS if lvl <= record.levelno), default=logging.DEBUG)

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
 from qwen_lsp.clients.base import Prompt, PromptPiece
+from qwen_lsp.clients.cpu_probe import repack_is_safe
+from qwen_lsp.clients.llama_loader import read_gguf_info
 
 QWEN_05B_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 
@@ -37,18 +36,9 @@ def require_real_qwen_05b() -> Path:
 
 @functools.cache
 def repack_survives(model: Path) -> bool:
-    """Whether llama.cpp's default CPU weight repacking (AMX, ...) can run this quantised model here.
-
-    Some virtual machines advertise AMX but trap its instructions ("Illegal instruction" kills the process),
-    so this is tried once in a child process; tests then set ``repack=False`` where it does not survive.
-    """
-    probe = (
-        "import sys; from llama_cpp import Llama; "
-        "llm = Llama(sys.argv[1], n_ctx=128, n_threads=1, verbose=False); "
-        "llm.create_completion('def f():', max_tokens=1)"
-    )
-    result = subprocess.run([sys.executable, "-c", probe, str(model)], capture_output=True, timeout=300)
-    return result.returncode == 0
+    """Whether llama.cpp's default CPU weight repacking (AMX, ...) can run this quantised model here: the
+    server's own once-per-machine check (``cpu_probe``), for tests that drive llama.cpp directly."""
+    return repack_is_safe(model, read_gguf_info(model).file_type)
 
 
 def fim_prompt(prefix: str, suffix: str = "") -> Prompt:
