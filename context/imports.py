@@ -11,10 +11,10 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Import:
+class Import(NamedTuple):
     module: str  # as written: "os.path", "./util", "github.com/x/y", "crate::a::b", "x/y.h"
     names: tuple[tuple[str, str], ...] = ()  # (name bound in this file, name in the module); "*" = the module itself
     line: int = 0

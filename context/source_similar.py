@@ -8,18 +8,26 @@ Windows from open or recently edited files get a small boost: they are what the 
 
 from __future__ import annotations
 
+import re
+
 from .documents import LineCache, OpenDocuments
 from .gathering import Gathering
 from .ranking import Candidate
 from .windows import tokens_of
 
 MAX_CANDIDATES = 6
+PARTIAL_WORD = re.compile(r"[A-Za-z0-9_$]+$")
 OPEN_FILE_BOOST = 1.2
 
 
 def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache, window_lines: int) -> list[Candidate]:
     first = max(0, g.cursor_line - window_lines + 1)
-    query = tokens_of("\n".join(g.lines[first:g.cursor_line + 1]))
+    # up to the cursor, without the word being typed: the query (and so the snippets) should not change with
+    # every keystroke
+    text = g.request.text
+    line_start = text.rfind("\n", 0, g.request.offset) + 1
+    before_cursor = PARTIAL_WORD.sub("", text[line_start:g.request.offset])
+    query = tokens_of("\n".join(g.lines[first:g.cursor_line] + [before_cursor]))
     if not query:
         return []
     hits = g.index.search_windows(query, limit=MAX_CANDIDATES * 2, deadline=g.deadline)

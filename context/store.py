@@ -55,8 +55,8 @@ class FileData:
     def dumps(self) -> tuple[bytes, bytes]:
         symbols = marshal.dumps((
             self.language,
-            [(d.name, d.kind, d.start_line, d.end_line, d.header_end, d.parent, d.summary) for d in self.definitions],
-            [(i.module, i.names, i.line) for i in self.imports],
+            [tuple(d) for d in self.definitions],
+            [tuple(i) for i in self.imports],
             self.line_count,
         ))
         return symbols, marshal.dumps(self.chunks or [])
@@ -64,7 +64,7 @@ class FileData:
     @classmethod
     def loads(cls, data: bytes, chunks: bytes | None = None) -> "FileData":
         language, definitions, imports, line_count = marshal.loads(data)
-        return cls(language, [Definition(*d) for d in definitions], [Import(*i) for i in imports],
+        return cls(language, [tuple.__new__(Definition, d) for d in definitions], [tuple.__new__(Import, i) for i in imports],
                    marshal.loads(chunks) if chunks is not None else None, line_count)
 
 

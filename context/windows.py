@@ -16,6 +16,7 @@ import math
 import re
 import time
 from array import array
+from itertools import accumulate
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -24,7 +25,7 @@ MAX_TOKENS_PER_CHUNK = 256
 MIN_TOKENS_PER_CHUNK = 3
 _K1, _B = 1.2, 0.75
 _DEAD = 0xFFFFFFFF
-_EXPORT_VERSION = 1
+_EXPORT_VERSION = 2
 # Keywords and ubiquitous names of the supported languages: frequent everywhere, so worthless to a query.
 STOPWORDS = frozenset("""
     and as assert async await break case catch char class const continue def default del do elif else enum export
@@ -67,6 +68,10 @@ class WindowIndex:
 
     def __init__(self) -> None:
         self.postings: dict[str, array] = {}
+        # Postings loaded from a snapshot stay in one flat array until a token is written to (copy on write):
+        # token -> (offset, length) into ``flat``. Loading then costs one copy instead of one array per token.
+        self.frozen: dict[str, tuple[int, int]] = {}
+        self.flat = array("I")
         self.owner: list[str | None] = []  # chunk id -> file key; None once removed
         self.starts = array("I")
         self.ends = array("I")
@@ -93,7 +98,7 @@ class WindowIndex:
             for token in tokens:
                 bucket = postings.get(token)
                 if bucket is None:
-                    bucket = postings[token] = array("I")
+                    bucket = postings[token] = self._thaw(token)
                 bucket.append(cid)
             ids.append(cid)
         if ids:
@@ -112,7 +117,29 @@ class WindowIndex:
         if self.dead > max(20_000, self.alive):
             self.compact()
 
+    def _thaw(self, token: str) -> array:
+        span = self.frozen.pop(token, None)
+        return self.flat[span[0]:span[0] + span[1]] if span is not None else array("I")
+
+    def _postings(self, token: str) -> array | None:
+        bucket = self.postings.get(token)
+        if bucket is None:
+            span = self.frozen.get(token)
+            if span is not None:
+                return self.flat[span[0]:span[0] + span[1]]
+        return bucket
+
+    def _df(self, token: str) -> int:
+        bucket = self.postings.get(token)
+        if bucket is not None:
+            return len(bucket)
+        span = self.frozen.get(token)
+        return span[1] if span is not None else 0
+
     def compact(self) -> None:
+        for token in list(self.frozen):
+            self.postings[token] = self._thaw(token)
+        self.flat = array("I")
         owner = self.owner
         for token in list(self.postings):
             kept = array("I", (c for c in self.postings[token] if owner[c] is not None))
@@ -131,9 +158,9 @@ class WindowIndex:
         max_df = max(50, n // 100)  # identifiers in over 1% of chunks say little and cost much
         terms = []
         for token in query:
-            bucket = self.postings.get(token)
-            if bucket is not None and len(bucket) <= max_df:
-                terms.append((len(bucket), token))
+            df = self._df(token)
+            if 0 < df <= max_df:
+                terms.append((df, token))
         if not terms:
             return []
         terms = heapq.nsmallest(max_terms, terms)
@@ -143,7 +170,7 @@ class WindowIndex:
         for df, token in terms:
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             total_idf += idf
-            for cid in self.postings[token]:
+            for cid in self._postings(token) or ():
                 scores[cid] = scores.get(cid, 0.0) + idf
             if deadline is not None and time.perf_counter() > deadline:  # the rarest terms are already in
                 break
@@ -164,12 +191,18 @@ class WindowIndex:
         number = {key: i for i, key in enumerate(keys)}
         owner = array("I", (number.get(k, _DEAD) if k is not None else _DEAD for k in self.owner))
         total = sum(self.lengths[c] for k in keys for c in self.by_file[k])
+        tokens = sorted(set(self.postings) | set(self.frozen))
+        flat, spans = array("I"), array("I")
+        for token in tokens:
+            bucket = self._postings(token) or array("I")
+            spans.append(len(bucket))
+            flat.extend(bucket)
         return marshal.dumps((_EXPORT_VERSION, keys, owner.tobytes(), self.starts.tobytes(), self.ends.tobytes(),
-                              self.lengths.tobytes(), total, {t: p.tobytes() for t, p in self.postings.items()}))
+                              self.lengths.tobytes(), total, tokens, spans.tobytes(), flat.tobytes()))
 
     @classmethod
     def load(cls, data: bytes) -> "WindowIndex":
-        version, keys, owner_bytes, starts, ends, lengths, total, postings = marshal.loads(data)
+        version, keys, owner_bytes, starts, ends, lengths, total, tokens, spans, flat = marshal.loads(data)
         if version != _EXPORT_VERSION:
             raise ValueError("index snapshot from another version")
         index = cls()
@@ -185,8 +218,9 @@ class WindowIndex:
         index.alive = sum(len(ids) for ids in index.by_file.values())
         index.dead = len(index.owner) - index.alive
         index.total_length = total
-        for token, raw in postings.items():
-            bucket = array("I")
-            bucket.frombytes(raw)
-            index.postings[token] = bucket
+        lengths_of = array("I")
+        lengths_of.frombytes(spans)
+        index.flat.frombytes(flat)
+        offsets = list(accumulate(lengths_of, initial=0))
+        index.frozen = dict(zip(tokens, zip(offsets, lengths_of)))
         return index
