@@ -10,9 +10,10 @@ from qwen_lsp.server.actions.answers import (
     extract_code,
     extract_markdown,
     fit_to_selection,
+    covered_after,
+    covered_before,
     replacement_for,
     strip_thinking,
-    trim_repeated_context,
 )
 
 
@@ -91,27 +92,74 @@ def test_trailing_newline_follows_the_selection() -> None:
     assert fit_to_selection("x = 1", "x=1\n") == "x = 1\n"
 
 
-def test_repeated_surrounding_code_is_trimmed() -> None:
-    before = "import os\n\nclass A:\n"
-    after = "\n\ndef main():\n    A().run()\n"
-    original = "    def run(self):\n        print(1)\n"
-    code = "class A:\n    def run(self):\n        print(2)\n\n\ndef main():\n    A().run()\n"
-    # "class A:" alone is one line (kept); the two lines of main() are a repeat of the code after the selection.
-    trimmed = trim_repeated_context(code, before, after, original)
-    assert "def main" not in trimmed
-    answer = "```python\nimport os\n\nclass A:\n    def run(self):\n        print(2)\n```"
-    assert replacement_for(answer, "python", original, before, after) == "    def run(self):\n        print(2)\n"
+def apply(answer: str, source: str, selection: str) -> str:
+    """What the editor ends up with when ``selection`` of ``source`` is replaced using ``answer``."""
+    start = source.index(selection)
+    before, after = source[:start], source[start + len(selection):]
+    replacement = replacement_for(answer, "python", selection, before, after)
+    return before[: len(before) - replacement.before_chars] + replacement.text + after[replacement.after_chars:]
 
 
-RECORDED_QWEN_05B = [
-    # Real answers of Qwen2.5-Coder-0.5B-Instruct to the refactor prompt (recorded while building this feature).
-    ("Here's a more readable version of the code:\n\n```python\ndef add(a, b):\n    return a + b\n```\n\n"
-     "In this refactored version, I've renamed the function.", "def add(a, b):\n    return a + b\n"),
-    ("```python\ndef add(a, b):\n    \"\"\"Return the sum of a and b.\"\"\"\n    return a + b\n```",
-     'def add(a, b):\n    """Return the sum of a and b."""\n    return a + b\n'),
-]
+def test_answer_covering_the_code_after_the_selection_replaces_it_instead_of_duplicating() -> None:
+    source = "import os\n\nclass A:\n    def run(self):\n        print(1)\n\n\ndef main():\n    A().run()\n"
+    answer = "```python\n    def run(self):\n        print(2)\n\n\ndef main():\n    A().run()\n```"
+    assert apply(answer, source, "    def run(self):\n        print(1)\n") == source.replace("print(1)", "print(2)")
 
 
-@pytest.mark.parametrize("answer, expected", RECORDED_QWEN_05B)
-def test_recorded_answers(answer: str, expected: str) -> None:
-    assert replacement_for(answer, "python", "def add(a,b): return a+b\n") == expected
+def test_a_single_repeated_line_far_from_the_selection_is_not_an_anchor() -> None:
+    before = "x = 1\n\ndef f():\n    pass\n\n"
+    # "x = 1" also ends the model's code, by chance: only the line right before the selection could anchor alone.
+    assert covered_before("x = 1\ny = 2\n", before, "y=2\n") == 0
+    assert covered_before("    pass\ny = 2\n", "def f():\n    pass\n", "y=2\n") == len("    pass\n")
+    assert covered_after("y = 2\nz = 3\n", "\n\nw = 0\nz = 3\n", "y=2\n") == 0  # not the first line after it
+    assert covered_after("y = 2\nz = 3\n", "\n\nz = 3\n", "y=2\n") == len("\n\nz = 3\n")
+    assert covered_before("y = 2\n", before, "y=2\n") == 0
+
+
+# Real answers of Qwen2.5-Coder-0.5B-Instruct (Q4_K_M, greedy) to the action prompts for the cursor in
+# Stats.average: it repeats the class around the method, and the docstring answer documents __init__ too.
+STATS = (
+    "class Stats:\n    def __init__(self, values):\n        self.values = values\n\n    def average(self):\n"
+    "        total = 0\n        for v in self.values:\n            total = total + v\n        return total / len(self.values)\n"
+)
+AVERAGE = STATS[STATS.index("    def average"):]
+RECORDED_REFACTOR = "```python\nclass Stats:\n    def __init__(self, values):\n        self.values = values\n\n    def average(self):\n        total = 0\n        for v in self.values:\n            total += v\n        return total / len(self.values)\n```\n\nThis code is more readable and structured by introducing a method `average` that calculates the average of the values in the list. The method uses a loop to iterate over each value, adds it to the total, and then divides the total by the number of elements in the list. This approach makes the code easier to understand and maintain."
+RECORDED_DOCSTRING = (
+    "```python\n"
+    "class Stats:\n"
+    "    def __init__(self, values):\n"
+    "        \"\"\"\n"
+    "        Initialize a new Stats object with a list of values.\n"
+    "\n"
+    "        Parameters:\n"
+    "        values (list): A list of numerical values.\n"
+    "        \"\"\"\n"
+    "        self.values = values\n"
+    "\n"
+    "    def average(self):\n"
+    "        \"\"\"\n"
+    "        Calculate the average of the values in the stats object.\n"
+    "\n"
+    "        Returns:\n"
+    "        float: The average value.\n"
+    "        \"\"\"\n"
+    "        total = 0\n"
+    "        for v in self.values:\n"
+    "            total = total + v\n"
+    "        return total / len(self.values)\n"
+    "```"
+)
+
+
+def test_recorded_refactor_answer_repeating_the_class() -> None:
+    result = apply(RECORDED_REFACTOR, STATS, AVERAGE)
+    assert result == STATS.replace("total = total + v", "total += v")
+    assert result.count("class Stats") == 1
+
+
+def test_recorded_docstring_answer_documenting_more_than_the_selection() -> None:
+    result = apply(RECORDED_DOCSTRING, STATS, AVERAGE)
+    assert result.count("class Stats") == 1 and result.count("def average") == 1
+    assert result.startswith('class Stats:\n    def __init__(self, values):\n        """\n        Initialize a new Stats')
+    assert "        Calculate the average of the values in the stats object." in result
+    assert result.endswith("        return total / len(self.values)\n")

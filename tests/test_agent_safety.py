@@ -59,9 +59,10 @@ def test_relative_and_absolute_paths_inside_the_workspace(workspace: Path) -> No
     assert paths.resolve(str(workspace / "src" / "app.py")).rel == "src/app.py"
     assert paths.resolve("src/../src/app.py").rel == "src/app.py"
     assert paths.resolve(".").rel == "."
+    assert paths.resolve(".\\src\\app.py").rel == "src/app.py"  # small models write Windows paths
 
 
-@pytest.mark.parametrize("raw", ["../outside.txt", "/etc/passwd", "src/../../outside.txt", "", "a\x00b"])
+@pytest.mark.parametrize("raw", ["../outside.txt", "..\\outside.txt", "/etc/passwd", "src/../../outside.txt", "", "a\x00b"])
 def test_paths_leaving_the_workspace_are_refused(workspace: Path, raw: str) -> None:
     with pytest.raises(PathError):
         make_paths(workspace).resolve(raw)

@@ -114,22 +114,46 @@ def _common_indent(text: str) -> str:
     return common
 
 
-def trim_repeated_context(code: str, before: str, after: str, original: str) -> str:
-    """Drop lines the model repeated from around the selection (at least two, and not part of the original)."""
-    lines = code.split("\n")
-    before_lines = before.rstrip("\n").split("\n") if before.strip() else []
-    after_lines = after.split("\n") if after.strip() else []
-    original_lines = original.split("\n")
-    for k in range(min(len(before_lines), len(lines) - 1), 1, -1):
-        if lines[:k] == before_lines[-k:] and original_lines[:k] != lines[:k]:
-            lines = lines[k:]
-            break
-    content = lines[:-1] if lines and lines[-1] == "" else lines
-    for k in range(min(len(after_lines), len(content) - 1), 1, -1):
-        if content[-k:] == after_lines[:k] and original_lines[-k:] != content[-k:]:
-            content = content[:-k]
-            break
-    return "\n".join(content) + ("\n" if lines and lines[-1] == "" else "")
+def _nonblank(lines: list[str]) -> list[int]:
+    return [i for i, line in enumerate(lines) if line.strip()]
+
+
+def covered_before(code: str, before: str, original: str) -> int:
+    """How many characters at the end of ``before`` the answer rewrites as well.
+
+    Small models often answer with the selection's surroundings too (the whole class around a method, with
+    docstrings added to its other methods). When the answer starts with a line of the code shown before the
+    selection, and at least two lines match there (one is enough for the line right before the selection),
+    the edit covers from that line on instead of duplicating it.
+    """
+    lines, before_lines = code.split("\n"), before.split("\n")[:-1]  # ``before`` ends at a line start
+    starts, own = _nonblank(lines), _nonblank(original.split("\n"))
+    if not starts or not before_lines or (own and lines[starts[0]] == original.split("\n")[own[0]]):
+        return 0
+    first, nearest = starts[0], (_nonblank(before_lines) or [-1])[-1]
+    for j in range(len(before_lines) - 1, -1, -1):
+        k = 0
+        while first + k < len(lines) and j + k < len(before_lines) and lines[first + k] == before_lines[j + k]:
+            k += 1
+        if k >= 2 or (k == 1 and j == nearest):
+            return len(before) - sum(len(line) + 1 for line in before_lines[:j])
+    return 0
+
+
+def covered_after(code: str, after: str, original: str) -> int:
+    """The same at the other end: characters at the start of ``after`` the answer rewrites as well."""
+    lines, after_lines = code.rstrip("\n").split("\n"), after.split("\n")
+    ends, own = _nonblank(lines), _nonblank(original.split("\n"))
+    if not ends or not after.strip() or (own and lines[ends[-1]] == original.split("\n")[own[-1]]):
+        return 0
+    last, nearest = ends[-1], (_nonblank(after_lines) or [-1])[0]
+    for j in range(len(after_lines)):
+        k = 0
+        while last - k >= 0 and j - k >= 0 and lines[last - k] == after_lines[j - k]:
+            k += 1
+        if k >= 2 or (k == 1 and j == nearest):
+            return min(len(after), sum(len(line) + 1 for line in after_lines[: j + 1]))
+    return 0
 
 
 def fit_to_selection(code: str, original: str) -> str:
@@ -144,10 +168,20 @@ def fit_to_selection(code: str, original: str) -> str:
     return code
 
 
-def replacement_for(answer: str, language: str, original: str, before: str = "", after: str = "") -> str:
-    """The text that replaces ``original`` (the selection) given the model's answer."""
+@dataclass(frozen=True)
+class Replacement:
+    """``text`` replaces the selection plus ``before_chars`` characters before it and ``after_chars`` after it."""
+
+    text: str
+    before_chars: int = 0
+    after_chars: int = 0
+
+
+def replacement_for(answer: str, language: str, original: str, before: str = "", after: str = "") -> Replacement:
+    """What replaces the selection given the model's answer; ``before``/``after`` are the surroundings the model
+    was shown."""
     code = extract_code(answer, language)
-    code = trim_repeated_context(code, before, after, original)
-    if not code.strip():
-        raise AnswerError("the model only repeated the surrounding code")
-    return fit_to_selection(code, original)
+    before_chars = covered_before(code, before, original)
+    after_chars = covered_after(code, after, original)
+    region = before[len(before) - before_chars :] + original + after[:after_chars]
+    return Replacement(fit_to_selection(code, region), before_chars, after_chars)

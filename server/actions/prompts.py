@@ -72,6 +72,13 @@ class ActionPrompt:
     surrounding_chars: int = 3000
     test_module: str = ""
 
+    def shown_before(self) -> str:
+        """The code before the selection the model sees (its last ``surrounding_chars``, whole lines)."""
+        return _tail_lines(self.selection.before, self.surrounding_chars)
+
+    def shown_after(self) -> str:
+        return _head_lines(self.selection.after, self.surrounding_chars)
+
     def task(self) -> str:
         if self.action == "refactor":
             return self.instruction
@@ -107,8 +114,7 @@ class ActionPrompt:
     def user_message(self) -> str:
         selection = self.selection
         parts = [f"File: {self.path} (language: {self.language})"]
-        before = _tail_lines(selection.before, self.surrounding_chars)
-        after = _head_lines(selection.after, self.surrounding_chars)
+        before, after = self.shown_before(), self.shown_after()
         if before.strip():
             parts.append("Code before the selection (context only, do not repeat it):\n" + fenced(before, self.language))
         first = selection.first_line() + 1

@@ -108,8 +108,9 @@ async def run_action(
         return ActionOutcome(markdown=extract_markdown(answer))
     if data.action == "tests":
         return _tests_outcome(doc, selection, extract_code(answer, doc.language_id), target, support, read_document, units)
-    replacement = replacement_for(answer, doc.language_id, selection.code, selection.before, selection.after)
-    new_text = selection.before + replacement + selection.after
+    replacement = replacement_for(answer, doc.language_id, selection.code, prompt.shown_before(), prompt.shown_after())
+    before = selection.before[: len(selection.before) - replacement.before_chars]
+    new_text = before + replacement.text + selection.after[replacement.after_chars :]
     change = FileChange(doc.uri, doc.text, new_text, doc.version)
     return ActionOutcome(edit=build_workspace_edit([change], support, units))
 

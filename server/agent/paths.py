@@ -48,6 +48,8 @@ class WorkspacePaths:
         text = str(raw).strip()
         if not text or "\x00" in text:
             raise PathError(f"invalid path {raw!r}")
+        if os.sep == "/":
+            text = text.replace("\\", "/")  # models often write Windows paths (".\\notes.txt")
         candidate = Path(text)
         if not candidate.is_absolute():
             candidate = self._root_for_relative(text) / text
