@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -107,8 +108,11 @@ def phase_index(folder: Path, cache: Path) -> dict:
     engine, seconds = _start(folder, cache)
     stats = next(iter(engine.scan_stats().values()))
     result = {"seconds": round(seconds, 3), "files": stats.total, "parsed": stats.parsed, "loaded": stats.loaded,
+              "lines": sum(r.line_count for r in engine.index.files.values()),
               "definitions": sum(len(r.definitions) for r in engine.index.files.values()),
-              "chunks": engine.index.window_count(), "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1)}
+              "chunks": engine.index.window_count(), "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+              "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+              "cpu_s": round(time.process_time(), 2), "load_avg": os.getloadavg()[0]}
     engine.stop()
     return result
 
@@ -164,7 +168,7 @@ def phase_requests(folder: Path, cache: Path, requests: int, seed: int) -> dict:
         "snippets_mean": round(sum(snippet_counts) / max(1, len(snippet_counts)), 2),
         "per_source_p95_ms": {k: round(percentile(v, 95), 3) for k, v in sorted(per_source.items())},
         "keystroke": keystrokes(engine, files, rng),
-        "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1),
+        "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1), "load_avg": os.getloadavg()[0],
     }
     engine.stop()
     return result
@@ -225,16 +229,17 @@ def bench_corpus(corpus: str, workdir: Path, requests: int, seed: int) -> dict:
 
 
 def print_table(results: list[dict]) -> None:
-    header = ("corpus", "files", "cold s", "warm s", "RSS MB", "gather p50/p95 ms", "next key p50/p95 ms",
-              "keystroke p95 ms (lines)")
+    header = ("corpus", "files (lines)", "cold s", "warm s", "RSS MB", "gather p50/p95 ms", "next key p50/p95 ms",
+              "keystroke p95 ms (lines)", "load avg")
     rows = []
     for r in results:
         q, k = r["requests"], r["requests"]["keystroke"]
-        rows.append((r["corpus"], str(r["cold"]["files"]), f'{r["cold"]["seconds"]:.1f}', f'{r["warm"]["seconds"]:.2f}',
+        rows.append((r["corpus"], f'{r["cold"]["files"]} ({r["cold"]["lines"] // 1000}k)', f'{r["cold"]["seconds"]:.1f}',
+                     f'{r["warm"]["seconds"]:.2f}',
                      f'{max(r["cold"]["peak_rss_mb"], q["peak_rss_mb"]):.0f}',
                      f'{q["gather_first_p50_ms"]:.1f} / {q["gather_first_p95_ms"]:.1f}',
                      f'{q["gather_next_p50_ms"]:.1f} / {q["gather_next_p95_ms"]:.1f}',
-                     f'{k["p95_ms"]:.2f} ({k["lines"]})'))
+                     f'{k["p95_ms"]:.2f} ({k["lines"]})', f'{q["load_avg"]:.1f}'))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in (header, *rows):
         print(" | ".join(str(x).ljust(w) for x, w in zip(row, widths)))
@@ -262,10 +267,10 @@ def main() -> None:
 
 
 def machine() -> dict:
-    import os
     import platform
 
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()}
+    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
+            "load_avg_at_end": os.getloadavg()}
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import marshal
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +73,7 @@ class Indexer:
     # --- jobs (worker thread) -------------------------------------------------------------------------------------
 
     def scan(self, root: Path, progress: Progress | None = None) -> ScanStats:
-        root = root.resolve()
+        root = Path(os.path.abspath(root))  # not resolved: keys must match the paths in the editor's URIs
         key = root.as_posix()
         state = self.folders.get(key)
         if state is None:
@@ -87,7 +88,7 @@ class Indexer:
         return stats
 
     def remove_folder(self, root: Path) -> None:
-        key = root.resolve().as_posix()
+        key = Path(os.path.abspath(root)).as_posix()
         state = self.folders.pop(key, None)
         self.index.remove_folder(key)
         if state is not None:

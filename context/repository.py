@@ -9,6 +9,7 @@ lock, gives each retrieval source a share of ``gather_timeout_ms`` and never rai
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from concurrent.futures import Future, wait
@@ -63,7 +64,7 @@ class RepositoryContext:
             wait(futures)
 
     def add_folder(self, folder: Path, progress: Progress | None = None) -> Future:
-        root = Path(folder).resolve()
+        root = Path(os.path.abspath(folder))
 
         def report(done: int, total: int) -> None:
             with self._lock:
@@ -73,10 +74,15 @@ class RepositoryContext:
             if progress is not None:
                 progress(done_all, total_all)
 
-        return self.worker.submit(lambda: self.indexer.scan(root, report))
+        def scan() -> ScanStats:
+            stats = self.indexer.scan(root, report)
+            self._refresh_open_under(root.as_posix())  # documents opened before their folder was known
+            return stats
+
+        return self.worker.submit(scan)
 
     def remove_folder(self, folder: Path) -> Future:
-        root = Path(folder).resolve()
+        root = Path(os.path.abspath(folder))
         with self._lock:
             self._progress.pop(root.as_posix(), None)
         return self.worker.submit(lambda: self.indexer.remove_folder(root))
@@ -130,6 +136,12 @@ class RepositoryContext:
             self.files_changed([Path(doc.key)])  # back to what is on disk
         else:
             self.worker.submit(lambda: self.index.remove(doc.key))
+
+    def _refresh_open_under(self, folder: str) -> None:
+        with self.docs.lock:
+            keys = [key for key in self.docs.docs if key.startswith(folder.rstrip("/") + "/")]
+        for key in keys:
+            self._refresh(key)
 
     def _refresh(self, key: str) -> None:
         """Re-extract an open document's symbols and windows from the editor's text (worker thread)."""

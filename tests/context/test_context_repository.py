@@ -183,3 +183,13 @@ def test_long_window_budgets_get_whole_files(repo: Path, engine: RepositoryConte
     pricing = (repo / "py/shop/pricing.py").read_text()
     assert any(s.path == "py/shop/pricing.py" and s.text == pricing for s in files)
     assert big.snippets[0].source == "file"  # the most stable part comes first
+
+
+def test_a_document_opened_before_its_folder_is_indexed(repo: Path, engine: RepositoryContext) -> None:
+    main = repo / "py/app/main.py"
+    engine.document_changed(main.as_uri(), main.read_text(), 1, "python")
+    engine.wait_idle()
+    engine.start([repo])
+    assert engine.index.files[main.as_posix()].rel == "py/app/main.py"
+    result = engine.gather(request_at_end(main, "python", root=repo))
+    assert any(s.path == "py/shop/pricing.py" and s.source == "definition" for s in result.snippets)
