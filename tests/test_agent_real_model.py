@@ -16,8 +16,9 @@ from lsprotocol import types
 from llama_server import API_KEY, KEY_ENV, Server, start_llama_server
 from lsp_helpers import open_document, running_server, server_env
 from model_files import repack_survives, require_real_qwen_05b
+from qwen_lsp.clients.local_llama import LocalLlamaBackend
 from qwen_lsp.clients.openai_compat import OpenAICompatBackend
-from qwen_lsp.clients.settings import RemoteSettings
+from qwen_lsp.clients.settings import LocalSettings, RemoteSettings
 from qwen_lsp.server.actions.settings import SamplingSettings
 from qwen_lsp.server.agent.loop import AgentLoop
 from qwen_lsp.server.agent.paths import WorkspacePaths
@@ -67,6 +68,22 @@ async def test_real_tool_call_is_parsed_and_executed(real_server: Server, with_k
     tool_results = [m for m in messages if m["role"] == "tool"]
     assert "pineapple" in tool_results[0]["content"]
     assert outcome.model_calls == 2  # the server accepted the conversation with the tool call and its result
+
+
+async def test_local_in_process_backend_makes_a_real_tool_call(tmp_path: Path) -> None:
+    model = require_real_qwen_05b()
+    (tmp_path / "notes.txt").write_text("The release codename is pineapple.\n")
+    backend = LocalLlamaBackend(LocalSettings(model=str(model), n_threads=1, n_ctx=2048, repack=repack_survives(model)))
+    settings = AgentSettings(sampling=GREEDY, max_steps=1, max_tokens_per_step=96)
+    toolbox = Toolbox(WorkspacePaths([tmp_path], DEFAULT_SECRET_PATTERNS), StagedFiles(disk_reader), settings, None)
+    messages = [{"role": "system", "content": system_message(settings.allowed_commands)},
+                {"role": "user", "content": "Task: read the file notes.txt with the read_file tool."}]
+    try:
+        outcome = await AgentLoop(backend, toolbox, settings, threading.Event(), context_tokens=2048).run(messages)
+    finally:
+        await backend.aclose()
+    assert outcome.steps and outcome.steps[0].tool == "read_file" and outcome.steps[0].ok, outcome
+    assert "pineapple" in next(m for m in messages if m["role"] == "tool")["content"]
 
 
 async def test_real_refactor_action_gives_an_edit_that_parses(real_server: Server, tmp_path: Path) -> None:
