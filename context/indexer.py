@@ -127,7 +127,7 @@ class Indexer:
             if state.snapshot_current and state.key in touched:
                 state.snapshot_current = False
                 self.worker.submit_later(f"snapshot:{state.key}", lambda s=state: self._save_if_stale(s),
-                                         SNAPSHOT_DELAY_S)
+                                         SNAPSHOT_DELAY_S, background=True)
 
     def _save_if_stale(self, state: FolderState) -> None:
         if not state.snapshot_current and self.folders.get(state.key) is state:

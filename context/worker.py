@@ -22,6 +22,7 @@ class Worker:
         self._cond = threading.Condition()
         self._jobs: deque[tuple[Callable[[], Any], Future]] = deque()
         self._delayed: dict[str, tuple[float, Callable[[], Any]]] = {}
+        self._background: set[str] = set()  # delayed jobs nobody waits for (``idle`` ignores them)
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
@@ -36,14 +37,19 @@ class Worker:
             self._cond.notify()
         return future
 
-    def submit_later(self, key: str, fn: Callable[[], Any], delay: float) -> None:
+    def submit_later(self, key: str, fn: Callable[[], Any], delay: float, background: bool = False) -> None:
         with self._cond:
             self._delayed[key] = (time.monotonic() + delay, fn)
+            if background:
+                self._background.add(key)
+            else:
+                self._background.discard(key)
             self._cond.notify()
 
     def cancel_later(self, key: str) -> None:
         with self._cond:
             self._delayed.pop(key, None)
+            self._background.discard(key)
 
     def in_worker(self) -> bool:
         return threading.current_thread() is self._thread
@@ -54,6 +60,7 @@ class Worker:
         with self._cond:
             due = [key for key, (when, _) in self._delayed.items() if when <= now]
             jobs = [self._delayed.pop(key)[1] for key in due]
+            self._background.difference_update(due)
         for fn in jobs:
             self._call(fn)
 
@@ -66,8 +73,9 @@ class Worker:
             self._thread.join(timeout)
 
     def idle(self) -> bool:
+        """No job queued and no delayed job pending, except background ones."""
         with self._cond:
-            return not self._jobs and not self._delayed
+            return not self._jobs and set(self._delayed) <= self._background
 
     @staticmethod
     def _call(fn: Callable[[], Any], future: Future | None = None) -> None:
