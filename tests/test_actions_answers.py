@@ -38,7 +38,7 @@ def test_unclosed_fence_runs_to_the_end() -> None:
 
 
 def test_longer_fence_keeps_inner_backticks() -> None:
-    answer = '````markdown\nUse ```code``` like this\n```\nx\n```\n````'
+    answer = "````markdown\nUse ```code``` like this\n```\nx\n```\n````"
     blocks = code_blocks(answer)
     assert len(blocks) == 1 and blocks[0].code == "Use ```code``` like this\n```\nx\n```\n"
 
@@ -95,9 +95,9 @@ def test_trailing_newline_follows_the_selection() -> None:
 def apply(answer: str, source: str, selection: str) -> str:
     """What the editor ends up with when ``selection`` of ``source`` is replaced using ``answer``."""
     start = source.index(selection)
-    before, after = source[:start], source[start + len(selection):]
+    before, after = source[:start], source[start + len(selection) :]
     replacement = replacement_for(answer, "python", selection, before, after)
-    return before[: len(before) - replacement.before_chars] + replacement.text + after[replacement.after_chars:]
+    return before[: len(before) - replacement.before_chars] + replacement.text + after[replacement.after_chars :]
 
 
 def test_answer_covering_the_code_after_the_selection_replaces_it_instead_of_duplicating() -> None:
@@ -119,30 +119,48 @@ def test_a_single_repeated_line_far_from_the_selection_is_not_an_anchor() -> Non
 # Real answers of Qwen2.5-Coder-0.5B-Instruct (Q4_K_M, greedy) to the action prompts for the cursor in
 # Stats.average: it repeats the class around the method, and the docstring answer documents __init__ too.
 STATS = (
-    "class Stats:\n    def __init__(self, values):\n        self.values = values\n\n    def average(self):\n"
-    "        total = 0\n        for v in self.values:\n            total = total + v\n        return total / len(self.values)\n"
+    "class Stats:\n    def __init__(self, values):\n        self.values = values\n\n"
+    "    def average(self):\n        total = 0\n        for v in self.values:\n            total = total + v\n"
+    "        return total / len(self.values)\n"
 )
-AVERAGE = STATS[STATS.index("    def average"):]
-RECORDED_REFACTOR = "```python\nclass Stats:\n    def __init__(self, values):\n        self.values = values\n\n    def average(self):\n        total = 0\n        for v in self.values:\n            total += v\n        return total / len(self.values)\n```\n\nThis code is more readable and structured by introducing a method `average` that calculates the average of the values in the list. The method uses a loop to iterate over each value, adds it to the total, and then divides the total by the number of elements in the list. This approach makes the code easier to understand and maintain."
+AVERAGE = STATS[STATS.index("    def average") :]
+RECORDED_REFACTOR = (
+    "```python\n"
+    "class Stats:\n"
+    "    def __init__(self, values):\n"
+    "        self.values = values\n"
+    "\n"
+    "    def average(self):\n"
+    "        total = 0\n"
+    "        for v in self.values:\n"
+    "            total += v\n"
+    "        return total / len(self.values)\n"
+    "```\n"
+    "\n"
+    "This code is more readable and structured by introducing a method `average` that calculates the "
+    "average of the values in the list. The method uses a loop to iterate over each value, adds it to the"
+    " total, and then divides the total by the number of elements in the list. This approach makes the "
+    "code easier to understand and maintain."
+)
 RECORDED_DOCSTRING = (
     "```python\n"
     "class Stats:\n"
     "    def __init__(self, values):\n"
-    "        \"\"\"\n"
+    '        """\n'
     "        Initialize a new Stats object with a list of values.\n"
     "\n"
     "        Parameters:\n"
     "        values (list): A list of numerical values.\n"
-    "        \"\"\"\n"
+    '        """\n'
     "        self.values = values\n"
     "\n"
     "    def average(self):\n"
-    "        \"\"\"\n"
+    '        """\n'
     "        Calculate the average of the values in the stats object.\n"
     "\n"
     "        Returns:\n"
     "        float: The average value.\n"
-    "        \"\"\"\n"
+    '        """\n'
     "        total = 0\n"
     "        for v in self.values:\n"
     "            total = total + v\n"
@@ -160,6 +178,8 @@ def test_recorded_refactor_answer_repeating_the_class() -> None:
 def test_recorded_docstring_answer_documenting_more_than_the_selection() -> None:
     result = apply(RECORDED_DOCSTRING, STATS, AVERAGE)
     assert result.count("class Stats") == 1 and result.count("def average") == 1
-    assert result.startswith('class Stats:\n    def __init__(self, values):\n        """\n        Initialize a new Stats')
+    assert result.startswith(
+        'class Stats:\n    def __init__(self, values):\n        """\n        Initialize a new Stats'
+    )
     assert "        Calculate the average of the values in the stats object." in result
     assert result.endswith("        return total / len(self.values)\n")

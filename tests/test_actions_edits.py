@@ -23,7 +23,7 @@ from qwen_lsp.server.actions.workspace_edit import (
 )
 from lsp_helpers import capabilities
 
-SOURCE = '''import math
+SOURCE = """import math
 
 
 class Circle:
@@ -36,7 +36,7 @@ class Circle:
 
 def main():
     print(Circle(2).area())
-'''
+"""
 
 
 def test_utf16_positions_round_trip_after_an_emoji() -> None:
@@ -59,7 +59,10 @@ def test_cursor_outside_definitions_means_its_line_and_selections_become_whole_l
     cursor = SOURCE.index("import")
     assert selection_for(SOURCE, cursor, cursor, "python", "a.py").code == "import math\n"
     start = SOURCE.index("self.r = r") + 2
-    assert whole_lines(SOURCE, start, start + 3) == (SOURCE.index("        self.r = r"), SOURCE.index("\n\n    def area") + 1)
+    assert whole_lines(SOURCE, start, start + 3) == (
+        SOURCE.index("        self.r = r"),
+        SOURCE.index("\n\n    def area") + 1,
+    )
 
 
 def test_prompt_fences_code_safely_and_marks_it_as_data() -> None:
@@ -75,8 +78,13 @@ def test_prompt_fences_code_safely_and_marks_it_as_data() -> None:
 
 def test_fix_prompt_lists_the_diagnostics() -> None:
     text = "def f():\n    return x\n"
-    prompt = ActionPrompt("fix", "a.py", "python", Selection(text, 0, len(text)),
-                          diagnostics=[DiagnosticData(message="undefined name 'x'", start_line=1, end_line=1, source="pyflakes")])
+    prompt = ActionPrompt(
+        "fix",
+        "a.py",
+        "python",
+        Selection(text, 0, len(text)),
+        diagnostics=[DiagnosticData(message="undefined name 'x'", start_line=1, end_line=1, source="pyflakes")],
+    )
     assert "- line 2 (selection line 2): undefined name 'x' [pyflakes]" in prompt.user_message()
 
 
@@ -105,7 +113,10 @@ def test_minimal_edits_touch_only_changed_lines() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet="ab😀\n ", max_size=8), max_size=6), st.lists(st.text(alphabet="ab😀\n ", max_size=8), max_size=6))
+@given(
+    st.lists(st.text(alphabet="ab😀\n ", max_size=8), max_size=6),
+    st.lists(st.text(alphabet="ab😀\n ", max_size=8), max_size=6),
+)
 def test_edits_turn_old_into_new_for_any_text(old_parts: list[str], new_parts: list[str]) -> None:
     old, new = "".join(old_parts), "".join(new_parts)
     assert apply_text_edits(old, text_edits(old, new)) == new
@@ -126,8 +137,14 @@ def test_workspace_edit_shape_follows_client_capabilities() -> None:
     assert second.edits[0].new_text == "x\n" and second.text_document.version is None
     assert edit.change_annotations["qwen.agentRefactor"].needs_confirmation is True
     plain = build_workspace_edit(changes[:1], EditSupport())
-    assert plain.changes == {"file:///w/a.py": [types.TextEdit(range=types.Range(
-        start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)), new_text="b\n")]}
+    assert plain.changes == {
+        "file:///w/a.py": [
+            types.TextEdit(
+                range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=1, character=0)),
+                new_text="b\n",
+            )
+        ]
+    }
 
 
 def test_tests_location_conventions(tmp_path: Path) -> None:

@@ -22,15 +22,20 @@ def fenced(code: str) -> dict:
 
 
 def cursor(line: int, character: int = 4) -> types.Range:
-    return types.Range(start=types.Position(line=line, character=character), end=types.Position(line=line, character=character))
+    return types.Range(
+        start=types.Position(line=line, character=character), end=types.Position(line=line, character=character)
+    )
 
 
 async def actions_at(client, uri: str, lsp_range: types.Range, diagnostics=(), only=None) -> list[types.CodeAction]:
     structure_code_actions_like_editors(client)
-    result = await client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), range=lsp_range,
-        context=types.CodeActionContext(diagnostics=list(diagnostics), only=only),
-    ))
+    result = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=lsp_range,
+            context=types.CodeActionContext(diagnostics=list(diagnostics), only=only),
+        )
+    )
     return list(result or [])
 
 
@@ -66,7 +71,12 @@ async def test_menu_then_resolve_then_apply(tmp_path: Path, project: Path, edito
         await open_document(client, uri, SOURCE)
         actions = await actions_at(client, uri, cursor(4))
         titles = [a.title for a in actions]
-        assert titles == ["Refactor with Qwen…", "Explain (Qwen)", "Add docstring/comments (Qwen)", "Write tests (Qwen)"]
+        assert titles == [
+            "Refactor with Qwen…",
+            "Explain (Qwen)",
+            "Add docstring/comments (Qwen)",
+            "Write tests (Qwen)",
+        ]
         assert all(a.edit is None for a in actions)
         assert await chat_requests(client) == []  # the menu never calls the model
         resolved = await client.code_action_resolve_async(actions[0])
@@ -83,9 +93,12 @@ async def test_fix_diagnostic_uses_the_context_diagnostics(tmp_path: Path, proje
     fixed = "def main():\n    print(area(2.0))\n"
     env = script_env(tmp_path, chat_replies=[fenced(fixed)])
     uri = (project / "geometry.py").as_uri()
-    diagnostic = types.Diagnostic(range=types.Range(start=types.Position(line=8, character=15),
-                                                    end=types.Position(line=8, character=16)),
-                                  message="Argument should be a float", source="mypy", code="arg-type")
+    diagnostic = types.Diagnostic(
+        range=types.Range(start=types.Position(line=8, character=15), end=types.Position(line=8, character=16)),
+        message="Argument should be a float",
+        source="mypy",
+        code="arg-type",
+    )
     async with running_server(scripted_server_command(), env, root=project) as client:
         await open_document(client, uri, SOURCE)
         actions = await actions_at(client, uri, diagnostic.range, [diagnostic], only=["quickfix"])
@@ -110,7 +123,9 @@ async def test_write_tests_creates_the_test_file(tmp_path: Path, project: Path) 
 
 
 async def test_explain_opens_a_markdown_document(tmp_path: Path, project: Path) -> None:
-    env = script_env(tmp_path, chat_replies=[{"content": "<think>short</think>\n`area` returns the **area** of a circle."}])
+    env = script_env(
+        tmp_path, chat_replies=[{"content": "<think>short</think>\n`area` returns the **area** of a circle."}]
+    )
     uri = (project / "geometry.py").as_uri()
     async with running_server(scripted_server_command(), env, root=project) as client:
         await open_document(client, uri, SOURCE)
@@ -118,7 +133,8 @@ async def test_explain_opens_a_markdown_document(tmp_path: Path, project: Path) 
         resolved = await client.code_action_resolve_async(explain)
         command = resolved.command
         result = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command=command.command, arguments=command.arguments))
+            types.ExecuteCommandParams(command=command.command, arguments=command.arguments)
+        )
         assert result["markdown"] == "`area` returns the **area** of a circle."
         shown = client.shown_documents[-1]
         assert shown.uri == result["uri"] and shown.uri.endswith(".md") and shown.take_focus
@@ -133,14 +149,25 @@ async def test_refactor_command_with_an_instruction_returns_an_edit(tmp_path: Pa
     selection = types.Range(start=types.Position(line=3, character=0), end=types.Position(line=4, character=19))
     async with running_server(scripted_server_command(), env, root=project) as client:
         await open_document(client, uri, SOURCE)
-        result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="qwen.refactor",
-            arguments=[{"textDocument": {"uri": uri}, "range": json.loads(json.dumps({
-                "start": {"line": 3, "character": 0}, "end": {"line": 4, "character": 19}})), "instruction": "add type hints"}],
-        ))
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="qwen.refactor",
+                arguments=[
+                    {
+                        "textDocument": {"uri": uri},
+                        "range": json.loads(
+                            json.dumps({"start": {"line": 3, "character": 0}, "end": {"line": 4, "character": 19}})
+                        ),
+                        "instruction": "add type hints",
+                    }
+                ],
+            )
+        )
         assert "documentChanges" in json.dumps(result) or "changes" in json.dumps(result)
         edit = as_workspace_edit(result)
-        assert apply_workspace_edit(edit, {uri: SOURCE})[uri] == SOURCE.replace("def area(r):\n", "def area(r: float) -> float:\n")
+        assert apply_workspace_edit(edit, {uri: SOURCE})[uri] == SOURCE.replace(
+            "def area(r):\n", "def area(r: float) -> float:\n"
+        )
         assert "Task: add type hints" in (await chat_requests(client))[0][1]["content"]
         assert selection.start.line == 3
 
@@ -155,3 +182,23 @@ async def test_answer_without_code_is_reported_and_changes_nothing(tmp_path: Pat
         assert resolved.edit is None
         assert any("thinking" in m.message and m.type == types.MessageType.Error for m in client.messages)
         assert client.error is None
+
+
+async def test_no_actions_on_secret_files(tmp_path: Path, project: Path) -> None:
+    uri = (project / ".env").as_uri()
+    async with running_server(scripted_server_command(), script_env(tmp_path), root=project) as client:
+        await open_document(client, uri, "API_TOKEN=hunter2\n", language_id="dotenv")
+        assert await actions_at(client, uri, cursor(0, 3)) == []
+        with pytest.raises(Exception, match="secret"):
+            await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(
+                    command="qwen.refactor",
+                    arguments=[
+                        {
+                            "textDocument": {"uri": uri},
+                            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 5}},
+                        }
+                    ],
+                )
+            )
+        assert await chat_requests(client) == []

@@ -53,7 +53,9 @@ def make_loop(workspace: Path, replies: list[ChatReply], cancel: threading.Event
     settings = AgentSettings(**overrides)
     staged = StagedFiles(disk_reader)
     toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), staged, settings, None)
-    loop = AgentLoop(backend, toolbox, settings, cancel or threading.Event(), context_tokens=overrides.pop("window", 32768))
+    loop = AgentLoop(
+        backend, toolbox, settings, cancel or threading.Event(), context_tokens=overrides.pop("window", 32768)
+    )
     return loop, backend, staged
 
 
@@ -67,11 +69,14 @@ def tool_results(backend: ScriptedBackend) -> list[str]:
 
 async def test_read_edit_finish(workspace: Path) -> None:
     new = "def total(values):\n    return sum(values)\n"
-    loop, backend, staged = make_loop(workspace, [
-        reply(call("read_file", {"path": "app.py"})),
-        reply(call("edit_file", {"path": "app.py", "old_text": APP, "new_text": new})),
-        reply(call("finish", {"summary": "Used sum()."})),
-    ])
+    loop, backend, staged = make_loop(
+        workspace,
+        [
+            reply(call("read_file", {"path": "app.py"})),
+            reply(call("edit_file", {"path": "app.py", "old_text": APP, "new_text": new})),
+            reply(call("finish", {"summary": "Used sum()."})),
+        ],
+    )
     outcome = await loop.run(start())
     assert outcome.stop_reason == "finished" and outcome.summary == "Used sum()."
     assert [s.tool for s in outcome.steps] == ["read_file", "edit_file", "finish"] and all(s.ok for s in outcome.steps)
@@ -85,13 +90,16 @@ async def test_read_edit_finish(workspace: Path) -> None:
 
 
 async def test_malformed_and_unknown_calls_are_fed_back_not_fatal(workspace: Path) -> None:
-    loop, backend, _ = make_loop(workspace, [
-        reply(call("read_file", '{"path": "app.py",')),  # broken JSON
-        reply(call("delete_everything", {})),
-        reply(call("read_file", {"lines": 3})),  # no path
-        reply(call("", "{not even a name")),
-        reply(call("finish", {"summary": "gave up"})),
-    ])
+    loop, backend, _ = make_loop(
+        workspace,
+        [
+            reply(call("read_file", '{"path": "app.py",')),  # broken JSON
+            reply(call("delete_everything", {})),
+            reply(call("read_file", {"lines": 3})),  # no path
+            reply(call("", "{not even a name")),
+            reply(call("finish", {"summary": "gave up"})),
+        ],
+    )
     outcome = await loop.run(start())
     assert outcome.stop_reason == "finished"
     errors = [s.result for s in outcome.steps[:4]]
@@ -103,13 +111,16 @@ async def test_malformed_and_unknown_calls_are_fed_back_not_fatal(workspace: Pat
 
 
 async def test_edit_not_found_and_ambiguous_edits_explain_themselves(workspace: Path) -> None:
-    loop, backend, staged = make_loop(workspace, [
-        reply(call("edit_file", {"path": "app.py", "old_text": "result = 0\nfor v in values:", "new_text": "x"})),
-        reply(call("edit_file", {"path": "app.py", "old_text": "result", "new_text": "acc"})),
-        reply(call("edit_file", {"path": "app.py", "old_text": "resutl = 0", "new_text": "acc = 0"})),
-        reply(call("edit_file", {"path": "missing.py", "old_text": "a", "new_text": "b"})),
-        reply(call("finish", {"summary": "no change"})),
-    ])
+    loop, backend, staged = make_loop(
+        workspace,
+        [
+            reply(call("edit_file", {"path": "app.py", "old_text": "result = 0\nfor v in values:", "new_text": "x"})),
+            reply(call("edit_file", {"path": "app.py", "old_text": "result", "new_text": "acc"})),
+            reply(call("edit_file", {"path": "app.py", "old_text": "resutl = 0", "new_text": "acc = 0"})),
+            reply(call("edit_file", {"path": "missing.py", "old_text": "a", "new_text": "b"})),
+            reply(call("finish", {"summary": "no change"})),
+        ],
+    )
     outcome = await loop.run(start())
     results = [s.result for s in outcome.steps]
     assert "exist at line 2 with different indentation" in results[0]
@@ -130,11 +141,16 @@ async def test_repeated_identical_calls_are_refused_then_stop_the_run(workspace:
 
 async def test_reading_again_after_an_edit_is_not_a_repeat(workspace: Path) -> None:
     read = call("read_file", {"path": "app.py"})
-    loop, _, _ = make_loop(workspace, [
-        reply(read),
-        reply(call("edit_file", {"path": "app.py", "old_text": "result = 0", "new_text": "result = 0  # sum"})),
-        reply(read), reply(call("finish", {"summary": "ok"})),
-    ], repeat_limit=2)
+    loop, _, _ = make_loop(
+        workspace,
+        [
+            reply(read),
+            reply(call("edit_file", {"path": "app.py", "old_text": "result = 0", "new_text": "result = 0  # sum"})),
+            reply(read),
+            reply(call("finish", {"summary": "ok"})),
+        ],
+        repeat_limit=2,
+    )
     outcome = await loop.run(start())
     assert outcome.stop_reason == "finished" and "# sum" in outcome.steps[2].result
 
@@ -185,8 +201,10 @@ async def test_wall_clock_limit(workspace: Path) -> None:
 
 async def test_old_tool_results_are_compacted_when_the_window_fills(workspace: Path) -> None:
     (workspace / "big.py").write_text("".join(f"line_{i} = {i}\n" for i in range(400)))
-    replies = [reply(call("read_file", {"path": "big.py", "start_line": 1 + 100 * i, "end_line": 100 + 100 * i}))
-               for i in range(4)] + [reply(call("finish", {"summary": "read it"}))]
+    replies = [
+        reply(call("read_file", {"path": "big.py", "start_line": 1 + 100 * i, "end_line": 100 + 100 * i}))
+        for i in range(4)
+    ] + [reply(call("finish", {"summary": "read it"}))]
     loop, backend, _ = make_loop(workspace, replies, context_tokens=3000, max_tokens_per_step=256)
     loop.budget = 1000  # tokens; the scripted backend counts 4 characters per token, a 100-line read is ~400
     outcome = await loop.run(start())
@@ -196,29 +214,54 @@ async def test_old_tool_results_are_compacted_when_the_window_fills(workspace: P
 
 
 async def test_whole_run_with_verification_in_a_copy(workspace: Path) -> None:
-    (workspace / "test_app.py").write_text("from app import total\n\ndef test_total():\n    assert total([1, 2]) == 3\n")
+    (workspace / "test_app.py").write_text(
+        "from app import total\n\ndef test_total():\n    assert total([1, 2]) == 3\n"
+    )
     good = "def total(values):\n    return sum(values)\n"
-    backend = ScriptedBackend(chat_replies=[
-        reply(call("edit_file", {"path": "app.py", "old_text": APP, "new_text": good})),
-        reply(call("run_command", {"command": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]})),
-        reply(call("create_file", {"path": "NOTES.md", "content": "uses sum\n"})),
-        reply(call("finish", {"summary": "Simplified total()."})),
-    ])
-    settings = AgentSettings(allowed_commands=[f"{sys.executable} -m pytest"],
-                             test_command=f"{sys.executable} -m pytest -q -p no:cacheprovider")
-    doc = DocumentView(uri=(workspace / "app.py").as_uri(), path=workspace / "app.py", rel_path="app.py",
-                       language_id="python", text=APP, version=7, root=workspace)
-    env = AgentEnvironment(backend=backend, settings=settings, roots=[workspace], document=doc,
-                           read_source=lambda p: (APP, 7) if p == workspace / "app.py" else disk_reader(p))
+    backend = ScriptedBackend(
+        chat_replies=[
+            reply(call("edit_file", {"path": "app.py", "old_text": APP, "new_text": good})),
+            reply(call("run_command", {"command": [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]})),
+            reply(call("create_file", {"path": "NOTES.md", "content": "uses sum\n"})),
+            reply(call("finish", {"summary": "Simplified total()."})),
+        ]
+    )
+    settings = AgentSettings(
+        allowed_commands=[f"{sys.executable} -m pytest"],
+        test_command=f"{sys.executable} -m pytest -q -p no:cacheprovider",
+    )
+    doc = DocumentView(
+        uri=(workspace / "app.py").as_uri(),
+        path=workspace / "app.py",
+        rel_path="app.py",
+        language_id="python",
+        text=APP,
+        version=7,
+        root=workspace,
+    )
+    env = AgentEnvironment(
+        backend=backend,
+        settings=settings,
+        roots=[workspace],
+        document=doc,
+        read_source=lambda p: (APP, 7) if p == workspace / "app.py" else disk_reader(p),
+    )
     steps: list[str] = []
-    report = await run_agent(AgentRequest.parse({"instruction": "use sum", "scope": "file"}), env, threading.Event(),
-                             lambda step, message: steps.append(message))
+    report = await run_agent(
+        AgentRequest.parse({"instruction": "use sum", "scope": "file"}),
+        env,
+        threading.Event(),
+        lambda step, message: steps.append(message),
+    )
     assert report.outcome.stop_reason == "finished"
     assert report.outcome.steps[1].ok and "exit code 0" in report.outcome.steps[1].result
     assert "1 passed" in backend.chat_requests[2][-1]["content"]  # the command saw the staged edit
     assert report.verification is not None and report.verification.passed
     by_uri = {c.uri: c for c in report.changes}
-    assert by_uri[(workspace / "app.py").as_uri()].version == 7 and by_uri[(workspace / "app.py").as_uri()].new_text == good
+    assert (
+        by_uri[(workspace / "app.py").as_uri()].version == 7
+        and by_uri[(workspace / "app.py").as_uri()].new_text == good
+    )
     assert by_uri[(workspace / "NOTES.md").as_uri()].old_text is None
     assert {f["path"]: f["created"] for f in report.files} == {"NOTES.md": True, "app.py": False}
     assert steps[0].startswith("step 1/") and steps[-1].startswith("verifying")
@@ -227,12 +270,16 @@ async def test_whole_run_with_verification_in_a_copy(workspace: Path) -> None:
 
 
 async def test_failing_verification_is_reported(workspace: Path) -> None:
-    (workspace / "test_app.py").write_text("from app import total\n\ndef test_total():\n    assert total([1, 2]) == 3\n")
+    (workspace / "test_app.py").write_text(
+        "from app import total\n\ndef test_total():\n    assert total([1, 2]) == 3\n"
+    )
     bad = "def total(values):\n    return 0\n"
-    backend = ScriptedBackend(chat_replies=[
-        reply(call("edit_file", {"path": "app.py", "old_text": APP, "new_text": bad})),
-        reply(call("finish", {"summary": "broke it"})),
-    ])
+    backend = ScriptedBackend(
+        chat_replies=[
+            reply(call("edit_file", {"path": "app.py", "old_text": APP, "new_text": bad})),
+            reply(call("finish", {"summary": "broke it"})),
+        ]
+    )
     settings = AgentSettings(test_command=f"{sys.executable} -m pytest -q -p no:cacheprovider")
     env = AgentEnvironment(backend=backend, settings=settings, roots=[workspace], read_source=disk_reader)
     report = await run_agent(AgentRequest.parse({"instruction": "x", "scope": "workspace"}), env, threading.Event())

@@ -51,20 +51,30 @@ async def run_command(client, arguments: dict, token: str | None = None, msg_id:
 
 
 async def test_agent_progress_then_one_apply_edit(tmp_path: Path, project: Path) -> None:
-    env = script_env(tmp_path, chat_replies=[
-        tool("read_file", path=".env"),
-        tool("read_file", path="app.py"),
-        tool("edit_file", path="app.py", old_text=APP, new_text=GOOD),
-        tool("finish", summary="total() now uses sum()."),
-    ])
+    env = script_env(
+        tmp_path,
+        chat_replies=[
+            tool("read_file", path=".env"),
+            tool("read_file", path="app.py"),
+            tool("edit_file", path="app.py", old_text=APP, new_text=GOOD),
+            tool("finish", summary="total() now uses sum()."),
+        ],
+    )
     uri = (project / "app.py").as_uri()
     async with running_server(scripted_server_command(), env, root=project) as client:
         received = record_apply_edits(client)
         await open_document(client, uri, APP)
         client.progress_reports["agent-1"] = []  # a client-created token, as VS Code sends it
-        result = await run_command(client, {"instruction": "use sum", "scope": "file", "textDocument": {"uri": uri},
-                                            "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}},
-                                   token="agent-1")
+        result = await run_command(
+            client,
+            {
+                "instruction": "use sum",
+                "scope": "file",
+                "textDocument": {"uri": uri},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}},
+            },
+            token="agent-1",
+        )
         assert result["applied"] is True and result["stopReason"] == "finished"
         assert result["summary"] == "total() now uses sum()."
         assert [s["tool"] for s in result["steps"]] == ["read_file", "read_file", "edit_file", "finish"]
@@ -82,17 +92,22 @@ async def test_agent_progress_then_one_apply_edit(tmp_path: Path, project: Path)
         steps = [r.message for r in reports if isinstance(r, types.WorkDoneProgressReport)]
         assert "step 1/24: read_file .env" in steps and "step 3/24: edit_file app.py" in steps
         assert isinstance(reports[-1], types.WorkDoneProgressEnd)
-        counters = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="test.backendCounters"))
+        counters = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="test.backendCounters")
+        )
         prompts = json.dumps(counters["chat_requests"])
         assert "hunter2" not in prompts and "API_TOKEN" not in prompts
         assert (project / "app.py").read_text() == APP  # the server never writes; the client applies
 
 
 async def test_neovim_gets_a_server_created_progress_and_plain_edits(tmp_path: Path, project: Path) -> None:
-    env = script_env(tmp_path, chat_replies=[
-        tool("create_file", path="NOTES.md", content="# notes\n"),
-        tool("finish", summary="added notes"),
-    ])
+    env = script_env(
+        tmp_path,
+        chat_replies=[
+            tool("create_file", path="NOTES.md", content="# notes\n"),
+            tool("finish", summary="added notes"),
+        ],
+    )
     async with running_server(scripted_server_command(), env, editor="neovim", root=project) as client:
         received = record_apply_edits(client, applied=False)
         result = await run_command(client, {"instruction": "write notes", "scope": "workspace"})
@@ -111,14 +126,18 @@ async def test_cancel_request_stops_the_agent_without_an_edit(tmp_path: Path, pr
     env = script_env(tmp_path, chat_replies=replies, delay_s=0.2)
     async with running_server(scripted_server_command(), env, root=project) as client:
         received = record_apply_edits(client)
-        pending = asyncio.ensure_future(run_command(client, {"instruction": "x", "scope": "workspace"}, msg_id="agent-cancel"))
+        pending = asyncio.ensure_future(
+            run_command(client, {"instruction": "x", "scope": "workspace"}, msg_id="agent-cancel")
+        )
         await asyncio.sleep(1.0)
         client.cancel_request(types.CancelParams(id="agent-cancel"))
         with pytest.raises(JsonRpcRequestCancelled):
             await asyncio.wait_for(pending, 20)
         counters = {}
         for _ in range(3):  # the run stops at its next check; nothing more is asked of the model
-            counters = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="test.backendCounters"))
+            counters = await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="test.backendCounters")
+            )
             await asyncio.sleep(0.5)
         left = counters["chat_replies_left"]
         await asyncio.sleep(1.0)
@@ -134,12 +153,16 @@ async def test_progress_cancel_stops_the_agent_without_an_edit(tmp_path: Path, p
     async with running_server(scripted_server_command(), env, root=project) as client:
         received = record_apply_edits(client)
         client.progress_reports["agent-2"] = []
-        pending = asyncio.ensure_future(run_command(client, {"instruction": "x", "scope": "workspace"}, token="agent-2"))
+        pending = asyncio.ensure_future(
+            run_command(client, {"instruction": "x", "scope": "workspace"}, token="agent-2")
+        )
         await wait_for(lambda: len(client.progress_reports["agent-2"]) >= 3, timeout=20)
         client.window_work_done_progress_cancel(types.WorkDoneProgressCancelParams(token="agent-2"))
         result = await asyncio.wait_for(pending, 20)
         assert result["stopReason"] == "cancelled" and result["applied"] is False
-        assert result["files"] == [{"path": "app.py", "uri": (project / "app.py").as_uri(), "added": 1, "removed": 1, "created": False}]
+        assert result["files"] == [
+            {"path": "app.py", "uri": (project / "app.py").as_uri(), "added": 1, "removed": 1, "created": False}
+        ]
         assert received == []  # staged edits are dropped on cancel
         assert isinstance(client.progress_reports["agent-2"][-1], types.WorkDoneProgressEnd)
 

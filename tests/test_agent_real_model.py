@@ -53,11 +53,15 @@ def disk_reader(path: Path):
 
 async def test_real_tool_call_is_parsed_and_executed(real_server: Server, with_key: None, tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("The release codename is pineapple.\n")
-    backend = OpenAICompatBackend(RemoteSettings(base_url=real_server.base_url, api_key_env=KEY_ENV, read_timeout_s=600))
+    backend = OpenAICompatBackend(
+        RemoteSettings(base_url=real_server.base_url, api_key_env=KEY_ENV, read_timeout_s=600)
+    )
     settings = AgentSettings(sampling=GREEDY, max_steps=2, max_tokens_per_step=96)
     toolbox = Toolbox(WorkspacePaths([tmp_path], DEFAULT_SECRET_PATTERNS), StagedFiles(disk_reader), settings, None)
-    messages = [{"role": "system", "content": system_message(settings.allowed_commands)},
-                {"role": "user", "content": "Task: read the file notes.txt with the read_file tool."}]
+    messages = [
+        {"role": "system", "content": system_message(settings.allowed_commands)},
+        {"role": "user", "content": "Task: read the file notes.txt with the read_file tool."},
+    ]
     try:
         outcome = await AgentLoop(backend, toolbox, settings, threading.Event(), context_tokens=2048).run(messages)
     finally:
@@ -76,8 +80,10 @@ async def test_local_in_process_backend_makes_a_real_tool_call(tmp_path: Path) -
     backend = LocalLlamaBackend(LocalSettings(model=str(model), n_threads=1, n_ctx=2048, repack=repack_survives(model)))
     settings = AgentSettings(sampling=GREEDY, max_steps=1, max_tokens_per_step=96)
     toolbox = Toolbox(WorkspacePaths([tmp_path], DEFAULT_SECRET_PATTERNS), StagedFiles(disk_reader), settings, None)
-    messages = [{"role": "system", "content": system_message(settings.allowed_commands)},
-                {"role": "user", "content": "Task: read the file notes.txt with the read_file tool."}]
+    messages = [
+        {"role": "system", "content": system_message(settings.allowed_commands)},
+        {"role": "user", "content": "Task: read the file notes.txt with the read_file tool."},
+    ]
     try:
         outcome = await AgentLoop(backend, toolbox, settings, threading.Event(), context_tokens=2048).run(messages)
     finally:
@@ -87,25 +93,33 @@ async def test_local_in_process_backend_makes_a_real_tool_call(tmp_path: Path) -
 
 
 async def test_real_refactor_action_gives_an_edit_that_parses(real_server: Server, tmp_path: Path) -> None:
-    source = ("def average(values):\n    total = 0\n    count = 0\n    for v in values:\n        total = total + v\n"
-              "        count = count + 1\n    return total / count\n")
+    source = (
+        "def average(values):\n    total = 0\n    count = 0\n    for v in values:\n        total = total + v\n"
+        "        count = count + 1\n    return total / count\n"
+    )
     root = tmp_path / "proj"
     root.mkdir()
     (root / "stats.py").write_text(source)
     uri = (root / "stats.py").as_uri()
-    options = {"backend": {"kind": "remote", "remote": {"base_url": real_server.base_url, "api_key_env": KEY_ENV,
-                                                          "read_timeout_s": 600}},
-               "actions": {"sampling": json.loads(GREEDY.model_dump_json()), "max_tokens": 200},
-               "context": {"enabled": False}}
+    options = {
+        "backend": {
+            "kind": "remote",
+            "remote": {"base_url": real_server.base_url, "api_key_env": KEY_ENV, "read_timeout_s": 600},
+        },
+        "actions": {"sampling": json.loads(GREEDY.model_dump_json()), "max_tokens": 200},
+        "context": {"enabled": False},
+    }
     env = server_env(tmp_path, **{KEY_ENV: API_KEY})
     async with running_server(QWEN_LSP, env, initialization_options=options, root=root) as client:
         await open_document(client, uri, source)
         structure_code_actions_like_editors(client)
-        actions = await client.text_document_code_action_async(types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=2, character=4), end=types.Position(line=2, character=4)),
-            context=types.CodeActionContext(diagnostics=[]),
-        ))
+        actions = await client.text_document_code_action_async(
+            types.CodeActionParams(
+                text_document=types.TextDocumentIdentifier(uri=uri),
+                range=types.Range(start=types.Position(line=2, character=4), end=types.Position(line=2, character=4)),
+                context=types.CodeActionContext(diagnostics=[]),
+            )
+        )
         refactor = next(a for a in actions if a.title == "Refactor with Qwen…")
         resolved = await client.code_action_resolve_async(refactor)
         assert resolved.edit is not None, [m.message for m in client.messages]

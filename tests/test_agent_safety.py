@@ -17,7 +17,7 @@ from qwen_lsp.server.agent.commands import (
     parse_command,
     run_command,
 )
-from qwen_lsp.server.agent.paths import PathError, WorkspacePaths
+from qwen_lsp.server.agent.paths import PathError, WorkspacePaths, is_secret
 from qwen_lsp.server.agent.sandbox import WorkspaceCopy
 from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings
 from qwen_lsp.server.agent.staging import StagedFiles
@@ -62,7 +62,9 @@ def test_relative_and_absolute_paths_inside_the_workspace(workspace: Path) -> No
     assert paths.resolve(".\\src\\app.py").rel == "src/app.py"  # small models write Windows paths
 
 
-@pytest.mark.parametrize("raw", ["../outside.txt", "..\\outside.txt", "/etc/passwd", "src/../../outside.txt", "", "a\x00b"])
+@pytest.mark.parametrize(
+    "raw", ["../outside.txt", "..\\outside.txt", "/etc/passwd", "src/../../outside.txt", "", "a\x00b"]
+)
 def test_paths_leaving_the_workspace_are_refused(workspace: Path, raw: str) -> None:
     with pytest.raises(PathError):
         make_paths(workspace).resolve(raw)
@@ -83,10 +85,16 @@ def test_symlinks_are_resolved_before_the_check(workspace: Path) -> None:
         paths.resolve(".env.local")  # the name is a secret, whatever it points to
 
 
-@pytest.mark.parametrize("raw, reason", [
-    (".env", "secret"), ("config/server.key", "secret"), ("generated/out.py", "ignored"), ("debug.log", "ignored"),
-    ("node_modules/lib/index.js", "excluded"),
-])
+@pytest.mark.parametrize(
+    "raw, reason",
+    [
+        (".env", "secret"),
+        ("config/server.key", "secret"),
+        ("generated/out.py", "ignored"),
+        ("debug.log", "ignored"),
+        ("node_modules/lib/index.js", "excluded"),
+    ],
+)
 def test_secret_ignored_and_excluded_files_are_refused(workspace: Path, raw: str, reason: str) -> None:
     with pytest.raises(PathError, match=reason):
         make_paths(workspace).resolve(raw)
@@ -110,8 +118,12 @@ async def test_tools_never_show_secrets_or_ignored_files(workspace: Path) -> Non
     assert found == "No matches for 'API_TOKEN'."
     found = (await toolbox.call("search", json.dumps({"query": "generated = True|PRIVATE KEY", "regex": True}))).text
     assert found == "No matches for 'generated = True|PRIVATE KEY'."
-    for name, args in [("read_file", {"path": ".env"}), ("edit_file", {"path": ".env", "old_text": "A", "new_text": "B"}),
-                       ("create_file", {"path": "../escape.py", "content": "x"}), ("read_file", {"path": "/etc/passwd"})]:
+    for name, args in [
+        ("read_file", {"path": ".env"}),
+        ("edit_file", {"path": ".env", "old_text": "A", "new_text": "B"}),
+        ("create_file", {"path": "../escape.py", "content": "x"}),
+        ("read_file", {"path": "/etc/passwd"}),
+    ]:
         result = await toolbox.call(name, json.dumps(args))
         assert not result.ok and result.text.startswith("Error:") and "hunter2" not in result.text
 
@@ -120,7 +132,13 @@ def test_allowlist_matches_whole_arguments_without_a_shell() -> None:
     allow = ["python -m pytest", "ruff check"]
     check_allowed(["python", "-m", "pytest", "-q"], allow)
     check_allowed(parse_command("ruff check src"), allow)
-    for command in (["python", "-c", "print(1)"], ["python"], ["rm", "-rf", "/"], ["ruff"], ["pythonx", "-m", "pytest"]):
+    for command in (
+        ["python", "-c", "print(1)"],
+        ["python"],
+        ["rm", "-rf", "/"],
+        ["ruff"],
+        ["pythonx", "-m", "pytest"],
+    ):
         with pytest.raises(CommandRefused, match="not allowed"):
             check_allowed(command, allow)
     # Shell syntax is just text: the first argument is "pytest;" — refused; no shell would run the rest.
@@ -132,13 +150,17 @@ def test_allowlist_matches_whole_arguments_without_a_shell() -> None:
 
 async def test_shell_metacharacters_are_plain_arguments(tmp_path: Path) -> None:
     marker = tmp_path / "pwned"
-    result = await run_command([sys.executable, "-c", "import sys; print(sys.argv[1:])", f"; touch {marker}", "$(id)"],
-                               tmp_path, 30, 2000)
+    result = await run_command(
+        [sys.executable, "-c", "import sys; print(sys.argv[1:])", f"; touch {marker}", "$(id)"], tmp_path, 30, 2000
+    )
     assert result.exit_code == 0 and "$(id)" in result.output and not marker.exists()
 
 
 async def test_timeout_kills_the_command_and_its_children(tmp_path: Path) -> None:
-    script = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); print('started', flush=True); time.sleep(60)"
+    script = (
+        "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
+        "print('started', flush=True); time.sleep(60)"
+    )
     result = await run_command([sys.executable, "-c", script], tmp_path, 1.0, 2000)
     assert result.exit_code is None and "started" in result.output and "timed out" in result.describe()
 
@@ -193,3 +215,20 @@ def test_workspace_copy_leaves_secrets_out_and_links_heavy_folders(workspace: Pa
     finally:
         copy.cleanup()
     assert not base.exists()
+
+
+@pytest.mark.parametrize(
+    "path, secret",
+    [
+        (".env", True),
+        ("config/.env.production", True),
+        (".ssh/id_ed25519", True),
+        ("deploy/server.pem", True),
+        ("home/.aws/config", True),
+        ("secrets.yaml", True),
+        ("src/app.py", False),
+        ("src/secret_santa.py", False),
+    ],
+)
+def test_secret_patterns_by_path(path: str, secret: bool) -> None:
+    assert is_secret(path, DEFAULT_SECRET_PATTERNS) is secret

@@ -15,10 +15,16 @@ _THINK_BLOCK = re.compile(r"<think>.*?</think>", re.DOTALL)
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})[ \t]*([\w+#.-]*)[^\n`]*$", re.MULTILINE)
 _PROSE = re.compile(r"^[A-Z][^(){}\[\]=;<>`'\"#]*[:.!]$")
 _LANGUAGE_TAGS = {
-    "python": {"python", "py", "python3"}, "javascript": {"javascript", "js", "jsx"},
-    "typescript": {"typescript", "ts", "tsx"}, "typescriptreact": {"tsx", "typescript", "ts"},
-    "javascriptreact": {"jsx", "javascript", "js"}, "go": {"go", "golang"}, "rust": {"rust", "rs"},
-    "cpp": {"cpp", "c++", "cc", "cxx"}, "csharp": {"csharp", "cs", "c#"}, "shellscript": {"bash", "sh", "shell"},
+    "python": {"python", "py", "python3"},
+    "javascript": {"javascript", "js", "jsx"},
+    "typescript": {"typescript", "ts", "tsx"},
+    "typescriptreact": {"tsx", "typescript", "ts"},
+    "javascriptreact": {"jsx", "javascript", "js"},
+    "go": {"go", "golang"},
+    "rust": {"rust", "rs"},
+    "cpp": {"cpp", "c++", "cc", "cxx"},
+    "csharp": {"csharp", "cs", "c#"},
+    "shellscript": {"bash", "sh", "shell"},
 }
 
 
@@ -160,7 +166,7 @@ def fit_to_selection(code: str, original: str) -> str:
     """Give replacement code the selection's base indentation and trailing-newline state."""
     want, have = _common_indent(original), _common_indent(code)
     if want != have and len(have) < len(want):
-        extra = want[len(have):] if want.startswith(have) else want
+        extra = want[len(have) :] if want.startswith(have) else want
         code = "\n".join((extra + line) if line.strip() else line for line in code.split("\n"))
     code = code.rstrip("\n")
     if original.endswith("\n"):

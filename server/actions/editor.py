@@ -39,9 +39,13 @@ def document_view(workspace: Workspace, uri: str) -> DocumentView:
         raise DocumentError(f"unknown document {uri} (not opened with textDocument/didOpen)")
     path = uri_to_path(uri) if uri.startswith("file:") else None
     return DocumentView(
-        uri=uri, path=path, rel_path=relative_path(workspace, uri),
-        language_id=document.language_id or language_from_path(uri), text=document.source,
-        version=document.version, root=root_of(workspace_roots(workspace), path),
+        uri=uri,
+        path=path,
+        rel_path=relative_path(workspace, uri),
+        language_id=document.language_id or language_from_path(uri),
+        text=document.source,
+        version=document.version,
+        root=root_of(workspace_roots(workspace), path),
     )
 
 
@@ -60,4 +64,3 @@ def read_document(workspace: Workspace, path: Path, max_bytes: int = 4 << 20) ->
         return path.read_text(encoding="utf-8"), None
     except (OSError, UnicodeDecodeError):
         return None
-

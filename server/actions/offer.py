@@ -49,18 +49,24 @@ def offer_actions(
         data = ActionData(action=kind.id, uri=uri, range=_range_json(lsp_range), version=version)
         if kind.id == "fix":
             for diagnostic in diagnostics[:MAX_FIX_ACTIONS]:
-                fix = data.model_copy(update={"range": _range_json(diagnostic.range),
-                                              "diagnostics": [diagnostic_data(diagnostic)]})
+                fix = data.model_copy(
+                    update={"range": _range_json(diagnostic.range), "diagnostics": [diagnostic_data(diagnostic)]}
+                )
                 message = " ".join(diagnostic.message.split())
-                actions.append(types.CodeAction(
-                    title=f"Fix with Qwen: {message[:60]}{'…' if len(message) > 60 else ''}",
-                    kind=kind.lsp_kind, diagnostics=[diagnostic], data=fix.model_dump(mode="json"),
-                ))
+                actions.append(
+                    types.CodeAction(
+                        title=f"Fix with Qwen: {message[:60]}{'…' if len(message) > 60 else ''}",
+                        kind=kind.lsp_kind,
+                        diagnostics=[diagnostic],
+                        data=fix.model_dump(mode="json"),
+                    )
+                )
             continue
         action = types.CodeAction(title=kind.title, kind=kind.lsp_kind, data=data.model_dump(mode="json"))
         if kind.id == "explain":
             action.command = types.Command(
-                title=kind.title, command=EXPLAIN_COMMAND,
+                title=kind.title,
+                command=EXPLAIN_COMMAND,
                 arguments=[{"textDocument": {"uri": uri}, "range": _range_json(lsp_range)}],
             )
         actions.append(action)

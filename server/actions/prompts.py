@@ -29,9 +29,14 @@ EXPLAIN_TASK = (
     "outputs, and any notable details, edge cases or risks. Answer in concise markdown (no need to repeat the code)."
 )
 TEST_FRAMEWORKS = {
-    "python": "pytest", "javascript": "the project's test runner (Jest or Vitest style)",
-    "typescript": "the project's test runner (Jest or Vitest style)", "go": "the standard testing package",
-    "rust": "#[cfg(test)] unit tests", "java": "JUnit 5", "csharp": "xUnit", "ruby": "RSpec",
+    "python": "pytest",
+    "javascript": "the project's test runner (Jest or Vitest style)",
+    "typescript": "the project's test runner (Jest or Vitest style)",
+    "go": "the standard testing package",
+    "rust": "#[cfg(test)] unit tests",
+    "java": "JUnit 5",
+    "csharp": "xUnit",
+    "ruby": "RSpec",
 }
 
 
@@ -98,25 +103,31 @@ class ActionPrompt:
             return f"Fix these problems the editor reports, changing only what is needed:\n{problems}{extra}"
         framework = TEST_FRAMEWORKS.get(self.language, "the usual test framework of this language")
         where = f" The code under test is importable as `{self.test_module}`." if self.test_module else ""
-        return (f"Write focused unit tests for the selected code using {framework}.{where} Cover normal cases and "
-                "edge cases. Reply with the complete test code, including its imports, in one fenced block."
-                + (f" Also: {self.instruction}" if self.instruction else ""))
+        return (
+            f"Write focused unit tests for the selected code using {framework}.{where} Cover normal cases and "
+            "edge cases. Reply with the complete test code, including its imports, in one fenced block."
+            + (f" Also: {self.instruction}" if self.instruction else "")
+        )
 
     def answer_format(self) -> str:
         if self.action == "explain":
             return ""
         if self.action == "tests":
             return f"\n\nReply with one ```{self.language} fenced block containing only the test code."
-        return (f"\n\nReply with the complete replacement for the selected code in one ```{self.language} fenced "
-                "block and nothing else. Keep the original indentation. Do not repeat the code before or after "
-                "the selection.")
+        return (
+            f"\n\nReply with the complete replacement for the selected code in one ```{self.language} fenced "
+            "block and nothing else. Keep the original indentation. Do not repeat the code before or after "
+            "the selection."
+        )
 
     def user_message(self) -> str:
         selection = self.selection
         parts = [f"File: {self.path} (language: {self.language})"]
         before, after = self.shown_before(), self.shown_after()
         if before.strip():
-            parts.append("Code before the selection (context only, do not repeat it):\n" + fenced(before, self.language))
+            parts.append(
+                "Code before the selection (context only, do not repeat it):\n" + fenced(before, self.language)
+            )
         first = selection.first_line() + 1
         last = first + max(selection.code.count("\n") - (1 if selection.code.endswith("\n") else 0), 0)
         parts.append(f"Selected code (lines {first}-{last}):\n" + fenced(selection.code, self.language))

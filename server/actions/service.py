@@ -50,9 +50,7 @@ class ActionOutcome:
 
 
 def selection_of(doc: DocumentView, data: ActionData, units: Units = utf16_units) -> Selection:
-    lsp_range = types.Range(
-        start=types.Position(**data.range["start"]), end=types.Position(**data.range["end"])
-    )
+    lsp_range = types.Range(start=types.Position(**data.range["start"]), end=types.Position(**data.range["end"]))
     start, end = offset_at(doc.text, lsp_range.start, units), offset_at(doc.text, lsp_range.end, units)
     if data.action == "fix" and end > start:
         # A diagnostic marks a token; the fix usually needs its whole function.
@@ -60,9 +58,7 @@ def selection_of(doc: DocumentView, data: ActionData, units: Units = utf16_units
     return selection_for(doc.text, start, max(start, end), doc.language_id, doc.rel_path)
 
 
-async def ask_model(
-    backend: Backend, prompt: ActionPrompt, settings: ActionsSettings, cancel: threading.Event
-) -> str:
+async def ask_model(backend: Backend, prompt: ActionPrompt, settings: ActionsSettings, cancel: threading.Event) -> str:
     thinking = settings.thinking_for(prompt.action)
     budget = thinking.budget_tokens if thinking.mode == "on" else 0
     params = settings.sampling.params(settings.max_tokens + budget)
@@ -99,15 +95,22 @@ async def run_action(
         instruction = settings.default_instruction
     target = where_tests_go(doc.path, doc.language_id, doc.root) if data.action == "tests" and doc.path else None
     prompt = ActionPrompt(
-        action=data.action, path=doc.rel_path, language=doc.language_id, selection=selection,
-        instruction=instruction, diagnostics=data.diagnostics, surrounding_chars=settings.surrounding_chars,
+        action=data.action,
+        path=doc.rel_path,
+        language=doc.language_id,
+        selection=selection,
+        instruction=instruction,
+        diagnostics=data.diagnostics,
+        surrounding_chars=settings.surrounding_chars,
         test_module=python_module(doc.path, doc.root) if doc.path and doc.language_id == "python" and target else "",
     )
     answer = await ask_model(backend, prompt, settings, cancel)
     if data.action == "explain":
         return ActionOutcome(markdown=extract_markdown(answer))
     if data.action == "tests":
-        return _tests_outcome(doc, selection, extract_code(answer, doc.language_id), target, support, read_document, units)
+        return _tests_outcome(
+            doc, selection, extract_code(answer, doc.language_id), target, support, read_document, units
+        )
     replacement = replacement_for(answer, doc.language_id, selection.code, prompt.shown_before(), prompt.shown_after())
     before = selection.before[: len(selection.before) - replacement.before_chars]
     new_text = before + replacement.text + selection.after[replacement.after_chars :]
@@ -137,6 +140,8 @@ def _tests_outcome(
             return ActionOutcome(edit=build_workspace_edit([change], support, units), target_uri=target.as_uri())
     # No separate test file (or the client cannot create one): the tests go after the selected code.
     after = selection.after
-    new_text = selection.before + selection.code.rstrip("\n") + "\n\n\n" + code + ("\n" if after.strip() else "") + after
+    new_text = (
+        selection.before + selection.code.rstrip("\n") + "\n\n\n" + code + ("\n" if after.strip() else "") + after
+    )
     change = FileChange(doc.uri, doc.text, new_text, doc.version)
     return ActionOutcome(edit=build_workspace_edit([change], support, units))

@@ -19,14 +19,20 @@ class SamplingSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     temperature: float = Field(0.7, ge=0.0, le=2.0, description="Sampling temperature (0 = greedy, reproducible).")
-    top_p: float = Field(0.8, gt=0.0, le=1.0, description="Nucleus sampling: keep the smallest token set with this total probability.")
+    top_p: float = Field(
+        0.8, gt=0.0, le=1.0, description="Nucleus sampling: keep the smallest token set with this total probability."
+    )
     top_k: int = Field(20, ge=0, description="Sample among the k most likely tokens (0 = no limit).")
     repetition_penalty: float = Field(1.05, ge=0.5, le=2.0, description="Penalty on repeated tokens (1.0 = none).")
 
     def params(self, max_tokens: int, stop: tuple[str, ...] = ()) -> GenerationParams:
         return GenerationParams(
-            max_tokens=max_tokens, temperature=self.temperature, top_p=self.top_p, top_k=self.top_k,
-            repeat_penalty=self.repetition_penalty, stop=stop,
+            max_tokens=max_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            repeat_penalty=self.repetition_penalty,
+            stop=stop,
         )
 
 
@@ -41,7 +47,9 @@ class ThinkingSettings(BaseModel):
         "choice to the model (models without a thinking mode ignore this setting best with 'default').",
     )
     budget_tokens: int = Field(
-        1024, ge=0, le=131072,
+        1024,
+        ge=0,
+        le=131072,
         description="Extra tokens allowed for thinking on top of the answer's max_tokens when mode is 'on'.",
     )
 
@@ -53,9 +61,13 @@ def _thinking_defaults() -> dict[str, ThinkingSettings]:
 class ActionsSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enabled: bool = Field(True, description="Offer the Qwen code actions (Refactor, Explain, Add docstring, Fix, Write tests).")
+    enabled: bool = Field(
+        True, description="Offer the Qwen code actions (Refactor, Explain, Add docstring, Fix, Write tests)."
+    )
     sampling: SamplingSettings = Field(default_factory=SamplingSettings, description="Sampling for code actions.")
-    max_tokens: int = Field(2048, ge=16, le=65536, description="Most tokens the model may write for one action's answer.")
+    max_tokens: int = Field(
+        2048, ge=16, le=65536, description="Most tokens the model may write for one action's answer."
+    )
     thinking: dict[Literal["refactor", "explain", "docstring", "fix", "tests"], ThinkingSettings] = Field(
         default_factory=_thinking_defaults, description="Thinking mode and budget per action kind."
     )
@@ -64,13 +76,16 @@ class ActionsSettings(BaseModel):
         description="Instruction used by 'Refactor with Qwen…' when the editor does not supply one.",
     )
     max_selection_chars: int = Field(
-        16000, ge=100, description="Longest selection an action accepts; longer ones get a clear error instead of a truncated answer."
+        16000,
+        ge=100,
+        description="Longest selection an action accepts; longer ones get a clear error instead of a truncated answer.",
     )
     surrounding_chars: int = Field(
         3000, ge=0, description="Characters of the file before and after the selection shown to the model as context."
     )
     explanations_dir: str = Field(
-        "", description="Folder for Explain's markdown files (opened with window/showDocument); empty = the user data dir."
+        "",
+        description="Folder for Explain's markdown files (opened with window/showDocument); empty = the user data dir.",
     )
 
     def thinking_for(self, kind: str) -> ThinkingSettings:

@@ -56,10 +56,12 @@ def text_edits(old: str, new: str, units: Units = utf16_units) -> list[types.Tex
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
-        edits.append(types.TextEdit(
-            range=types.Range(start=position_at(old, starts[i1], units), end=position_at(old, starts[i2], units)),
-            new_text="".join(new_lines[j1:j2]),
-        ))
+        edits.append(
+            types.TextEdit(
+                range=types.Range(start=position_at(old, starts[i1], units), end=position_at(old, starts[i2], units)),
+                new_text="".join(new_lines[j1:j2]),
+            )
+        )
     return edits
 
 
@@ -67,8 +69,10 @@ def apply_text_edits(text: str, edits: list[types.TextEdit], units: Units = utf1
     """What a client does with ``edits`` (used by tests and by staging checks)."""
     from .text import offset_at
 
-    spans = sorted(((offset_at(text, e.range.start, units), offset_at(text, e.range.end, units), e.new_text)
-                    for e in edits), key=lambda s: (s[0], s[1]))
+    spans = sorted(
+        ((offset_at(text, e.range.start, units), offset_at(text, e.range.end, units), e.new_text) for e in edits),
+        key=lambda s: (s[0], s[1]),
+    )
     out, pos = [], 0
     for start, end, new_text in spans:
         out.append(text[pos:start])
@@ -87,26 +91,35 @@ def build_workspace_edit(
     """One edit for all ``changes``; new files need ``support.create_files`` (the caller checks)."""
     annotate = annotation is not None and support.annotations
     if not support.document_changes:
-        return types.WorkspaceEdit(changes={
-            c.uri: text_edits(c.old_text or "", c.new_text, units) for c in changes if c.old_text != c.new_text
-        })
+        return types.WorkspaceEdit(
+            changes={
+                c.uri: text_edits(c.old_text or "", c.new_text, units) for c in changes if c.old_text != c.new_text
+            }
+        )
     document_changes: list = []
     for change in changes:
         if change.old_text == change.new_text:
             continue
         edits = text_edits(change.old_text or "", change.new_text, units)
         if change.old_text is None:
-            document_changes.append(types.CreateFile(
-                uri=change.uri, options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
-                annotation_id=ANNOTATION_ID if annotate else None,
-            ))
+            document_changes.append(
+                types.CreateFile(
+                    uri=change.uri,
+                    options=types.CreateFileOptions(overwrite=False, ignore_if_exists=False),
+                    annotation_id=ANNOTATION_ID if annotate else None,
+                )
+            )
         if annotate:
-            edits = [types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=ANNOTATION_ID) for e in edits]
+            edits = [
+                types.AnnotatedTextEdit(range=e.range, new_text=e.new_text, annotation_id=ANNOTATION_ID) for e in edits
+            ]
         version = change.version if change.old_text is not None else None
-        document_changes.append(types.TextDocumentEdit(
-            text_document=types.OptionalVersionedTextDocumentIdentifier(uri=change.uri, version=version),
-            edits=edits,
-        ))
+        document_changes.append(
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=change.uri, version=version),
+                edits=edits,
+            )
+        )
     return types.WorkspaceEdit(
         document_changes=document_changes,
         change_annotations={ANNOTATION_ID: annotation} if annotate and annotation else None,

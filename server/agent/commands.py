@@ -47,7 +47,7 @@ def parse_command(command: object) -> list[str]:
             return shlex.split(command)
         except ValueError as error:
             raise CommandRefused(f"cannot split {command!r}: {error}") from None
-    raise CommandRefused("command must be a non-empty list of strings such as [\"python\", \"-m\", \"pytest\"]")
+    raise CommandRefused('command must be a non-empty list of strings such as ["python", "-m", "pytest"]')
 
 
 def check_allowed(argv: list[str], allowlist: list[str]) -> None:
@@ -64,11 +64,16 @@ def child_environment(extra_secret_names: tuple[str, ...] = ()) -> dict[str, str
     return {k: v for k, v in os.environ.items() if not _SECRET_ENV.search(k) and k not in extra_secret_names}
 
 
-async def run_command(argv: list[str], cwd: Path, timeout_s: float, cap_chars: int,
-                      env: dict[str, str] | None = None) -> CommandResult:
+async def run_command(
+    argv: list[str], cwd: Path, timeout_s: float, cap_chars: int, env: dict[str, str] | None = None
+) -> CommandResult:
     process = await asyncio.create_subprocess_exec(
-        *argv, cwd=str(cwd), stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, env=env if env is not None else child_environment(),
+        *argv,
+        cwd=str(cwd),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env if env is not None else child_environment(),
         start_new_session=True,  # its own process group, so the timeout kills its children too
     )
     head, tail = bytearray(), bytearray()

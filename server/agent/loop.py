@@ -15,14 +15,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from qwen_lsp.clients.base import Backend, BackendError, ToolCall
+from qwen_lsp.clients.base import Backend, BackendError, ChatReply, ToolCall
 
 from .compaction import compact, conversation_tokens
 from .settings import AgentSettings
-from .tools import READ_ONLY, TOOL_SCHEMAS, Toolbox
+from .tools import READ_ONLY, TOOL_SCHEMAS, Toolbox, ToolResult
 
-NO_TOOL_REMINDER = ("You did not call a tool. Use the tools to make the change (edit_file or create_file), then call "
-                    "finish with a summary. Reply with a tool call.")
+NO_TOOL_REMINDER = (
+    "You did not call a tool. Use the tools to make the change (edit_file or create_file), then call finish with "
+    "a summary. Reply with a tool call."
+)
+REPEATED = "Error: you already made this exact call and nothing has changed since; do something else or call finish."
 StepListener = Callable[[int, str], None]
 
 
@@ -68,9 +71,16 @@ def _describe(call: ToolCall) -> str:
 
 
 class AgentLoop:
-    def __init__(self, backend: Backend, toolbox: Toolbox, settings: AgentSettings, cancel: threading.Event,
-                 context_tokens: int, on_step: StepListener | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        toolbox: Toolbox,
+        settings: AgentSettings,
+        cancel: threading.Event,
+        context_tokens: int,
+        on_step: StepListener | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.backend, self.toolbox, self.settings, self.cancel = backend, toolbox, settings, cancel
         self.on_step = on_step or (lambda step, message: None)
         self.clock = clock
@@ -86,30 +96,15 @@ class AgentLoop:
         seen: Counter[str] = Counter()
         silent = 0
         for step in range(1, self.settings.max_steps + 1):
-            if self.cancel.is_set():
-                return self._stop(outcome, "cancelled", "Cancelled.")
-            remaining = deadline - self.clock()
-            if remaining <= 0:
-                return self._stop(outcome, "time_limit", f"Stopped at the time limit ({self.settings.max_seconds:.0f} s).")
-            outcome.compacted += compact(messages, self.budget, self.backend.count_tokens)
-            if conversation_tokens(messages, self.backend.count_tokens) > self.budget:
-                return self._stop(outcome, "context_full", "Stopped: the conversation no longer fits the model's context.")
-            self.on_step(step, f"step {step}/{self.settings.max_steps}: asking the model")
-            try:
-                reply = await asyncio.wait_for(
-                    self.backend.chat(messages, self.params, TOOL_SCHEMAS, self.cancel), remaining)
-            except asyncio.TimeoutError:
-                return self._stop(outcome, "time_limit", f"Stopped at the time limit ({self.settings.max_seconds:.0f} s).")
-            except BackendError as error:
-                return self._stop(outcome, "error", f"The model failed: {error}")
-            outcome.model_calls += 1
-            if self.cancel.is_set() or reply.finish_reason == "cancelled":
-                return self._stop(outcome, "cancelled", "Cancelled.")
+            reply = await self._ask(messages, step, deadline, outcome)
+            if isinstance(reply, AgentOutcome):
+                return reply
             if not reply.tool_calls:
                 silent += 1
                 messages.append(_assistant_message(reply.content, []))
                 if silent >= 2:
-                    return self._stop(outcome, "no_tool_calls", _short(reply.content, 600) or "The model stopped without a summary.")
+                    summary = _short(reply.content, 600) or "The model stopped without a summary."
+                    return self._stop(outcome, "no_tool_calls", summary)
                 messages.append({"role": "user", "content": NO_TOOL_REMINDER})
                 continue
             silent = 0
@@ -117,27 +112,62 @@ class AgentLoop:
                 call.id = call.id or f"call_{step}_{index}"  # tool results must name the call they answer
             messages.append(_assistant_message(reply.content, reply.tool_calls))
             for call in reply.tool_calls:
-                signature = _signature(call, self.toolbox.staged.revision)
-                seen[signature] += 1
-                self.on_step(step, f"step {step}/{self.settings.max_steps}: {_describe(call)}")
-                if seen[signature] >= self.settings.repeat_limit:
-                    messages.append(_tool_message(call, "Error: this exact call was repeated; stopping."))
-                    outcome.steps.append(StepRecord(step, call.name, _short(call.arguments), False, "repeated call"))
-                    return self._stop(outcome, "loop", f"Stopped: the model repeated the same {call.name} call "
-                                                       f"{seen[signature]} times.")
-                if seen[signature] > 1:
-                    result_text, ok, finished = ("Error: you already made this exact call and nothing has changed "
-                                                 "since; do something else or call finish."), False, False
-                else:
-                    result = await self.toolbox.call(call.name, call.arguments)
-                    result_text, ok, finished = result.text, result.ok, result.finished
-                messages.append(_tool_message(call, result_text))
-                outcome.steps.append(StepRecord(step, call.name or "(none)", _short(call.arguments), ok, _short(result_text)))
-                if finished:
-                    return self._stop(outcome, "finished", result_text)
-                if self.cancel.is_set():
-                    return self._stop(outcome, "cancelled", "Cancelled.")
+                stopped = await self._execute(call, step, seen, messages, outcome)
+                if stopped is not None:
+                    return stopped
         return self._stop(outcome, "step_limit", f"Stopped after {self.settings.max_steps} steps (agent.max_steps).")
+
+    async def _ask(
+        self, messages: list[dict[str, Any]], step: int, deadline: float, outcome: AgentOutcome
+    ) -> ChatReply | AgentOutcome:
+        """The model's next reply, or the outcome when a limit stops the run first."""
+        time_limit = f"Stopped at the time limit ({self.settings.max_seconds:.0f} s)."
+        if self.cancel.is_set():
+            return self._stop(outcome, "cancelled", "Cancelled.")
+        remaining = deadline - self.clock()
+        if remaining <= 0:
+            return self._stop(outcome, "time_limit", time_limit)
+        outcome.compacted += compact(messages, self.budget, self.backend.count_tokens)
+        if conversation_tokens(messages, self.backend.count_tokens) > self.budget:
+            return self._stop(outcome, "context_full", "Stopped: the conversation no longer fits the model's context.")
+        self.on_step(step, f"step {step}/{self.settings.max_steps}: asking the model")
+        try:
+            chat = self.backend.chat(messages, self.params, TOOL_SCHEMAS, self.cancel)
+            reply = await asyncio.wait_for(chat, remaining)
+        except asyncio.TimeoutError:
+            return self._stop(outcome, "time_limit", time_limit)
+        except BackendError as error:
+            return self._stop(outcome, "error", f"The model failed: {error}")
+        outcome.model_calls += 1
+        if self.cancel.is_set() or reply.finish_reason == "cancelled":
+            return self._stop(outcome, "cancelled", "Cancelled.")
+        return reply
+
+    async def _execute(
+        self, call: ToolCall, step: int, seen: Counter[str], messages: list[dict[str, Any]], outcome: AgentOutcome
+    ) -> AgentOutcome | None:
+        """Run one tool call and feed its result back; the outcome when the call ends the run."""
+        signature = _signature(call, self.toolbox.staged.revision)
+        seen[signature] += 1
+        self.on_step(step, f"step {step}/{self.settings.max_steps}: {_describe(call)}")
+        if seen[signature] >= self.settings.repeat_limit:
+            messages.append(_tool_message(call, "Error: this exact call was repeated; stopping."))
+            outcome.steps.append(StepRecord(step, call.name, _short(call.arguments), False, "repeated call"))
+            summary = f"Stopped: the model repeated the same {call.name} call {seen[signature]} times."
+            return self._stop(outcome, "loop", summary)
+        if seen[signature] > 1:
+            result = ToolResult(REPEATED, ok=False)
+        else:
+            result = await self.toolbox.call(call.name, call.arguments)
+        messages.append(_tool_message(call, result.text))
+        outcome.steps.append(
+            StepRecord(step, call.name or "(none)", _short(call.arguments), result.ok, _short(result.text))
+        )
+        if result.finished:
+            return self._stop(outcome, "finished", result.text)
+        if self.cancel.is_set():
+            return self._stop(outcome, "cancelled", "Cancelled.")
+        return None
 
     @staticmethod
     def _stop(outcome: AgentOutcome, reason: str, summary: str) -> AgentOutcome:

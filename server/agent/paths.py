@@ -108,7 +108,9 @@ class WorkspacePaths:
             last = depth == len(parts)
             as_dir = (root / sub).is_dir() if is_dir is None or not last else is_dir
             if self.secrets.match_file(sub + "/" if as_dir else sub):
-                raise PathError(f"{rel} matches a secret pattern (agent.secret_patterns); it is never read or shown to the model")
+                raise PathError(
+                    f"{rel} matches a secret pattern (agent.secret_patterns); it is never read or shown to the model"
+                )
             if as_dir and parts[depth - 1] in EXCLUDED_DIRS:
                 raise PathError(f"{rel} is in an excluded folder ({parts[depth - 1]}); the agent does not use it")
             parent = "/".join(parts[: depth - 1])
@@ -129,3 +131,10 @@ def _read_lines(path: Path) -> list[str]:
         return path.read_text(encoding="utf-8", errors="replace").splitlines()
     except OSError:
         return []
+
+
+def is_secret(path: str, secret_patterns: list[str]) -> bool:
+    """Whether a workspace-relative path (or any of its folders) matches the secret patterns."""
+    spec = pathspec.GitIgnoreSpec.from_lines(secret_patterns)
+    parts = path.replace("\\", "/").strip("/").split("/")
+    return any(spec.match_file("/".join(parts[:i]) + ("/" if i < len(parts) else "")) for i in range(1, len(parts) + 1))

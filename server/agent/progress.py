@@ -17,8 +17,9 @@ log = logging.getLogger(__name__)
 
 
 class AgentProgress:
-    def __init__(self, ls: "QwenLanguageServer", token: str | int | None, on_cancel: Callable[[], None],
-                 max_steps: int) -> None:
+    def __init__(
+        self, ls: "QwenLanguageServer", token: str | int | None, on_cancel: Callable[[], None], max_steps: int
+    ) -> None:
         self.ls, self.token, self.on_cancel, self.max_steps = ls, token, on_cancel, max_steps
         self._created = False
 
@@ -28,7 +29,9 @@ class AgentProgress:
         if self.token is None:
             return
         progress = self.ls.work_done_progress
-        progress.begin(self.token, types.WorkDoneProgressBegin(title=title, message=message, cancellable=True, percentage=0))
+        progress.begin(
+            self.token, types.WorkDoneProgressBegin(title=title, message=message, cancellable=True, percentage=0)
+        )
         future = progress.tokens.get(self.token)
         if future is not None:
             future.add_done_callback(lambda f: self.on_cancel() if f.cancelled() else None)
@@ -38,7 +41,9 @@ class AgentProgress:
             return
         percentage = min(99, int(100 * max(step - 1, 0) / max(self.max_steps, 1)))
         try:
-            self.ls.work_done_progress.report(self.token, types.WorkDoneProgressReport(message=message, percentage=percentage))
+            self.ls.work_done_progress.report(
+                self.token, types.WorkDoneProgressReport(message=message, percentage=percentage)
+            )
         except Exception:
             log.debug("progress report failed", exc_info=True)
 

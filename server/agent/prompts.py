@@ -37,8 +37,10 @@ class AgentTask:
         parts = [f"Task: {self.instruction.strip()}"]
         if self.scope == "selection" and self.path:
             first, last = self.selection_lines
-            parts.append(f"Scope: the selected code in {self.path} (lines {first}-{last}); change only what the task "
-                         "needs, mainly in this code.\n" + fenced(self.selection, self.language))
+            parts.append(
+                f"Scope: the selected code in {self.path} (lines {first}-{last}); change only what the task "
+                "needs, mainly in this code.\n" + fenced(self.selection, self.language)
+            )
         elif self.scope == "file" and self.path:
             shown = ("\n" + fenced(self.file_text, self.language)) if self.file_text else " (read it with read_file)"
             parts.append(f"Scope: the file {self.path}.{shown}")

@@ -56,8 +56,10 @@ class AgentRequest(BaseModel):
             return cls.model_validate(arguments if isinstance(arguments, dict) else {})
         except ValidationError as error:
             problems = "; ".join(f"{'.'.join(map(str, p['loc']))}: {p['msg']}" for p in error.errors())
-            raise ValueError(f"bad qwen.agentRefactor arguments ({problems}); expected {{instruction, scope: "
-                             "selection|file|workspace, textDocument: {uri}, range}") from None
+            raise ValueError(
+                f"bad qwen.agentRefactor arguments ({problems}); expected {{instruction, scope: "
+                "selection|file|workspace, textDocument: {uri}, range}"
+            ) from None
 
 
 @dataclass
@@ -90,7 +92,9 @@ def _selection(request: AgentRequest, doc: DocumentView) -> Selection:
     return selection_for(doc.text, start, max(start, end), doc.language_id, doc.rel_path)
 
 
-async def build_task(request: AgentRequest, env: AgentEnvironment, paths: WorkspacePaths, toolbox: Toolbox) -> AgentTask:
+async def build_task(
+    request: AgentRequest, env: AgentEnvironment, paths: WorkspacePaths, toolbox: Toolbox
+) -> AgentTask:
     doc = env.document
     scope = request.scope if doc is not None else "workspace"
     task = AgentTask(instruction=request.instruction.strip() or DEFAULT_INSTRUCTION, scope=scope)
@@ -113,8 +117,10 @@ async def build_task(request: AgentRequest, env: AgentEnvironment, paths: Worksp
     if scope == "workspace":
         listing = await asyncio.to_thread(toolbox.walk, paths.resolve("."), None)
         task.files = listing[:MAX_LISTING] + (["…"] if len(listing) > MAX_LISTING else [])
-    if doc is not None and env.related is not None and env.settings.repository_context_tokens > 0:
-        related = await asyncio.to_thread(env.related, doc, offset, env.settings.repository_context_tokens)
+    budget = env.settings.repository_context_tokens
+    budget = env.context_tokens // 4 if budget is None else budget  # long windows get whole related files
+    if doc is not None and env.related is not None and budget > 0:
+        related = await asyncio.to_thread(env.related, doc, offset, budget)
         task.related = [(path, code) for path, code in related if _visible(paths, path)]
     return task
 
@@ -127,8 +133,9 @@ def _visible(paths: WorkspacePaths, path: str) -> bool:
     return True
 
 
-async def run_agent(request: AgentRequest, env: AgentEnvironment, cancel: threading.Event,
-                    on_step: StepListener | None = None) -> AgentReport:
+async def run_agent(
+    request: AgentRequest, env: AgentEnvironment, cancel: threading.Event, on_step: StepListener | None = None
+) -> AgentReport:
     settings = env.settings
     paths = WorkspacePaths(env.roots, settings.secret_patterns)
     staged = StagedFiles(env.read_source)
@@ -137,8 +144,10 @@ async def run_agent(request: AgentRequest, env: AgentEnvironment, cancel: thread
     toolbox = Toolbox(paths, staged, settings, copy, env.symbols, env.command_env)
     try:
         task = await build_task(request, env, paths, toolbox)
-        messages = [{"role": "system", "content": system_message(settings.allowed_commands)},
-                    {"role": "user", "content": task.user_message()}]
+        messages = [
+            {"role": "system", "content": system_message(settings.allowed_commands)},
+            {"role": "user", "content": task.user_message()},
+        ]
         loop = AgentLoop(env.backend, toolbox, settings, cancel, env.context_tokens, on_step)
         outcome = await loop.run(messages)
         verification = None
@@ -146,8 +155,14 @@ async def run_agent(request: AgentRequest, env: AgentEnvironment, cancel: thread
         if staged_texts and settings.test_command and not cancel.is_set():
             if on_step is not None:
                 on_step(settings.max_steps, f"verifying: {settings.test_command}")
-            verification = await verify(copy, staged_texts, settings.test_command, settings.command_timeout_s,
-                                        settings.output_cap_chars, env.command_env)
+            verification = await verify(
+                copy,
+                staged_texts,
+                settings.test_command,
+                settings.command_timeout_s,
+                settings.output_cap_chars,
+                env.command_env,
+            )
         return AgentReport(outcome, staged.changes(), staged.summary(paths.relative), verification)
     finally:
         await asyncio.to_thread(copy.cleanup)

@@ -63,7 +63,7 @@ class StagedFiles:
                 "more surrounding lines so that it matches exactly once"
             )
         index = text.index(old)
-        self._stage(target, text[:index] + new + text[index + len(old):])
+        self._stage(target, text[:index] + new + text[index + len(old) :])
         return text.count("\n", 0, index) + 1
 
     def create(self, target: Resolved, content: str) -> None:
@@ -97,11 +97,20 @@ class StagedFiles:
         for path, staged in sorted(self._files.items()):
             if staged.text == staged.original:
                 continue
-            diff = list(difflib.unified_diff((staged.original or "").splitlines(), staged.text.splitlines(), lineterm="", n=0))
+            diff = list(
+                difflib.unified_diff((staged.original or "").splitlines(), staged.text.splitlines(), lineterm="", n=0)
+            )
             added = sum(1 for line in diff if line.startswith("+") and not line.startswith("+++"))
             removed = sum(1 for line in diff if line.startswith("-") and not line.startswith("---"))
-            out.append({"path": show(path), "uri": path.as_uri(), "added": added, "removed": removed,
-                        "created": staged.original is None})
+            out.append(
+                {
+                    "path": show(path),
+                    "uri": path.as_uri(),
+                    "added": added,
+                    "removed": removed,
+                    "created": staged.original is None,
+                }
+            )
         return out
 
 
@@ -119,10 +128,13 @@ def _near_miss(text: str, old: str) -> str:
     lines = text.split("\n")
     for i in range(len(lines) - len(wanted) + 1):
         if [line.strip() for line in lines[i : i + len(wanted)]] == wanted:
-            return (f"The same lines exist at line {i + 1} with different indentation or spacing; copy them exactly "
-                    "from read_file.")
+            return (
+                f"The same lines exist at line {i + 1} with different indentation or spacing; copy them exactly "
+                "from read_file."
+            )
     close = difflib.get_close_matches(wanted[0], [line.strip() for line in lines], n=1, cutoff=0.6) if wanted[0] else []
     if close:
         number = [line.strip() for line in lines].index(close[0]) + 1
-        return f"The closest line is line {number}: {lines[number - 1].strip()!r}. Read the file again and copy the text exactly."
+        closest = lines[number - 1].strip()
+        return f"The closest line is line {number}: {closest!r}. Read the file again and copy the text exactly."
     return "Read the file again with read_file and copy the text to replace exactly."

@@ -22,8 +22,14 @@ class Verification:
         return {"command": self.command, "passed": self.passed, "exitCode": self.exit_code, "output": self.output}
 
 
-async def verify(copy: WorkspaceCopy, staged: dict[Path, str], command: str, timeout_s: float, cap_chars: int,
-                 env: dict[str, str] | None = None) -> Verification:
+async def verify(
+    copy: WorkspaceCopy,
+    staged: dict[Path, str],
+    command: str,
+    timeout_s: float,
+    cap_chars: int,
+    env: dict[str, str] | None = None,
+) -> Verification:
     """Run ``command`` (the user's own setting: not checked against the agent's allowlist) on the staged files."""
     try:
         argv = shlex.split(command)

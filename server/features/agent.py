@@ -60,9 +60,12 @@ def register(server: QwenLanguageServer) -> None:
             if not report.changes:
                 return result
             edit = build_workspace_edit(
-                report.changes, EditSupport.of(ls.client_capabilities), units(ls),
-                types.ChangeAnnotation(label="Qwen agent", needs_confirmation=True,
-                                       description=report.outcome.summary[:300]),
+                report.changes,
+                EditSupport.of(ls.client_capabilities),
+                units(ls),
+                types.ChangeAnnotation(
+                    label="Qwen agent", needs_confirmation=True, description=report.outcome.summary[:300]
+                ),
             )
             label = f"Qwen agent: {(request.instruction or 'refactor')[:60]}"
             response = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
@@ -72,20 +75,27 @@ def register(server: QwenLanguageServer) -> None:
 def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironment:
     assert ls.session is not None
     settings = ls.session.settings
-    document = document_view(ls.workspace, request.uri) if request.uri and request.uri in ls.workspace.text_documents else None
+    document = (
+        document_view(ls.workspace, request.uri) if request.uri and request.uri in ls.workspace.text_documents else None
+    )
     roots = workspace_roots(ls.workspace)
     if not roots and document is not None and document.path is not None:
         roots = [document.path.parent]  # a single file opened without a folder: its folder is the workspace
         document = dataclasses.replace(document, root=document.path.parent)
     backend_settings = settings.backend
     window = settings.agent.context_tokens or (
-        backend_settings.local.n_ctx if backend_settings.kind == "local" else 32768)
+        backend_settings.local.n_ctx if backend_settings.kind == "local" else 32768
+    )
     provider = ls.session.context_provider
     return AgentEnvironment(
-        backend=ls.session.backend, settings=settings.agent, roots=roots,
+        backend=ls.session.backend,
+        settings=settings.agent,
+        roots=roots,
         read_source=lambda path: read_document(ls.workspace, path, settings.agent.max_file_kb * 1024),
-        document=document, symbols=_symbol_lookup(provider, roots, settings.agent.secret_patterns),
-        related=_related_code(provider, ls.session.backend.count_tokens), context_tokens=window,
+        document=document,
+        symbols=_symbol_lookup(provider, roots, settings.agent.secret_patterns),
+        related=_related_code(provider, ls.session.backend.count_tokens),
+        context_tokens=window,
         command_env=child_environment((backend_settings.remote.api_key_env,)),
     )
 
@@ -104,7 +114,9 @@ def _symbol_lookup(provider: Any, roots: list[Path], secret_patterns: list[str])
                 resolved = paths.resolve(str(record.key))
             except PathError:
                 continue
-            out.append(f"{paths.relative(resolved.path)}:{definition.start_line + 1} {definition.kind} {definition.name}")
+            out.append(
+                f"{paths.relative(resolved.path)}:{definition.start_line + 1} {definition.kind} {definition.name}"
+            )
         return out
 
     return lookup
@@ -112,11 +124,19 @@ def _symbol_lookup(provider: Any, roots: list[Path], secret_patterns: list[str])
 
 def _related_code(provider: Any, count_tokens):
     """Related definitions and similar code around the scope from the repository context engine."""
+
     def related(doc: DocumentView, offset: int, budget: int) -> list[tuple[str, str]]:
         position = position_at(doc.text, offset, len)
         request = ContextRequest(
-            uri=doc.uri, path=doc.rel_path, language_id=doc.language_id, text=doc.text, offset=offset,
-            line=position.line, character=position.character, budget_tokens=budget, count_tokens=count_tokens,
+            uri=doc.uri,
+            path=doc.rel_path,
+            language_id=doc.language_id,
+            text=doc.text,
+            offset=offset,
+            line=position.line,
+            character=position.character,
+            budget_tokens=budget,
+            count_tokens=count_tokens,
         )
         try:
             return [(s.path, s.text) for s in provider.gather(request).snippets]
@@ -132,8 +152,10 @@ def _result(report: AgentReport) -> dict:
     return {
         "summary": outcome.summary,
         "stopReason": outcome.stop_reason,
-        "steps": [{"step": s.step, "tool": s.tool, "arguments": s.arguments, "ok": s.ok, "result": s.result}
-                  for s in outcome.steps],
+        "steps": [
+            {"step": s.step, "tool": s.tool, "arguments": s.arguments, "ok": s.ok, "result": s.result}
+            for s in outcome.steps
+        ],
         "modelCalls": outcome.model_calls,
         "files": report.files,
         "verification": report.verification.as_json() if report.verification else None,

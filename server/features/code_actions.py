@@ -26,7 +26,8 @@ from ..actions.requests import Cancellation, RequestTracker
 from ..actions.service import ActionCancelled, ActionOutcome, run_action
 from ..actions.workspace_edit import EditSupport
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..documents import DocumentError
+from ..agent.paths import is_secret
+from ..documents import DocumentError, relative_path
 from ..stats import data_dir
 from .telemetry import field
 
@@ -44,12 +45,19 @@ def register(server: QwenLanguageServer) -> None:
         if ls.session is None or not ls.session.settings.actions.enabled:
             return None
         document = ls.workspace.text_documents.get(params.text_document.uri)
-        if document is None:
-            return None
-        return offer_actions(
-            params.text_document.uri, document.source, document.version, params.range,
-            list(params.context.diagnostics or []), params.context.only,
-        ) or None
+        if document is None or _secret(ls, params.text_document.uri):
+            return None  # keys and credentials are never sent to a model
+        return (
+            offer_actions(
+                params.text_document.uri,
+                document.source,
+                document.version,
+                params.range,
+                list(params.context.diagnostics or []),
+                params.context.only,
+            )
+            or None
+        )
 
     @server.feature(types.CODE_ACTION_RESOLVE)
     async def resolve(ls: QwenLanguageServer, action: types.CodeAction) -> types.CodeAction:
@@ -102,8 +110,10 @@ def _data_from_arguments(args: tuple, action: str) -> ActionData:
     if not uri or not lsp_range:
         raise ValueError(f"expected arguments {{textDocument: {{uri}}, range, instruction?}} for {action}")
     if not isinstance(lsp_range, dict):
-        lsp_range = {"start": {"line": lsp_range.start.line, "character": lsp_range.start.character},
-                     "end": {"line": lsp_range.end.line, "character": lsp_range.end.character}}
+        lsp_range = {
+            "start": {"line": lsp_range.start.line, "character": lsp_range.start.character},
+            "end": {"line": lsp_range.end.line, "character": lsp_range.end.character},
+        }
     return ActionData(action=action, uri=uri, range=lsp_range, instruction=str(field(arguments, "instruction") or ""))
 
 
@@ -111,17 +121,31 @@ async def _run(ls: QwenLanguageServer, data: ActionData) -> ActionOutcome:
     if ls.session is None:
         raise DocumentError("the server is not initialized")
     doc = document_view(ls.workspace, data.uri)
+    if _secret(ls, data.uri):
+        raise DocumentError(f"{doc.rel_path} matches agent.secret_patterns; it is never sent to a model")
     if data.version is not None and doc.version is not None and data.version != doc.version:
         raise DocumentError("the document changed since the action was offered; run it again")
     with Cancellation(RequestTracker.install(ls.protocol)) as cancel:
         outcome = await run_action(
-            ls.session.backend, doc, data, ls.session.settings.actions, EditSupport.of(ls.client_capabilities),
-            cancel.event, lambda path: read_document(ls.workspace, path), units(ls),
+            ls.session.backend,
+            doc,
+            data,
+            ls.session.settings.actions,
+            EditSupport.of(ls.client_capabilities),
+            cancel.event,
+            lambda path: read_document(ls.workspace, path),
+            units(ls),
         )
     current = ls.workspace.text_documents.get(data.uri)
     if outcome.edit is not None and current is not None and current.version != doc.version:
         raise DocumentError("the document changed while Qwen was working; run the action again")
     return outcome
+
+
+def _secret(ls: QwenLanguageServer, uri: str) -> bool:
+    return ls.session is not None and is_secret(
+        relative_path(ls.workspace, uri), ls.session.settings.agent.secret_patterns
+    )
 
 
 def _show_error(ls: QwenLanguageServer, title: str, error: Exception) -> None:
@@ -140,7 +164,9 @@ async def _show_markdown(ls: QwenLanguageServer, data: ActionData, markdown: str
     can_show = bool(window and window.show_document and window.show_document.support)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"# Explanation of {Path(data.uri).name}, lines {first}-{last}\n\n{markdown}\n", encoding="utf-8")
+        path.write_text(
+            f"# Explanation of {Path(data.uri).name}, lines {first}-{last}\n\n{markdown}\n", encoding="utf-8"
+        )
     except OSError as error:
         log.warning("cannot write %s: %s", path, error)
         can_show = False
@@ -153,4 +179,3 @@ async def _show_markdown(ls: QwenLanguageServer, data: ActionData, markdown: str
             log.debug("window/showDocument failed", exc_info=True)
     ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Info, message=markdown))
     return None
-
