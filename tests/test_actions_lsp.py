@@ -202,3 +202,24 @@ async def test_no_actions_on_secret_files(tmp_path: Path, project: Path) -> None
                 )
             )
         assert await chat_requests(client) == []
+
+
+async def test_clients_without_resolve_get_a_command_that_applies_the_edit(tmp_path: Path, project: Path) -> None:
+    better = "def area(r):\n    return math.pi * r ** 2\n"
+    env = script_env(tmp_path, chat_replies=[fenced(better)])
+    uri = (project / "geometry.py").as_uri()
+    async with running_server(scripted_server_command(), env, editor="emacs", root=project) as client:
+        received: list[types.ApplyWorkspaceEditParams] = []
+        client.feature(types.WORKSPACE_APPLY_EDIT)(
+            lambda params: received.append(params) or types.ApplyWorkspaceEditResult(applied=True)
+        )
+        await open_document(client, uri, SOURCE)
+        refactor = (await actions_at(client, uri, cursor(4)))[0]
+        assert refactor.command.command == "qwen.applyAction" and refactor.edit is None
+        result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command=refactor.command.command, arguments=refactor.command.arguments)
+        )
+        assert result["applied"] is True and received[0].label == "Refactor with Qwen"
+        assert apply_workspace_edit(received[0].edit, {uri: SOURCE})[uri] == SOURCE.replace(
+            "def area(r):\n    return 3.14*r*r\n", better
+        )

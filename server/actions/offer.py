@@ -11,6 +11,7 @@ from lsprotocol import types
 from .kinds import ACTIONS, ActionData, DiagnosticData, wanted
 
 EXPLAIN_COMMAND = "qwen.explain"
+APPLY_ACTION_COMMAND = "qwen.applyAction"  # for clients without codeAction/resolve: compute, then workspace/applyEdit
 MAX_FIX_ACTIONS = 3
 
 
@@ -39,7 +40,9 @@ def offer_actions(
     lsp_range: types.Range,
     diagnostics: list[types.Diagnostic],
     only: list[str] | None,
+    resolves_edits: bool = True,
 ) -> list[types.CodeAction]:
+    """The menu. Clients that cannot resolve an action's edit get a command computing and applying it instead."""
     if not text.strip():
         return []
     actions: list[types.CodeAction] = []
@@ -53,21 +56,29 @@ def offer_actions(
                     update={"range": _range_json(diagnostic.range), "diagnostics": [diagnostic_data(diagnostic)]}
                 )
                 message = " ".join(diagnostic.message.split())
-                actions.append(
-                    types.CodeAction(
-                        title=f"Fix with Qwen: {message[:60]}{'…' if len(message) > 60 else ''}",
-                        kind=kind.lsp_kind,
-                        diagnostics=[diagnostic],
-                        data=fix.model_dump(mode="json"),
-                    )
-                )
+                title = f"Fix with Qwen: {message[:60]}{'…' if len(message) > 60 else ''}"
+                action = types.CodeAction(title=title, kind=kind.lsp_kind, diagnostics=[diagnostic])
+                actions.append(_carry(action, fix, resolves_edits))
             continue
-        action = types.CodeAction(title=kind.title, kind=kind.lsp_kind, data=data.model_dump(mode="json"))
+        action = types.CodeAction(title=kind.title, kind=kind.lsp_kind)
         if kind.id == "explain":
+            action.data = data.model_dump(mode="json")
             action.command = types.Command(
                 title=kind.title,
                 command=EXPLAIN_COMMAND,
                 arguments=[{"textDocument": {"uri": uri}, "range": _range_json(lsp_range)}],
             )
-        actions.append(action)
+            actions.append(action)
+        else:
+            actions.append(_carry(action, data, resolves_edits))
     return actions
+
+
+def _carry(action: types.CodeAction, data: ActionData, resolves_edits: bool) -> types.CodeAction:
+    """Attach what computes the edit later: ``data`` for ``codeAction/resolve``, or the apply command."""
+    payload = data.model_dump(mode="json")
+    if resolves_edits:
+        action.data = payload
+    else:
+        action.command = types.Command(title=action.title, command=APPLY_ACTION_COMMAND, arguments=[payload])
+    return action

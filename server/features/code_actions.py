@@ -1,7 +1,9 @@
 """``textDocument/codeAction`` + ``codeAction/resolve`` (the Qwen actions) and the ``qwen.refactor`` /
 ``qwen.explain`` commands.
 
-The menu is built without a model call; ``codeAction/resolve`` runs the model and fills in the edit. Explain
+The menu is built without a model call; ``codeAction/resolve`` runs the model and fills in the edit (clients
+that cannot resolve edits get a ``qwen.applyAction`` command that computes the edit and sends it with
+``workspace/applyEdit``). Explain
 writes its markdown to a file and asks the client to open it with ``window/showDocument`` (VS Code and Neovim
 both do), falling back to ``window/showMessage``; the command's result also carries the markdown.
 """
@@ -21,7 +23,7 @@ from qwen_lsp.clients.base import BackendError
 from ..actions.answers import AnswerError
 from ..actions.editor import document_view, read_document, units
 from ..actions.kinds import ACTIONS, BY_ID, ActionData
-from ..actions.offer import EXPLAIN_COMMAND, offer_actions
+from ..actions.offer import APPLY_ACTION_COMMAND, EXPLAIN_COMMAND, offer_actions
 from ..actions.requests import Cancellation, RequestTracker
 from ..actions.service import ActionCancelled, ActionOutcome, run_action
 from ..actions.workspace_edit import EditSupport
@@ -55,6 +57,7 @@ def register(server: QwenLanguageServer) -> None:
                 params.range,
                 list(params.context.diagnostics or []),
                 params.context.only,
+                _resolves_edits(ls),
             )
             or None
         )
@@ -86,6 +89,25 @@ def register(server: QwenLanguageServer) -> None:
         except ActionCancelled:
             return None
         return outcome.edit
+
+    @server.command(APPLY_ACTION_COMMAND)
+    async def apply_action(ls: QwenLanguageServer, *args: Any) -> dict:
+        """For clients without ``codeAction/resolve``: compute the action's edit and send it with
+        ``workspace/applyEdit``."""
+        data = ActionData.model_validate(args[0] if args else {})
+        title = BY_ID[data.action].title
+        try:
+            outcome = await _run(ls, data)
+        except ActionCancelled:
+            return {"applied": False, "cancelled": True}
+        except (AnswerError, BackendError, DocumentError) as error:
+            _show_error(ls, title, error)
+            return {"applied": False, "error": str(error)}
+        if outcome.edit is None:
+            return {"applied": False}
+        params = types.ApplyWorkspaceEditParams(edit=outcome.edit, label=title.rstrip("…"))
+        response = await ls.workspace_apply_edit_async(params)
+        return {"applied": bool(response.applied), "failureReason": response.failure_reason}
 
     @server.command(EXPLAIN_COMMAND)
     async def explain(ls: QwenLanguageServer, *args: Any) -> dict:
@@ -140,6 +162,13 @@ async def _run(ls: QwenLanguageServer, data: ActionData) -> ActionOutcome:
     if outcome.edit is not None and current is not None and current.version != doc.version:
         raise DocumentError("the document changed while Qwen was working; run the action again")
     return outcome
+
+
+def _resolves_edits(ls: QwenLanguageServer) -> bool:
+    text_document = ls.client_capabilities.text_document
+    code_action = text_document.code_action if text_document else None
+    support = code_action.resolve_support if code_action else None
+    return bool(support and "edit" in support.properties)
 
 
 def _secret(ls: QwenLanguageServer, uri: str) -> bool:
