@@ -111,5 +111,6 @@ def prepare(request: ContextRequest, key: str, doc: OpenDocument | None, index: 
         imports = extract_imports(spec, tree)
     else:
         imports = []
-    return Gathering(request, key, folder, rel, spec, tree, source, cursor_byte, split_lines(text),
+    lines = doc.lines if doc is not None and doc.text == text else split_lines(text)  # cached per version
+    return Gathering(request, key, folder, rel, spec, tree, source, cursor_byte, lines,
                      _line_of(text, offset), window, index, record, imports)

@@ -20,6 +20,7 @@ from typing import Callable
 from .extraction_pool import POOL_MIN_FILES, WorkerPool, process_count
 from .files import FileEntry, decode_source, indexable, read_file, walk_folder
 from .index import RepoIndex, analyze
+from .languages import warm_up_queries
 from .settings import ContextOptions
 from .store import FileData, IndexStore, content_hash, database_path
 from .windows import WindowIndex
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 _COMMIT_EVERY = 200
-SNAPSHOT_DELAY_S = 30.0  # file changes come in bursts (a checkout, a build): save the window index once after
 
 
 @dataclass
@@ -124,13 +124,17 @@ class Indexer:
             self._scan(self.folders[key], None)
         for state in self.folders.values():
             state.store.commit()
-            if state.snapshot_current and state.key in touched:
-                state.snapshot_current = False
-                self.worker.submit_later(f"snapshot:{state.key}", lambda s=state: self._save_if_stale(s),
-                                         SNAPSHOT_DELAY_S, background=True)
+            if state.key in touched:
+                state.snapshot_current = False  # saved at the next scan or at shutdown (``save_snapshots``)
+
+    def save_snapshots(self) -> None:
+        """Save the window index of every folder whose snapshot is out of date (worker thread, e.g. at shutdown)."""
+        for state in list(self.folders.values()):
+            if not state.snapshot_current:
+                self.save_snapshot(state)
 
     def _save_if_stale(self, state: FolderState) -> None:
-        if not state.snapshot_current and self.folders.get(state.key) is state:
+        if not state.snapshot_current and self.folders.get(state.key) is state and not self.cancelled:
             self.save_snapshot(state)
 
     def cancel(self) -> None:
@@ -188,8 +192,10 @@ class Indexer:
         if removed or stats.parsed:
             state.store.collect_garbage()
         if removed or stats.parsed or stats.reused or not state.snapshot_current:
-            self.save_snapshot(state)
+            state.snapshot_current = False
+            self.worker.submit(lambda: self._save_if_stale(state))  # after the scan: do not delay readiness
         reporter.finish()
+        warm_up_queries({entry.language for entry in entries})
         stats.seconds = time.perf_counter() - started
         return stats
 
@@ -254,14 +260,15 @@ class Indexer:
         return covered
 
     def save_snapshot(self, state: FolderState) -> None:
-        """Persist the folder's window index (files as indexed from disk, not unsaved editor text)."""
-        with self.index.lock:
-            windows = self.index.window_indexes.get(state.key)
-            if windows is None:
-                return
-            signature = {key: record.digest for key in windows.by_file
-                         if (record := self.index.files.get(key)) is not None and record.digest}
-            exported = windows.export(set(signature))
+        """Persist the folder's window index (files as indexed from disk, not unsaved editor text).
+
+        Runs on the worker thread, the index's only writer, so it reads without the lock: requests go on."""
+        windows = self.index.window_indexes.get(state.key)
+        if windows is None:
+            return
+        signature = {key: record.digest for key in list(windows.by_file)
+                     if (record := self.index.files.get(key)) is not None and record.digest}
+        exported = windows.export(set(signature))
         state.store.save_snapshot(marshal.dumps((signature, exported)))
         state.store.commit()
         state.snapshot_current = True

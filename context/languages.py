@@ -138,3 +138,14 @@ def identifier_kinds(spec: LanguageSpec) -> frozenset[str]:
 def identifiers_query(spec: LanguageSpec) -> Query:
     alternatives = " ".join(f"({kind})" for kind in sorted(identifier_kinds(spec)))
     return Query(grammar(spec), f"[{alternatives}] @id")
+
+
+def warm_up_queries(specs: "set[LanguageSpec] | list[LanguageSpec]") -> None:
+    """Compile the queries of these languages now, so the first request in each language does not pay for it."""
+    for spec in specs:
+        try:
+            definitions_query(spec)
+            imports_query(spec)
+            identifiers_query(spec)
+        except Exception:  # noqa: BLE001 - a grammar that fails here fails (and is logged) where it is used
+            log.debug("could not compile the queries of %s", spec.name, exc_info=True)

@@ -106,8 +106,13 @@ class RepositoryContext:
                 return False
             time.sleep(0.01)
 
-    def stop(self) -> None:
+    def stop(self, save_timeout: float = 30.0) -> None:
+        """Stop indexing, save what a warm restart needs (the window-index snapshot), release the databases."""
         self.indexer.cancel()
+        try:
+            self.worker.submit(self.indexer.save_snapshots).result(save_timeout)
+        except Exception:  # noqa: BLE001 - shutting down: the next start rebuilds what is missing
+            log.warning("context: could not save the index snapshot", exc_info=True)
         self.worker.stop()
         self.indexer.close()
 

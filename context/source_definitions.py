@@ -80,11 +80,13 @@ def _defined_in(g: Gathering, name: str, files: list[str], hops: int = 1) -> lis
         if record is None:
             continue
         for imp in record.imports:
+            if g.expired():
+                break
             if any(original == name for _, original in imp.names) or not imp.names:
                 dialect = language_named(record.language).import_dialect
                 files = resolve_import(g.index, imp, dialect, record.key, record.folder, record.rel, record)
                 found += _defined_in(g, name, files, hops - 1)
-        if found:
+        if found or g.expired():
             break
     return found
 

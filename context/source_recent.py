@@ -6,6 +6,8 @@ line of each top-level definition's signature), so the model knows what it offer
 
 from __future__ import annotations
 
+from itertools import islice
+
 from .documents import OpenDocuments
 from .gathering import Gathering
 from .ranking import Candidate
@@ -50,7 +52,7 @@ def recent_candidates(g: Gathering, docs: OpenDocuments) -> list[Candidate]:
         record = g.index.files.get(key)
         if record is None:
             continue
-        top = [d for d in record.definitions if not d.parent][:MAX_OUTLINE_LINES]
+        top = list(islice((d for d in record.definitions if not d.parent), MAX_OUTLINE_LINES))
         lines = [line for line in (_signature_line(d.summary) for d in top) if line]
         if lines:
             end = max(d.end_line for d in top)

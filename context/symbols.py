@@ -51,7 +51,10 @@ class FileSymbols:
 
 def split_lines(text: str) -> list[str]:
     """Lines as tree-sitter counts rows (only '\\n' ends a line), without the line ending."""
-    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    lines = text.split("\n")
+    if "\r" in text:
+        return [line[:-1] if line.endswith("\r") else line for line in lines]
+    return lines
 
 
 def _normalize_name(raw: str) -> tuple[str, str]:

@@ -155,7 +155,7 @@ class WindowIndex:
         n = self.alive
         if n == 0 or not query:
             return []
-        max_df = max(50, n // 100)  # identifiers in over 1% of chunks say little and cost much
+        max_df = max(50, n // 200)  # identifiers in over 0.5% of chunks say little and cost much
         terms = []
         for token in query:
             df = self._df(token)
