@@ -66,6 +66,14 @@ class NvimSession:
     def lua(self, code: str, *args: Any) -> Any:
         return self.nvim.exec_lua(code, *args)
 
+    def attach_ui(self) -> None:
+        """Attach a (never drawn) UI: without one, prompts such as confirm() return their default at once."""
+        self.nvim.ui_attach(100, 30, rgb=True, ext_linegrid=True)
+
+    def prompting(self) -> bool:
+        """Whether a confirm()/hit-enter prompt waits for the user (only "fast" API calls run meanwhile)."""
+        return self.nvim.api.get_mode()["mode"] in ("r?", "r", "rm")
+
     def edit(self, path: Path) -> None:
         self.nvim.command(f"edit {path}")
 

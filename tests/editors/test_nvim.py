@@ -153,20 +153,94 @@ def test_checkhealth_reports_server_and_doctor(start, fixture_repo, server_comma
     assert "`qwen-lsp doctor` exited with" in text, text
 
 
-@pytest.mark.real_model
-def test_refactor_command_edits_the_range(start, fixture_repo, model_env):
-    s = start("0.12", model_env)
-    path = fixture_repo / "shapes" / "report.py"
+def open_ready(s: NvimSession, path: Path) -> list[str]:
     s.edit(path)
     s.wait_for_server()
     s.wait_until_ready()
-    client_has = s.lua(
-        "return require('qwen_lsp.server').has_command(require('qwen_lsp.server').get_client(0), 'qwen.refactor')"
+    return s.lines()
+
+
+def changed_only_in(before: list[str], after: list[str], first: int) -> None:
+    """The edit touched lines from `first` (1-based) on; the lines above are unchanged."""
+    assert after != before, "no edit"
+    assert after[: first - 1] == before[: first - 1], "lines above the range changed"
+
+
+@pytest.mark.real_model
+def test_refactor_with_qwen_code_action_is_applied(start, fixture_repo, model_env):
+    s = start("0.12", model_env)
+    before = open_ready(s, fixture_repo / "shapes" / "report.py")
+    s.lua(
+        """
+        _G.offered = {}
+        vim.lsp.buf.code_action({
+          range = { start = { 4, 0 }, ['end'] = { 6, 0 } },
+          filter = function(action) table.insert(_G.offered, action.title); return action.title:match('^Refactor with Qwen') ~= nil end,
+          apply = true,
+        })
+        """
     )
-    if not client_has:
-        pytest.skip("the server does not offer qwen.refactor yet (code actions issue)")
-    before = s.lines()
+    after = wait_for(lambda: s.lines() if s.lines() != before else None, 300, "the code action's edit")
+    titles = s.lua("return _G.offered")
+    assert any(t.startswith("Refactor with Qwen") for t in titles), titles
+    changed_only_in(before, after, 4)
+
+
+@pytest.mark.real_model
+def test_refactor_command_edits_the_range(start, fixture_repo, model_env):
+    s = start("0.12", model_env)
+    before = open_ready(s, fixture_repo / "shapes" / "report.py")
     s.nvim.command("4,6QwenRefactor rename the variable total to combined")
-    after = wait_for(lambda: s.lines() if s.lines() != before else None, 240, "the refactor edit")
-    assert after[:3] == before[:3], "lines outside the range changed"
-    assert "combined" in "\n".join(after)
+    after = wait_for(lambda: s.lines() if s.lines() != before else None, 300, "the refactor edit")
+    changed_only_in(before, after, 4)
+    assert "combined" in "\n".join(after), after
+
+
+AGENT_EDIT = {
+    "path": "shapes/geometry.py",
+    "old_text": '    """Return the area of a rectangle."""\n',
+    "new_text": '    """Return the area of a rectangle."""\n    return width * height\n',
+}
+
+
+@pytest.fixture
+def scripted_agent():
+    """Server command + env whose agent edits geometry.py (one edit_file call, then finish)."""
+    chat = [[{"name": "edit_file", "arguments": AGENT_EDIT}], [{"name": "finish", "arguments": {"summary": "Added the return."}}]]
+    env = {"QWEN_LSP_TEST_SCRIPT": json.dumps({"chat": chat})}
+    return [sys.executable, str(REPO / "tests" / "editors" / "scripted_agent_server.py")], env
+
+
+def agent_review_or_report(s: NvimSession):
+    if s.prompting():
+        return "review"
+    messages = s.nvim.api.exec2("messages", {"output": True})["output"]
+    return "report" if "Qwen agent:" in messages else None
+
+
+@pytest.mark.parametrize("answer, applied", [("a", True), ("d", False)], ids=["apply", "discard"])
+def test_agent_edit_is_reviewed_as_a_diff(answer, applied, start, fixture_repo, scripted_agent):
+    cmd, env = scripted_agent
+    s = start("0.12", env, cmd=cmd)
+    s.attach_ui()
+    path = fixture_repo / "shapes" / "geometry.py"
+    s.edit(path)
+    s.wait_for_server()
+    before = s.lines()
+    s.nvim.command("QwenAgent add the return statement to rectangle_area")
+    assert wait_for(lambda: agent_review_or_report(s), 60, "the agent's diff review") == "review"
+    s.nvim.input(answer)  # the confirm prompt: &Apply / &Discard
+    wait_for(lambda: not s.prompting(), 10, "the prompt to close")
+    review = s.lua("return require('qwen_lsp.review').last")
+    assert review["applied"] is applied
+    assert review["diff"].startswith("--- a/shapes/geometry.py\n+++ b/shapes/geometry.py\n@@"), review["diff"]
+    assert "+    return width * height" in review["diff"].splitlines()
+    wait_for(lambda: agent_review_or_report(s) == "report", 30, "the agent's report")
+    messages = s.nvim.api.exec2("messages", {"output": True})["output"]
+    assert s.lua("return vim.bo.filetype") == "python", "the review tab is still open"
+    if applied:
+        assert s.lines() == before + ["    return width * height"]
+        assert "Qwen agent: applied." in messages, messages
+    else:
+        assert s.lines() == before
+        assert "Qwen agent: not applied" in messages, messages

@@ -99,6 +99,12 @@ function M.agent(args)
       end
       if is_workspace_edit(result) then
         review.confirm_and_apply(result, client.offset_encoding, 'Qwen agent')
+      elseif type(result) == 'table' then
+        -- The server sent its edit with workspace/applyEdit (reviewed there); this is its report.
+        local reason = type(result.failureReason) == 'string' and (' (' .. result.failureReason .. ')') or ''
+        local outcome = result.stopReason == 'cancelled' and 'cancelled'
+          or (result.applied == true and 'applied' or ('not applied' .. reason))
+        vim.notify(('Qwen agent: %s. %s'):format(outcome, type(result.summary) == 'string' and result.summary or ''))
       end
     end, bufnr)
   end

@@ -3,6 +3,9 @@ local M = {}
 
 local api = vim.api
 
+--- The last edit put up for review: { title, diff, applied }.
+M.last = nil
+
 --- Lines of a file as they are now (its buffer if loaded, else read from disk).
 local function current_lines(uri)
   local bufnr = vim.uri_to_bufnr(uri)
@@ -18,6 +21,57 @@ local function edited_lines(lines, edits, offset_encoding)
   local result = api.nvim_buf_get_lines(scratch, 0, -1, false)
   api.nvim_buf_delete(scratch, { force = true })
   return result
+end
+
+--- A copy of the edit without change annotations: once the user approved it here, Neovim 0.12 must not ask again
+--- (it prompts for annotations that need confirmation), and scratch buffers need none.
+---@param edit table lsp.WorkspaceEdit
+---@return table
+function M.strip_annotations(edit)
+  local copy = vim.deepcopy(edit)
+  copy.changeAnnotations = nil
+  local function strip(edits)
+    for _, e in ipairs(edits or {}) do
+      e.annotationId = nil
+    end
+  end
+  for _, edits in pairs(copy.changes or {}) do
+    strip(edits)
+  end
+  for _, change in ipairs(copy.documentChanges or {}) do
+    change.annotationId = nil
+    strip(change.edits)
+  end
+  return copy
+end
+
+--- Neovim's apply_text_edits turns an insertion at the end-of-file position (line = line count) that ends in a
+--- newline into an extra empty line; rewrite it as the same insertion at the end of the last line.
+---@param edit table lsp.WorkspaceEdit (modified in place)
+---@param offset_encoding string
+function M.fix_eof_inserts(edit, offset_encoding)
+  local function fix(uri, edits)
+    local bufnr = vim.uri_to_bufnr(uri)
+    vim.fn.bufload(bufnr)
+    local count = api.nvim_buf_line_count(bufnr)
+    local last = api.nvim_buf_get_lines(bufnr, count - 1, count, false)[1] or ''
+    for _, e in ipairs(edits or {}) do
+      local r = e.range
+      if r.start.line >= count and r['end'].line >= count and e.newText:sub(-1) == '\n' then
+        local character = vim.lsp.util.character_offset(bufnr, count - 1, #last, offset_encoding)
+        e.range = { start = { line = count - 1, character = character }, ['end'] = { line = count - 1, character = character } }
+        e.newText = '\n' .. e.newText:sub(1, -2)
+      end
+    end
+  end
+  for uri, edits in pairs(edit.changes or {}) do
+    fix(uri, edits)
+  end
+  for _, change in ipairs(edit.documentChanges or {}) do
+    if change.textDocument then
+      fix(change.textDocument.uri, change.edits)
+    end
+  end
 end
 
 --- Unified diff text of a workspace edit.
@@ -56,7 +110,10 @@ end
 ---@param title string
 ---@return boolean applied
 function M.confirm_and_apply(edit, offset_encoding, title)
+  edit = M.strip_annotations(edit)
+  M.fix_eof_inserts(edit, offset_encoding)
   local diff = M.diff(edit, offset_encoding)
+  M.last = { title = title, diff = diff, applied = false }
   local buf = api.nvim_create_buf(false, true)
   api.nvim_buf_set_name(buf, ('qwen://review/%d'):format(buf))
   api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(diff, '\n', { plain = true }))
@@ -71,6 +128,7 @@ function M.confirm_and_apply(edit, offset_encoding, title)
     return false
   end
   vim.lsp.util.apply_workspace_edit(edit, offset_encoding)
+  M.last.applied = true
   return true
 end
 
