@@ -28,6 +28,14 @@ def build_parser() -> argparse.ArgumentParser:
     context.add_argument("--model", help="model preset or .gguf path (its tokenizer counts the tokens)")
     context.add_argument("--json", action="store_true", help="print the same JSON as the qwen.inspectContext command")
 
+    evaluation = commands.add_parser("eval", help="measure context retrieval (and completions) on your own repository")
+    evaluation.add_argument("--root", help="repository to evaluate (default: the current directory)")
+    evaluation.add_argument("--n", type=int, default=50, help="number of masked lines (default 50)")
+    evaluation.add_argument("--seed", type=int, default=0, help="random seed for picking lines")
+    evaluation.add_argument("--model", help="model preset or .gguf path for the completion part")
+    evaluation.add_argument("--no-model", action="store_true", help="only check whether the definitions are found")
+    evaluation.add_argument("--json", action="store_true", help="print the report as JSON")
+
     model = commands.add_parser("model", help="list or download models")
     model_commands = model.add_subparsers(dest="model_command", required=True)
     model_commands.add_parser("list", help="list presets and downloaded models")
@@ -63,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_context import run_context
 
         return run_context(args)
+    if args.command == "eval":
+        from .cli_eval import run_eval
+
+        return run_eval(args)
     if args.command == "model":
         from .cli_models import run_model
 
