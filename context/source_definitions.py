@@ -147,8 +147,8 @@ def _imported_definitions(g: Gathering, bindings: dict[str, list[tuple[Import, s
     names = sorted((name for name in bindings if name not in seen),
                    key=lambda name: (-min(text.count(name), 5), name))
     out: list[Candidate] = []
-    for name in names[:MAX_IMPORTED_NAMES]:
-        if g.expired():
+    for rank, name in enumerate(names[:MAX_IMPORTED_NAMES]):
+        if rank >= MIN_NAMES and g.expired():
             break
         uses = min(text.count(name), 4)
         for imp, original in bindings[name]:

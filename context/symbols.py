@@ -229,11 +229,13 @@ def _summary(spec: LanguageSpec, raw: _Raw, lines: list[str], members: list[_Raw
     if raw.kind in CLASS_LIKE and members:
         if len(members) > MAX_OUTLINE_MEMBERS:  # big classes: the public surface matters most
             members = [m for m in members if not m.name.startswith("_") or m.name == "__init__"]
+        listed: set[str] = set()
         for member in members:
             if len(out) >= MAX_SUMMARY_LINES:
                 break
-            if member.start < header_end:
-                continue
+            if member.start < header_end or member.name in listed:
+                continue  # overloads (TypeScript, Java, C#...): the first signature stands for all
+            listed.add(member.name)
             # Members show their signature only: the outline is about shape.
             sig_start = _outer(member.node).start_point.row
             signature = lines[sig_start:min(member.end if member.kind == "field" else member.sig_end, sig_start + 8)]

@@ -273,3 +273,12 @@ def test_language_lookup() -> None:
     assert language_for_id("javascriptreact").name == "javascript"  # type: ignore[union-attr]
     assert language_for_path("README.md") is None
     assert language_for_id("plaintext") is None
+
+
+def test_class_outline_lists_an_overloaded_method_once() -> None:
+    overloads = "".join(f"  pipe(op{i}: number): number;\n" for i in range(5))
+    body = "".join(f"    const x{i} = {i};\n" for i in range(20))
+    symbols = extract("typescript", "export class Stream {\n" + overloads + "  pipe(...ops: number[]): number {\n"
+                      + body + "    return 0;\n  }\n}\n")
+    stream = next(d for d in symbols.definitions if d.name == "Stream")
+    assert stream.summary.count("pipe(") == 1
