@@ -104,3 +104,27 @@ def test_refactor_with_qwen_code_action(tmp_path, fixture_repo, vsix, model_env,
     saved = (fixture_repo / FILE).read_text()
     assert saved != result["before"]
     assert saved.splitlines()[:3] == result["before"].splitlines()[:3], "lines outside the selection changed"
+
+
+AGENT_EDIT = {
+    "path": "shapes/geometry.py",
+    "old_text": '    """Return the area of a rectangle."""\n',
+    "new_text": '    """Return the area of a rectangle."""\n    return width * height\n',
+}
+
+
+def test_agent_refactor_goes_through_the_refactor_preview(tmp_path, fixture_repo, vsix, artifacts):
+    """Agent refactor… with a scripted agent (fixed tool calls): VS Code shows the edit in the Refactor Preview,
+    nothing changes before Apply, and Apply writes exactly the agent's edit."""
+    chat = [[{"name": "edit_file", "arguments": AGENT_EDIT}], [{"name": "finish", "arguments": {"summary": "Added it."}}]]
+    env = {"QWEN_LSP_TEST_SCRIPT": json.dumps({"chat": chat})}
+    script = REPO / "tests" / "editors" / "scripted_agent_server.py"
+    settings = {"qwenLsp.serverCommand": sys.executable, "qwenLsp.serverArgs": [str(script)]}
+    result = drive(
+        tmp_path, fixture_repo, vsix, env, settings, mode="agent", instruction="add the return statement",
+        timeoutMs=60000, screenshot=str(artifacts / "vscode-refactor-preview.png"),
+        failShot=str(artifacts / "vscode-agent-failure.png"),
+    )
+    assert "error" not in result, (result.get("error"), result.get("notifications"))
+    assert result["previewShown"] and not result["dirtyBeforeApply"]
+    assert (fixture_repo / FILE).read_text() == result["before"] + "    return width * height\n"

@@ -125,6 +125,31 @@ try {
     await waitFor(async () => (await editor.locator('.view-lines').textContent()) !== null &&
       (await page.locator('.part.editor .tab.dirty').count()) > 0, timeout, 'the refactor edit');
     result.applied = true;
+  } else if (p.mode === 'agent') {
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+    await page.keyboard.type('Qwen: Agent refactor');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Agent refactor' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    // Scope pick (no selection: File / Workspace), then the instruction.
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Workspace' }).first().waitFor();
+    await page.keyboard.type(p.scope ?? 'File');
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget .quick-input-title', { hasText: 'Agent refactor' }).waitFor();
+    await page.keyboard.type(p.instruction);
+    await page.keyboard.press('Enter');
+    // The agent's edit opens in the Refactor Preview; nothing changes until Apply.
+    const apply = page.locator('.monaco-button', { hasText: /^Apply$/ }).first();
+    await apply.waitFor({ state: 'visible', timeout });
+    result.previewShown = true;
+    result.dirtyBeforeApply = (await page.locator('.part.editor .tab.dirty').count()) > 0;
+    if (p.screenshot) await page.screenshot({ path: p.screenshot });
+    // Changes that need confirmation start unticked: the user ticks the file (all its changes), then Apply.
+    await page.locator('.part.panel .monaco-tl-row', { hasText: p.file.split('/').pop() })
+      .locator('input[type="checkbox"]').first().check();
+    await apply.click();
+    await waitFor(async () => (await page.locator('.part.editor .tab.dirty').count()) > 0, 20000, 'the applied edit');
+    await editor.locator('.view-lines').click();
   }
   await page.keyboard.press('Control+S');
   await waitFor(() => statSync(path).mtimeMs !== mtime, 20000, 'the file to be saved');
@@ -132,6 +157,7 @@ try {
   result.notifications = await notifications(page);
 } catch (err) {
   result.error = String(err?.message ?? err);
+  if (page && p.failShot) await page.screenshot({ path: p.failShot }).catch(() => undefined);
   result.soft = Boolean(err?.soft);
   if (page) result.notifications = await notifications(page).catch(() => []);
 } finally {
