@@ -111,23 +111,59 @@ async def test_malformed_and_unknown_calls_are_fed_back_not_fatal(workspace: Pat
 
 
 async def test_edit_not_found_and_ambiguous_edits_explain_themselves(workspace: Path) -> None:
+    (workspace / "twice.py").write_text("if a:\n    x = 1\nif b:\n        x = 1\n")
     loop, backend, staged = make_loop(
         workspace,
         [
-            reply(call("edit_file", {"path": "app.py", "old_text": "result = 0\nfor v in values:", "new_text": "x"})),
             reply(call("edit_file", {"path": "app.py", "old_text": "result", "new_text": "acc"})),
             reply(call("edit_file", {"path": "app.py", "old_text": "resutl = 0", "new_text": "acc = 0"})),
             reply(call("edit_file", {"path": "missing.py", "old_text": "a", "new_text": "b"})),
+            reply(call("edit_file", {"path": "twice.py", "old_text": "  x = 1", "new_text": "x = 2"})),
+            reply(call("edit_file", {"path": "twice.py", "old_text": "x  =  1", "new_text": "x = 2"})),
             reply(call("finish", {"summary": "no change"})),
         ],
     )
     outcome = await loop.run(start())
     results = [s.result for s in outcome.steps]
-    assert "exist at line 2 with different indentation" in results[0]
-    assert "occurs 3 times" in results[1] and "lines 2, 4, 5" in results[1]
-    assert "closest line is line 2" in results[2]
-    assert "missing.py does not exist" in results[3]
+    assert "occurs 3 times" in results[0] and "lines 2, 4, 5" in results[0]
+    assert "closest line is line 2" in results[1]
+    assert "missing.py does not exist" in results[2]
+    assert "occurs 2 times" in results[3] and "lines 2, 4" in results[3]
+    assert "closest line is line 2" in results[4]
     assert staged.staged_texts() == {}
+
+
+async def test_edit_matching_but_for_indentation_is_applied_reindented(workspace: Path) -> None:
+    old = "result = 0\nfor v in values:\n    result += v"  # the model lost the function's indentation
+    new = "result = 0\nfor v in values:\n    result += v * 1"
+    loop, backend, staged = make_loop(
+        workspace,
+        [reply(call("edit_file", {"path": "app.py", "old_text": old, "new_text": new})), reply(call("finish", {}))],
+    )
+    outcome = await loop.run(start())
+    assert "matched ignoring indentation" in outcome.steps[0].result
+    assert staged.staged_texts() == {(workspace / "app.py").resolve(): APP.replace("result += v", "result += v * 1")}
+
+
+async def test_small_model_json_slips_are_repaired_but_truncation_is_not(workspace: Path) -> None:
+    wrapped = (
+        '{"name": "edit_file", "arguments": {"path": ".\\app.py", "old_text": "    return result", '
+        '"new_text": """    return result  # "the" total"""}}'
+    )
+    loop, backend, staged = make_loop(
+        workspace,
+        [
+            reply(call("edit_file", wrapped)),
+            reply(call("edit_file", '{"path": "app.py", "old_text": "result = 0", "new_text": "result = 1')),
+            reply(call("finish", '{"summary": "line one\nline two"}')),  # a raw newline inside the string
+        ],
+    )
+    outcome = await loop.run(start())
+    assert outcome.stop_reason == "finished" and outcome.summary == "line one\nline two"
+    assert outcome.steps[0].ok and not outcome.steps[1].ok and "not valid JSON" in outcome.steps[1].result
+    assert staged.staged_texts() == {
+        (workspace / "app.py").resolve(): APP.replace("    return result", '    return result  # "the" total')
+    }
 
 
 async def test_repeated_identical_calls_are_refused_then_stop_the_run(workspace: Path) -> None:
@@ -263,7 +299,10 @@ async def test_whole_run_with_verification_in_a_copy(workspace: Path) -> None:
         and by_uri[(workspace / "app.py").as_uri()].new_text == good
     )
     assert by_uri[(workspace / "NOTES.md").as_uri()].old_text is None
-    assert {f["path"]: f["created"] for f in report.files} == {"NOTES.md": True, "app.py": False}
+    assert {f["path"]: (f["created"], f["syntaxError"]) for f in report.files} == {
+        "NOTES.md": (True, None),
+        "app.py": (False, None),
+    }
     assert steps[0].startswith("step 1/") and steps[-1].startswith("verifying")
     assert "```python\n" + APP in backend.chat_requests[0][1]["content"]  # the file scope is in the task
     assert (workspace / "app.py").read_text() == APP and not (workspace / "NOTES.md").exists()
@@ -292,3 +331,16 @@ def test_bad_agent_arguments_say_what_is_expected() -> None:
     with pytest.raises(ValueError, match="scope"):
         AgentRequest.parse({"instruction": "x", "scope": "galaxy"})
     assert AgentRequest.parse({"textDocument": {"uri": "file:///a.py"}}).uri == "file:///a.py"
+
+
+async def test_an_edit_that_breaks_the_syntax_is_flagged(workspace: Path) -> None:
+    loop, backend, staged = make_loop(
+        workspace,
+        [
+            reply(call("edit_file", {"path": "app.py", "old_text": "def total(values):", "new_text": "Sums values."})),
+            reply(call("finish", {"summary": "documented"})),
+        ],
+    )
+    outcome = await loop.run(start())
+    assert "Warning: app.py no longer parses (syntax error at line 1)" in outcome.steps[0].result
+    assert staged.summary(str)[0]["syntaxError"] == "line 1"

@@ -79,7 +79,9 @@ async def test_agent_progress_then_one_apply_edit(tmp_path: Path, project: Path)
         assert result["summary"] == "total() now uses sum()."
         assert [s["tool"] for s in result["steps"]] == ["read_file", "read_file", "edit_file", "finish"]
         assert result["steps"][0]["ok"] is False and "secret" in result["steps"][0]["result"]
-        assert result["files"] == [{"path": "app.py", "uri": uri, "added": 1, "removed": 4, "created": False}]
+        assert result["files"] == [
+            {"path": "app.py", "uri": uri, "added": 1, "removed": 4, "created": False, "syntaxError": None}
+        ]
         assert "changes" not in result and "documentChanges" not in result  # clients must not apply it again
         assert len(received) == 1
         edit = received[0].edit
@@ -161,7 +163,14 @@ async def test_progress_cancel_stops_the_agent_without_an_edit(tmp_path: Path, p
         result = await asyncio.wait_for(pending, 20)
         assert result["stopReason"] == "cancelled" and result["applied"] is False
         assert result["files"] == [
-            {"path": "app.py", "uri": (project / "app.py").as_uri(), "added": 1, "removed": 1, "created": False}
+            {
+                "path": "app.py",
+                "uri": (project / "app.py").as_uri(),
+                "added": 1,
+                "removed": 1,
+                "created": False,
+                "syntaxError": None,
+            }
         ]
         assert received == []  # staged edits are dropped on cancel
         assert isinstance(client.progress_reports["agent-2"][-1], types.WorkDoneProgressEnd)

@@ -13,6 +13,7 @@ from typing import Callable
 
 from ..actions.workspace_edit import FileChange
 from .paths import Resolved
+from .syntax import new_syntax_error
 
 SourceReader = Callable[[Path], "tuple[str, int | None] | None"]
 
@@ -44,8 +45,10 @@ class StagedFiles:
     def exists(self, target: Resolved) -> bool:
         return target.path in self._files or target.path.exists()
 
-    def replace(self, target: Resolved, old: str, new: str) -> int:
-        """Replace the one exact occurrence of ``old``; returns the 1-based line where it was."""
+    def replace(self, target: Resolved, old: str, new: str) -> tuple[int, bool]:
+        """Replace the one exact occurrence of ``old`` (or, failing that, the one block of whole lines equal to
+        it but for indentation, with ``new`` re-indented to match). Returns the 1-based line and whether the
+        match ignored indentation."""
         text = self.read(target)
         if text is None:
             raise EditError(f"{target.rel} does not exist or cannot be read as text; use create_file for a new file")
@@ -55,7 +58,12 @@ class StagedFiles:
             raise EditError("old_text and new_text are the same; nothing would change")
         count = text.count(old)
         if count == 0:
-            raise EditError(f"old_text was not found in {target.rel}. {_near_miss(text, old)}")
+            loose = _match_ignoring_indentation(text, old, new)
+            if loose is None:
+                raise EditError(f"old_text was not found in {target.rel}. {_near_miss(text, old)}")
+            start, end, replacement = loose
+            self._stage(target, text[:start] + replacement + text[end:])
+            return text.count("\n", 0, start) + 1, True
         if count > 1:
             lines = _match_lines(text, old)
             raise EditError(
@@ -64,7 +72,7 @@ class StagedFiles:
             )
         index = text.index(old)
         self._stage(target, text[:index] + new + text[index + len(old) :])
-        return text.count("\n", 0, index) + 1
+        return text.count("\n", 0, index) + 1, False
 
     def create(self, target: Resolved, content: str) -> None:
         if self.exists(target):
@@ -92,7 +100,8 @@ class StagedFiles:
         ]
 
     def summary(self, show: Callable[[Path], str]) -> list[dict]:
-        """Per changed file: path, uri, lines added/removed, whether it is new."""
+        """Per changed file: path, uri, lines added/removed, whether it is new, and the first syntax error the
+        changes introduced (None when it parses, was already broken, or has no known grammar)."""
         out = []
         for path, staged in sorted(self._files.items()):
             if staged.text == staged.original:
@@ -109,6 +118,7 @@ class StagedFiles:
                     "added": added,
                     "removed": removed,
                     "created": staged.original is None,
+                    "syntaxError": new_syntax_error(path, staged.original, staged.text),
                 }
             )
         return out
@@ -120,6 +130,32 @@ def _match_lines(text: str, old: str) -> list[int]:
         lines.append(text.count("\n", 0, start) + 1)
         start = text.find(old, start + 1)
     return lines
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip(" \t"))]
+
+
+def _match_ignoring_indentation(text: str, old: str, new: str) -> tuple[int, int, str] | None:
+    """(start, end, replacement) for the single block of whole lines that equals ``old`` line by line once
+    leading and trailing whitespace is ignored; ``new`` keeps its relative indentation under the block's."""
+    wanted = [line.strip() for line in old.strip("\n").split("\n")]
+    if not any(wanted):
+        return None
+    lines = text.split("\n")
+    found = [
+        i for i in range(len(lines) - len(wanted) + 1) if [x.strip() for x in lines[i : i + len(wanted)]] == wanted
+    ]
+    if len(found) != 1:
+        return None
+    first = found[0]
+    start = sum(len(line) + 1 for line in lines[:first])
+    end = start + len("\n".join(lines[first : first + len(wanted)]))
+    new_lines = new.strip("\n").split("\n")
+    base = min((len(_indent(line)) for line in new_lines if line.strip()), default=0)
+    indent = _indent(lines[first])
+    replacement = "\n".join(indent + line[base:] if line.strip() else "" for line in new_lines)
+    return start, end, replacement
 
 
 def _near_miss(text: str, old: str) -> str:

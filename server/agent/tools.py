@@ -7,67 +7,23 @@ is not found) come back as ``Error: ...`` results that say how to fix the call; 
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import pathspec
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
+from .arguments import CreateArgs, EditArgs, FinishArgs, ListArgs, ReadArgs, RunArgs, SearchArgs, parse_arguments
 from .commands import CommandRefused, check_allowed, parse_command, run_command
 from .paths import PathError, Resolved, WorkspacePaths
 from .sandbox import SandboxError, WorkspaceCopy
 from .settings import AgentSettings
 from .staging import EditError, StagedFiles
+from .syntax import new_syntax_error
 
 SymbolLookup = Callable[[str], list[str]]  # a name → "path:line kind name" lines from the repository index
 MAX_LISTED = 300
 MAX_MATCHES = 60
-
-
-def _path_field(default: Any = ...) -> Any:
-    return Field(default, validation_alias=AliasChoices("path", "file", "file_path", "filename", "filepath"))
-
-
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-
-class ListArgs(_Args):
-    path: str = _path_field(".")
-    pattern: str | None = Field(None, validation_alias=AliasChoices("pattern", "glob"))
-
-
-class ReadArgs(_Args):
-    path: str = _path_field()
-    start_line: int = Field(1, ge=1, validation_alias=AliasChoices("start_line", "start", "from_line"))
-    end_line: int | None = Field(None, ge=1, validation_alias=AliasChoices("end_line", "end", "to_line"))
-
-
-class SearchArgs(_Args):
-    query: str = Field(..., min_length=1, validation_alias=AliasChoices("query", "text", "pattern", "symbol"))
-    path: str = _path_field(".")
-    regex: bool = False
-
-
-class EditArgs(_Args):
-    path: str = _path_field()
-    old_text: str = Field(..., validation_alias=AliasChoices("old_text", "old", "old_string", "search", "find"))
-    new_text: str = Field(..., validation_alias=AliasChoices("new_text", "new", "new_string", "replace", "replacement"))
-
-
-class CreateArgs(_Args):
-    path: str = _path_field()
-    content: str = Field(..., validation_alias=AliasChoices("content", "text", "contents", "code"))
-
-
-class RunArgs(_Args):
-    command: list[str] | str = Field(..., validation_alias=AliasChoices("command", "cmd", "args", "argv"))
-
-
-class FinishArgs(_Args):
-    summary: str = Field("", validation_alias=AliasChoices("summary", "message", "result"))
 
 
 def _schema(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -111,7 +67,8 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
     _schema(
         "edit_file",
         "Replace one exact occurrence of old_text in a file with new_text. old_text must match the "
-        "file exactly once (copy it from read_file without the line numbers).",
+        "file exactly once (copy it from read_file without the line numbers). new_text replaces all of "
+        "old_text: to add lines, repeat old_text in new_text with the new lines added.",
         {"path": _STR, "old_text": _STR, "new_text": _STR},
         ["path", "old_text", "new_text"],
     ),
@@ -128,15 +85,6 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
     _schema("finish", "Finish the task with a short summary of what you changed.", {"summary": _STR}, ["summary"]),
 ]
 TOOL_NAMES = [t["function"]["name"] for t in TOOL_SCHEMAS]
-_ARGS: dict[str, type[_Args]] = {
-    "list_files": ListArgs,
-    "read_file": ReadArgs,
-    "search": SearchArgs,
-    "edit_file": EditArgs,
-    "create_file": CreateArgs,
-    "run_command": RunArgs,
-    "finish": FinishArgs,
-}
 READ_ONLY = {"list_files", "read_file", "search"}
 
 
@@ -146,23 +94,6 @@ class ToolResult:
     ok: bool = True
     finished: bool = False
     changed: bool = False
-
-
-def parse_arguments(name: str, raw: str) -> _Args:
-    """The validated arguments of a call, or ValueError with a message for the model."""
-    if name not in _ARGS:
-        raise ValueError(f"unknown tool {name!r}; the tools are: {', '.join(TOOL_NAMES)}")
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except ValueError as error:
-        raise ValueError(f"the arguments of {name} are not valid JSON ({error}); send one JSON object") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"the arguments of {name} must be a JSON object, got {type(data).__name__}")
-    try:
-        return _ARGS[name].model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, p['loc'])) or 'arguments'}: {p['msg']}" for p in error.errors())
-        raise ValueError(f"bad arguments for {name}: {problems}") from None
 
 
 class Toolbox:
@@ -281,16 +212,20 @@ class Toolbox:
 
     async def _edit_file(self, args: EditArgs) -> ToolResult:
         target = self.paths.resolve(args.path)
-        self._text_of(target)  # size and existence checks
-        line = self.staged.replace(target, args.old_text, args.new_text)
-        return ToolResult(
-            f"Edited {target.rel} at line {line} (staged; the user reviews all edits at the end).", changed=True
-        )
+        before = self._text_of(target)  # size and existence checks
+        line, loose = self.staged.replace(target, args.old_text, args.new_text)
+        how = " (old_text matched ignoring indentation; new_text was re-indented to fit)" if loose else ""
+        text = f"Edited {target.rel} at line {line}{how}. The edit is staged for the user's review."
+        return ToolResult(text + self._syntax_warning(target, before), changed=True)
 
     async def _create_file(self, args: CreateArgs) -> ToolResult:
         target = self.paths.resolve(args.path)
         self.staged.create(target, args.content)
-        return ToolResult(f"Created {target.rel} (staged).", changed=True)
+        return ToolResult(f"Created {target.rel} (staged).{self._syntax_warning(target, None)}", changed=True)
+
+    def _syntax_warning(self, target: Resolved, before: str | None) -> str:
+        problem = new_syntax_error(target.path, before, self.staged.read(target) or "")
+        return f"\nWarning: {target.rel} no longer parses (syntax error at {problem}); fix it." if problem else ""
 
     async def _run_command(self, args: RunArgs) -> ToolResult:
         argv = parse_command(args.command)

@@ -1,0 +1,42 @@
+"""Syntax checks of staged files with the context engine's tree-sitter grammars.
+
+An edit that breaks a file which parsed before gets a warning in its tool result (the model can repair it),
+and the final report marks such files, so the user sees it before approving.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def syntax_error(path: Path, text: str) -> str | None:
+    """'line N' of the first syntax error in ``text``, None when it parses or the language is unknown."""
+    try:
+        from qwen_lsp.context.languages import language_for_path, parser_for
+
+        spec = language_for_path(path.name)
+        if spec is None:
+            return None
+        root = parser_for(spec).parse(text.encode("utf-8", "surrogatepass")).root_node
+    except Exception:  # no grammar for this file: no opinion
+        log.debug("no syntax check for %s", path, exc_info=True)
+        return None
+    if not root.has_error:
+        return None
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node.is_error or node.is_missing:
+            return f"line {node.start_point[0] + 1}"
+        stack.extend(reversed([child for child in node.children if child.has_error or child.is_missing]))
+    return f"line {root.start_point[0] + 1}"
+
+
+def new_syntax_error(path: Path, before: str | None, after: str) -> str | None:
+    """The first syntax error of ``after`` when ``before`` (None: a new file) had none."""
+    if before is not None and syntax_error(path, before) is not None:
+        return None  # it was already broken: not this edit's doing
+    return syntax_error(path, after)
