@@ -10,11 +10,16 @@ if [ ! -e "$stamp" ]; then
   npm ci --loglevel=error
   touch "$stamp"
 fi
+version="$(node -p 'require("./package.json").version')"
+vsix="qwen-lsp-$version.vsix"
+# Up to date: nothing the package is made from is newer than it.
+if [ -e "$vsix" ] && [ -z "$(find src package.json package-lock.json tsconfig.json build.sh README.md .vscodeignore -newer "$vsix" -print -quit)" ]; then
+  echo "$PWD/$vsix"
+  exit 0
+fi
 npx --no-install tsc -p . --noEmit
 npx --no-install esbuild src/extension.ts --bundle --platform=node --format=cjs --target=node20 \
   --external:vscode --minify --sourcemap=external --outfile=out/extension.js --log-level=warning
-version="$(node -p 'require("./package.json").version')"
-vsix="qwen-lsp-$version.vsix"
 # The extension is bundled (no node_modules in the package). It declares the inlineCompletionsAdditions API
 # proposal: VS Code uses it (shown / partially accepted events) only when started with
 # --enable-proposed-api qwen-lsp.qwen-lsp; everything else works without it.
