@@ -2,7 +2,8 @@
 
 The script comes from the environment variable QWEN_LSP_TEST_SCRIPT as JSON:
 {"replies": [...], "default_reply": "...", "delay_s": 0.0, "chunk_size": 4,
- "chat_replies": [{"content": "...", "tool_calls": [{"name": "...", "arguments": {...} or "raw text"}]}]}
+ "chat_replies": [{"content": "...", "tool_calls": [{"name": "...", "arguments": {...} or "raw text"}],
+                   "finish_reason": "stop" | "length" | ...}]}
 """
 
 import json
@@ -20,7 +21,8 @@ def chat_reply(spec: dict) -> ChatReply:
                  arguments=c["arguments"] if isinstance(c.get("arguments"), str) else json.dumps(c.get("arguments", {})))
         for i, c in enumerate(spec.get("tool_calls", []))
     ]
-    return ChatReply(content=spec.get("content", ""), tool_calls=calls, finish_reason="tool_calls" if calls else "stop")
+    finish = spec.get("finish_reason") or ("tool_calls" if calls else "stop")
+    return ChatReply(content=spec.get("content", ""), tool_calls=calls, finish_reason=finish)
 
 
 def main() -> None:

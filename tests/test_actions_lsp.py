@@ -223,3 +223,26 @@ async def test_clients_without_resolve_get_a_command_that_applies_the_edit(tmp_p
         assert apply_workspace_edit(received[0].edit, {uri: SOURCE})[uri] == SOURCE.replace(
             "def area(r):\n    return 3.14*r*r\n", better
         )
+
+
+async def test_answers_cut_off_at_max_tokens(tmp_path: Path, project: Path) -> None:
+    """A cut-off refactor would replace the selection with half of it: refused. Cut-off tests keep the complete
+    test functions."""
+    cut_tests = "```python\nfrom geometry import area\n\n\ndef test_one():\n    assert area(1) > 3\n\n\ndef test_two():\n    assert area("
+    env = script_env(
+        tmp_path,
+        chat_replies=[
+            {"content": "```python\ndef area(r):\n    return math.pi", "finish_reason": "length"},
+            {"content": cut_tests, "finish_reason": "length"},
+        ],
+    )
+    uri = (project / "geometry.py").as_uri()
+    async with running_server(scripted_server_command(), env, root=project) as client:
+        await open_document(client, uri, SOURCE)
+        actions = await actions_at(client, uri, cursor(4))
+        refused = await client.code_action_resolve_async(actions[0])
+        assert refused.edit is None and any("cut off at actions.max_tokens" in m.message for m in client.messages)
+        tests = await client.code_action_resolve_async(next(a for a in actions if a.kind == "refactor.qwen.tests"))
+        target = (project / "tests" / "test_geometry.py").as_uri()
+        created = apply_workspace_edit(tests.edit, {uri: SOURCE})[target]
+        assert created == "from geometry import area\n\n\ndef test_one():\n    assert area(1) > 3\n"

@@ -19,6 +19,7 @@ from .answers import AnswerError, extract_code, extract_markdown, replacement_fo
 from .kinds import ActionData
 from .prompts import ActionPrompt, messages_for
 from .settings import ActionsSettings
+from .syntax import parseable_prefix
 from .tests_location import python_module, where_tests_go
 from .text import Selection, Units, offset_at, selection_for, utf16_units
 from .workspace_edit import EditSupport, FileChange, build_workspace_edit
@@ -58,7 +59,15 @@ def selection_of(doc: DocumentView, data: ActionData, units: Units = utf16_units
     return selection_for(doc.text, start, max(start, end), doc.language_id, doc.rel_path)
 
 
-async def ask_model(backend: Backend, prompt: ActionPrompt, settings: ActionsSettings, cancel: threading.Event) -> str:
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    cut_off: bool  # generation stopped at max_tokens
+
+
+async def ask_model(
+    backend: Backend, prompt: ActionPrompt, settings: ActionsSettings, cancel: threading.Event
+) -> Answer:
     thinking = settings.thinking_for(prompt.action)
     budget = thinking.budget_tokens if thinking.mode == "on" else 0
     params = settings.sampling.params(settings.max_tokens + budget)
@@ -71,7 +80,7 @@ async def ask_model(backend: Backend, prompt: ActionPrompt, settings: ActionsSet
             f"the model spent its whole budget thinking; raise actions.thinking.{prompt.action}.budget_tokens "
             f"or set actions.thinking.{prompt.action}.mode to 'off'"
         )
-    return content
+    return Answer(content, reply.finish_reason == "length")
 
 
 async def run_action(
@@ -106,16 +115,28 @@ async def run_action(
     )
     answer = await ask_model(backend, prompt, settings, cancel)
     if data.action == "explain":
-        return ActionOutcome(markdown=extract_markdown(answer))
+        cut = "\n\n*(The answer was cut off at actions.max_tokens.)*" if answer.cut_off else ""
+        return ActionOutcome(markdown=extract_markdown(answer.text) + cut)
     if data.action == "tests":
-        return _tests_outcome(
-            doc, selection, extract_code(answer, doc.language_id), target, support, read_document, units
-        )
-    replacement = replacement_for(answer, doc.language_id, selection.code, prompt.shown_before(), prompt.shown_after())
+        code = extract_code(answer.text, doc.language_id)
+        if answer.cut_off:  # keep the complete tests, drop the one cut in half
+            code = parseable_prefix(target or Path(doc.rel_path), code) or ""
+            if not code.strip():
+                raise AnswerError(_cut_off_message(settings))
+        return _tests_outcome(doc, selection, code, target, support, read_document, units)
+    if answer.cut_off:  # half a function would replace the whole selection
+        raise AnswerError(_cut_off_message(settings))
+    replacement = replacement_for(
+        answer.text, doc.language_id, selection.code, prompt.shown_before(), prompt.shown_after()
+    )
     before = selection.before[: len(selection.before) - replacement.before_chars]
     new_text = before + replacement.text + selection.after[replacement.after_chars :]
     change = FileChange(doc.uri, doc.text, new_text, doc.version)
     return ActionOutcome(edit=build_workspace_edit([change], support, units))
+
+
+def _cut_off_message(settings: ActionsSettings) -> str:
+    return f"the answer was cut off at actions.max_tokens ({settings.max_tokens} tokens); raise it or select less code"
 
 
 def _tests_outcome(

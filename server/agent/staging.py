@@ -13,7 +13,7 @@ from typing import Callable
 
 from ..actions.workspace_edit import FileChange
 from .paths import Resolved
-from .syntax import new_syntax_error
+from ..actions.syntax import new_syntax_error
 
 SourceReader = Callable[[Path], "tuple[str, int | None] | None"]
 

@@ -19,7 +19,7 @@ from .paths import PathError, Resolved, WorkspacePaths
 from .sandbox import SandboxError, WorkspaceCopy
 from .settings import AgentSettings
 from .staging import EditError, StagedFiles
-from .syntax import new_syntax_error
+from ..actions.syntax import new_syntax_error
 
 SymbolLookup = Callable[[str], list[str]]  # a name → "path:line kind name" lines from the repository index
 MAX_LISTED = 300

@@ -1,7 +1,7 @@
-"""Syntax checks of staged files with the context engine's tree-sitter grammars.
+"""Syntax checks with the context engine's tree-sitter grammars.
 
-An edit that breaks a file which parsed before gets a warning in its tool result (the model can repair it),
-and the final report marks such files, so the user sees it before approving.
+The agent warns the model (and the user, in its report) when an edit breaks a file that parsed before; code
+actions cut an answer that ran out of tokens back to the part that parses.
 """
 
 from __future__ import annotations
@@ -40,3 +40,17 @@ def new_syntax_error(path: Path, before: str | None, after: str) -> str | None:
     if before is not None and syntax_error(path, before) is not None:
         return None  # it was already broken: not this edit's doing
     return syntax_error(path, after)
+
+
+def parseable_prefix(path: Path, code: str) -> str | None:
+    """The longest part of ``code`` ending at a blank line that parses (``code`` itself if it does), for an answer
+    cut off mid-statement; None when no such part exists. Languages without a grammar come back unchanged."""
+    if syntax_error(path, code) is None:
+        return code
+    lines = code.split("\n")
+    for end in range(len(lines) - 1, 0, -1):
+        if not lines[end].strip() and lines[end - 1].strip():
+            candidate = "\n".join(lines[:end]) + "\n"
+            if syntax_error(path, candidate) is None:
+                return candidate
+    return None
