@@ -16,11 +16,10 @@ from qwen_lsp.server.lsp_logging import setup_logging
 
 
 def chat_reply(spec: dict) -> ChatReply:
-    calls = [
-        ToolCall(id=c.get("id", f"call_{i}"), name=c["name"],
-                 arguments=c["arguments"] if isinstance(c.get("arguments"), str) else json.dumps(c.get("arguments", {})))
-        for i, c in enumerate(spec.get("tool_calls", []))
-    ]
+    calls = []
+    for i, c in enumerate(spec.get("tool_calls", [])):
+        arguments = c["arguments"] if isinstance(c.get("arguments"), str) else json.dumps(c.get("arguments", {}))
+        calls.append(ToolCall(id=c.get("id", f"call_{i}"), name=c["name"], arguments=arguments))
     finish = spec.get("finish_reason") or ("tool_calls" if calls else "stop")
     return ChatReply(content=spec.get("content", ""), tool_calls=calls, finish_reason=finish)
 

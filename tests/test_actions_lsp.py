@@ -228,7 +228,10 @@ async def test_clients_without_resolve_get_a_command_that_applies_the_edit(tmp_p
 async def test_answers_cut_off_at_max_tokens(tmp_path: Path, project: Path) -> None:
     """A cut-off refactor would replace the selection with half of it: refused. Cut-off tests keep the complete
     test functions."""
-    cut_tests = "```python\nfrom geometry import area\n\n\ndef test_one():\n    assert area(1) > 3\n\n\ndef test_two():\n    assert area("
+    cut_tests = (
+        "```python\nfrom geometry import area\n\n\ndef test_one():\n    assert area(1) > 3\n\n\n"
+        "def test_two():\n    assert area("
+    )
     env = script_env(
         tmp_path,
         chat_replies=[
