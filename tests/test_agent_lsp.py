@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,28 @@ async def test_bad_arguments_are_a_clear_error(tmp_path: Path, project: Path) ->
         with pytest.raises(Exception, match="scope"):
             await run_command(client, {"instruction": "x", "scope": "everything"})
         assert client.error is None
+
+
+async def test_verification_result_is_in_the_proposal_the_user_reviews(tmp_path: Path, project: Path) -> None:
+    (project / "test_app.py").write_text(
+        "from app import total\n\n\ndef test_total():\n    assert total([1, 2]) == 3\n"
+    )
+    env = script_env(
+        tmp_path,
+        chat_replies=[
+            tool("edit_file", path="app.py", old_text="    return result", new_text="    return -result"),
+            tool("finish", summary="negated"),
+        ],
+    )
+    options = {"agent": {"testCommand": f"{sys.executable} -m pytest -q -p no:cacheprovider"}}
+    async with running_server(scripted_server_command(), env, root=project, initialization_options=options) as client:
+        received = record_apply_edits(client, applied=False)
+        client.progress_reports["agent-3"] = []
+        result = await run_command(client, {"instruction": "negate", "scope": "workspace"}, token="agent-3")
+        assert result["verification"]["passed"] is False and "1 failed" in result["verification"]["output"]
+        assert received[0].label == "Qwen agent: negate (tests FAILED)"
+        messages = [
+            r.message for r in client.progress_reports["agent-3"] if isinstance(r, types.WorkDoneProgressReport)
+        ]
+        assert messages[-1] == "verification: FAILED"
+        assert (project / "app.py").read_text() == APP

@@ -163,6 +163,8 @@ async def run_agent(
                 settings.output_cap_chars,
                 env.command_env,
             )
+            if on_step is not None:
+                on_step(settings.max_steps, f"verification: {'passed' if verification.passed else 'FAILED'}")
         return AgentReport(outcome, staged.changes(), staged.summary(paths.relative), verification)
     finally:
         await asyncio.to_thread(copy.cleanup)

@@ -59,15 +59,17 @@ def register(server: QwenLanguageServer) -> None:
                 return {**result, "stopReason": "cancelled"}
             if not report.changes:
                 return result
+            checked = _verification_note(report)
             edit = build_workspace_edit(
                 report.changes,
                 EditSupport.of(ls.client_capabilities),
                 units(ls),
                 types.ChangeAnnotation(
-                    label="Qwen agent", needs_confirmation=True, description=report.outcome.summary[:300]
+                    label=f"Qwen agent{checked}", needs_confirmation=True, description=report.outcome.summary[:300]
                 ),
             )
-            label = f"Qwen agent: {(request.instruction or 'refactor')[:60]}"
+            # The label is what the user reads while deciding: it carries the verification result.
+            label = f"Qwen agent: {(request.instruction or 'refactor')[:60]}{checked}"
             response = await ls.workspace_apply_edit_async(types.ApplyWorkspaceEditParams(edit=edit, label=label))
             return {**result, "applied": bool(response.applied), "failureReason": response.failure_reason}
 
@@ -145,6 +147,17 @@ def _related_code(provider: Any, count_tokens):
             return []
 
     return related
+
+
+def _verification_note(report: AgentReport) -> str:
+    """' (tests passed)' / ' (tests FAILED)', plus files left with syntax errors; '' when nothing was checked."""
+    notes = []
+    if report.verification is not None:
+        notes.append("tests passed" if report.verification.passed else "tests FAILED")
+    broken = [f["path"] for f in report.files if f.get("syntaxError")]
+    if broken:
+        notes.append(f"syntax errors in {', '.join(broken[:3])}")
+    return f" ({'; '.join(notes)})" if notes else ""
 
 
 def _result(report: AgentReport) -> dict:
