@@ -11,10 +11,12 @@ from qwen_lsp.context.extraction_pool import extract_job, read_frame, write_fram
 
 def main() -> None:
     max_bytes, window_lines = int(sys.argv[1]), int(sys.argv[2])
-    try:
-        os.nice(5)  # the editor and the model come first
-    except OSError:
-        pass
+    nice = getattr(os, "nice", None)  # not on Windows
+    if nice is not None:
+        try:
+            nice(5)  # the editor and the model come first
+        except OSError:
+            pass
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames may reach the parent's pipe
     while True:
