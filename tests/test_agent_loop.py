@@ -18,7 +18,7 @@ from qwen_lsp.server.agent.loop import AgentLoop
 from qwen_lsp.server.agent.paths import WorkspacePaths
 from qwen_lsp.server.agent.run import AgentEnvironment, AgentRequest, run_agent
 from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings
-from qwen_lsp.server.agent.staging import StagedFiles
+from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
 from qwen_lsp.server.agent.tools import Toolbox
 
 APP = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n    return result\n"
@@ -33,13 +33,6 @@ def reply(*calls: ToolCall, content: str = "") -> ChatReply:
     return ChatReply(content=content, tool_calls=list(calls), finish_reason="tool_calls" if calls else "stop")
 
 
-def disk_reader(path: Path):
-    try:
-        return path.read_text(encoding="utf-8"), None
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     root = tmp_path / "ws"
@@ -51,7 +44,7 @@ def workspace(tmp_path: Path) -> Path:
 def make_loop(workspace: Path, replies: list[ChatReply], cancel: threading.Event | None = None, **overrides):
     backend = ScriptedBackend(chat_replies=replies)
     settings = AgentSettings(**overrides)
-    staged = StagedFiles(disk_reader)
+    staged = StagedFiles(read_from_disk)
     toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), staged, settings, None)
     loop = AgentLoop(
         backend, toolbox, settings, cancel or threading.Event(), context_tokens=overrides.pop("window", 32768)
@@ -230,7 +223,7 @@ async def test_wall_clock_limit(workspace: Path) -> None:
 
     backend = ScriptedBackend(chat_replies=[reply(call("search", {"query": f"q{i}"})) for i in range(20)])
     settings = AgentSettings(max_seconds=100)
-    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), StagedFiles(disk_reader), settings, None)
+    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), StagedFiles(read_from_disk), settings, None)
     outcome = await AgentLoop(backend, toolbox, settings, threading.Event(), 32768, clock=clock).run(start())
     assert outcome.stop_reason == "time_limit" and outcome.model_calls == 2  # at 80 s and 120 s; 160 s is over
 
@@ -280,7 +273,7 @@ async def test_whole_run_with_verification_in_a_copy(workspace: Path) -> None:
         settings=settings,
         roots=[workspace],
         document=doc,
-        read_source=lambda p: (APP, 7) if p == workspace / "app.py" else disk_reader(p),
+        read_source=lambda p: (APP, 7) if p == workspace / "app.py" else read_from_disk(p),
     )
     steps: list[str] = []
     report = await run_agent(
@@ -303,7 +296,10 @@ async def test_whole_run_with_verification_in_a_copy(workspace: Path) -> None:
         "NOTES.md": (True, None),
         "app.py": (False, None),
     }
-    assert steps[0].startswith("step 1/") and steps[-1].startswith("verifying")
+    assert steps[0].startswith("step 1/") and steps[-2:] == [
+        f"verifying: {settings.test_command}",
+        "verification: passed",
+    ]
     assert "```python\n" + APP in backend.chat_requests[0][1]["content"]  # the file scope is in the task
     assert (workspace / "app.py").read_text() == APP and not (workspace / "NOTES.md").exists()
 
@@ -320,7 +316,7 @@ async def test_failing_verification_is_reported(workspace: Path) -> None:
         ]
     )
     settings = AgentSettings(test_command=f"{sys.executable} -m pytest -q -p no:cacheprovider")
-    env = AgentEnvironment(backend=backend, settings=settings, roots=[workspace], read_source=disk_reader)
+    env = AgentEnvironment(backend=backend, settings=settings, roots=[workspace], read_source=read_from_disk)
     report = await run_agent(AgentRequest.parse({"instruction": "x", "scope": "workspace"}), env, threading.Event())
     assert report.verification is not None and not report.verification.passed
     assert report.verification.exit_code == 1 and "1 failed" in report.verification.output

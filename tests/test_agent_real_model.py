@@ -20,11 +20,11 @@ from qwen_lsp.clients.local_llama import LocalLlamaBackend
 from qwen_lsp.clients.openai_compat import OpenAICompatBackend
 from qwen_lsp.clients.settings import LocalSettings, RemoteSettings
 from qwen_lsp.server.actions.settings import SamplingSettings
-from qwen_lsp.server.agent.loop import AgentLoop
+from qwen_lsp.server.agent.loop import AgentLoop, AgentOutcome
 from qwen_lsp.server.agent.paths import WorkspacePaths
 from qwen_lsp.server.agent.prompts import system_message
 from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings
-from qwen_lsp.server.agent.staging import StagedFiles
+from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
 from qwen_lsp.server.agent.tools import Toolbox
 from workspace_edits import apply_workspace_edit, structure_code_actions_like_editors
 
@@ -44,20 +44,11 @@ def with_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, API_KEY)
 
 
-def disk_reader(path: Path):
-    try:
-        return path.read_text(encoding="utf-8"), None
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-async def test_real_tool_call_is_parsed_and_executed(real_server: Server, with_key: None, tmp_path: Path) -> None:
-    (tmp_path / "notes.txt").write_text("The release codename is pineapple.\n")
-    backend = OpenAICompatBackend(
-        RemoteSettings(base_url=real_server.base_url, api_key_env=KEY_ENV, read_timeout_s=600)
-    )
-    settings = AgentSettings(sampling=GREEDY, max_steps=2, max_tokens_per_step=96)
-    toolbox = Toolbox(WorkspacePaths([tmp_path], DEFAULT_SECRET_PATTERNS), StagedFiles(disk_reader), settings, None)
+async def read_notes(backend, workspace: Path, max_steps: int) -> tuple[AgentOutcome, list[dict]]:
+    """Ask the real model to read a file with the read_file tool; the outcome and the conversation."""
+    (workspace / "notes.txt").write_text("The release codename is pineapple.\n")
+    settings = AgentSettings(sampling=GREEDY, max_steps=max_steps, max_tokens_per_step=96)
+    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), StagedFiles(read_from_disk), settings, None)
     messages = [
         {"role": "system", "content": system_message(settings.allowed_commands)},
         {"role": "user", "content": "Task: read the file notes.txt with the read_file tool."},
@@ -66,28 +57,23 @@ async def test_real_tool_call_is_parsed_and_executed(real_server: Server, with_k
         outcome = await AgentLoop(backend, toolbox, settings, threading.Event(), context_tokens=2048).run(messages)
     finally:
         await backend.aclose()
+    return outcome, messages
+
+
+async def test_real_tool_call_is_parsed_and_executed(real_server: Server, with_key: None, tmp_path: Path) -> None:
+    remote = RemoteSettings(base_url=real_server.base_url, api_key_env=KEY_ENV, read_timeout_s=600)
+    outcome, messages = await read_notes(OpenAICompatBackend(remote), tmp_path, max_steps=2)
     assert outcome.stop_reason != "error", outcome.summary + "\n" + real_server.log_text()[-2000:]
     first = outcome.steps[0]
     assert first.tool == "read_file" and first.ok, first
-    tool_results = [m for m in messages if m["role"] == "tool"]
-    assert "pineapple" in tool_results[0]["content"]
+    assert "pineapple" in next(m for m in messages if m["role"] == "tool")["content"]
     assert outcome.model_calls == 2  # the server accepted the conversation with the tool call and its result
 
 
 async def test_local_in_process_backend_makes_a_real_tool_call(tmp_path: Path) -> None:
     model = require_real_qwen_05b()
-    (tmp_path / "notes.txt").write_text("The release codename is pineapple.\n")
-    backend = LocalLlamaBackend(LocalSettings(model=str(model), n_threads=1, n_ctx=2048, repack=repack_survives(model)))
-    settings = AgentSettings(sampling=GREEDY, max_steps=1, max_tokens_per_step=96)
-    toolbox = Toolbox(WorkspacePaths([tmp_path], DEFAULT_SECRET_PATTERNS), StagedFiles(disk_reader), settings, None)
-    messages = [
-        {"role": "system", "content": system_message(settings.allowed_commands)},
-        {"role": "user", "content": "Task: read the file notes.txt with the read_file tool."},
-    ]
-    try:
-        outcome = await AgentLoop(backend, toolbox, settings, threading.Event(), context_tokens=2048).run(messages)
-    finally:
-        await backend.aclose()
+    local = LocalSettings(model=str(model), n_threads=1, n_ctx=2048, repack=repack_survives(model))
+    outcome, messages = await read_notes(LocalLlamaBackend(local), tmp_path, max_steps=1)
     assert outcome.steps and outcome.steps[0].tool == "read_file" and outcome.steps[0].ok, outcome
     assert "pineapple" in next(m for m in messages if m["role"] == "tool")["content"]
 

@@ -103,7 +103,6 @@ class Cancellation:
         request = current_request()
         if tracker is not None and request is not None:
             self._removers.append(tracker.on_cancel(request.msg_id, self.cancel))
-        self._task = asyncio.current_task()
 
     def cancel(self) -> None:
         self.event.set()

@@ -18,6 +18,14 @@ from ..actions.syntax import new_syntax_error
 SourceReader = Callable[[Path], "tuple[str, int | None] | None"]
 
 
+def read_from_disk(path: Path) -> tuple[str, int | None] | None:
+    """A ``SourceReader`` for files no editor has open: the UTF-8 text on disk, or None."""
+    try:
+        return path.read_text(encoding="utf-8"), None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 class EditError(ValueError):
     """An edit that cannot be staged; the message (shown to the model) says how to fix the call."""
 

@@ -70,14 +70,8 @@ def register(server: QwenLanguageServer) -> None:
             return action  # not one of ours, or mangled by the client: nothing to add
         if data.action == "explain":
             return action  # its command does the work when the client runs it
-        try:
-            outcome = await _run(ls, data)
-        except (AnswerError, BackendError, DocumentError) as error:
-            _show_error(ls, BY_ID[data.action].title, error)
-            return action
-        except ActionCancelled:
-            return action
-        action.edit = outcome.edit
+        outcome, _ = await _attempt(ls, data)
+        action.edit = outcome.edit if outcome else None
         return action
 
     @server.command(REFACTOR_COMMAND)
@@ -95,17 +89,10 @@ def register(server: QwenLanguageServer) -> None:
         """For clients without ``codeAction/resolve``: compute the action's edit and send it with
         ``workspace/applyEdit``."""
         data = ActionData.model_validate(args[0] if args else {})
-        title = BY_ID[data.action].title
-        try:
-            outcome = await _run(ls, data)
-        except ActionCancelled:
-            return {"applied": False, "cancelled": True}
-        except (AnswerError, BackendError, DocumentError) as error:
-            _show_error(ls, title, error)
-            return {"applied": False, "error": str(error)}
-        if outcome.edit is None:
-            return {"applied": False}
-        params = types.ApplyWorkspaceEditParams(edit=outcome.edit, label=title.rstrip("…"))
+        outcome, problem = await _attempt(ls, data)
+        if outcome is None or outcome.edit is None:
+            return {"applied": False, "error": problem}
+        params = types.ApplyWorkspaceEditParams(edit=outcome.edit, label=BY_ID[data.action].title.rstrip("…"))
         response = await ls.workspace_apply_edit_async(params)
         return {"applied": bool(response.applied), "failureReason": response.failure_reason}
 
@@ -113,13 +100,9 @@ def register(server: QwenLanguageServer) -> None:
     async def explain(ls: QwenLanguageServer, *args: Any) -> dict:
         """``{"textDocument": {"uri"}, "range"}`` → ``{"markdown", "uri"}``, shown to the user as well."""
         data = _data_from_arguments(args, "explain")
-        try:
-            outcome = await _run(ls, data)
-        except ActionCancelled:
-            return {"cancelled": True}
-        except (AnswerError, BackendError, DocumentError) as error:
-            _show_error(ls, "Explain", error)
-            return {"error": str(error)}
+        outcome, problem = await _attempt(ls, data)
+        if outcome is None:
+            return {"error": problem}
         uri = await _show_markdown(ls, data, outcome.markdown or "")
         return {"markdown": outcome.markdown, "uri": uri}
 
@@ -137,6 +120,17 @@ def _data_from_arguments(args: tuple, action: str) -> ActionData:
             "end": {"line": lsp_range.end.line, "character": lsp_range.end.character},
         }
     return ActionData(action=action, uri=uri, range=lsp_range, instruction=str(field(arguments, "instruction") or ""))
+
+
+async def _attempt(ls: QwenLanguageServer, data: ActionData) -> tuple[ActionOutcome | None, str | None]:
+    """The outcome, or None and what went wrong (already shown to the user; "cancelled" is not shown)."""
+    try:
+        return await _run(ls, data), None
+    except ActionCancelled:
+        return None, "cancelled"
+    except (AnswerError, BackendError, DocumentError) as error:
+        _show_error(ls, BY_ID[data.action].title, error)
+        return None, str(error)
 
 
 async def _run(ls: QwenLanguageServer, data: ActionData) -> ActionOutcome:
