@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .base import BackendError
+from .gguf_header import GgufFormatError, read_scalars
 from .settings import LocalSettings
 
 if TYPE_CHECKING:
@@ -78,38 +79,30 @@ def resolve_model_path(model: str) -> Path:
 
 def read_gguf_info(path: Path) -> GgufInfo:
     """Read the header of a GGUF file; a file that is not a complete GGUF model raises BackendError."""
-    from gguf import GGUFReader
-
     try:
-        reader = GGUFReader(path)
-        arch = str(reader.fields["general.architecture"].contents())
-    except (ValueError, KeyError, IndexError, OSError) as exc:
+        fields = read_scalars(path)
+        arch = str(fields["general.architecture"])
+    except (GgufFormatError, KeyError, OSError) as exc:
         raise BackendError(
             f"{path} is not a valid GGUF model file ({exc}). It may be truncated or corrupt: download it again "
             "(`qwen-lsp model pull NAME`) or point backend.local.model at another .gguf file."
         ) from exc
 
     def number(key: str) -> int | None:
-        value = reader.fields.get(f"{arch}.{key}")
-        return int(value.contents()) if value is not None else None
+        value = fields.get(key)
+        try:
+            return int(value) if value is not None else None  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
 
-    name_field = reader.fields.get("general.name")
     return GgufInfo(
         path=path,
         architecture=arch,
-        context_length=number("context_length"),
-        expert_count=number("expert_count") or 0,
-        name=str(name_field.contents()) if name_field is not None else "",
-        file_type=_int_field(reader, "general.file_type"),
+        context_length=number(f"{arch}.context_length"),
+        expert_count=number(f"{arch}.expert_count") or 0,
+        name=str(fields.get("general.name", "")),
+        file_type=number("general.file_type"),
     )
-
-
-def _int_field(reader: Any, key: str) -> int | None:
-    value = reader.fields.get(key)
-    try:
-        return int(value.contents()) if value is not None else None
-    except (TypeError, ValueError):
-        return None
 
 
 def plan_load(
