@@ -80,6 +80,21 @@ def load_direct_llama(settings: ModelSettings) -> Any:
     return load_llama(settings.path, plan, lambda _progress: True)
 
 
+def load_vocab(path: Path) -> Any:
+    """Only the tokenizer of a GGUF (no weights): for counting prompt tokens on the bench side."""
+    from llama_cpp import Llama
+
+    return Llama(model_path=str(path), vocab_only=True, verbose=False)
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    """Length of the shared start of two token lists: what llama.cpp's KV cache can keep between them."""
+    for index, (x, y) in enumerate(zip(a, b)):
+        if x != y:
+            return index
+    return min(len(a), len(b))
+
+
 def tokenize_prompt(llm: Any, prompt: Any) -> list[int]:
     """Token ids of a ``clients.base.Prompt`` exactly as the local backend builds them (markers as control
     tokens, user text never)."""
@@ -173,6 +188,10 @@ class LspSession:
             await self.client.stop()
             self._data_dir.cleanup()
 
+    @property
+    def server_pid(self) -> int:
+        return self.client._server.pid
+
     async def wait_ready(self, timeout: float = 600) -> float:
         """Seconds until the server reports the model ready (loading starts right after ``initialized``)."""
         started = time.perf_counter()
@@ -259,6 +278,13 @@ def first_text(result: Any) -> str | None:
     return items[0].insert_text if items else None
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process and all its threads so far (Linux ``/proc``): unlike wall time, it
+    does not grow when other work on a shared machine takes the CPU."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # -- statistics, tables and results -------------------------------------------------------------------------
 
 
@@ -312,6 +338,7 @@ class Report:
     def write(self, name: str) -> Path:
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = RESULTS / name
+        self.meta["load_average_at_end"] = os.getloadavg()  # other work on the machine skews the figures
         payload = {"benchmark": self.benchmark, "meta": self.meta, "metrics": [asdict(m) for m in self.metrics], "details": self.details}
         path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
         return path
