@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from qwen_lsp.server.actions.answers import (
     AnswerError,
     code_blocks,
+    covered_after,
+    covered_before,
     extract_code,
     extract_markdown,
     fit_to_selection,
-    covered_after,
-    covered_before,
     replacement_for,
     strip_thinking,
 )
+from qwen_lsp.server.actions.syntax import drop_repeated_blocks, parseable_prefix, syntax_error
 
 
 def test_fenced_block_with_prose_around_it() -> None:
@@ -183,3 +186,86 @@ def test_recorded_docstring_answer_documenting_more_than_the_selection() -> None
     )
     assert "        Calculate the average of the values in the stats object." in result
     assert result.endswith("        return total / len(self.values)\n")
+
+
+# A real answer of Qwen2.5-Coder-0.5B-Instruct (local llama.cpp, greedy, no repetition penalty) to "Write tests"
+# for stats.mean, cut off at max_tokens=512 while looping on the same two tests.
+RECORDED_TESTS_CUT_OFF = (
+    "```python\n"
+    "import pytest\n"
+    "\n"
+    "def test_mean():\n"
+    "    assert mean([1, 2, 3, 4, 5]) == 3.0\n"
+    "\n"
+    "def test_mean_empty():\n"
+    "    assert mean([]) == 0.0\n"
+    "\n"
+    "def test_mean_single_value():\n"
+    "    assert mean([10]) == 10.0\n"
+    "\n"
+    "def test_mean_large_values():\n"
+    "    assert mean([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) == 5.5\n"
+    "\n"
+    "def test_mean_zero():\n"
+    "    assert mean([0, 0, 0, 0, 0]) == 0.0\n"
+    "\n"
+    "def test_mean_negative_values():\n"
+    "    assert mean([-1, -2, -3, -4, -5]) == -3.0\n"
+    "\n"
+    "def test_mean_zero_values():\n"
+    "    assert mean([0, 0, 0, 0, 0]) == 0.0\n"
+    "\n"
+    "def test_mean_negative_values():\n"
+    "    assert mean([-1, -2, -3, -4, -5]) == -3.0\n"
+    "\n"
+    "def test_mean_zero_values():\n"
+    "    assert mean([0, 0, 0, 0, 0]) == 0.0\n"
+    "\n"
+    "def test_mean_negative_values():\n"
+    "    assert mean([-1, -2, -3, -4, -5]) == -3.0\n"
+    "\n"
+    "def test_mean_zero_values():\n"
+    "    assert mean([0, 0, 0, 0, 0]) == 0.0\n"
+    "\n"
+    "def test_mean_negative_values():\n"
+    "    assert mean([-1, -2, -3, -4, -5]) == -3.0\n"
+    "\n"
+    "def test_mean_zero_values():\n"
+    "    assert mean([0, 0, 0, 0, 0]) == 0.0\n"
+    "\n"
+    "def test_mean_negative_values():\n"
+    "    assert mean([-1, -2, -3, -4, -5]) == -3.0\n"
+    "\n"
+    "def test_mean_zero_values():\n"
+    "    assert mean([0, 0, 0, 0, 0]) == 0.0\n"
+    "\n"
+    "def test_mean_negative_values():\n"
+    "    assert mean([-1, -2, -3, -4, -5]) == -3.0\n"
+    "\n"
+    "def test_mean_zero_values():\n"
+    "    assert mean([-1, -2, -3, -4, -5]) == -3.0\n"
+    "\n"
+    "def test_mean_zero_values():\n"
+    "   "
+)
+
+
+def test_recorded_cut_off_tests_keep_complete_distinct_tests() -> None:
+    code = parseable_prefix(Path("test_stats.py"), drop_repeated_blocks(extract_code(RECORDED_TESTS_CUT_OFF, "python")))
+    assert code is not None and syntax_error(Path("test_stats.py"), code) is None
+    names = [line.split("(")[0][4:] for line in code.split("\n") if line.startswith("def ")]
+    assert names[:6] == [
+        "test_mean",
+        "test_mean_empty",
+        "test_mean_single_value",
+        "test_mean_large_values",
+        "test_mean_zero",
+        "test_mean_negative_values",
+    ]
+    assert code.count("def test_mean_negative_values():\n    assert mean([-1, -2, -3, -4, -5]) == -3.0") == 1
+
+
+def test_python_syntax_is_checked_by_python() -> None:
+    assert syntax_error(Path("a.py"), "def f():\n   ") == "line 2"  # tree-sitter would accept it
+    assert syntax_error(Path("a.ts"), "function f( {\n}\n") == "line 1"
+    assert syntax_error(Path("notes.txt"), "anything (") is None

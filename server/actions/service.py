@@ -19,7 +19,7 @@ from .answers import AnswerError, extract_code, extract_markdown, replacement_fo
 from .kinds import ActionData
 from .prompts import ActionPrompt, messages_for
 from .settings import ActionsSettings
-from .syntax import parseable_prefix
+from .syntax import drop_repeated_blocks, parseable_prefix
 from .tests_location import python_module, where_tests_go
 from .text import Selection, Units, offset_at, selection_for, utf16_units
 from .workspace_edit import EditSupport, FileChange, build_workspace_edit
@@ -118,7 +118,7 @@ async def run_action(
         cut = "\n\n*(The answer was cut off at actions.max_tokens.)*" if answer.cut_off else ""
         return ActionOutcome(markdown=extract_markdown(answer.text) + cut)
     if data.action == "tests":
-        code = extract_code(answer.text, doc.language_id)
+        code = drop_repeated_blocks(extract_code(answer.text, doc.language_id))
         if answer.cut_off:  # keep the complete tests, drop the one cut in half
             code = parseable_prefix(target or Path(doc.rel_path), code) or ""
             if not code.strip():

@@ -6,14 +6,25 @@ actions cut an answer that ran out of tokens back to the part that parses.
 
 from __future__ import annotations
 
+import ast
 import logging
+import re
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 
 def syntax_error(path: Path, text: str) -> str | None:
-    """'line N' of the first syntax error in ``text``, None when it parses or the language is unknown."""
+    """'line N' of the first syntax error in ``text``, None when it parses or the language is unknown.
+    Python is checked by Python's own parser (tree-sitter accepts, e.g., a ``def`` without a body)."""
+    if path.suffix in (".py", ".pyi"):
+        try:
+            ast.parse(text)
+        except SyntaxError as error:
+            return f"line {error.lineno or 1}"
+        except ValueError:  # NUL bytes
+            return "line 1"
+        return None
     try:
         from qwen_lsp.context.languages import language_for_path, parser_for
 
@@ -54,3 +65,19 @@ def parseable_prefix(path: Path, code: str) -> str | None:
             if syntax_error(path, candidate) is None:
                 return candidate
     return None
+
+
+def drop_repeated_blocks(code: str) -> str:
+    """Top-level blocks (separated by blank lines, starting in column 0) that repeat an earlier one word for word
+    are dropped: small models loop on the same test when sampling greedily."""
+    blocks = re.split(r"\n(?:[ \t]*\n)+", code)
+    seen: set[str] = set()
+    kept = []
+    for block in blocks:
+        key = block.strip("\n")
+        if key and not key[0].isspace() and key in seen:
+            continue
+        seen.add(key)
+        kept.append(block)
+    separator = "\n\n\n" if re.search(r"\n[ \t]*\n[ \t]*\n", code) else "\n\n"
+    return separator.join(kept)
