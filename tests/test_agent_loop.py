@@ -198,6 +198,15 @@ async def test_answers_without_tool_calls_get_one_reminder(workspace: Path) -> N
     assert backend.chat_requests[1][-1]["content"].startswith("You did not call a tool")
 
 
+async def test_an_invented_tool_in_the_text_is_named_in_the_reminder(workspace: Path) -> None:
+    invented = '```json\n{"name": "add_docstring", "arguments": {"mean": "Compute the mean."}}\n```'
+    loop, backend, _ = make_loop(workspace, [reply(content=invented), reply(call("finish", {"summary": "ok"}))])
+    outcome = await loop.run(start())
+    assert outcome.stop_reason == "finished"
+    reminder = backend.chat_requests[1][-1]["content"]
+    assert reminder.startswith("There is no tool named 'add_docstring'; the tools are: list_files, read_file")
+
+
 async def test_cancel_stops_between_and_during_model_calls(workspace: Path) -> None:
     cancel = threading.Event()
     replies = [reply(call("search", {"query": f"q{i}"})) for i in range(50)]

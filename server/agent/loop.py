@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from collections import Counter
@@ -19,7 +20,7 @@ from qwen_lsp.clients.base import Backend, BackendError, ChatReply, ToolCall
 
 from .compaction import compact, conversation_tokens
 from .settings import AgentSettings
-from .tools import READ_ONLY, TOOL_SCHEMAS, Toolbox, ToolResult
+from .tools import READ_ONLY, TOOL_NAMES, TOOL_SCHEMAS, Toolbox, ToolResult
 
 NO_TOOL_REMINDER = (
     "You did not call a tool. Use the tools to make the change (edit_file or create_file), then call finish with "
@@ -27,6 +28,7 @@ NO_TOOL_REMINDER = (
 )
 REPEATED = "Error: you already made this exact call and nothing has changed since; do something else or call finish."
 StepListener = Callable[[int, str], None]
+_INVENTED_CALL = re.compile(r'"name"\s*:\s*"([^"]+)"')
 
 
 @dataclass
@@ -105,7 +107,7 @@ class AgentLoop:
                 if silent >= 2:
                     summary = _short(reply.content, 600) or "The model stopped without a summary."
                     return self._stop(outcome, "no_tool_calls", summary)
-                messages.append({"role": "user", "content": NO_TOOL_REMINDER})
+                messages.append({"role": "user", "content": _reminder(reply.content)})
                 continue
             silent = 0
             for index, call in enumerate(reply.tool_calls):
@@ -173,6 +175,16 @@ class AgentLoop:
     def _stop(outcome: AgentOutcome, reason: str, summary: str) -> AgentOutcome:
         outcome.stop_reason, outcome.summary = reason, summary
         return outcome
+
+
+def _reminder(content: str) -> str:
+    """What to tell a model that answered without a tool call; naming the tool it tried to invent helps."""
+    invented = _INVENTED_CALL.search(content)
+    if invented and invented.group(1) not in TOOL_NAMES:
+        return (
+            f"There is no tool named {invented.group(1)!r}; the tools are: {', '.join(TOOL_NAMES)}. " + NO_TOOL_REMINDER
+        )
+    return NO_TOOL_REMINDER
 
 
 def _assistant_message(content: str, calls: list[ToolCall]) -> dict[str, Any]:
