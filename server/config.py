@@ -30,7 +30,12 @@ class CompletionSettings(BaseModel):
     max_tokens_single_line: int = Field(48, ge=1, le=1024, description="Most tokens generated when completing one line.")
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature for completions (0 = greedy, reproducible).")
     max_prefix_chars: int = Field(6000, ge=100, description="Characters of the current file before the cursor sent to the model.")
-    max_suffix_chars: int = Field(2000, ge=0, description="Characters of the current file after the cursor sent to the model.")
+    max_suffix_chars: int = Field(
+        300,
+        ge=0,
+        description="Characters of the current file after the cursor sent to the model. The suffix comes after the "
+        "cursor in the prompt, so it is evaluated again at every keystroke: keep it short on a CPU.",
+    )
     disabled_languages: list[str] = Field(default_factory=list, description="LSP language ids with no completions (e.g. ['markdown']).")
     ignored_globs: list[str] = Field(
         default_factory=lambda: ["*.env", ".env*", "*.pem", "*.key"],

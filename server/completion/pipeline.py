@@ -34,7 +34,7 @@ class PipelineOptions:
     max_tokens_single_line: int = 48
     temperature: float = 0.0
     max_prefix_chars: int = 6000
-    max_suffix_chars: int = 2000
+    max_suffix_chars: int = 300
     context_budget_tokens: int = 1024
     disabled_languages: tuple[str, ...] = ()
     ignored_globs: tuple[str, ...] = ()

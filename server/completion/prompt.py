@@ -30,9 +30,14 @@ class FileWindow:
     suffix_end: int  # offset in the document where ``suffix`` ends
 
 
+WINDOW_STEP = 512  # the prefix window's start moves in steps, so keystrokes keep the prompt's start stable
+
+
 def file_window(text: str, offset: int, max_prefix_chars: int, max_suffix_chars: int) -> FileWindow:
-    """Cut the prefix and suffix at line boundaries so the prompt does not start mid-line."""
-    start = max(0, offset - max_prefix_chars)
+    """Cut the prefix and suffix at line boundaries so the prompt does not start mid-line. The start of the prefix
+    moves only every ``WINDOW_STEP`` characters of typing: llama.cpp reuses its KV cache for the unchanged start."""
+    step = max(1, min(WINDOW_STEP, max_prefix_chars // 4))  # the window keeps at least 3/4 of its size
+    start = max(0, -(-(offset - max_prefix_chars) // step) * step)
     if start > 0:
         newline = text.find("\n", start, offset)
         start = newline + 1 if newline != -1 else start
