@@ -207,3 +207,22 @@ async def test_verification_result_is_in_the_proposal_the_user_reviews(tmp_path:
         ]
         assert messages[-1] == "verification: FAILED"
         assert (project / "app.py").read_text() == APP
+
+
+async def test_new_files_are_reported_when_the_editor_cannot_create_them(tmp_path: Path, project: Path) -> None:
+    env = script_env(
+        tmp_path,
+        chat_replies=[
+            tool("create_file", path="NOTES.md", content="# notes\n"),
+            tool("edit_file", path="app.py", old_text="result = 0", new_text="result = 0  # sum"),
+            tool("finish", summary="notes and a comment"),
+        ],
+    )
+    async with running_server(scripted_server_command(), env, editor="emacs", root=project) as client:
+        received = record_apply_edits(client)
+        result = await run_command(client, {"instruction": "x", "scope": "workspace"})
+        assert result["notCreated"] == [(project / "NOTES.md").as_uri()] and result["applied"] is True
+        uri = (project / "app.py").as_uri()
+        assert apply_workspace_edit(received[0].edit, {uri: APP}) == {
+            uri: APP.replace("result = 0", "result = 0  # sum")
+        }

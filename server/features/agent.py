@@ -60,9 +60,15 @@ def register(server: QwenLanguageServer) -> None:
             if not report.changes:
                 return result
             checked = _verification_note(report)
+            support = EditSupport.of(ls.client_capabilities)
+            # An editor that cannot create files gets the edits to existing ones; the new files are reported.
+            changes = [c for c in report.changes if c.old_text is not None or support.create_files]
+            result["notCreated"] = [c.uri for c in report.changes if c not in changes]
+            if not changes:
+                return result
             edit = build_workspace_edit(
-                report.changes,
-                EditSupport.of(ls.client_capabilities),
+                changes,
+                support,
                 units(ls),
                 types.ChangeAnnotation(
                     label=f"Qwen agent{checked}", needs_confirmation=True, description=report.outcome.summary[:300]
@@ -174,4 +180,5 @@ def _result(report: AgentReport) -> dict:
         "verification": report.verification.as_json() if report.verification else None,
         "applied": False,
         "failureReason": None,
+        "notCreated": [],
     }
