@@ -330,7 +330,7 @@ class Report:
         """A Markdown table (metric, value, goal, met?) ready for the README."""
         rows = ["| metric | value | goal | met? |", "|---|---|---|---|"]
         for m in self.metrics:
-            value = f"{_format(m.value)} {m.unit}".strip()
+            value = f"{_format(m.value)} {m.unit}".strip() + (f" ({m.note})" if m.note else "")
             met = "" if m.met is None else ("yes" if m.met else "**no**")
             rows.append(f"| {m.name} | {value} | {m.goal} | {met} |")
         return "\n".join(rows)
