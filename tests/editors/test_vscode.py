@@ -38,6 +38,9 @@ def drive(tmp_path: Path, repo: Path, vsix: Path, env: dict, settings: dict, **p
         return run_driver({"url": url, "folder": str(repo), "file": FILE, **params})
 
 
+REPORT = "shapes/report.py"
+
+
 def stats_events(data_dir: Path) -> list[str]:
     """Events the server recorded in its local acceptance statistics (offered / shown / accepted / partial)."""
     path = data_dir / "stats.jsonl"
@@ -86,7 +89,7 @@ def test_ghost_text_from_real_model_accepted_with_tab(tmp_path, fixture_repo, vs
 
 @pytest.mark.real_model
 def test_refactor_with_qwen_code_action(tmp_path, fixture_repo, vsix, model_env, server_command):
-    settings = {"qwenLsp.serverCommand": server_command[0]}
+    settings = {"qwenLsp.serverCommand": server_command[0], "qwenLsp.trace.server": "messages"}
     result = drive(
         tmp_path,
         fixture_repo,
@@ -94,14 +97,16 @@ def test_refactor_with_qwen_code_action(tmp_path, fixture_repo, vsix, model_env,
         model_env,
         settings,
         mode="codeaction",
+        file=REPORT,
         select=[4, 6],
         actionTitle="Refactor with Qwen",
         instruction="add a comment above the return line",
+        failShot=str(tmp_path / "failure.png"),
     )
     if result.get("soft"):
         pytest.skip(f"the server offers no 'Refactor with Qwen' code action yet (actions: {result.get('actions')})")
     assert "error" not in result, (result.get("error"), result.get("notifications"), result.get("actions"))
-    saved = (fixture_repo / FILE).read_text()
+    saved = (fixture_repo / REPORT).read_text()
     assert saved != result["before"]
     assert saved.splitlines()[:3] == result["before"].splitlines()[:3], "lines outside the selection changed"
 
@@ -128,3 +133,18 @@ def test_agent_refactor_goes_through_the_refactor_preview(tmp_path, fixture_repo
     assert "error" not in result, (result.get("error"), result.get("notifications"))
     assert result["previewShown"] and not result["dirtyBeforeApply"]
     assert (fixture_repo / FILE).read_text() == result["before"] + "    return width * height\n"
+
+
+def test_show_completion_context_opens_a_read_only_json_document(tmp_path, fixture_repo, vsix):
+    script = REPO / "tests" / "scripted_server.py"
+    if not script.is_file():
+        pytest.skip("tests/scripted_server.py is missing")
+    settings = {"qwenLsp.serverCommand": sys.executable, "qwenLsp.serverArgs": [str(script)]}
+    result = drive(
+        tmp_path, fixture_repo, vsix, {}, settings, mode="command", command="Qwen: Show completion context",
+        tabText=".json", expect='"prompt"', timeoutMs=60000,
+    )
+    assert "error" not in result, (result.get("error"), result.get("notifications"))
+    assert any(tab.startswith("geometry.py-11-1-") for tab in result["tabs"]), result["tabs"]
+    assert '"prompt_tokens"' in result["text"] or '"prompt"' in result["text"]
+    assert (fixture_repo / FILE).read_text() == result["before"], "showing the context changed the file"

@@ -114,8 +114,14 @@ try {
       result.applied = false;
       throw Object.assign(new Error('no such code action'), { soft: true });
     }
-    // The action widget animates and re-renders rows: hover to focus the row, then Enter runs it.
-    await action.hover({ force: true });
+    // The action widget re-renders as actions arrive: hover until our row is the focused one, then Enter runs it.
+    const focused = menu.locator('.monaco-list-row.focused', { hasText: p.actionTitle });
+    await waitFor(async () => {
+      await action.hover({ force: true });
+      await page.waitForTimeout(300);
+      return (await focused.count()) > 0;
+    }, 20000, `"${p.actionTitle}" focused in the code action menu`);
+    result.chosen = (await focused.first().textContent())?.trim();
     await page.keyboard.press('Enter');
     const input = page.locator('.quick-input-widget input');
     if (p.instruction && (await input.waitFor({ state: 'visible', timeout: 5000 }).then(() => true, () => false))) {
@@ -151,8 +157,26 @@ try {
     await waitFor(async () => (await page.locator('.part.editor .tab.dirty').count()) > 0, 20000, 'the applied edit');
     await editor.locator('.view-lines').click();
   }
-  await page.keyboard.press('Control+S');
-  await waitFor(() => statSync(path).mtimeMs !== mtime, 20000, 'the file to be saved');
+  if (p.mode === 'command') {
+    // Run a command from the palette and report the text of the editor it opens.
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+    await page.keyboard.type(p.command);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: p.command.replace(/^Qwen: /, '') }).first().waitFor();
+    await page.keyboard.press('Enter');
+    const tab = page.locator('.part.editor .tab', { hasText: p.tabText });
+    await tab.first().waitFor({ timeout });
+    const opened = page.locator('.part.editor .editor-group-container.active .monaco-editor .view-lines').first();
+    result.text = await waitFor(async () => {
+      const t = (await opened.textContent())?.replace(/\u00a0/g, ' ');
+      return t && t.includes(p.expect) ? t : undefined;
+    }, 30000, `"${p.expect}" in the opened editor`);
+    result.tabs = await page.locator('.part.editor .tab').allTextContents();
+  } else {
+    await page.keyboard.press('Control+S');
+    await waitFor(() => statSync(path).mtimeMs !== mtime, 20000, 'the file to be saved');
+  }
   result.before = before;
   result.notifications = await notifications(page);
 } catch (err) {
