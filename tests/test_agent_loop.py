@@ -14,6 +14,7 @@ import pytest
 from qwen_lsp.clients.base import ChatReply, ToolCall
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.server.actions.service import DocumentView
+from qwen_lsp.server.agent.arguments import parse_arguments
 from qwen_lsp.server.agent.loop import AgentLoop
 from qwen_lsp.server.agent.paths import WorkspacePaths
 from qwen_lsp.server.agent.run import AgentEnvironment, AgentRequest, run_agent
@@ -349,3 +350,24 @@ async def test_an_edit_that_breaks_the_syntax_is_flagged(workspace: Path) -> Non
     outcome = await loop.run(start())
     assert "Warning: app.py no longer parses (syntax error at line 1)" in outcome.steps[0].result
     assert staged.summary(str)[0]["syntaxError"] == "line 1"
+
+
+@pytest.mark.parametrize(
+    "raw, new_text",
+    [
+        # Qwen2.5-Coder-1.5B (real, greedy): a docstring's quotes left unescaped inside the JSON string.
+        (
+            '{"name": "edit_file", "arguments": {"path": "stats.py", "old_text": "def mean(values):", '
+            '"new_text": "def mean(values):\\n    """Calculate the mean of a list of values."""\\n    total = 0"}}',
+            'def mean(values):\n    """Calculate the mean of a list of values."""\n    total = 0',
+        ),
+        # Qwen2.5-Coder-0.5B (real): a Python triple-quoted string as the value, a Windows path.
+        (
+            '{"path": ".\\stats.py", "old_text": "a", "new_text": """\n    Calculate "the" mean.\n    """}',
+            '    Calculate "the" mean.\n    ',
+        ),
+        ('{"path": "stats.py", "old_text": "a", "new_text": "print(\\"x\\", y)"}', 'print("x", y)'),  # valid JSON
+    ],
+)
+def test_argument_repairs(raw: str, new_text: str) -> None:
+    assert parse_arguments("edit_file", raw).new_text == new_text

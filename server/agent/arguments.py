@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
-_TRIPLE_QUOTED = re.compile(r'"""(.*?)"""', re.DOTALL)
+_TRIPLE_QUOTED_VALUE = re.compile(r'(:\s*)"""(.*?)"""', re.DOTALL)  # "key": """...""" (a Python string as the value)
 _ESCAPE = re.compile(r"\\(.?)", re.DOTALL)  # a backslash and what follows it, pairwise left to right
 
 
@@ -74,9 +74,35 @@ ARGUMENTS: dict[str, type[_Args]] = {
 
 
 def repair_json(raw: str) -> str:
-    """Python triple-quoted strings become JSON strings; a backslash that starts no JSON escape is doubled."""
-    text = _TRIPLE_QUOTED.sub(lambda m: json.dumps(m.group(1).strip("\n")), raw)
-    return _ESCAPE.sub(lambda m: m.group(0) if m.group(1) and m.group(1) in '"\\/bfnrtu' else "\\" + m.group(0), text)
+    """Python triple-quoted values become JSON strings, quotes inside strings (a docstring in code) are escaped,
+    and a backslash that starts no JSON escape is doubled."""
+    text = _TRIPLE_QUOTED_VALUE.sub(lambda m: m.group(1) + json.dumps(m.group(2).strip("\n")), raw)
+    text = _ESCAPE.sub(lambda m: m.group(0) if m.group(1) and m.group(1) in '"\\/bfnrtu' else "\\" + m.group(0), text)
+    return escape_inner_quotes(text)
+
+
+def escape_inner_quotes(text: str) -> str:
+    """Escape each quote inside a string that cannot be its end: a closing quote is followed (after spaces) by
+    ``,`` ``}`` ``]`` ``:`` or the end of the text."""
+    out, in_string, i = [], False, 0
+    while i < len(text):
+        char = text[i]
+        if in_string and char == "\\":
+            out.append(text[i : i + 2])
+            i += 2
+            continue
+        if char == '"':
+            if not in_string:
+                in_string = True
+            else:
+                rest = text[i + 1 :].lstrip()
+                if not rest or rest[0] in ",}]:":
+                    in_string = False
+                else:
+                    char = '\\"'
+        out.append(char)
+        i += 1
+    return "".join(out)
 
 
 def _decode(raw: str) -> Any:
