@@ -34,7 +34,7 @@ from qwen_lsp.server.config import CompletionSettings
 
 from common import GreedyCall, LspSession, ModelSettings, Report, control_stop_ids, find_model, load_direct_llama, machine_info, tokenize_prompt
 
-DEFAULT_LIMIT = 200
+DEFAULT_LIMIT = 100
 TEST_TIMEOUT_S = 10.0
 
 
