@@ -371,3 +371,21 @@ async def test_an_edit_that_breaks_the_syntax_is_flagged(workspace: Path) -> Non
 )
 def test_argument_repairs(raw: str, new_text: str) -> None:
     assert parse_arguments("edit_file", raw).new_text == new_text
+
+
+async def test_new_text_repeating_the_lines_after_old_text_replaces_them(workspace: Path) -> None:
+    # What Qwen2.5-Coder-1.5B does to add a docstring: old_text is the def line, new_text the whole function.
+    new = 'def total(values):\n    """Sum the values."""\n' + APP.split("\n", 1)[1].rstrip("\n")
+    loop, _, staged = make_loop(
+        workspace,
+        [
+            reply(call("edit_file", {"path": "app.py", "old_text": "def total(values):", "new_text": new})),
+            reply(
+                call("edit_file", {"path": "app.py", "old_text": "result += v", "new_text": "result += v\n    x = 1"})
+            ),
+            reply(call("finish", {"summary": "ok"})),
+        ],
+    )
+    await loop.run(start())
+    expected = APP.replace("values):\n", 'values):\n    """Sum the values."""\n').replace("v\n", "v\n    x = 1\n", 1)
+    assert staged.staged_texts() == {(workspace / "app.py").resolve(): expected}

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..actions.answers import covered_after, covered_before
 from ..actions.workspace_edit import FileChange
 from .paths import Resolved
 from ..actions.syntax import new_syntax_error
@@ -79,7 +80,8 @@ class StagedFiles:
                 "more surrounding lines so that it matches exactly once"
             )
         index = text.index(old)
-        self._stage(target, text[:index] + new + text[index + len(old) :])
+        start, end, new = absorb_repeated_lines(text, index, index + len(old), new)
+        self._stage(target, text[:start] + new + text[end:])
         return text.count("\n", 0, index) + 1, False
 
     def create(self, target: Resolved, content: str) -> None:
@@ -138,6 +140,26 @@ def _match_lines(text: str, old: str) -> list[int]:
         lines.append(text.count("\n", 0, start) + 1)
         start = text.find(old, start + 1)
     return lines
+
+
+def absorb_repeated_lines(text: str, start: int, end: int, new: str) -> tuple[int, int, str]:
+    """Models often put the lines around old_text into new_text as well (a whole function body after its
+    ``def`` line). When old_text is whole lines and new_text ends (or starts) with two or more of the lines
+    right after (before) it, those lines are replaced too instead of being duplicated."""
+    if start > 0 and text[start - 1] != "\n":
+        return start, end, new
+    tail = end + 1 if end < len(text) and text[end] == "\n" and not text[start:end].endswith("\n") else end
+    if tail < len(text) and text[tail - 1] != "\n":
+        return start, end, new
+    old = text[start:end]
+    after = covered_after(new, text[tail:], old)
+    before = covered_before(new, text[:start], old)
+    if not after and not before:
+        return start, end, new
+    end = tail + after if after else end
+    if after and text[end - 1] == "\n" and not new.endswith("\n"):
+        new += "\n"
+    return start - before, end, new
 
 
 def _indent(line: str) -> str:
