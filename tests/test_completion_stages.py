@@ -68,6 +68,12 @@ def test_completion_that_only_repeats_the_next_lines_is_empty():
     assert postprocess("return x", "    ", "return x\n") == ""
 
 
+def test_indentation_written_again_is_dropped_unless_a_block_opens():
+    assert postprocess("    return x", "    ", "\n", previous_line="    y = 2") == "return x"
+    assert postprocess("    return x", "    ", "\n", previous_line="    if y:") == "    return x"
+    assert postprocess("    return x", "    ", "\n") == "    return x"  # nothing known about the line before
+
+
 def test_whitespace_only_is_empty():
     assert postprocess("   \n  ", "x = ", "\n") == ""
 

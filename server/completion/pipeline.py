@@ -112,7 +112,7 @@ class CompletionPipeline:
         if raw is None:
             self.counters.model_calls_cancelled += 1
             return None  # cancelled or superseded
-        text = postprocess(raw, request.line_prefix, request.suffix)
+        text = postprocess(raw, request.line_prefix, request.suffix, _previous_nonblank_line(request))
         self.cache.put(key, text)
         if not text:
             self.counters.empty += 1
@@ -174,6 +174,14 @@ class CompletionPipeline:
             temperature=self.options.temperature,
             stop=build.template.stop + self.options.extra_stop,
         )
+
+
+def _previous_nonblank_line(request: CompletionRequest) -> str:
+    before = request.prefix[: len(request.prefix) - len(request.line_prefix)]
+    for line in reversed(before.split("\n")):
+        if line.strip():
+            return line
+    return ""
 
 
 def _new_id() -> str:

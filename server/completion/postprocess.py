@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 
 _FENCE_LINE = re.compile(r"^\s*```")
+_BLOCK_OPENER = re.compile(r"([:{(\[]|=>|\bdo|\bthen)\s*$")
 
 
-def postprocess(completion: str, line_prefix: str, suffix: str) -> str:
-    """The text to insert at the cursor, or "" when nothing useful is left."""
+def postprocess(completion: str, line_prefix: str, suffix: str, previous_line: str | None = None) -> str:
+    """The text to insert at the cursor, or "" when nothing useful is left. ``previous_line`` is the last
+    non-blank line before the cursor's line, when known."""
     text = _drop_fence_and_after(completion)
+    text = _drop_doubled_indent(text, line_prefix, previous_line)
     text = _trim_trailing_blank_lines(text)
     text = _trim_suffix_overlap(text, suffix)
     if not text.strip():
@@ -28,6 +31,16 @@ def _drop_fence_and_after(text: str) -> str:
         if _FENCE_LINE.match(line):
             return "\n".join(lines[:index])
     return text
+
+
+def _drop_doubled_indent(text: str, line_prefix: str, previous_line: str | None) -> str:
+    """The cursor already sits after the line's indentation and nothing opens a deeper block: indentation the
+    model writes again would double it (seen in HumanEval single-line infilling)."""
+    if previous_line is None or not line_prefix or line_prefix.strip():
+        return text
+    if _BLOCK_OPENER.search(previous_line.split("#", 1)[0].rstrip()):
+        return text
+    return text.lstrip(" \t")
 
 
 def _trim_trailing_blank_lines(text: str) -> str:
