@@ -15,6 +15,7 @@ import contextlib
 import ctypes
 import logging
 import threading
+from pathlib import Path
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -56,11 +57,10 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
 class LocalLlamaBackend:
     """``clients.base.Backend`` over llama-cpp-python. ``on_status`` is called on the event loop's thread."""
 
-    name = "local"
-
     def __init__(
         self, settings: LocalSettings, on_status: Callable[[BackendStatus], None] | None = None
     ) -> None:
+        self.name = Path(settings.model).name  # a preset name, or the .gguf file's name: statistics group by it
         self.settings = settings
         self._on_status = on_status
         self._status = BackendStatus(state="idle", model=settings.model)

@@ -31,11 +31,10 @@ DEFAULT_CHARS_PER_TOKEN = 3.8
 class OpenAICompatBackend:
     """``clients.base.Backend`` over an OpenAI-compatible HTTP API."""
 
-    name = "remote"
-
     def __init__(
         self, settings: RemoteSettings, on_status: Callable[[BackendStatus], None] | None = None
     ) -> None:
+        self.name = settings.model or "remote"  # statistics group by it
         self.settings = settings
         self._on_status = on_status
         self._status = BackendStatus(state="idle", model=settings.model or settings.base_url)
