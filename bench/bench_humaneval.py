@@ -135,6 +135,7 @@ class Outcome:
     raw_pass: bool = False
     empty_pass: bool = False
     server_dedented_pass: bool = False  # what-if: the server's text without its leading whitespace
+    extra_indent: bool = False  # the server's text starts with whitespace though the cursor is after the indentation
 
 
 def filled(task: Task, insert: str) -> str:
@@ -192,7 +193,8 @@ async def run(args: argparse.Namespace) -> Report:
         [tester.submit(filled(task, text)) for text in (o.server or "", o.raw, "", dedent_first_line(task, o.server or ""))]
         for o, task in outcomes
     ]
-    for (outcome, _), (server_key, raw_key, empty_key, dedented_key) in zip(outcomes, keys):
+    for (outcome, task), (server_key, raw_key, empty_key, dedented_key) in zip(outcomes, keys):
+        outcome.extra_indent = dedent_first_line(task, outcome.server or "") != (outcome.server or "")
         outcome.server_pass, outcome.raw_pass = tester.passed(server_key), tester.passed(raw_key)
         outcome.empty_pass, outcome.server_dedented_pass = tester.passed(empty_key), tester.passed(dedented_key)
     broken = sorted(p for p, key in canonical.items() if not tester.passed(key))
@@ -216,7 +218,7 @@ def summarize(report: Report, outcomes: list[Outcome], broken: list[str], second
     report.add("pass rate, raw model (cut at the first newline)", raw_rate, "%")
     report.add("pass rate, masked line left empty (reference)", rate("empty_pass"), "%")
     report.add("pass rate, server text without leading whitespace (what-if)", rate("server_dedented_pass"), "%")
-    report.add("server completions starting with extra whitespace", sum(1 for o in outcomes if (o.server or "")[:1] in (" ", "\t")), "tasks")
+    report.add("server completions adding indentation after the cursor's", sum(o.extra_indent for o in outcomes), "tasks")
     report.add("exact match, server / raw", f"{rate_exact(outcomes, 'server')} / {rate_exact(outcomes, 'raw')}", "%")
     report.add("no completion from the server", sum(1 for o in outcomes if not o.server), "tasks")
     report.add("mean latency, server (LSP round trip)", mean([o.server_ms for o in outcomes]), "ms")
