@@ -1,18 +1,18 @@
 """Completion latency through the real ``qwen-lsp`` over stdio, with the real Qwen2.5-Coder-0.5B on one thread.
 
-Three measurements in one server session, on real code (modules of the pinned pygls dependency):
+Three measurements on real code (modules of the pinned pygls dependency):
 1. cold vs warm time to first token: the first request after the model is ready, then one request per typed
    character (KV-cache prefix reuse). TTFT is the LSP round trip with max tokens 1; full single-line completions
    are measured too (first request in a second file = cold prompt, then keystrokes).
 2. LSP round trip vs a direct ``llama_cpp.Llama`` call in this process, loaded with the server's parameters, on
    the same token list with the same stop rules (so the same number of tokens), replaying the same sequence of
    prompts so both KV caches are in the same state. The two calls alternate, so load changes hit both.
-3. a typing storm: 20 keystrokes/s for 10 s (didChange + inlineCompletion each, the previous request cancelled as
+3. a typing storm, in a second server with the default settings: 20 keystrokes/s for 10 s (didChange + inlineCompletion each, the previous request cancelled as
    VS Code does), then a pause: model calls started and cancelled, and the latency of the reply to the last key.
 The completion cache is off for 1 and 2 (a predicted keystroke would be answered from the cache, not the model)
-and debounce is 0 there; the storm uses the default settings.
+and debounce is 0 there. About 10 minutes on a 2-core machine.
 
-    .venv/bin/python bench/bench_completion.py [--warm 8] [--no-repack] [--max-suffix-chars N]
+    .venv/bin/python bench/bench_completion.py [--only series|storm] [--warm 5] [--max-suffix-chars N] [--no-repack]
 """
 
 from __future__ import annotations

@@ -8,10 +8,11 @@ the raw model gets the very same prompt tokens (the server's prompt stage, check
 ``qwen.inspectContext``) and its output is only cut at the first newline. Each filled program runs the
 problem's tests in a subprocess with a timeout; nothing is executed in this process.
 
-The default is a stratified subset (problems spread evenly over the set, all lines of each) that runs in about
-ten minutes on a 2-core machine; ``--all`` runs the 1,033 tasks.
+The default is a stratified subset of 100 tasks (problems spread evenly over the set, all lines of each) that
+runs in about 13 minutes on a 2-core machine; ``--all`` runs the 1,033 tasks (about two hours there).
+``--cursor line-start`` masks whole lines instead (the classic form: the model writes the indentation).
 
-    .venv/bin/python bench/bench_humaneval.py [--limit N | --all] [--no-repack]
+    .venv/bin/python bench/bench_humaneval.py [--limit N | --all] [--cursor indent|line-start] [--no-repack]
 """
 
 from __future__ import annotations
