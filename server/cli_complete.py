@@ -19,7 +19,7 @@ from .completion import prefilter
 from .completion.request import CompletionRequest
 from .config import ServerSettings, env_overrides, load_settings
 from .context_wiring import attach_repository_context
-from .documents import language_from_path
+from .documents import language_from_path, path_under
 from .session import Session
 
 
@@ -68,7 +68,7 @@ def prepare(args: argparse.Namespace) -> tuple[ServerSettings, CompletionRequest
     root = Path(args.root).resolve() if args.root else repository_root(path.resolve())
     request = CompletionRequest(
         uri=path.resolve().as_uri(),
-        path=_relative(path.resolve(), root),
+        path=path_under(path.resolve(), [root]),
         language_id=language_from_path(str(path)),
         text=text,
         offset=offset_of(text, line, col),
@@ -126,9 +126,3 @@ async def _complete(settings: ServerSettings, request: CompletionRequest, root: 
             print(f"{name:>16}: {value:8.1f} ms", file=sys.stderr)
     return 0
 
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.name

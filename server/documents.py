@@ -49,10 +49,14 @@ def current_version(workspace: Workspace, uri: str) -> int | None:
 
 
 def relative_path(workspace: Workspace, uri: str) -> str:
-    path = uri_to_path(uri)
     roots = [uri_to_path(f.uri) for f in workspace.folders.values()]
     if workspace.root_uri:
         roots.append(uri_to_path(workspace.root_uri))
+    return path_under(uri_to_path(uri), roots)
+
+
+def path_under(path: Path, roots: list[Path]) -> str:
+    """The path shown to the model: relative to the first root that contains it, else the file name."""
     for root in roots:
         try:
             return path.relative_to(root).as_posix()
