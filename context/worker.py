@@ -111,4 +111,6 @@ class Worker:
                 if future.set_running_or_notify_cancel():
                     self._call(fn, future)
         for _, future in pending:
-            future.cancel()
+            # Not ``cancel()``: a cancelled future does not wake ``concurrent.futures.wait``.
+            if future.set_running_or_notify_cancel():
+                future.set_exception(RuntimeError("context worker stopped"))

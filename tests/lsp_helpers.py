@@ -132,4 +132,16 @@ class running_server:
         try:
             await asyncio.wait_for(self.client.shutdown_session(), timeout=30)
         finally:
-            await self.client.stop()
+            await stop_or_kill(self.client)
+
+
+async def stop_or_kill(client: LanguageClient, timeout: float = 30) -> None:
+    """Wait for the server to exit after ``exit``; a server that hangs on exit is killed and fails the test."""
+    try:
+        await asyncio.wait_for(asyncio.shield(client.stop()), timeout)
+    except TimeoutError:
+        process = client._server
+        if process is not None and process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise AssertionError(f"the server did not exit within {timeout:.0f} s of the exit notification") from None

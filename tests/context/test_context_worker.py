@@ -58,3 +58,24 @@ def test_due_jobs_run_between_steps_of_a_long_job(worker: Worker) -> None:
 
     worker.submit(long_job).result(5)
     assert order == ["refresh", "long job end"]
+
+
+def test_stopping_wakes_whoever_waits_for_queued_jobs() -> None:
+    # The server waits for the initial scan with ``concurrent.futures.wait``; a shutdown while the scan is still
+    # queued must release that wait, or the process never exits.
+    from concurrent.futures import wait
+
+    w = Worker()
+    release = threading.Event()
+    w.submit(release.wait)
+    queued = w.submit(lambda: "never runs")
+    waiter = threading.Thread(target=lambda: wait([queued]), daemon=True)
+    waiter.start()
+    w._cond.acquire()  # stop while the first job still blocks the thread
+    w._stopped = True
+    w._cond.release()
+    release.set()
+    waiter.join(5)
+    assert not waiter.is_alive()
+    with pytest.raises(RuntimeError, match="stopped"):
+        queued.result(0)
