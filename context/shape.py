@@ -3,8 +3,9 @@
 ``completion_shape`` answers "none" (don't ask the model), "line" (stop at the end of the line) or "block"
 (several lines), with a short reason for logs and the inspect command. It looks at the text around the cursor
 and at the syntax tree: mid-identifier or text right of the cursor -> none; inside a string or comment -> line
-(none inside a delimiter); inside an argument list -> line; a fresh line or right after a block opener (``:``
-ending a Python header, ``{``) -> block; anything else mid-line -> line.
+(none inside a delimiter); inside an argument list -> line; right after a block opener (``:`` ending a Python
+header, ``{``) or on a fresh line where a block is missing (an empty body, the end of a block) -> block; a fresh
+line with code following at its indentation -> line; anything else mid-line -> line.
 """
 
 from __future__ import annotations
@@ -63,6 +64,20 @@ def _previous_nonblank(text: str, line_start: int) -> str:
             return line
         end = start - 1
     return ""
+
+
+def _next_nonblank(text: str, line_end: int) -> str | None:
+    """The first non-blank line after the line ending at ``line_end`` (-1: the cursor's line is the last)."""
+    if line_end < 0:
+        return None
+    for line in text[line_end + 1:].split("\n"):
+        if line.strip():
+            return line
+    return None
+
+
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
 
 
 def _contains(node: Node, byte: int) -> bool:
@@ -127,9 +142,17 @@ def shape_from_tree(spec: LanguageSpec | None, text: str, offset: int, tree: Tre
     if not _CLOSERS_ONLY.match(after):
         return Shape("line", "text right of cursor")
     if not before.strip():
-        if spec is not None and _opens_block(spec, _previous_nonblank(text, line_start)):
-            return Shape("block", "after a block opener")
-        return Shape("block", "empty line")
+        # A block only where one is missing (as Copilot decides): an empty body after an opener, or the end of a
+        # block. Between existing statements the user adds one line; a block would re-write the code below.
+        following = _next_nonblank(text, line_end)
+        opener = _previous_nonblank(text, line_start)
+        if spec is not None and _opens_block(spec, opener):
+            if following is None or _indent(following) <= _indent(opener):
+                return Shape("block", "empty block after a block opener")
+            return Shape("line", "the block's body follows")
+        if following is None or _indent(following) < _indent(before):
+            return Shape("block", "end of a block")
+        return Shape("line", "code follows")
     if spec is not None and _opens_block(spec, before):
         return Shape("block", "after a block opener")
     return Shape("line", "mid-line")

@@ -1,6 +1,7 @@
 """What the server is working with: settings, the backend built from them, the context provider and the pipeline.
 
-Rebuilt in part when settings change: a new backend only when the backend settings differ.
+Rebuilt in part when settings change: a new backend only when the backend settings differ, a new completion
+cache when anything that shapes completions differs.
 """
 
 from __future__ import annotations
@@ -56,13 +57,16 @@ class Session:
 
     async def apply(self, settings: ServerSettings) -> bool:
         """Use new settings; returns True when the backend was replaced (and must be loaded again)."""
-        backend_changed = settings.backend != self.settings.backend
+        previous = self.settings
+        backend_changed = settings.backend != previous.backend
         self.settings = settings
         if backend_changed:
             old = self.backend
             self.backend = self._backend_factory(settings)
             asyncio.get_running_loop().create_task(_close_quietly(old))
-        self.cache = CompletionCache(settings.completion.cache_size) if backend_changed else self.cache
+        if backend_changed or settings.completion != previous.completion or settings.context != previous.context:
+            # cached answers came from another model or other prompt settings (and the size may have changed)
+            self.cache = CompletionCache(settings.completion.cache_size)
         self._rebuild_pipeline()
         return backend_changed
 

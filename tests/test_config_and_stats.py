@@ -63,3 +63,23 @@ def test_stats_summary_counts_acceptance_once_and_survives_torn_lines(tmp_path):
     assert summary.latency_p50_ms == 200.0
     assert "qwen-0.5b" in format_summary([summary])
     assert all("event" in json.loads(line) for line in (tmp_path / "stats.jsonl").read_text().splitlines()[:-1])
+
+
+async def test_changed_completion_settings_reach_the_cache_without_a_new_backend():
+    from qwen_lsp.clients.scripted import ScriptedBackend
+    from qwen_lsp.server.completion.cache import CacheKey
+    from qwen_lsp.server.session import Session
+
+    built: list[ScriptedBackend] = []
+    session = Session(ServerSettings(), lambda _settings: built.append(ScriptedBackend()) or built[-1])
+    key = CacheKey("file:///a.py", "x = ", "\n")
+    session.cache.put(key, "1")
+    assert not await session.apply(ServerSettings())
+    assert session.cache.get(key) == "1"  # nothing changed: the cache stays
+    smaller, _warnings = load_settings({"completion": {"cache_size": 1}})
+    assert not await session.apply(smaller)
+    assert len(built) == 1 and session.cache.get(key) is None
+    session.cache.put(CacheKey("file:///a.py", "a", ""), "1")
+    session.cache.put(CacheKey("file:///a.py", "b", ""), "2")
+    assert session.cache.get(CacheKey("file:///a.py", "a", "")) is None  # capacity 1 now
+    assert session.pipeline.cache is session.cache

@@ -75,9 +75,13 @@ def test_stdout_carries_only_protocol_frames(tmp_path):
         deadline = time.monotonic() + 120
         while not {2, 3, 4} <= _answered(bytes(output)) and time.monotonic() < deadline:
             time.sleep(0.1)
-        for request in requests[-2:]:
+        # shutdown, then exit once it is answered (clients must wait: exit ends the process at once)
+        for request, answered_id in ((requests[-2], 5), (requests[-1], None)):
             process.stdin.write(frame(request))
             process.stdin.flush()
+            deadline = time.monotonic() + 60
+            while answered_id is not None and answered_id not in _answered(bytes(output)) and time.monotonic() < deadline:
+                time.sleep(0.05)
         assert process.wait(timeout=30) == 0
     finally:
         if process.poll() is None:

@@ -70,9 +70,16 @@ def render_fim_prompt(
         header = "".join(_comment_header(s.path, s.text, language_id) for s in snippets)
         prefix_text = header + window.prefix
 
+    # Prefix-suffix-middle order: the typed part of the cursor's line goes after the middle marker, as the start
+    # of the answer. A keystroke then only appends tokens at the end of the prompt; everything before it, suffix
+    # included, stays in llama.cpp's KV cache (otherwise each keystroke re-evaluates the whole suffix).
+    typed_line = ""
+    if template.order == "psm" and template.middle_marker:
+        typed_line = prefix_text[prefix_text.rfind("\n") + 1:]
+        prefix_text = prefix_text[: len(prefix_text) - len(typed_line)]
     prefix = [PromptPiece(template.prefix_marker, True), PromptPiece(prefix_text)]
     suffix = [PromptPiece(template.suffix_marker, True), PromptPiece(window.suffix)]
-    middle = [PromptPiece(template.middle_marker, True)] if template.middle_marker else []
+    middle = [PromptPiece(template.middle_marker, True), PromptPiece(typed_line)] if template.middle_marker else []
     pieces += (prefix + suffix if template.order == "psm" else suffix + prefix) + middle
     return Prompt(tuple(p for p in pieces if p.text))
 

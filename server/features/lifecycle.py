@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -53,11 +54,15 @@ def register(server: "QwenLanguageServer") -> None:
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: "QwenLanguageServer", params: Any = None) -> None:
         ls.background.cancel_all()
-        if ls.session is not None:
+        if ls.session is None:
+            return
+        try:
             provider = ls.session.context_provider
             if isinstance(provider, RepositoryContext):
-                provider.stop()
+                await asyncio.to_thread(provider.stop)  # saves the index: not on the event loop
             await ls.session.backend.aclose()
+        except Exception:  # the reply must still go out
+            log.exception("shutdown: releasing the model or the index failed")
 
 
 def _settings(ls: "QwenLanguageServer", *sources: dict | None) -> ServerSettings:
