@@ -30,7 +30,8 @@ from qwen_lsp.server.completion.stop import cut_point
 from qwen_lsp.server.config import CompletionSettings
 
 from common import (
-    GreedyCall, LspSession, ModelSettings, Report, common_prefix, control_stop_ids, find_model, first_text, load_direct_llama, machine_info,
+    GreedyCall, LspSession, ModelSettings, Report, common_prefix, control_stop_ids, find_model, first_text, healed_tokens, load_direct_llama, machine_info,
+    token_texts,
     load_vocab, median, process_cpu_seconds, summary, tokenize_prompt,
 )
 from typed_document import TypedDocument, package_source, typing_point
@@ -65,12 +66,13 @@ class Direct:
         self.template = template
         self.previous: list[int] = []
         self.stop_ids = control_stop_ids(self.llm, template.stop)
+        self.texts = token_texts(self.llm)
 
     def run(self, doc: TypedDocument, shape: str, max_tokens: int, settings: dict, call: bool = True) -> tuple[float | None, str, int, int, int]:
         """(ms, text after post-processing, prompt tokens, tokens reused from the previous prompt, tokens generated).
         ``call=False`` only counts the tokens (the server's KV cache reuses the same prefix)."""
         prompt = doc.prompt(self.template, settings["max_prefix_chars"], settings["max_suffix_chars"])
-        tokens = tokenize_prompt(self.llm, prompt)
+        tokens, healed = healed_tokens(self.llm, prompt, self.texts)
         reused = common_prefix(self.previous, tokens)
         self.previous = tokens
         self.cpu_ms = None
@@ -79,7 +81,7 @@ class Direct:
         rules = doc.stop_rules(self.template, shape)
         text = ""
         started, cpu_started = time.perf_counter(), time.process_time()
-        call = GreedyCall(self.llm, tokens, max_tokens, self.stop_ids)
+        call = GreedyCall(self.llm, tokens, max_tokens, self.stop_ids, healed=healed, texts=self.texts)
         for chunk in call:
             text += chunk
             cut = cut_point(text, rules)

@@ -33,7 +33,9 @@ from qwen_lsp.clients.fim_templates import QWEN
 from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
 from qwen_lsp.server.config import CompletionSettings
 
-from common import GreedyCall, LspSession, ModelSettings, Report, control_stop_ids, find_model, load_direct_llama, machine_info, tokenize_prompt
+from common import (
+    GreedyCall, LspSession, ModelSettings, Report, control_stop_ids, find_model, healed_tokens, load_direct_llama, machine_info, token_texts,
+)
 
 DEFAULT_LIMIT = 100
 TEST_TIMEOUT_S = 10.0
@@ -166,6 +168,7 @@ async def run(args: argparse.Namespace) -> Report:
     async with LspSession(model, completion={"debounce_ms": 0}) as lsp:
         llm = load_direct_llama(model)
         stop_ids = control_stop_ids(llm, QWEN.stop)
+        texts = token_texts(llm)
         await lsp.wait_ready()
         for number, task in enumerate(tasks, 1):
             uri = f"file:///humaneval/{task.task_id.replace('/', '_')}.py"
@@ -174,11 +177,12 @@ async def run(args: argparse.Namespace) -> Report:
             inspected = await lsp.inspect(uri, task.line, task.character)
             lsp.close(uri)
             window = file_window(task.text, task.offset, defaults.max_prefix_chars, defaults.max_suffix_chars)
-            prompt = render_fim_prompt(QWEN, window, Path(uri).name, "python")
+            prompt = render_fim_prompt(QWEN, window, Path(uri).name, "python", typed_line_in_middle=True)
             if inspected.get("prompt") != prompt.text:
                 raise SystemExit(f"{task.task_id}: the bench's prompt differs from the server's; fix the bench")
             raw_started = time.perf_counter()
-            call = GreedyCall(llm, tokenize_prompt(llm, prompt), defaults.max_tokens_single_line, stop_ids, stop=["\n"])
+            tokens, healed = healed_tokens(llm, prompt, texts)
+            call = GreedyCall(llm, tokens, defaults.max_tokens_single_line, stop_ids, stop=["\n"], healed=healed, texts=texts)
             raw = "".join(call).split("\n", 1)[0]
             call.close()
             raw_ms = (time.perf_counter() - raw_started) * 1000

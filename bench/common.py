@@ -115,28 +115,54 @@ def control_stop_ids(llm: Any, stop: tuple[str, ...]) -> set[int]:
     return found
 
 
-class GreedyCall:
-    """One direct call with the local backend's sampling (greedy, no penalties), streamed; stops at the
-    template's control tokens as the backend does and counts the sampled tokens."""
+def healed_tokens(llm: Any, prompt: Any, texts: Any) -> tuple[list[int], str]:
+    """The prompt's tokens with the local backend's token healing applied: (tokens, healed text)."""
+    from qwen_lsp.clients.token_healing import heal_prompt
 
-    def __init__(self, llm: Any, tokens: list[int], max_tokens: int, stop_ids: set[int], stop: list[str] | None = None):
-        from llama_cpp import StoppingCriteriaList
+    tokenize = lambda text: llm.tokenize(text.encode(), add_bos=False, special=False)  # noqa: E731
+    return heal_prompt(prompt, tokenize_prompt(llm, prompt), tokenize, texts)
+
+
+def token_texts(llm: Any) -> Any:
+    from qwen_lsp.clients.token_healing import TokenTexts
+
+    return TokenTexts.of(llm.n_vocab(), llm.detokenize)
+
+
+class GreedyCall:
+    """One direct call with the local backend's sampling (greedy, no penalties) and token healing, streamed;
+    stops at the template's control tokens as the backend does and counts the sampled tokens."""
+
+    def __init__(self, llm: Any, tokens: list[int], max_tokens: int, stop_ids: set[int], stop: list[str] | None = None,
+                 healed: str = "", texts: Any = None):
+        from llama_cpp import LogitsProcessorList, StoppingCriteriaList
+
+        from qwen_lsp.clients.token_healing import HealingProcessor
 
         self.sampled = 0
+        self.healed = healed
         prompt_length = len(tokens)
 
         def criteria(input_ids: Any, _logits: Any) -> bool:
             self.sampled += 1
             return len(input_ids) > prompt_length and int(input_ids[-1]) in stop_ids
 
+        healing = LogitsProcessorList([HealingProcessor(texts, healed, prompt_length)]) if healed else None
         self.stream = llm.create_completion(
-            tokens, max_tokens=max_tokens, temperature=0.0, top_p=1.0, top_k=0, min_p=0.0, repeat_penalty=1.0,
-            stop=stop or [], stream=True, stopping_criteria=StoppingCriteriaList([criteria]),
+            tokens, max_tokens=max_tokens + (1 if healed else 0), temperature=0.0, top_p=1.0, top_k=0, min_p=0.0,
+            repeat_penalty=1.0, stop=stop or [], stream=True, stopping_criteria=StoppingCriteriaList([criteria]),
+            logits_processor=healing,
         )
 
     def __iter__(self) -> Any:
+        from qwen_lsp.clients.token_healing import DropPrefix
+
+        out: list[str] = []
+        drop = DropPrefix(self.healed, out.append)
         for chunk in self.stream:
-            yield chunk["choices"][0]["text"]
+            drop(chunk["choices"][0]["text"])
+            while out:
+                yield out.pop(0)
 
     def close(self) -> None:
         self.stream.close()

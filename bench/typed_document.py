@@ -97,9 +97,10 @@ class TypedDocument:
         return char
 
     def prompt(self, template: FimTemplate, max_prefix_chars: int, max_suffix_chars: int) -> Prompt:
-        """The FIM prompt for the cursor, built by the server's own prompt stage (no repository context)."""
+        """The FIM prompt for the cursor, built by the server's own prompt stage as for the local backend (no
+        repository context)."""
         window = file_window(self.text, self.offset, max_prefix_chars, max_suffix_chars)
-        return render_fim_prompt(template, window, Path(self.uri).name, "python")
+        return render_fim_prompt(template, window, Path(self.uri).name, "python", typed_line_in_middle=True)
 
     def stop_rules(self, template: FimTemplate, shape: str) -> StopRules:
         line_prefix = self.text[: self.offset].rsplit("\n", 1)[-1]

@@ -18,14 +18,15 @@ import threading
 from pathlib import Path
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, AsyncIterator, Callable, Iterator
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
+from .generation_stats import GenerationStats, common_prefix
 from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
 from .cpu_probe import repack_is_safe
 from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path
 from .settings import LocalSettings
+from .token_healing import DropPrefix, HealingProcessor, TokenTexts, heal_prompt
 from .tool_calls import arguments_as_objects, parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
@@ -33,29 +34,10 @@ _DONE = object()
 _CHARS_PER_TOKEN_BEFORE_LOAD = 3.5  # only until the tokenizer is loaded
 
 
-@dataclass
-class GenerationStats:
-    """Figures for the last generation, updated live by the worker thread (read by benchmarks and tests)."""
-
-    prompt_tokens: int = 0
-    cached_tokens: int = 0  # prompt tokens reused from the KV cache of the previous request
-    generated_tokens: int = 0
-    finish_reason: str = ""
-    first_token_ms: float | None = None
-    total_ms: float = 0.0
-
-
-def _common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 class LocalLlamaBackend:
     """``clients.base.Backend`` over llama-cpp-python. ``on_status`` is called on the event loop's thread."""
+
+    heals_tokens = True  # a prompt may end in user text: its last token is re-chosen by the model
 
     def __init__(
         self, settings: LocalSettings, on_status: Callable[[BackendStatus], None] | None = None
@@ -68,6 +50,7 @@ class LocalLlamaBackend:
         self._info: GgufInfo | None = None
         self._plan: LoadPlan | None = None
         self._template: FimTemplate | None = None
+        self._token_texts: TokenTexts | None = None
         self._load_task: asyncio.Task[None] | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwen-lsp-llama")
         self._closed = threading.Event()  # stops running work and a load in progress
@@ -137,6 +120,7 @@ class LocalLlamaBackend:
         self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: bool(self._should_abort()))
         self._llm, self._info, self._plan = llm, info, plan
         self._template = forced or self._detect_template()
+        self._token_texts = TokenTexts.of(llm.n_vocab(), llm.detokenize)  # ~1 s for Qwen's 152k tokens
         log.info("loaded %s (%s) %s", path, info.architecture, "; ".join(plan.notes))
 
     # -- vocabulary -----------------------------------------------------------------------------------
@@ -187,6 +171,13 @@ class LocalLlamaBackend:
                 ids += self._llm.tokenize(piece.text.encode(), add_bos=False, special=piece.control)
         return ids
 
+    def _heal(self, prompt: Prompt, tokens: list[int]) -> tuple[list[int], str]:
+        """Back off the last token when the prompt ends in user text (see ``token_healing``)."""
+        if self._token_texts is None:
+            return tokens, ""
+        tokenize = lambda text: self._llm.tokenize(text.encode(), add_bos=False, special=False)  # noqa: E731
+        return heal_prompt(prompt, tokens, tokenize, self._token_texts)
+
     def count_tokens(self, text: str) -> int:
         if self._llm is None:
             return int(len(text) / _CHARS_PER_TOKEN_BEFORE_LOAD) + 1
@@ -198,10 +189,10 @@ class LocalLlamaBackend:
         self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
     ) -> AsyncIterator[str]:
         template = await self.fim_template()
-        tokens = self.tokenize_prompt(prompt)
+        tokens, healed = self._heal(prompt, self.tokenize_prompt(prompt))
         # Generated markers come out as text (see llama_loader), so the template's marker stops apply.
         stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
-        job = lambda emit, stop: self._complete_sync(tokens, params, stops, emit, stop)  # noqa: E731
+        job = lambda emit, stop: self._complete_sync(tokens, params, stops, emit, stop, healed)  # noqa: E731
         async for chunk in self._stream(job, cancel):
             yield chunk
 
@@ -256,7 +247,7 @@ class LocalLlamaBackend:
     def _generating(self, tokens: list[int], should_stop: Callable[[], bool]) -> Iterator[GenerationStats]:
         """Bookkeeping around one generation on the worker thread: stats, abort hook, cancellation."""
         stats = GenerationStats(prompt_tokens=len(tokens))
-        stats.cached_tokens = _common_prefix(list(self._llm._input_ids), tokens)
+        stats.cached_tokens = common_prefix(list(self._llm._input_ids), tokens)
         self.last_stats = stats
         self._should_abort = should_stop
         self._watch_prompt_evaluation(True)
@@ -280,11 +271,14 @@ class LocalLlamaBackend:
         stops: list[str],
         emit: Callable[[str], None],
         should_stop: Callable[[], bool],
+        healed: str = "",
     ) -> None:
-        from llama_cpp import StoppingCriteriaList
+        from llama_cpp import LogitsProcessorList, StoppingCriteriaList
 
         if should_stop():
             return
+        healing = LogitsProcessorList([HealingProcessor(self._token_texts, healed, len(tokens))]) if healed else None
+        emit = DropPrefix(healed, emit)  # the healed text is already in the document
         with self._generating(tokens, should_stop) as stats:
             start = time.perf_counter()
 
@@ -299,7 +293,7 @@ class LocalLlamaBackend:
 
             for chunk in self._llm.create_completion(
                 tokens,
-                max_tokens=params.max_tokens,
+                max_tokens=params.max_tokens + (1 if healed else 0),  # the healed token is written again
                 temperature=params.temperature,
                 top_p=params.top_p,
                 top_k=params.top_k,
@@ -308,6 +302,7 @@ class LocalLlamaBackend:
                 stop=stops,
                 stream=True,
                 stopping_criteria=StoppingCriteriaList([criteria]),
+                logits_processor=healing,
             ):
                 choice = chunk["choices"][0]
                 if choice["text"]:

@@ -72,7 +72,8 @@ async def _complete_line(
 ) -> str:
     template = await backend.fim_template()
     window = FileWindow(prefix, suffix, 0, len(prefix) + len(suffix))
-    prompt = render_fim_prompt(template, window, "current file", "", snippets, repo_name)
+    prompt = render_fim_prompt(template, window, "current file", "", snippets, repo_name,
+                               typed_line_in_middle=getattr(backend, "heals_tokens", False))
     line_prefix = prefix.rsplit("\n", 1)[-1]
     rules = StopRules(template.stop + options.extra_stop, "line", line_prefix, suffix)
     params = GenerationParams(max_tokens=options.max_tokens_single_line, stop=template.stop)

@@ -112,44 +112,48 @@ def test_qwen_repo_level_prompt():
     prompt = render_fim_prompt(QWEN, window(), "app.py", "python", [SNIPPET], repo_name="r")
     assert prompt.text == (
         "<|repo_name|>r\n<|file_sep|>util.py\ndef helper(x):\n    return x * 2\n<|file_sep|>app.py\n"
-        "<|fim_prefix|>def f():\n<|fim_suffix|>\n<|fim_middle|>    return "
+        "<|fim_prefix|>def f():\n    return <|fim_suffix|>\n<|fim_middle|>"
     )
     controls = [p.text for p in prompt.pieces if p.control]
     assert controls == ["<|repo_name|>", "<|file_sep|>", "<|file_sep|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]
-    assert prompt.pieces[-1].text == "    return " and not prompt.pieces[-1].control
 
 
 def test_qwen_prompt_without_context_is_plain_fim():
-    assert render_fim_prompt(QWEN, window(), "app.py").text == "<|fim_prefix|>def f():\n<|fim_suffix|>\n<|fim_middle|>    return "
+    assert render_fim_prompt(QWEN, window(), "app.py").text == "<|fim_prefix|>def f():\n    return <|fim_suffix|>\n<|fim_middle|>"
 
 
 def test_starcoder2_repo_level_prompt():
     prompt = render_fim_prompt(STARCODER2, window(), "app.py", "python", [SNIPPET], repo_name="r")
     assert prompt.text.startswith("<repo_name>r\n<file_sep>util.py\n")
-    assert prompt.text.endswith("<file_sep>app.py\n<fim_prefix>def f():\n<fim_suffix>\n<fim_middle>    return ")
+    assert prompt.text.endswith("<file_sep>app.py\n<fim_prefix>def f():\n    return <fim_suffix>\n<fim_middle>")
 
 
 def test_deepseek_prompt_has_path_comment_header():
     prompt = render_fim_prompt(DEEPSEEK_CODER, window(), "app.py", "python", [SNIPPET])
     assert prompt.text == (
-        "<｜fim▁begin｜># Path: util.py\n# def helper(x):\n#     return x * 2\ndef f():\n"
-        "<｜fim▁hole｜>\n<｜fim▁end｜>    return "
+        "<｜fim▁begin｜># Path: util.py\n# def helper(x):\n#     return x * 2\ndef f():\n    return "
+        "<｜fim▁hole｜>\n<｜fim▁end｜>"
     )
 
 
 def test_codellama_prompt():
-    assert render_fim_prompt(CODELLAMA, window(), "app.py").text == "<PRE> def f():\n <SUF>\n <MID>    return "
+    assert render_fim_prompt(CODELLAMA, window(), "app.py").text == "<PRE> def f():\n    return  <SUF>\n <MID>"
 
 
 def test_codestral_puts_the_suffix_first():
     assert render_fim_prompt(CODESTRAL, window(), "app.py").text == "[SUFFIX]\n[PREFIX]def f():\n    return "
 
 
-def test_a_keystroke_only_appends_to_the_prompt():
-    # What keeps llama.cpp's KV cache valid while typing: the prompt for the next character extends this one.
-    before = render_fim_prompt(QWEN, window(prefix="def f():\n    ret", suffix="\n\nprint(f())\n"), "app.py")
-    after = render_fim_prompt(QWEN, window(prefix="def f():\n    retu", suffix="\n\nprint(f())\n"), "app.py")
-    assert after.text.startswith(before.text) and after.text.endswith("<|fim_middle|>    retu")
+def test_backends_that_heal_tokens_get_the_typed_line_after_the_middle_marker():
+    prompt = render_fim_prompt(QWEN, window(), "app.py", typed_line_in_middle=True)
+    assert prompt.text == "<|fim_prefix|>def f():\n<|fim_suffix|>\n<|fim_middle|>    return "
+    assert prompt.pieces[-1].text == "    return " and not prompt.pieces[-1].control
+    # what keeps llama.cpp's KV cache valid while typing: the next character's prompt extends this one
+    before = render_fim_prompt(QWEN, window("def f():\n    ret", "\n\nprint(f())\n"), "app.py", typed_line_in_middle=True)
+    after = render_fim_prompt(QWEN, window("def f():\n    retu", "\n\nprint(f())\n"), "app.py", typed_line_in_middle=True)
+    assert after.text.startswith(before.text)
+    # suffix-first families already end with the prefix
+    assert render_fim_prompt(CODESTRAL, window(), "app.py", typed_line_in_middle=True).text == "[SUFFIX]\n[PREFIX]def f():\n    return "
 
 
 def test_user_text_with_a_marker_stays_user_text():

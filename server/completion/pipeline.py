@@ -140,7 +140,8 @@ class CompletionPipeline:
         timings["context"] = _ms_since(started)
 
         prompt = render_fim_prompt(
-            template, window, request.path, request.language_id, context.snippets, context.repo_name
+            template, window, request.path, request.language_id, context.snippets, context.repo_name,
+            typed_line_in_middle=getattr(self.backend, "heals_tokens", False),
         )
         return PromptBuild(prompt, template, window, shape, context, timings)
 

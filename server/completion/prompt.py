@@ -1,7 +1,8 @@
 """Render the fill-in-the-middle prompt: repository snippets first (most stable), then the file window.
 
 Pieces keep markers (control) apart from user text so the local backend never turns file contents into
-control tokens. The order is stable between keystrokes so llama.cpp can reuse its KV cache for the shared prefix.
+control tokens. The order is stable between keystrokes so llama.cpp can reuse its KV cache for the shared prefix;
+for the local backend the typed part of the cursor's line comes last, so typing only appends to the prompt.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ def render_fim_prompt(
     language_id: str = "",
     snippets: Iterable[Snippet] = (),
     repo_name: str = "",
+    typed_line_in_middle: bool = False,
 ) -> Prompt:
     pieces: list[PromptPiece] = []
     snippets = list(snippets)
@@ -70,11 +72,12 @@ def render_fim_prompt(
         header = "".join(_comment_header(s.path, s.text, language_id) for s in snippets)
         prefix_text = header + window.prefix
 
-    # Prefix-suffix-middle order: the typed part of the cursor's line goes after the middle marker, as the start
-    # of the answer. A keystroke then only appends tokens at the end of the prompt; everything before it, suffix
-    # included, stays in llama.cpp's KV cache (otherwise each keystroke re-evaluates the whole suffix).
+    # ``typed_line_in_middle`` (backends that heal the last token): the typed part of the cursor's line goes after
+    # the middle marker, as the start of the answer. A keystroke then only appends tokens at the end of the prompt;
+    # everything before it, suffix included, stays in llama.cpp's KV cache (otherwise each keystroke re-evaluates
+    # the whole suffix). Without token healing the cut token hurts quality, so the line stays in the prefix.
     typed_line = ""
-    if template.order == "psm" and template.middle_marker:
+    if typed_line_in_middle and template.order == "psm" and template.middle_marker:
         typed_line = prefix_text[prefix_text.rfind("\n") + 1:]
         prefix_text = prefix_text[: len(prefix_text) - len(typed_line)]
     prefix = [PromptPiece(template.prefix_marker, True), PromptPiece(prefix_text)]

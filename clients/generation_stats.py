@@ -1,0 +1,26 @@
+"""Figures of one local generation (read by benchmarks, tests and ``qwen-lsp complete``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class GenerationStats:
+    """Figures for the last generation, updated live by the worker thread (read by benchmarks and tests)."""
+
+    prompt_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens reused from the KV cache of the previous request
+    generated_tokens: int = 0
+    finish_reason: str = ""
+    first_token_ms: float | None = None
+    total_ms: float = 0.0
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
