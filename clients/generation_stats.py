@@ -11,6 +11,7 @@ class GenerationStats:
 
     prompt_tokens: int = 0
     cached_tokens: int = 0  # prompt tokens reused from the KV cache of the previous request
+    shifted_tokens: int = 0  # of those, tokens moved back after a dropped chunk (``kv_reuse``)
     generated_tokens: int = 0
     finish_reason: str = ""
     first_token_ms: float | None = None

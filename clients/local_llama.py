@@ -22,6 +22,7 @@ from typing import Any, AsyncIterator, Callable, Iterator
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
 from .generation_stats import GenerationStats, common_prefix
+from .kv_reuse import reuse_shifted
 from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
 from .cpu_probe import repack_is_safe
 from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path
@@ -247,6 +248,8 @@ class LocalLlamaBackend:
     def _generating(self, tokens: list[int], should_stop: Callable[[], bool]) -> Iterator[GenerationStats]:
         """Bookkeeping around one generation on the worker thread: stats, abort hook, cancellation."""
         stats = GenerationStats(prompt_tokens=len(tokens))
+        if self.settings.reuse_shifted_cache:
+            stats.shifted_tokens = reuse_shifted(self._llm, tokens)
         stats.cached_tokens = common_prefix(list(self._llm._input_ids), tokens)
         self.last_stats = stats
         self._should_abort = should_stop

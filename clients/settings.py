@@ -66,6 +66,11 @@ class LocalSettings(BaseModel):
         description="Force a fill-in-the-middle template family (qwen, starcoder2, deepseek-coder, codellama, "
         "codestral); null detects it from the model's vocabulary.",
     )
+    reuse_shifted_cache: bool = Field(
+        True,
+        description="When the file window's start moves while you type, drop the old start from the KV cache and "
+        "shift the rest back instead of evaluating it again (llama.cpp's --cache-reuse; a small approximation).",
+    )
 
 
 class RemoteSettings(BaseModel):

@@ -1,0 +1,86 @@
+"""KV cache reuse after a dropped chunk (the file window's start moved): the plan, then llama.cpp for real."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+from model_files import fim_prompt, repack_survives, require_real_qwen_05b
+from tiny_gguf import write_tiny_qwen_gguf
+
+from qwen_lsp.clients.base import GenerationParams
+from qwen_lsp.clients.kv_reuse import Shift, plan_shift
+
+pytest.importorskip("llama_cpp")
+
+FILE = "".join(f"def function_{i}(value):\n    return value * {i} + {i % 7}\n\n\n" for i in range(40))
+
+
+def test_plan_finds_where_the_new_prompt_continues_the_old_one() -> None:
+    old = [1, 2, 3] + list(range(100, 140)) + list(range(200, 260))
+    new = [1, 2, 3] + list(range(200, 260)) + [7, 8]
+    assert plan_shift(old, new) == Shift(keep=3, drop_end=43)
+    assert plan_shift(old, old + [9]) is None  # a plain extension: the prefix reuse already covers it
+    assert plan_shift(old, [1, 2, 3] + list(range(200, 220))) is None  # too short a run to be worth a shift
+    assert plan_shift([], new) is None
+
+
+def window_prompts() -> tuple:
+    lines = FILE.splitlines(keepends=True)
+    first = fim_prompt("".join(lines), "\n")
+    moved = fim_prompt("".join(lines[20:]) + "def function_40(value):\n", "\n")  # start moved 20 lines on, typed more
+    return first, moved
+
+
+async def run(backend, prompt) -> str:
+    params = GenerationParams(max_tokens=12)
+    return "".join([c async for c in backend.stream_fim(prompt, params, threading.Event())])
+
+
+def make(model: Path, **overrides):
+    from qwen_lsp.clients.local_llama import LocalLlamaBackend
+    from qwen_lsp.clients.settings import LocalSettings
+
+    settings = LocalSettings(model=str(model), n_ctx=2048, n_threads=1, repack=repack_survives(model), **overrides)
+    return LocalLlamaBackend(settings)
+
+
+async def test_a_moved_window_reuses_the_shifted_cache(tmp_path: Path) -> None:
+    backend = make(write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2"))
+    await backend.ensure_ready()
+    try:
+        first, moved = window_prompts()
+        await run(backend, first)
+        await run(backend, moved)
+        stats = backend.last_stats
+        assert stats.shifted_tokens > 100
+        assert stats.prompt_tokens - stats.cached_tokens < 40  # only the newly typed line and the markers after it
+    finally:
+        await backend.aclose()
+
+
+async def test_without_reuse_the_moved_window_is_evaluated_again(tmp_path: Path) -> None:
+    backend = make(write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2"), reuse_shifted_cache=False)
+    await backend.ensure_ready()
+    try:
+        first, moved = window_prompts()
+        await run(backend, first)
+        await run(backend, moved)
+        assert backend.last_stats.shifted_tokens == 0 and backend.last_stats.cached_tokens < 40
+    finally:
+        await backend.aclose()
+
+
+@pytest.mark.real_model
+async def test_real_model_completes_sensibly_from_a_shifted_cache() -> None:
+    backend = make(require_real_qwen_05b())
+    await backend.ensure_ready()
+    try:
+        first, moved = window_prompts()
+        await run(backend, first)
+        text = await run(backend, moved)
+        assert backend.last_stats.shifted_tokens > 100
+        assert "return value * 40" in text, text
+    finally:
+        await backend.aclose()
