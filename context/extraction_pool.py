@@ -2,8 +2,9 @@
 
 Parsing and extracting is CPU work that Python threads cannot share, so a scan with many files to parse runs
 ``min(cpu_count, 4)`` worker processes (``python -m qwen_lsp.context.extraction_worker``, at a lower priority).
-Batches of (path, language) jobs go round-robin to the workers over stdin; results come back over stdout as
-length-prefixed ``marshal`` frames and are read in batch order, so the indexer sees them in job order. Plain
+Batches of (path, language) jobs go to the least busy worker over stdin; results come back over stdout as
+length-prefixed ``marshal`` frames, drained by a thread per worker and handed on in batch order, so the indexer
+sees them in job order. Plain
 subprocesses rather than ``multiprocessing``: nothing of the server's own ``__main__`` is re-imported.
 """
 
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 import marshal
 import os
+import queue
 import struct
 import subprocess
 import sys
+import threading
 from collections import deque
 from typing import IO, Iterable, Iterator
 
@@ -101,36 +104,63 @@ class WorkerPool:
         self.workers = []
 
     def extract(self, jobs: Iterable[Job]) -> Iterator[Result]:
-        """Results in job order."""
-        queued: deque[tuple[int, int]] = deque()  # (worker, jobs in the batch), in submission order
-        batch: list[Job] = []
-        turn = 0
-
-        def send(items: list[Job]) -> None:
-            nonlocal turn
-            worker = self.workers[turn % len(self.workers)]
-            assert worker.stdin is not None
-            write_frame(worker.stdin, items)
-            queued.append((turn % len(self.workers), len(items)))
-            turn += 1
-
-        def receive() -> list[Result]:
-            index, count = queued.popleft()
-            stdout = self.workers[index].stdout
-            assert stdout is not None
-            results = read_frame(stdout)
-            if not isinstance(results, list) or len(results) != count:
+        """Results in job order. Each batch goes to the least busy worker, and a thread per worker drains its
+        output at once: a slow batch (a huge file) holds up neither the other workers nor their pipes."""
+        finished: queue.Queue[tuple[int, object]] = queue.Queue()
+        readers = [threading.Thread(target=_drain, args=(i, w, finished), daemon=True) for i, w in enumerate(self.workers)]
+        for reader in readers:
+            reader.start()
+        outstanding: list[deque[tuple[int, int]]] = [deque() for _ in self.workers]  # (batch number, jobs)
+        ready: dict[int, list[Result]] = {}
+        batches = _batches(jobs)
+        sent = yielded = 0
+        window = AHEAD * len(self.workers)  # batches sent but not yet yielded
+        while True:
+            while sent - yielded < window:
+                index = min(range(len(self.workers)), key=lambda i: len(outstanding[i]))
+                if len(outstanding[index]) >= AHEAD // 2:
+                    break
+                batch = next(batches, None)
+                if batch is None:
+                    break
+                stdin = self.workers[index].stdin
+                assert stdin is not None
+                write_frame(stdin, batch)
+                outstanding[index].append((sent, len(batch)))
+                sent += 1
+            if yielded in ready:
+                yield from ready.pop(yielded)
+                yielded += 1
+                continue
+            if yielded == sent:
+                return
+            index, frame = finished.get()
+            if isinstance(frame, BaseException) or not outstanding[index]:
+                raise EOFError("extraction worker ended") from (frame if isinstance(frame, BaseException) else None)
+            number, count = outstanding[index].popleft()
+            if not isinstance(frame, list) or len(frame) != count:
                 raise EOFError("extraction worker answered out of step")
-            return results
+            ready[number] = frame
 
-        for job in jobs:
-            batch.append(job)
-            if len(batch) == BATCH:
-                send(batch)
-                batch = []
-                if len(queued) >= AHEAD * len(self.workers):
-                    yield from receive()
-        if batch:
-            send(batch)
-        while queued:
-            yield from receive()
+
+def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
+    batch: list[Job] = []
+    for job in jobs:
+        batch.append(job)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _drain(index: int, worker: subprocess.Popen, finished: "queue.Queue[tuple[int, object]]") -> None:
+    """Read a worker's result frames as they come (reader thread); ends with the worker."""
+    assert worker.stdout is not None
+    while True:
+        try:
+            frame = read_frame(worker.stdout)
+        except (EOFError, OSError, ValueError) as exc:
+            finished.put((index, exc))
+            return
+        finished.put((index, frame))

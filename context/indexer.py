@@ -177,7 +177,8 @@ class Indexer:
         for key in stale:
             self.index.remove(key)
         state.store.begin()
-        todo = [e for e in entries if e.rel not in loaded]
+        # largest first: the big files are spread over the worker processes, and none is left for last alone
+        todo = sorted((e for e in entries if e.rel not in loaded), key=lambda e: -e.size)
         done = self._index_in_processes(state, todo, stats, reporter) if self._pool_size(len(todo)) else 0
         for count, entry in enumerate(todo[done:]):
             if self.cancelled:

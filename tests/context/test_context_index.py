@@ -180,3 +180,20 @@ def test_worker_processes_index_the_same_as_the_server_process(tmp_path: Path,
     assert pooled[:2] == in_process[:2] and len(pooled[0]) == 80
     assert pooled[2].skipped == in_process[2].skipped == 1
     assert caplog.text.count("binary.py: binary content") == 2
+
+
+def test_worker_pool_hands_results_back_in_job_order_when_batches_finish_out_of_order(tmp_path: Path) -> None:
+    from qwen_lsp.context.extraction_pool import BATCH, WorkerPool
+    from qwen_lsp.context.store import content_hash
+
+    paths = []
+    for i in range(BATCH * 6):
+        # the first batch is slow (big files), so the other worker's later batches come back before it
+        body = "".join(f"def g{j}(a):\n    return a + {j}\n" for j in range(3000)) if i < BATCH else f"x{i} = {i}\n"
+        path = tmp_path / f"m{i}.py"
+        path.write_text(body)
+        paths.append(path)
+    with WorkerPool(2, 10_000_000, 16) as pool:
+        results = list(pool.extract((str(p), "python") for p in paths))
+    assert [r[0] for r in results] == ["ok"] * len(paths)
+    assert [r[1] for r in results] == [content_hash(p.read_bytes()) for p in paths]
