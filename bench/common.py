@@ -125,7 +125,6 @@ def healed_tokens(llm: Any, prompt: Any, texts: Any) -> tuple[list[int], str]:
 
 def token_texts(llm: Any) -> Any:
     from qwen_lsp.clients.token_healing import TokenTexts
-
     return TokenTexts.of(llm.n_vocab(), llm.detokenize)
 
 
