@@ -1,4 +1,5 @@
-"""Reuse of the KV cache when the prompt lost a piece in the middle (the file window's start moved forward).
+"""Keeping llama.cpp's KV cache useful for completions: after the prompt lost a piece in the middle (the file
+window's start moved forward), and across chats (code actions, agent steps) that use the same model.
 
 llama-cpp-python reuses only the common prefix of the previous and the new prompt. When the prefix window of the
 current file moves (every few hundred typed characters), the new prompt is the old one without a chunk after the
@@ -63,3 +64,42 @@ def reuse_shifted(llm: Any, tokens: list[int]) -> int:
     llm.n_tokens = n - removed
     log.debug("KV cache: dropped %d tokens at %d, moved %d back", removed, plan.keep, n - plan.drop_end)
     return n - plan.drop_end
+
+
+@dataclass(frozen=True)
+class SavedSequence:
+    data: Any  # ctypes buffer from llama_state_seq_get_data
+    size: int
+    input_ids: Any
+    n_tokens: int
+
+
+def save_sequence(llm: Any) -> SavedSequence | None:
+    """The KV cache of the completion prompt (llama-cpp-python's sequence 0), so a chat in between (a code action,
+    an agent step) does not leave the next completion to evaluate its whole prompt again."""
+    import ctypes
+
+    import llama_cpp
+
+    n = int(llm.n_tokens)
+    if n == 0:
+        return None
+    size = llama_cpp.llama_state_seq_get_size(llm._ctx.ctx, 0)
+    buffer = (ctypes.c_uint8 * size)()
+    written = llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, buffer, size, 0)
+    return SavedSequence(buffer, int(written), llm.input_ids[:n].copy(), n) if written else None
+
+
+def restore_sequence(llm: Any, saved: SavedSequence | None) -> None:
+    import llama_cpp
+
+    if saved is None:
+        return
+    memory = llama_cpp.llama_get_memory(llm._ctx.ctx)
+    llama_cpp.llama_memory_seq_rm(memory, 0, -1, -1)
+    if llama_cpp.llama_state_seq_set_data(llm._ctx.ctx, saved.data, saved.size, 0) != saved.size:
+        log.debug("KV cache: could not restore the completion prompt; the next completion starts cold")
+        llm.n_tokens = 0
+        return
+    llm.input_ids[:saved.n_tokens] = saved.input_ids
+    llm.n_tokens = saved.n_tokens

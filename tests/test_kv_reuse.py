@@ -84,3 +84,20 @@ async def test_real_model_completes_sensibly_from_a_shifted_cache() -> None:
         assert "return value * 40" in text, text
     finally:
         await backend.aclose()
+
+
+@pytest.mark.real_model
+async def test_a_chat_in_between_leaves_the_completion_cache_in_place() -> None:
+    backend = make(require_real_qwen_05b())
+    await backend.ensure_ready()
+    try:
+        first, _ = window_prompts()
+        before = await run(backend, first)
+        reply = await backend.chat([{"role": "user", "content": "Say hi."}], GenerationParams(max_tokens=8))
+        assert reply.content
+        again = await run(backend, first)
+        stats = backend.last_stats
+        assert stats.prompt_tokens - stats.cached_tokens <= 1  # nothing of the long prompt evaluated again
+        assert again == before
+    finally:
+        await backend.aclose()
