@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from qwen_lsp.clients.fim_templates import QWEN, FimTemplate
+from qwen_lsp.clients.generation_stats import common_prefix
 from qwen_lsp.server.completion.postprocess import postprocess
 from qwen_lsp.server.completion.prompt import file_window
 from qwen_lsp.server.completion.stop import cut_point
 from qwen_lsp.server.config import CompletionSettings
 
 from common import (
-    GreedyCall, LspSession, ModelSettings, Report, common_prefix, control_stop_ids, find_model, first_text, healed_tokens, load_direct_llama, machine_info,
+    GreedyCall, LspSession, ModelSettings, Report, control_stop_ids, find_model, first_text, healed_tokens, load_direct_llama, machine_info,
     token_texts,
     load_vocab, median, process_cpu_seconds, summary, tokenize_prompt,
 )

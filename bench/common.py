@@ -87,22 +87,11 @@ def load_vocab(path: Path) -> Any:
     return Llama(model_path=str(path), vocab_only=True, verbose=False)
 
 
-def common_prefix(a: list[int], b: list[int]) -> int:
-    """Length of the shared start of two token lists: what llama.cpp's KV cache can keep between them."""
-    for index, (x, y) in enumerate(zip(a, b)):
-        if x != y:
-            return index
-    return min(len(a), len(b))
-
-
 def tokenize_prompt(llm: Any, prompt: Any) -> list[int]:
-    """Token ids of a ``clients.base.Prompt`` exactly as the local backend builds them (markers as control
-    tokens, user text never)."""
-    ids: list[int] = []
-    for piece in prompt.pieces:
-        if piece.text:
-            ids += llm.tokenize(piece.text.encode(), add_bos=False, special=piece.control)
-    return ids
+    """Token ids of a ``clients.base.Prompt`` exactly as the local backend builds them."""
+    from qwen_lsp.clients.token_healing import prompt_tokens
+
+    return prompt_tokens(llm, prompt)[0]
 
 
 def control_stop_ids(llm: Any, stop: tuple[str, ...]) -> set[int]:
@@ -117,10 +106,9 @@ def control_stop_ids(llm: Any, stop: tuple[str, ...]) -> set[int]:
 
 def healed_tokens(llm: Any, prompt: Any, texts: Any) -> tuple[list[int], str]:
     """The prompt's tokens with the local backend's token healing applied: (tokens, healed text)."""
-    from qwen_lsp.clients.token_healing import heal_prompt
+    from qwen_lsp.clients.token_healing import back_off, prompt_tokens
 
-    tokenize = lambda text: llm.tokenize(text.encode(), add_bos=False, special=False)  # noqa: E731
-    return heal_prompt(prompt, tokenize_prompt(llm, prompt), tokenize, texts)
+    return back_off(*prompt_tokens(llm, prompt), texts)
 
 
 def token_texts(llm: Any) -> Any:

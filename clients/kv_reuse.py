@@ -16,6 +16,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from .generation_stats import common_prefix
+
 log = logging.getLogger(__name__)
 
 MIN_RUN = 32  # shorter runs are cheaper to evaluate again than to shift
@@ -29,11 +31,7 @@ class Shift:
 
 def plan_shift(old: list[int], new: list[int], min_run: int = MIN_RUN) -> Shift | None:
     """Where ``new`` continues a later part of ``old`` after their common prefix, for at least ``min_run`` tokens."""
-    keep = 0
-    for a, b in zip(old, new):
-        if a != b:
-            break
-        keep += 1
+    keep = common_prefix(old, new)
     probe = new[keep:keep + min_run]
     if len(probe) < min_run or keep >= len(old):
         return None

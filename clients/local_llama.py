@@ -27,7 +27,7 @@ from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_
 from .cpu_probe import repack_is_safe
 from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path
 from .settings import LocalSettings
-from .token_healing import DropPrefix, HealingProcessor, TokenTexts, heal_prompt
+from .token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
 from .tool_calls import arguments_as_objects, parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
@@ -164,20 +164,17 @@ class LocalLlamaBackend:
 
     def tokenize_prompt(self, prompt: Prompt) -> list[int]:
         """Markers are parsed as control tokens; user text never is, even if it contains marker text."""
+        return self._healed_tokens(prompt, heal=False)[0]
+
+    def _healed_tokens(self, prompt: Prompt, heal: bool = True) -> tuple[list[int], str]:
+        """The prompt's tokens, the last one backed off when the prompt ends in user text (see ``token_healing``),
+        and the text of that backed-off token ("" when nothing is healed)."""
         if self._llm is None:
             raise BackendError("the model is not loaded yet")
-        ids: list[int] = []
-        for piece in prompt.pieces:
-            if piece.text:
-                ids += self._llm.tokenize(piece.text.encode(), add_bos=False, special=piece.control)
-        return ids
-
-    def _heal(self, prompt: Prompt, tokens: list[int]) -> tuple[list[int], str]:
-        """Back off the last token when the prompt ends in user text (see ``token_healing``)."""
-        if self._token_texts is None:
+        tokens, healable_from = prompt_tokens(self._llm, prompt)
+        if not heal or self._token_texts is None:
             return tokens, ""
-        tokenize = lambda text: self._llm.tokenize(text.encode(), add_bos=False, special=False)  # noqa: E731
-        return heal_prompt(prompt, tokens, tokenize, self._token_texts)
+        return back_off(tokens, healable_from, self._token_texts)
 
     def count_tokens(self, text: str) -> int:
         if self._llm is None:
@@ -190,7 +187,7 @@ class LocalLlamaBackend:
         self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
     ) -> AsyncIterator[str]:
         template = await self.fim_template()
-        tokens, healed = self._heal(prompt, self.tokenize_prompt(prompt))
+        tokens, healed = self._healed_tokens(prompt)
         # Generated markers come out as text (see llama_loader), so the template's marker stops apply.
         stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
         job = lambda emit, stop: self._complete_sync(tokens, params, stops, emit, stop, healed)  # noqa: E731

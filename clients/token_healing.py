@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 
@@ -64,14 +64,18 @@ def back_off(tokens: list[int], healable_from: int, texts: TokenTexts) -> tuple[
     return (tokens[:-1], text) if text else (tokens, "")
 
 
-def heal_prompt(
-    prompt: Prompt, tokens: list[int], tokenize_text: Callable[[str], list[int]], texts: TokenTexts
-) -> tuple[list[int], str]:
-    """``back_off`` for a prompt whose ``tokens`` were tokenised piece by piece: heals only a final user-text piece."""
-    last = prompt.pieces[-1] if prompt.pieces else None
-    if last is None or last.control:
-        return tokens, ""
-    return back_off(tokens, len(tokens) - len(tokenize_text(last.text)), texts)
+def prompt_tokens(llm: Any, prompt: Prompt) -> tuple[list[int], int]:
+    """Token ids of ``prompt`` as the local backend evaluates it (markers as control tokens; user text never is,
+    even if it contains marker text), and where a final user-text piece starts (``len(tokens)`` when the prompt
+    ends in a marker): the tokens ``back_off`` may heal."""
+    ids: list[int] = []
+    healable_from = 0
+    for piece in prompt.pieces:
+        if piece.text:
+            start = len(ids)
+            ids += llm.tokenize(piece.text.encode(), add_bos=False, special=piece.control)
+            healable_from = len(ids) if piece.control else start
+    return ids, healable_from
 
 
 class HealingProcessor:

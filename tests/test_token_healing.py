@@ -10,7 +10,7 @@ import pytest
 from model_files import repack_survives, require_real_qwen_05b
 
 from qwen_lsp.clients.base import GenerationParams, Prompt, PromptPiece
-from qwen_lsp.clients.token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, heal_prompt
+from qwen_lsp.clients.token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
 
 PIECES = [b"", b"   ", b"    ", b" ", b" return", b" ret", b"urn", b"return", b"x", b"\xe4", b"\xff\xff"]
 TEXTS = TokenTexts(PIECES)
@@ -29,8 +29,13 @@ def test_back_off_removes_only_a_final_user_token_that_decodes() -> None:
     assert back_off([8, 1, 5], 3, TEXTS) == ([8, 1, 5], "")  # the last token is not user text
     assert back_off([8, 9], 1, TEXTS) == ([8, 9], "")  # half of a UTF-8 character
     prompt = Prompt((PromptPiece("<m>", True), PromptPiece("   ret")))
-    assert heal_prompt(prompt, [0, 1, 5], lambda text: [1, 5], TEXTS) == ([0, 1], " ret")
-    assert heal_prompt(Prompt((PromptPiece("<m>", True),)), [0], lambda text: [], TEXTS) == ([0], "")
+    assert back_off(*prompt_tokens(FakeTokenizer(), prompt), TEXTS) == ([0, 1], " ret")
+    assert back_off(*prompt_tokens(FakeTokenizer(), Prompt((PromptPiece("<m>", True),))), TEXTS) == ([0], "")
+
+
+class FakeTokenizer:
+    def tokenize(self, text: bytes, add_bos: bool, special: bool) -> list[int]:
+        return {(b"<m>", True): [0], (b"   ret", False): [1, 5]}[text, special]
 
 
 def test_the_processor_constrains_until_the_healed_text_is_spelt() -> None:
