@@ -55,7 +55,8 @@ def _opens_block(spec: LanguageSpec, line: str) -> bool:
     return bool(keywords and keywords.search(stripped))
 
 
-def _previous_nonblank(text: str, line_start: int) -> str:
+def previous_nonblank_line(text: str, line_start: int) -> str:
+    """The last non-blank line before the line starting at ``line_start`` ("" when there is none)."""
     end = line_start - 1
     while end > 0:
         start = text.rfind("\n", 0, end) + 1
@@ -66,11 +67,8 @@ def _previous_nonblank(text: str, line_start: int) -> str:
     return ""
 
 
-def _next_nonblank(text: str, line_end: int) -> str | None:
-    """The first non-blank line after the line ending at ``line_end`` (-1: the cursor's line is the last)."""
-    if line_end < 0:
-        return None
-    for line in text[line_end + 1:].split("\n"):
+def first_nonblank_line(text: str) -> str | None:
+    for line in text.split("\n"):
         if line.strip():
             return line
     return None
@@ -144,8 +142,8 @@ def shape_from_tree(spec: LanguageSpec | None, text: str, offset: int, tree: Tre
     if not before.strip():
         # A block only where one is missing (as Copilot decides): an empty body after an opener, or the end of a
         # block. Between existing statements the user adds one line; a block would re-write the code below.
-        following = _next_nonblank(text, line_end)
-        opener = _previous_nonblank(text, line_start)
+        following = first_nonblank_line(text[line_end + 1:]) if line_end >= 0 else None
+        opener = previous_nonblank_line(text, line_start)
         if spec is not None and _opens_block(spec, opener):
             if following is None or _indent(following) <= _indent(opener):
                 return Shape("block", "empty block after a block opener")

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from qwen_lsp.clients.base import Backend, GenerationParams, Prompt
 from qwen_lsp.clients.fim_templates import FimTemplate
 from qwen_lsp.context.base import ContextProvider, ContextRequest, ContextResult, NoContext
+from qwen_lsp.context.shape import previous_nonblank_line
 
 from . import prefilter
 from .cache import CacheKey, CompletionCache
@@ -112,7 +113,8 @@ class CompletionPipeline:
         if raw is None:
             self.counters.model_calls_cancelled += 1
             return None  # cancelled or superseded
-        text = postprocess(raw, request.line_prefix, request.suffix, _previous_nonblank_line(request))
+        text = postprocess(raw, request.line_prefix, request.suffix,
+                           previous_nonblank_line(request.text, request.offset - len(request.line_prefix)))
         self.cache.put(key, text)
         if not text:
             self.counters.empty += 1
@@ -175,14 +177,6 @@ class CompletionPipeline:
             temperature=self.options.temperature,
             stop=build.template.stop + self.options.extra_stop,
         )
-
-
-def _previous_nonblank_line(request: CompletionRequest) -> str:
-    before = request.prefix[: len(request.prefix) - len(request.line_prefix)]
-    for line in reversed(before.split("\n")):
-        if line.strip():
-            return line
-    return ""
 
 
 def _new_id() -> str:

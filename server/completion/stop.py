@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from qwen_lsp.context.shape import first_nonblank_line
+
 from .request import Extent
 
 MAX_BLOCK_LINES = 40
@@ -49,7 +51,7 @@ def _block_cut(text: str, rules: StopRules) -> int | None:
     """Writing a block: stop when a complete line dedents past the block, repeats the suffix, or too many lines."""
     lines = text.split("\n")
     complete = lines[:-1]  # the last line may still be growing
-    next_suffix_line = _first_nonblank_line(rules.suffix)
+    next_suffix_line = first_nonblank_line(rules.suffix)
     base_indent: int | None = _indent(rules.line_prefix + lines[0]) if (rules.line_prefix + lines[0]).strip() else None
     offset = 0
     for index, line in enumerate(complete):
@@ -69,13 +71,6 @@ def _block_cut(text: str, rules: StopRules) -> int | None:
             return max(0, line_start - 1)
         if index + 1 >= MAX_BLOCK_LINES:
             return offset - 1
-    return None
-
-
-def _first_nonblank_line(text: str) -> str | None:
-    for line in text.split("\n"):
-        if line.strip():
-            return line
     return None
 
 
