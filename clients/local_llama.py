@@ -15,9 +15,9 @@ import contextlib
 import ctypes
 import logging
 import threading
-from pathlib import Path
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, AsyncIterator, Callable, Iterator
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
@@ -345,7 +345,14 @@ class LocalLlamaBackend:
         finally:
             restore_sequence(self._llm, saved)
 
-    def _chat_stream(self, messages, params, tools, emit, should_stop) -> None:  # noqa: ANN001
+    def _chat_stream(
+        self,
+        messages: list[dict[str, Any]],
+        params: GenerationParams,
+        tools: list[dict[str, Any]] | None,
+        emit: Callable[[str], None],
+        should_stop: Callable[[], bool],
+    ) -> None:
         with self._generating([], should_stop) as stats:
             for chunk in self._llm.create_chat_completion(
                 messages=messages,

@@ -4,8 +4,8 @@ Parsing and extracting is CPU work that Python threads cannot share, so a scan w
 ``min(cpu_count, 4)`` worker processes (``python -m qwen_lsp.context.extraction_worker``, at a lower priority).
 Batches of (path, language) jobs go to the least busy worker over stdin; results come back over stdout as
 length-prefixed ``marshal`` frames, drained by a thread per worker and handed on in batch order, so the indexer
-sees them in job order. Plain
-subprocesses rather than ``multiprocessing``: nothing of the server's own ``__main__`` is re-imported.
+sees them in job order. Plain subprocesses rather than ``multiprocessing``: nothing of the server's own
+``__main__`` is re-imported.
 """
 
 from __future__ import annotations

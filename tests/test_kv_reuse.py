@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 
@@ -38,59 +39,52 @@ async def run(backend, prompt) -> str:
     return "".join([c async for c in backend.stream_fim(prompt, params, threading.Event())])
 
 
-def make(model: Path, **overrides):
+@contextlib.asynccontextmanager
+async def loaded(model: Path, **overrides):  # noqa: ANN201
     from qwen_lsp.clients.local_llama import LocalLlamaBackend
     from qwen_lsp.clients.settings import LocalSettings
 
     settings = LocalSettings(model=str(model), n_ctx=2048, n_threads=1, repack=repack_survives(model), **overrides)
-    return LocalLlamaBackend(settings)
+    backend = LocalLlamaBackend(settings)
+    await backend.ensure_ready()
+    try:
+        yield backend
+    finally:
+        await backend.aclose()
+
+
+async def after_the_window_moved(backend) -> str:  # noqa: ANN001
+    """Complete at the first window, then at the moved one; the second completion's text."""
+    first, moved = window_prompts()
+    await run(backend, first)
+    return await run(backend, moved)
 
 
 async def test_a_moved_window_reuses_the_shifted_cache(tmp_path: Path) -> None:
-    backend = make(write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2"))
-    await backend.ensure_ready()
-    try:
-        first, moved = window_prompts()
-        await run(backend, first)
-        await run(backend, moved)
+    async with loaded(write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2")) as backend:
+        await after_the_window_moved(backend)
         stats = backend.last_stats
         assert stats.shifted_tokens > 100
         assert stats.prompt_tokens - stats.cached_tokens < 40  # only the newly typed line and the markers after it
-    finally:
-        await backend.aclose()
 
 
 async def test_without_reuse_the_moved_window_is_evaluated_again(tmp_path: Path) -> None:
-    backend = make(write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2"), reuse_shifted_cache=False)
-    await backend.ensure_ready()
-    try:
-        first, moved = window_prompts()
-        await run(backend, first)
-        await run(backend, moved)
+    async with loaded(write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2"), reuse_shifted_cache=False) as backend:
+        await after_the_window_moved(backend)
         assert backend.last_stats.shifted_tokens == 0 and backend.last_stats.cached_tokens < 40
-    finally:
-        await backend.aclose()
 
 
 @pytest.mark.real_model
 async def test_real_model_completes_sensibly_from_a_shifted_cache() -> None:
-    backend = make(require_real_qwen_05b())
-    await backend.ensure_ready()
-    try:
-        first, moved = window_prompts()
-        await run(backend, first)
-        text = await run(backend, moved)
+    async with loaded(require_real_qwen_05b()) as backend:
+        text = await after_the_window_moved(backend)
         assert backend.last_stats.shifted_tokens > 100
         assert "return value * 40" in text, text
-    finally:
-        await backend.aclose()
 
 
 @pytest.mark.real_model
 async def test_a_chat_in_between_leaves_the_completion_cache_in_place() -> None:
-    backend = make(require_real_qwen_05b())
-    await backend.ensure_ready()
-    try:
+    async with loaded(require_real_qwen_05b()) as backend:
         first, _ = window_prompts()
         before = await run(backend, first)
         reply = await backend.chat([{"role": "user", "content": "Say hi."}], GenerationParams(max_tokens=8))
@@ -99,5 +93,3 @@ async def test_a_chat_in_between_leaves_the_completion_cache_in_place() -> None:
         stats = backend.last_stats
         assert stats.prompt_tokens - stats.cached_tokens <= 1  # nothing of the long prompt evaluated again
         assert again == before
-    finally:
-        await backend.aclose()

@@ -78,7 +78,7 @@ def register(server: QwenLanguageServer) -> None:
     async def refactor(ls: QwenLanguageServer, *args: Any) -> Any:
         """``{"textDocument": {"uri"}, "range", "instruction"}`` → the ``WorkspaceEdit`` (the client applies it)."""
         data = _data_from_arguments(args, "refactor")
-        outcome, _problem = await _attempt(ls, data)  # a rejected answer is shown, not thrown at the editor
+        outcome, _ = await _attempt(ls, data)  # a rejected answer is shown, not thrown at the editor
         return outcome.edit if outcome else None
 
     @server.command(APPLY_ACTION_COMMAND)
