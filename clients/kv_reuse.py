@@ -12,9 +12,10 @@ The reused entries were computed with the removed chunk still before them: a sma
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 from .generation_stats import common_prefix
 
@@ -86,6 +87,16 @@ def save_sequence(llm: Any) -> SavedSequence | None:
     buffer = (ctypes.c_uint8 * size)()
     written = llama_cpp.llama_state_seq_get_data(llm._ctx.ctx, buffer, size, 0)
     return SavedSequence(buffer, int(written), llm.input_ids[:n].copy(), n) if written else None
+
+
+@contextlib.contextmanager
+def sequence_kept(llm: Any) -> Iterator[None]:
+    """Whatever runs inside (a chat) leaves the completion prompt's KV cache as it found it."""
+    saved = save_sequence(llm)
+    try:
+        yield
+    finally:
+        restore_sequence(llm, saved)
 
 
 def restore_sequence(llm: Any, saved: SavedSequence | None) -> None:

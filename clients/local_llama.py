@@ -22,7 +22,7 @@ from typing import Any, AsyncIterator, Callable, Iterator
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
 from .generation_stats import GenerationStats, common_prefix
-from .kv_reuse import restore_sequence, reuse_shifted, save_sequence
+from .kv_reuse import reuse_shifted, sequence_kept
 from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
 from .cpu_probe import repack_is_safe
 from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path
@@ -339,21 +339,8 @@ class LocalLlamaBackend:
     ) -> None:
         if should_stop():
             return
-        saved = save_sequence(self._llm)  # the completion's KV cache outlives the chat
-        try:
-            self._chat_stream(messages, params, tools, emit, should_stop)
-        finally:
-            restore_sequence(self._llm, saved)
-
-    def _chat_stream(
-        self,
-        messages: list[dict[str, Any]],
-        params: GenerationParams,
-        tools: list[dict[str, Any]] | None,
-        emit: Callable[[str], None],
-        should_stop: Callable[[], bool],
-    ) -> None:
-        with self._generating([], should_stop) as stats:
+        # the completion's KV cache outlives the chat
+        with sequence_kept(self._llm), self._generating([], should_stop) as stats:
             for chunk in self._llm.create_chat_completion(
                 messages=messages,
                 tools=tools or None,
