@@ -57,6 +57,7 @@ class ModelSettings:
     n_threads: int = 1
     n_ctx: int = 8192
     repack: bool = True
+    chat_context: str = "separate"
 
     def env(self) -> dict[str, str]:
         return {
@@ -65,6 +66,7 @@ class ModelSettings:
             "QWEN_LSP_BACKEND__LOCAL__N_THREADS": str(self.n_threads),
             "QWEN_LSP_BACKEND__LOCAL__N_CTX": str(self.n_ctx),
             "QWEN_LSP_BACKEND__LOCAL__REPACK": "true" if self.repack else "false",
+            "QWEN_LSP_BACKEND__LOCAL__CHAT_CONTEXT": self.chat_context,
         }
 
 
@@ -289,6 +291,14 @@ def first_text(result: Any) -> str | None:
         return None
     items = result.items if hasattr(result, "items") else result
     return items[0].insert_text if items else None
+
+
+def process_rss_mb(pid: int) -> float:
+    """Resident memory of a process (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
 
 
 def process_cpu_seconds(pid: int) -> float:

@@ -275,6 +275,40 @@ def load_llama(path: Path, plan: LoadPlan, progress: Callable[[float], bool]) ->
             f"llama.cpp could not load {path}: {reason}. Check that the file is a complete GGUF model supported by "
             "llama-cpp-python (see `qwen-lsp doctor`), or download it again with `qwen-lsp model pull NAME`."
         ) from exc
+    return _configured(llm)
+
+
+class _BorrowedModel:
+    """The loaded weights as a second context sees them: closing that context leaves them to their owner."""
+
+    def __init__(self, model: Any) -> None:
+        self._model = model
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._model, name)
+
+    def close(self) -> None:
+        pass
+
+
+def second_context(llm: "Llama", path: Path, plan: LoadPlan) -> "Llama":
+    """Another ``Llama`` (own context, KV cache and batch) on ``llm``'s loaded weights: costs the KV cache and
+    compute buffers, not a second copy of the model. Close it before ``llm``."""
+    import llama_cpp._internals as internals
+    from llama_cpp import Llama
+
+    borrowed = _BorrowedModel(llm._model)
+    with _PATCH_LOCK, contextlib.redirect_stderr(_LogWriter()):
+        original = internals.LlamaModel
+        internals.LlamaModel = lambda **_kwargs: borrowed  # Llama.__init__ would load the file again
+        try:
+            second = Llama(model_path=str(path), verbose=True, **plan.llama_kwargs)
+        finally:
+            internals.LlamaModel = original
+    return _configured(second)
+
+
+def _configured(llm: "Llama") -> "Llama":
     llm.verbose = False
     llm.tokenizer_ = _marker_text_tokenizer()(llm)
     if "chat_template.default" in getattr(llm, "_chat_handlers", {}):

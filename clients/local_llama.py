@@ -1,37 +1,34 @@
 """The local backend: a GGUF model run in-process by llama-cpp-python.
 
-Concurrency: the model loads in a background thread on first use (status "loading" with progress, then
-"ready" or "error"; a later call after an error tries again, so fixing the file recovers). All generation runs
-on one worker thread, so one ``Llama`` object serves one request at a time and keeps its KV cache between
-requests: a prompt that extends the previous one only evaluates the new tokens. Chunks cross to the event loop
-through a queue. Cancellation is checked after every token and, through llama.cpp's abort callback, inside
-prompt evaluation too, so a superseded request frees the model within one token or one graph step.
+The model loads in a background thread on first use (status "loading" with progress, then "ready" or "error";
+a later call after an error tries again, so fixing the file recovers). Completions generate in one
+``GenerationSlot`` (one context, one thread), which keeps its KV cache between requests: a prompt that extends the
+previous one only evaluates the new tokens. Chats (code actions, agent steps) get a second slot on the same
+weights unless ``chat_context`` is "shared" (see ``llama_slot``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any, AsyncIterator, Callable
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
-from .generation_stats import GenerationStats, common_prefix
-from .kv_reuse import reuse_shifted, sequence_kept
+from .generation_stats import GenerationStats
+from .kv_reuse import sequence_kept
 from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
 from .cpu_probe import repack_is_safe
-from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path
+from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path, second_context
+from .llama_slot import GenerationSlot, Job
 from .settings import LocalSettings
 from .token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
 from .tool_calls import arguments_as_objects, parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
-_DONE = object()
 _CHARS_PER_TOKEN_BEFORE_LOAD = 3.5  # only until the tokenizer is loaded
 
 
@@ -47,17 +44,29 @@ class LocalLlamaBackend:
         self.settings = settings
         self._on_status = on_status
         self._status = BackendStatus(state="idle", model=settings.model)
-        self._llm: Any = None
+        self._closed = threading.Event()  # stops running work and a load in progress
+        self._completions = GenerationSlot("llama", self._closed)
+        self._chats: GenerationSlot | None = None  # created on the first chat; the completion slot when shared
+        self._path: Path | None = None
         self._info: GgufInfo | None = None
         self._plan: LoadPlan | None = None
         self._template: FimTemplate | None = None
         self._token_texts: TokenTexts | None = None
         self._load_task: asyncio.Task[None] | None = None
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qwen-lsp-llama")
-        self._closed = threading.Event()  # stops running work and a load in progress
-        self._should_abort: Callable[[], bool] = lambda: False
-        self._abort_callback: Any = None
-        self.last_stats = GenerationStats()
+        self._chat_slot_lock = asyncio.Lock()
+
+    @property
+    def _llm(self) -> Any:
+        return self._completions.llm
+
+    @property
+    def last_stats(self) -> GenerationStats:
+        """Figures of the last completion (``last_chat_stats``: of the last chat)."""
+        return self._completions.last_stats
+
+    @property
+    def last_chat_stats(self) -> GenerationStats:
+        return (self._chats or self._completions).last_stats
 
     # -- status and loading -------------------------------------------------------------------------
 
@@ -118,8 +127,8 @@ class LocalLlamaBackend:
         if self._closed.is_set():
             llm.close()
             raise BackendError("the backend was closed while the model was loading")
-        self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: bool(self._should_abort()))
-        self._llm, self._info, self._plan = llm, info, plan
+        self._completions.attach(llm)
+        self._path, self._info, self._plan = path, info, plan
         self._template = forced or self._detect_template()
         self._token_texts = TokenTexts.of(llm.n_vocab(), llm.detokenize)  # ~1 s for Qwen's 152k tokens
         log.info("loaded %s (%s) %s", path, info.architecture, "; ".join(plan.notes))
@@ -191,78 +200,8 @@ class LocalLlamaBackend:
         # Generated markers come out as text (see llama_loader), so the template's marker stops apply.
         stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
         job = lambda emit, stop: self._complete_sync(tokens, params, stops, emit, stop, healed)  # noqa: E731
-        async for chunk in self._stream(job, cancel):
+        async for chunk in self._completions.stream(job, cancel):
             yield chunk
-
-    async def _stream(
-        self, job: Callable[[Callable[[str], None], Callable[[], bool]], None], cancel: threading.Event
-    ) -> AsyncIterator[str]:
-        """Run ``job(emit, should_stop)`` on the generation thread and yield what it emits."""
-        loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[Any] = asyncio.Queue()
-        gone = threading.Event()  # the consumer stopped listening (closed or cancelled the stream)
-
-        def should_stop() -> bool:
-            return cancel.is_set() or gone.is_set() or self._closed.is_set()
-
-        def put(item: Any) -> None:
-            try:
-                loop.call_soon_threadsafe(queue.put_nowait, item)
-            except RuntimeError:  # the event loop is closed: nobody is listening any more
-                gone.set()
-
-        def run() -> None:
-            try:
-                job(put, should_stop)
-            except BaseException as exc:
-                put(exc)
-            finally:
-                put(_DONE)
-
-        loop.run_in_executor(self._executor, run)
-        try:
-            while not cancel.is_set():
-                item = await queue.get()
-                if item is _DONE:
-                    return
-                if isinstance(item, BaseException):
-                    raise item
-                if not cancel.is_set():
-                    yield item
-        finally:
-            gone.set()
-
-    def _watch_prompt_evaluation(self, on: bool) -> None:
-        """llama.cpp calls the abort hook at every graph node (~550 per token for a 0.5B model), which costs
-        a few percent of generation speed from Python; so it is on only while the prompt is evaluated, and
-        cancellation is checked per token after that."""
-        import llama_cpp
-
-        callback = self._abort_callback if on else llama_cpp.ggml_abort_callback(0)
-        llama_cpp.llama_set_abort_callback(self._llm._ctx.ctx, callback, ctypes.c_void_p(0))
-
-    @contextlib.contextmanager
-    def _generating(self, tokens: list[int], should_stop: Callable[[], bool]) -> Iterator[GenerationStats]:
-        """Bookkeeping around one generation on the worker thread: stats, abort hook, cancellation."""
-        stats = GenerationStats(prompt_tokens=len(tokens))
-        if self.settings.reuse_shifted_cache:
-            stats.shifted_tokens = reuse_shifted(self._llm, tokens)
-        stats.cached_tokens = common_prefix(list(self._llm._input_ids), tokens)
-        self.last_stats = stats
-        self._should_abort = should_stop
-        self._watch_prompt_evaluation(True)
-        start = time.perf_counter()
-        try:
-            yield stats
-        except RuntimeError:
-            if not should_stop():  # an abort we asked for surfaces as a failed llama_decode
-                raise
-        finally:
-            self._watch_prompt_evaluation(False)
-            self._should_abort = lambda: False
-            if should_stop():
-                stats.finish_reason = "cancelled"
-            stats.total_ms = (time.perf_counter() - start) * 1000
 
     def _complete_sync(
         self,
@@ -279,7 +218,8 @@ class LocalLlamaBackend:
             return
         healing = LogitsProcessorList([HealingProcessor(self._token_texts, healed, len(tokens))]) if healed else None
         emit = DropPrefix(healed, emit)  # the healed text is already in the document
-        with self._generating(tokens, should_stop) as stats:
+        slot = self._completions
+        with slot.generating(tokens, should_stop, self.settings.reuse_shifted_cache) as stats:
             start = time.perf_counter()
 
             def criteria(input_ids: Any, _logits: Any) -> bool:
@@ -288,7 +228,7 @@ class LocalLlamaBackend:
                 stats.generated_tokens = max(stats.generated_tokens, len(input_ids) - len(tokens) + 1)
                 if stats.first_token_ms is None:
                     stats.first_token_ms = (time.perf_counter() - start) * 1000
-                    self._watch_prompt_evaluation(False)
+                    slot.watch_prompt_evaluation(False)
                 return should_stop()
 
             for chunk in self._llm.create_completion(
@@ -321,16 +261,34 @@ class LocalLlamaBackend:
         await self.ensure_ready()
         cancel = cancel or threading.Event()
         messages = arguments_as_objects(messages)
-        job = lambda emit, stop: self._chat_sync(messages, params, tools, emit, stop)  # noqa: E731
-        text = "".join([chunk async for chunk in self._stream(job, cancel)])
+        slot = await self._chat_slot()
+        job: Job = lambda emit, stop: self._chat_sync(slot, messages, params, tools, emit, stop)  # noqa: E731
+        text = "".join([chunk async for chunk in slot.stream(job, cancel)])
         if cancel.is_set():
             return ChatReply(content=text, finish_reason="cancelled")
         # The chat template handler returns Qwen's tool calls as text; they are parsed here.
         content, calls = parse_tool_calls(text, tool_names(tools))
-        return ChatReply(content, calls, "tool_calls" if calls else self.last_stats.finish_reason or None)
+        return ChatReply(content, calls, "tool_calls" if calls else slot.last_stats.finish_reason or None)
+
+    async def _chat_slot(self) -> GenerationSlot:
+        if self.settings.chat_context == "shared":
+            return self._completions
+        async with self._chat_slot_lock:
+            if self._chats is None:
+                slot = GenerationSlot("llama-chat", self._closed)
+                main, path, plan = self._completions.llm, self._path, self._plan
+                try:
+                    slot.attach(await slot.run(lambda: second_context(main, path, plan)))
+                except Exception as exc:  # e.g. no memory for a second KV cache: share the one there is
+                    log.warning("no second llama.cpp context for chats (%s); chats share the completion context", exc)
+                    await slot.shutdown()
+                    slot = self._completions
+                self._chats = slot
+        return self._chats
 
     def _chat_sync(
         self,
+        slot: GenerationSlot,
         messages: list[dict[str, Any]],
         params: GenerationParams,
         tools: list[dict[str, Any]] | None,
@@ -339,9 +297,10 @@ class LocalLlamaBackend:
     ) -> None:
         if should_stop():
             return
-        # the completion's KV cache outlives the chat
-        with sequence_kept(self._llm), self._generating([], should_stop) as stats:
-            for chunk in self._llm.create_chat_completion(
+        # In a shared context the completion's KV cache is saved around the chat.
+        kept = sequence_kept(slot.llm) if slot is self._completions else contextlib.nullcontext()
+        with kept, slot.generating([], should_stop) as stats:
+            for chunk in slot.llm.create_chat_completion(
                 messages=messages,
                 tools=tools or None,
                 temperature=params.temperature,
@@ -354,7 +313,7 @@ class LocalLlamaBackend:
                 stream=True,
             ):
                 if stats.generated_tokens == 0:
-                    self._watch_prompt_evaluation(False)
+                    slot.watch_prompt_evaluation(False)
                 stats.generated_tokens += 1
                 choice = chunk["choices"][0]
                 if content := (choice.get("delta") or {}).get("content"):
@@ -364,8 +323,9 @@ class LocalLlamaBackend:
                     break
 
     async def wait_idle(self) -> None:
-        """Wait until the generation thread has finished everything submitted so far."""
-        await asyncio.get_running_loop().run_in_executor(self._executor, lambda: None)
+        """Wait until the generation threads have finished everything submitted so far."""
+        for slot in {self._completions, self._chats or self._completions}:
+            await slot.wait_idle()
 
     def evaluated_tokens(self) -> int:
         """Tokens currently held in the KV cache (the prefix the next request can reuse)."""
@@ -374,12 +334,15 @@ class LocalLlamaBackend:
     async def aclose(self) -> None:
         """Stop running work (within a token), free the model; does not block the event loop."""
         self._closed.set()
-        await asyncio.get_running_loop().run_in_executor(None, lambda: self._executor.shutdown(cancel_futures=True))
+        chats = self._chats if self._chats is not self._completions else None
+        for slot in (chats, self._completions):
+            if slot is not None:
+                await slot.shutdown()
         if self._load_task is not None:
             with contextlib.suppress(Exception):
                 await self._load_task
-        if self._llm is not None:
-            self._llm.close()
-            self._llm = None
+        for slot in (chats, self._completions):  # the second context goes before the weights it borrows
+            if slot is not None and slot.llm is not None:
+                slot.llm.close()
+                slot.llm = None
         self._set_status("idle", "closed")
-

@@ -66,6 +66,12 @@ class LocalSettings(BaseModel):
         description="Force a fill-in-the-middle template family (qwen, starcoder2, deepseek-coder, codellama, "
         "codestral); null detects it from the model's vocabulary.",
     )
+    chat_context: Literal["separate", "shared"] = Field(
+        "separate",
+        description="'separate': code actions and agent steps generate in a second llama.cpp context on the same "
+        "loaded weights, so completions keep coming while they run (costs a second KV cache of n_ctx tokens); "
+        "'shared': one context for everything, a chat and a completion wait for each other.",
+    )
     reuse_shifted_cache: bool = Field(
         True,
         description="When the file window's start moves while you type, drop the old start from the KV cache and "

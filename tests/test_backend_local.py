@@ -168,7 +168,7 @@ async def test_chat_with_tools_and_history_of_tool_calls_runs(tiny_moe: Path) ->
     ]
     try:
         reply = await backend.chat(messages, GenerationParams(max_tokens=6), tools=tools)
-        assert backend.last_stats.generated_tokens >= 6 and isinstance(reply.content, str)
+        assert backend.last_chat_stats.generated_tokens >= 6 and isinstance(reply.content, str)
         cancel = threading.Event()
         cancel.set()
         cancelled = await backend.chat(messages, GenerationParams(max_tokens=6), cancel=cancel)
@@ -335,3 +335,32 @@ async def test_real_model_cancel_interrupts_prompt_evaluation(real_backend: Loca
     assert real_backend.last_stats.finish_reason == "cancelled"
     assert real_backend.evaluated_tokens() < len(tokens)  # stopped inside prompt evaluation
     assert await collect(real_backend, fim_prompt("def add(a, b):\n    "), max_tokens=4)  # still serves
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize(("chat_context", "chat_tokens"), [("separate", 400), ("shared", 40)])
+async def test_a_completion_does_not_wait_for_a_long_chat_in_its_own_context(chat_context: str, chat_tokens: int) -> None:
+    """An agent step may generate for minutes; in a separate context the ghost text keeps coming meanwhile."""
+    import asyncio
+
+    path = require_real_qwen_05b()
+    backend = LocalLlamaBackend(LocalSettings(
+        model=str(path), n_ctx=2048, n_threads=1, repack=repack_survives(path), chat_context=chat_context,
+    ))
+    await backend.ensure_ready()
+    cancel = threading.Event()
+    messages = [{"role": "user", "content": "Write the numbers from 1 to 500, separated by commas."}]
+    chat = asyncio.create_task(backend.chat(messages, GenerationParams(max_tokens=chat_tokens), cancel=cancel))
+    try:
+        async with asyncio.timeout(120):
+            while backend.last_chat_stats.generated_tokens < 3:  # the chat is generating
+                await asyncio.sleep(0.05)
+        text = "".join(await collect(backend, fim_prompt("def add(a, b):\n    "), max_tokens=8))
+        completed_during_the_chat = not chat.done()
+        assert text
+        assert completed_during_the_chat == (chat_context == "separate")
+        assert backend.last_stats is not backend.last_chat_stats or chat_context == "shared"
+    finally:
+        cancel.set()
+        await chat
+        await backend.aclose()

@@ -83,8 +83,9 @@ async def test_real_model_completes_sensibly_from_a_shifted_cache() -> None:
 
 
 @pytest.mark.real_model
-async def test_a_chat_in_between_leaves_the_completion_cache_in_place() -> None:
-    async with loaded(require_real_qwen_05b()) as backend:
+@pytest.mark.parametrize("chat_context", ["shared", "separate"])
+async def test_a_chat_in_between_leaves_the_completion_cache_in_place(chat_context: str) -> None:
+    async with loaded(require_real_qwen_05b(), chat_context=chat_context) as backend:
         first, _ = window_prompts()
         before = await run(backend, first)
         reply = await backend.chat([{"role": "user", "content": "Say hi."}], GenerationParams(max_tokens=8))

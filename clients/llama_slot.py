@@ -1,0 +1,124 @@
+"""One llama.cpp context and the one thread that generates on it.
+
+The local backend has a slot for completions and, by default, a second slot for chats (code actions, agent
+steps) on the same loaded weights: a long agent step then no longer holds up the ghost text, and neither kind of
+request evicts the other's KV cache. Chunks cross to the event loop through a queue. Cancellation is checked
+after every token and, through llama.cpp's abort callback, inside prompt evaluation too, so a superseded request
+frees the context within one token or one graph step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, AsyncIterator, Callable, Iterator
+
+from .generation_stats import GenerationStats, common_prefix
+from .kv_reuse import reuse_shifted
+
+_DONE = object()
+Job = Callable[[Callable[[str], None], Callable[[], bool]], None]
+
+
+class GenerationSlot:
+    """A ``Llama`` (set by ``attach``) used only from this slot's thread."""
+
+    def __init__(self, name: str, closed: threading.Event) -> None:
+        self.llm: Any = None
+        self.last_stats = GenerationStats()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"qwen-lsp-{name}")
+        self._closed = closed  # the backend's: stops running work
+        self._should_abort: Callable[[], bool] = lambda: False
+        self._abort_callback: Any = None
+
+    def attach(self, llm: Any) -> None:
+        import llama_cpp
+
+        self._abort_callback = llama_cpp.ggml_abort_callback(lambda _data: bool(self._should_abort()))
+        self.llm = llm
+
+    async def run(self, fn: Callable[[], Any]) -> Any:
+        """``fn()`` on this slot's thread, after what was submitted before."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    async def stream(self, job: Job, cancel: threading.Event) -> AsyncIterator[str]:
+        """Run ``job(emit, should_stop)`` on this slot's thread and yield what it emits."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Any] = asyncio.Queue()
+        gone = threading.Event()  # the consumer stopped listening (closed or cancelled the stream)
+
+        def should_stop() -> bool:
+            return cancel.is_set() or gone.is_set() or self._closed.is_set()
+
+        def put(item: Any) -> None:
+            try:
+                loop.call_soon_threadsafe(queue.put_nowait, item)
+            except RuntimeError:  # the event loop is closed: nobody is listening any more
+                gone.set()
+
+        def run() -> None:
+            try:
+                job(put, should_stop)
+            except BaseException as exc:
+                put(exc)
+            finally:
+                put(_DONE)
+
+        loop.run_in_executor(self._executor, run)
+        try:
+            while not cancel.is_set():
+                item = await queue.get()
+                if item is _DONE:
+                    return
+                if isinstance(item, BaseException):
+                    raise item
+                if not cancel.is_set():
+                    yield item
+        finally:
+            gone.set()
+
+    def watch_prompt_evaluation(self, on: bool) -> None:
+        """llama.cpp calls the abort hook at every graph node (~550 per token for a 0.5B model), which costs
+        a few percent of generation speed from Python; so it is on only while the prompt is evaluated, and
+        cancellation is checked per token after that."""
+        import llama_cpp
+
+        callback = self._abort_callback if on else llama_cpp.ggml_abort_callback(0)
+        llama_cpp.llama_set_abort_callback(self.llm._ctx.ctx, callback, ctypes.c_void_p(0))
+
+    @contextlib.contextmanager
+    def generating(
+        self, tokens: list[int], should_stop: Callable[[], bool], shift_cache: bool = False
+    ) -> Iterator[GenerationStats]:
+        """Bookkeeping around one generation on this slot's thread: stats, abort hook, cancellation."""
+        stats = GenerationStats(prompt_tokens=len(tokens))
+        if shift_cache and tokens:
+            stats.shifted_tokens = reuse_shifted(self.llm, tokens)
+        stats.cached_tokens = common_prefix(self.llm.input_ids[: self.llm.n_tokens].tolist(), tokens)
+        self.last_stats = stats
+        self._should_abort = should_stop
+        self.watch_prompt_evaluation(True)
+        start = time.perf_counter()
+        try:
+            yield stats
+        except RuntimeError:
+            if not should_stop():  # an abort we asked for surfaces as a failed llama_decode
+                raise
+        finally:
+            self.watch_prompt_evaluation(False)
+            self._should_abort = lambda: False
+            if should_stop():
+                stats.finish_reason = "cancelled"
+            stats.total_ms = (time.perf_counter() - start) * 1000
+
+    async def wait_idle(self) -> None:
+        """Wait until this slot's thread has finished everything submitted so far."""
+        await self.run(lambda: None)
+
+    async def shutdown(self) -> None:
+        """Drop queued work and wait for the running job (which sees the backend's ``closed`` within a token)."""
+        await asyncio.get_running_loop().run_in_executor(None, lambda: self._executor.shutdown(cancel_futures=True))
