@@ -25,6 +25,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from qwen_lsp.context.evaluation import percentile
+
 RESULTS = Path(__file__).resolve().parent / "results" / "context.json"
 CORPORA = {
     "django": (["django"], []),
@@ -88,11 +90,6 @@ def rss_mb() -> float:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
 
 
 def _start(folder: Path, cache: Path):  # noqa: ANN202

@@ -9,10 +9,12 @@ the raw model gets the very same prompt tokens (the server's prompt stage, check
 problem's tests in a subprocess with a timeout; nothing is executed in this process.
 
 The default is a stratified subset of 100 tasks (problems spread evenly over the set, all lines of each) that
-runs in about 13 minutes on a 2-core machine; ``--all`` runs the 1,033 tasks (about two hours there).
+runs in about 13 minutes on a 2-core machine; ``--all`` runs the 1,033 tasks (about two hours there), or in
+shards at different times: ``--shard 1/4`` ... ``--shard 4/4``, then ``--merge`` their result files.
 ``--cursor line-start`` masks whole lines instead (the classic form: the model writes the indentation).
 
-    .venv/bin/python bench/bench_humaneval.py [--limit N | --all] [--cursor indent|line-start] [--no-repack]
+    .venv/bin/python bench/bench_humaneval.py [--limit N | --all | --shard I/N] [--cursor indent|line-start] [--no-repack]
+    .venv/bin/python bench/bench_humaneval.py --merge bench/results/humaneval_shard-*-of-4.json
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -93,6 +96,28 @@ def stratified(tasks: list[Task], limit: int) -> list[Task]:
     return tasks
 
 
+def in_shard(tasks: list[Task], index: int, count: int) -> list[Task]:
+    """Shard ``index`` (1-based) of ``count``: every count-th problem, all of its lines, so that the shards of a
+    long run can run at different times and be merged with ``--merge``."""
+    problems = list(dict.fromkeys(t.problem for t in tasks))
+    mine = set(problems[index - 1 :: count])
+    return [t for t in tasks if t.problem in mine]
+
+
+def merge(paths: list[Path]) -> Report:
+    """One report from the JSON files of shards (or any runs over disjoint tasks)."""
+    runs = [json.loads(path.read_text()) for path in paths]
+    outcomes = [Outcome(**task) for run in runs for task in run["details"]["tasks"]]
+    if len({o.task_id for o in outcomes}) != len(outcomes):
+        raise SystemExit("the files overlap: merge the shards of one run")
+    report = Report("humaneval-single-line-infilling", meta={**runs[0]["meta"], "merged": [str(p) for p in paths]})
+    report.meta.pop("shard", None)
+    broken = sorted({p for run in runs for p in run["details"]["reference_solutions_failing"]})
+    problems = len({o.task_id.rsplit("/", 1)[0] for o in outcomes})
+    summarize(report, outcomes, broken, sum(run["details"]["wall_seconds"] for run in runs), problems)
+    return report
+
+
 def run_program(source: str) -> bool:
     """Whether the program exits 0 within the timeout, in a fresh interpreter in a scratch directory."""
     with tempfile.TemporaryDirectory(prefix="humaneval-") as scratch:
@@ -157,7 +182,10 @@ async def run(args: argparse.Namespace) -> Report:
     model = ModelSettings(find_model(args.model), n_threads=1, n_ctx=args.n_ctx, repack=not args.no_repack)
     report = Report("humaneval-single-line-infilling", meta={**machine_info(model), "cursor": args.cursor})
     all_tasks = build_tasks(read_problems(), keep_indent=args.cursor == "indent")
-    tasks = all_tasks if args.all else stratified(all_tasks, args.limit)
+    tasks = all_tasks if args.all or args.shard else stratified(all_tasks, args.limit)
+    if args.shard:
+        tasks = in_shard(tasks, *args.shard)
+        report.meta["shard"] = "/".join(map(str, args.shard))
     defaults = CompletionSettings()
     tester = Tester(args.test_workers)
     canonical = {t.problem: tester.submit(filled(t, t.expected)) for t in tasks}
@@ -245,6 +273,13 @@ def rate_exact(outcomes: list[Outcome], which: str) -> float:
     return round(100 * hits / len(outcomes), 1) if outcomes else 0.0
 
 
+def shard_spec(text: str) -> tuple[int, int]:
+    index, count = (int(x) for x in text.split("/"))
+    if not 1 <= index <= count:
+        raise argparse.ArgumentTypeError("I/N with 1 <= I <= N")
+    return index, count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", help="path of the Qwen2.5-Coder-0.5B GGUF (default: the models directory)")
@@ -256,9 +291,15 @@ def main() -> None:
     parser.add_argument("--n-ctx", type=int, default=8192)
     parser.add_argument("--no-repack", action="store_true", help="backend.local.repack=false (CPUs that trap AMX)")
     parser.add_argument("--test-workers", type=int, default=2, help="test subprocesses run at the same time")
-    parser.add_argument("--output", default="humaneval.json", help="file name under bench/results/")
+    scope.add_argument("--shard", type=shard_spec, metavar="I/N", help="the I-th of N shards of all tasks (by problem)")
+    scope.add_argument("--merge", nargs="+", type=Path, metavar="JSON", help="merge the result files of shards")
+    parser.add_argument("--output", help="file name under bench/results/ (default: humaneval.json, "
+                        "humaneval_all.json with --all or --merge, humaneval_shard-I-of-N.json with --shard)")
     args = parser.parse_args()
-    report = asyncio.run(run(args))
+    if args.output is None:
+        args.output = ("humaneval_all.json" if args.all or args.merge else
+                       f"humaneval_shard-{args.shard[0]}-of-{args.shard[1]}.json" if args.shard else "humaneval.json")
+    report = merge(args.merge) if args.merge else asyncio.run(run(args))
     print()
     print(report.table())
     for o in report.details["server_lost"][:8]:

@@ -35,6 +35,11 @@ class GenerationParams:
     top_k: int = 0
     repeat_penalty: float = 1.0
     stop: tuple[str, ...] = ()
+    # Chats with thinking models: tokens the model may think before its thinking is closed for it (then
+    # max_tokens is for the answer; ``clients.thinking``); None leaves thinking to max_tokens. ``enable_thinking``
+    # is the chat template's switch (Qwen3), None leaves the template's default.
+    thinking_budget: int | None = None
+    enable_thinking: bool | None = None
 
 
 @dataclass

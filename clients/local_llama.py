@@ -24,6 +24,7 @@ from .fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_
 from .cpu_probe import repack_is_safe
 from .llama_loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path, second_context
 from .llama_slot import GenerationSlot, Job
+from .local_chat import generate_chat, render_chat
 from .settings import LocalSettings
 from .token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
 from .tool_calls import arguments_as_objects, parse_tool_calls, tool_names
@@ -266,7 +267,7 @@ class LocalLlamaBackend:
         text = "".join([chunk async for chunk in slot.stream(job, cancel)])
         if cancel.is_set():
             return ChatReply(content=text, finish_reason="cancelled")
-        # The chat template handler returns Qwen's tool calls as text; they are parsed here.
+        # Qwen's tool calls come as text; they are parsed here.
         content, calls = parse_tool_calls(text, tool_names(tools))
         return ChatReply(content, calls, "tool_calls" if calls else slot.last_stats.finish_reason or None)
 
@@ -297,30 +298,12 @@ class LocalLlamaBackend:
     ) -> None:
         if should_stop():
             return
+        prompt = render_chat(slot.llm, messages, tools, params.enable_thinking)
         # In a shared context the completion's KV cache is saved around the chat.
         kept = sequence_kept(slot.llm) if slot is self._completions else contextlib.nullcontext()
         with kept, slot.generating([], should_stop) as stats:
-            for chunk in slot.llm.create_chat_completion(
-                messages=messages,
-                tools=tools or None,
-                temperature=params.temperature,
-                top_p=params.top_p,
-                top_k=params.top_k,
-                min_p=0.0,
-                repeat_penalty=params.repeat_penalty,
-                max_tokens=params.max_tokens,
-                stop=list(params.stop) or None,
-                stream=True,
-            ):
-                if stats.generated_tokens == 0:
-                    slot.watch_prompt_evaluation(False)
-                stats.generated_tokens += 1
-                choice = chunk["choices"][0]
-                if content := (choice.get("delta") or {}).get("content"):
-                    emit(content)
-                stats.finish_reason = choice.get("finish_reason") or stats.finish_reason
-                if should_stop():
-                    break
+            generate_chat(slot.llm, prompt, params, emit, should_stop, stats,
+                          on_first_token=lambda: slot.watch_prompt_evaluation(False))
 
     async def wait_idle(self) -> None:
         """Wait until the generation threads have finished everything submitted so far."""

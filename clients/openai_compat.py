@@ -12,13 +12,16 @@ import asyncio
 import logging
 import os
 import threading
+from dataclasses import replace
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 import openai
+from openai.lib.streaming.chat import ChatCompletionStreamState
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt, ToolCall
 from .fim_templates import FimTemplate, template_by_name
 from .settings import RemoteSettings
+from .thinking import CLOSE_THINKING, ThinkingWatch
 from .tool_calls import parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
@@ -196,17 +199,94 @@ class OpenAICompatBackend:
         cancel: threading.Event | None = None,
     ) -> ChatReply:
         await self.ensure_ready()
-        assert self._client is not None
-        request = self._client.chat.completions.create(
-            model=self._model, messages=messages, tools=tools or openai.omit,  # type: ignore[arg-type]
-            stop=list(params.stop) or None, **self._sampling(params), **self._auth_options(),
-        )
-        try:
-            response = await _unless_cancelled(request, cancel)
-        except openai.OpenAIError as exc:
-            raise self._failed(exc, "/chat/completions") from None
+        if params.thinking_budget is not None:
+            return await self._chat_within_budget(messages, params, tools, cancel)
+        response = await self._chat_request(messages, params, tools, cancel)
         if response is _CANCELLED:
             return ChatReply(content="", finish_reason="cancelled")
+        return self._reply(response, tools)
+
+    async def _chat_request(
+        self,
+        messages: list[dict[str, Any]],
+        params: GenerationParams,
+        tools: list[dict[str, Any]] | None,
+        cancel: threading.Event | None,
+        stream: bool = False,
+        **extra: Any,
+    ) -> Any:
+        assert self._client is not None
+        options = self._sampling(params)
+        options["extra_body"] = {**(options["extra_body"] or {}), **extra} or None
+        request = self._client.chat.completions.create(
+            model=self._model, messages=messages, tools=tools or openai.omit,  # type: ignore[arg-type]
+            stop=list(params.stop) or None, stream=stream, **options, **self._auth_options(),
+        )
+        try:
+            return await _unless_cancelled(request, cancel)
+        except openai.OpenAIError as exc:
+            raise self._failed(exc, "/chat/completions") from None
+
+    async def _chat_within_budget(
+        self,
+        messages: list[dict[str, Any]],
+        params: GenerationParams,
+        tools: list[dict[str, Any]] | None,
+        cancel: threading.Event | None,
+    ) -> ChatReply:
+        """Stream the reply, watching its thinking (``reasoning_content`` deltas, or ``<think>`` in the content);
+        at the budget, stop the stream and have the server continue the assistant's turn from the closed thinking
+        (``continue_final_message``: vLLM, SGLang; llama-server continues a final assistant message by itself)."""
+        budget = params.thinking_budget or 0
+        stream = await self._chat_request(
+            messages, replace(params, max_tokens=params.max_tokens + budget), tools, cancel, stream=True
+        )
+        if stream is _CANCELLED:
+            return ChatReply(content="", finish_reason="cancelled")
+        state = ChatCompletionStreamState()
+        watch, reasoning, received = ThinkingWatch(budget), [], False
+        try:
+            async for chunk in stream:
+                received = True
+                state.handle_chunk(chunk)
+                delta = chunk.choices[0].delta if chunk.choices else None
+                if thought := _reasoning_of(delta):
+                    reasoning.append(thought)
+                    watch.opened = True
+                    watch.feed(thought)
+                if delta is not None and delta.content:
+                    watch.closed = watch.closed or bool(reasoning)  # the answer after a separate reasoning channel
+                    watch.feed(delta.content)
+                if (cancel is not None and cancel.is_set()) or watch.exhausted or watch.answered >= params.max_tokens:
+                    break
+        except openai.OpenAIError as exc:
+            raise self._failed(exc, "/chat/completions") from None
+        finally:
+            await stream.close()
+        if cancel is not None and cancel.is_set():
+            return ChatReply(content="", finish_reason="cancelled")
+        snapshot = state.current_completion_snapshot if received else None
+        message = snapshot.choices[0].message if snapshot is not None and snapshot.choices else None
+        if not (reasoning or (message is not None and (message.content or message.tool_calls))):
+            raise BackendError(f"{self.settings.base_url.rstrip('/')}/chat/completions ended its stream without "
+                               "a reply; see the server's log")
+        assert snapshot is not None
+        if not watch.exhausted:
+            reply = self._reply(snapshot, tools)
+            cut = watch.answered >= params.max_tokens and not reply.tool_calls  # max_tokens is for the answer
+            return replace(reply, finish_reason="length") if cut else reply
+        so_far = snapshot.choices[0].message.content or ""
+        prefix = ("<think>\n" + "".join(reasoning) if reasoning else so_far) + CLOSE_THINKING
+        turn = [*messages, {"role": "assistant", "content": prefix}]
+        response = await self._chat_request(
+            turn, params, tools, cancel, continue_final_message=True, add_generation_prompt=False
+        )
+        if response is _CANCELLED:
+            return ChatReply(content="", finish_reason="cancelled")
+        reply = self._reply(response, tools)
+        return ChatReply(prefix + reply.content, reply.tool_calls, reply.finish_reason)
+
+    def _reply(self, response: Any, tools: list[dict[str, Any]] | None) -> ChatReply:
         choice = response.choices[0]
         content = choice.message.content or ""
         calls = [
@@ -226,6 +306,15 @@ class OpenAICompatBackend:
 
 
 _CANCELLED = object()
+
+
+def _reasoning_of(delta: Any) -> str:
+    """Thinking text that servers with a reasoning parser (vLLM, SGLang, DashScope) stream apart from the content."""
+    if delta is None:
+        return ""
+    return getattr(delta, "reasoning_content", None) or (getattr(delta, "model_extra", None) or {}).get(
+        "reasoning_content"
+    ) or ""
 
 
 async def _unless_cancelled(awaitable: Awaitable[Any], cancel: threading.Event | None) -> Any:

@@ -93,7 +93,8 @@ def edit_similarity(a: str, b: str) -> float:
     return 1.0 - previous[-1] / max(len(a), len(b))
 
 
-def _percentile(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (0.0 for no values)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
 
@@ -196,8 +197,8 @@ def evaluate(engine: RepositoryContext, n: int = 50, seed: int = 0, complete: Co
 
 def summarize(results: list[CaseResult]) -> Report:
     gather = [r.gather_ms for r in results]
-    report = Report(len(results), sum(r.found for r in results), round(_percentile(gather, 50), 2),
-                    round(_percentile(gather, 95), 2), results=results)
+    report = Report(len(results), sum(r.found for r in results), round(percentile(gather, 50), 2),
+                    round(percentile(gather, 95), 2), results=results)
     completed = [r for r in results if r.with_context is not None and r.without_context is not None]
     if completed:
         k = len(completed)
@@ -205,8 +206,8 @@ def summarize(results: list[CaseResult]) -> Report:
         report.exact_without = sum(r.without_context == r.expected for r in completed) / k
         report.similarity_with = sum(edit_similarity(r.with_context or "", r.expected) for r in completed) / k
         report.similarity_without = sum(edit_similarity(r.without_context or "", r.expected) for r in completed) / k
-        report.complete_p50_ms_with = round(_percentile([r.with_ms or 0.0 for r in completed], 50), 1)
-        report.complete_p50_ms_without = round(_percentile([r.without_ms or 0.0 for r in completed], 50), 1)
+        report.complete_p50_ms_with = round(percentile([r.with_ms or 0.0 for r in completed], 50), 1)
+        report.complete_p50_ms_without = round(percentile([r.without_ms or 0.0 for r in completed], 50), 1)
     return report
 
 

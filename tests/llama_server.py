@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import urllib.request
+from ports import free_port
 
 API_KEY = "sk-test-7f3a9c1e5b2d4f6a8c0e"
 KEY_ENV = "QWEN_LSP_TEST_REMOTE_KEY"
@@ -39,12 +39,6 @@ class Server:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_llama_server(model: Path, log: Path, repack: bool = True, port: int | None = None) -> Iterator[Server]:

@@ -13,13 +13,13 @@ from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from llama_server import API_KEY, KEY_ENV, Server, free_port, start_llama_server
+from llama_server import API_KEY, KEY_ENV, Server, start_llama_server
 from model_files import fim_prompt, repack_survives, require_real_qwen_05b
-from tiny_gguf import write_tiny_qwen_gguf
-
+from ports import free_port
 from qwen_lsp.clients.base import BackendError, GenerationParams, Prompt
 from qwen_lsp.clients.openai_compat import DEFAULT_CHARS_PER_TOKEN, OpenAICompatBackend
 from qwen_lsp.clients.settings import RemoteSettings
+from tiny_gguf import write_tiny_qwen_gguf
 
 pytest.importorskip("llama_cpp.server")
 
@@ -103,6 +103,16 @@ async def test_chat_through_the_server(tiny_server: Server, with_key: None) -> N
         cancel.set()
         reply = await backend.chat([{"role": "user", "content": "x"}], GenerationParams(max_tokens=8), cancel=cancel)
         assert reply.finish_reason == "cancelled"
+    finally:
+        await backend.aclose()
+
+
+async def test_streamed_chat_within_a_thinking_budget_through_the_server(tiny_server: Server, with_key: None) -> None:
+    backend = remote(tiny_server)
+    try:
+        reply = await backend.chat([{"role": "user", "content": "hello"}], GenerationParams(max_tokens=8, thinking_budget=16))
+        assert reply.content and reply.finish_reason in ("length", "stop")
+        assert len(reply.content) < 200  # the random model never thinks: the answer is cut at max_tokens
     finally:
         await backend.aclose()
 

@@ -21,6 +21,13 @@ CHAT_TEMPLATE = (
     "{% endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
+# Qwen3's thinking templates: the assistant's turn opens <think>, or is given an empty one with thinking off.
+THINKING_CHAT_TEMPLATE = CHAT_TEMPLATE.replace(
+    "{{ '<|im_start|>assistant\\n' }}",
+    "{{ '<|im_start|>assistant\\n' }}"
+    "{% if enable_thinking is defined and not enable_thinking %}{{ '<think>\\n\\n</think>\\n\\n' }}"
+    "{% else %}{{ '<think>\\n' }}{% endif %}",
+)
 FIM_TOKENS = ("<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>")
 CHAT_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>")
 TOOL_TOKENS = ("<tool_call>", "</tool_call>")  # plain added tokens in Qwen2.5, not control tokens
@@ -77,6 +84,7 @@ def write_tiny_qwen_gguf(
     arch: Literal["qwen3moe", "qwen2"] = "qwen3moe",
     fim: bool = True,
     seed: int = 0,
+    chat_template: str = CHAT_TEMPLATE,
 ) -> Path:
     """Write a deterministic random-weight model of the given architecture; ``fim=False`` leaves out the
     FIM/repo tokens (a model that cannot infill)."""
@@ -120,7 +128,7 @@ def write_tiny_qwen_gguf(
     writer.add_eos_token_id(tokens.index("<|im_end|>"))
     writer.add_pad_token_id(tokens.index("<|endoftext|>"))
     writer.add_add_bos_token(False)
-    writer.add_chat_template(CHAT_TEMPLATE)
+    writer.add_chat_template(chat_template)
 
     # One shared embedding component (dimension 0) dominates the residual stream after normalisation;
     # output rows decide by its sign which tokens greedy decoding can ever pick.

@@ -69,16 +69,15 @@ async def ask_model(
     backend: Backend, prompt: ActionPrompt, settings: ActionsSettings, cancel: threading.Event
 ) -> Answer:
     thinking = settings.thinking_for(prompt.action)
-    budget = thinking.budget_tokens if thinking.mode == "on" else 0
-    params = settings.sampling.params(settings.max_tokens + budget)
+    params = settings.sampling.params(settings.max_tokens, thinking=thinking)
     reply = await backend.chat(messages_for(prompt, thinking), params, None, cancel)
     if cancel.is_set() or reply.finish_reason == "cancelled":
         raise ActionCancelled()
     content = reply.content
-    if "<think>" in content and "</think>" not in content:
+    if "<think>" in content and "</think>" not in content:  # thinking without a budget ran into max_tokens
         raise AnswerError(
-            f"the model spent its whole budget thinking; raise actions.thinking.{prompt.action}.budget_tokens "
-            f"or set actions.thinking.{prompt.action}.mode to 'off'"
+            f"the model spent all of actions.max_tokens thinking; set actions.thinking.{prompt.action}.mode to 'on' "
+            f"(thinking within its budget_tokens, then an answer) or to 'off'"
         )
     return Answer(content, reply.finish_reason == "length")
 

@@ -25,7 +25,10 @@ class SamplingSettings(BaseModel):
     top_k: int = Field(20, ge=0, description="Sample among the k most likely tokens (0 = no limit).")
     repetition_penalty: float = Field(1.05, ge=0.5, le=2.0, description="Penalty on repeated tokens (1.0 = none).")
 
-    def params(self, max_tokens: int, stop: tuple[str, ...] = ()) -> GenerationParams:
+    def params(
+        self, max_tokens: int, stop: tuple[str, ...] = (), thinking: ThinkingSettings | None = None
+    ) -> GenerationParams:
+        thinking = thinking or ThinkingSettings(mode="off", budget_tokens=0)
         return GenerationParams(
             max_tokens=max_tokens,
             temperature=self.temperature,
@@ -33,6 +36,8 @@ class SamplingSettings(BaseModel):
             top_k=self.top_k,
             repeat_penalty=self.repetition_penalty,
             stop=stop,
+            thinking_budget=thinking.budget_tokens if thinking.mode == "on" else None,
+            enable_thinking={"on": True, "off": False}.get(thinking.mode),
         )
 
 
@@ -43,14 +48,16 @@ class ThinkingSettings(BaseModel):
 
     mode: Literal["default", "on", "off"] = Field(
         "default",
-        description="'on'/'off' add Qwen3's /think or /no_think switch to the request; 'default' leaves the "
-        "choice to the model (models without a thinking mode ignore this setting best with 'default').",
+        description="'on'/'off' switch thinking on or off (Qwen3's /think or /no_think in the request and the chat "
+        "template's enable_thinking); 'default' leaves the choice to the model. Models without a thinking mode "
+        "are unaffected.",
     )
     budget_tokens: int = Field(
         1024,
         ge=0,
         le=131072,
-        description="Extra tokens allowed for thinking on top of the answer's max_tokens when mode is 'on'.",
+        description="With mode 'on': tokens the model may think; then its thinking is closed for it and it answers "
+        "within max_tokens (Qwen's budget forcing). With 'default', thinking counts against max_tokens.",
     )
 
 

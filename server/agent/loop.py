@@ -86,11 +86,10 @@ class AgentLoop:
         self.backend, self.toolbox, self.settings, self.cancel = backend, toolbox, settings, cancel
         self.on_step = on_step or (lambda step, message: None)
         self.clock = clock
-        thinking = settings.thinking
-        budget = thinking.budget_tokens if thinking.mode == "on" else 0
-        self.params = settings.sampling.params(settings.max_tokens_per_step + budget)
+        self.params = settings.sampling.params(settings.max_tokens_per_step, thinking=settings.thinking)
         schema_tokens = backend.count_tokens(json.dumps(TOOL_SCHEMAS))
-        self.budget = max(512, context_tokens - self.params.max_tokens - schema_tokens)
+        reply_tokens = self.params.max_tokens + (self.params.thinking_budget or 0)
+        self.budget = max(512, context_tokens - reply_tokens - schema_tokens)
 
     async def run(self, messages: list[dict[str, Any]]) -> AgentOutcome:
         outcome = AgentOutcome("step_limit", "")

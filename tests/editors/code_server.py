@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
+
+from ports import free_port
 
 HERE = Path(__file__).resolve().parent
 DRIVER = HERE / "vscode_driver.mjs"
@@ -38,12 +39,6 @@ SETTINGS = {
     "editor.suggestOnTriggerCharacters": False,
     "editor.acceptSuggestionOnEnter": "off",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_vsix(repo: Path) -> Path:
