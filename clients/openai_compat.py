@@ -44,6 +44,7 @@ class OpenAICompatBackend:
         self._client: openai.AsyncOpenAI | None = None
         self._key = ""
         self._model = settings.model
+        self._connecting: asyncio.Future[None] | None = None
         self.chars_per_token = DEFAULT_CHARS_PER_TOKEN
 
     def __repr__(self) -> str:
@@ -104,6 +105,13 @@ class OpenAICompatBackend:
     async def ensure_ready(self) -> None:
         if self._status.state == "ready" and self._client is not None:
             return
+        # One check at a time: callers arriving meanwhile wait for it (llama_cpp.server, for one, interrupts a
+        # streaming reply when another request comes in). A failed check is tried again by the next caller.
+        if self._connecting is None or self._connecting.done():
+            self._connecting = asyncio.ensure_future(self._connect())
+        await asyncio.shield(self._connecting)
+
+    async def _connect(self) -> None:
         self._client = self._client or self._make_client()
         self._set_status("loading", f"connecting to {self.settings.base_url}")
         try:

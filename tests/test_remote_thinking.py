@@ -1,4 +1,4 @@
-"""The thinking budget on the remote backend, against a scripted OpenAI-compatible HTTP server on 127.0.0.1 that
+"""The thinking budget (and the connection check) on the remote backend, against a scripted OpenAI-compatible HTTP server on 127.0.0.1 that
 streams a model thinking without end, either in ``reasoning_content`` deltas (vLLM/SGLang with a reasoning
 parser, DashScope) or as ``<think>`` text in the content. The remote chat path itself is tested against a real
 llama.cpp server in test_backend_remote."""
@@ -36,6 +36,7 @@ class _ThinkingServer(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:  # noqa: N802
+        self.requests.append({"GET": self.path})
         self._json({"object": "list", "data": [{"id": "m", "object": "model", "created": 0, "owned_by": "t"}]})
 
     def do_POST(self) -> None:  # noqa: N802
@@ -98,7 +99,7 @@ async def test_thinking_past_the_budget_is_closed_and_the_server_continues_the_t
 ) -> None:
     server.style = style
     content = await chat(server, GenerationParams(max_tokens=64, thinking_budget=5))
-    first, second = server.requests
+    _models, first, second = server.requests
     assert first["stream"] and first["max_tokens"] == 64 + 5
     assert second["max_tokens"] == 64 and not second.get("stream")
     assert second["continue_final_message"] is True and second["add_generation_prompt"] is False
@@ -112,13 +113,26 @@ async def test_thinking_past_the_budget_is_closed_and_the_server_continues_the_t
 async def test_a_reply_without_thinking_is_one_request(server: type[_ThinkingServer]) -> None:
     server.style = "none"
     content = await chat(server, GenerationParams(max_tokens=64, thinking_budget=5))
-    assert content == ANSWER and len(server.requests) == 1
+    assert content == ANSWER and len(server.requests) == 2  # /models, then one chat
 
 
 async def test_without_a_budget_the_chat_is_not_streamed(server: type[_ThinkingServer]) -> None:
     server.style = "none"
     assert await chat(server, GenerationParams(max_tokens=64)) == ANSWER
-    assert not server.requests[0].get("stream")
+    assert not server.requests[1].get("stream")
+
+
+async def test_callers_arriving_together_share_one_connection_check(server: type[_ThinkingServer]) -> None:
+    """A code action and the start-up load asking at once make one /models request (llama_cpp.server would cut a
+    streaming reply short for a second one)."""
+    import asyncio
+
+    backend = OpenAICompatBackend(RemoteSettings(base_url=server.base_url, model="m", max_retries=0))  # type: ignore[attr-defined]
+    try:
+        await asyncio.gather(*(backend.ensure_ready() for _ in range(3)))
+        assert server.requests == [{"GET": "/v1/models"}]
+    finally:
+        await backend.aclose()
 
 
 async def test_a_stream_that_ends_without_a_reply_is_a_clear_error(server: type[_ThinkingServer]) -> None:
