@@ -80,8 +80,7 @@ def run_complete(args: argparse.Namespace) -> int:
     settings, request, root = prepare(args)
     decision = prefilter.decide(request, settings.completion.disabled_languages, settings.completion.ignored_globs)
     if decision.kind == "none":
-        print(f"no completion here: {decision.reason}", file=sys.stderr)
-        return 3
+        return _no_completion(f"no completion here: {decision.reason}", args.json, 3)
     try:
         return asyncio.run(_complete(settings, request, root, args.json))
     except BackendError as error:
@@ -113,8 +112,7 @@ async def _complete(settings: ServerSettings, request: CompletionRequest, root: 
         load_ms = (time.perf_counter() - started) * 1000
         completion = await session.pipeline.complete(request, threading.Event())
     if completion is None:
-        print("no completion (the model produced nothing useful here)", file=sys.stderr)
-        return 4
+        return _no_completion("no completion (the model produced nothing useful here)", as_json, 4)
     timings = {"model_load": round(load_ms, 1), **(completion.timings_ms or {}), "total_request": completion.latency_ms}
     if as_json:
         print(json.dumps({"completion": completion.text, "model": completion.model, "timings_ms": timings}))
@@ -126,3 +124,10 @@ async def _complete(settings: ServerSettings, request: CompletionRequest, root: 
             print(f"{name:>16}: {value:8.1f} ms", file=sys.stderr)
     return 0
 
+
+
+def _no_completion(reason: str, as_json: bool, code: int) -> int:
+    if as_json:
+        print(json.dumps({"completion": None, "reason": reason}))
+    print(reason, file=sys.stderr)
+    return code
