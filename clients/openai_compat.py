@@ -260,11 +260,7 @@ class OpenAICompatBackend:
                 delta = chunk.choices[0].delta if chunk.choices else None
                 if thought := _reasoning_of(delta):
                     reasoning.append(thought)
-                    watch.opened = True
-                    watch.feed(thought)
-                if delta is not None and delta.content:
-                    watch.closed = watch.closed or bool(reasoning)  # the answer after a separate reasoning channel
-                    watch.feed(delta.content)
+                watch.feed_delta(thought, (delta.content or "") if delta is not None else "")
                 if (cancel is not None and cancel.is_set()) or watch.exhausted or watch.answered >= params.max_tokens:
                     break
         except openai.OpenAIError as exc:
@@ -283,8 +279,8 @@ class OpenAICompatBackend:
             reply = self._reply(snapshot, tools)
             cut = watch.answered >= params.max_tokens and not reply.tool_calls  # max_tokens is for the answer
             return replace(reply, finish_reason="length") if cut else reply
-        so_far = snapshot.choices[0].message.content or ""
-        prefix = ("<think>\n" + "".join(reasoning) if reasoning else so_far) + CLOSE_THINKING
+        so_far = "<think>\n" + "".join(reasoning) if reasoning else (message.content if message else "") or ""
+        prefix = so_far + CLOSE_THINKING
         turn = [*messages, {"role": "assistant", "content": prefix}]
         response = await self._chat_request(
             turn, params, tools, cancel, continue_final_message=True, add_generation_prompt=False

@@ -30,6 +30,7 @@ class ThinkingWatch:
         self.answered = 0  # and answering
         self.opened = opened
         self.closed = False
+        self._reasoning_channel = False
         self._tail = ""  # the end of the text so far, for a tag split across chunks
 
     @property
@@ -47,6 +48,16 @@ class ThinkingWatch:
         self._tail = window[-len(CLOSE_TAG):]
         self.spent += counts
         self.answered += not counts
+
+    def feed_delta(self, reasoning: str, content: str) -> None:
+        """One streamed delta from a server that may send thinking apart from the answer (``reasoning_content``:
+        vLLM or SGLang with a reasoning parser, DashScope): content after such reasoning is the answer."""
+        if reasoning:
+            self._reasoning_channel = self.opened = True
+            self.feed(reasoning)
+        if content:
+            self.closed = self.closed or self._reasoning_channel
+            self.feed(content)
 
     @property
     def exhausted(self) -> bool:

@@ -28,7 +28,7 @@ class SamplingSettings(BaseModel):
     def params(
         self, max_tokens: int, stop: tuple[str, ...] = (), thinking: ThinkingSettings | None = None
     ) -> GenerationParams:
-        thinking = thinking or ThinkingSettings(mode="off", budget_tokens=0)
+        thinking = thinking or ThinkingSettings()  # the model's default: no switch, no budget
         return GenerationParams(
             max_tokens=max_tokens,
             temperature=self.temperature,
