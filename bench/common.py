@@ -7,6 +7,7 @@ llama-cpp-python version, git commit) next to the figures.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -68,6 +69,24 @@ class ModelSettings:
             "QWEN_LSP_BACKEND__LOCAL__REPACK": "true" if self.repack else "false",
             "QWEN_LSP_BACKEND__LOCAL__CHAT_CONTEXT": self.chat_context,
         }
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--model`` and ``--no-repack``, which every benchmark of the real model takes (see ``model_settings``)."""
+    parser.add_argument("--model", help="path of the Qwen2.5-Coder-0.5B GGUF (default: the models directory)")
+    parser.add_argument("--no-repack", action="store_true", help="backend.local.repack=false (CPUs that trap AMX)")
+
+
+def model_settings(args: argparse.Namespace, n_ctx: int) -> ModelSettings:
+    """The model of ``add_model_arguments``, one thread (two collapse on a busy 2-core machine)."""
+    return ModelSettings(find_model(args.model), n_threads=1, n_ctx=n_ctx, repack=not args.no_repack)
+
+
+def show_and_write(report: "Report", name: str) -> None:
+    """Print the report's table and write its JSON under bench/results/."""
+    print()
+    print(report.table())
+    print(f"\nwrote {report.write(name)}")
 
 
 def load_direct_llama(settings: ModelSettings) -> Any:
