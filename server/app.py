@@ -15,6 +15,7 @@ from pygls.lsp.server import LanguageServer
 from . import __version__
 from .background import BackgroundTasks
 from .inflight import InflightRequests
+from .model_download import ModelDownloads
 from .problems import ProblemReporter
 from .session import BackendFactory, Session, default_backend_factory
 from .stats import StatsRecorder
@@ -32,6 +33,7 @@ class QwenLanguageServer(LanguageServer):
         self.stats = StatsRecorder()
         self.background = BackgroundTasks()
         self.initialization_options: dict = {}
+        self.model_downloads = ModelDownloads()
 
     def report_server_error(self, error: Exception, source: object) -> None:
         # pygls would show a message box per failure; for per-keystroke requests that is noise. Log instead.

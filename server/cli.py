@@ -1,4 +1,4 @@
-"""The ``qwen-lsp`` command line: serve (default), complete, model, stats, doctor."""
+"""The ``qwen-lsp`` command line: serve (default), complete, demo, model, stats, doctor."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     complete.add_argument("--root", help="repository root for context (default: the file's git root or its folder)")
     complete.add_argument("--model", help="model preset or .gguf path (default: settings/env)")
     complete.add_argument("--json", action="store_true", help="print JSON")
+
+    demo = commands.add_parser("demo", help="complete a bundled sample file (try an install without a checkout)")
+    demo.add_argument("--model", help="model preset or .gguf path (default: settings/env)")
+    demo.add_argument("--json", action="store_true", help="print JSON")
 
     context = commands.add_parser("context", help="show the prompt and context snippets for FILE:LINE:COL (1-based)")
     context.add_argument("location", help="FILE:LINE:COL, 1-based as editors show them")
@@ -67,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
         from .cli_complete import run_complete
 
         return run_complete(args)
+    if args.command == "demo":
+        from .cli_complete import run_demo
+
+        return run_demo(args)
     if args.command == "context":
         from .cli_context import run_context
 

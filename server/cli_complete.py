@@ -88,6 +88,24 @@ def run_complete(args: argparse.Namespace) -> int:
         return 1
 
 
+DEMO_LOCATION = (14, 5)  # in demo_sample.py: the empty body of order_total
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """``qwen-lsp demo``: complete the bundled sample, so an install can be tried without a checkout."""
+    import importlib.resources
+    import tempfile
+
+    sample = importlib.resources.files("qwen_lsp.server").joinpath("demo_sample.py").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="qwen-lsp-demo-") as folder:
+        path = Path(folder) / "orders.py"
+        path.write_text(sample, encoding="utf-8")
+        line, col = DEMO_LOCATION
+        print(f"completing the body of order_total() in {path.name} at {line}:{col}:", file=sys.stderr)
+        demo = argparse.Namespace(location=f"{path}:{line}:{col}", root=folder, model=args.model, json=args.json)
+        return run_complete(demo)
+
+
 @asynccontextmanager
 async def cli_session(settings: ServerSettings, request: CompletionRequest, root: Path) -> AsyncIterator[Session]:
     """A session like the server's: the backend, and the repository indexed with the request's document open."""

@@ -46,7 +46,8 @@ async def complete_at(
             cancel.set()
             raise
         except BackendError as error:
-            ls.problems.report("backend", str(error))
+            if not ls.model_downloads.active:  # a missing model being offered or downloaded is not an error yet
+                ls.problems.report("backend", str(error))
             return None
         except Exception:
             log.exception("inline completion failed at %s:%s:%s", uri, position.line, position.character)

@@ -17,7 +17,7 @@ def run_doctor() -> int:
     for warning in warnings:
         checks.append((WARN, "settings", warning))
     checks.append(_python())
-    checks.extend(_llama())
+    checks.extend(_local_extra(settings.backend.kind == "local"))
     if settings.backend.kind == "local":
         checks.append(_model(settings.backend.local.model))
         checks.append(_generation(settings))
@@ -35,18 +35,27 @@ def _python() -> tuple[str, str, str]:
     return OK, "python", f"{version} ({sys.executable})"
 
 
-def _llama() -> list[tuple[str, str, str]]:
+def _local_extra(needed: bool) -> list[tuple[str, str, str]]:
+    """What of the ``local`` extra is installed: llama-cpp-python (with GPU offload or not) and gguf."""
+    from qwen_lsp.clients.factory import LOCAL_PACKAGES, missing_local_packages
+
+    missing = missing_local_packages()
+    if missing:
+        what = f"not installed ({', '.join(missing)} missing)"
+        if needed:
+            return [(FAIL, "local extra", f"{what}; backend.kind is local: `pip install 'qwen-lsp[local]'`")]
+        return [(OK, "local extra", f"{what}; only local models need it (`pip install 'qwen-lsp[local]'`)")]
+    versions = ", ".join(f"{dist} {importlib.metadata.version(dist)}" for dist in LOCAL_PACKAGES.values())
     try:
-        version = importlib.metadata.version("llama-cpp-python")
         import llama_cpp
-    except Exception as error:
-        return [(WARN, "llama-cpp-python", f"not usable ({error}); local models need `pip install 'qwen-lsp[local]'`")]
+    except Exception as error:  # installed but its shared library does not load
+        return [(FAIL if needed else WARN, "local extra", f"{versions}; llama_cpp does not load ({error})")]
     gpu = bool(getattr(llama_cpp, "llama_supports_gpu_offload", lambda: False)())
     gpu_note = "GPU offload supported" if gpu else (
         "CPU only; for a GPU reinstall with CMAKE_ARGS=\"-DGGML_CUDA=on\" (or -DGGML_METAL=on) "
         "pip install --force-reinstall --no-cache-dir llama-cpp-python"
     )
-    return [(OK, "llama-cpp-python", f"{version}; {gpu_note}")]
+    return [(OK, "local extra", f"installed: {versions}; {gpu_note}")]
 
 
 def _model(name: str) -> tuple[str, str, str]:
@@ -96,6 +105,10 @@ def _generation(settings) -> tuple[str, str, str]:
     """Generate two tokens in a child process: a build for the wrong CPU kills it, not us."""
     import subprocess
 
+    from qwen_lsp.clients.factory import missing_local_packages
+
+    if missing_local_packages():
+        return WARN, "generation", "skipped (the local extra is not installed)"
     try:
         from qwen_lsp.clients.models import resolve_model
 

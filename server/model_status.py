@@ -11,6 +11,8 @@ from lsprotocol import types
 
 from qwen_lsp.clients.base import BackendError
 
+from .model_download import offer_model_download
+
 if TYPE_CHECKING:
     from .app import QwenLanguageServer
 
@@ -29,8 +31,10 @@ def send_status(server: "QwenLanguageServer", state: str, detail: str = "", prog
 
 
 async def load_backend(server: "QwenLanguageServer") -> None:
-    """Start loading the model; report progress until it is ready or has failed."""
+    """Start loading the model (after offering to download a missing preset); report progress until it is
+    ready or has failed."""
     assert server.session is not None
+    await offer_model_download(server)
     backend = server.session.backend
     token = await _create_progress(server)
     if token:

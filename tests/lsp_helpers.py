@@ -8,6 +8,7 @@ import os
 import sys
 import uuid
 from pathlib import Path
+from typing import Callable
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
@@ -103,8 +104,13 @@ class running_server:
     """``async with running_server(cmd, env) as client:`` — start, initialize, and always shut down."""
 
     def __init__(self, command: list[str], env: dict[str, str], editor: str = "visual-studio-code",
-                 initialization_options: dict | None = None, root: Path | None = None, inline: bool = True):
+                 initialization_options: dict | None = None, root: Path | None = None, inline: bool = True,
+                 capabilities: types.ClientCapabilities | None = None,
+                 configure: Callable[[LanguageClient], None] | None = None):
+        """``capabilities`` replaces the editor's; ``configure`` sees the client before ``initialize`` (handlers
+        for server-to-client requests, ``set_configuration``)."""
         self.command, self.env, self.editor = command, env, editor
+        self.capabilities, self.configure = capabilities, configure
         self.initialization_options = initialization_options
         self.root = root
         self.inline = inline
@@ -115,7 +121,9 @@ class running_server:
         from pytest_lsp import ClientServerConfig
 
         self.client = await ClientServerConfig(server_command=self.command, server_env=self.env).start()
-        caps = capabilities(self.editor) if self.inline else client_capabilities(self.editor)
+        if self.configure is not None:
+            self.configure(self.client)
+        caps = self.capabilities or (capabilities(self.editor) if self.inline else client_capabilities(self.editor))
         folders = [types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)] if self.root else None
         self.initialize_result = await self.client.initialize_session(
             types.InitializeParams(

