@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -20,7 +21,6 @@ from lsprotocol import types
 
 from qwen_lsp.clients import models
 from qwen_lsp.clients.base import BackendError
-from qwen_lsp.clients.factory import missing_local_packages
 
 if TYPE_CHECKING:
     from .app import QwenLanguageServer
@@ -60,7 +60,10 @@ async def offer_model_download(server: "QwenLanguageServer") -> None:
     assert server.session is not None
     backend = server.session.settings.backend
     preset = models.get_preset(backend.local.model) if backend.kind == "local" else None
-    if preset is None or missing_local_packages():
+    # Only a llama.cpp backend loads preset files (not an UnavailableBackend, nor a test's). Its module is loaded
+    # when such a backend exists: looked up, not imported (an import here would stall the event loop).
+    local_llama = sys.modules.get("qwen_lsp.clients.local_llama")
+    if preset is None or local_llama is None or not isinstance(server.session.backend, local_llama.LocalLlamaBackend):
         return
     downloads = server.model_downloads
     async with downloads.lock:

@@ -10,7 +10,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from local_extra import require_local_extra
 from ports import free_port
+
+require_local_extra()
 
 API_KEY = "sk-test-7f3a9c1e5b2d4f6a8c0e"
 KEY_ENV = "QWEN_LSP_TEST_REMOTE_KEY"

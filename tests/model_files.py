@@ -8,9 +8,12 @@ import os
 from pathlib import Path
 
 import pytest
+from local_extra import require_local_extra
 from qwen_lsp.clients.base import Prompt, PromptPiece
 from qwen_lsp.clients.cpu_probe import repack_is_safe
 from qwen_lsp.clients.llama_loader import read_gguf_info
+
+require_local_extra()
 
 QWEN_05B_FILE = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gguf import GGUFReader
+from local_extra import require_local_extra
+
+require_local_extra()
+from gguf import GGUFReader  # noqa: E402
 from tiny_gguf import FIM_TOKENS, TOKEN_CONTROL, write_tiny_qwen_gguf
 
 

@@ -13,7 +13,10 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from gguf import GGUFWriter
+from local_extra import require_local_extra
+
+require_local_extra()
+from gguf import GGUFWriter  # noqa: E402
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
