@@ -216,3 +216,13 @@ def test_stderr_progress_writes_to_stderr_only(capsys: pytest.CaptureFixture[str
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "pulling" in captured.err and "100%" in captured.err
+
+
+def test_the_download_prompt_gives_the_sizes_the_readme_gives() -> None:
+    from qwen_lsp.server.model_download import download_size
+
+    sizes = {name: download_size(models.get_preset(name)) for name in models.PRESETS}
+    assert sizes == {
+        "qwen2.5-coder-0.5b": "491 MB", "qwen2.5-coder-1.5b": "1.1 GB", "qwen2.5-coder-7b": "4.7 GB",
+        "qwen3-coder-30b-a3b": "~18.6 GB",
+    }
