@@ -124,3 +124,9 @@ def test_no_completion_inside_a_kept_out_file(workspace: Path) -> None:
     assert shape("sub/.env.production") == shape("local_settings.py") == shape("linked_outside.py") == "none"
     assert shape("app.py") == "line"
     assert shape("src/generated/api.py", ignored_globs=["generated/"]) == "none"  # gitignore-style, any depth
+
+
+def test_a_qwenignore_negation_lets_a_gitignored_file_back_in(workspace: Path) -> None:
+    assert PrivacyPolicy(roots=[workspace]).why_kept_out(workspace / "local_settings.py")
+    (workspace / ".qwenignore").write_text("private/\n!local_settings.py\n")
+    assert PrivacyPolicy(roots=[workspace]).allows(workspace / "local_settings.py")
