@@ -77,7 +77,7 @@ _WEAK_NAMES = r"(?:^|[_.\-]|(?<=[a-z0-9])(?=[A-Z]))(?i:api_?key|key|pass|pwd)"
 _SECRET_NAME = re.compile(rf"(?:{_STRONG_NAMES}|{_WEAK_NAMES})$")
 # name [: annotation] op value — the value a quoted literal or one unquoted token.
 _ASSIGNMENT = re.compile(
-    r"""(?<![\w\-])(?P<name>[A-Za-z_][A-Za-z0-9_\-]*)["']?(?:\s*:\s*[A-Za-z_][\w.\[\]]*)?\s*(?::=|=>|=|:)[ \t]*"""
+    r"""(?<![\w\-])(?P<name>[A-Za-z_][A-Za-z0-9_\-]*)["']?(?:[ \t]*:[ \t]*[A-Za-z_][\w.\[\]]*)?[ \t]*(?::=|=>|=|:)[ \t]*"""
     r"""(?:(?P<quote>["'`])(?P<quoted>[^"'`\n\\]*)(?P=quote)|(?P<bare>[^\s"'`,;()\[\]{}<>]+))"""
 )
 _BEARER = re.compile(r"(?i)\b(?:bearer|token)\s+([A-Za-z0-9._~+/-]{16,}=*)")

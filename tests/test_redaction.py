@@ -5,6 +5,7 @@ touched."""
 from __future__ import annotations
 
 import ast
+import logging
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,17 @@ def test_randomness_rule() -> None:
     assert not looks_random("abc123")  # too short
     assert not looks_random("settings.SECRET_KEY")  # code
     assert not looks_random("<your-key-here>") and not looks_random("xxxxxxxxxxxx")  # placeholders
+
+
+def test_log_lines_pass_the_redactor() -> None:
+    from qwen_lsp.server.lsp_logging import RedactingFormatter
+
+    try:
+        raise ValueError("bad GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("qwen_lsp.x", logging.DEBUG, __file__, 1, "raw %r", ("AKIAIOSFODNN7EXAMPLE",),
+                                   sys.exc_info())
+    line = RedactingFormatter("%(message)s").format(record)
+    assert "AKIAIOSFODNN7EXAMPLE" not in line and "ghp_16C7e42F" not in line and "Traceback" in line
