@@ -3,7 +3,7 @@ or an ignored file.
 
 Every tool goes through ``WorkspacePaths.resolve`` before it reads, lists, searches or stages anything, so a
 path like ``../x``, an absolute path elsewhere or a symlink pointing out of the workspace is refused, and files
-matching the privacy policy's secret-file patterns (.env, keys, credentials) or ignore rules (.gitignore, .qwenignore, dependency and
+matching the secret patterns (.env, keys, credentials) or ignore rules (.gitignore, .qwenignore, dependency and
 VCS folders) never reach a prompt, local or remote.
 """
 
