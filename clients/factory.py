@@ -6,6 +6,7 @@ import importlib.util
 from typing import Callable
 
 from .base import Backend, BackendStatus
+from .local_only import RefusedBackend, is_loopback_url
 from .settings import BackendSettings
 from .unavailable import UnavailableBackend
 
@@ -19,12 +20,15 @@ def missing_local_packages() -> list[str]:
 
 
 def create_backend(
-    settings: BackendSettings, on_status: Callable[[BackendStatus], None] | None = None
+    settings: BackendSettings, on_status: Callable[[BackendStatus], None] | None = None, local_only: bool = False
 ) -> Backend:
     """The backend for ``settings.kind``. Nothing is loaded or contacted until ``ensure_ready()``;
     ``on_status`` hears every status change (on the event loop's thread). Without the ``local`` extra a local
-    backend is an ``UnavailableBackend`` whose every use says what to install."""
+    backend is an ``UnavailableBackend`` whose every use says what to install. With ``local_only`` a remote
+    endpoint off this machine is refused (``local_only.RefusedBackend``)."""
     if settings.kind == "remote":
+        if local_only and not is_loopback_url(settings.remote.base_url):
+            return RefusedBackend(settings.remote.base_url, on_status)
         from .openai_compat import OpenAICompatBackend
 
         return OpenAICompatBackend(settings.remote, on_status)

@@ -20,6 +20,7 @@ from openai.lib.streaming.chat import ChatCompletionStreamState
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt, ToolCall
 from .fim_templates import FimTemplate, template_by_name
+from .outbound import RedactingAsyncOpenAI
 from .settings import RemoteSettings
 from .thinking import CLOSE_THINKING, ThinkingWatch
 from .tool_calls import parse_tool_calls, tool_names
@@ -66,7 +67,7 @@ class OpenAICompatBackend:
 
     def _make_client(self) -> openai.AsyncOpenAI:
         self._key = os.environ.get(self.settings.api_key_env, "").strip()
-        return openai.AsyncOpenAI(
+        return RedactingAsyncOpenAI(  # every request body passes the credential redactor
             # The SDK insists on some key; without one the Authorization header is omitted per request.
             api_key=self._key or "unset",
             base_url=self.settings.base_url,

@@ -95,6 +95,7 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
     """Indexable files under ``root``, in a stable (sorted) order. Plain strings and one ``scandir`` per folder:
     this runs over every file at each start."""
     stack: list[tuple[str, str, IgnoreRules]] = [(str(root), "", _root_rules(root, exclude))]
+    real_root = os.path.realpath(root)
     count = 0
     while stack:
         directory, rel_dir, rules = stack.pop()
@@ -121,6 +122,9 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
                 spec = language_for_path(name)
                 if spec is None or name.endswith(EXCLUDED_SUFFIXES) or rules.ignored(rel, False):
                     continue
+                if entry.is_symlink() and leaves_folder(entry.path, real_root):
+                    log.info("context index: skipping %s: a link to a file outside the workspace folder", rel)
+                    continue
                 info = entry.stat(follow_symlinks=True)  # a file symlink is fine; a loop raises ELOOP here
                 if not stat.S_ISREG(info.st_mode):
                     continue
@@ -137,6 +141,12 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
                 return
             yield FileEntry(Path(entry.path), rel, info.st_size, info.st_mtime_ns, spec)
         stack.extend(reversed(subdirs))
+
+
+def leaves_folder(path: str, real_root: str) -> bool:
+    """Whether ``path``, with every symlink resolved, is outside the folder ``real_root`` (itself resolved)."""
+    target = os.path.realpath(path)
+    return target != real_root and not target.startswith(real_root.rstrip("/") + "/")
 
 
 def why_unusable(data: bytes) -> str | None:
@@ -197,4 +207,6 @@ def indexable(root: Path, rel: str, exclude: list[str] | None = None) -> Languag
         if rules.ignored(rel_dir, True) or _is_virtualenv(directory):
             return None
         rules = rules.extended(rel_dir, directory)
-    return None if rules.ignored(rel, False) else spec
+    if rules.ignored(rel, False) or leaves_folder(str(root / rel), os.path.realpath(root)):
+        return None
+    return spec

@@ -21,6 +21,7 @@ from .documents import LineCache, OpenDocuments, uri_to_key
 from .gathering import Gathering, prepare
 from .index import RepoIndex, analyze
 from .indexer import Indexer, Progress, ScanStats
+from .privacy import PrivacyPolicy
 from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
 from .settings import ContextOptions
 from .shape import Shape, shape_from_tree
@@ -40,13 +41,17 @@ _HEADER_TOKENS = 2  # the file separator and newline around each snippet's path
 
 
 class RepositoryContext:
-    def __init__(self, options: ContextOptions | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(self, options: ContextOptions | None = None, cache_dir: Path | None = None,
+                 privacy: PrivacyPolicy | None = None) -> None:
         self.options = options or ContextOptions()
+        self.privacy = privacy or PrivacyPolicy(exclude=self.options.exclude)
         self.index = RepoIndex()
         self.docs = OpenDocuments()
         self.worker = Worker()
-        self.indexer = Indexer(self.index, self.worker, self.options, cache_dir or default_cache_dir(),
+        walk_options = self.options.model_copy(update={"exclude": self.privacy.index_excludes})
+        self.indexer = Indexer(self.index, self.worker, walk_options, cache_dir or default_cache_dir(),
                                self.docs.is_open)
+        self._folders: list[str] = []  # the privacy policy's roots for documents and snippets
         self.line_cache = LineCache(self.options.max_file_kb * 1024)
         self._previous: dict[str, frozenset[tuple[str, int, int]]] = {}
         self._token_cache: dict[str, int] = {}
@@ -65,6 +70,8 @@ class RepositoryContext:
 
     def add_folder(self, folder: Path, progress: Progress | None = None) -> Future:
         root = Path(os.path.abspath(folder))
+        with self._lock:
+            self._folders = [f for f in self._folders if f != root.as_posix()] + [root.as_posix()]
 
         def report(done: int, total: int) -> None:
             with self._lock:
@@ -85,6 +92,7 @@ class RepositoryContext:
         root = Path(os.path.abspath(folder))
         with self._lock:
             self._progress.pop(root.as_posix(), None)
+            self._folders = [f for f in self._folders if f != root.as_posix()]
         return self.worker.submit(lambda: self.indexer.remove_folder(root))
 
     def files_changed(self, paths: list[Path]) -> Future:
@@ -122,6 +130,9 @@ class RepositoryContext:
     # --- documents ------------------------------------------------------------------------------------------------
 
     def document_changed(self, uri: str, text: str, version: int | None, language_id: str | None = None) -> None:
+        if not self.privacy.allows(uri, self._folders):
+            self.document_closed(uri)  # kept out even while open (and dropped if it just became so)
+            return
         try:
             is_new = not self.docs.is_open(uri_to_key(uri))
             doc = self.docs.change(uri, text, version, language_id)
@@ -181,6 +192,8 @@ class RepositoryContext:
             if request.budget_tokens <= 0:
                 return ContextResult(timings_ms={"total": 0.0})
             key = uri_to_key(request.uri)
+            if not self.privacy.allows(key, self._folders):
+                return ContextResult(timings_ms={"total": _ms(started)})
             g = prepare(request, key, self.docs.get(key), self.index)
             timings["prepare"] = _ms(started)
             candidates = self._run_sources(g, timings)
@@ -229,8 +242,10 @@ class RepositoryContext:
                                    lambda c: count(c.text) + count(c.path) + _HEADER_TOKENS, previous))
         with self._lock:
             self._previous[g.key] = frozenset(c.ident for c, _ in chosen)
+        # The last check before anything leaves: a snippet of a file the policy keeps out never does (a file can
+        # become ignored, or a folder be added, after it was indexed or opened).
         snippets = [Snippet(c.uri, c.path, c.text, c.start_line, c.end_line, c.source, round(c.score, 4), tokens)
-                    for c, tokens in chosen]
+                    for c, tokens in chosen if self.privacy.allows(c.key, self._folders)]
         repo_name = g.folder.rstrip("/").rsplit("/", 1)[-1] if g.folder else ""
         return ContextResult(snippets=snippets, repo_name=repo_name)
 

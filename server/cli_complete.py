@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 from qwen_lsp.clients.base import BackendError
+from qwen_lsp.context.privacy import PrivacyPolicy
 
 from .completion import prefilter
 from .completion.request import CompletionRequest
@@ -78,7 +79,9 @@ def prepare(args: argparse.Namespace) -> tuple[ServerSettings, CompletionRequest
 
 def run_complete(args: argparse.Namespace) -> int:
     settings, request, root = prepare(args)
-    decision = prefilter.decide(request, settings.completion.disabled_languages, settings.completion.ignored_globs)
+    privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude, [root])
+    decision = prefilter.decide(request, settings.completion.disabled_languages, settings.completion.ignored_globs,
+                                privacy)
     if decision.kind == "none":
         return _no_completion(f"no completion here: {decision.reason}", args.json, 3)
     try:

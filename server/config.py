@@ -13,6 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qwen_lsp.clients.settings import BackendSettings
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 from qwen_lsp.context.settings import ContextOptions
 
 from .actions.settings import ActionsSettings
@@ -38,8 +39,9 @@ class CompletionSettings(BaseModel):
     )
     disabled_languages: list[str] = Field(default_factory=list, description="LSP language ids with no completions (e.g. ['markdown']).")
     ignored_globs: list[str] = Field(
-        default_factory=lambda: ["*.env", ".env*", "*.pem", "*.key"],
-        description="Workspace-relative path globs where no completion is offered.",
+        default_factory=list,
+        description="Gitignore-style patterns (without '/': at any depth) of further files with no completions; "
+        "files kept out by the privacy policy (privacy.secret_files, ignored files) never get any.",
     )
     stop: list[str] = Field(default_factory=list, description="Extra stop strings on top of the model family's own.")
     cache_size: int = Field(256, ge=0, description="Completions remembered (LRU); typing what a cached completion predicted reuses it.")
@@ -52,6 +54,21 @@ class ContextSettings(ContextOptions):
     budget_tokens: int = Field(1024, ge=0, le=1_000_000, description="Tokens of repository context per completion prompt.")
 
 
+class PrivacySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    local_only: bool = Field(
+        False,
+        description="Guarantee that no request leaves this machine: the remote backend is refused unless its "
+        "base_url is a loopback address (127.0.0.1, ::1, localhost).",
+    )
+    secret_files: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_SECRET_FILES),
+        description="Gitignore-style patterns (without '/': at any depth) of files that are never indexed, "
+        "completed in, used as context, read by the agent or sent to a model (keys, credentials, .env files).",
+    )
+
+
 class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -60,6 +77,7 @@ class ServerSettings(BaseModel):
     context: ContextSettings = Field(default_factory=ContextSettings, description="Repository context.")
     actions: ActionsSettings = Field(default_factory=ActionsSettings, description="Code actions (Refactor with Qwen, Explain, ...).")
     agent: AgentSettings = Field(default_factory=AgentSettings, description="The agentic refactor (qwen.agentRefactor).")
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="What never leaves the machine.")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Server log level (stderr and the editor's log).")
 
 

@@ -34,9 +34,10 @@ async def attach_repository_context(
     session: "Session", folders: list[Path], wait: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> RepositoryContext | None:
     """Index ``folders`` and use them for completions (in the background unless ``wait``)."""
+    session.set_roots(folders)
     if not session.settings.context.enabled:
         return None
-    provider = RepositoryContext(context_options(session.settings.context))
+    provider = RepositoryContext(context_options(session.settings.context), privacy=session.privacy)
     session.set_context_provider(provider)
     await asyncio.to_thread(provider.start, folders, progress, wait)
     return provider

@@ -6,7 +6,9 @@ import importlib.metadata
 import sys
 import urllib.request
 
-from .config import env_overrides, load_settings
+from qwen_lsp.clients.local_only import is_loopback_url, refusal_message
+
+from .config import ServerSettings, env_overrides, load_settings
 
 OK, WARN, FAIL = "ok  ", "warn", "FAIL"
 
@@ -18,14 +20,30 @@ def run_doctor() -> int:
         checks.append((WARN, "settings", warning))
     checks.append(_python())
     checks.extend(_local_extra(settings.backend.kind == "local"))
+    checks.append(_privacy(settings))
     if settings.backend.kind == "local":
         checks.append(_model(settings.backend.local.model))
         checks.append(_generation(settings))
-    else:
-        checks.append(_endpoint(settings.backend.remote.base_url))
+    elif not settings.privacy.local_only or is_loopback_url(settings.backend.remote.base_url):
+        checks.append(_endpoint(settings.backend.remote.base_url))  # not even probed when local_only refuses it
     for status, name, message in checks:
         print(f"[{status}] {name}: {message}")
     return 1 if any(status == FAIL for status, _, _ in checks) else 0
+
+
+def _privacy(settings: ServerSettings) -> tuple[str, str, str]:
+    """Whether anything can leave the machine, and what is kept out of it either way."""
+    kept = (f"{len(settings.privacy.secret_files)} secret-file patterns and ignored files are never sent; "
+            "credential-like values are redacted from remote requests")
+    url = settings.backend.remote.base_url
+    remote = settings.backend.kind == "remote"
+    if settings.privacy.local_only:
+        if remote and not is_loopback_url(url):
+            return FAIL, "privacy", refusal_message(url)
+        where = f"the endpoint {url} is on this machine" if remote else "the local model"
+        return OK, "privacy", f"local_only on: no request leaves this machine ({where}); {kept}"
+    where = f"code goes to {url}" if remote else "the local model sends nothing"
+    return OK, "privacy", f"local_only off ({where}); {kept}"
 
 
 def _python() -> tuple[str, str, str]:

@@ -1,5 +1,5 @@
 """Logging: stderr (never stdout: it carries the protocol), an optional file, and the editor's log via
-``window/logMessage``."""
+``window/logMessage``. Every line passes the credential redactor, whichever logger wrote it."""
 
 from __future__ import annotations
 
@@ -10,12 +10,22 @@ from typing import Callable
 
 from lsprotocol import types
 
+from qwen_lsp.clients.redaction import redact_text
+
 _LEVELS = {
     logging.ERROR: types.MessageType.Error,
     logging.WARNING: types.MessageType.Warning,
     logging.INFO: types.MessageType.Info,
     logging.DEBUG: types.MessageType.Log,
 }
+
+
+class RedactingFormatter(logging.Formatter):
+    """A formatter whose lines (tracebacks included) have credential-like values replaced: a key quoted by an error
+    or echoed in a model's raw output at debug level never reaches a log as it is."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))[0]
 
 
 class EditorLogHandler(logging.Handler):
@@ -44,7 +54,7 @@ class EditorLogHandler(logging.Handler):
 def setup_logging(level: str = "info", log_file: str | None = None) -> None:
     root = logging.getLogger()
     root.setLevel(level.upper())
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    formatter = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_file:
         handlers.append(logging.FileHandler(log_file, encoding="utf-8"))
@@ -58,6 +68,6 @@ def setup_logging(level: str = "info", log_file: str | None = None) -> None:
 
 def attach_editor_log(send: Callable[[types.LogMessageParams], None]) -> EditorLogHandler:
     handler = EditorLogHandler(send)
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(name)s: %(message)s"))
     logging.getLogger("qwen_lsp").addHandler(handler)
     return handler

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Callable
 
 from qwen_lsp.clients.base import Backend
 from qwen_lsp.context.base import ContextProvider, NoContext
+from qwen_lsp.context.privacy import PrivacyPolicy
 
 from .completion.cache import CompletionCache
 from .completion.pipeline import CompletionPipeline, PipelineCounters, PipelineOptions
@@ -25,7 +27,7 @@ BackendFactory = Callable[[ServerSettings], Backend]
 def default_backend_factory(settings: ServerSettings) -> Backend:
     from qwen_lsp.clients.factory import create_backend
 
-    return create_backend(settings.backend)
+    return create_backend(settings.backend, local_only=settings.privacy.local_only)
 
 
 def pipeline_options(settings: ServerSettings) -> PipelineOptions:
@@ -47,19 +49,27 @@ class Session:
     def __init__(self, settings: ServerSettings, backend_factory: BackendFactory = default_backend_factory) -> None:
         self.settings = settings
         self._backend_factory = backend_factory
+        # One policy object for the pipeline, the context engine, code actions and the agent.
+        self.privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude)
         self.backend: Backend = backend_factory(settings)
         self.context_provider: ContextProvider = NoContext()
         self.cache = CompletionCache(settings.completion.cache_size)
         self.counters = PipelineCounters()
         self.pipeline = CompletionPipeline(
-            self.backend, pipeline_options(settings), self.context_provider, self.cache, self.counters
+            self.backend, pipeline_options(settings), self.context_provider, self.cache, self.counters, self.privacy
         )
+
+    def set_roots(self, roots: list[Path]) -> None:
+        """The workspace folders, for the privacy policy's ignore rules and symlink check."""
+        self.privacy.set_roots(roots)
 
     async def apply(self, settings: ServerSettings) -> bool:
         """Use new settings; returns True when the backend was replaced (and must be loaded again)."""
         previous = self.settings
-        backend_changed = settings.backend != previous.backend
+        backend_changed = (settings.backend != previous.backend
+                           or settings.privacy.local_only != previous.privacy.local_only)
         self.settings = settings
+        self.privacy.configure(settings.privacy.secret_files, settings.context.exclude)
         if backend_changed:
             old = self.backend
             self.backend = self._backend_factory(settings)
@@ -76,7 +86,8 @@ class Session:
 
     def _rebuild_pipeline(self) -> None:
         self.pipeline = CompletionPipeline(
-            self.backend, pipeline_options(self.settings), self.context_provider, self.cache, self.counters
+            self.backend, pipeline_options(self.settings), self.context_provider, self.cache, self.counters,
+            self.privacy,
         )
 
 

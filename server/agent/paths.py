@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 import pathspec
 
 from qwen_lsp.context.files import EXCLUDED_DIRS, IgnoreRules
+from qwen_lsp.context.privacy import is_secret, secret_spec
 
 
 class PathError(ValueError):
@@ -36,7 +37,7 @@ class WorkspacePaths:
             raise PathError("the agent needs a workspace folder; open a folder in the editor")
         self.roots = [root.resolve() for root in roots]
         self._given = [Path(os.path.abspath(root)) for root in roots]  # as the editor named them (maybe via symlinks)
-        self.secrets = pathspec.GitIgnoreSpec.from_lines(secret_patterns)
+        self.secrets = secret_spec(secret_patterns)
         self._rules = lru_cache(maxsize=4096)(self._rules_uncached)
 
     @property
@@ -102,15 +103,15 @@ class WorkspacePaths:
     def _check_visible(self, root: Path, rel: str, is_dir: bool | None = None) -> None:
         if rel == ".":
             return
+        if is_secret(rel + ("/" if is_dir or (is_dir is None and (root / rel).is_dir()) else ""), self.secrets):
+            raise PathError(
+                f"{rel} matches a secret-file pattern (privacy.secret_files); it is never read or shown to the model"
+            )
         parts = rel.split("/")
         for depth in range(1, len(parts) + 1):
             sub = "/".join(parts[:depth])
             last = depth == len(parts)
             as_dir = (root / sub).is_dir() if is_dir is None or not last else is_dir
-            if self.secrets.match_file(sub + "/" if as_dir else sub):
-                raise PathError(
-                    f"{rel} matches a secret pattern (agent.secret_patterns); it is never read or shown to the model"
-                )
             if as_dir and parts[depth - 1] in EXCLUDED_DIRS:
                 raise PathError(f"{rel} is in an excluded folder ({parts[depth - 1]}); the agent does not use it")
             parent = "/".join(parts[: depth - 1])
@@ -132,9 +133,3 @@ def _read_lines(path: Path) -> list[str]:
     except OSError:
         return []
 
-
-def is_secret(path: str, secret_patterns: list[str]) -> bool:
-    """Whether a workspace-relative path (or any of its folders) matches the secret patterns."""
-    spec = pathspec.GitIgnoreSpec.from_lines(secret_patterns)
-    parts = path.replace("\\", "/").strip("/").split("/")
-    return any(spec.match_file("/".join(parts[:i]) + ("/" if i < len(parts) else "")) for i in range(1, len(parts) + 1))

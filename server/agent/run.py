@@ -17,6 +17,7 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qwen_lsp.clients.base import Backend
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 
 from ..actions.service import DocumentView
 from ..actions.text import Selection, offset_at, selection_for
@@ -73,6 +74,7 @@ class AgentEnvironment:
     related: RelatedCode | None = None
     context_tokens: int = 8192
     command_env: dict[str, str] | None = None
+    secret_files: list[str] = field(default_factory=lambda: list(DEFAULT_SECRET_FILES))  # privacy.secret_files
 
 
 @dataclass
@@ -137,7 +139,7 @@ async def run_agent(
     request: AgentRequest, env: AgentEnvironment, cancel: threading.Event, on_step: StepListener | None = None
 ) -> AgentReport:
     settings = env.settings
-    paths = WorkspacePaths(env.roots, settings.secret_patterns)
+    paths = WorkspacePaths(env.roots, env.secret_files)
     staged = StagedFiles(env.read_source)
     doc_root = env.document.root if env.document is not None and env.document.root else None
     copy = WorkspaceCopy(paths, (doc_root or paths.primary).resolve(), settings.copy_max_files)

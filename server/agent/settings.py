@@ -1,45 +1,14 @@
-"""Settings of the agentic refactor (the ``agent`` section): limits, the command allowlist, verification, secrets."""
+"""Settings of the agentic refactor (the ``agent`` section): limits, the command allowlist, verification."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
+
 from ..actions.settings import SamplingSettings, ThinkingSettings
 
-DEFAULT_SECRET_PATTERNS = [
-    ".env",
-    ".env.*",
-    "*.env",
-    ".envrc",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "*.jks",
-    "*.keystore",
-    "id_rsa*",
-    "id_dsa*",
-    "id_ecdsa*",
-    "id_ed25519*",
-    ".netrc",
-    ".npmrc",
-    ".pypirc",
-    ".git-credentials",
-    "secrets.json",
-    "secrets.yaml",
-    "secrets.yml",
-    "secrets.toml",
-    ".secrets",
-    "*.secret",
-    "credentials",
-    "credentials.json",
-    "credentials.yaml",
-    "credentials.yml",
-    ".aws/",
-    ".ssh/",
-    ".gnupg/",
-    "*.kdbx",
-]
+DEFAULT_SECRET_PATTERNS = DEFAULT_SECRET_FILES  # the privacy policy's patterns (privacy.secret_files)
 
 
 class AgentSettings(BaseModel):
@@ -93,11 +62,6 @@ class AgentSettings(BaseModel):
     )
     read_max_lines: int = Field(400, ge=10, description="Most lines one read_file call returns.")
     max_file_kb: int = Field(512, ge=1, description="Files larger than this are not read by the agent.")
-    secret_patterns: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_SECRET_PATTERNS),
-        description="Gitignore-style patterns of files the agent never reads, lists, searches, edits or copies "
-        "into a prompt (keys, credentials, .env files).",
-    )
     copy_max_files: int = Field(
         20000,
         ge=1,

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from qwen_lsp.clients.base import Backend, GenerationParams, Prompt
 from qwen_lsp.clients.fim_templates import FimTemplate
 from qwen_lsp.context.base import ContextProvider, ContextRequest, ContextResult, NoContext
+from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.shape import previous_nonblank_line
 
 from . import prefilter
@@ -74,8 +75,10 @@ class CompletionPipeline:
         context_provider: ContextProvider | None = None,
         cache: CompletionCache | None = None,
         counters: PipelineCounters | None = None,
+        privacy: PrivacyPolicy | None = None,
     ) -> None:
         self.backend = backend
+        self.privacy = privacy or PrivacyPolicy()
         self.options = options
         self.context_provider = context_provider or NoContext()
         self.cache = cache or CompletionCache()
@@ -84,7 +87,8 @@ class CompletionPipeline:
     async def complete(self, request: CompletionRequest, cancel: threading.Event) -> Completion | None:
         started = time.perf_counter()
         self.counters.requests += 1
-        decision = prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs)
+        decision = prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs,
+                                    self.privacy)
         if decision.kind == "none":
             log.debug("no completion at %s:%d: %s", request.path, request.offset, decision.reason)
             self.counters.skipped += 1

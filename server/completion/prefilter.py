@@ -1,14 +1,18 @@
 """Decide before any model call whether to complete here, and whether one line or a block.
 
 The syntax-aware part (strings, argument lists, block openers) is the context engine's ``completion_shape``;
-this stage adds the per-user rules (disabled languages, ignored files).
+this stage adds the per-user rules (disabled languages, ignored files) and the privacy policy: nothing is completed
+inside a file it keeps out (secrets, ignored files, links leaving the workspace), so its text is never sent.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import logging
+from functools import lru_cache
 
+import pathspec
+
+from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.shape import Shape, completion_shape
 
 from .request import CompletionRequest
@@ -20,14 +24,22 @@ def decide(
     request: CompletionRequest,
     disabled_languages: list[str] | tuple[str, ...] = (),
     ignored_globs: list[str] | tuple[str, ...] = (),
+    privacy: PrivacyPolicy | None = None,
 ) -> Shape:
     """``Shape("none", why)`` to skip, else ``"line"`` or ``"block"`` with the reason."""
+    if privacy is not None and (reason := privacy.why_kept_out(request.uri)):
+        return Shape("none", f"kept out by the privacy policy: {reason}")
     if request.language_id in disabled_languages:
         return Shape("none", f"completions disabled for {request.language_id}")
-    if any(fnmatch.fnmatch(request.path, glob) for glob in ignored_globs):
-        return Shape("none", "file matches an ignore pattern")
+    if ignored_globs and _spec(tuple(ignored_globs)).match_file(request.path):
+        return Shape("none", "file matches completion.ignored_globs")
     try:
         return completion_shape(request.text, request.offset, request.language_id, request.path)
     except Exception:  # a parser problem must never block completions
         log.warning("syntax check failed for %s; completing one line", request.path, exc_info=True)
         return Shape("line", "syntax check failed")
+
+
+@lru_cache(maxsize=8)
+def _spec(globs: tuple[str, ...]) -> pathspec.PathSpec:
+    return pathspec.GitIgnoreSpec.from_lines(globs)

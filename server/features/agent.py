@@ -101,19 +101,20 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
         roots=roots,
         read_source=lambda path: read_document(ls.workspace, path, settings.agent.max_file_kb * 1024),
         document=document,
-        symbols=_symbol_lookup(provider, roots, settings.agent.secret_patterns),
+        symbols=_symbol_lookup(provider, roots, settings.privacy.secret_files),
         related=_related_code(provider, ls.session.backend.count_tokens),
         context_tokens=window,
         command_env=child_environment((backend_settings.remote.api_key_env,)),
+        secret_files=settings.privacy.secret_files,
     )
 
 
-def _symbol_lookup(provider: Any, roots: list[Path], secret_patterns: list[str]):
+def _symbol_lookup(provider: Any, roots: list[Path], secret_files: list[str]):
     """Definitions by name from the repository index, when the context engine has one."""
     find = getattr(getattr(provider, "index", None), "definitions_named", None)
     if find is None or not roots:
         return None
-    paths = WorkspacePaths(roots, secret_patterns)
+    paths = WorkspacePaths(roots, secret_files)
 
     def lookup(name: str) -> list[str]:
         out = []

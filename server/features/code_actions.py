@@ -28,8 +28,7 @@ from ..actions.requests import Cancellation, RequestTracker
 from ..actions.service import ActionCancelled, ActionOutcome, run_action
 from ..actions.workspace_edit import EditSupport
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..agent.paths import is_secret
-from ..documents import DocumentError, relative_path
+from ..documents import DocumentError
 from ..stats import data_dir
 from .telemetry import field
 
@@ -47,8 +46,8 @@ def register(server: QwenLanguageServer) -> None:
         if ls.session is None or not ls.session.settings.actions.enabled:
             return None
         document = ls.workspace.text_documents.get(params.text_document.uri)
-        if document is None or _secret(ls, params.text_document.uri):
-            return None  # keys and credentials are never sent to a model
+        if document is None or _kept_out(ls, params.text_document.uri):
+            return None  # keys, credentials and ignored files are never sent to a model
         return (
             offer_actions(
                 params.text_document.uri,
@@ -134,8 +133,8 @@ async def _run(ls: QwenLanguageServer, data: ActionData) -> ActionOutcome:
     if ls.session is None:
         raise DocumentError("the server is not initialized")
     doc = document_view(ls.workspace, data.uri)
-    if _secret(ls, data.uri):
-        raise DocumentError(f"{doc.rel_path} matches agent.secret_patterns; it is never sent to a model")
+    if reason := _kept_out(ls, data.uri):
+        raise DocumentError(f"{reason}: it is never sent to a model")
     if data.version is not None and doc.version is not None and data.version != doc.version:
         raise DocumentError("the document changed since the action was offered; run it again")
     with Cancellation(RequestTracker.install(ls.protocol)) as cancel:
@@ -162,10 +161,9 @@ def _resolves_edits(ls: QwenLanguageServer) -> bool:
     return bool(support and "edit" in support.properties)
 
 
-def _secret(ls: QwenLanguageServer, uri: str) -> bool:
-    return ls.session is not None and is_secret(
-        relative_path(ls.workspace, uri), ls.session.settings.agent.secret_patterns
-    )
+def _kept_out(ls: QwenLanguageServer, uri: str) -> str | None:
+    """Why the privacy policy keeps this document away from models, or None."""
+    return ls.session.privacy.why_kept_out(uri) if ls.session is not None else None
 
 
 def _show_error(ls: QwenLanguageServer, title: str, error: Exception) -> None:

@@ -8,6 +8,7 @@ from lsprotocol import types
 
 from qwen_lsp.context.repository import RepositoryContext
 
+from ..actions.editor import workspace_roots
 from ..documents import uri_to_path
 
 if TYPE_CHECKING:
@@ -34,6 +35,8 @@ def register(server: "QwenLanguageServer") -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_workspace_folders(ls: "QwenLanguageServer", params: types.DidChangeWorkspaceFoldersParams) -> None:
+        if ls.session is not None:
+            ls.session.set_roots(workspace_roots(ls.workspace))
         provider = ls.session.context_provider if ls.session else None
         if not isinstance(provider, RepositoryContext):
             return

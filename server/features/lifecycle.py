@@ -10,6 +10,7 @@ from lsprotocol import types
 
 from qwen_lsp.context.repository import RepositoryContext
 
+from ..actions.editor import workspace_roots
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import start_indexing
 from ..lsp_logging import attach_editor_log
@@ -35,6 +36,7 @@ def register(server: "QwenLanguageServer") -> None:
         except Exception as error:  # e.g. an unknown FIM template: report and fall back to defaults
             ls.problems.report("settings", f"cannot use these backend settings ({error}); using the defaults")
             ls.session = Session(ServerSettings(), ls.backend_factory)
+        ls.session.set_roots(workspace_roots(ls.workspace))
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: "QwenLanguageServer", params: types.InitializedParams) -> None:

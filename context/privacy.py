@@ -1,0 +1,155 @@
+"""The privacy policy: which files never reach a prompt, whatever builds it.
+
+A file is *kept out* when it matches a secret-file pattern (``.env*``, keys, credentials: gitignore-style, so a
+pattern without a slash matches at any depth), is ignored (``.gitignore``/``.qwenignore`` at any depth,
+``.git/info/exclude``, ``context.exclude``), or is a symlink whose target leaves its workspace folder. A kept-out
+file is not indexed, not used as context even while it is open or edited, gets no completions or code actions,
+and the agent does not read it. The index, every context source, the completion pipeline, code actions and the
+agent all ask this one policy.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Sequence
+
+import pathspec
+
+from .documents import uri_to_key
+from .files import _root_rules, leaves_folder
+
+DEFAULT_SECRET_FILES = [
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.jks",
+    "*.keystore",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".npmrc",
+    ".pypirc",
+    ".git-credentials",
+    "secrets.json",
+    "secrets.yaml",
+    "secrets.yml",
+    "secrets.toml",
+    ".secrets",
+    "*.secret",
+    "credentials",
+    "credentials*.json",
+    "credentials.yaml",
+    "credentials.yml",
+    ".aws/",
+    ".ssh/",
+    ".gnupg/",
+    "*.kdbx",
+]
+_CACHE_SECONDS = 2.0  # ignore files rarely change; a decision is re-checked at most this often
+
+
+def secret_spec(secret_files: Sequence[str]) -> pathspec.PathSpec:
+    return pathspec.GitIgnoreSpec.from_lines(list(secret_files))
+
+
+def is_secret(path: str, secret_files: Sequence[str] | pathspec.PathSpec = DEFAULT_SECRET_FILES) -> bool:
+    """Whether a relative path, or any folder on its way, matches the secret-file patterns (at any depth).
+    A trailing '/' says the path itself is a folder."""
+    spec = secret_files if isinstance(secret_files, pathspec.PathSpec) else secret_spec(secret_files)
+    text = path.replace("\\", "/")
+    parts = [p for p in text.split("/") if p]
+    folder = text.endswith("/")
+    return any(spec.match_file("/".join(parts[:i]) + ("/" if i < len(parts) or folder else ""))
+               for i in range(1, len(parts) + 1))
+
+
+class PrivacyPolicy:
+    """``why_kept_out(path or uri)``: the reason a file must stay out of every prompt, or None."""
+
+    def __init__(self, secret_files: Sequence[str] = DEFAULT_SECRET_FILES, exclude: Sequence[str] = (),
+                 roots: Sequence[Path | str] = ()) -> None:
+        self._lock = threading.Lock()
+        self._decisions: dict[tuple[str, tuple[str, ...]], tuple[float, str | None]] = {}
+        self.roots: list[str] = []
+        self.configure(secret_files, exclude)
+        self.set_roots(roots)
+
+    def configure(self, secret_files: Sequence[str], exclude: Sequence[str]) -> None:
+        """New patterns (settings changed); everyone holding this policy uses them from now on."""
+        with self._lock:
+            self.secret_files = list(secret_files)
+            self.exclude = list(exclude)
+            self._secrets = secret_spec(self.secret_files)
+            self._decisions.clear()
+
+    @property
+    def index_excludes(self) -> list[str]:
+        """The patterns a folder walk leaves out on top of the ignore files: ``context.exclude`` and secrets."""
+        return self.exclude + self.secret_files
+
+    def set_roots(self, roots: Sequence[Path | str]) -> None:
+        """The workspace folders (ignore rules and the symlink check are relative to them)."""
+        with self._lock:
+            self.roots = [Path(os.path.abspath(root)).as_posix() for root in roots]
+            self._decisions.clear()
+
+    def is_secret(self, rel: str) -> bool:
+        return is_secret(rel, self._secrets)
+
+    def allows(self, location: str | Path, roots: Sequence[str] | None = None) -> bool:
+        return self.why_kept_out(location, roots) is None
+
+    def why_kept_out(self, location: str | Path, roots: Sequence[str] | None = None) -> str | None:
+        """Why the file at ``location`` (a path, a file URI or another document URI) is kept out, or None.
+        ``roots`` overrides the workspace folders set with ``set_roots``."""
+        key = uri_to_key(location) if isinstance(location, str) else Path(location).as_posix()
+        folders = tuple(self.roots if roots is None else roots)
+        now = time.monotonic()
+        with self._lock:
+            cached = self._decisions.get((key, folders))
+        if cached is not None and now - cached[0] < _CACHE_SECONDS:
+            return cached[1]
+        reason = self._decide(key, folders)
+        with self._lock:
+            if len(self._decisions) > 4096:
+                self._decisions.clear()
+            self._decisions[(key, folders)] = (now, reason)
+        return reason
+
+    def _decide(self, key: str, folders: tuple[str, ...]) -> str | None:
+        if not key.startswith("/"):  # untitled: and other non-file documents: only their name can tell
+            return "its name matches privacy.secret_files" if self.is_secret(key.rsplit("/", 1)[-1]) else None
+        key = os.path.normpath(key)
+        root = max((f for f in folders if key.startswith(f.rstrip("/") + "/")), key=len, default=None)
+        if root is None:
+            return "it matches privacy.secret_files" if self.is_secret(key) else None
+        rel = key[len(root.rstrip("/")) + 1:]
+        if self.is_secret(rel):
+            return f"{rel} matches privacy.secret_files"
+        if self._ignored(Path(root), rel):
+            return f"{rel} is ignored (.gitignore, .qwenignore or context.exclude)"
+        if leaves_folder(key, os.path.realpath(root)):
+            return f"{rel} is a link to a file outside the workspace folder"
+        return None
+
+    def _ignored(self, root: Path, rel: str) -> bool:
+        rules = _root_rules(root, self.exclude).extended("", root)
+        parts = rel.split("/")
+        rel_dir = ""
+        for part in parts[:-1]:
+            rel_dir = f"{rel_dir}/{part}" if rel_dir else part
+            if rules.ignored(rel_dir, True):
+                return True
+            rules = rules.extended(rel_dir, root / rel_dir)
+        return rules.ignored(rel, False)
+
