@@ -103,8 +103,10 @@ class running_server:
     """``async with running_server(cmd, env) as client:`` — start, initialize, and always shut down."""
 
     def __init__(self, command: list[str], env: dict[str, str], editor: str = "visual-studio-code",
-                 initialization_options: dict | None = None, root: Path | None = None, inline: bool = True):
+                 initialization_options: dict | None = None, root: Path | None = None, inline: bool = True,
+                 experimental: dict | None = None):
         self.command, self.env, self.editor = command, env, editor
+        self.experimental = experimental  # e.g. what an editor's plugin declares on top of the editor's own
         self.initialization_options = initialization_options
         self.root = root
         self.inline = inline
@@ -116,6 +118,8 @@ class running_server:
 
         self.client = await ClientServerConfig(server_command=self.command, server_env=self.env).start()
         caps = capabilities(self.editor) if self.inline else client_capabilities(self.editor)
+        if self.experimental is not None:
+            caps.experimental = self.experimental
         folders = [types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)] if self.root else None
         self.initialize_result = await self.client.initialize_session(
             types.InitializeParams(
