@@ -91,17 +91,21 @@ async def main(unsandboxed: bool) -> None:
     )
     paths = WorkspacePaths([root], DEFAULT_SECRET_PATTERNS)
     copy = WorkspaceCopy(paths, root, 1000)
-    toolbox = Toolbox(paths, StagedFiles(read_from_disk), settings, CommandRunner(copy, settings, {"PATH": os.environ["PATH"]}))
+    runner = CommandRunner(copy, settings, {"PATH": os.environ["PATH"]})
+    toolbox = Toolbox(paths, StagedFiles(read_from_disk), settings, runner)
     try:
-        for raw in ["../x", "/etc/passwd", "out_link", ".git/config", ".env", "/proc/self/environ", "a/../../x",
-                    "..\\x", str(outside / "keep")]:
+        escapes = ["../x", "/etc/passwd", "out_link", ".git/config", ".env", "/proc/self/environ", "a/../../x"]
+        for raw in [*escapes, "..\\x", str(outside / "keep")]:
             for tool, args in (("read_file", {"path": raw}), ("create_file", {"path": raw, "content": "x"})):
                 result = await toolbox.call(tool, json.dumps(args))
                 held[f"{tool} {raw}"] = not result.ok and SECRET not in result.text
-        for command in (["curl", "http://127.0.0.1"], ["sh", "-c", "id"], [sys.executable, "-c", "1"], ["rm", "-rf", "."]):
-            held[f"run {command[0]} {command[1]}"] = not (await toolbox.call("run_command", json.dumps({"command": command}))).ok
-        for option in ([f"--junitxml={outside}/r.xml"], ["--junitxml=.git/config"], [f"--basetemp={outside}"],
-                       ["--rootdir=/"], ["-o", f"cache_dir={outside}/c"], ["-c", f"{outside}/p.ini"], ["-p", "evil"]):
+        off_list = [["curl", "http://127.0.0.1"], ["sh", "-c", "id"], [sys.executable, "-c", "1"], ["rm", "-rf", "."]]
+        for command in off_list:
+            result = await toolbox.call("run_command", json.dumps({"command": command}))
+            held[f"run {command[0]} {command[1]}"] = not result.ok
+        options = [[f"--junitxml={outside}/r.xml"], ["--junitxml=.git/config"], [f"--basetemp={outside}"]]
+        options += [["--rootdir=/"], ["-o", f"cache_dir={outside}/c"], ["-c", f"{outside}/p.ini"], ["-p", "evil"]]
+        for option in options:
             result = await toolbox.call("run_command", json.dumps({"command": PYTEST + option}))
             refused = "refused" in result.text or "not allowed" in result.text
             held[f"pytest {' '.join(option)}"] = not result.ok and refused
@@ -109,17 +113,22 @@ async def main(unsandboxed: bool) -> None:
         result = await toolbox.call("search", json.dumps({"query": "(a|a)+$", "regex": True}))
         held["backtracking regex (a|a)+$"] = time.monotonic() - started < 30
         server, connections = await _listener()
-        probes = STAGED_PROBES.format(outside=str(outside), port=server.sockets[0].getsockname()[1], real=str(root),
-                                      home=str(home), server_pid=os.getpid())
+        port = server.sockets[0].getsockname()[1]
+        probes = STAGED_PROBES.format(
+            outside=str(outside), port=port, real=str(root), home=str(home), server_pid=os.getpid()
+        )
         await toolbox.call("create_file", json.dumps({"path": "conftest.py", "content": probes}))
         result = await toolbox.call("run_command", json.dumps({"command": PYTEST}))
         server.close()
-        staged = ast.literal_eval(result.text.split("PROBES ", 1)[1].split("\n", 1)[0]) if "PROBES " in result.text else {}
+        report_line = result.text.split("PROBES ", 1)[1].split("\n", 1)[0] if "PROBES " in result.text else "{}"
+        staged = ast.literal_eval(report_line)
         for name, ok in staged.items():
             held[f"staged conftest: {name}"] = ok
-        held["staged conftest: write the real workspace"] = (root / "app.py").read_text() == "def one():\n    return 1\n"
+        app_text = (root / "app.py").read_text()
+        held["staged conftest: write the real workspace"] = app_text == "def one():\n    return 1\n"
         held["staged conftest: network to 127.0.0.1"] = staged.get("network to 127.0.0.1", False) and not connections
-        held["nothing written outside"] = list(outside.iterdir()) == [] and (root / ".git" / "config").read_text() == "[core]\n"
+        git_config = (root / ".git" / "config").read_text()
+        held["nothing written outside"] = list(outside.iterdir()) == [] and git_config == "[core]\n"
     finally:
         copy.cleanup()
         shutil.rmtree(base, ignore_errors=True)

@@ -90,7 +90,8 @@ async def test_staged_conftest_runs_only_inside_the_sandbox(tmp_path: Path, proj
     env.update(SEEDED, HOME=str(tmp_path / "home"), QWEN_LSP_API_KEY="sk-seeded-key")
     (tmp_path / "home").mkdir()
     options = {"agent": {"allowedCommands": [" ".join(PYTEST[:3])], "testCommand": " ".join(PYTEST)}}
-    async with server, running_server(scripted_server_command(), env, root=project, initialization_options=options) as client:
+    lsp = running_server(scripted_server_command(), env, root=project, initialization_options=options)
+    async with server, lsp as client:
         applied = record_apply_edits(client, applied=False)  # the user refuses the edit
         result = await run_command(client, {"instruction": "add a conftest", "scope": "workspace"})
         counters = await client.workspace_execute_command_async(
@@ -124,19 +125,20 @@ async def test_without_a_sandbox_each_command_needs_the_users_consent(
             tool("finish", summary="done"),
         ],
     )
-    options = {"agent": {"allowedCommands": [" ".join(PYTEST[:3])], "sandbox": "off"}}
+    options = {"agent": {"allowedCommands": [" ".join(PYTEST[:3])], "sandbox": "off", "testCommand": " ".join(PYTEST)}}
     async with running_server(scripted_server_command(), env, root=project, initialization_options=options) as client:
-        record_apply_edits(client, applied=False)
+        applied = record_apply_edits(client, applied=False)
         questions = answer_message_requests(client, answer)
         result = await run_command(client, {"instruction": "x", "scope": "workspace"})
-    assert len(questions) == 1 and "WITHOUT a sandbox" in questions[0].message
+    assert len(questions) == 2 and all("WITHOUT a sandbox" in q.message for q in questions)  # the command, the tests
     assert [a.title for a in questions[0].actions] == ["Run", "Skip"]
     step = result["steps"][1]
     assert result["stopReason"] == "finished"  # a refusal is reported to the model, not fatal
     if answer == "Skip":
         assert not step["ok"] and "the user did not allow running" in step["result"] and not marker.exists()
+        assert result["verification"]["ran"] is False and applied[0].label.endswith("(tests not run)")
     else:
-        assert step["ok"] and marker.exists()
+        assert step["ok"] and marker.exists() and result["verification"]["passed"] is True
     assert not (project / "conftest.py").exists()
 
 

@@ -124,7 +124,8 @@ async def test_neovim_gets_a_server_created_progress_and_plain_edits(tmp_path: P
         ],
     )
     plugin = {"qwenLsp": {"reviewsAgentEdits": True}}  # the Neovim plugin reviews agent edits in its own diff
-    async with running_server(scripted_server_command(), env, editor="neovim", root=project, experimental=plugin) as client:
+    server = running_server(scripted_server_command(), env, editor="neovim", root=project, experimental=plugin)
+    async with server as client:
         received = record_apply_edits(client, applied=False)
         result = await run_command(client, {"instruction": "write notes", "scope": "workspace"})
         assert result["applied"] is False and result["failureReason"] == "discarded"

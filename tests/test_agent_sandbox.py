@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -207,3 +208,24 @@ async def test_links_leading_outside_are_skipped_and_reported(workspace: Path, t
     assert "notes_link.txt" in note and "docs" in note
     listing = await toolbox.call("list_files", "{}")
     assert listing.text.split("\n")[:2] == ["app.py", "tests/test_app.py"] and "skipped 2 link(s)" in listing.text
+
+
+@pytest.mark.parametrize(
+    "overrides, expected",
+    [
+        ({}, "[ok  ] agent sandbox: bubblewrap"),
+        ({"QWEN_LSP_AGENT__SANDBOX": "off"}, "[warn] agent sandbox: none (turned off (agent.sandbox)); the agent asks"),
+        (
+            {"QWEN_LSP_AGENT__SANDBOX": "off", "QWEN_LSP_AGENT__ALLOW_UNSANDBOXED_COMMANDS": "true"},
+            "[warn] agent sandbox: none (turned off (agent.sandbox)); agent.allow_unsandboxed_commands is on",
+        ),
+    ],
+)
+def test_doctor_says_which_protection_is_active(overrides: dict[str, str], expected: str) -> None:
+    if not overrides:
+        require_bubblewrap()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
+    env.update(overrides, QWEN_LSP_BACKEND__KIND="remote", QWEN_LSP_BACKEND__REMOTE__BASE_URL="http://127.0.0.1:9/v1")
+    doctor = [str(Path(sys.executable).parent / "qwen-lsp"), "doctor"]
+    out = subprocess.run(doctor, env=env, capture_output=True, text=True, timeout=120).stdout
+    assert [line for line in out.splitlines() if line.startswith(expected)], out

@@ -86,7 +86,7 @@ def in_bubblewrap(argv: list[str], copy: WorkspaceCopy, env: dict[str, str], oth
     options = [shutil.which("bwrap") or "bwrap", *_ISOLATION]
     hidden = _existing([Path.home(), Path(tempfile.gettempdir()), *others, inside])
     for directory in hidden:
-        if directory != Path("/") and not _under(directory, Path("/tmp")):
+        if not _under(directory, Path("/tmp")):
             options += ["--tmpfs", str(directory)]
     options += ["--bind", str(copy.path), str(inside)]
     for rel in copy.mounts:
@@ -121,7 +121,7 @@ def _existing(directories: list[Path]) -> list[Path]:
     out: list[Path] = []
     for directory in directories:
         real = Path(os.path.realpath(directory))
-        if real.is_dir() and real not in out:
+        if real.is_dir() and real != Path("/") and real not in out:  # HOME=/ (some services): nothing to hide
             out.append(real)
     return out
 

@@ -67,5 +67,6 @@ class CommandRunner:
         timeout, cap = self.settings.command_timeout_s, self.settings.output_cap_chars
         result = await run_command(launch.argv, launch.cwd, timeout, cap, launch.env)
         if launch.sandboxed:  # show the command as the model asked for it, not the sandbox's own arguments
-            result = CommandResult(launch.argv[launch.argv.index("--") + 1 :], result.exit_code, result.output, result.truncated)
+            argv = launch.argv[launch.argv.index("--") + 1 :]
+            result = CommandResult(argv, result.exit_code, result.output, result.truncated)
         return result

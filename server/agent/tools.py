@@ -82,8 +82,8 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
     ),
     _schema(
         "run_command",
-        "Run an allowed command (tests, linters) in a copy of the workspace that has your edits. "
-        "No shell: give the arguments as a list.",
+        "Run an allowed command (tests, linters) in a sandboxed copy of the workspace that has your edits. "
+        "No shell: give the arguments as a list; paths in arguments must stay inside the workspace.",
         {"command": {"type": "array", "items": _STR}},
         ["command"],
     ),
