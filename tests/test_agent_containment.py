@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,11 @@ attempt("child_writes_outside", lambda: subprocess.run(
     [sys.executable, "-c", "open({outside2!r}, 'w').write('x')"], check=True, capture_output=True))
 attempt("network", lambda: socket.create_connection(("127.0.0.1", {port}), timeout=5).sendall(
     open("/etc/passwd").readline().encode()))
+def unix_socket():
+    client = socket.socket(socket.AF_UNIX)
+    client.connect({unix!r})
+    client.sendall(b"leak")
+attempt("unix_socket", unix_socket)
 attempt("read_dotenv", lambda: open({dotenv!r}).read())
 attempt("write_home", lambda: (pathlib.Path.home() / "pwned").write_text("x"))
 attempt("write_real_app", lambda: open({app!r}, "a").write("# pwned"))
@@ -51,14 +57,22 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-async def listener() -> tuple[asyncio.Server, list[bytes]]:
+async def listener(unix_path: Path) -> tuple[asyncio.Server, asyncio.Server, list[bytes]]:
+    """A TCP server on 127.0.0.1 and a Unix socket server (like docker's or a database's in /run)."""
     received: list[bytes] = []
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         received.append(await reader.read(1000))
         writer.close()
 
-    return await asyncio.start_server(handle, "127.0.0.1", 0), received
+    tcp = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return tcp, await asyncio.start_unix_server(handle, str(unix_path)), received
+
+
+def socket_place(tmp_path: Path) -> Path:
+    """/run when writable (sockets of system services live there), else the test's own folder."""
+    run = Path("/run")
+    return run / f"qwen-lsp-test-{os.getpid()}.sock" if os.access(run, os.W_OK) else tmp_path / "service.sock"
 
 
 def tool_results(counters: dict) -> str:
@@ -69,12 +83,14 @@ def tool_results(counters: dict) -> str:
 
 async def test_staged_conftest_runs_only_inside_the_sandbox(tmp_path: Path, project: Path, outside: Path) -> None:
     require_bubblewrap()
-    server, received = await listener()
+    unix_path = socket_place(tmp_path)
+    server, unix_server, received = await listener(unix_path)
     port = server.sockets[0].getsockname()[1]
     conftest = CONFTEST.format(
         outside=str(outside / "pwned"),
         outside2=str(outside / "pwned-by-child"),
         port=port,
+        unix=str(unix_path),
         dotenv=str(project / ".env"),
         app=str(project / "app.py"),
         names=sorted([*SEEDED, "QWEN_LSP_API_KEY"]),
@@ -91,16 +107,20 @@ async def test_staged_conftest_runs_only_inside_the_sandbox(tmp_path: Path, proj
     (tmp_path / "home").mkdir()
     options = {"agent": {"allowedCommands": [" ".join(PYTEST[:3])], "testCommand": " ".join(PYTEST)}}
     lsp = running_server(scripted_server_command(), env, root=project, initialization_options=options)
-    async with server, lsp as client:
-        applied = record_apply_edits(client, applied=False)  # the user refuses the edit
-        result = await run_command(client, {"instruction": "add a conftest", "scope": "workspace"})
-        counters = await client.workspace_execute_command_async(
-            types.ExecuteCommandParams(command="test.backendCounters")
-        )
+    try:
+        async with server, unix_server, lsp as client:
+            applied = record_apply_edits(client, applied=False)  # the user refuses the edit
+            result = await run_command(client, {"instruction": "add a conftest", "scope": "workspace"})
+            counters = await client.workspace_execute_command_async(
+                types.ExecuteCommandParams(command="test.backendCounters")
+            )
+    finally:
+        unix_path.unlink(missing_ok=True)
     output = tool_results(counters)
     report = ast.literal_eval(output.split("SANDBOX-REPORT ", 1)[1].split("\n", 1)[0])
     assert report["write_outside"].startswith("blocked") and report["child_writes_outside"].startswith("blocked")
     assert report["network"].startswith("blocked") and report["read_dotenv"].startswith("blocked")
+    assert report["unix_socket"].startswith("blocked")
     assert report["secret_env"] == [] and "1 passed" in output
     assert result["verification"]["passed"] is True and "SANDBOX-REPORT" in result["verification"]["output"]
     assert len(applied) == 1 and result["applied"] is False

@@ -3,9 +3,10 @@ when the user agrees to each run (or allows it with ``agent.allow_unsandboxed_co
 
 Inside bubblewrap a command sees the workspace copy mounted at the real folder's path (so a virtualenv inside it and
 editable installs still resolve), the dependency and build folders read-only at their places, a read-only view of
-the rest of the system with the user's home, the other workspace folders and the temp folder hidden (the directories
-of the tools on PATH stay visible), a private empty ``/tmp`` that is also its ``HOME``, no network (its own network
-namespace), no capabilities and its own PID namespace (it dies with the server). Its environment is an allowlist.
+the rest of the system with the user's home, the other workspace folders, the temp folders and ``/run`` hidden
+(sockets there stay reachable through a read-only mount; the directories of the tools on PATH stay visible), a private
+empty ``/tmp`` that is also its ``HOME``, no network (its own network namespace), no capabilities and its own PID
+namespace (it dies with the server). Its environment is an allowlist.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ _ISOLATION = [
     "--tmpfs", "/tmp",
 ]  # fmt: skip
 PRIVATE_HOME = "/tmp/home"
+SOCKET_DIRS = [Path("/run"), Path("/var/run"), Path("/var/tmp")]
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ def in_bubblewrap(argv: list[str], copy: WorkspaceCopy, env: dict[str, str], oth
     """``others``: the other workspace folders (hidden like the home folder)."""
     inside = copy.root
     options = [shutil.which("bwrap") or "bwrap", *_ISOLATION]
-    hidden = _existing([Path.home(), Path(tempfile.gettempdir()), *others, inside])
+    # /run and the temp folders hold sockets (docker, databases, agents): a read-only mount still lets a process
+    # connect to a socket, so they are hidden, not shown read-only.
+    hidden = _existing([Path.home(), Path(tempfile.gettempdir()), *SOCKET_DIRS, *others, inside])
     for directory in hidden:
         if not _under(directory, Path("/tmp")):
             options += ["--tmpfs", str(directory)]
