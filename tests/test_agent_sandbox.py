@@ -4,12 +4,14 @@ links leaving the workspace are skipped, not fatal."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -229,3 +231,28 @@ def test_doctor_says_which_protection_is_active(overrides: dict[str, str], expec
     doctor = [str(Path(sys.executable).parent / "qwen-lsp"), "doctor"]
     out = subprocess.run(doctor, env=env, capture_output=True, text=True, timeout=120).stdout
     assert [line for line in out.splitlines() if line.startswith(expected)], out
+
+
+async def test_the_timeout_kills_everything_inside_the_sandbox(workspace: Path) -> None:
+    require_bubblewrap()
+    marker = f"qwen-lsp-sleeper-{os.getpid()}"
+    (workspace / "conftest.py").write_text(
+        "import subprocess, sys, time\n"
+        f"subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)', {marker!r}])\n"
+        "print('started', flush=True)\ntime.sleep(120)\n"
+    )
+    settings = AgentSettings(allowed_commands=[" ".join(PYTEST)], command_timeout_s=3)
+    toolbox, copy = make_toolbox(workspace, settings)
+    started = time.monotonic()
+    try:
+        result = await toolbox.call("run_command", json.dumps({"command": PYTEST + ["-s"]}))
+    finally:
+        copy.cleanup()
+    assert not result.ok and "timed out (killed)" in result.text
+    assert time.monotonic() - started < 60  # not held until the 120 s sleeps end
+    for _ in range(50):  # the sandbox's PID namespace goes with it
+        left = subprocess.run(["pgrep", "-f", marker], capture_output=True, text=True).stdout.split()
+        if not left:
+            break
+        await asyncio.sleep(0.1)
+    assert left == []
