@@ -19,6 +19,7 @@ def run_doctor() -> int:
     for warning in warnings:
         checks.append((WARN, "settings", warning))
     checks.append(_python())
+    checks.append(_sandbox(settings))
     checks.extend(_local_extra(settings.backend.kind == "local"))
     checks.append(_privacy(settings))
     if settings.backend.kind == "local":
@@ -51,6 +52,28 @@ def _python() -> tuple[str, str, str]:
     if sys.version_info < (3, 11):
         return FAIL, "python", f"{version}; qwen-lsp needs Python 3.11 or newer"
     return OK, "python", f"{version} ({sys.executable})"
+
+
+def _sandbox(settings) -> tuple[str, str, str]:
+    """Which protection agent commands (and the test command) on staged code get."""
+    from .agent.isolation import sandbox_status
+
+    agent = settings.agent
+    if agent.sandbox == "off":
+        status_detail = "turned off (agent.sandbox)"
+    else:
+        status = sandbox_status()
+        if status.active:
+            return OK, "agent sandbox", (
+                f"{status.detail}: agent commands run in a workspace copy with no network, a read-only system, "
+                "a private home and temp folder and an allowlisted environment"
+            )
+        status_detail = status.detail
+    if agent.allow_unsandboxed_commands:
+        return WARN, "agent sandbox", (
+            f"none ({status_detail}); agent.allow_unsandboxed_commands is on, so agent commands run unconfined"
+        )
+    return WARN, "agent sandbox", f"none ({status_detail}); the agent asks before each command it runs"
 
 
 def _local_extra(needed: bool) -> list[tuple[str, str, str]]:

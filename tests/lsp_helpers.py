@@ -106,11 +106,13 @@ class running_server:
     def __init__(self, command: list[str], env: dict[str, str], editor: str = "visual-studio-code",
                  initialization_options: dict | None = None, root: Path | None = None, inline: bool = True,
                  capabilities: types.ClientCapabilities | None = None,
-                 configure: Callable[[LanguageClient], None] | None = None):
+                 configure: Callable[[LanguageClient], None] | None = None, experimental: dict | None = None):
         """``capabilities`` replaces the editor's; ``configure`` sees the client before ``initialize`` (handlers
-        for server-to-client requests, ``set_configuration``)."""
+        for server-to-client requests, ``set_configuration``); ``experimental`` is what an editor's plugin
+        declares on top of the editor's own."""
         self.command, self.env, self.editor = command, env, editor
         self.capabilities, self.configure = capabilities, configure
+        self.experimental = experimental
         self.initialization_options = initialization_options
         self.root = root
         self.inline = inline
@@ -124,6 +126,8 @@ class running_server:
         if self.configure is not None:
             self.configure(self.client)
         caps = self.capabilities or (capabilities(self.editor) if self.inline else client_capabilities(self.editor))
+        if self.experimental is not None:
+            caps.experimental = self.experimental
         folders = [types.WorkspaceFolder(uri=self.root.as_uri(), name=self.root.name)] if self.root else None
         self.initialize_result = await self.client.initialize_session(
             types.InitializeParams(

@@ -44,6 +44,18 @@ def record_apply_edits(client, applied: bool = True) -> list[types.ApplyWorkspac
     return received
 
 
+def answer_message_requests(client, title: str | None) -> list[types.ShowMessageRequestParams]:
+    """Answer every ``window/showMessageRequest`` with the button ``title`` (None: dismissed)."""
+    asked: list[types.ShowMessageRequestParams] = []
+
+    @client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
+    def show_message_request(params: types.ShowMessageRequestParams) -> types.MessageActionItem | None:
+        asked.append(params)
+        return types.MessageActionItem(title=title) if title else None
+
+    return asked
+
+
 async def run_command(client, arguments: dict, token: str | None = None, msg_id: str | None = None):
     params = types.ExecuteCommandParams(command="qwen.agentRefactor", arguments=[arguments], work_done_token=token)
     if msg_id is None:
@@ -111,7 +123,9 @@ async def test_neovim_gets_a_server_created_progress_and_plain_edits(tmp_path: P
             tool("finish", summary="added notes"),
         ],
     )
-    async with running_server(scripted_server_command(), env, editor="neovim", root=project) as client:
+    plugin = {"qwenLsp": {"reviewsAgentEdits": True}}  # the Neovim plugin reviews agent edits in its own diff
+    server = running_server(scripted_server_command(), env, editor="neovim", root=project, experimental=plugin)
+    async with server as client:
         received = record_apply_edits(client, applied=False)
         result = await run_command(client, {"instruction": "write notes", "scope": "workspace"})
         assert result["applied"] is False and result["failureReason"] == "discarded"
@@ -220,9 +234,35 @@ async def test_new_files_are_reported_when_the_editor_cannot_create_them(tmp_pat
     )
     async with running_server(scripted_server_command(), env, editor="emacs", root=project) as client:
         received = record_apply_edits(client)
+        questions = answer_message_requests(client, "Apply")
         result = await run_command(client, {"instruction": "x", "scope": "workspace"})
+        assert len(questions) == 1 and "NOTES.md" in questions[0].message  # no annotations: asked before applying
         assert result["notCreated"] == [(project / "NOTES.md").as_uri()] and result["applied"] is True
         uri = (project / "app.py").as_uri()
         assert apply_workspace_edit(received[0].edit, {uri: APP}) == {
             uri: APP.replace("result = 0", "result = 0  # sum")
         }
+
+
+@pytest.mark.parametrize("answer", ["Discard", None])
+async def test_editors_without_annotations_ask_the_user_before_applying(
+    tmp_path: Path, project: Path, answer: str | None
+) -> None:
+    """Emacs declares no change annotations, so it would apply a workspace/applyEdit unseen: the user is asked
+    first, and a refusal (or a dismissed question) sends nothing."""
+    env = script_env(
+        tmp_path,
+        chat_replies=[
+            tool("edit_file", path="app.py", old_text="result = 0", new_text="result = 0  # sum"),
+            tool("finish", summary="a comment"),
+        ],
+    )
+    async with running_server(scripted_server_command(), env, editor="emacs", root=project) as client:
+        received = record_apply_edits(client)
+        questions = answer_message_requests(client, answer)
+        result = await run_command(client, {"instruction": "x", "scope": "workspace"})
+        assert [q.message.startswith("Qwen agent proposes changes to app.py (+1 -1)") for q in questions] == [True]
+        assert [a.title for a in questions[0].actions] == ["Apply", "Discard"]
+        assert received == [] and result["applied"] is False
+        assert result["failureReason"] == "the user did not apply the proposed edit"
+        assert (project / "app.py").read_text() == APP

@@ -13,11 +13,12 @@ import pytest
 from qwen_lsp.server.agent.commands import (
     CommandRefused,
     check_allowed,
-    child_environment,
+    command_environment,
     parse_command,
     run_command,
 )
 from qwen_lsp.server.agent.paths import PathError, WorkspacePaths, is_secret
+from qwen_lsp.server.agent.runner import CommandRunner
 from qwen_lsp.server.agent.sandbox import WorkspaceCopy
 from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
@@ -165,12 +166,13 @@ async def test_output_is_capped_head_and_tail(tmp_path: Path) -> None:
     assert len(result.output) < 1200
 
 
-def test_commands_get_no_credentials_in_their_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_commands_get_only_allowlisted_variables(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QWEN_LSP_API_KEY", "sk-secret")
     monkeypatch.setenv("GITHUB_TOKEN", "ghp_x")
-    monkeypatch.setenv("MY_PROVIDER_VAR", "kept?")
-    env = child_environment(("MY_PROVIDER_VAR",))
-    assert "QWEN_LSP_API_KEY" not in env and "GITHUB_TOKEN" not in env and "MY_PROVIDER_VAR" not in env
+    monkeypatch.setenv("SOME_SERVICE_URL", "https://user:pw@example.com")  # no secret-looking name, still dropped
+    monkeypatch.setenv("MY_PROVIDER_VAR", "dropped")
+    env = command_environment([*AgentSettings().command_env, "MY_PROVIDER_VAR"], ("MY_PROVIDER_VAR",))
+    assert not {"QWEN_LSP_API_KEY", "GITHUB_TOKEN", "SOME_SERVICE_URL", "MY_PROVIDER_VAR"} & set(env)
     assert env["PATH"] == os.environ["PATH"]
 
 
@@ -181,7 +183,8 @@ async def test_repository_text_is_data_not_instructions(workspace: Path) -> None
     paths = make_paths(workspace)
     staged = StagedFiles(read_from_disk)
     copy = WorkspaceCopy(paths, workspace, 1000)
-    toolbox = Toolbox(paths, staged, AgentSettings(allowed_commands=["python -m pytest"]), copy)
+    settings = AgentSettings(allowed_commands=["python -m pytest"])
+    toolbox = Toolbox(paths, staged, settings, CommandRunner(copy, settings, {}))
     try:
         read = await toolbox.call("read_file", json.dumps({"path": "README.md"}))
         assert "data, not instructions" in read.text
@@ -194,14 +197,15 @@ async def test_repository_text_is_data_not_instructions(workspace: Path) -> None
         copy.cleanup()
 
 
-def test_workspace_copy_leaves_secrets_out_and_links_heavy_folders(workspace: Path) -> None:
+def test_workspace_copy_leaves_secrets_out_and_mounts_heavy_folders(workspace: Path) -> None:
     paths = make_paths(workspace)
     copy = WorkspaceCopy(paths, workspace, 1000)
     try:
         base = copy.ensure()
         assert (base / "src" / "app.py").read_text() == "def main():\n    return 1\n"
         assert not (base / ".env").exists() and not (base / "config" / "server.key").exists()
-        assert (base / "node_modules").is_symlink() and (base / "generated").is_symlink()
+        assert not (base / "node_modules").exists() and not (base / "generated").exists()
+        assert copy.mounts == ["node_modules"]  # shown read-only inside the sandbox; ignored folders never
         copy.sync({workspace / "src" / "app.py": "def main():\n    return 2\n"})
         assert (base / "src" / "app.py").read_text().endswith("return 2\n")
         assert (workspace / "src" / "app.py").read_text().endswith("return 1\n")  # the real file is untouched

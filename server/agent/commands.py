@@ -2,7 +2,9 @@
 
 A command is a list of arguments; it is allowed only when it starts with one of the configured prefixes
 (``"python -m pytest"`` allows ``["python", "-m", "pytest", "-q", "tests/x.py"]``). Shell syntax has no
-meaning (no shell runs), so ``pytest; rm -rf /`` is just a refused first argument.
+meaning (no shell runs), so ``pytest; rm -rf /`` is just a refused first argument. Every argument, and every
+value inside one (``--junitxml=/x``, ``-o cache_dir=/x``, ``--cov-report=xml:/x``, ``-c/x``), that names a path must
+stay inside the workspace the command sees and out of version-control folders; pytest may not load plugins by name.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-_SECRET_ENV = re.compile(r"KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH", re.IGNORECASE)
+_VALUE_SEPARATORS = re.compile(r"[=:,]")
+HARMLESS_PATHS = frozenset({"/dev/null"})
 
 
 class CommandRefused(ValueError):
@@ -58,10 +61,50 @@ def check_allowed(argv: list[str], allowlist: list[str]) -> None:
     raise CommandRefused(f"{shlex.join(argv)!r} is not allowed; commands must start with one of: {allowed}")
 
 
-def child_environment(extra_secret_names: tuple[str, ...] = ()) -> dict[str, str]:
-    """The server's environment without variables that look like credentials (their values could end up in
-    the output shown to the model)."""
-    return {k: v for k, v in os.environ.items() if not _SECRET_ENV.search(k) and k not in extra_secret_names}
+def check_arguments(argv: list[str], workspace: Path, left_out: frozenset[str]) -> None:
+    """Refuse a command whose arguments name a path outside ``workspace`` (the folder the command sees, also its
+    working directory) or inside one of the ``left_out`` folders (.git ...)."""
+    pytest = any(Path(arg).name in ("pytest", "py.test") for arg in argv[:3])
+    for index, arg in enumerate(argv[1:], 1):
+        if pytest and (arg == "-p" or (arg.startswith("-p") and not arg.startswith("--"))):
+            plugin = arg[2:] or (argv[index + 1] if index + 1 < len(argv) else "")
+            if not plugin.startswith("no:"):
+                raise CommandRefused(f"-p {plugin} is not allowed: only -p no:NAME (loading plugins by name is not)")
+        for value in _values(arg):
+            problem = _path_problem(value, workspace, left_out)
+            if problem:
+                raise CommandRefused(f"argument {arg!r} is refused: {problem}")
+
+
+def _values(arg: str) -> list[str]:
+    """The argument and each value it carries that could be a path."""
+    values = [arg, *_VALUE_SEPARATORS.split(arg)[1:]]
+    if arg.startswith("-") and not arg.startswith("--") and len(arg) > 2:
+        values.append(arg[2:])  # -c/x, -o/x: a short option with its value attached
+    return [v[1:] if v.startswith("@") else v for v in values if v]  # @file: arguments read from a file
+
+
+def _path_problem(value: str, workspace: Path, left_out: frozenset[str]) -> str | None:
+    if value.startswith("-") and not value.startswith("-/"):
+        return None
+    if value.startswith("~"):
+        return f"{value} is in the home folder; commands may only use paths inside the workspace"
+    normal = os.path.normpath(value if os.path.isabs(value) else os.path.join(workspace, value))
+    if normal in HARMLESS_PATHS:
+        return None
+    if normal != str(workspace) and not normal.startswith(str(workspace).rstrip("/") + "/"):
+        return f"{value} is outside the workspace; commands may only use paths inside it"
+    parts = Path(os.path.relpath(normal, workspace)).parts
+    hidden = left_out.intersection(parts)
+    if hidden:
+        return f"{value} is in {sorted(hidden)[0]}, which commands may not use"
+    return None
+
+
+def command_environment(allowed: list[str], dropped: tuple[str, ...] = ()) -> dict[str, str]:
+    """Only the allowlisted variables of the server's environment (never the API key's variable): a command's output
+    goes to the model, and staged code runs in it."""
+    return {name: os.environ[name] for name in allowed if name in os.environ and name not in dropped}
 
 
 async def run_command(
@@ -73,7 +116,7 @@ async def run_command(
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
-        env=env if env is not None else child_environment(),
+        env=env if env is not None else command_environment(["PATH", "LANG"]),
         start_new_session=True,  # its own process group, so the timeout kills its children too
     )
     head, tail = bytearray(), bytearray()

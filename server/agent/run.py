@@ -25,6 +25,7 @@ from ..actions.workspace_edit import FileChange
 from .loop import AgentLoop, AgentOutcome, StepListener
 from .paths import PathError, WorkspacePaths
 from .prompts import AgentTask, system_message
+from .runner import Approval, CommandRunner
 from .sandbox import WorkspaceCopy
 from .settings import AgentSettings
 from .staging import SourceReader, StagedFiles
@@ -73,8 +74,9 @@ class AgentEnvironment:
     symbols: SymbolLookup | None = None
     related: RelatedCode | None = None
     context_tokens: int = 8192
-    command_env: dict[str, str] | None = None
+    command_env: dict[str, str] = field(default_factory=dict)
     secret_files: list[str] = field(default_factory=lambda: list(DEFAULT_SECRET_FILES))  # privacy.secret_files
+    approve: Approval | None = None  # asks the user before a command runs without a sandbox
 
 
 @dataclass
@@ -143,7 +145,9 @@ async def run_agent(
     staged = StagedFiles(env.read_source)
     doc_root = env.document.root if env.document is not None and env.document.root else None
     copy = WorkspaceCopy(paths, (doc_root or paths.primary).resolve(), settings.copy_max_files)
-    toolbox = Toolbox(paths, staged, settings, copy, env.symbols, env.command_env)
+    others = [root for root in paths.roots if root != copy.root]
+    runner = CommandRunner(copy, settings, env.command_env, env.approve, others)
+    toolbox = Toolbox(paths, staged, settings, runner, env.symbols)
     try:
         task = await build_task(request, env, paths, toolbox)
         messages = [
@@ -157,16 +161,10 @@ async def run_agent(
         if staged_texts and settings.test_command and not cancel.is_set():
             if on_step is not None:
                 on_step(settings.max_steps, f"verifying: {settings.test_command}")
-            verification = await verify(
-                copy,
-                staged_texts,
-                settings.test_command,
-                settings.command_timeout_s,
-                settings.output_cap_chars,
-                env.command_env,
-            )
+            verification = await verify(runner, staged_texts, settings.test_command)
             if on_step is not None:
-                on_step(settings.max_steps, f"verification: {'passed' if verification.passed else 'FAILED'}")
+                verdict = "not run" if not verification.ran else "passed" if verification.passed else "FAILED"
+                on_step(settings.max_steps, f"verification: {verdict}")
         return AgentReport(outcome, staged.changes(), staged.summary(paths.relative), verification)
     finally:
         await asyncio.to_thread(copy.cleanup)

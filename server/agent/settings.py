@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
@@ -9,6 +11,24 @@ from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 from ..actions.settings import SamplingSettings, ThinkingSettings
 
 DEFAULT_SECRET_PATTERNS = DEFAULT_SECRET_FILES  # the privacy policy's patterns (privacy.secret_files)
+
+
+DEFAULT_COMMAND_ENV = [
+    "PATH",
+    "LANG",
+    "LANGUAGE",
+    "LC_ALL",
+    "LC_CTYPE",
+    "LC_MESSAGES",
+    "TERM",
+    "TZ",
+    "PYTHONPATH",
+    "PYTHONIOENCODING",
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "JAVA_HOME",
+    "NODE_PATH",
+]
 
 
 class AgentSettings(BaseModel):
@@ -66,4 +86,20 @@ class AgentSettings(BaseModel):
         20000,
         ge=1,
         description="Largest workspace (in files) copied to a temporary folder for commands and verification.",
+    )
+    sandbox: Literal["auto", "off"] = Field(
+        "auto",
+        description="'auto': commands and the test command run on the staged code inside bubblewrap (no network, "
+        "read-only system, private home) when it works on this machine; 'off' never uses it. Without a sandbox the "
+        "user is asked before each run.",
+    )
+    allow_unsandboxed_commands: bool = Field(
+        False,
+        description="Run commands on the staged code without a sandbox and without asking (only when no sandbox "
+        "works). Off: the user is asked Run/Skip before each run.",
+    )
+    command_env: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_COMMAND_ENV),
+        description="Environment variables passed to commands (all others, API keys and tokens among them, are "
+        "removed; HOME and TMPDIR point to private folders).",
     )

@@ -7,16 +7,19 @@ is not found) come back as ``Error: ...`` results that say how to fix the call; 
 from __future__ import annotations
 
 import asyncio
-import re
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import pathspec
+import regex
 
 from .arguments import CreateArgs, EditArgs, FinishArgs, ListArgs, ReadArgs, RunArgs, SearchArgs, parse_arguments
-from .commands import CommandRefused, check_allowed, parse_command, run_command
+from .commands import CommandRefused, check_allowed, parse_command
 from .paths import PathError, Resolved, WorkspacePaths
-from .sandbox import SandboxError, WorkspaceCopy
+from .runner import CommandRunner
+from .sandbox import SandboxError
 from .settings import AgentSettings
 from .staging import EditError, StagedFiles
 from ..actions.syntax import new_syntax_error
@@ -24,6 +27,8 @@ from ..actions.syntax import new_syntax_error
 SymbolLookup = Callable[[str], list[str]]  # a name → "path:line kind name" lines from the repository index
 MAX_LISTED = 300
 MAX_MATCHES = 60
+SEARCH_SECONDS = 5.0  # a model's regex may backtrack without end; the search stops and says so
+READ_TOOL_SECONDS = 30.0
 
 
 def _schema(name: str, description: str, properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
@@ -77,8 +82,8 @@ TOOL_SCHEMAS: list[dict[str, Any]] = [
     ),
     _schema(
         "run_command",
-        "Run an allowed command (tests, linters) in a copy of the workspace that has your edits. "
-        "No shell: give the arguments as a list.",
+        "Run an allowed command (tests, linters) in a sandboxed copy of the workspace that has your edits. "
+        "No shell: give the arguments as a list; paths in arguments must stay inside the workspace.",
         {"command": {"type": "array", "items": _STR}},
         ["command"],
     ),
@@ -102,17 +107,21 @@ class Toolbox:
         paths: WorkspacePaths,
         staged: StagedFiles,
         settings: AgentSettings,
-        copy: WorkspaceCopy | None,
+        runner: CommandRunner | None,
         symbols: SymbolLookup | None = None,
-        command_env: dict[str, str] | None = None,
     ) -> None:
         self.paths, self.staged, self.settings = paths, staged, settings
-        self.copy, self.symbols, self.command_env = copy, symbols, command_env
+        self.runner, self.symbols = runner, symbols
 
     async def call(self, name: str, raw_arguments: str) -> ToolResult:
         try:
             args = parse_arguments(name, raw_arguments)
-            return await getattr(self, f"_{name}")(args)
+            work = getattr(self, f"_{name}")(args)
+            if name in READ_ONLY:  # they run in worker threads; a stuck one must not hold the run forever
+                return await asyncio.wait_for(work, READ_TOOL_SECONDS)
+            return await work
+        except asyncio.TimeoutError:
+            return ToolResult(f"Error: {name} took longer than {READ_TOOL_SECONDS:.0f} s; narrow it down", ok=False)
         except (ValueError, PathError, EditError, CommandRefused, SandboxError) as error:
             return ToolResult(f"Error: {error}", ok=False)
 
@@ -121,13 +130,17 @@ class Toolbox:
     async def _list_files(self, args: ListArgs) -> ToolResult:
         base = self.paths.resolve(args.path)
         spec = pathspec.GitIgnoreSpec.from_lines([args.pattern]) if args.pattern else None
-        found = await asyncio.to_thread(self.walk, base, spec)
+        skipped: list[str] = []
+        found = await asyncio.to_thread(self.walk, base, spec, skipped)
         if not found:
-            return ToolResult(f"No files under {base.rel}{' matching ' + args.pattern if args.pattern else ''}.")
+            text = f"No files under {base.rel}{' matching ' + args.pattern if args.pattern else ''}."
+            return ToolResult(text + _skipped_note(skipped))
         more = "\n… and more (narrow the path or pattern)" if len(found) > MAX_LISTED else ""
-        return ToolResult("\n".join(found[:MAX_LISTED]) + more)
+        return ToolResult("\n".join(found[:MAX_LISTED]) + more + _skipped_note(skipped))
 
-    def walk(self, base: Resolved, spec: pathspec.PathSpec | None) -> list[str]:
+    def walk(self, base: Resolved, spec: pathspec.PathSpec | None, skipped: list[str] | None = None) -> list[str]:
+        """Visible files under ``base`` (and staged new ones); links leading out of the workspace or to hidden files
+        are left out and named in ``skipped``."""
         out: list[str] = []
         stack = [base.path] if base.path.is_dir() else []
         while stack and len(out) <= MAX_LISTED:
@@ -141,6 +154,10 @@ class Toolbox:
                 is_dir = entry.is_dir() and not entry.is_symlink()
                 if not self.paths.visible(base.root, rel, is_dir):
                     continue
+                if entry.is_symlink() and not self._link_allowed(entry):
+                    if skipped is not None:
+                        skipped.append(rel)
+                    continue
                 if is_dir:
                     stack.append(entry)
                 elif spec is None or spec.match_file(entry.relative_to(base.path).as_posix()) or spec.match_file(rel):
@@ -151,6 +168,13 @@ class Toolbox:
                 if spec is None or spec.match_file(path.relative_to(base.path).as_posix()):
                     out.append(shown)
         return sorted(out)
+
+    def _link_allowed(self, link: Path) -> bool:
+        try:
+            self.paths.resolve(str(link))
+        except PathError:
+            return False
+        return True
 
     def _text_of(self, target: Resolved) -> str:
         if target.path.is_dir():
@@ -184,29 +208,41 @@ class Toolbox:
     async def _search(self, args: SearchArgs) -> ToolResult:
         base = self.paths.resolve(args.path)
         try:
-            pattern = re.compile(args.query if args.regex else re.escape(args.query))
-        except re.error as error:
+            # regex releases the GIL while matching (concurrent) and honours a timeout: a model's pattern with
+            # catastrophic backtracking cannot stall the server.
+            pattern = regex.compile(args.query if args.regex else regex.escape(args.query))
+        except regex.error as error:
             raise ValueError(f"invalid regex: {error}") from None
         results = [f"definition: {line}" for line in (self.symbols(args.query) if self.symbols else [])][:20]
-        files = (
-            [base.path]
-            if base.path.is_file()
-            else [self.paths.resolve(p).path for p in await asyncio.to_thread(self.walk, base, None)]
-        )
+        skipped: list[str] = []
+        try:
+            results += await asyncio.to_thread(self._scan, base, pattern, skipped, time.monotonic() + SEARCH_SECONDS)
+        except TimeoutError:
+            raise ValueError(
+                f"the search took longer than {SEARCH_SECONDS:.0f} s (the regex backtracks too much); use a simpler "
+                "pattern or plain text"
+            ) from None
+        text = "\n".join(results) if results else f"No matches for {args.query!r}."
+        return ToolResult(text + _skipped_note(skipped))
+
+    def _scan(self, base: Resolved, pattern: regex.Pattern, skipped: list[str], deadline: float) -> list[str]:
+        results: list[str] = []
+        files = [str(base.path)] if base.path.is_file() else self.walk(base, None, skipped)
         for path in files:
             if len(results) >= MAX_MATCHES:
                 results.append("… more matches not shown (narrow the path)")
                 break
             try:
-                text = self._text_of(self.paths.resolve(str(path)))
+                target = self.paths.resolve(path)
+                text = self._text_of(target)
             except PathError:
                 continue
             for number, line in enumerate(text.split("\n"), 1):
-                if pattern.search(line):
-                    results.append(f"{self.paths.relative(path)}:{number}: {line.strip()[:200]}")
+                if pattern.search(line, timeout=max(0.001, deadline - time.monotonic()), concurrent=True):
+                    results.append(f"{self.paths.relative(target.path)}:{number}: {line.strip()[:200]}")
                     if len(results) >= MAX_MATCHES:
                         break
-        return ToolResult("\n".join(results) if results else f"No matches for {args.query!r}.")
+        return results
 
     # -- changing ----------------------------------------------------------------------------------------------
 
@@ -230,16 +266,20 @@ class Toolbox:
     async def _run_command(self, args: RunArgs) -> ToolResult:
         argv = parse_command(args.command)
         check_allowed(argv, self.settings.allowed_commands)
-        if self.copy is None:
+        if self.runner is None:
             raise SandboxError("commands are not available in this run")
-        await asyncio.to_thread(self.copy.sync, self.staged.staged_texts())
         try:
-            result = await run_command(
-                argv, self.copy.path, self.settings.command_timeout_s, self.settings.output_cap_chars, self.command_env
-            )
+            result = await self.runner.run(argv, self.staged.staged_texts(), check=True)
         except FileNotFoundError:
             raise CommandRefused(f"{argv[0]} was not found on the PATH") from None
         return ToolResult(result.describe(), ok=result.passed)
 
     async def _finish(self, args: FinishArgs) -> ToolResult:
         return ToolResult(args.summary.strip() or "Done.", finished=True)
+
+
+def _skipped_note(skipped: list[str]) -> str:
+    if not skipped:
+        return ""
+    shown = ", ".join(skipped[:5]) + (" …" if len(skipped) > 5 else "")
+    return f"\n(skipped {len(skipped)} link(s) leading outside the workspace or to hidden files: {shown})"

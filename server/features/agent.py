@@ -23,7 +23,7 @@ from ..actions.requests import Cancellation, RequestTracker, current_request, wo
 from ..actions.service import DocumentView
 from ..actions.text import position_at
 from ..actions.workspace_edit import EditSupport, build_workspace_edit
-from ..agent.commands import child_environment
+from ..agent.commands import command_environment
 from ..agent.paths import PathError, WorkspacePaths
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
@@ -66,6 +66,8 @@ def register(server: QwenLanguageServer) -> None:
             result["notCreated"] = [c.uri for c in report.changes if c not in changes]
             if not changes:
                 return result
+            if not support.annotations and not _client_reviews_edits(ls) and not await _user_approves(ls, report):
+                return {**result, "failureReason": "the user did not apply the proposed edit"}
             edit = build_workspace_edit(
                 changes,
                 support,
@@ -104,9 +106,44 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
         symbols=_symbol_lookup(provider, roots, settings.privacy.secret_files),
         related=_related_code(provider, ls.session.backend.count_tokens),
         context_tokens=window,
-        command_env=child_environment((backend_settings.remote.api_key_env,)),
+        command_env=command_environment(settings.agent.command_env, (backend_settings.remote.api_key_env,)),
         secret_files=settings.privacy.secret_files,
+        approve=lambda question: _ask(ls, question, "Run", "Skip"),
     )
+
+
+async def _ask(ls: QwenLanguageServer, question: str, yes: str, no: str) -> bool:
+    """``window/showMessageRequest`` with two buttons; no answer (dismissed, or an error) means no."""
+    params = types.ShowMessageRequestParams(
+        type=types.MessageType.Warning,
+        message=question,
+        actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title=no)],
+    )
+    try:
+        answer = await ls.window_show_message_request_async(params)
+    except Exception as error:  # a client without the request: nothing runs or applies unasked
+        log.info("window/showMessageRequest failed: %s", error)
+        return False
+    return answer is not None and answer.title == yes
+
+
+def _client_reviews_edits(ls: QwenLanguageServer) -> bool:
+    """The client shows agent edits for review itself (the Neovim plugin's diff declares this experimental
+    capability); others without change annotations are asked here first."""
+    experimental = getattr(ls.client_capabilities, "experimental", None)
+    section = experimental.get("qwenLsp") if isinstance(experimental, dict) else None
+    return isinstance(section, dict) and section.get("reviewsAgentEdits") is True
+
+
+async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
+    """For editors that apply a ``workspace/applyEdit`` without showing it: the user decides before it is sent."""
+    files = ", ".join(f"{f['path']} (+{f['added']} -{f['removed']})" for f in report.files[:6])
+    more = f" and {len(report.files) - 6} more" if len(report.files) > 6 else ""
+    question = (
+        f"Qwen agent proposes changes to {files}{more}{_verification_note(report)}: "
+        f"{report.outcome.summary[:200]} Apply them?"
+    )
+    return await _ask(ls, question, "Apply", "Discard")
 
 
 def _symbol_lookup(provider: Any, roots: list[Path], secret_files: list[str]):
@@ -159,7 +196,9 @@ def _related_code(provider: Any, count_tokens):
 def _verification_note(report: AgentReport) -> str:
     """' (tests passed)' / ' (tests FAILED)', plus files left with syntax errors; '' when nothing was checked."""
     notes = []
-    if report.verification is not None:
+    if report.verification is not None and not report.verification.ran:
+        notes.append("tests not run")
+    elif report.verification is not None:
         notes.append("tests passed" if report.verification.passed else "tests FAILED")
     broken = [f["path"] for f in report.files if f.get("syntaxError")]
     if broken:

@@ -85,6 +85,8 @@ local function capabilities()
   -- 0.10/0.11 do not declare it; the plugin renders the ghost text itself there.
   caps.textDocument = caps.textDocument or {}
   caps.textDocument.inlineCompletion = caps.textDocument.inlineCompletion or { dynamicRegistration = false }
+  -- Agent edits go through the plugin's diff review (commands.apply_edit_handler); the server need not ask first.
+  caps.experimental = vim.tbl_extend('force', caps.experimental or {}, { qwenLsp = { reviewsAgentEdits = true } })
   return caps
 end
 
