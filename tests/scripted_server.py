@@ -8,6 +8,7 @@ The script comes from the environment variable QWEN_LSP_TEST_SCRIPT as JSON:
 
 import json
 import os
+import sys
 
 from qwen_lsp.clients.base import ChatReply, ToolCall
 from qwen_lsp.clients.scripted import ScriptedBackend
@@ -48,7 +49,7 @@ def main() -> None:
             "chat_replies_left": len(backend.chat_replies),
         }
 
-    server.start_io()
+    sys.exit(server.start_io())
 
 
 if __name__ == "__main__":
