@@ -24,6 +24,7 @@ MAX_HEADER_BYTES = 8 * 1024
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _HEADER_LINE = re.compile(rb"[ \t]*([A-Za-z0-9_-]+)[ \t]*:[ \t]*(.*?)[ \t]*")
 _MARKER = b"content-length:"
+_HEADER_NAMES = re.compile(rb"content-(?:length|type)[ \t]*:", re.IGNORECASE)
 _LENGTH = re.compile(rb"[0-9]{1,20}")
 _SKIPPED = -1  # a block of junk was dropped: look again
 
@@ -81,9 +82,9 @@ class FrameDecoder:
         del self._buffer[: end.end()]
         headers: dict[bytes, bytes] = {}
         for line in block.splitlines():
-            at = line.lower().find(_MARKER)
-            if at > 0:
-                line = line[at:]  # junk (the rest of a bad frame's body) before the next header
+            known = _HEADER_NAMES.search(line, 1)
+            if known and not _HEADER_LINE.fullmatch(line):
+                line = line[known.start():]  # junk (the rest of a bad frame's body) before the next header
             match = _HEADER_LINE.fullmatch(line)
             if match:
                 headers[match.group(1).lower()] = match.group(2)
@@ -101,9 +102,9 @@ class FrameDecoder:
         return length
 
     def _skip_to_marker(self) -> None:
-        """Drop bytes up to the next ``Content-Length`` header (or all but a possible partial one)."""
-        at = bytes(self._buffer).lower().find(_MARKER, 1)
-        keep_from = at if at > 0 else max(0, len(self._buffer) - len(_MARKER) + 1)
+        """Drop bytes up to the next Content-Length/Content-Type header (or all but a possible partial one)."""
+        found = _HEADER_NAMES.search(self._buffer, 1)
+        keep_from = found.start() if found else max(0, len(self._buffer) - len(_MARKER) + 1)
         log.warning("skipped %d bytes while looking for a frame header", keep_from)
         del self._buffer[:keep_from]
 

@@ -122,8 +122,9 @@ class QwenProtocol(LanguageServerProtocol):
     def _receive_response(self, data: dict) -> None:
         """A response to one of our requests; a malformed one fails the waiting request instead of leaving it."""
         msg_id = data.get("id")
-        if not _valid_id(msg_id) or data.get("jsonrpc") != self.VERSION:
-            log.warning("ignored a message that is neither a request, a notification nor a response: %.200s", data)
+        if not ("result" in data or "error" in data) or not _valid_id(msg_id) or data.get("jsonrpc") != self.VERSION:
+            self.send_error(msg_id if _valid_id(msg_id) else None, INVALID_REQUEST,
+                            "Invalid request: neither a request, a notification nor a response")
             return
         try:
             if "error" in data:
