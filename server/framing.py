@@ -15,7 +15,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from typing import BinaryIO, Callable
+from typing import Awaitable, BinaryIO, Callable
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,18 @@ class StdinPump:
                 return
 
 
+async def _stdin_reader(stdin: BinaryIO) -> Callable[[], Awaitable[bytes]]:
+    """A pipe or terminal is read by the event loop itself (no thread hand-off per message); a regular file
+    (``qwen-lsp < requests``), which cannot be polled, by the pump thread."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=1 << 20)  # past the limit the transport pauses: the client waits
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+    except (ValueError, OSError, AttributeError):
+        return StdinPump(stdin, loop).queue.get
+    return lambda: reader.read(1 << 16)
+
+
 async def serve_frames(
     stdin: BinaryIO,
     receive: Callable[[bytes], None],
@@ -151,10 +163,10 @@ async def serve_frames(
     stopped: Callable[[], bool],
 ) -> None:
     """Feed stdin's frames to ``receive`` (bad ones to ``reject``) until EOF or ``stopped()``."""
-    pump = StdinPump(stdin, asyncio.get_running_loop())
+    read = await _stdin_reader(stdin)
     decoder = FrameDecoder()
     while not stopped():
-        chunk = await pump.queue.get()
+        chunk = await read()
         if not chunk:
             log.info("stdin closed")
             return

@@ -52,6 +52,7 @@ class QwenProtocol(LanguageServerProtocol):
         self.shutdown_received = False
         self.exit_code: int | None = None
         self.exited = threading.Event()
+        self._loop_thread: int | None = None
 
     # --- incoming frames ------------------------------------------------------------------------------------
     def receive(self, body: bytes) -> None:
@@ -158,11 +159,15 @@ class QwenProtocol(LanguageServerProtocol):
             future.add_done_callback(partial(self._forget_future, msg_id))
             return
         # Later, on the loop: a future may finish in a worker thread, or while pygls iterates the dict (shutdown).
+        self._loop_thread = threading.get_ident()
         future.add_done_callback(partial(self._forget_soon, loop, msg_id))
 
     def _forget_soon(self, loop: asyncio.AbstractEventLoop, msg_id: Any, future: Future) -> None:
         try:
-            loop.call_soon_threadsafe(self._forget_future, msg_id, future)
+            if threading.get_ident() == self._loop_thread:
+                loop.call_soon(self._forget_future, msg_id, future)
+            else:
+                loop.call_soon_threadsafe(self._forget_future, msg_id, future)
         except RuntimeError:  # the loop is closed: the server is exiting
             pass
 
