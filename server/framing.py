@@ -83,7 +83,7 @@ class FrameDecoder:
         headers: dict[bytes, bytes] = {}
         for line in block.splitlines():
             known = _HEADER_NAMES.search(line, 1)
-            if known and not _HEADER_LINE.fullmatch(line):
+            if known:
                 line = line[known.start():]  # junk (the rest of a bad frame's body) before the next header
             match = _HEADER_LINE.fullmatch(line)
             if match:
