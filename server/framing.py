@@ -171,11 +171,14 @@ async def serve_frames(
             log.info("stdin closed")
             return
         for item in decoder.feed(chunk):
-            if isinstance(item, BadFrame):
-                log.warning("bad frame: %s", item.reason)
-                reject(item.reason)
-            else:
-                receive(item)
+            try:
+                if isinstance(item, BadFrame):
+                    log.warning("bad frame: %s", item.reason)
+                    reject(item.reason)
+                else:
+                    receive(item)
+            except Exception:  # noqa: BLE001 - one message must never end the server
+                log.exception("could not handle a message")
             if stopped():
                 return
             await asyncio.sleep(0)  # let handlers started by this message run before the next one

@@ -15,14 +15,29 @@ from typing import Sequence
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
 
-# Split after "\n", or after an "\r" that is not the first half of "\r\n".
-_LINE_BREAK = re.compile(r"(?<=\n)|(?<=\r)(?!\n)")
+# What str.splitlines splits on besides "\n", "\r\n" and "\r"; LSP does not.
+_OTHER_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_LSP_ENDINGS = ("\n", "\r")
 _BREAK_CHARS = "\r\n"
 
 
 def split_lines(text: str) -> list[str]:
     """LSP lines with their line breaks; the last one has none (and is "" after a final line break)."""
-    return _LINE_BREAK.split(text)
+    pieces = text.splitlines(True)  # in C; a regular expression split is ~100x slower on a 1 MB line
+    if _OTHER_BREAKS.search(text):
+        merged: list[str] = []
+        pending: list[str] = []
+        for piece in pieces:
+            pending.append(piece)
+            if piece.endswith(_LSP_ENDINGS):
+                merged.append("".join(pending))
+                pending = []
+        if pending:
+            merged.append("".join(pending))
+        pieces = merged
+    if not pieces or pieces[-1].endswith(_LSP_ENDINGS):
+        pieces.append("")
+    return pieces
 
 
 def line_content(line: str) -> str:

@@ -78,7 +78,7 @@ def test_decoder_keeps_every_good_frame_and_reports_each_bad_header(items, cuts)
 def expected_reports(items: list) -> tuple[int, int]:
     """Each bad header is reported once, except that the skip over an over-long header may also swallow the
     over-long headers right after it (they have no Content-Length to stop at): one report for the run."""
-    kinds = [kind for kind, _, _ in items]
+    kinds = [kind for kind, _, _ in items if kind != "junk"]  # junk has no header to stop the skip at
     high = sum(kind in ("bad", "overlong") for kind in kinds)
     swallowed = sum(1 for before, kind in zip(kinds, kinds[1:]) if before == kind == "overlong")
     return high - swallowed, high
