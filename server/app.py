@@ -42,6 +42,7 @@ class QwenLanguageServer(LanguageServer):
         self.stats = StatsRecorder()
         self.background = BackgroundTasks()
         self.initialization_options: dict = {}
+        self.oversized_documents: set[str] = set()  # open documents left out of the context engine (too large)
 
     protocol: QwenProtocol
 

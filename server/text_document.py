@@ -72,6 +72,7 @@ class LspTextDocument(TextDocument):
         super().__init__(uri, source, *args, **kwargs)
         self._lines: list[str] | None = split_lines(source) if source is not None else None
         self._joined: str | None = source
+        self._length = len(source) if source is not None else None
 
     # --- text -------------------------------------------------------------------------------------------
     @property
@@ -89,6 +90,13 @@ class LspTextDocument(TextDocument):
         return tuple(lines[:-1] if lines[-1] == "" else lines)
 
     @property
+    def length(self) -> int:
+        """Characters in the document, without joining its lines."""
+        if self._length is None:
+            self._length = len(self.source)
+        return self._length
+
+    @property
     def line_count(self) -> int:
         """LSP lines, counting the empty line after a final line break."""
         return len(self._all_lines())
@@ -101,6 +109,7 @@ class LspTextDocument(TextDocument):
     def _set_text(self, text: str) -> None:
         self._lines = split_lines(text)
         self._joined = text
+        self._length = len(text)
 
     # --- positions ----------------------------------------------------------------------------------------
     def _encoding(self) -> str | None:
@@ -137,6 +146,8 @@ class LspTextDocument(TextDocument):
         replacement = split_lines(chunk)
         if last < len(lines) - 1:
             replacement.pop()  # the chunk ends with a line break: drop the empty piece after it
+        if self._length is not None:
+            self._length += sum(map(len, replacement)) - sum(map(len, lines[first : last + 1]))
         lines[first : last + 1] = replacement
         self._joined = None
 

@@ -40,6 +40,7 @@ class PipelineOptions:
     disabled_languages: tuple[str, ...] = ()
     ignored_globs: tuple[str, ...] = ()
     extra_stop: tuple[str, ...] = ()
+    syntax_check_max_chars: int = 1 << 20  # larger documents complete one line without the tree-sitter check
 
 
 @dataclass
@@ -84,7 +85,9 @@ class CompletionPipeline:
     async def complete(self, request: CompletionRequest, cancel: threading.Event) -> Completion | None:
         started = time.perf_counter()
         self.counters.requests += 1
-        decision = prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs)
+        decision = prefilter.decide(
+            request, self.options.disabled_languages, self.options.ignored_globs, self.options.syntax_check_max_chars
+        )
         if decision.kind == "none":
             log.debug("no completion at %s:%d: %s", request.path, request.offset, decision.reason)
             self.counters.skipped += 1
@@ -130,7 +133,7 @@ class CompletionPipeline:
             request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars
         )
         if shape is None:
-            kind = prefilter.decide(request).kind
+            kind = prefilter.decide(request, syntax_check_max_chars=self.options.syntax_check_max_chars).kind
             shape = kind if kind != "none" else "line"
         started = time.perf_counter()
         await self.backend.ensure_ready()

@@ -99,3 +99,42 @@ def test_server_keeps_a_one_megabyte_line_exact_through_keystrokes(tmp_path: Pat
         assert answer["result"]["text"] == expected and answer["result"]["version"] == 21
     finally:
         server.close()
+
+
+def test_document_over_the_context_limit_still_completes_with_one_message(tmp_path: Path):
+    """Over ``context.max_file_kb`` a document is left out of the context engine (which re-parses per edit),
+    said once in the log; completion still works from the text around the cursor."""
+    env = scripted_env(tmp_path, default_reply="done()")
+    env["QWEN_LSP_CONTEXT__MAX_FILE_KB"] = "1"
+    stderr = tmp_path / "stderr.log"
+    server = RawServer(env, stderr_path=stderr)
+    try:
+        server.initialize({"textDocument": {"inlineCompletion": {}}})
+        uri = "file:///work/big/large.py"
+        text = "value = compute(item)\n" * 200 + "result = "  # 4.4 KB
+        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
+        for version in range(2, 6):
+            position = {"line": 200, "character": 9}
+            server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
+                                                     "contentChanges": [{"range": {"start": position, "end": position}, "text": ""}]})
+        answer = server.call("textDocument/inlineCompletion", {
+            "textDocument": {"uri": uri}, "position": {"line": 200, "character": 9}, "context": {"triggerKind": 2}})
+        assert answer["result"]["items"][0]["insertText"] == "done()"
+    finally:
+        server.close()
+    assert stderr.read_text().count("larger than context.max_file_kb") == 1
+
+
+def test_no_syntax_check_on_a_huge_line_or_document():
+    """tree-sitter takes ~10 s on one 1 MB line of `a + b + ...`: such completions skip the syntax check."""
+    from qwen_lsp.server.completion.prefilter import decide
+    from qwen_lsp.server.completion.request import CompletionRequest
+
+    def shape(text: str, **limits) -> str:
+        request = CompletionRequest(uri="file:///m.py", path="m.py", language_id="python", text=text,
+                                    offset=len(text), version=1)
+        return decide(request, **limits).reason
+
+    assert shape("x = 'abc' + " * 2_000) == "too large for a syntax check"
+    assert shape("x = 1\n" * 100 + "y = ", syntax_check_max_chars=100) == "too large for a syntax check"
+    assert shape("x = 1\n" * 100 + "y = ") != "too large for a syntax check"
