@@ -27,6 +27,7 @@ from .request import Completion, CompletionRequest, Extent
 from .stop import StopRules
 
 log = logging.getLogger(__name__)
+SUFFIX_SCAN_CHARS = 64 * 1024  # what stop rules see of the text after the cursor (not all of a 20 MB file)
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class CompletionPipeline:
             stop_strings=build.template.stop + self.options.extra_stop,
             shape=build.shape,
             line_prefix=request.line_prefix,
-            suffix=request.suffix,
+            suffix=request.suffix[:SUFFIX_SCAN_CHARS],  # the rules look at the next lines only
         )
         self.counters.model_calls += 1
         try:
