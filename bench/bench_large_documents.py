@@ -72,8 +72,9 @@ def run(keystrokes: int) -> Report:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--keystrokes", type=int, default=20)
+    parser.add_argument("--out", default="large_documents.json", help="file name under bench/results/")
     args = parser.parse_args()
-    show_and_write(run(args.keystrokes), "large_documents.json")
+    show_and_write(run(args.keystrokes), args.out)
 
 
 if __name__ == "__main__":
