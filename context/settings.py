@@ -15,7 +15,7 @@ class ContextOptions(BaseModel):
         default_factory=list,
         description="Extra gitignore-style patterns of files not to index (on top of .gitignore, .qwenignore and the "
                     "built-in excludes: VCS folders, virtualenvs, node_modules, build output).")
-    max_file_kb: int = Field(1024, ge=1, le=65536, description="Files larger than this are not indexed.")
+    max_file_kb: int = Field(1024, ge=1, le=65536, description="Files larger than this are not indexed; open documents larger than this get no repository context and no syntax check.")
     max_files: int = Field(50_000, ge=1, description="At most this many files are indexed per workspace folder.")
     index_processes: int | None = Field(
         None, ge=0, le=64, description="Worker processes for big scans (a first index): null = one per CPU up to 4, "

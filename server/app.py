@@ -7,16 +7,23 @@ runs in worker threads, so a long generation never blocks didChange.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
+import threading
+from typing import BinaryIO
 
 from lsprotocol import types
+from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .background import BackgroundTasks
+from .framing import serve_frames
 from .inflight import InflightRequests
 from .model_download import ModelDownloads
 from .problems import ProblemReporter
+from .rpc_protocol import PARSE_ERROR, QwenProtocol
 from .session import BackendFactory, Session, default_backend_factory
 from .stats import StatsRecorder
 
@@ -25,7 +32,10 @@ log = logging.getLogger(__name__)
 
 class QwenLanguageServer(LanguageServer):
     def __init__(self, backend_factory: BackendFactory = default_backend_factory) -> None:
-        super().__init__("qwen-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__(
+            "qwen-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            protocol_cls=QwenProtocol,
+        )
         self.backend_factory = backend_factory
         self.session: Session | None = None
         self.inflight = InflightRequests()
@@ -34,6 +44,32 @@ class QwenLanguageServer(LanguageServer):
         self.background = BackgroundTasks()
         self.initialization_options: dict = {}
         self.model_downloads = ModelDownloads()
+        self.oversized_documents: set[str] = set()  # open documents left out of the context engine (too large)
+
+    protocol: QwenProtocol
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
+        """Serve LSP over stdio until ``exit`` or EOF; returns the process exit code (LSP: 1 when ``exit``
+        came without ``shutdown``). Replaces pygls' loop for its framing (see framing.py)."""
+        self._stop_event = stop = threading.Event()
+        protocol = self.protocol
+        protocol.set_writer(StdoutWriter(stdout or sys.stdout.buffer))
+
+        def reject(reason: str) -> None:
+            protocol.send_error(None, PARSE_ERROR, f"Parse error: {reason}")
+
+        try:
+            asyncio.run(
+                serve_frames(stdin or sys.stdin.buffer, protocol.receive, reject,
+                             lambda: stop.is_set() or protocol.exited.is_set())
+            )
+        except BrokenPipeError:
+            log.error("the connection to the client is lost; shutting down")
+        except (KeyboardInterrupt, SystemExit):
+            pass
+        finally:
+            self.shutdown()
+        return protocol.exit_code if protocol.exit_code is not None else 0
 
     def report_server_error(self, error: Exception, source: object) -> None:
         # pygls would show a message box per failure; for per-keystroke requests that is noise. Log instead.

@@ -71,8 +71,10 @@ async def start_indexing(server: "QwenLanguageServer") -> None:
     if provider is None:
         reporter.end("disabled")
         return
-    for uri, document in server.workspace.text_documents.items():
-        provider.document_changed(uri, document.source, document.version, document.language_id)
+    from .features.documents import send_to_context
+
+    for uri, document in list(server.workspace.text_documents.items()):
+        send_to_context(server, uri, document)
     stats = provider.scan_stats()
     files = sum(getattr(s, "indexed", 0) + getattr(s, "reused", 0) for s in stats.values())
     log.info("indexed %s in %.1f s (%s)", ", ".join(map(str, folders)), time.perf_counter() - started, files or stats)

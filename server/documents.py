@@ -9,6 +9,7 @@ from lsprotocol import types
 from pygls.workspace import Workspace
 
 from .completion.request import CompletionRequest
+from .text_document import LspTextDocument
 
 
 class DocumentError(ValueError):
@@ -19,20 +20,16 @@ def snapshot(workspace: Workspace, uri: str, position: types.Position) -> Comple
     document = workspace.text_documents.get(uri) or workspace.text_documents.get(unquote(uri))
     if document is None:
         raise DocumentError(f"unknown document {uri} (not opened with textDocument/didOpen)")
-    text = document.source
-    lines = document.lines
     if position.line < 0 or position.character < 0:
         raise DocumentError(f"negative position {position.line}:{position.character}")
-    last_line = len(lines) if (not lines or lines[-1].endswith("\n")) else len(lines) - 1
-    if position.line > last_line:
-        raise DocumentError(f"position {position.line}:{position.character} is past the end of {uri} ({len(lines)} lines)")
-    if position.line == len(lines):
-        offset = len(text)  # the empty line after a final newline
-    else:
-        offset = document.offset_at_position(position)
-        # A character past the end of its line means the end of the line (LSP spec), not the next line.
-        line_start = sum(len(line) for line in lines[: position.line])
-        offset = min(offset, line_start + len(lines[position.line].rstrip("\r\n")))
+    if not isinstance(document, LspTextDocument):
+        raise DocumentError(f"{uri} is not an open text document")
+    if position.line >= document.line_count:
+        raise DocumentError(
+            f"position {position.line}:{position.character} is past the end of {uri} ({document.line_count} lines)"
+        )
+    offset = document.offset_at_position(position)  # a character past the end of its line: the end of the line
+    text = document.source
     return CompletionRequest(
         uri=uri,
         path=relative_path(workspace, uri),

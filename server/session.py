@@ -42,6 +42,7 @@ def pipeline_options(settings: ServerSettings) -> PipelineOptions:
         disabled_languages=tuple(completion.disabled_languages),
         ignored_globs=tuple(completion.ignored_globs),
         extra_stop=tuple(completion.stop),
+        syntax_check_max_chars=settings.context.max_file_kb * 1024,  # the size limit for parsing, as for indexing
     )
 
 

@@ -4,10 +4,12 @@ The script comes from the environment variable QWEN_LSP_TEST_SCRIPT as JSON:
 {"replies": [...], "default_reply": "...", "delay_s": 0.0, "chunk_size": 4,
  "chat_replies": [{"content": "...", "tool_calls": [{"name": "...", "arguments": {...} or "raw text"}],
                    "finish_reason": "stop" | "length" | ...}]}
+Test-only commands (never in the real server): test.backendCounters, test.document.
 """
 
 import json
 import os
+import sys
 
 from qwen_lsp.clients.base import ChatReply, ToolCall
 from qwen_lsp.clients.scripted import ScriptedBackend
@@ -48,7 +50,24 @@ def main() -> None:
             "chat_replies_left": len(backend.chat_replies),
         }
 
-    server.start_io()
+    @server.command("test.document")
+    def document(ls, *args):
+        """The server's copy of a document and, for a position, its offset (what completion would use)."""
+        from lsprotocol import types
+
+        from qwen_lsp.server.documents import DocumentError, snapshot
+
+        uri, position = args[0]["uri"], args[0].get("position")
+        doc = ls.workspace.text_documents[uri]
+        answer = {"text": doc.source, "version": doc.version}
+        if position is not None:
+            try:
+                answer["offset"] = snapshot(ls.workspace, uri, types.Position(**position)).offset
+            except DocumentError as error:
+                answer["error"] = str(error)
+        return answer
+
+    sys.exit(server.start_io())
 
 
 if __name__ == "__main__":

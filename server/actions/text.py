@@ -12,6 +12,8 @@ from typing import Callable
 
 from lsprotocol import types
 
+from ..text_document import line_content, split_lines
+
 log = logging.getLogger(__name__)
 Units = Callable[[str], int]  # code units of a string in the negotiated position encoding (UTF-16 by default)
 
@@ -20,21 +22,13 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True) or [""]
-
-
-def _content(line: str) -> str:
-    return line.rstrip("\r\n")
-
-
 def offset_at(text: str, position: types.Position, units: Units = utf16_units) -> int:
     """The string index of an LSP position; a character past the end of its line means the end of the line."""
-    lines = _lines(text)
+    lines = split_lines(text)  # LSP line breaks only (not str.splitlines: form feed, U+2028, ...)
     if position.line >= len(lines):
         return len(text)
     start = sum(len(line) for line in lines[: position.line])
-    content = _content(lines[position.line])
+    content = line_content(lines[position.line])
     count = 0
     for index, char in enumerate(content):
         if count >= position.character:
@@ -45,10 +39,8 @@ def offset_at(text: str, position: types.Position, units: Units = utf16_units) -
 
 def position_at(text: str, offset: int, units: Units = utf16_units) -> types.Position:
     offset = max(0, min(offset, len(text)))
-    before = text[:offset]
-    line = before.count("\n")
-    line_start = before.rfind("\n") + 1
-    return types.Position(line=line, character=units(before[line_start:]))
+    lines = split_lines(text[:offset])
+    return types.Position(line=len(lines) - 1, character=units(lines[-1]))
 
 
 def range_at(text: str, start: int, end: int, units: Units = utf16_units) -> types.Range:

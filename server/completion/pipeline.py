@@ -28,6 +28,7 @@ from .request import Completion, CompletionRequest, Extent
 from .stop import StopRules
 
 log = logging.getLogger(__name__)
+SUFFIX_SCAN_CHARS = 64 * 1024  # what stop rules see of the text after the cursor (not all of a 20 MB file)
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,7 @@ class PipelineOptions:
     disabled_languages: tuple[str, ...] = ()
     ignored_globs: tuple[str, ...] = ()
     extra_stop: tuple[str, ...] = ()
+    syntax_check_max_chars: int = 1 << 20  # larger documents complete one line without the tree-sitter check
 
 
 @dataclass
@@ -88,7 +90,7 @@ class CompletionPipeline:
         started = time.perf_counter()
         self.counters.requests += 1
         decision = prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs,
-                                    self.privacy)
+                                    self.privacy, self.options.syntax_check_max_chars)
         if decision.kind == "none":
             log.debug("no completion at %s:%d: %s", request.path, request.offset, decision.reason)
             self.counters.skipped += 1
@@ -105,7 +107,7 @@ class CompletionPipeline:
             stop_strings=build.template.stop + self.options.extra_stop,
             shape=build.shape,
             line_prefix=request.line_prefix,
-            suffix=request.suffix,
+            suffix=request.suffix[:SUFFIX_SCAN_CHARS],  # the rules look at the next lines only
         )
         self.counters.model_calls += 1
         try:
@@ -134,7 +136,7 @@ class CompletionPipeline:
             request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars
         )
         if shape is None:
-            kind = prefilter.decide(request).kind
+            kind = prefilter.decide(request, syntax_check_max_chars=self.options.syntax_check_max_chars).kind
             shape = kind if kind != "none" else "line"
         started = time.perf_counter()
         await self.backend.ensure_ready()

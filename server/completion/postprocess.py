@@ -11,6 +11,8 @@ _BLOCK_OPENER = re.compile(r"([:{(\[]|=>|\bdo|\bthen)\s*$")
 def postprocess(completion: str, line_prefix: str, suffix: str, previous_line: str | None = None) -> str:
     """The text to insert at the cursor, or "" when nothing useful is left. ``previous_line`` is the last
     non-blank line before the cursor's line, when known."""
+    # Only the start of the suffix can overlap or be repeated: splitting a 20 MB suffix took a second.
+    suffix = suffix[: 64 * len(completion) + 4096]
     text = _drop_fence_and_after(completion)
     text = _drop_doubled_indent(text, line_prefix, previous_line)
     text = _trim_trailing_blank_lines(text)

@@ -18,6 +18,13 @@ from qwen_lsp.context.shape import Shape, completion_shape
 from .request import CompletionRequest
 
 log = logging.getLogger(__name__)
+MAX_SYNTAX_CHECK_LINE = 10_000  # characters in the cursor's line
+
+
+def _cursor_line_length(request: CompletionRequest) -> int:
+    text, offset = request.text, request.offset
+    end = text.find("\n", offset)
+    return (len(text) if end < 0 else end) - (text.rfind("\n", 0, offset) + 1)
 
 
 def decide(
@@ -25,6 +32,7 @@ def decide(
     disabled_languages: list[str] | tuple[str, ...] = (),
     ignored_globs: list[str] | tuple[str, ...] = (),
     privacy: PrivacyPolicy | None = None,
+    syntax_check_max_chars: int = 1 << 20,
 ) -> Shape:
     """``Shape("none", why)`` to skip, else ``"line"`` or ``"block"`` with the reason."""
     if privacy is not None and (reason := privacy.why_kept_out(request.uri)):
@@ -33,6 +41,9 @@ def decide(
         return Shape("none", f"completions disabled for {request.language_id}")
     if ignored_globs and _spec(tuple(ignored_globs)).match_file(request.path):
         return Shape("none", "file matches completion.ignored_globs")
+    if len(request.text) > syntax_check_max_chars or _cursor_line_length(request) > MAX_SYNTAX_CHECK_LINE:
+        # parsing megabytes, or minified/generated lines (one 1 MB line of code: ~10 s), blocks the server
+        return Shape("line", "too large for a syntax check")
     try:
         return completion_shape(request.text, request.offset, request.language_id, request.path)
     except Exception:  # a parser problem must never block completions

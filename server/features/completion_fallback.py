@@ -14,7 +14,8 @@ if TYPE_CHECKING:
 
 
 def client_has_inline_completion(ls: "QwenLanguageServer") -> bool:
-    text_document = ls.client_capabilities.text_document
+    capabilities = getattr(ls.protocol, "client_capabilities", None)  # None before initialize
+    text_document = capabilities.text_document if capabilities else None
     return bool(text_document and text_document.inline_completion is not None)
 
 

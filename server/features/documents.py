@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from lsprotocol import types
+from pygls.workspace import TextDocument
 
 from qwen_lsp.context.repository import RepositoryContext
 
 from ..actions.editor import workspace_roots
 from ..documents import uri_to_path
+from ..text_document import LspTextDocument
 
 if TYPE_CHECKING:
     from ..app import QwenLanguageServer
+
+log = logging.getLogger(__name__)
 
 
 def register(server: "QwenLanguageServer") -> None:
@@ -48,16 +53,35 @@ def register(server: "QwenLanguageServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: "QwenLanguageServer", params: types.DidCloseTextDocumentParams) -> None:
         ls.inflight.cancel_document(params.text_document.uri)
+        ls.oversized_documents.discard(params.text_document.uri)
         if ls.session is not None:
             ls.session.context_provider.document_closed(params.text_document.uri)
 
 
 def _changed(ls: "QwenLanguageServer", uri: str) -> None:
-    if ls.session is None:
-        return
     document = ls.workspace.text_documents.get(uri)
     if document is not None:
-        ls.session.context_provider.document_changed(uri, document.source, document.version, document.language_id)
+        send_to_context(ls, uri, document)
+
+
+def send_to_context(ls: "QwenLanguageServer", uri: str, document: TextDocument) -> None:
+    """Give an open document to the context engine, unless it is larger than ``context.max_file_kb`` (the limit
+    for indexing): the engine re-parses a document per edit, which for a file of megabytes blocks the server for
+    seconds. Such a document still gets completions from the text around the cursor; one message says so."""
+    if ls.session is None:
+        return
+    provider = ls.session.context_provider
+    limit_kb = ls.session.settings.context.max_file_kb
+    size = document.length if isinstance(document, LspTextDocument) else len(document.source)
+    if size <= limit_kb * 1024:
+        ls.oversized_documents.discard(uri)
+        provider.document_changed(uri, document.source, document.version, document.language_id)
+        return
+    if uri not in ls.oversized_documents:
+        ls.oversized_documents.add(uri)
+        log.warning("%s is larger than context.max_file_kb (%d KB): completions there use the text around the "
+                    "cursor only, and it is left out of the repository context", uri, limit_kb)
+        provider.document_closed(uri)  # forget the smaller version it may have had
 
 
 def _files_changed(ls: "QwenLanguageServer", uris: list[str]) -> None:
