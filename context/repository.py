@@ -40,13 +40,16 @@ _HEADER_TOKENS = 2  # the file separator and newline around each snippet's path
 
 
 class RepositoryContext:
-    def __init__(self, options: ContextOptions | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(self, options: ContextOptions | None = None, cache_dir: Path | None = None,
+                 on_problem: Callable[[str], None] | None = None) -> None:
+        """``on_problem(message)`` (called from the indexing thread) hears of problems the user should know of:
+        a damaged index database that was moved aside and is being rebuilt."""
         self.options = options or ContextOptions()
         self.index = RepoIndex()
         self.docs = OpenDocuments()
         self.worker = Worker()
         self.indexer = Indexer(self.index, self.worker, self.options, cache_dir or default_cache_dir(),
-                               self.docs.is_open)
+                               self.docs.is_open, on_problem)
         self.line_cache = LineCache(self.options.max_file_kb * 1024)
         self._previous: dict[str, frozenset[tuple[str, int, int]]] = {}
         self._token_cache: dict[str, int] = {}
@@ -56,12 +59,15 @@ class RepositoryContext:
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
 
-    def start(self, folders: list[Path], progress: Progress | None = None, wait_until_indexed: bool = True) -> None:
+    def start(self, folders: list[Path], progress: Progress | None = None,
+              wait_until_indexed: bool = True) -> list[Future]:
         """Index ``folders`` (warm from the persisted index where files are unchanged). ``progress(done, total)``
-        is called from the indexing thread. Blocks until done unless ``wait_until_indexed`` is False."""
+        is called from the indexing thread. Blocks until done unless ``wait_until_indexed`` is False; returns the
+        scans' futures."""
         futures = [self.add_folder(folder, progress) for folder in folders]
         if wait_until_indexed:
             wait(futures)
+        return futures
 
     def add_folder(self, folder: Path, progress: Progress | None = None) -> Future:
         root = Path(os.path.abspath(folder))
@@ -107,7 +113,10 @@ class RepositoryContext:
             time.sleep(0.01)
 
     def stop(self, save_timeout: float = 30.0) -> None:
-        """Stop indexing, save what a warm restart needs (the window-index snapshot), release the databases."""
+        """Stop indexing, save what a warm restart needs (the window-index snapshot), release the databases.
+        A second call does nothing."""
+        if self.indexer.cancelled:
+            return
         self.indexer.cancel()
         try:
             self.worker.submit(self.indexer.save_snapshots).result(save_timeout)
