@@ -40,6 +40,7 @@ def pipeline_options(settings: ServerSettings) -> PipelineOptions:
         disabled_languages=tuple(completion.disabled_languages),
         ignored_globs=tuple(completion.ignored_globs),
         extra_stop=tuple(completion.stop),
+        max_seconds=completion.max_seconds,
     )
 
 
