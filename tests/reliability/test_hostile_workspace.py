@@ -1,0 +1,163 @@
+"""Hostile workspaces: FIFOs where files are expected (never block the index or the exit) and deep chains of
+.gitignore files (cost in proportion to the depth, counted in ignore-file reads and pattern matches)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pathspec
+from lsp_helpers import open_document, running_server, script_env, scripted_server_command
+from lsprotocol import types
+
+from qwen_lsp.context import files
+from qwen_lsp.context.repository import RepositoryContext
+from qwen_lsp.context.settings import ContextOptions
+
+PRICING = 'TAX_RATE = 0.2\n\n\ndef price_with_tax(amount: float) -> float:\n    return amount * (1 + TAX_RATE)\n'
+CART = "from shop.pricing import price_with_tax\n\n\ndef total(items):\n    return sum(price_with_tax(i) for i in items)\n"
+SHUTDOWN_BOUND = 10.0  # seconds; a blocked index held shutdown for 35 s
+
+
+def write_shop(root: Path) -> None:
+    (root / "shop").mkdir(parents=True)
+    (root / "shop" / "pricing.py").write_text(PRICING)
+    (root / "shop" / "cart.py").write_text(CART)
+
+
+async def prompt_at(client, uri: str, line: int, character: int) -> str:
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="qwen.inspectContext",
+        arguments=[{"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}],
+    ))
+    return result.get("prompt", "")
+
+
+async def wait_for_context(client, uri: str, needle: str, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:  # indexing runs in the background after initialized
+        if needle in await prompt_at(client, uri, 4, 11):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+def server_env_with_cache(tmp_path: Path) -> dict[str, str]:
+    env = script_env(tmp_path, default_reply="")
+    env["QWEN_LSP_CACHE_DIR"] = str(tmp_path / "cache")
+    return env
+
+
+async def test_a_fifo_as_git_info_exclude_blocks_neither_indexing_nor_shutdown(tmp_path):
+    root = tmp_path / "repo"
+    write_shop(root)
+    (root / ".git" / "info").mkdir(parents=True)
+    os.mkfifo(root / ".git" / "info" / "exclude")  # opening it for reading waits for a writer
+    uri = (root / "shop" / "cart.py").as_uri()
+    server = running_server(scripted_server_command(), server_env_with_cache(tmp_path), root=root)
+    client = await server.__aenter__()
+    try:
+        await open_document(client, uri, CART)
+        assert await wait_for_context(client, uri, "def price_with_tax")
+    finally:
+        started = time.monotonic()
+        await server.__aexit__(None, None, None)
+    assert time.monotonic() - started < SHUTDOWN_BOUND
+
+
+async def test_a_change_event_for_a_fifo_does_not_block_the_index(tmp_path):
+    root = tmp_path / "repo"
+    write_shop(root)
+    uri = (root / "shop" / "cart.py").as_uri()
+    server = running_server(scripted_server_command(), server_env_with_cache(tmp_path), root=root)
+    client = await server.__aenter__()
+    try:
+        await open_document(client, uri, CART)
+        assert await wait_for_context(client, uri, "def price_with_tax")
+        os.mkfifo(root / "shop" / "pipe.py")
+        (root / "shop" / "pricing.py").write_text(PRICING.replace("TAX_RATE)", "TAX_RATE)  # changed"))
+        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
+            types.FileEvent(uri=(root / "shop" / "pipe.py").as_uri(), type=types.FileChangeType.Created),
+            types.FileEvent(uri=(root / "shop" / "pricing.py").as_uri(), type=types.FileChangeType.Changed),
+        ]))
+        # the file after the FIFO is indexed again: the index went past it
+        assert await wait_for_context(client, uri, "# changed")
+    finally:
+        started = time.monotonic()
+        await server.__aexit__(None, None, None)
+    assert time.monotonic() - started < SHUTDOWN_BOUND
+
+
+DEPTH = 120  # enough to tell depth x files (before: 20 x 121 reads) from depth + files
+
+
+def write_chain(root: Path, depth: int) -> Path:
+    """``depth`` nested folders, each with a .gitignore; 20 source files at the bottom."""
+    folder = root
+    for level in range(depth):
+        folder = folder / "d"
+        folder.mkdir(parents=True)
+        (folder / ".gitignore").write_text(f"*.tmp.py\n/build{level}/\n!keep.tmp.py\n")
+    for i in range(20):
+        (folder / f"f{i}.py").write_text(f"def f{i}():\n    return {i}\n")
+    (folder / "junk.tmp.py").write_text("x = 1\n")
+    (folder / "keep.tmp.py").write_text("y = 2\n")
+    return folder
+
+
+def test_a_deep_gitignore_chain_costs_time_in_proportion_to_its_depth(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    bottom = write_chain(root, DEPTH)
+    reads, matches = [0], [0]
+    read_patterns, match_file = files._read_patterns, pathspec.GitIgnoreSpec.match_file
+
+    def counting_read(path):
+        reads[0] += 1
+        return read_patterns(path)
+
+    def counting_match(self, path, *args, **kwargs):
+        matches[0] += 1
+        return match_file(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(files, "_read_patterns", counting_read)
+    monkeypatch.setattr(pathspec.GitIgnoreSpec, "match_file", counting_match)
+    engine = RepositoryContext(ContextOptions(index_processes=0), cache_dir=tmp_path / "cache")
+    try:
+        engine.start([root])
+        indexed = {record.rel.rsplit("/", 1)[-1] for record in engine.index.files.values()}
+        assert indexed == {f"f{i}.py" for i in range(20)} | {"keep.tmp.py"}  # junk.tmp.py is ignored
+        walk_reads, walk_matches = reads[0], matches[0]
+        assert walk_reads <= DEPTH + 2
+        assert walk_matches <= 4 * (DEPTH + 25)  # before: every folder against every ancestor's file (~DEPTH²/2)
+
+        reads[0] = matches[0] = 0
+        for i in range(20):  # change events re-check the ignore files above each file
+            (bottom / f"f{i}.py").write_text(f"def g{i}():\n    return {i}\n")
+        engine.files_changed([bottom / f"f{i}.py" for i in range(20)]).result(60)
+        assert reads[0] <= DEPTH + 2  # before: DEPTH + 1 reads for each of the 20 files
+        assert matches[0] <= 4 * (DEPTH + 25)
+    finally:
+        engine.stop()
+
+
+def test_ignore_files_nested_deeper_take_precedence_as_in_git(tmp_path):
+    root = tmp_path / "repo"
+    (root / "sub" / "made").mkdir(parents=True)
+    (root / "made").mkdir()
+    (root / ".gitignore").write_text("*.gen.py\n/made/\n")
+    (root / "sub" / ".gitignore").write_text("!keep.gen.py\n")
+    for rel in ("a.gen.py", "sub/keep.gen.py", "sub/other.gen.py", "made/x.py", "sub/made/y.py", "sub/z.py"):
+        (root / rel).write_text("x = 1\n")
+    walked = {entry.rel for entry in files.walk_folder(root)}
+    assert walked == {"sub/keep.gen.py", "sub/made/y.py", "sub/z.py"}  # /made/ is the root's only
+    cache: dict = {}
+    for rel in ("a.gen.py", "sub/keep.gen.py", "sub/other.gen.py", "made/x.py", "sub/made/y.py", "sub/z.py"):
+        assert (files.indexable(root, rel, None, cache) is not None) == (rel in walked), rel
+
+
+def test_reading_a_fifo_returns_at_once(tmp_path):
+    os.mkfifo(tmp_path / "x.py")
+    assert files.read_bytes(tmp_path / "x.py", 1 << 20) == (None, "not a regular file")
+    assert files._read_patterns(tmp_path / "x.py") == []
