@@ -154,9 +154,10 @@ def _root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
 
 
 def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 50_000,
-                max_bytes: int = 1 << 20) -> Iterator[FileEntry]:
+                max_bytes: int = 1 << 20, rules_cache: dict[str, IgnoreRules] | None = None) -> Iterator[FileEntry]:
     """Indexable files under ``root``, in a stable (sorted) order. Plain strings and one ``scandir`` per folder:
-    this runs over every file at each start."""
+    this runs over every file at each start. ``rules_cache`` gets the rules of each folder walked (see
+    ``indexable``)."""
     stack: list[tuple[str, str, IgnoreRules]] = [(str(root), "", _root_rules(root, exclude))]
     count = 0
     while stack:
@@ -171,6 +172,8 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
         if rel_dir and any(marker in names for marker in _VENV_MARKERS):
             continue  # a virtualenv or conda environment, whatever its name
         rules = rules.extended(rel_dir, directory, names)
+        if rules_cache is not None:
+            rules_cache[rel_dir] = rules
         subdirs: list[tuple[str, str, IgnoreRules]] = []
         for entry in entries:
             name = entry.name
@@ -262,9 +265,9 @@ def indexable(root: Path, rel: str, exclude: list[str] | None = None,
     rel_dir = ""
     for part in parts[:-1]:
         rel_dir = f"{rel_dir}/{part}" if rel_dir else part
-        directory = os.path.join(root, rel_dir)
         known = cache.get(rel_dir)
         if known is None:
+            directory = os.path.join(root, rel_dir)
             if rules.ignored(rel_dir, True) or _is_virtualenv(directory):
                 return None
             known = cache[rel_dir] = rules.extended(rel_dir, directory)

@@ -22,6 +22,7 @@ from .extraction_pool import POOL_MIN_FILES, WorkerPool, process_count
 from .files import IGNORE_FILES, FileEntry, IgnoreRules, decode_source, indexable, read_file, walk_folder
 from .index import RepoIndex, analyze
 from .languages import warm_up_queries
+from .scan_progress import Progress, ScanReporter
 from .settings import ContextOptions
 from .store import FileData, IndexStore, content_hash, database_path, is_damage
 from .windows import WindowIndex
@@ -29,7 +30,6 @@ from .worker import Worker
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
 _COMMIT_EVERY = 200
 
 
@@ -195,9 +195,11 @@ class Indexer:
         started = time.perf_counter()
         stats = ScanStats()
         state.stored = state.store.files()
-        entries = list(walk_folder(state.root, self.options.exclude, self.options.max_files, self.max_bytes))
+        state.ignore_rules.clear()  # ignore files may have changed since
+        entries = list(walk_folder(state.root, self.options.exclude, self.options.max_files, self.max_bytes,
+                                   state.ignore_rules))
         stats.total = len(entries)
-        reporter = _Reporter(progress, stats.total)
+        reporter = ScanReporter(progress, stats.total)
         unchanged = {e.rel: e for e in entries if state.stored.get(e.rel, (-1, -1, ""))[:2] == (e.size, e.mtime_ns)}
         loaded = self._load_unchanged(state, unchanged, reporter, stats)
         stats.loaded = len(loaded)
@@ -238,7 +240,7 @@ class Indexer:
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def _load_unchanged(self, state: FolderState, unchanged: dict[str, FileEntry], reporter: "_Reporter",
+    def _load_unchanged(self, state: FolderState, unchanged: dict[str, FileEntry], reporter: "ScanReporter",
                         stats: ScanStats) -> set[str]:
         """Put the files unchanged since they were stored into the index; return their paths.
 
@@ -328,7 +330,7 @@ class Indexer:
         return wanted if wanted is not None else process_count()
 
     def _index_in_processes(self, state: FolderState, todo: list[FileEntry], stats: ScanStats,
-                            reporter: "_Reporter") -> int:
+                            reporter: "ScanReporter") -> int:
         """Index ``todo`` with worker processes; return how many were done (the rest falls back to this thread)."""
         done = 0
         try:
@@ -406,33 +408,3 @@ class Indexer:
         state.stored[entry.rel] = (entry.size, entry.mtime_ns, digest)
         if not self.is_open(key):
             self.index.put(key, state.key, entry.rel, data, digest)
-
-
-class _Reporter:
-    """Calls the progress callback at most every 100 ms (and at the end)."""
-
-    def __init__(self, callback: Progress | None, total: int) -> None:
-        self.callback = callback
-        self.total = total
-        self.done = 0
-        self.last = 0.0
-        if callback is not None:
-            self._call()
-
-    def _call(self) -> None:
-        try:
-            self.callback(self.done, self.total)  # type: ignore[misc]
-        except Exception:  # noqa: BLE001 - a broken callback must not stop indexing
-            log.exception("context index: progress callback failed")
-            self.callback = None
-
-    def step(self) -> None:
-        self.done += 1
-        if self.callback is not None and time.monotonic() - self.last > 0.1:
-            self.last = time.monotonic()
-            self._call()
-
-    def finish(self) -> None:
-        self.done = self.total
-        if self.callback is not None:
-            self._call()

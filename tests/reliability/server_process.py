@@ -3,6 +3,7 @@ that quits without ``shutdown``, and time the exit (tests and bench/bench_faults
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -14,7 +15,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from lsp_helpers import server_env
+from lsp_helpers import script_env, server_env
+from lsprotocol import types
 
 QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
 
@@ -59,16 +61,6 @@ class RawClient:
             self.proc.wait()
 
 
-def write_filler(root: Path, count: int, functions: int = 1, per_folder: int = 100) -> None:
-    """``count`` modules of ``functions`` small functions each."""
-    for i in range(count):
-        folder = root / f"pkg{i // per_folder}"
-        folder.mkdir(exist_ok=True)
-        (folder / f"mod{i}.py").write_text("".join(
-            f"def function_{i}_{j}(value):\n    \"\"\"Number {i}.{j}.\"\"\"\n    return value + {i * j}\n\n\n"
-            for j in range(functions)))
-
-
 def _indexing_under_way(message: dict) -> bool:
     detail = (message.get("params") or {}).get("detail", "") if message.get("method") == "qwen/status" else ""
     found = re.match(r"(\d+)/(\d+) files", detail or "")
@@ -101,3 +93,26 @@ def seconds_to_exit_while_indexing(root: Path, tmp: Path, base_url: str, how: st
         return time.monotonic() - started
     finally:
         client.close()
+
+
+async def prompt_at(client, uri: str, line: int, character: int) -> str:
+    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
+        command="qwen.inspectContext",
+        arguments=[{"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}],
+    ))
+    return result.get("prompt", "")
+
+
+async def wait_for_context(client, uri: str, needle: str, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:  # indexing runs in the background after initialized
+        if needle in await prompt_at(client, uri, 4, 11):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+def server_env_with_cache(tmp_path: Path) -> dict[str, str]:
+    env = script_env(tmp_path, default_reply="")
+    env["QWEN_LSP_CACHE_DIR"] = str(tmp_path / "cache")
+    return env

@@ -3,51 +3,37 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import os
 import time
 from pathlib import Path
+from typing import AsyncIterator
 
 import pathspec
-from lsp_helpers import open_document, running_server, script_env, scripted_server_command
+from lsp_helpers import open_document, running_server, scripted_server_command
 from lsprotocol import types
+from server_process import server_env_with_cache, wait_for_context
+from workspaces import CART, PRICING, write_chain, write_shop
 
 from qwen_lsp.context import files
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 
-PRICING = 'TAX_RATE = 0.2\n\n\ndef price_with_tax(amount: float) -> float:\n    return amount * (1 + TAX_RATE)\n'
-CART = "from shop.pricing import price_with_tax\n\n\ndef total(items):\n    return sum(price_with_tax(i) for i in items)\n"
 SHUTDOWN_BOUND = 10.0  # seconds; a blocked index held shutdown for 35 s
 
 
-def write_shop(root: Path) -> None:
-    (root / "shop").mkdir(parents=True)
-    (root / "shop" / "pricing.py").write_text(PRICING)
-    (root / "shop" / "cart.py").write_text(CART)
-
-
-async def prompt_at(client, uri: str, line: int, character: int) -> str:
-    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="qwen.inspectContext",
-        arguments=[{"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}],
-    ))
-    return result.get("prompt", "")
-
-
-async def wait_for_context(client, uri: str, needle: str, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:  # indexing runs in the background after initialized
-        if needle in await prompt_at(client, uri, 4, 11):
-            return True
-        await asyncio.sleep(0.1)
-    return False
-
-
-def server_env_with_cache(tmp_path: Path) -> dict[str, str]:
-    env = script_env(tmp_path, default_reply="")
-    env["QWEN_LSP_CACHE_DIR"] = str(tmp_path / "cache")
-    return env
+@contextlib.asynccontextmanager
+async def shop_server(tmp_path: Path, root: Path) -> AsyncIterator:
+    """The scripted server on ``root`` with cart.py open; its shutdown must take less than SHUTDOWN_BOUND."""
+    server = running_server(scripted_server_command(), server_env_with_cache(tmp_path), root=root)
+    client = await server.__aenter__()
+    try:
+        await open_document(client, (root / "shop" / "cart.py").as_uri(), CART)
+        yield client
+    finally:
+        started = time.monotonic()
+        await server.__aexit__(None, None, None)
+    assert time.monotonic() - started < SHUTDOWN_BOUND
 
 
 async def test_a_fifo_as_git_info_exclude_blocks_neither_indexing_nor_shutdown(tmp_path):
@@ -56,25 +42,15 @@ async def test_a_fifo_as_git_info_exclude_blocks_neither_indexing_nor_shutdown(t
     (root / ".git" / "info").mkdir(parents=True)
     os.mkfifo(root / ".git" / "info" / "exclude")  # opening it for reading waits for a writer
     uri = (root / "shop" / "cart.py").as_uri()
-    server = running_server(scripted_server_command(), server_env_with_cache(tmp_path), root=root)
-    client = await server.__aenter__()
-    try:
-        await open_document(client, uri, CART)
+    async with shop_server(tmp_path, root) as client:
         assert await wait_for_context(client, uri, "def price_with_tax")
-    finally:
-        started = time.monotonic()
-        await server.__aexit__(None, None, None)
-    assert time.monotonic() - started < SHUTDOWN_BOUND
 
 
 async def test_a_change_event_for_a_fifo_does_not_block_the_index(tmp_path):
     root = tmp_path / "repo"
     write_shop(root)
     uri = (root / "shop" / "cart.py").as_uri()
-    server = running_server(scripted_server_command(), server_env_with_cache(tmp_path), root=root)
-    client = await server.__aenter__()
-    try:
-        await open_document(client, uri, CART)
+    async with shop_server(tmp_path, root) as client:
         assert await wait_for_context(client, uri, "def price_with_tax")
         os.mkfifo(root / "shop" / "pipe.py")
         (root / "shop" / "pricing.py").write_text(PRICING.replace("TAX_RATE)", "TAX_RATE)  # changed"))
@@ -84,27 +60,9 @@ async def test_a_change_event_for_a_fifo_does_not_block_the_index(tmp_path):
         ]))
         # the file after the FIFO is indexed again: the index went past it
         assert await wait_for_context(client, uri, "# changed")
-    finally:
-        started = time.monotonic()
-        await server.__aexit__(None, None, None)
-    assert time.monotonic() - started < SHUTDOWN_BOUND
 
 
 DEPTH = 120  # enough to tell depth x files (before: 20 x 121 reads) from depth + files
-
-
-def write_chain(root: Path, depth: int) -> Path:
-    """``depth`` nested folders, each with a .gitignore; 20 source files at the bottom."""
-    folder = root
-    for level in range(depth):
-        folder = folder / "d"
-        folder.mkdir(parents=True)
-        (folder / ".gitignore").write_text(f"*.tmp.py\n/build{level}/\n!keep.tmp.py\n")
-    for i in range(20):
-        (folder / f"f{i}.py").write_text(f"def f{i}():\n    return {i}\n")
-    (folder / "junk.tmp.py").write_text("x = 1\n")
-    (folder / "keep.tmp.py").write_text("y = 2\n")
-    return folder
 
 
 def test_a_deep_gitignore_chain_costs_time_in_proportion_to_its_depth(tmp_path, monkeypatch):

@@ -4,31 +4,20 @@ their checksum; an exit during a big first index is prompt."""
 from __future__ import annotations
 
 import marshal
-import random
 import sqlite3
 from pathlib import Path
 
 import pytest
 from fault_endpoint import FaultEndpoint
 from lsp_helpers import open_document, running_server, scripted_server_command
-from server_process import seconds_to_exit_while_indexing, write_filler
-from test_hostile_workspace import CART, server_env_with_cache, wait_for_context, write_shop
+from server_process import seconds_to_exit_while_indexing, server_env_with_cache, wait_for_context
+from workspaces import CART, damage_pages, write_filler, write_shop
 
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 from qwen_lsp.context.store import IndexStore
 
 EXIT_BOUND = 10.0  # seconds; before, an exit waited for the whole first index (54 s for 5,000 files)
-
-
-def damage_pages(database: Path, seed: int = 7) -> None:
-    """Random bytes over every other page after the first: the header stays intact, as after a bad disk."""
-    data = bytearray(database.read_bytes())
-    page = int.from_bytes(data[16:18], "big") or 65536
-    rng = random.Random(seed)
-    for start in range(page, len(data), 2 * page):
-        data[start:start + page] = rng.randbytes(min(page, len(data) - start))
-    database.write_bytes(bytes(data))
 
 
 def warnings_about_damage(client) -> list[str]:
@@ -57,13 +46,18 @@ async def test_a_damaged_index_database_is_moved_aside_rebuilt_and_reported_once
         assert db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
 
 
-def test_damage_found_while_reading_is_recovered_the_same_way(tmp_path, monkeypatch):
-    root = tmp_path / "repo"
+def indexed_shop(tmp_path: Path) -> tuple[Path, Path]:
+    """The shop indexed once and saved: (its root, the index cache folder)."""
+    root, cache = tmp_path / "repo", tmp_path / "cache"
     write_shop(root)
-    cache = tmp_path / "cache"
     first = RepositoryContext(ContextOptions(index_processes=0), cache_dir=cache)
     first.start([root])
     first.stop()
+    return root, cache
+
+
+def test_damage_found_while_reading_is_recovered_the_same_way(tmp_path, monkeypatch):
+    root, cache = indexed_shop(tmp_path)
     load_all = IndexStore.load_all
     failures = [sqlite3.DatabaseError("database disk image is malformed")]
 
@@ -86,12 +80,7 @@ def test_damage_found_while_reading_is_recovered_the_same_way(tmp_path, monkeypa
 
 
 def test_blobs_are_checked_before_they_are_decoded(tmp_path):
-    root = tmp_path / "repo"
-    write_shop(root)
-    cache = tmp_path / "cache"
-    first = RepositoryContext(ContextOptions(index_processes=0), cache_dir=cache)
-    first.start([root])
-    first.stop()
+    root, cache = indexed_shop(tmp_path)
     database = next((cache / "index").glob("*.sqlite"))
     with sqlite3.connect(database) as db:  # well-formed data of the wrong content (no definitions), unsealed
         (digest,) = db.execute("SELECT hash FROM files WHERE path = 'shop/pricing.py'").fetchone()
