@@ -40,7 +40,7 @@ class PipelineOptions:
     disabled_languages: tuple[str, ...] = ()
     ignored_globs: tuple[str, ...] = ()
     extra_stop: tuple[str, ...] = ()
-    max_seconds: float | None = 30.0  # wall-clock limit of one completion (waiting for the backend and generating)
+    max_seconds: float | None = 120.0  # wall-clock limit of one completion (waiting for the backend and generating)
 
 
 @dataclass
