@@ -57,7 +57,9 @@ def open_regular(path: Path | str) -> int:
     return fd
 
 
-def _read_patterns(path: Path | str) -> list[str]:
+def read_patterns(path: Path | str) -> list[str]:
+    """The lines of a gitignore-style file; none if it is missing, unreadable or not a regular file (a FIFO there
+    is skipped, never waited on)."""
     try:
         with open(open_regular(path), "rb") as handle:
             return handle.read().decode("utf-8", errors="replace").splitlines()
@@ -99,7 +101,7 @@ class IgnoreRules:
                 continue
             candidate = os.path.join(directory, name)  # strings: pathlib re-parses deep paths at each step
             if os.path.isfile(candidate):
-                lines += _read_patterns(candidate)
+                lines += read_patterns(candidate)
         return self.with_lines(rel_dir, lines)
 
     def with_lines(self, rel_dir: str, lines: list[str]) -> "IgnoreRules":
@@ -150,7 +152,7 @@ def _is_virtualenv(directory: Path | str) -> bool:
 
 
 def _root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
-    return IgnoreRules().with_lines("", list(exclude or []) + _read_patterns(root / ".git" / "info" / "exclude"))
+    return IgnoreRules().with_lines("", list(exclude or []) + read_patterns(root / ".git" / "info" / "exclude"))
 
 
 def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 50_000,

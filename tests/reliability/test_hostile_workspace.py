@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import AsyncIterator
 
 import pathspec
+import pytest
 from lsp_helpers import open_document, running_server, scripted_server_command
 from lsprotocol import types
 from server_process import server_env_with_cache, wait_for_context
@@ -18,6 +19,7 @@ from workspaces import CART, PRICING, write_chain, write_shop
 from qwen_lsp.context import files
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
+from qwen_lsp.server.agent.paths import WorkspacePaths
 
 SHUTDOWN_BOUND = 10.0  # seconds; a blocked index held shutdown for 35 s
 
@@ -69,7 +71,7 @@ def test_a_deep_gitignore_chain_costs_time_in_proportion_to_its_depth(tmp_path, 
     root = tmp_path / "repo"
     bottom = write_chain(root, DEPTH)
     reads, matches = [0], [0]
-    read_patterns, match_file = files._read_patterns, pathspec.GitIgnoreSpec.match_file
+    read_patterns, match_file = files.read_patterns, pathspec.GitIgnoreSpec.match_file
 
     def counting_read(path):
         reads[0] += 1
@@ -79,7 +81,7 @@ def test_a_deep_gitignore_chain_costs_time_in_proportion_to_its_depth(tmp_path, 
         matches[0] += 1
         return match_file(self, path, *args, **kwargs)
 
-    monkeypatch.setattr(files, "_read_patterns", counting_read)
+    monkeypatch.setattr(files, "read_patterns", counting_read)
     monkeypatch.setattr(pathspec.GitIgnoreSpec, "match_file", counting_match)
     engine = RepositoryContext(ContextOptions(index_processes=0), cache_dir=tmp_path / "cache")
     try:
@@ -118,4 +120,12 @@ def test_ignore_files_nested_deeper_take_precedence_as_in_git(tmp_path):
 def test_reading_a_fifo_returns_at_once(tmp_path):
     os.mkfifo(tmp_path / "x.py")
     assert files.read_bytes(tmp_path / "x.py", 1 << 20) == (None, "not a regular file")
-    assert files._read_patterns(tmp_path / "x.py") == []
+    assert files.read_patterns(tmp_path / "x.py") == []
+
+
+@pytest.mark.timeout(30)
+def test_the_agent_is_not_blocked_by_a_fifo_as_git_info_exclude(tmp_path):
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    os.mkfifo(tmp_path / ".git" / "info" / "exclude")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert WorkspacePaths([tmp_path], []).visible(tmp_path, "a.py", False)
