@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Literal, Protocol
+from typing import Any, AsyncIterator, Awaitable, Literal, Protocol
 
 from .fim_templates import FimTemplate
 
@@ -80,7 +81,8 @@ class Backend(Protocol):
     def status(self) -> BackendStatus: ...
 
     async def ensure_ready(self) -> None:
-        """Start loading if needed and wait until the backend can serve; raise BackendError if it cannot."""
+        """Start loading if needed and wait until the backend can serve; raise BackendError if it cannot.
+        One load for all callers: a caller that stops waiting (cancelled) leaves it going."""
 
     async def fim_template(self) -> FimTemplate: ...
 
@@ -100,3 +102,29 @@ class Backend(Protocol):
         """Exact for local models, a calibrated estimate for remote ones."""
 
     async def aclose(self) -> None: ...
+
+
+CANCELLED = object()  # what ``until_cancelled`` returns when the wait was given up
+
+
+async def until_cancelled(
+    awaitable: Awaitable[Any], cancel: threading.Event | None, timeout: float | None = None
+) -> Any:
+    """The awaitable's result, or ``CANCELLED`` as soon as ``cancel`` is set or ``timeout`` seconds have passed
+    (the awaitable is then cancelled). A threading.Event cannot be awaited, so it is polled meanwhile."""
+    if cancel is None and timeout is None:
+        return await awaitable
+    task = asyncio.ensure_future(awaitable)
+    deadline = None if timeout is None else asyncio.get_running_loop().time() + timeout
+    try:
+        while not task.done():
+            if (cancel is not None and cancel.is_set()) or (
+                deadline is not None and asyncio.get_running_loop().time() >= deadline
+            ):
+                return CANCELLED
+            await asyncio.wait({task}, timeout=0.05)
+        return task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            await asyncio.wait({task})

@@ -13,12 +13,14 @@ import logging
 import os
 import threading
 from dataclasses import replace
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import Any, AsyncIterator, Callable
 
 import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
 
-from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt, ToolCall
+from .base import (
+    CANCELLED, BackendError, BackendStatus, ChatReply, GenerationParams, Prompt, ToolCall, until_cancelled,
+)
 from .fim_templates import FimTemplate, template_by_name
 from .outbound import RedactingAsyncOpenAI
 from .settings import RemoteSettings
@@ -99,6 +101,13 @@ class OpenAICompatBackend:
                    f"and the model {self._model!r}")
         elif isinstance(exc, openai.APIStatusError):
             msg = f"{url} returned HTTP {exc.status_code}: {exc.message}"
+        elif isinstance(exc, _CutOff):
+            msg = (f"{url} ended its stream before the answer was finished (no finish_reason); the partial answer "
+                   "was dropped. Check the server's log, or a proxy that cuts long responses")
+        elif isinstance(exc, ValueError):  # invalid JSON, or JSON not shaped like the API's replies
+            log.warning("%s sent a reply that could not be read: %s", url, exc)
+            msg = (f"{url} sent a reply that is not OpenAI-compatible JSON; check that backend.remote.base_url "
+                   "points to an OpenAI-compatible API (the log has the details)")
         else:
             msg = f"request to {url} failed: {exc}"
         return BackendError(self._redact(msg))
@@ -120,7 +129,7 @@ class OpenAICompatBackend:
             ids = [m.id for m in models.data]
         except openai.NotFoundError:
             ids = []  # some servers have no /models; the first real request will tell
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise self._failed(exc, "/models") from None
         if not self._model:
             if not ids:
@@ -174,26 +183,31 @@ class OpenAICompatBackend:
             stream_options={"include_usage": True}, **self._sampling(params), **self._auth_options(),
         )
         try:
-            stream = await _unless_cancelled(request, cancel)
-        except openai.OpenAIError as exc:
+            stream = await until_cancelled(request, cancel)
+        except (openai.OpenAIError, ValueError) as exc:
             raise self._failed(exc, "/completions") from None
-        if stream is _CANCELLED:
+        if stream is CANCELLED:
             return
         scanner = _StopScanner(stops)
         chunks = stream.__aiter__()
+        finished = False  # a finish_reason or the usage report came: the stream was not cut off
         try:
-            while (chunk := await _unless_cancelled(anext(chunks, None), cancel)) not in (None, _CANCELLED):
+            while (chunk := await until_cancelled(anext(chunks, None), cancel)) not in (None, CANCELLED):
                 if chunk.usage is not None:
+                    finished = True
                     self._calibrate(len(text), chunk.usage.prompt_tokens)
                 for choice in chunk.choices:
+                    finished = finished or choice.finish_reason is not None
                     piece, done = scanner.feed(choice.text or "")
                     if piece:
                         yield piece
                     if done:
                         return
+            if chunk is None and not finished:
+                raise self._failed(_CutOff(), "/completions")
             if chunk is None and (tail := scanner.flush()):
                 yield tail
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise self._failed(exc, "/completions") from None
         finally:
             await stream.close()  # frees the connection, so the server stops generating
@@ -211,7 +225,7 @@ class OpenAICompatBackend:
         if params.thinking_budget is not None:
             return await self._chat_within_budget(messages, params, tools, cancel)
         response = await self._chat_request(messages, params, tools, cancel)
-        if response is _CANCELLED:
+        if response is CANCELLED:
             return ChatReply(content="", finish_reason="cancelled")
         return self._reply(response, tools)
 
@@ -232,8 +246,8 @@ class OpenAICompatBackend:
             stop=list(params.stop) or None, stream=stream, **options, **self._auth_options(),
         )
         try:
-            return await _unless_cancelled(request, cancel)
-        except openai.OpenAIError as exc:
+            return await until_cancelled(request, cancel)
+        except (openai.OpenAIError, ValueError) as exc:
             raise self._failed(exc, "/chat/completions") from None
 
     async def _chat_within_budget(
@@ -250,7 +264,7 @@ class OpenAICompatBackend:
         stream = await self._chat_request(
             messages, replace(params, max_tokens=params.max_tokens + budget), tools, cancel, stream=True
         )
-        if stream is _CANCELLED:
+        if stream is CANCELLED:
             return ChatReply(content="", finish_reason="cancelled")
         state = ChatCompletionStreamState()
         watch, reasoning, received = ThinkingWatch(budget), [], False
@@ -264,7 +278,7 @@ class OpenAICompatBackend:
                 watch.feed_delta(thought, (delta.content or "") if delta is not None else "")
                 if (cancel is not None and cancel.is_set()) or watch.exhausted or watch.answered >= params.max_tokens:
                     break
-        except openai.OpenAIError as exc:
+        except (openai.OpenAIError, ValueError) as exc:
             raise self._failed(exc, "/chat/completions") from None
         finally:
             await stream.close()
@@ -286,7 +300,7 @@ class OpenAICompatBackend:
         response = await self._chat_request(
             turn, params, tools, cancel, continue_final_message=True, add_generation_prompt=False
         )
-        if response is _CANCELLED:
+        if response is CANCELLED:
             return ChatReply(content="", finish_reason="cancelled")
         reply = self._reply(response, tools)
         return ChatReply(prefix + reply.content, reply.tool_calls, reply.finish_reason)
@@ -310,7 +324,8 @@ class OpenAICompatBackend:
         self._set_status("idle", "closed")
 
 
-_CANCELLED = object()
+class _CutOff(Exception):
+    """A stream that ended without its end (no finish_reason, no usage report): the connection was cut."""
 
 
 def _reasoning_of(delta: Any) -> str:
@@ -320,24 +335,6 @@ def _reasoning_of(delta: Any) -> str:
     return getattr(delta, "reasoning_content", None) or (getattr(delta, "model_extra", None) or {}).get(
         "reasoning_content"
     ) or ""
-
-
-async def _unless_cancelled(awaitable: Awaitable[Any], cancel: threading.Event | None) -> Any:
-    """The awaitable's result, or ``_CANCELLED`` as soon as ``cancel`` is set (a threading.Event cannot be
-    awaited, so it is polled while the request waits for the server)."""
-    if cancel is None:
-        return await awaitable
-    task = asyncio.ensure_future(awaitable)
-    try:
-        while not task.done():
-            if cancel.is_set():
-                return _CANCELLED
-            await asyncio.wait({task}, timeout=0.05)
-        return task.result()
-    finally:
-        if not task.done():
-            task.cancel()
-            await asyncio.wait({task})
 
 
 class _StopScanner:

@@ -92,9 +92,12 @@ class WorkerPool:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        """End the workers: after their queued batches, or at once (``kill``)."""
         for worker in self.workers:
             try:
+                if kill:
+                    worker.kill()
                 if worker.stdin is not None:
                     worker.stdin.close()
                 worker.wait(timeout=5)

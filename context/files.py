@@ -8,12 +8,14 @@ skips what cannot be useful context: too large, binary, not UTF-8, minified. Eve
 
 from __future__ import annotations
 
+import errno
+import functools
 import logging
 import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import pathspec
 
@@ -42,18 +44,54 @@ class FileEntry:
     language: LanguageSpec
 
 
-def _read_patterns(path: Path) -> list[str]:
+def open_regular(path: Path | str) -> int:
+    """A read-only descriptor of ``path`` if it is a regular file; OSError otherwise. Opened non-blocking and
+    checked with fstat, so a FIFO, socket or device never blocks the caller (a FIFO's open waits for a writer)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_patterns(path: Path | str) -> list[str]:
+    """The lines of a gitignore-style file; none if it is missing, unreadable or not a regular file (a FIFO there
+    is skipped, never waited on)."""
+    try:
+        with open(open_regular(path), "rb") as handle:
+            return handle.read().decode("utf-8", errors="replace").splitlines()
     except OSError:
         return []
 
 
-class IgnoreRules:
-    """The ignore specs in force for one directory: (directory relative to the root, spec) pairs."""
+@functools.lru_cache(maxsize=4096)
+def _compiled(line: str) -> Any:
+    """One gitignore line compiled, or None for a blank line or a comment (cached: nested ignore files often
+    repeat the same lines)."""
+    patterns = pathspec.GitIgnoreSpec.from_lines([line]).patterns
+    return patterns[0] if patterns and patterns[0].include is not None else None
 
-    def __init__(self, rules: tuple[tuple[str, pathspec.PathSpec], ...] = ()) -> None:
-        self.rules = rules
+
+class IgnoreRules:
+    """The ignore patterns in force for one directory.
+
+    A pattern without a slash ('*.log', 'build/') matches an entry's name at any depth below its file, so those of
+    all the ancestors' files are merged into one spec, deeper files last (a deeper '!name' re-includes, as in git),
+    duplicates dropped, and matched against the name alone. A pattern with a slash is matched relative to its
+    file's folder, and only while an entry is shallow enough to match it: a chain of nested ignore files then
+    costs time in proportion to its length, not its square. Used top-down (a folder is checked before what is in
+    it), as the walk does.
+    """
+
+    def __init__(self, rules: tuple[tuple[str, pathspec.PathSpec], ...] = (),
+                 names: dict[str, Any] | None = None, reach: tuple[int | None, ...] | None = None) -> None:
+        self.rules = rules  # (directory relative to the root, spec of its patterns with a slash)
+        self._reach = reach if reach is not None else (None,) * len(rules)  # most path segments a spec matches
+        self._names = names or {}  # pattern text -> compiled pattern, in file order
+        self._names_spec = pathspec.GitIgnoreSpec(list(self._names.values())) if self._names else None
 
     def extended(self, rel_dir: str, directory: Path | str, names: set[str] | None = None) -> "IgnoreRules":
         """The rules for ``directory``: these plus its own ignore files (``names``: its entries, when known)."""
@@ -61,14 +99,42 @@ class IgnoreRules:
         for name in IGNORE_FILES:
             if names is not None and name not in names:
                 continue
-            candidate = Path(directory) / name
-            if candidate.is_file():
-                lines += _read_patterns(candidate)
-        if not lines:
-            return self
-        return IgnoreRules(self.rules + ((rel_dir, pathspec.GitIgnoreSpec.from_lines(lines)),))
+            candidate = os.path.join(directory, name)  # strings: pathlib re-parses deep paths at each step
+            if os.path.isfile(candidate):
+                lines += read_patterns(candidate)
+        return self.with_lines(rel_dir, lines)
+
+    def with_lines(self, rel_dir: str, lines: list[str]) -> "IgnoreRules":
+        """These rules plus gitignore ``lines`` of the folder ``rel_dir``, minus slash patterns that can no
+        longer match anything in it."""
+        depth = rel_dir.count("/") + 1 if rel_dir else 0
+        live = [(rule, reach) for rule, reach in zip(self.rules, self._reach)
+                if reach is None or depth + 1 - (rule[0].count("/") + 1 if rule[0] else 0) <= reach]
+        merged, anchored, reach_of_new = dict(self._names), [], 0
+        for line in lines:
+            compiled = _compiled(line)
+            if compiled is None:
+                continue  # blank or comment
+            body = line.strip()
+            body = body[1:] if body.startswith("!") else body
+            if "/" in body.rstrip("/"):
+                anchored.append(compiled)
+                segments = len(body.strip("/").split("/"))
+                reach_of_new = None if "**" in body or reach_of_new is None else max(reach_of_new, segments)
+            else:
+                merged.pop(line, None)  # a repeat counts where it last appears
+                merged[line] = compiled
+        if anchored:
+            live.append(((rel_dir, pathspec.GitIgnoreSpec(anchored)), reach_of_new))
+        if not anchored and len(live) == len(self.rules) and list(merged) == list(self._names):
+            return self  # nothing new (as for most folders): share the compiled specs
+        return IgnoreRules(tuple(r for r, _ in live), merged, tuple(reach for _, reach in live))
 
     def ignored(self, rel: str, is_dir: bool) -> bool:
+        if self._names_spec is not None:
+            name = rel.rsplit("/", 1)[-1]
+            if self._names_spec.match_file(name + "/" if is_dir else name):
+                return True
         for base, spec in self.rules:
             if base and not rel.startswith(base + "/"):
                 continue
@@ -81,19 +147,19 @@ class IgnoreRules:
 _VENV_MARKERS = ("pyvenv.cfg", "conda-meta")
 
 
-def _is_virtualenv(directory: Path) -> bool:
-    return any((directory / marker).exists() for marker in _VENV_MARKERS)
+def _is_virtualenv(directory: Path | str) -> bool:
+    return any(os.path.exists(os.path.join(directory, marker)) for marker in _VENV_MARKERS)
 
 
 def _root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
-    lines = list(exclude or []) + _read_patterns(root / ".git" / "info" / "exclude")
-    return IgnoreRules(((("", pathspec.GitIgnoreSpec.from_lines(lines)),) if lines else ()))
+    return IgnoreRules().with_lines("", list(exclude or []) + read_patterns(root / ".git" / "info" / "exclude"))
 
 
 def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 50_000,
-                max_bytes: int = 1 << 20) -> Iterator[FileEntry]:
+                max_bytes: int = 1 << 20, rules_cache: dict[str, IgnoreRules] | None = None) -> Iterator[FileEntry]:
     """Indexable files under ``root``, in a stable (sorted) order. Plain strings and one ``scandir`` per folder:
-    this runs over every file at each start."""
+    this runs over every file at each start. ``rules_cache`` gets the rules of each folder walked (see
+    ``indexable``)."""
     stack: list[tuple[str, str, IgnoreRules]] = [(str(root), "", _root_rules(root, exclude))]
     real_root = os.path.realpath(root)
     count = 0
@@ -109,6 +175,8 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
         if rel_dir and any(marker in names for marker in _VENV_MARKERS):
             continue  # a virtualenv or conda environment, whatever its name
         rules = rules.extended(rel_dir, directory, names)
+        if rules_cache is not None:
+            rules_cache[rel_dir] = rules
         subdirs: list[tuple[str, str, IgnoreRules]] = []
         for entry in entries:
             name = entry.name
@@ -174,9 +242,9 @@ def decode_source(data: bytes, label: str) -> str | None:
 def read_bytes(path: Path | str, max_bytes: int) -> tuple[bytes | None, str]:
     """(the bytes of a file, "") or (None, why not: gone, unreadable, too large)."""
     try:
-        with open(path, "rb") as handle:
+        with open(open_regular(path), "rb") as handle:
             data = handle.read(max_bytes + 1)
-    except OSError as exc:  # deleted while indexing, permission denied, symlink loop
+    except OSError as exc:  # deleted while indexing, permission denied, symlink loop, a FIFO
         return None, str(exc.strerror or exc)
     if len(data) > max_bytes:
         return None, f"over the {max_bytes >> 10} KB limit"
@@ -191,22 +259,31 @@ def read_file(path: Path, max_bytes: int) -> bytes | None:
     return data
 
 
-def indexable(root: Path, rel: str, exclude: list[str] | None = None) -> LanguageSpec | None:
-    """The language of ``root/rel`` if the walk would index it (used for single-file change events)."""
+def indexable(root: Path, rel: str, exclude: list[str] | None = None,
+              rules_cache: dict[str, IgnoreRules] | None = None) -> LanguageSpec | None:
+    """The language of ``root/rel`` if the walk would index it (used for single-file change events).
+    ``rules_cache`` keeps the rules of the folders seen (by folder relative to the root) for the next call: the
+    caller clears it when an ignore file changes."""
     spec = language_for_path(rel)
     parts = rel.split("/")
     if spec is None or rel.endswith(EXCLUDED_SUFFIXES):
         return None
     if any(p in EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
         return None
-    rules = _root_rules(root, exclude).extended("", root)
-    directory, rel_dir = root, ""
+    cache = {} if rules_cache is None else rules_cache
+    rules = cache.get("")
+    if rules is None:
+        rules = cache[""] = _root_rules(root, exclude).extended("", root)
+    rel_dir = ""
     for part in parts[:-1]:
         rel_dir = f"{rel_dir}/{part}" if rel_dir else part
-        directory = directory / part
-        if rules.ignored(rel_dir, True) or _is_virtualenv(directory):
-            return None
-        rules = rules.extended(rel_dir, directory)
+        known = cache.get(rel_dir)
+        if known is None:
+            directory = os.path.join(root, rel_dir)
+            if rules.ignored(rel_dir, True) or _is_virtualenv(directory):
+                return None
+            known = cache[rel_dir] = rules.extended(rel_dir, directory)
+        rules = known
     if rules.ignored(rel, False) or leaves_folder(str(root / rel), os.path.realpath(root)):
         return None
     return spec

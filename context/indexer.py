@@ -12,23 +12,24 @@ from __future__ import annotations
 import logging
 import marshal
 import os
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .extraction_pool import POOL_MIN_FILES, WorkerPool, process_count
-from .files import FileEntry, decode_source, indexable, read_file, walk_folder
+from .files import IGNORE_FILES, FileEntry, IgnoreRules, decode_source, indexable, read_file, walk_folder
 from .index import RepoIndex, analyze
 from .languages import warm_up_queries
+from .scan_progress import Progress, ScanReporter
 from .settings import ContextOptions
-from .store import FileData, IndexStore, content_hash, database_path
+from .store import FileData, IndexStore, content_hash, database_path, is_damage
 from .windows import WindowIndex
 from .worker import Worker
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[int, int], None]
 _COMMIT_EVERY = 200
 
 
@@ -40,6 +41,8 @@ class FolderState:
     stored: dict[str, tuple[int, int, str]] = field(default_factory=dict)  # rel -> (size, mtime_ns, hash)
     scanned: bool = False
     snapshot_current: bool = False  # the saved window snapshot matches what is indexed
+    interrupted: bool = False  # the last scan was cancelled: its snapshot is not worth saving
+    ignore_rules: dict[str, IgnoreRules] = field(default_factory=dict)  # for change events; see files.indexable
 
 
 @dataclass
@@ -56,8 +59,9 @@ class ScanStats:
 
 class Indexer:
     def __init__(self, index: RepoIndex, worker: Worker, options: ContextOptions, cache_dir: Path | None,
-                 is_open: Callable[[str], bool]) -> None:
+                 is_open: Callable[[str], bool], on_problem: Callable[[str], None] | None = None) -> None:
         self.index = index
+        self.on_problem = on_problem  # told once when a damaged database was moved aside
         self.worker = worker
         self.options = options
         self.cache_dir = cache_dir
@@ -78,9 +82,9 @@ class Indexer:
         state = self.folders.get(key)
         if state is None:
             path = database_path(self.cache_dir, root) if self.cache_dir and self.options.persist else None
-            state = self.folders[key] = FolderState(root, key, IndexStore(path))
+            state = self.folders[key] = FolderState(root, key, IndexStore(path, self.on_problem))
             self.index.add_folder(key)
-        stats = self._scan(state, progress)
+        stats = self._scan_recovering(state, progress)
         self.last_scan[key] = stats
         log.info("context index: %s: %d files (%d unchanged, %d parsed, %d re-used, %d skipped, %d removed) in %.1f s",
                  root, stats.total, stats.loaded, stats.parsed, stats.reused, stats.skipped, stats.removed,
@@ -103,34 +107,64 @@ class Indexer:
                 continue
             state = self.folders[located[0]]
             touched.add(state.key)
-            rel = located[1]
-            if path.is_dir():
-                rescan.add(state.key)  # a new folder (or a moved one): let the scan diff it
-            elif not path.exists():
-                self._forget(state, [rel] + [r for r in state.stored if r.startswith(rel + "/")])
-            else:
-                spec = indexable(state.root, rel, self.options.exclude)
-                if spec is None:
-                    self._forget(state, [rel])
-                    continue
-                try:
-                    info = path.stat()
-                except OSError:
-                    self._forget(state, [rel])
-                    continue
-                self._index_file(state, FileEntry(path, rel, info.st_size, info.st_mtime_ns, spec), ScanStats())
+            try:
+                if self._file_changed(state, path, located[1]):
+                    rescan.add(state.key)
+            except sqlite3.DatabaseError as exc:
+                if not self._recover(state, exc):
+                    raise
+                rescan.add(state.key)
             self.worker.run_due()
         for key in rescan:
-            self._scan(self.folders[key], None)
+            self._scan_recovering(self.folders[key], None)
         for state in self.folders.values():
             state.store.commit()
             if state.key in touched:
                 state.snapshot_current = False  # saved at the next scan or at shutdown (``save_snapshots``)
 
+    def _file_changed(self, state: FolderState, path: Path, rel: str) -> bool:
+        """Take one changed path into the index; True if the folder needs a scan instead."""
+        if path.name in IGNORE_FILES or rel.startswith(".git/"):
+            state.ignore_rules.clear()  # what is ignored may have changed
+        if path.is_dir():
+            state.ignore_rules.clear()
+            return True  # a new folder (or a moved one): let the scan diff it
+        if not path.exists():
+            self._forget(state, [rel] + [r for r in state.stored if r.startswith(rel + "/")])
+            return False
+        spec = indexable(state.root, rel, self.options.exclude, state.ignore_rules)
+        try:
+            info = path.stat()
+        except OSError:
+            info = None
+        if spec is None or info is None:
+            self._forget(state, [rel])
+            return False
+        self._index_file(state, FileEntry(path, rel, info.st_size, info.st_mtime_ns, spec), ScanStats())
+        return False
+
+    def _scan_recovering(self, state: FolderState, progress: Progress | None) -> ScanStats:
+        try:
+            return self._scan(state, progress)
+        except sqlite3.DatabaseError as exc:
+            if not self._recover(state, exc):
+                raise
+            return self._scan(state, progress)
+
+    def _recover(self, state: FolderState, exc: sqlite3.DatabaseError) -> bool:
+        """If ``exc`` says the folder's database is damaged: move it aside, start a fresh one (``on_problem`` is
+        told) and forget what it held, so that a scan rebuilds it. False if ``exc`` is another error."""
+        if not is_damage(exc):
+            return False
+        state.store.recover(exc)
+        state.stored, state.scanned, state.snapshot_current = {}, False, False
+        state.ignore_rules.clear()
+        return True
+
     def save_snapshots(self) -> None:
         """Save the window index of every folder whose snapshot is out of date (worker thread, e.g. at shutdown)."""
         for state in list(self.folders.values()):
-            if not state.snapshot_current:
+            if not state.snapshot_current and not state.interrupted:
                 self.save_snapshot(state)
 
     def _save_if_stale(self, state: FolderState) -> None:
@@ -161,9 +195,11 @@ class Indexer:
         started = time.perf_counter()
         stats = ScanStats()
         state.stored = state.store.files()
-        entries = list(walk_folder(state.root, self.options.exclude, self.options.max_files, self.max_bytes))
+        state.ignore_rules.clear()  # ignore files may have changed since
+        entries = list(walk_folder(state.root, self.options.exclude, self.options.max_files, self.max_bytes,
+                                   state.ignore_rules))
         stats.total = len(entries)
-        reporter = _Reporter(progress, stats.total)
+        reporter = ScanReporter(progress, stats.total)
         unchanged = {e.rel: e for e in entries if state.stored.get(e.rel, (-1, -1, ""))[:2] == (e.size, e.mtime_ns)}
         loaded = self._load_unchanged(state, unchanged, reporter, stats)
         stats.loaded = len(loaded)
@@ -190,6 +226,10 @@ class Indexer:
                 state.store.commit()
                 state.store.begin()
         state.store.commit()
+        state.interrupted = self.cancelled
+        if self.cancelled:  # shutting down: what is stored is consistent; the next start carries on from it
+            stats.seconds = time.perf_counter() - started
+            return stats
         if removed or stats.parsed:
             state.store.collect_garbage()
         if removed or stats.parsed or stats.reused or not state.snapshot_current:
@@ -200,7 +240,7 @@ class Indexer:
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def _load_unchanged(self, state: FolderState, unchanged: dict[str, FileEntry], reporter: "_Reporter",
+    def _load_unchanged(self, state: FolderState, unchanged: dict[str, FileEntry], reporter: "ScanReporter",
                         stats: ScanStats) -> set[str]:
         """Put the files unchanged since they were stored into the index; return their paths.
 
@@ -214,7 +254,9 @@ class Indexer:
             stats.from_snapshot = len(covered)
         loaded: set[str] = set()
         for rel, digest, blob in state.store.load_all():
-            if rel not in unchanged:
+            if self.cancelled:
+                break
+            if rel not in unchanged or blob is None:  # not on disk as stored, or damaged: index it again
                 continue
             key = f"{state.key}/{rel}"
             record = self.index.files.get(key)
@@ -237,10 +279,10 @@ class Indexer:
 
     def _install_snapshot(self, state: FolderState, unchanged: dict[str, FileEntry]) -> set[str]:
         """Install the folder's saved window index, minus files changed since; return the paths it covers."""
-        blob = state.store.snapshot()
-        if blob is None:
-            return set()
         try:
+            blob = state.store.snapshot()
+            if blob is None:
+                return set()
             signature, exported = marshal.loads(blob)
             windows = WindowIndex.load(exported)
         except (ValueError, EOFError, TypeError):
@@ -270,8 +312,15 @@ class Indexer:
         signature = {key: record.digest for key in list(windows.by_file)
                      if (record := self.index.files.get(key)) is not None and record.digest}
         exported = windows.export(set(signature))
-        state.store.save_snapshot(marshal.dumps((signature, exported)))
-        state.store.commit()
+        try:
+            state.store.save_snapshot(marshal.dumps((signature, exported)))
+            state.store.commit()
+        except sqlite3.DatabaseError as exc:
+            if not self._recover(state, exc):
+                raise
+            if not self.cancelled:
+                self.worker.submit(lambda: self._scan_recovering(state, None))
+            return
         state.snapshot_current = True
 
     def _pool_size(self, files: int) -> int:
@@ -281,7 +330,7 @@ class Indexer:
         return wanted if wanted is not None else process_count()
 
     def _index_in_processes(self, state: FolderState, todo: list[FileEntry], stats: ScanStats,
-                            reporter: "_Reporter") -> int:
+                            reporter: "ScanReporter") -> int:
         """Index ``todo`` with worker processes; return how many were done (the rest falls back to this thread)."""
         done = 0
         try:
@@ -289,6 +338,7 @@ class Indexer:
                 jobs = ((str(e.path), e.language.name) for e in todo)
                 for entry, result in zip(todo, pool.extract(jobs)):
                     if self.cancelled:
+                        pool.close(kill=True)  # their queued batches are not wanted any more
                         break
                     self.worker.run_due()
                     self._apply(state, entry, result, stats)
@@ -297,6 +347,8 @@ class Indexer:
                     if done % _COMMIT_EVERY == 0:
                         state.store.commit()
                         state.store.begin()
+        except sqlite3.DatabaseError:
+            raise
         except Exception:  # noqa: BLE001 - no processes here (sandbox, broken pool): do the rest in this thread
             log.warning("context index: worker processes failed; indexing in the server process", exc_info=True)
         return done
@@ -328,14 +380,12 @@ class Indexer:
             return
         digest = content_hash(raw)
         previous = state.stored.get(entry.rel)
-        data = None
-        blob = state.store.blob(digest)
-        if blob is not None:
-            try:
-                data = FileData.loads(*blob)
-                stats.reused += 1
-            except (ValueError, EOFError, TypeError):
-                data = None
+        try:
+            blob = state.store.blob(digest)
+            data = FileData.loads(*blob) if blob is not None else None
+        except (ValueError, EOFError, TypeError):  # damaged (checksum) or from an older layout
+            data = None
+        stats.reused += data is not None
         new_blob = None
         if data is None:
             text = decode_source(raw, entry.rel)
@@ -358,33 +408,3 @@ class Indexer:
         state.stored[entry.rel] = (entry.size, entry.mtime_ns, digest)
         if not self.is_open(key):
             self.index.put(key, state.key, entry.rel, data, digest)
-
-
-class _Reporter:
-    """Calls the progress callback at most every 100 ms (and at the end)."""
-
-    def __init__(self, callback: Progress | None, total: int) -> None:
-        self.callback = callback
-        self.total = total
-        self.done = 0
-        self.last = 0.0
-        if callback is not None:
-            self._call()
-
-    def _call(self) -> None:
-        try:
-            self.callback(self.done, self.total)  # type: ignore[misc]
-        except Exception:  # noqa: BLE001 - a broken callback must not stop indexing
-            log.exception("context index: progress callback failed")
-            self.callback = None
-
-    def step(self) -> None:
-        self.done += 1
-        if self.callback is not None and time.monotonic() - self.last > 0.1:
-            self.last = time.monotonic()
-            self._call()
-
-    def finish(self) -> None:
-        self.done = self.total
-        if self.callback is not None:
-            self._call()

@@ -42,7 +42,9 @@ _HEADER_TOKENS = 2  # the file separator and newline around each snippet's path
 
 class RepositoryContext:
     def __init__(self, options: ContextOptions | None = None, cache_dir: Path | None = None,
-                 privacy: PrivacyPolicy | None = None) -> None:
+                 privacy: PrivacyPolicy | None = None, on_problem: Callable[[str], None] | None = None) -> None:
+        """``on_problem(message)`` (called from the indexing thread) hears of problems the user should know of:
+        a damaged index database that was moved aside and is being rebuilt."""
         self.options = options or ContextOptions()
         self.privacy = privacy or PrivacyPolicy(exclude=self.options.exclude)
         self.index = RepoIndex()
@@ -50,7 +52,7 @@ class RepositoryContext:
         self.worker = Worker()
         walk_options = self.options.model_copy(update={"exclude": self.privacy.index_excludes})
         self.indexer = Indexer(self.index, self.worker, walk_options, cache_dir or default_cache_dir(),
-                               self.docs.is_open)
+                               self.docs.is_open, on_problem)
         self._folders: list[str] = []  # the privacy policy's roots for documents and snippets
         self.line_cache = LineCache(self.options.max_file_kb * 1024)
         self._previous: dict[str, frozenset[tuple[str, int, int]]] = {}
@@ -61,12 +63,15 @@ class RepositoryContext:
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
 
-    def start(self, folders: list[Path], progress: Progress | None = None, wait_until_indexed: bool = True) -> None:
+    def start(self, folders: list[Path], progress: Progress | None = None,
+              wait_until_indexed: bool = True) -> list[Future]:
         """Index ``folders`` (warm from the persisted index where files are unchanged). ``progress(done, total)``
-        is called from the indexing thread. Blocks until done unless ``wait_until_indexed`` is False."""
+        is called from the indexing thread. Blocks until done unless ``wait_until_indexed`` is False; returns the
+        scans' futures."""
         futures = [self.add_folder(folder, progress) for folder in folders]
         if wait_until_indexed:
             wait(futures)
+        return futures
 
     def add_folder(self, folder: Path, progress: Progress | None = None) -> Future:
         root = Path(os.path.abspath(folder))
@@ -115,7 +120,10 @@ class RepositoryContext:
             time.sleep(0.01)
 
     def stop(self, save_timeout: float = 30.0) -> None:
-        """Stop indexing, save what a warm restart needs (the window-index snapshot), release the databases."""
+        """Stop indexing, save what a warm restart needs (the window-index snapshot), release the databases.
+        A second call does nothing."""
+        if self.indexer.cancelled:
+            return
         self.indexer.cancel()
         try:
             self.worker.submit(self.indexer.save_snapshots).result(save_timeout)

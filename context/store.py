@@ -4,8 +4,10 @@ One database per workspace folder (named after the folder path). ``files`` maps 
 and content hash; ``blobs`` maps a content hash to what was extracted from that content (definitions, imports,
 chunks for the similar-code search), and ``snapshot`` holds the folder's whole window index, so a warm restart
 re-reads nothing that did not change and renamed or copied files cost nothing.
-A database that is corrupt, from another version or unwritable is replaced by a fresh (or in-memory) one.
-Used by one thread at a time (the indexer).
+A database from another version is replaced by a fresh one, an unwritable one by an in-memory one. A damaged one
+(``PRAGMA quick_check`` at open, or a read that finds it malformed: ``recover``) is moved aside and rebuilt, and
+``on_damage`` says so once. Every stored blob carries a checksum, checked before it is decoded: ``marshal.loads``
+on random bytes can take many seconds to fail. Used by one thread at a time (the indexer).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import marshal
 import os
 import sqlite3
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable, Iterator
 
 import platformdirs
 
@@ -26,7 +28,7 @@ from .windows import Chunk
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"  # 3: checksummed blobs
 EXTRACTOR_VERSION = "2"  # bump when queries or extraction change: stored blobs are then re-extracted
 
 _SCHEMA = """
@@ -68,6 +70,39 @@ class FileData:
                    marshal.loads(chunks) if chunks is not None else None, line_count)
 
 
+class DamagedBlob(ValueError):
+    """A stored blob whose checksum does not match: the file is indexed again."""
+
+
+_CHECK = 8  # bytes of blake2b in front of every stored blob
+
+
+def seal(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=_CHECK).digest() + data
+
+
+def unseal(blob: bytes) -> bytes:
+    """The data of a sealed blob; DamagedBlob if its checksum does not match."""
+    view = memoryview(blob)
+    if len(view) < _CHECK or hashlib.blake2b(view[_CHECK:], digest_size=_CHECK).digest() != view[:_CHECK]:
+        raise DamagedBlob("stored index data is damaged")
+    return bytes(view[_CHECK:])
+
+
+# SQLITE_CORRUPT and SQLITE_NOTADB: the file is damaged (locked, full or unreadable files are other errors).
+_DAMAGE_CODES = (11, 26)
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an sqlite3 error means the database file is damaged."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _DAMAGE_CODES
+    return type(exc) is sqlite3.DatabaseError
+
+
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
@@ -84,9 +119,11 @@ def database_path(cache_dir: Path, folder: Path) -> Path:
 
 
 class IndexStore:
-    def __init__(self, path: Path | None) -> None:
-        """``path`` None keeps the index in memory only."""
+    def __init__(self, path: Path | None, on_damage: Callable[[str], None] | None = None) -> None:
+        """``path`` None keeps the index in memory only. ``on_damage(message)`` is told when a damaged database
+        was moved aside."""
         self.path = path
+        self.on_damage = on_damage
         self.db = self._open()
 
     def _open(self) -> sqlite3.Connection:
@@ -94,21 +131,63 @@ class IndexStore:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 db = self._connect(str(self.path))
+                damage = db.execute("PRAGMA quick_check(1)").fetchone()[0]
+                if damage != "ok":
+                    db.close()
+                    return self._replace_damaged(damage)
                 if self._compatible(db):
                     return db
                 db.close()
                 log.info("context index: %s is from another version; rebuilding it", self.path)
-                self.path.unlink(missing_ok=True)
+                self._remove()
                 return self._connect(str(self.path), fresh=True)
             except (sqlite3.DatabaseError, OSError) as exc:
+                if is_damage(exc):
+                    return self._replace_damaged(str(exc))
                 log.warning("context index: cannot use %s (%s); rebuilding it", self.path, exc)
                 try:
-                    self.path.unlink(missing_ok=True)
+                    self._remove()
                     return self._connect(str(self.path), fresh=True)
                 except (sqlite3.DatabaseError, OSError) as exc2:
                     log.warning("context index: keeping the index in memory only (%s)", exc2)
                     self.path = None
         return self._connect(":memory:", fresh=True)
+
+    def recover(self, exc: BaseException) -> None:
+        """After a read found the database damaged: move it aside and continue with a fresh one."""
+        try:
+            self.db.close()
+        except sqlite3.Error:
+            pass
+        if self.path is None:
+            self.db = self._connect(":memory:", fresh=True)
+            return
+        try:
+            self.db = self._replace_damaged(str(exc))
+        except (sqlite3.DatabaseError, OSError) as error:
+            log.warning("context index: keeping the index in memory only (%s)", error)
+            self.path = None
+            self.db = self._connect(":memory:", fresh=True)
+
+    def _replace_damaged(self, damage: str) -> sqlite3.Connection:
+        assert self.path is not None
+        aside = self.path.with_name(self.path.name + ".damaged")
+        os.replace(self.path, aside)
+        self._remove(main=False)
+        message = f"the context index {self.path} was damaged ({damage}); moved it to {aside.name} and rebuilding it"
+        log.warning("context index: %s", message)
+        if self.on_damage is not None:
+            try:
+                self.on_damage(message)
+            except Exception:  # noqa: BLE001 - telling the user must not stop the rebuild
+                log.exception("context index: damage listener failed")
+        return self._connect(str(self.path), fresh=True)
+
+    def _remove(self, main: bool = True) -> None:
+        """Delete the database (``main``) and its WAL and shared-memory files."""
+        assert self.path is not None
+        for suffix in ("", "-wal", "-shm") if main else ("-wal", "-shm"):
+            self.path.with_name(self.path.name + suffix).unlink(missing_ok=True)
 
     @staticmethod
     def _connect(target: str, fresh: bool = False) -> sqlite3.Connection:
@@ -130,25 +209,31 @@ class IndexStore:
         """path -> (size, mtime_ns, hash) of every stored file."""
         return {row[0]: (row[1], row[2], row[3]) for row in self.db.execute("SELECT path, size, mtime_ns, hash FROM files")}
 
-    def load_all(self) -> Iterable[tuple[str, str, bytes]]:
-        """(path, hash, symbols blob) of every stored file whose blob is present."""
-        return self.db.execute("SELECT f.path, f.hash, b.data FROM files f JOIN blobs b ON b.hash = f.hash")
+    def load_all(self) -> Iterator[tuple[str, str, bytes | None]]:
+        """(path, hash, symbols blob) of every stored file whose blob is present; the blob is None if damaged."""
+        for path, digest, data in self.db.execute("SELECT f.path, f.hash, b.data FROM files f JOIN blobs b ON b.hash = f.hash"):
+            try:
+                yield path, digest, unseal(data)
+            except DamagedBlob:
+                yield path, digest, None
 
     def blob(self, digest: str) -> tuple[bytes, bytes] | None:
-        """(symbols, chunks) blobs of a content hash."""
+        """(symbols, chunks) blobs of a content hash; DamagedBlob if they are damaged."""
         row = self.db.execute("SELECT data, chunks FROM blobs WHERE hash = ?", (digest,)).fetchone()
-        return (row[0], row[1]) if row else None
+        return (unseal(row[0]), unseal(row[1])) if row else None
 
     def chunks(self, digest: str) -> bytes | None:
+        """The chunks blob of a content hash; DamagedBlob if it is damaged."""
         row = self.db.execute("SELECT chunks FROM blobs WHERE hash = ?", (digest,)).fetchone()
-        return row[0] if row else None
+        return unseal(row[0]) if row else None
 
     def snapshot(self) -> bytes | None:
+        """The saved window snapshot; DamagedBlob if it is damaged."""
         row = self.db.execute("SELECT data FROM snapshot WHERE id = 1").fetchone()
-        return row[0] if row else None
+        return unseal(row[0]) if row else None
 
     def save_snapshot(self, data: bytes) -> None:
-        self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?)", (data,))
+        self.db.execute("INSERT OR REPLACE INTO snapshot VALUES (1, ?)", (seal(data),))
 
     def begin(self) -> None:
         if not self.db.in_transaction:
@@ -160,7 +245,7 @@ class IndexStore:
 
     def put(self, rel: str, size: int, mtime_ns: int, digest: str, blob: tuple[bytes, bytes] | None) -> None:
         if blob is not None:
-            self.db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", (digest, *blob))
+            self.db.execute("INSERT OR REPLACE INTO blobs VALUES (?, ?, ?)", (digest, seal(blob[0]), seal(blob[1])))
         self.db.execute("INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?)", (rel, size, mtime_ns, digest))
 
     def touch(self, rel: str, size: int, mtime_ns: int) -> None:

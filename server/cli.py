@@ -116,13 +116,18 @@ def serve(args: argparse.Namespace) -> int:
     from .app import create_server
     from .lsp_logging import setup_logging
 
+    from .context_wiring import stop_indexing
+
     setup_logging(args.log_level or os.environ.get("QWEN_LSP_LOG_LEVEL", "info"), args.log_file)
     server = create_server()
-    if args.tcp:
-        host, _, port = args.tcp.rpartition(":")
-        server.start_tcp(host or "127.0.0.1", int(port))
-        return 0
-    return server.start_io()
+    try:
+        if args.tcp:
+            host, _, port = args.tcp.rpartition(":")
+            server.start_tcp(host or "127.0.0.1", int(port))
+            return 0
+        return server.start_io()
+    finally:
+        stop_indexing(server)
 
 
 if __name__ == "__main__":

@@ -29,6 +29,12 @@ class CompletionSettings(BaseModel):
     )
     max_tokens: int = Field(128, ge=1, le=4096, description="Most tokens generated for a multi-line (block) completion.")
     max_tokens_single_line: int = Field(48, ge=1, le=1024, description="Most tokens generated when completing one line.")
+    max_seconds: float = Field(
+        120.0, gt=0, le=3600, description="Wall-clock limit of one completion request: waiting for the model to load or the "
+        "endpoint to answer, then generating. A request still waiting gets no completion (loading goes on); a "
+        "generation still running is stopped and dropped, with one message. The default leaves room for a cold "
+        "first prompt on a CPU."
+    )
     temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature for completions (0 = greedy, reproducible).")
     max_prefix_chars: int = Field(6000, ge=100, description="Characters of the current file before the cursor sent to the model.")
     max_suffix_chars: int = Field(

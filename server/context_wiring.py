@@ -31,15 +31,20 @@ def context_options(settings: ContextSettings) -> ContextOptions:
 
 
 async def attach_repository_context(
-    session: "Session", folders: list[Path], wait: bool = False, progress: Callable[[int, int], None] | None = None
+    session: "Session", folders: list[Path], wait: bool = False, progress: Callable[[int, int], None] | None = None,
+    on_problem: Callable[[str], None] | None = None,
 ) -> RepositoryContext | None:
-    """Index ``folders`` and use them for completions (in the background unless ``wait``)."""
+    """Index ``folders`` and use them for completions (in the background unless ``wait``). Waiting holds no
+    thread: an exit meanwhile is not delayed by the scan (which ``RepositoryContext.stop`` cancels)."""
     session.set_roots(folders)
     if not session.settings.context.enabled:
         return None
-    provider = RepositoryContext(context_options(session.settings.context), privacy=session.privacy)
+    provider = RepositoryContext(context_options(session.settings.context), privacy=session.privacy,
+                                 on_problem=on_problem)
     session.set_context_provider(provider)
-    await asyncio.to_thread(provider.start, folders, progress, wait)
+    scans = provider.start(folders, progress, wait_until_indexed=False)
+    if wait and scans:
+        await asyncio.wait([asyncio.wrap_future(scan) for scan in scans])
     return provider
 
 
@@ -63,7 +68,8 @@ async def start_indexing(server: "QwenLanguageServer") -> None:
     await reporter.begin()
     started = time.perf_counter()
     try:
-        provider = await attach_repository_context(session, folders, wait=True, progress=reporter.report)
+        provider = await attach_repository_context(session, folders, wait=True, progress=reporter.report,
+                                                   on_problem=reporter.problem)
     except Exception:
         log.exception("indexing the workspace failed; completions use the current file only")
         reporter.end("failed")
@@ -79,6 +85,17 @@ async def start_indexing(server: "QwenLanguageServer") -> None:
     files = sum(getattr(s, "indexed", 0) + getattr(s, "reused", 0) for s in stats.values())
     log.info("indexed %s in %.1f s (%s)", ", ".join(map(str, folders)), time.perf_counter() - started, files or stats)
     reporter.end("done")
+
+
+def stop_indexing(server: "QwenLanguageServer") -> None:
+    """Stop the index (an exit without ``shutdown``, e.g. the editor closed the pipe): a scan in progress stops at
+    its next file, so the process ends at once. Nothing happens if ``shutdown`` did it already."""
+    provider = server.session.context_provider if server.session else None
+    if isinstance(provider, RepositoryContext):
+        try:
+            provider.stop(save_timeout=2.0)
+        except Exception:  # noqa: BLE001 - exiting anyway
+            log.exception("stopping the context index failed")
 
 
 class _IndexProgress:
@@ -102,6 +119,10 @@ class _IndexProgress:
             except Exception:
                 log.debug("client refused an indexing progress token", exc_info=True)
         send_status(self.server, "indexing", "indexing repository", 0.0)
+
+    def problem(self, message: str) -> None:
+        """A problem of the index (from its thread), shown once."""
+        self.loop.call_soon_threadsafe(self.server.problems.report, "index", message, types.MessageType.Warning)
 
     def report(self, done: int, total: int) -> None:
         now = time.monotonic()

@@ -43,6 +43,7 @@ def pipeline_options(settings: ServerSettings) -> PipelineOptions:
         ignored_globs=tuple(completion.ignored_globs),
         extra_stop=tuple(completion.stop),
         syntax_check_max_chars=settings.context.max_file_kb * 1024,  # the size limit for parsing, as for indexing
+        max_seconds=completion.max_seconds,
     )
 
 

@@ -13,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from qwen_lsp.clients.base import Backend, GenerationParams, Prompt
+from qwen_lsp.clients.base import CANCELLED, Backend, GenerationParams, Prompt, until_cancelled
 from qwen_lsp.clients.fim_templates import FimTemplate
 from qwen_lsp.context.base import ContextProvider, ContextRequest, ContextResult, NoContext
 from qwen_lsp.context.privacy import PrivacyPolicy
@@ -43,6 +43,7 @@ class PipelineOptions:
     ignored_globs: tuple[str, ...] = ()
     extra_stop: tuple[str, ...] = ()
     syntax_check_max_chars: int = 1 << 20  # larger documents complete one line without the tree-sitter check
+    max_seconds: float | None = 120.0  # wall-clock limit of one completion (waiting for the backend and generating)
 
 
 @dataclass
@@ -101,6 +102,11 @@ class CompletionPipeline:
             self.counters.cache_hits += 1
             return Completion(_new_id(), cached, self.backend.name, _ms_since(started), cached=True)
 
+        limit = self.options.max_seconds
+        if await until_cancelled(self.backend.ensure_ready(), cancel, limit) is CANCELLED:
+            # superseded, or the model is still loading / the endpoint still being checked (that goes on, and
+            # reports its own failure): nothing to show for this request
+            return None
         build = await self.build_prompt(request, window, decision.kind)
         generate_started = time.perf_counter()
         rules = StopRules(
@@ -111,7 +117,8 @@ class CompletionPipeline:
         )
         self.counters.model_calls += 1
         try:
-            raw = await generate_until_stop(self.backend, build.prompt, self._params(build), rules, cancel)
+            remaining = None if limit is None else max(0.5, limit - (time.perf_counter() - started))
+            raw = await generate_until_stop(self.backend, build.prompt, self._params(build), rules, cancel, remaining)
         except asyncio.CancelledError:
             self.counters.model_calls_cancelled += 1
             raise
