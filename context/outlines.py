@@ -1,0 +1,126 @@
+"""Outlines of what a qualifier denotes, for the cursor after ``x.`` / ``pkg.`` / ``Type::``: one line per public
+member signature, under the file that defines it, so the model can choose the member.
+
+A type's outline is its indexed summary (members declared in its body) plus members declared elsewhere: Go
+methods in the package's files, Rust ``impl`` blocks. A module's outline lists its top-level definitions and the
+names it re-exports (one snippet per defining file); members matching what is typed, then members the current
+file already uses with this qualifier, come first.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from .gathering import Gathering
+from .index import FileRecord
+from .languages import language_named
+from .ranking import Candidate
+from .resolution import PACKAGE_STEMS, Resolver, Scope
+from .signatures import signature_line
+from .symbols import Definition
+
+MAX_OUTLINE_LINES = 40
+MAX_MODULE_FILES = 12
+_QUALIFIED = re.compile(r"\b([A-Za-z_$][\w$]*)\s*(?:\.|::)\s*([A-Za-z_$][\w$]*)")
+_OUTLINE_KINDS = frozenset({"function", "class", "interface", "enum", "type", "constant", "variable", "macro",
+                            "module", "namespace"})
+
+
+def is_public(language: str, name: str) -> bool:
+    if language == "go":
+        return name[:1].isupper()
+    return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
+
+
+def _candidate(g: Gathering, record: FileRecord, start: int, end: int, text: str, score: float,
+               excerpt: bool) -> Candidate:
+    return Candidate(record.key, g.uri_of(record.key), g.shown_path(record, record.key), start, end, text,
+                     "definition", score, excerpt=excerpt)
+
+
+def type_outline(r: Resolver, scope: Scope, score: float) -> list[Candidate]:
+    record, cls = scope.record, scope.definition
+    if record is None or cls is None:
+        return []
+    g = r.g
+    extra: list[str] = []
+    if record.language in ("go", "rust"):
+        files = r.package_files([record.key]) if record.language == "go" else [record.key]
+        comment = language_named(record.language).line_comment
+        for key in files[:MAX_MODULE_FILES * 4]:
+            other = g.index.files.get(key)
+            if other is None or len(extra) >= MAX_OUTLINE_LINES:
+                continue
+            for d in other.definitions:
+                if d is cls or len(extra) >= MAX_OUTLINE_LINES:
+                    continue
+                inside = key == record.key and cls.start_line <= d.start_line < cls.end_line
+                if record.language == "rust" and d.kind == "impl" and d.name == cls.name and not inside:
+                    extra.append(d.summary)  # an impl block's summary is the outline of its methods
+                elif record.language == "go" and d.parent == cls.name and not inside and is_public("go", d.name):
+                    where = "" if key == record.key else f"  {comment} {posixpath.basename(other.rel)}"
+                    extra.append(signature_line(d) + where)
+    text = "\n".join([cls.summary, *extra])
+    small = not extra and cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
+    return [_candidate(g, record, cls.start_line, cls.end_line, text, score, excerpt=small)]
+
+
+def _qualified_uses(g: Gathering, qualifier: str) -> set[str]:
+    """Names the current file already reaches through ``qualifier`` (``qualifier.name`` / ``qualifier::name``)."""
+    if not qualifier:
+        return set()
+    return {member for q, member in _QUALIFIED.findall(g.request.text) if q == qualifier}
+
+
+def module_outline(r: Resolver, scope: Scope, typed: str, qualifier: str, score: float) -> list[Candidate]:
+    """The module's public top-level definitions and re-exported names, grouped by defining file."""
+    g = r.g
+    entries: list[tuple[FileRecord, Definition]] = []
+    seen: set[tuple[str, int]] = set()
+
+    def add(record: FileRecord, d: Definition) -> None:
+        if (record.key, d.start_line) not in seen and d.kind in _OUTLINE_KINDS and not d.parent \
+                and is_public(record.language, d.name):
+            seen.add((record.key, d.start_line))
+            entries.append((record, d))
+
+    files = list(scope.files[:MAX_MODULE_FILES])
+    for key in list(files):
+        record = g.index.files.get(key)
+        if record is None:
+            continue
+        for d in record.definitions:
+            add(record, d)
+        if posixpath.splitext(posixpath.basename(record.rel))[0] not in PACKAGE_STEMS:
+            continue  # elsewhere an import is for the module's own use, not part of its surface
+        for imp in record.imports:  # re-exports: export * / from .core import Name / pub use
+            if g.expired() and entries:
+                break
+            if not imp.names:
+                files += [k for k in r.module_files(r.context_of(record), imp) if k not in files][:2]
+                for k in files[-2:]:
+                    other = g.index.files.get(k)
+                    for d in other.definitions if other is not None else ():
+                        add(other, d)
+                continue
+            for local, original in imp.names:
+                if original in ("*", "default") or not is_public(record.language, local):
+                    continue
+                for other, d in r.defined_in(r.module_files(r.context_of(record), imp), original, hops=2)[:1]:
+                    add(other, d)
+    uses = _qualified_uses(g, qualifier)
+    order = {id(e): i for i, e in enumerate(entries)}
+    entries.sort(key=lambda e: (not (typed and e[1].name.startswith(typed)), e[1].name not in uses, order[id(e)]))
+    chosen = entries[:MAX_OUTLINE_LINES]
+    by_file: dict[str, list[tuple[FileRecord, Definition]]] = {}
+    for record, d in chosen:
+        by_file.setdefault(record.key, []).append((record, d))
+    out: list[Candidate] = []
+    for rank, group in enumerate(by_file.values()):
+        group.sort(key=lambda e: e[1].start_line)
+        record = group[0][0]
+        text = "\n".join(signature_line(d) for _, d in group)
+        start, end = group[0][1].start_line, max(d.end_line for _, d in group)
+        out.append(_candidate(g, record, start, end, text, score * 0.97 ** rank, excerpt=False))
+    return out

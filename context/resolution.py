@@ -1,0 +1,391 @@
+"""Resolving names to what they denote, from the index: modules bound by imports, types, members, base types.
+
+A ``Scope`` is what a qualifier denotes: a module (its files) or a type (its class-like definition). The
+``Resolver`` (one per request, with caches) turns the cursor's qualifier chain into scopes (``chain``), finds a
+member in a scope (``members``: the type's own members, then its base classes / embedded structs / traits; a
+module's definitions, following re-exports), and says what type a member or call result has. Every answer carries
+a confidence, and ambiguous answers are several scopes rather than none.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field, replace
+from typing import NamedTuple
+
+from .gathering import Gathering, resolve_import
+from .imports import Import
+from .index import FileRecord
+from .languages import language_named
+from .receivers import Guess, field_guesses, return_guesses, variable_guesses
+from .references import enclosing_type, enclosing_type_in_text
+from .signatures import base_names, signature
+from .symbols import CLASS_LIKE, FUNCTION_LIKE, Definition
+
+TYPE_KINDS = CLASS_LIKE | {"type"}
+MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
+MAX_AMBIGUOUS = 4
+MAX_SCOPES = 4
+LOCAL_LOOKBACK_LINES = 300
+SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
+_MODULE_SEPARATOR = {"python": ".", "rust": "::"}
+_CONSTRUCTOR_LIKE = re.compile(r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
+                               r"(_\w+|[A-Z]\w*)?$")
+PACKAGE_STEMS = frozenset({"__init__", "index", "mod", "lib"})
+
+
+class Found(NamedTuple):
+    record: FileRecord
+    definition: Definition
+    confidence: float
+
+
+@dataclass(frozen=True)
+class Scope:
+    kind: str  # "module" or "type"
+    confidence: float
+    files: tuple[str, ...] = ()  # module: its files
+    path: str = ""  # module: the import path as written ("a.b", "crate::a"), to reach submodules
+    record: FileRecord | None = None  # type: where it is defined
+    definition: Definition | None = None
+
+    def scaled(self, factor: float) -> "Scope":
+        return replace(self, confidence=self.confidence * factor)
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """The file a name is looked up from: its imports decide what the name means."""
+    key: str
+    record: FileRecord | None
+    imports: tuple[Import, ...]
+    language: str
+    dialect: str
+    folder: str
+    rel: str
+
+
+@dataclass
+class Resolver:
+    g: Gathering
+    _bindings: dict[str, dict[str, list[tuple[Import, str]]]] = field(default_factory=dict)
+    _contexts: dict[str, FileContext] = field(default_factory=dict)
+
+    # --- files and imports ----------------------------------------------------------------------------------------
+
+    def here(self) -> FileContext:
+        g = self.g
+        language = g.spec.name if g.spec else ""
+        dialect = g.spec.import_dialect if g.spec else ""
+        return FileContext(g.key, g.record, tuple(g.imports), language, dialect, g.folder, g.rel)
+
+    def context_of(self, record: FileRecord) -> FileContext:
+        if record.key == self.g.key:
+            return self.here()
+        ctx = self._contexts.get(record.key)
+        if ctx is None:
+            spec = language_named(record.language)
+            ctx = self._contexts[record.key] = FileContext(record.key, record, tuple(record.imports), spec.name,
+                                                           spec.import_dialect, record.folder, record.rel)
+        return ctx
+
+    def bindings(self, ctx: FileContext) -> dict[str, list[tuple[Import, str]]]:
+        out = self._bindings.get(ctx.key)
+        if out is None:
+            out = self._bindings[ctx.key] = {}
+            for imp in ctx.imports:
+                for local, original in imp.names:
+                    out.setdefault(local, []).append((imp, original))
+        return out
+
+    def resolve(self, ctx: FileContext, imp: Import) -> list[str]:
+        if ctx.key == self.g.key:
+            return self.g.resolve(imp)
+        return resolve_import(self.g.index, imp, ctx.dialect, ctx.key, ctx.folder, ctx.rel, ctx.record)
+
+    def package_files(self, keys: list[str]) -> list[str]:
+        """The files of the folders ``keys`` are in (a Go package, a Java package): all of them, not a sample."""
+        index = self.g.index
+        out: list[str] = []
+        for key in keys:
+            record = index.files.get(key)
+            if record is None:
+                continue
+            directory = posixpath.dirname(record.rel)
+            tail = "/".join(directory.lower().split("/")[-8:])
+            for other in index.dirs.get(tail, [key]) if directory else [key]:
+                o = index.files.get(other)
+                if o is not None and o.folder == record.folder and posixpath.dirname(o.rel) == directory \
+                        and other not in out:
+                    out.append(other)
+        return out
+
+    def module_files(self, ctx: FileContext, imp: Import) -> list[str]:
+        files = self.resolve(ctx, imp)
+        return self.package_files(files) if ctx.dialect in ("go",) else files
+
+    # --- definitions by name --------------------------------------------------------------------------------------
+
+    def defined_in(self, files: list[str] | tuple[str, ...], name: str, hops: int = MAX_HOPS,
+                   visited: set[str] | None = None) -> list[tuple[FileRecord, Definition]]:
+        """Top-level definitions of ``name`` in ``files``; else where those files re-export it from (``from .core
+        import Name``, ``export * from``, ``export { X } from``, ``pub use``), several hops, cycles guarded."""
+        wanted = set(files)
+        found = [(r, d) for r, d in self.g.index.definitions_named(name) if r.key in wanted and not d.parent]
+        if found or hops == 0:
+            return found
+        visited = visited if visited is not None else set()
+        for key in files:
+            record = self.g.index.files.get(key)
+            if record is None or key in visited:
+                continue
+            visited.add(key)
+            for imp in record.imports:
+                if self.g.expired() and len(visited) > 8:
+                    return found
+                originals = [original for local, original in imp.names if local == name]
+                if originals or not imp.names:
+                    target = self.module_files(self.context_of(record), imp)
+                    for original in originals or [name]:
+                        found += self.defined_in(target, original, hops - 1, visited)
+            if found:
+                break
+        return found
+
+    def lookup(self, ctx: FileContext, name: str, kinds: frozenset[str] | set[str] | None = None) -> list[Found]:
+        """What ``name`` means in the file ``ctx``: its own definition, an imported one, one in the same folder
+        (same package), or one of a few in the workspace."""
+        def ok(d: Definition) -> bool:
+            return not d.parent and (kinds is None or d.kind in kinds)
+
+        everywhere = [(r, d) for r, d in self.g.index.definitions_named(name) if ok(d)]
+        own = [Found(r, d, 1.0) for r, d in everywhere if r.key == ctx.key]
+        if own:
+            return own
+        for imp, original in self.bindings(ctx).get(name, ()):
+            if original in ("*", "default"):
+                continue
+            found = [Found(r, d, 1.0) for r, d in self.defined_in(self.module_files(ctx, imp), original) if ok(d)]
+            if found:
+                return found
+        directory = posixpath.dirname(ctx.rel)
+        near = [Found(r, d, 0.9) for r, d in everywhere if r.folder == ctx.folder
+                and posixpath.dirname(r.rel) == directory]
+        if near:
+            return near
+        same_language = [(r, d) for r, d in everywhere if r.language == ctx.language] or everywhere
+        if len(same_language) <= MAX_AMBIGUOUS:
+            return [Found(r, d, 0.7 / len(same_language) ** 0.5) for r, d in same_language]
+        return []
+
+    # --- what a name, a type or a call denotes --------------------------------------------------------------------
+
+    def _module_scope(self, ctx: FileContext, imp: Import, original: str, confidence: float) -> Scope | None:
+        """The module an import binds to a name, if it binds a module (``import a.b as c``, ``from a import b``
+        with ``b`` a module, ``import * as ns``, a Go package, ``use a::b``)."""
+        if original in ("*", "default"):
+            path = imp.module
+            if ctx.dialect == "python" and not imp.module.startswith("."):
+                local = next((local for local, o in imp.names if o == "*"), "")
+                if local == imp.module.split(".")[0] and "." in imp.module:
+                    path = local  # ``import a.b`` binds ``a``: the package itself
+                    files = self.resolve(ctx, Import(path, ()))
+                    return Scope("module", confidence, tuple(files), path)
+            return Scope("module", confidence, tuple(self.module_files(ctx, imp)), path)
+        sep = _MODULE_SEPARATOR.get(ctx.dialect)
+        if sep is None:
+            return None
+        path = f"{imp.module}{sep}{original}" if not imp.module.endswith(sep) else imp.module + original
+        files = [k for k in self.resolve(ctx, Import(path, ())) if _is_module_named(k, original)]
+        return Scope("module", confidence, tuple(files), path) if files else None
+
+    def name_scopes(self, ctx: FileContext, name: str, confidence: float = 1.0) -> list[Scope]:
+        """Scopes ``name`` denotes as a qualifier in ``ctx``: an imported module, or a type."""
+        out: list[Scope] = []
+        for imp, original in self.bindings(ctx).get(name, ()):
+            scope = self._module_scope(ctx, imp, original, confidence)
+            if scope is not None and original == "default":  # a default-exported class, or a namespace object
+                classes = [Scope("type", confidence, record=r, definition=d) for r, d in
+                           self.g.index.definitions_named(name) if r.key in scope.files and d.kind in TYPE_KINDS]
+                out += classes or [scope]
+            elif scope is not None:
+                out.append(scope)
+        if out:
+            return out
+        if ctx.dialect == "rust" and name in ("crate", "super", "self"):
+            return [Scope("module", confidence, tuple(self.resolve(ctx, Import(name, ()))), name)]
+        return self._results(self.lookup(ctx, name, TYPE_KINDS), confidence, 0, False)
+
+    def enclosing(self, confidence: float = 1.0) -> list[Scope]:
+        name = enclosing_type(self.g.tree, self.g.cursor_byte) or enclosing_type_in_text(self.g.lines,
+                                                                                        self.g.cursor_line)
+        if not name:
+            return []
+        here = self.here()
+        own = [Scope("type", confidence, record=r, definition=d) for r, d in self.g.index.definitions_named(name)
+               if r.key == here.key and d.kind in TYPE_KINDS]
+        return own or [s for s in self.name_scopes(here, name, confidence) if s.kind == "type"]
+
+    def type_scopes(self, ctx: FileContext, guess: Guess, confidence: float, depth: int = 0) -> list[Scope]:
+        """Types a guess denotes, looked up from ``ctx``: a type name, or the result of a call."""
+        if depth > MAX_HOPS or not guess.path:
+            return []
+        parts = guess.path.split(".")
+        if parts[-1] == "Self" and len(parts) == 1:
+            return self.enclosing(confidence)
+        if len(parts) == 1:
+            found = self.lookup(ctx, parts[0], TYPE_KINDS | FUNCTION_LIKE if guess.call else TYPE_KINDS)
+            return self._results(found, confidence, depth, called=guess.call)
+        if ctx.key == self.g.key:  # ``self.factory.make()``, ``client.get()``: the head may be a local
+            scopes = [s.scaled(confidence) for s in self.head(parts[0], depth=depth + 1)]
+        else:
+            scopes = self.name_scopes(ctx, parts[0], confidence)
+        for part in parts[1:-1]:
+            scopes = self.step(scopes, part, depth + 1)
+        out = self.step(scopes, parts[-1] + ("()" if guess.call else ""), depth + 1)
+        if out or guess.call:
+            return out
+        return self.type_scopes(ctx, Guess(parts[-1]), confidence * 0.6, depth + 1)  # the last name alone
+
+    def _results(self, found: list[Found], confidence: float, depth: int, called: bool) -> list[Scope]:
+        """Scopes for definitions reached by name: a type stays a type (called: its instance); a function called
+        gives its return type; a field gives its declared type."""
+        out: list[Scope] = []
+        if any(f.definition.kind in TYPE_KINDS - {"impl"} for f in found):  # a Rust struct, not its impl blocks
+            found = [f for f in found if f.definition.kind != "impl"]
+        for f in found[:MAX_SCOPES]:
+            d, conf = f.definition, confidence * f.confidence
+            if d.kind in TYPE_KINDS:
+                out.append(Scope("type", conf, record=f.record, definition=d))
+            elif d.kind in FUNCTION_LIKE and called:
+                guesses = return_guesses(f.record.language, d.name, signature(d))
+                if not guesses and d.parent and _CONSTRUCTOR_LIKE.match(d.name):
+                    guesses = [Guess(d.parent)]  # Type::new(), Type.create(): an instance, unless said otherwise
+                for guess in guesses:
+                    if guess.path == "Self" and d.parent:
+                        guess = Guess(d.parent)
+                    out += self._in_type_of(f.record, guess, conf, depth)
+            elif d.kind in ("field", "variable", "constant") and not called:
+                for guess in field_guesses(f.record.language, d.name, d.summary):
+                    out += self._in_type_of(f.record, guess, conf, depth)
+        return out[:MAX_SCOPES]
+
+    def _in_type_of(self, record: FileRecord, guess: Guess, confidence: float, depth: int) -> list[Scope]:
+        if guess.path == "Self" and record.key == self.g.key:
+            return self.enclosing(confidence)
+        return self.type_scopes(self.context_of(record), guess, confidence, depth + 1)
+
+    # --- members --------------------------------------------------------------------------------------------------
+
+    def members(self, scope: Scope, name: str, depth: int = 0) -> list[Found]:
+        """Definitions of member ``name`` of a scope: a module's (re-exports followed), a type's own, then its
+        base types' (walked a few levels deep)."""
+        if scope.kind == "module":
+            return [Found(r, d, scope.confidence) for r, d in self.defined_in(scope.files, name)]
+        record, cls = scope.record, scope.definition
+        if record is None or cls is None:
+            return []
+        same = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent == cls.name
+                and r.language == record.language]
+        own = [Found(r, d, scope.confidence) for r, d in same if r.key == record.key]
+        if not own:  # Go methods and Rust impls may live in other files of the package
+            directory = posixpath.dirname(record.rel)
+            own = [Found(r, d, scope.confidence * 0.9) for r, d in same if r.folder == record.folder
+                   and posixpath.dirname(r.rel) == directory]
+            if not own and len(same) <= MAX_AMBIGUOUS and record.language == "rust":
+                own = [Found(r, d, scope.confidence * 0.6) for r, d in same]
+        if own or depth >= MAX_HOPS:
+            return own
+        out: list[Found] = []
+        for base in self.bases(scope):
+            out += self.members(base, name, depth + 1)
+            if out:
+                break
+        return out
+
+    def bases(self, scope: Scope) -> list[Scope]:
+        """Base classes, implemented interfaces, embedded structs, implemented traits (for Rust: of any impl)."""
+        record, cls = scope.record, scope.definition
+        if record is None or cls is None:
+            return []
+        ctx = self.context_of(record)
+        names = base_names(record.language, cls)
+        if record.language == "rust":
+            for r, d in self.g.index.definitions_named(cls.name):
+                if d.kind == "impl" and r.folder == record.folder:
+                    match = re.match(r"\s*(?:unsafe\s+)?impl\s*(?:<[^>]*>)?\s*([\w:]+)[^{]*?\bfor\b", signature(d))
+                    if match:
+                        names.append(match.group(1).replace("::", "."))
+        out: list[Scope] = []
+        for name in names:
+            for s in self.type_scopes(ctx, Guess(name), scope.confidence * 0.9, 1):
+                if s.definition is not cls and s not in out:
+                    out.append(s)
+        return out[:MAX_SCOPES * 2]
+
+    def step(self, scopes: list[Scope], segment: str, depth: int = 0) -> list[Scope]:
+        """The scopes ``scope.segment`` denotes (``segment()``: the result of calling it)."""
+        called = segment.endswith("()")
+        name = segment[:-2] if called else segment
+        out: list[Scope] = []
+        for scope in scopes:
+            found = self.members(scope, name)
+            out += self._results(found, 1.0, depth, called)
+            if scope.kind == "module" and not found and scope.path:
+                ctx = self.here()
+                sep = _MODULE_SEPARATOR.get(ctx.dialect)
+                if sep:  # a submodule: pkg.sub / crate::a::b
+                    path = f"{scope.path}{sep}{name}"
+                    files = [k for k in self.resolve(ctx, Import(path, ())) if _is_module_named(k, name)]
+                    if files:
+                        out.append(Scope("module", scope.confidence, tuple(files), path))
+        return out[:MAX_SCOPES]
+
+    def chain(self, chain: tuple[str, ...]) -> list[Scope]:
+        """Scopes the qualifier chain at the cursor denotes (``self.client`` -> the client's type)."""
+        if not chain:
+            return []
+        head, called = (chain[0][:-2], True) if chain[0].endswith("()") else (chain[0], False)
+        scopes = self.head(head, called)
+        rest = chain[1:]
+        if head in SELF_NAMES and rest and not rest[0].endswith("()"):
+            attribute = self.step(scopes, rest[0])
+            if not attribute:  # the class as the index has it may lag behind the text: read the text
+                here = self.here()
+                for rank, guess in enumerate(variable_guesses(here.language, rest[0], self._text_before())):
+                    attribute += self.type_scopes(here, guess, 0.8 if rank == 0 else 0.5 / rank, 1)
+            scopes, rest = attribute, rest[1:]
+        for segment in rest:
+            if not scopes:
+                break
+            scopes = self.step(scopes, segment)
+        return scopes
+
+    def head(self, name: str, called: bool = False, depth: int = 0) -> list[Scope]:
+        """What the first name of a chain denotes in the current file: ``self``, an imported module, a local
+        variable or parameter (by its declaration), a type."""
+        here = self.here()
+        if name in SELF_NAMES:
+            return self.enclosing()
+        if name == "super":
+            return [b for s in self.enclosing() for b in self.bases(s)]
+        if called:
+            return self._results(self.lookup(here, name), 1.0, depth, True)
+        if name in self.bindings(here) or depth > MAX_HOPS:
+            return self.name_scopes(here, name)
+        out: list[Scope] = []
+        for rank, guess in enumerate(variable_guesses(here.language, name, self._text_before())):
+            out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
+        return out[:MAX_SCOPES] or self.name_scopes(here, name)
+
+    def _text_before(self) -> str:
+        g = self.g
+        start = max(0, g.cursor_line - LOCAL_LOOKBACK_LINES)
+        return "\n".join(g.lines[start:g.cursor_line + 1])
+
+
+def _is_module_named(key: str, name: str) -> bool:
+    stem = posixpath.splitext(posixpath.basename(key))[0]
+    parent = posixpath.basename(posixpath.dirname(key))
+    return stem == name or (stem in ("__init__", "mod", "index") and parent == name)
