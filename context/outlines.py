@@ -27,6 +27,10 @@ _OUTLINE_KINDS = frozenset({"function", "class", "interface", "enum", "type", "c
                             "module", "namespace"})
 
 
+def _stem(key: str) -> str:
+    return posixpath.splitext(posixpath.basename(key))[0]
+
+
 def is_public(language: str, name: str) -> bool:
     if language == "go":
         return name[:1].isupper()
@@ -86,23 +90,22 @@ def module_outline(r: Resolver, scope: Scope, typed: str, qualifier: str, score:
             entries.append((record, d))
 
     files = list(scope.files[:MAX_MODULE_FILES])
-    for key in list(files):
+    surface = {key for key in files if _stem(key) in PACKAGE_STEMS}  # whose imports are re-exports
+    i = 0
+    while i < len(files) and i < MAX_MODULE_FILES and not (g.expired() and entries):
+        key, i = files[i], i + 1
         record = g.index.files.get(key)
         if record is None:
             continue
         for d in record.definitions:
             add(record, d)
-        if posixpath.splitext(posixpath.basename(record.rel))[0] not in PACKAGE_STEMS:
+        if key not in surface:
             continue  # elsewhere an import is for the module's own use, not part of its surface
         for imp in record.imports:  # re-exports: export * / from .core import Name / pub use
-            if g.expired() and entries:
-                break
             if not imp.names:
-                files += [k for k in r.module_files(r.context_of(record), imp) if k not in files][:2]
-                for k in files[-2:]:
-                    other = g.index.files.get(k)
-                    for d in other.definitions if other is not None else ():
-                        add(other, d)
+                targets = [k for k in r.module_files(r.context_of(record), imp) if k not in files][:2]
+                files += targets
+                surface.update(targets)
                 continue
             for local, original in imp.names:
                 if original in ("*", "default") or not is_public(record.language, local):
