@@ -155,3 +155,18 @@ def test_unreferenced_one_line_attributes_are_demoted(engine: RepositoryContext,
     # the method guessed by its name stays; the one-line attribute guessed the same way does not take a slot
     assert any("def bind(self" in s.text for s in snippets)
     assert not any(s.text.strip() == "params: list[str]" for s in snippets), snippets
+
+
+def test_constructor_like_class_method_without_annotation(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {**FILES, "pkg/_impl/core.py": FILES["pkg/_impl/core.py"] + '''
+        class Pool:
+            @classmethod
+            def create(cls, size):
+                return cls()
+
+            def send(self, request: str) -> None:
+                pass
+        '''}
+    snippets = _at_end(engine, tmp_path, "from pkg._impl.core import Pool\n\n\ndef run():\n    pool = Pool.create(3)\n"
+                                         "    pool.send(", files)
+    assert snippets[0].text.lstrip().startswith("def send(self, request: str) -> None:"), first(snippets)
