@@ -7,7 +7,8 @@ the file are kept, so a baseline and later runs sit side by side). ``--model`` a
 call sites per repository (the served completion pipeline with and without repository context).
 
     python bench/bench_eval_repos.py [--label baseline] [--repos requests rich ...] [--sites 40] [--seed 0]
-    python bench/bench_eval_repos.py --label model-0.5b --model qwen2.5-coder-0.5b --sites 3
+    python bench/bench_eval_repos.py --label model-0.5b --model qwen2.5-coder-0.5b --sites 3 \\
+        --repos rich mobx viper clap jsoup --variants context no_context no_context_suffix2000
 """
 
 from __future__ import annotations
@@ -181,12 +182,10 @@ def main() -> None:
     parser.add_argument("--gather-timeout-ms", type=float, default=1000.0,
                         help="context time budget per request (default 1000: what is found, whatever the machine's "
                              "load; the served 8 ms budget is measured by bench_context.py)")
-    parser.add_argument("--suffix-chars", type=int, default=0,
-                        help="with --model: also complete with this many characters of suffix")
+    parser.add_argument("--variants", nargs="+", default=["context", "no_context"],
+                        help="with --model: context, no_context, and either with _suffixN (N characters of suffix)")
     args = parser.parse_args()
-    variants = ["context", "no_context"]
-    if args.suffix_chars:
-        variants += [f"context_suffix{args.suffix_chars}", f"no_context_suffix{args.suffix_chars}"]
+    variants = args.variants
     chosen = [r for r in REPOS if r.name in args.repos]
     folders = {r.name: fetch(r) for r in chosen}
     if args.fetch_only:
@@ -198,15 +197,20 @@ def main() -> None:
         print(f"evaluating {repo.name} ...", file=sys.stderr)
         results[repo.name] = {"language": repo.language, "package": f"{repo.registry}:{repo.package}",
                               **evaluate_repo(folders[repo.name], args.sites, args.seed, args.model, variants,
-                                                 args.gather_timeout_ms)}
+                                              args.gather_timeout_ms)}
+        write_run(args, variants, results)  # after each repository: a long model run keeps what it measured
     print_table(args.label, results)
+    print(f"wrote {RESULTS} [{args.label}]")
+
+
+def write_run(args: argparse.Namespace, variants: list[str], results: dict[str, dict]) -> None:
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     stored.setdefault("runs", {})[args.label] = {
-        "commit": _commit(), "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms, "seed": args.seed, "model": args.model,
+        "commit": _commit(), "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms,
+        "seed": args.seed, "model": args.model, "variants": variants if args.model else [],
         "load_avg": os.getloadavg()[0], "by_language": by_language(results), "repos": results}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
-    print(f"wrote {RESULTS} [{args.label}]")
 
 
 def _commit() -> str:

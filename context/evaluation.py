@@ -144,29 +144,38 @@ def evaluate(engine: RepositoryContext, n: int = 25, seed: int = 0, complete: Co
              budget_tokens: int = 1024, count_tokens: Callable[[str], int] | None = None,
              window: Window | None = None, variants: Iterable[str] = VARIANTS) -> Report:
     """Run the evaluation on an engine whose folders are indexed (``engine.start`` done): ``n`` call sites per
-    call form, each at both cursor positions."""
+    call form, each at both cursor positions. Completions run variant by variant, the two positions of a site one
+    after the other: consecutive prompts then share most of their text (the local model's KV cache)."""
     count = count_tokens or (lambda s: len(s) // 4 + 1)
     window = window or line_window()
     variants = list(variants) if complete is not None else []
+    cases = pick_cases(engine.index, n, seed)
     results: list[CaseResult] = []
-    for case in pick_cases(engine.index, n, seed):
-        engine.document_changed(case.uri, case.text, 1, case.language_id)
-        engine.wait_idle()
+    for case in cases:
+        _open(engine, case)
         prefix_start, suffix_end = window(case.text, case.offset)
         request = ContextRequest(case.uri, case.path, case.language_id, case.text, case.offset, case.line,
                                  case.column, budget_tokens, count, prefix_start, suffix_end)
         result = engine.gather(request)
-        outcome = CaseResult(case.path, case.line, case.column, case.form, case.position, case.language, case.callee,
-                             case.definition_path, case.expected, has_definition(result.snippets, case),
-                             result.timings_ms.get("total", 0.0), len(result.snippets))
-        for variant in variants:
+        results.append(CaseResult(case.path, case.line, case.column, case.form, case.position, case.language,
+                                  case.callee, case.definition_path, case.expected,
+                                  has_definition(result.snippets, case), result.timings_ms.get("total", 0.0),
+                                  len(result.snippets)))
+        engine.document_closed(case.uri)
+    for variant in variants:
+        for case, outcome in zip(cases, results):
+            _open(engine, case)  # the served pipeline gathers its own context from the document as typed
             started = time.perf_counter()
             outcome.completions[variant] = _first_line(complete(case, variant))  # type: ignore[misc]
             outcome.completion_ms[variant] = round((time.perf_counter() - started) * 1000, 1)
-        results.append(outcome)
-        engine.document_closed(case.uri)
+            engine.document_closed(case.uri)
     engine.wait_idle()
     return summarize(results, variants)
+
+
+def _open(engine: RepositoryContext, case: Case) -> None:
+    engine.document_changed(case.uri, case.text, 1, case.language_id)  # the file as the user has it
+    engine.wait_idle()
 
 
 def _cell(results: list[CaseResult], variants: list[str]) -> Cell:
