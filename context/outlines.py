@@ -14,7 +14,6 @@ import re
 
 from .gathering import Gathering
 from .index import FileRecord
-from .languages import language_named
 from .ranking import Candidate
 from .resolution import PACKAGE_STEMS, Resolver, Scope
 from .signatures import signature_line
@@ -44,30 +43,38 @@ def _candidate(g: Gathering, record: FileRecord, start: int, end: int, text: str
 
 
 def type_outline(r: Resolver, scope: Scope, score: float) -> list[Candidate]:
+    """The type's summary, then its members declared elsewhere: Go methods (one snippet per file of the package
+    that has some), Rust ``impl`` blocks (each its own snippet: an impl's summary outlines its methods)."""
     record, cls = scope.record, scope.definition
     if record is None or cls is None:
         return []
     g = r.g
-    extra: list[str] = []
-    if record.language in ("go", "rust"):
-        files = r.package_files([record.key]) if record.language == "go" else [record.key]
-        comment = language_named(record.language).line_comment
-        for key in files[:MAX_MODULE_FILES * 4]:
-            other = g.index.files.get(key)
-            if other is None or len(extra) >= MAX_OUTLINE_LINES:
+    small = cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
+    out = [_candidate(g, record, cls.start_line, cls.end_line, cls.summary, score, excerpt=small)]
+    if record.language not in ("go", "rust"):
+        return out
+    files = r.package_files([record.key]) if record.language == "go" else [record.key]
+    lines = 0
+    for key in files[:MAX_MODULE_FILES * 4]:
+        other = g.index.files.get(key)
+        if other is None or lines >= MAX_OUTLINE_LINES or (g.expired() and len(out) > 1):
+            break
+        methods: list[Definition] = []
+        for d in other.definitions:
+            if d is cls or (key == record.key and cls.start_line <= d.start_line < cls.end_line):
                 continue
-            for d in other.definitions:
-                if d is cls or len(extra) >= MAX_OUTLINE_LINES:
-                    continue
-                inside = key == record.key and cls.start_line <= d.start_line < cls.end_line
-                if record.language == "rust" and d.kind == "impl" and d.name == cls.name and not inside:
-                    extra.append(d.summary)  # an impl block's summary is the outline of its methods
-                elif record.language == "go" and d.parent == cls.name and not inside and is_public("go", d.name):
-                    where = "" if key == record.key else f"  {comment} {posixpath.basename(other.rel)}"
-                    extra.append(signature_line(d) + where)
-    text = "\n".join([cls.summary, *extra])
-    small = not extra and cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
-    return [_candidate(g, record, cls.start_line, cls.end_line, text, score, excerpt=small)]
+            if record.language == "rust" and d.kind == "impl" and d.name == cls.name:
+                out.append(_candidate(g, other, d.start_line, d.end_line, d.summary, score * 0.95,
+                                      excerpt=d.summary.count("\n") + 1 == d.end_line - d.start_line))
+                lines += d.summary.count("\n") + 1
+            elif record.language == "go" and d.parent == cls.name and is_public("go", d.name):
+                methods.append(d)
+        if methods:
+            methods = methods[:MAX_OUTLINE_LINES - lines]
+            lines += len(methods)
+            out.append(_candidate(g, other, methods[0].start_line, max(d.end_line for d in methods),
+                                  "\n".join(signature_line(d) for d in methods), score * 0.95, excerpt=False))
+    return out
 
 
 def _qualified_uses(g: Gathering, qualifier: str) -> set[str]:

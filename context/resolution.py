@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from .gathering import Gathering, resolve_import
 from .imports import Import
-from .index import FileRecord
+from .index import FileRecord, RepoIndex
 from .languages import language_named
 from .receivers import Guess, field_guesses, return_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
@@ -153,6 +153,17 @@ class Resolver:
                 break
         return found
 
+    def imported(self, ctx: FileContext, imp: Import, original: str, local: str) -> list[tuple[FileRecord, Definition]]:
+        """Definitions an import binds to ``local``: the named definition (re-exports followed), a default export,
+        or a member the import names (Java ``import static a.B.member``)."""
+        if original == "*":
+            return []
+        files = self.module_files(ctx, imp)
+        if original == "default":
+            return default_export(self.g.index, files, local)
+        found = self.defined_in(files, original)
+        return found or [(r, d) for r, d in self.g.index.definitions_named(original) if r.key in files][:MAX_AMBIGUOUS]
+
     def lookup(self, ctx: FileContext, name: str, kinds: frozenset[str] | set[str] | None = None) -> list[Found]:
         """What ``name`` means in the file ``ctx``: its own definition, an imported one, one in the same folder
         (same package), or one of a few in the workspace."""
@@ -164,9 +175,8 @@ class Resolver:
         if own:
             return own
         for imp, original in self.bindings(ctx).get(name, ()):
-            if original in ("*", "default"):
-                continue
-            found = [Found(r, d, 1.0) for r, d in self.defined_in(self.module_files(ctx, imp), original) if ok(d)]
+            found = [Found(r, d, 1.0) for r, d in self.imported(ctx, imp, original, name)
+                     if kinds is None or d.kind in kinds]
             if found:
                 return found
         directory = posixpath.dirname(ctx.rel)
@@ -383,6 +393,19 @@ class Resolver:
         g = self.g
         start = max(0, g.cursor_line - LOCAL_LOOKBACK_LINES)
         return "\n".join(g.lines[start:g.cursor_line + 1])
+
+
+def default_export(index: RepoIndex, files: list[str], local: str) -> list[tuple[FileRecord, Definition]]:
+    """What ``import local from './file'`` binds: the definition named ``local``, else the one named after the
+    file, else the file's only top-level function or class."""
+    top = [(r, d) for key in files if (r := index.files.get(key)) is not None for d in r.definitions if not d.parent]
+    for wanted in (lambda r, d: d.name == local,
+                   lambda r, d: d.name.lower() == posixpath.splitext(posixpath.basename(r.rel))[0].lower()):
+        found = [(r, d) for r, d in top if wanted(r, d)]
+        if found:
+            return found[:1]
+    callables = [(r, d) for r, d in top if d.kind in FUNCTION_LIKE or d.kind in TYPE_KINDS]
+    return callables if len(callables) == 1 else []
 
 
 def _is_module_named(key: str, name: str) -> bool:

@@ -26,7 +26,7 @@ def signature_line(d: Definition, max_chars: int = 160) -> str:
         depth += sum(line.count(c) for c in "([") - sum(line.count(c) for c in ")]")
         if depth <= 0:
             break
-    text = " ".join(out).replace("( ", "(").replace(" )", ")")
+    text = " ".join(out).replace("( ", "(").replace(" )", ")").removesuffix("{").rstrip()
     return text if len(text) <= max_chars else text[:max_chars - 3] + "..."
 
 

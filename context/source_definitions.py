@@ -17,7 +17,7 @@ from .imports import Import
 from .index import FileRecord
 from .outlines import module_outline, type_outline
 from .ranking import Candidate
-from .references import reference_at
+from .references import Reference, reference_at
 from .resolution import Found, Resolver
 from .symbols import SMALL_DEFINITION_LINES, Definition, identifiers_between
 
@@ -33,6 +33,7 @@ GUESSED_FIELD = 0.3  # factor for a one-line field/variable reached by a guess (
 OUTLINE_AFTER_MEMBER = 0.35  # the outline of the callee's type once the member is typed: after the definitions
 CURSOR_LOOKBACK = 800  # characters before the cursor read to find what it refers to
 CURSOR_SCORE = 1.3  # what the cursor refers to ranks above everything merely near it
+IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})
 
 
 def _nearby_identifiers(g: Gathering) -> list[tuple[str, float, str]]:
@@ -104,7 +105,7 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
     start = max(0, g.request.offset - CURSOR_LOOKBACK)
     ref = reference_at(g.request.text[start:g.request.offset])
     if ref is None or not ref.chain:
-        return [], set()
+        return _implicit_member(g, resolver, ref), set()
     scopes = resolver.chain(ref.chain)
     if not scopes:
         return [], set()
@@ -126,6 +127,24 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
 
 
+def _implicit_member(g: Gathering, resolver: Resolver, ref: Reference | None) -> list[Candidate]:
+    """A bare call inside a class of a language with an implicit ``this`` (Java, C#, Kotlin...) may be one of
+    the class's members, its own or inherited."""
+    if ref is None or not ref.called or not ref.member or g.spec is None or g.spec.name not in IMPLICIT_THIS:
+        return []
+    if g.record is not None and any(d.name == ref.member and not d.parent for d in g.record.definitions):
+        return []
+    found = [f for scope in resolver.enclosing() for f in resolver.members(scope, ref.member)]
+    return [_candidate(g, f.record, f.definition, CURSOR_SCORE * min(1.0, f.confidence)) for f in _best(found)]
+
+
+def _cursor_name(g: Gathering) -> str:
+    """The bare name the cursor calls or types (``name(`` / ``nam``), which ranks before names merely near it."""
+    start = max(0, g.request.offset - CURSOR_LOOKBACK)
+    ref = reference_at(g.request.text[start:g.request.offset])
+    return ref.member if ref is not None and not ref.chain else ""
+
+
 def definition_candidates(g: Gathering) -> list[Candidate]:
     resolver = Resolver(g)
     out, seen = cursor_candidates(g, resolver) if g.spec is not None else ([], set())
@@ -136,17 +155,20 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         imported_files.update(g.resolve(imp))
     here = g.rel.rpartition("/")[0]
     found_count = len(out)
+    cursor_name = _cursor_name(g)
     for rank, (name, weight, qualifier) in enumerate(_nearby_identifiers(g)):
         if found_count >= MAX_CANDIDATES or (rank >= MIN_NAMES and g.expired()):
             break
         if name in seen:
             continue
         seen.add(name)
+        if name == cursor_name and not qualifier:
+            weight = CURSOR_SCORE
         found: list[tuple[FileRecord, Definition, float]] = []
         if name in bindings:
+            here_ctx = resolver.here()
             for imp, original in bindings[name]:
-                if original not in ("*", "default"):
-                    found += [(r, d, 1.0) for r, d in resolver.defined_in(g.resolve(imp), original)]
+                found += [(r, d, 1.0) for r, d in resolver.imported(here_ctx, imp, original, name)]
         elif qualifier and qualifier not in local_names:
             found = [(f.record, f.definition, f.confidence) for scope in resolver.chain((qualifier,))
                      for f in resolver.members(scope, name)]
@@ -186,8 +208,6 @@ def _imported_definitions(g: Gathering, resolver: Resolver, bindings: dict[str, 
             break
         uses = min(text.count(name), 4)
         for imp, original in bindings[name]:
-            if original in ("*", "default"):
-                continue
-            for record, definition in resolver.defined_in(g.resolve(imp), original)[:1]:
+            for record, definition in resolver.imported(resolver.here(), imp, original, name)[:1]:
                 out.append(_candidate(g, record, definition, IMPORTED_SCORE + 0.05 * max(uses, 0)))
     return out

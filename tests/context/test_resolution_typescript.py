@@ -75,7 +75,7 @@ def test_inherited_member(engine: RepositoryContext, tmp_path: Path) -> None:
 def test_namespace_outline(engine: RepositoryContext, tmp_path: Path) -> None:
     snippets = _at_end(engine, tmp_path, "import * as lib from './lib';\n\nlib.")
     outline = "\n".join(s.text for s in snippets[:3])
-    assert "export class HttpClient extends Base {" in outline and "export class Transport {" in outline, snippets
+    assert "export class HttpClient extends Base\n" in outline and "export class Transport" in outline, snippets
 
 
 def test_javascript_default_import_and_this_in_constructor(engine: RepositoryContext, tmp_path: Path) -> None:
@@ -87,3 +87,10 @@ def test_javascript_default_import_and_this_in_constructor(engine: RepositoryCon
     snippets = _at_end(engine, tmp_path, "import Store from './lib/store.js';\n\nconst s = new Store();\n"
                                          "s.cache.lookup(", files, "javascript", "app.js")
     assert snippets[0].path == "lib/cache.js", first(snippets)
+
+
+def test_default_import_of_a_function(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {"core/settle.js": "export default function settle(resolve, reject, response) {\n  resolve(response);\n}\n",
+             "core/_a.js": "export function settle(x) {\n  return x;\n}\n"}
+    snippets = _at_end(engine, tmp_path, "import done from './core/settle.js';\n\ndone(", files, "javascript", "app.js")
+    assert snippets[0].path == "core/settle.js", first(snippets)
