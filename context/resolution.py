@@ -75,10 +75,14 @@ class Resolver:
     # --- files and imports ----------------------------------------------------------------------------------------
 
     def here(self) -> FileContext:
-        g = self.g
-        language = g.spec.name if g.spec else ""
-        dialect = g.spec.import_dialect if g.spec else ""
-        return FileContext(g.key, g.record, tuple(g.imports), language, dialect, g.folder, g.rel)
+        ctx = self._contexts.get("")
+        if ctx is None:
+            g = self.g
+            language = g.spec.name if g.spec else ""
+            dialect = g.spec.import_dialect if g.spec else ""
+            ctx = self._contexts[""] = FileContext(g.key, g.record, tuple(g.imports), language, dialect, g.folder,
+                                                   g.rel)
+        return ctx
 
     def context_of(self, record: FileRecord) -> FileContext:
         if record.key == self.g.key:

@@ -4,26 +4,34 @@ base types a class, interface or struct names."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from .receivers import normalize_type
 from .symbols import Definition
 
+MAX_SIGNATURE_LINES = 24  # long parameter lists put the return type far down
+
+
+_PREAMBLE = re.compile(r"\s*(#|//|/\*|\*|@|\"\"\"|'''|$)")
+
 
 def signature(d: Definition) -> str:
     """The definition's signature text, without leading comments, decorators and attributes."""
-    lines = d.summary.split("\n")
+    lines = d.summary.split("\n", MAX_SIGNATURE_LINES * 2)[:MAX_SIGNATURE_LINES * 2]
     i = 0
-    while i < len(lines) - 1 and re.match(r"\s*(#|//|/\*|\*|@|\"\"\"|'''|$)", lines[i]):
+    while i < len(lines) - 1 and _PREAMBLE.match(lines[i]):
         i += 1
-    return "\n".join(lines[i:i + 6])
+    return "\n".join(lines[i:i + MAX_SIGNATURE_LINES])
 
 
-def signature_line(d: Definition, max_chars: int = 160) -> str:
-    """The signature on one line: continuation lines joined until the brackets close."""
+@lru_cache(maxsize=16384)
+def signature_line(d: Definition, max_chars: int = 120) -> str:
+    """The signature on one line: continuation lines joined until the brackets close (cached: outlines list the
+    same members keystroke after keystroke)."""
     out, depth = [], 0
     for line in signature(d).split("\n"):
         out.append(line.strip())
-        depth += sum(line.count(c) for c in "([") - sum(line.count(c) for c in ")]")
+        depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
         if depth <= 0:
             break
     text = " ".join(out).replace("( ", "(").replace(" )", ")").removesuffix("{").rstrip()

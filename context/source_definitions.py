@@ -118,12 +118,14 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
     outline_score = OUTLINE_AFTER_MEMBER if members else 1.0
     for rank, scope in enumerate(scopes):
         score = outline_score * min(1.0, scope.confidence) * 0.9 ** rank
+        typed = "" if ref.called else ref.member
         if scope.kind == "type":
-            out += type_outline(resolver, scope, score)
+            out += type_outline(resolver, scope, score, typed)
             if not members or not ref.called:
-                out += [c for base in resolver.bases(scope)[:2] for c in type_outline(resolver, base, score * 0.6)]
+                out += [c for base in resolver.bases(scope)[:2]
+                        for c in type_outline(resolver, base, score * 0.6, typed)]
         else:
-            out += module_outline(resolver, scope, "" if ref.called else ref.member, ref.chain[-1], score)
+            out += module_outline(resolver, scope, typed, ref.chain[-1], score)
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
 
 
