@@ -3,8 +3,9 @@ member signature, under the file that defines it, so the model can choose the me
 
 A type's outline lists its members (declared in its body, or for Go and Rust in the package / its ``impl`` blocks)
 under the class header; a small class is shown whole. A module's outline lists its top-level definitions and the
-names it re-exports (one snippet per defining file); members matching what is typed, then members the current
-file already uses with this qualifier, come first.
+names it re-exports (one snippet per defining file). Members matching what is typed, then members the current
+file already calls, then those sharing a word with the cursor line come first; past the signatures that fit, the
+names of the other callable members are listed (what an IDE's completion list offers).
 """
 
 from __future__ import annotations
@@ -16,14 +17,15 @@ from typing import Callable
 
 from .gathering import Gathering
 from .index import FileRecord
+from .languages import language_named
 from .ranking import Candidate
 from .resolution import PACKAGE_STEMS, Resolver, Scope
 from .signatures import signature_line
 from .symbols import Definition
 
-MAX_OUTLINE_LINES = 40
+MAX_OUTLINE_LINES = 30  # members listed with their signature
+MAX_LISTED_NAMES = 120  # further members listed by name only
 MAX_MODULE_FILES = 12
-_QUALIFIED = re.compile(r"\b([A-Za-z_$][\w$]*)\s*(?:\.|::)\s*([A-Za-z_$][\w$]*)")
 _WORD_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _MEMBER_USE = re.compile(r"(?:\.|::|->)\s*([A-Za-z_$][\w$]*)\s*\(")
@@ -101,38 +103,49 @@ def type_outline(r: Resolver, scope: Scope, score: float, typed: str = "") -> li
     small = cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
     if small:  # shown whole: only members declared outside it remain to list
         members = [(o, d) for o, d in members if o.key != record.key or not cls.start_line <= d.start_line < cls.end_line]
+    head = (cls.summary if small else signature_line(cls), cls.start_line, cls.end_line, small)
+    return _listing(g, _ranked(g, members, typed), score, {record.key: head}, indent="" if small else "    ")
+
+
+def _ranked(g: Gathering, entries: list[tuple[FileRecord, Definition]], typed: str) -> list[tuple[FileRecord, Definition]]:
     key = _relevance(g, typed)
-    order = {id(m): i for i, m in enumerate(members)}
-    chosen = sorted(members, key=lambda m: (*key(m[1].name), _is_attribute(m[1]), order[id(m)]))[:MAX_OUTLINE_LINES]
-    by_file: dict[str, list[Definition]] = {record.key: []}
-    records = {record.key: record}
-    for other, d in chosen:
-        by_file.setdefault(other.key, []).append(d)
-        records[other.key] = other
+    order = {id(e): i for i, e in enumerate(entries)}
+    return sorted(entries, key=lambda e: (*key(e[1].name), _is_attribute(e[1]), order[id(e)]))
+
+
+def _listing(g: Gathering, ranked: list[tuple[FileRecord, Definition]], score: float,
+             heads: dict[str, tuple[str, int, int, bool]], indent: str = "") -> list[Candidate]:
+    """One snippet per defining file: its head (a class header), the signatures of the most relevant members,
+    then the names of further callable members (what an IDE's completion list would offer)."""
+    signatures = ranked[:MAX_OUTLINE_LINES]
+    names = [e for e in ranked[MAX_OUTLINE_LINES:MAX_OUTLINE_LINES + MAX_LISTED_NAMES] if not _is_attribute(e[1])]
+    files: dict[str, tuple[FileRecord | None, list[Definition], list[Definition]]] = {k: (None, [], []) for k in heads}
+    for group, entries in ((1, signatures), (2, names)):
+        for record, d in entries:
+            files.setdefault(record.key, (record, [], []))
+            if files[record.key][0] is None:
+                files[record.key] = (record, *files[record.key][1:])
+            files[record.key][group].append(d)
     out: list[Candidate] = []
-    for rank, (file_key, defs) in enumerate(by_file.items()):
-        defs.sort(key=lambda d: d.start_line)
-        lines = [signature_line(d) for d in defs]
-        if file_key == record.key:
-            head = cls.summary if small else signature_line(cls)
-            start = cls.start_line
-            end = max([cls.end_line] + [d.end_line for d in defs])
-            text = "\n".join([head] + ["    " + line for line in lines] if not small else [head] + lines)
-            out.append(_candidate(g, record, start, end, text, score, excerpt=small and not defs))
-        elif defs:
-            out.append(_candidate(g, records[file_key], defs[0].start_line, max(d.end_line for d in defs),
-                                  "\n".join(lines), score * 0.97 ** rank, excerpt=False))
+    for rank, (key, (record, sigs, more)) in enumerate(files.items()):
+        record = record or g.index.files.get(key)
+        head = heads.get(key)
+        if record is None or not (sigs or more or head):
+            continue
+        lines = [head[0]] if head else []
+        lines += [indent + signature_line(d) for d in sorted(sigs, key=lambda d: d.start_line)]
+        if more:
+            comment = language_named(record.language).line_comment
+            lines.append(f"{indent}{comment} also: " + ", ".join(d.name for d in sorted(more, key=lambda d: d.start_line)))
+        listed = sigs + more
+        start = min(([head[1]] if head else []) + [d.start_line for d in listed])
+        end = max(([head[2]] if head else []) + [d.end_line for d in listed])
+        excerpt = bool(head and head[3] and not listed)
+        out.append(_candidate(g, record, start, end, "\n".join(lines), score * 0.97 ** rank, excerpt=excerpt))
     return out
 
 
-def _qualified_uses(g: Gathering, qualifier: str) -> set[str]:
-    """Names the current file already reaches through ``qualifier`` (``qualifier.name`` / ``qualifier::name``)."""
-    if not qualifier:
-        return set()
-    return {member for q, member in _QUALIFIED.findall(g.request.text) if q == qualifier}
-
-
-def module_outline(r: Resolver, scope: Scope, typed: str, qualifier: str, score: float) -> list[Candidate]:
+def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[Candidate]:
     """The module's public top-level definitions and re-exported names, grouped by defining file."""
     g = r.g
     entries: list[tuple[FileRecord, Definition]] = []
@@ -167,18 +180,4 @@ def module_outline(r: Resolver, scope: Scope, typed: str, qualifier: str, score:
                     continue
                 for other, d in r.defined_in(r.module_files(r.context_of(record), imp), original, hops=2)[:1]:
                     add(other, d)
-    uses = _qualified_uses(g, qualifier)
-    order = {id(e): i for i, e in enumerate(entries)}
-    entries.sort(key=lambda e: (not (typed and e[1].name.startswith(typed)), e[1].name not in uses, order[id(e)]))
-    chosen = entries[:MAX_OUTLINE_LINES]
-    by_file: dict[str, list[tuple[FileRecord, Definition]]] = {}
-    for record, d in chosen:
-        by_file.setdefault(record.key, []).append((record, d))
-    out: list[Candidate] = []
-    for rank, group in enumerate(by_file.values()):
-        group.sort(key=lambda e: e[1].start_line)
-        record = group[0][0]
-        text = "\n".join(signature_line(d) for _, d in group)
-        start, end = group[0][1].start_line, max(d.end_line for _, d in group)
-        out.append(_candidate(g, record, start, end, text, score * 0.97 ** rank, excerpt=False))
-    return out
+    return _listing(g, _ranked(g, entries, typed), score, {})

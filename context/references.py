@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from tree_sitter import Node, Tree
 
 MAX_LOOKBACK = 400  # characters before the cursor searched for an unclosed call
-MAX_CHAIN = 5
+MAX_CHAIN = 12  # builder chains: Command::new(..).about(..).arg(..)...
 _IDENT_CHAR = re.compile(r"[\w$]")
 _SEPARATORS = ("?.", "::", "->", ".")
 _TYPE_NODES = {"class_definition": "name", "class_declaration": "name", "abstract_class_declaration": "name",
@@ -52,10 +52,11 @@ def _skip_group_before(text: str, end: int) -> int:
     return -1
 
 
-def _separator_before(text: str, end: int) -> tuple[str, int]:
-    """The member-access separator just before ``end`` (spaces allowed) and where it starts; ("", -1) if none."""
+def _separator_before(text: str, end: int, newlines: bool = False) -> tuple[str, int]:
+    """The member-access separator just before ``end`` (spaces allowed) and where it starts; ("", -1) if none.
+    ``newlines``: a chain may continue on the next line (``builder\n    .about(...)\n    .``)."""
     j = end
-    while j > 0 and text[j - 1] in " \t":
+    while j > 0 and (text[j - 1] in " \t" or (newlines and text[j - 1] in "\r\n")):
         j -= 1
     for sep in _SEPARATORS:
         if text.endswith(sep, 0, j):
@@ -86,7 +87,7 @@ def _chain_before(text: str, end: int) -> tuple[str, ...]:
         if start == j:
             break
         segments.append(text[start:j] + ("()" if called else ""))
-        sep, end = _separator_before(text, start)
+        sep, end = _separator_before(text, start, newlines=True)
         if not sep:
             break
     return tuple(reversed(segments))
@@ -113,7 +114,7 @@ def reference_at(before: str) -> Reference | None:
     before = before[-MAX_LOOKBACK * 2:]
     member_start = _identifier_before(before, len(before))
     member = before[member_start:]
-    sep, at = _separator_before(before, member_start)
+    sep, at = _separator_before(before, member_start, newlines=True)
     if sep:
         return Reference(_chain_before(before, at), member, False, sep)
     paren = _unclosed_paren(before)
@@ -129,7 +130,7 @@ def reference_at(before: str) -> Reference | None:
     if start == end:
         return None
     name = before[start:end]
-    sep, at = _separator_before(before, start)
+    sep, at = _separator_before(before, start, newlines=True)
     if not sep:
         return Reference((), name, True)
     return Reference(_chain_before(before, at), name, True, sep)

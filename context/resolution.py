@@ -385,13 +385,19 @@ class Resolver:
         if name == "super":
             return [b for s in self.enclosing() for b in self.bases(s)]
         if called:
-            return self._results(self.lookup(here, name), 1.0, depth, True)
+            found = self.lookup(here, name) or self._methods_named(name)
+            return self._results(found, 1.0, depth, True)
         if name in self.bindings(here) or depth > MAX_HOPS:
             return self.name_scopes(here, name)
         out: list[Scope] = []
         for rank, guess in enumerate(variable_guesses(here.language, name, self._text_before())):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
         return out[:MAX_SCOPES] or self.name_scopes(here, name)
+
+    def _methods_named(self, name: str) -> list[Found]:
+        """Methods called ``name`` anywhere (the head of a chain whose start is out of sight), if only a few."""
+        found = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent and d.kind in FUNCTION_LIKE]
+        return [Found(r, d, 0.7 / len(found) ** 0.5) for r, d in found] if len(found) <= MAX_AMBIGUOUS else []
 
     def _text_before(self) -> str:
         g = self.g

@@ -125,7 +125,7 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
                 out += [c for base in resolver.bases(scope)[:2]
                         for c in type_outline(resolver, base, score * 0.6, typed)]
         else:
-            out += module_outline(resolver, scope, typed, ref.chain[-1], score)
+            out += module_outline(resolver, scope, typed, score)
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
 
 
