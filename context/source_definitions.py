@@ -28,6 +28,7 @@ MAX_CANDIDATES = 12
 MIN_NAMES = 4  # looked up even when the time is up: the names closest to the cursor matter most
 MAX_AMBIGUOUS = 4
 MAX_IMPORTED_NAMES = 24
+UNUSED_IMPORT_SCORE = 0.6
 IMPORTED_SCORE = 0.3  # a name defined in more places than this, with no import evidence, says nothing
 GUESSED_FIELD = 0.3  # factor for a one-line field/variable reached by a guess (same-named member elsewhere)
 OUTLINE_AFTER_MEMBER = 0.35  # the outline of the callee's type once the member is typed: after the definitions
@@ -200,16 +201,19 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
 def _imported_definitions(g: Gathering, resolver: Resolver, bindings: dict[str, list[tuple[Import, str]]],
                           seen: set[str]) -> list[Candidate]:
     """Definitions of names the file imports but that are not near the cursor: what the next line may call.
-    Names the file uses more often come first."""
+    A name imported but used nowhere else yet comes first (it was imported to be used, likely soon), then names
+    the file uses more often."""
     text = g.request.text[g.request.prefix_start:g.request.suffix_end if g.request.suffix_end >= 0 else None]
+    unused = {name for name in bindings if g.request.text.count(name) <= 1}  # only in its import statement
     names = sorted((name for name in bindings if name not in seen),
-                   key=lambda name: (-min(text.count(name), 5), name))
+                   key=lambda name: (name not in unused, -min(text.count(name), 5), name))
     out: list[Candidate] = []
     for rank, name in enumerate(names[:MAX_IMPORTED_NAMES]):
         if rank >= MIN_NAMES and g.expired():
             break
         uses = min(text.count(name), 4)
+        score = UNUSED_IMPORT_SCORE if name in unused else IMPORTED_SCORE + 0.05 * uses
         for imp, original in bindings[name]:
             for record, definition in resolver.imported(resolver.here(), imp, original, name)[:1]:
-                out.append(_candidate(g, record, definition, IMPORTED_SCORE + 0.05 * max(uses, 0)))
+                out.append(_candidate(g, record, definition, score))
     return out

@@ -170,3 +170,34 @@ def test_constructor_like_class_method_without_annotation(engine: RepositoryCont
     snippets = _at_end(engine, tmp_path, "from pkg._impl.core import Pool\n\n\ndef run():\n    pool = Pool.create(3)\n"
                                          "    pool.send(", files)
     assert snippets[0].text.lstrip().startswith("def send(self, request: str) -> None:"), first(snippets)
+
+
+def test_an_import_not_used_yet_ranks_before_imports_in_use(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {**FILES, "pkg/tools.py": "def helper(x: int) -> int:\n    return x\n"}
+    snippets = _at_end(engine, tmp_path, """
+        from pkg._impl.core import connect
+        from pkg.tools import helper
+
+
+        def run(items):
+            total = helper(1) + helper(2) + helper(3)
+            for item in items:
+                total += helper(item)
+            return total
+
+
+        def other():
+            x = 1
+            y = 2
+            z = 3
+            w = 4
+            v = 5
+            u = 6
+            t = 7
+            s = 8
+            r = 9
+            q = 10
+
+        """, files)
+    score = {s.text.splitlines()[0]: s.score for s in snippets}
+    assert score["def connect(url: str) -> Client:"] > score["def helper(x: int) -> int:"], snippets
