@@ -19,7 +19,8 @@ from .gathering import Gathering
 from .index import FileRecord
 from .languages import language_named
 from .ranking import Candidate
-from .resolution import PACKAGE_STEMS, Resolver, Scope
+from .modules import PACKAGE_STEMS
+from .resolution import Resolver, Scope
 from .signatures import signature_line
 from .symbols import Definition
 

@@ -16,8 +16,9 @@ from typing import NamedTuple
 
 from .gathering import Gathering, resolve_import
 from .imports import Import
-from .index import FileRecord, RepoIndex
+from .index import FileRecord
 from .languages import language_named
+from .modules import default_export, is_module_named, package_files
 from .receivers import Guess, field_guesses, return_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
 from .signatures import base_names, signature
@@ -32,7 +33,6 @@ SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
 _CONSTRUCTOR_LIKE = re.compile(r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
                                r"(_\w+|[A-Z]\w*)?$")
-PACKAGE_STEMS = frozenset({"__init__", "index", "mod", "lib"})
 
 
 class Found(NamedTuple):
@@ -109,21 +109,7 @@ class Resolver:
         return resolve_import(self.g.index, imp, ctx.dialect, ctx.key, ctx.folder, ctx.rel, ctx.record)
 
     def package_files(self, keys: list[str]) -> list[str]:
-        """The files of the folders ``keys`` are in (a Go package, a Java package): all of them, not a sample."""
-        index = self.g.index
-        out: list[str] = []
-        for key in keys:
-            record = index.files.get(key)
-            if record is None:
-                continue
-            directory = posixpath.dirname(record.rel)
-            tail = "/".join(directory.lower().split("/")[-8:])
-            for other in index.dirs.get(tail, [key]) if directory else [key]:
-                o = index.files.get(other)
-                if o is not None and o.folder == record.folder and posixpath.dirname(o.rel) == directory \
-                        and other not in out:
-                    out.append(other)
-        return out
+        return package_files(self.g.index, keys)
 
     def module_files(self, ctx: FileContext, imp: Import) -> list[str]:
         files = self.resolve(ctx, imp)
@@ -211,7 +197,7 @@ class Resolver:
         if sep is None:
             return None
         path = f"{imp.module}{sep}{original}" if not imp.module.endswith(sep) else imp.module + original
-        files = [k for k in self.resolve(ctx, Import(path, ())) if _is_module_named(k, original)]
+        files = [k for k in self.resolve(ctx, Import(path, ())) if is_module_named(k, original)]
         return Scope("module", confidence, tuple(files), path) if files else None
 
     def name_scopes(self, ctx: FileContext, name: str, confidence: float = 1.0) -> list[Scope]:
@@ -351,7 +337,7 @@ class Resolver:
                 sep = _MODULE_SEPARATOR.get(ctx.dialect)
                 if sep:  # a submodule: pkg.sub / crate::a::b
                     path = f"{scope.path}{sep}{name}"
-                    files = [k for k in self.resolve(ctx, Import(path, ())) if _is_module_named(k, name)]
+                    files = [k for k in self.resolve(ctx, Import(path, ())) if is_module_named(k, name)]
                     if files:
                         out.append(Scope("module", scope.confidence, tuple(files), path))
         return out[:MAX_SCOPES]
@@ -403,22 +389,3 @@ class Resolver:
         g = self.g
         start = max(0, g.cursor_line - LOCAL_LOOKBACK_LINES)
         return "\n".join(g.lines[start:g.cursor_line + 1])
-
-
-def default_export(index: RepoIndex, files: list[str], local: str) -> list[tuple[FileRecord, Definition]]:
-    """What ``import local from './file'`` binds: the definition named ``local``, else the one named after the
-    file, else the file's only top-level function or class."""
-    top = [(r, d) for key in files if (r := index.files.get(key)) is not None for d in r.definitions if not d.parent]
-    for wanted in (lambda r, d: d.name == local,
-                   lambda r, d: d.name.lower() == posixpath.splitext(posixpath.basename(r.rel))[0].lower()):
-        found = [(r, d) for r, d in top if wanted(r, d)]
-        if found:
-            return found[:1]
-    callables = [(r, d) for r, d in top if d.kind in FUNCTION_LIKE or d.kind in TYPE_KINDS]
-    return callables if len(callables) == 1 else []
-
-
-def _is_module_named(key: str, name: str) -> bool:
-    stem = posixpath.splitext(posixpath.basename(key))[0]
-    parent = posixpath.basename(posixpath.dirname(key))
-    return stem == name or (stem in ("__init__", "mod", "index") and parent == name)
