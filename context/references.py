@@ -16,6 +16,9 @@ MAX_LOOKBACK = 400  # characters before the cursor searched for an unclosed call
 MAX_CHAIN = 12  # builder chains: Command::new(..).about(..).arg(..)...
 _IDENT_CHAR = re.compile(r"[\w$]")
 _SEPARATORS = ("?.", "::", "->", ".")
+_KEYWORDS = frozenset({"return", "if", "while", "await", "yield", "not", "and", "or", "in", "of", "case", "throw",
+                       "typeof", "void", "else", "do", "match", "as", "is"})
+_CAST = re.compile(r"\bas\s+([A-Za-z_$][\w$.]*)\s*(?:<[^()]*>)?\s*\)$")
 _TYPE_NODES = {"class_definition": "name", "class_declaration": "name", "abstract_class_declaration": "name",
                "interface_declaration": "name", "enum_declaration": "name", "record_declaration": "name",
                "impl_item": "type", "trait_item": "name", "struct_item": "name", "class": "name"}
@@ -72,6 +75,7 @@ def _chain_before(text: str, end: int) -> tuple[str, ...]:
         while j > 0 and text[j - 1] in " \t\n":
             j -= 1
         called = False
+        group = -1
         if j > 0 and text[j - 1] in ")]":
             group = _skip_group_before(text, j)
             if group < 0:
@@ -84,6 +88,11 @@ def _chain_before(text: str, end: int) -> tuple[str, ...]:
                 if text.endswith("::", 0, j):
                     j -= 2
         start = _identifier_before(text, j)
+        if called and (start == j or text[start:j] in _KEYWORDS):  # (expr as Type).member: a cast
+            cast = _CAST.search(text[group:end].rstrip())
+            if cast:
+                segments.append(":" + cast.group(1))
+            break
         if start == j:
             break
         segments.append(text[start:j] + ("()" if called else ""))

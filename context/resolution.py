@@ -366,6 +366,8 @@ class Resolver:
         """What the first name of a chain denotes in the current file: ``self``, an imported module, a local
         variable or parameter (by its declaration), a type."""
         here = self.here()
+        if name.startswith(":"):  # a cast: (expr as Type)
+            return self.type_scopes(here, Guess(name[1:]), 1.0, depth + 1)
         if name in SELF_NAMES:
             return self.enclosing()
         if name == "super":

@@ -68,6 +68,16 @@ RUST = {
 RUST_MAIN = "use crate::net::{Client, client};\n\nfn main() {\n"
 
 
+def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {**RUST, "src/lib.rs": RUST["src/lib.rs"] + "pub use net::Client;\n"}
+    for i in range(5):  # more same-named types than a guess by name alone would rank
+        files[f"src/other{i}.rs"] = "pub struct Client {}\n\nimpl Client {\n    pub fn new(u: &str) -> Self {\n" \
+                                    "        Client {}\n    }\n    pub fn send(&self) {}\n}\n"
+    main = "use x::{Client};\n\nfn main() {\n    let c = Client::new(\"u\")\n        .send("
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "examples/demo.rs", main, "rust")
+    assert snippets[0].text.lstrip().startswith("pub fn send(&self, body: &str)"), first(snippets)
+
+
 @pytest.mark.parametrize(("tail", "expected"), [
     ("    let c = Client::new(\"x\");\n    c.send(", "pub fn send(&self, body: &str)"),  # T::new() -> Self
     ("    Client::new(", "pub fn new(url: &str) -> Self"),  # use group + pub use

@@ -94,3 +94,9 @@ def test_default_import_of_a_function(engine: RepositoryContext, tmp_path: Path)
              "core/_a.js": "export function settle(x) {\n  return x;\n}\n"}
     snippets = _at_end(engine, tmp_path, "import done from './core/settle.js';\n\ndone(", files, "javascript", "app.js")
     assert snippets[0].path == "core/settle.js", first(snippets)
+
+
+def test_cast_expression_as_qualifier(engine: RepositoryContext, tmp_path: Path) -> None:
+    snippets = _at_end(engine, tmp_path, "import { HttpClient } from './lib';\n\nexport function f(x: unknown) {\n"
+                                         "  return (x as HttpClient).send(")
+    assert snippets[0].text.lstrip().startswith(SEND), first(snippets)
