@@ -58,8 +58,9 @@ def _words(name: str) -> frozenset[str]:
 def _relevance(g: Gathering, typed: str) -> Callable[[str], tuple[int, ...]]:
     """Sort key for member names: what is typed, then members the file already calls, then members sharing a word
     with the cursor line (``lines = Segment.`` -> ``split_lines``)."""
-    text = g.request.text
-    called = {m for m in _MEMBER_USE.findall(text)}
+    request = g.request
+    text = request.text[request.prefix_start:request.suffix_end if request.suffix_end >= 0 else None]
+    called = set(_MEMBER_USE.findall(text))  # the visible window: the whole file may be very long
     line = g.lines[g.cursor_line] if g.cursor_line < len(g.lines) else ""
     words = set().union(*(_words(w) for w in _IDENT.findall(line))) if line else set()
     return lambda name: (not (typed and name.startswith(typed)), name not in called, not (_words(name) & words))

@@ -71,6 +71,8 @@ class Resolver:
     g: Gathering
     _bindings: dict[str, dict[str, list[tuple[Import, str]]]] = field(default_factory=dict)
     _contexts: dict[str, FileContext] = field(default_factory=dict)
+    _texts: dict[str, str] = field(default_factory=dict)
+    _heads: dict[str, list["Scope"]] = field(default_factory=dict)
 
     # --- files and imports ----------------------------------------------------------------------------------------
 
@@ -365,6 +367,15 @@ class Resolver:
     def head(self, name: str, called: bool = False, depth: int = 0) -> list[Scope]:
         """What the first name of a chain denotes in the current file: ``self``, an imported module, a local
         variable or parameter (by its declaration), a type."""
+        memo_key = f"{name}{'()' if called else ''}"
+        if depth == 0 and memo_key in self._heads:
+            return self._heads[memo_key]
+        out = self._head(name, called, depth)
+        if depth == 0:
+            self._heads[memo_key] = out
+        return out
+
+    def _head(self, name: str, called: bool, depth: int) -> list[Scope]:
         here = self.here()
         if name.startswith(":"):  # a cast: (expr as Type)
             return self.type_scopes(here, Guess(name[1:]), 1.0, depth + 1)
@@ -388,6 +399,9 @@ class Resolver:
         return [Found(r, d, 0.7 / len(found) ** 0.5) for r, d in found] if len(found) <= MAX_AMBIGUOUS else []
 
     def _text_before(self) -> str:
-        g = self.g
-        start = max(0, g.cursor_line - LOCAL_LOOKBACK_LINES)
-        return "\n".join(g.lines[start:g.cursor_line + 1])
+        text = self._texts.get("before")
+        if text is None:
+            g = self.g
+            start = max(0, g.cursor_line - LOCAL_LOOKBACK_LINES)
+            text = self._texts["before"] = "\n".join(g.lines[start:g.cursor_line + 1])
+        return text

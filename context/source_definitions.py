@@ -15,6 +15,7 @@ from __future__ import annotations
 from .gathering import Gathering
 from .imports import Import
 from .index import FileRecord
+from .languages import is_string_or_comment
 from .outlines import module_outline, type_outline
 from .ranking import Candidate
 from .references import Reference, reference_at
@@ -103,6 +104,8 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
     """What the cursor refers to: the member's definition in the resolved type or module once it is typed and
     called; the outline of the type or module right after the qualifier or inside a partly typed member name.
     Also returns the names it resolved, so the nearby-identifier pass does not guess them again."""
+    if _in_string_or_comment(g):
+        return [], set()
     start = max(0, g.request.offset - CURSOR_LOOKBACK)
     ref = reference_at(g.request.text[start:g.request.offset])
     if ref is None or not ref.chain:
@@ -128,6 +131,20 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
         else:
             out += module_outline(resolver, scope, typed, score)
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
+
+
+def _in_string_or_comment(g: Gathering) -> bool:
+    """Prose: ``if any.`` in a docstring is not a member access."""
+    if g.tree is None or g.cursor_byte == 0:
+        return False
+    node = g.tree.root_node.descendant_for_byte_range(g.cursor_byte - 1, g.cursor_byte - 1)
+    for _ in range(3):
+        if node is None:
+            return False
+        if is_string_or_comment(node.type):
+            return True
+        node = node.parent
+    return False
 
 
 def _implicit_member(g: Gathering, resolver: Resolver, ref: Reference | None) -> list[Candidate]:
@@ -198,13 +215,19 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
     return out + _imported_definitions(g, resolver, bindings, seen)
 
 
+def _used_once(text: str, name: str) -> bool:
+    """``name`` occurs at most once in ``text`` (a second occurrence usually comes soon: no full count)."""
+    first = text.find(name)
+    return first < 0 or text.find(name, first + len(name)) < 0
+
+
 def _imported_definitions(g: Gathering, resolver: Resolver, bindings: dict[str, list[tuple[Import, str]]],
                           seen: set[str]) -> list[Candidate]:
     """Definitions of names the file imports but that are not near the cursor: what the next line may call.
     A name imported but used nowhere else yet comes first (it was imported to be used, likely soon), then names
     the file uses more often."""
     text = g.request.text[g.request.prefix_start:g.request.suffix_end if g.request.suffix_end >= 0 else None]
-    unused = {name for name in bindings if g.request.text.count(name) <= 1}  # only in its import statement
+    unused = {name for name in bindings if _used_once(g.request.text, name)}  # only in its import statement
     names = sorted((name for name in bindings if name not in seen),
                    key=lambda name: (name not in unused, -min(text.count(name), 5), name))
     out: list[Candidate] = []

@@ -201,3 +201,9 @@ def test_an_import_not_used_yet_ranks_before_imports_in_use(engine: RepositoryCo
         """, files)
     score = {s.text.splitlines()[0]: s.score for s in snippets}
     assert score["def connect(url: str) -> Client:"] > score["def helper(x: int) -> int:"], snippets
+
+
+def test_no_member_access_in_prose(engine: RepositoryContext, tmp_path: Path) -> None:
+    text = 'from pkg import Client\n\n\ndef run(client: Client):\n    """Send with the client.<CURSOR>"""\n'
+    snippets = _at_end(engine, tmp_path, text)
+    assert not any(s.score >= 1.0 for s in snippets), snippets
