@@ -26,6 +26,8 @@ from .symbols import Definition
 
 MAX_OUTLINE_LINES = 30  # members listed with their signature
 MAX_LISTED_NAMES = 120  # further members listed by name only
+MAX_SIGNATURE_CHARS = 1600  # ~400 tokens of signatures, then names up to ~600 tokens in all: the outline must fit
+MAX_OUTLINE_CHARS = 2400  # in the default budget next to the other snippets
 MAX_MODULE_FILES = 12
 _WORD_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
@@ -38,9 +40,11 @@ def _stem(key: str) -> str:
     return posixpath.splitext(posixpath.basename(key))[0]
 
 
-def is_public(language: str, name: str) -> bool:
+def is_public(language: str, name: str, d: Definition | None = None) -> bool:
     if language == "go":
         return name[:1].isupper()
+    if language == "rust" and d is not None and _is_attribute(d):
+        return signature_line(d).startswith("pub")
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
@@ -81,16 +85,17 @@ def _members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[
                                 and other.folder == record.folder and posixpath.dirname(other.rel) == directory]
     else:
         files = [record.key]
-    out: list[tuple[FileRecord, Definition]] = []
-    names: set[str] = set()
+    by_name: dict[str, tuple[FileRecord, Definition]] = {}
     for key in dict.fromkeys(files[:MAX_MODULE_FILES * 4]):
         other = g.index.files.get(key)
         for d in other.definitions if other is not None else ():
-            if d.parent == cls.name and d.name not in names and is_public(record.language, d.name) \
-                    and d.name != cls.name and (record.language in ("go", "rust") or key == record.key):
-                names.add(d.name)  # overloads: the first signature stands for all
-                out.append((other, d))
-    return out
+            if d.parent != cls.name or d.name == cls.name or not is_public(record.language, d.name, d) \
+                    or (record.language not in ("go", "rust") and key != record.key):
+                continue
+            # overloads: the first signature stands for all; a method beats a field of the same name (builders)
+            if d.name not in by_name or (_is_attribute(by_name[d.name][1]) and not _is_attribute(d)):
+                by_name[d.name] = (other, d)
+    return list(by_name.values())
 
 
 def type_outline(r: Resolver, scope: Scope, score: float, typed: str = "") -> list[Candidate]:
@@ -119,8 +124,20 @@ def _listing(g: Gathering, ranked: list[tuple[FileRecord, Definition]], score: f
              heads: dict[str, tuple[str, int, int, bool]], indent: str = "") -> list[Candidate]:
     """One snippet per defining file: its head (a class header), the signatures of the most relevant members,
     then the names of further callable members (what an IDE's completion list would offer)."""
-    signatures = ranked[:MAX_OUTLINE_LINES]
-    names = [e for e in ranked[MAX_OUTLINE_LINES:MAX_OUTLINE_LINES + MAX_LISTED_NAMES] if not _is_attribute(e[1])]
+    signatures: list[tuple[FileRecord, Definition]] = []
+    size = 0
+    for entry in ranked[:MAX_OUTLINE_LINES]:
+        size += len(signature_line(entry[1])) + 5
+        if size > MAX_SIGNATURE_CHARS:
+            break
+        signatures.append(entry)
+    names: list[tuple[FileRecord, Definition]] = []
+    for entry in ranked[len(signatures):len(signatures) + MAX_LISTED_NAMES]:
+        size += len(entry[1].name) + 2
+        if size > MAX_OUTLINE_CHARS:
+            break
+        if not _is_attribute(entry[1]):
+            names.append(entry)
     files: dict[str, tuple[FileRecord | None, list[Definition], list[Definition]]] = {k: (None, [], []) for k in heads}
     for group, entries in ((1, signatures), (2, names)):
         for record, d in entries:
