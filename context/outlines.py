@@ -20,7 +20,8 @@ from .index import FileRecord
 from .languages import language_named
 from .ranking import Candidate
 from .modules import PACKAGE_STEMS
-from .resolution import Resolver, Scope
+from .resolution import Resolver
+from .scopes import Scope
 from .signatures import signature_line
 from .symbols import Definition
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import posixpath
 import re
-from dataclasses import dataclass, field, replace
-from typing import NamedTuple
+from dataclasses import dataclass, field
 
 from .gathering import Gathering, resolve_import
 from .imports import Import
@@ -21,10 +20,10 @@ from .languages import language_named
 from .modules import default_export, is_module_named, package_files
 from .receivers import Guess, field_guesses, return_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
+from .scopes import TYPE_KINDS, FileContext, Found, Scope
 from .signatures import base_names, signature
-from .symbols import CLASS_LIKE, FUNCTION_LIKE, Definition
+from .symbols import FUNCTION_LIKE, Definition
 
-TYPE_KINDS = CLASS_LIKE | {"type"}
 MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
 MAX_AMBIGUOUS = 4
 MAX_SCOPES = 4
@@ -33,37 +32,6 @@ SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
 _CONSTRUCTOR_LIKE = re.compile(r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
                                r"(_\w+|[A-Z]\w*)?$")
-
-
-class Found(NamedTuple):
-    record: FileRecord
-    definition: Definition
-    confidence: float
-
-
-@dataclass(frozen=True)
-class Scope:
-    kind: str  # "module" or "type"
-    confidence: float
-    files: tuple[str, ...] = ()  # module: its files
-    path: str = ""  # module: the import path as written ("a.b", "crate::a"), to reach submodules
-    record: FileRecord | None = None  # type: where it is defined
-    definition: Definition | None = None
-
-    def scaled(self, factor: float) -> "Scope":
-        return replace(self, confidence=self.confidence * factor)
-
-
-@dataclass(frozen=True)
-class FileContext:
-    """The file a name is looked up from: its imports decide what the name means."""
-    key: str
-    record: FileRecord | None
-    imports: tuple[Import, ...]
-    language: str
-    dialect: str
-    folder: str
-    rel: str
 
 
 @dataclass

@@ -19,7 +19,8 @@ from .languages import is_string_or_comment
 from .outlines import module_outline, type_outline
 from .ranking import Candidate
 from .references import Reference, reference_at
-from .resolution import Found, Resolver
+from .resolution import Resolver
+from .scopes import Found
 from .symbols import SMALL_DEFINITION_LINES, Definition, identifiers_between
 
 LINES_BEFORE = 8
