@@ -27,6 +27,7 @@ from .symbols import FUNCTION_LIKE, Definition
 MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
 MAX_AMBIGUOUS = 4
 MAX_SCOPES = 4
+MAX_VISITED = 48  # files a re-export search may open
 LOCAL_LOOKBACK_LINES = 300
 SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
@@ -87,30 +88,41 @@ class Resolver:
 
     # --- definitions by name --------------------------------------------------------------------------------------
 
-    def defined_in(self, files: list[str] | tuple[str, ...], name: str, hops: int = MAX_HOPS,
-                   visited: set[str] | None = None) -> list[tuple[FileRecord, Definition]]:
+    def defined_in(self, files: list[str] | tuple[str, ...], name: str,
+                   hops: int = MAX_HOPS) -> list[tuple[FileRecord, Definition]]:
         """Top-level definitions of ``name`` in ``files``; else where those files re-export it from (``from .core
-        import Name``, ``export * from``, ``export { X } from``, ``pub use``), several hops, cycles guarded."""
-        wanted = set(files)
-        found = [(r, d) for r, d in self.g.index.definitions_named(name) if r.key in wanted and not d.parent]
-        if found or hops == 0:
-            return found
-        visited = visited if visited is not None else set()
-        for key in files:
-            record = self.g.index.files.get(key)
-            if record is None or key in visited:
-                continue
-            visited.add(key)
-            for imp in record.imports:
-                if self.g.expired() and len(visited) > 8:
-                    return found
-                originals = [original for local, original in imp.names if local == name]
-                if originals or not imp.names:
-                    target = self.module_files(self.context_of(record), imp)
-                    for original in originals or [name]:
-                        found += self.defined_in(target, original, hops - 1, visited)
-            if found:
+        import Name``, ``export * from``, ``export { X } from``, ``pub use``), several hops, breadth first (a
+        barrel file's hundred ``export *`` are checked before any is followed further), cycles guarded, at most
+        ``MAX_VISITED`` files opened; answers kept for the request."""
+        memo_key = ("defined_in", tuple(files), name, hops)
+        cached = self.g.index.cached_lookup(memo_key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        frontier = list(dict.fromkeys((key, name) for key in files))
+        seen: set[tuple[str, str]] = set()
+        found: list[tuple[FileRecord, Definition]] = []
+        for depth in range(hops + 1):
+            for wanted in dict.fromkeys(n for _, n in frontier):
+                keys = {key for key, n in frontier if n == wanted}
+                found += [(r, d) for r, d in self.g.index.definitions_named(wanted) if r.key in keys and not d.parent]
+            if found or depth == hops:
                 break
+            following: list[tuple[str, str]] = []
+            for key, wanted in frontier:
+                record = self.g.index.files.get(key)
+                if record is None or (key, wanted) in seen or len(seen) >= MAX_VISITED:
+                    continue
+                seen.add((key, wanted))
+                for imp in record.imports:
+                    originals = [original for local, original in imp.names if local == wanted]
+                    if originals or not imp.names:
+                        targets = self.module_files(self.context_of(record), imp)
+                        following += [(t, o) for t in targets for o in originals or [wanted]]
+            frontier = [item for item in dict.fromkeys(following) if item not in seen]
+            if not frontier or (self.g.expired() and len(seen) > 8):
+                break
+        if not self.g.expired():  # a search cut short by the deadline is not the answer
+            self.g.index.store_lookup(memo_key, found)
         return found
 
     def imported(self, ctx: FileContext, imp: Import, original: str, local: str) -> list[tuple[FileRecord, Definition]]:

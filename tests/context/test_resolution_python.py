@@ -207,3 +207,15 @@ def test_no_member_access_in_prose(engine: RepositoryContext, tmp_path: Path) ->
     text = 'from pkg import Client\n\n\ndef run(client: Client):\n    """Send with the client.<CURSOR>"""\n'
     snippets = _at_end(engine, tmp_path, text)
     assert not any(s.score >= 1.0 for s in snippets), snippets
+
+
+def test_reexport_answers_follow_file_changes(engine: RepositoryContext, tmp_path: Path) -> None:
+    text = "import pkg\n\n\ndef run():\n    return pkg.Client("
+    assert _at_end(engine, tmp_path, text)[0].path == "pkg/_impl/core.py"
+    root = tmp_path / "repo"
+    (root / "pkg/client2.py").write_text("class Client:\n    def send(self, other: int) -> int:\n        return other\n")
+    (root / "pkg/__init__.py").write_text("from .client2 import Client as Client\n")
+    engine.files_changed([root / "pkg/client2.py", root / "pkg/__init__.py"]).result(10)
+    engine.wait_idle()
+    snippets = definitions_at_end(engine, root, {}, "app/main.py", text, "python")
+    assert snippets[0].path == "pkg/client2.py", first(snippets)
