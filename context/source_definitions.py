@@ -36,6 +36,7 @@ GUESSED_FIELD = 0.3  # factor for a one-line field/variable reached by a guess (
 OUTLINE_AFTER_MEMBER = 0.35  # the outline of the callee's type once the member is typed: after the definitions
 CURSOR_LOOKBACK = 800  # characters before the cursor read to find what it refers to
 CURSOR_SCORE = 1.3  # what the cursor refers to ranks above everything merely near it
+CURSOR_EVIDENCE = 0.4  # raises a found-by-folder (0.6) or by-import (0.8) definition of the cursor's name to 1.0
 IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})
 
 
@@ -209,6 +210,8 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
             elif any(d.parent for _, d, _ in found):
                 found = [(r, d, s * GUESSED_FIELD) if d.parent and _is_one_line_attribute(d) else (r, d, s)
                          for r, d, s in found]
+        if weight == CURSOR_SCORE:  # what the cursor calls: same folder or imported file is evidence enough
+            found = [(r, d, min(1.0, s + CURSOR_EVIDENCE)) for r, d, s in found]
         found.sort(key=lambda item: (-item[2], item[0].key, item[1].start_line))
         for record, definition, score in found[:MAX_PER_NAME]:
             out.append(_candidate(g, record, definition, score * weight))

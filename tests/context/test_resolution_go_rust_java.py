@@ -145,3 +145,12 @@ def test_java_static_import_and_inherited_bare_call(engine: RepositoryContext, t
     inherited = main.replace(CURSOR, "").replace("close(", "close(" + CURSOR)
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/com/acme/app/Special.java", inherited, "java")
     assert snippets[0].text.lstrip().startswith("public void close()"), first(snippets)
+
+
+def test_java_same_package_constructor_at_the_cursor_ranks_first(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {**JAVA, "src/com/acme/app/Builder.java": "package com.acme.app;\n\nclass Builder {\n"
+                                                      "    Builder() {\n    }\n}\n"}
+    main = ("package com.acme.app;\n\nimport com.acme.net.Client;\n\npublic class Start {\n    void run() {\n"
+            "        Client c = Client.create(\"x\");\n        Builder b = new Builder(" + CURSOR + ");\n    }\n}\n")
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/com/acme/app/Start.java", main, "java")
+    assert snippets[0].path == "src/com/acme/app/Builder.java", first(snippets)
