@@ -34,11 +34,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluation = commands.add_parser("eval", help="measure context retrieval (and completions) on your own repository")
     evaluation.add_argument("--root", help="repository to evaluate (default: the current directory)")
-    evaluation.add_argument("--n", type=int, default=50, help="number of masked lines (default 50)")
-    evaluation.add_argument("--seed", type=int, default=0, help="random seed for picking lines")
+    evaluation.add_argument("--n", type=int, default=25,
+                            help="call sites per call form (bare, qualified), each at two cursor positions (default 25)")
+    evaluation.add_argument("--seed", type=int, default=0, help="random seed for picking call sites")
     evaluation.add_argument("--model", help="model preset or .gguf path for the completion part")
     evaluation.add_argument("--no-model", action="store_true", help="only check whether the definitions are found")
     evaluation.add_argument("--json", action="store_true", help="print the report as JSON")
+    evaluation.add_argument("--suffix-chars", type=int, default=0,
+                            help="also complete with this many characters of suffix (with and without context)")
 
     model = commands.add_parser("model", help="list or download models")
     model_commands = model.add_subparsers(dest="model_command", required=True)

@@ -1,49 +1,21 @@
-"""The own-repository evaluation: case picking, the context check, and exact match / edit similarity through a
-completion callback."""
+"""The own-repository evaluation: which call sites are sampled (any name defined once in another non-test file, in
+every language), the split by call form × cursor position, and the model figures per variant."""
 
 from __future__ import annotations
 
+import json
+import random
 from pathlib import Path
 
 import pytest
-from context_repo import write_repo
 
-from qwen_lsp.context.base import Snippet
-from qwen_lsp.context.evaluation import edit_similarity, evaluate, format_report, pick_cases
+from qwen_lsp.context.eval_cases import (CallSite, call_form, is_external_module, is_test_path, pick_cases,
+                                         sample_sites)
+from qwen_lsp.context.evaluation import CaseResult, edit_similarity, evaluate, format_report, summarize
+from qwen_lsp.context.index import FileRecord
 from qwen_lsp.context.repository import RepositoryContext
 
-FILES = {
-    "lib/geometry.py": '''
-        def area_of_circle(radius: float) -> float:
-            return 3.14159 * radius * radius
-
-
-        def perimeter_of_square(side: float) -> float:
-            return 4 * side
-        ''',
-    "app/report.py": '''
-        from lib.geometry import area_of_circle, perimeter_of_square
-
-
-        def describe(radius, side):
-            area = area_of_circle(radius)
-            perimeter = perimeter_of_square(side)
-            return f"{area} {perimeter}"
-        ''',
-    "web/format.ts": '''
-        export function money(cents: number): string {
-          return (cents / 100).toFixed(2);
-        }
-        ''',
-    "web/page.ts": '''
-        import { money } from "./format";
-
-        export function line(item: string, cents: number): string {
-          const price = money(cents);
-          return item + " " + price;
-        }
-        ''',
-}
+EVAL_REPO = Path(__file__).resolve().parent.parent / "fixtures" / "eval_repo"
 
 
 def test_edit_similarity() -> None:
@@ -52,36 +24,132 @@ def test_edit_similarity() -> None:
     assert edit_similarity("kitten", "sitting") == pytest.approx(1 - 3 / 7)
 
 
+@pytest.mark.parametrize(("line", "form"), [
+    ("x = build(", "bare"), ("return new build(", "bare"), ("x = pkg.build(", "qualified"),
+    ("a?.build(", "qualified"), ("Parser::build(", "qualified"), ("p->build(", "qualified"),
+    ("builder\n    .build(", "qualified"), ("obj. build(", "qualified"), ("f(x).build(", "qualified"),
+    ("x = (build(", "bare"),
+])
+def test_call_form(line: str, form: str) -> None:
+    source = line.encode()
+    assert call_form(source, source.rindex(b"build")) == form
+
+
+@pytest.mark.parametrize(("rel", "test"), [
+    ("tests/test_core.py", True), ("pkg/core_test.go", True), ("src/app.spec.ts", True), ("src/ui.test.js", True),
+    ("src/test/java/com/AppTest.java", True), ("pkg/conftest.py", True), ("pkg/core.py", False),
+    ("src/contest.ts", False), ("src/testing_utils/x.go", False), ("pkg/latest.py", False),
+])
+def test_is_test_path(rel: str, test: bool) -> None:
+    assert is_test_path(rel) is test
+
+
+@pytest.mark.parametrize(("language", "module", "external"), [
+    ("python", "os.path", True), ("python", "pkg.core", False), ("rust", "std::process", True),
+    ("rust", "crate::parser", False), ("java", "java.util.List", True), ("java", "com.shop.Registry", False),
+    ("typescript", "lodash", True), ("typescript", "./util", False), ("go", "fmt", False),
+])
+def test_external_modules(language: str, module: str, external: bool) -> None:
+    assert is_external_module(language, module) is external
+
+
 @pytest.fixture
-def indexed(tmp_path: Path, engine: RepositoryContext) -> RepositoryContext:
-    engine.start([write_repo(tmp_path / "evalrepo", FILES)])
+def indexed(engine: RepositoryContext) -> RepositoryContext:
+    engine.start([EVAL_REPO])
     return engine
 
 
-def test_cases_are_calls_into_other_files(indexed: RepositoryContext) -> None:
-    cases = pick_cases(indexed, 10, seed=3)
-    assert {(c.path, c.callee) for c in cases} <= {
-        ("app/report.py", "area_of_circle"), ("app/report.py", "perimeter_of_square"), ("web/page.ts", "money")}
-    assert {c.path for c in cases} == {"app/report.py", "web/page.ts"}  # one case per file
+def test_sampled_sites_are_any_unique_name_in_every_language(indexed: RepositoryContext) -> None:
+    cases = pick_cases(indexed.index, 20, seed=3)
+    sites = {(c.language, c.form, c.callee) for c in cases}
+    assert sites == {
+        ("python", "bare", "build_payload"), ("python", "qualified", "Client"), ("python", "qualified", "send_request"),
+        ("go", "bare", "OpenStore"), ("go", "qualified", "OpenStore"), ("go", "qualified", "PutValue"),
+        ("rust", "qualified", "from_tokens"), ("rust", "qualified", "parse_all"),
+        ("java", "qualified", "createDefault"), ("java", "qualified", "registerName"),
+        ("typescript", "qualified", "formatLabel"), ("typescript", "bare", "formatLabel")}
+    # left out: a name defined twice (normalize), one defined only in a test file (make_test_client), a method of
+    # the standard types (append), a name imported from the standard library (dedent_text), and calls inside the
+    # defining file
+    assert {c.path for c in cases if c.callee == "OpenStore" and c.form == "bare"} == {"go/store/seed.go"}
+    assert {c.definition_path for c in cases if c.callee == "send_request"} == {"py/pkg/core.py"}
     for case in cases:
-        assert case.callee in case.expected and case.expected not in case.prefix + case.suffix
-    assert [c.expected for c in pick_cases(indexed, 10, seed=3)] == [c.expected for c in cases]
+        line = case.text.split("\n")[case.line]
+        assert case.expected not in line or not case.expected
+        if case.position == "after_call":
+            assert line.endswith(case.callee + "(") and case.offset == len(case.text[:case.offset])
+        else:
+            assert case.expected.startswith(case.callee + "(") and not line.endswith(case.callee)
+        assert case.prefix.endswith(line) and case.suffix.startswith("\n")
+    assert [(c.path, c.line, c.position) for c in pick_cases(indexed.index, 20, seed=3)] == \
+        [(c.path, c.line, c.position) for c in cases]
+    per_position = {p: sum(c.position == p for c in cases) for p in ("after_call", "before_name")}
+    assert per_position == {"after_call": 13, "before_name": 13}  # every site at both cursor positions
 
 
-def test_report_with_a_completion_callback(indexed: RepositoryContext) -> None:
-    answers = {c.callee: c.expected for c in pick_cases(indexed, 10, seed=3)}
+def _site(rel: str, name: str, form: str, line: int) -> CallSite:
+    record = FileRecord("/r/" + rel, "/r", rel, "python", [], [], 10, "")
+    return CallSite(record, line, line * 10, line * 10 + len(name) + 1, name, form, (record, 0))
 
-    def complete(prefix: str, suffix: str, snippets: list[Snippet]) -> str:
-        # a stand-in model that can only write the call when it sees the callee's definition
-        for callee, expected in answers.items():
-            if any(f"def {callee}" in s.text or f"function {callee}" in s.text for s in snippets):
-                return expected + "\n"
-        return "pass\n"
 
-    report = evaluate(indexed, n=10, seed=3, complete=complete)
-    assert report.cases == 2 and report.found == 2
-    assert report.exact_with == 1.0 and report.exact_without == 0.0
-    assert report.similarity_with == 1.0 > (report.similarity_without or 0.0)
+def test_sampling_is_stratified_by_form_and_spread_over_files_and_callees() -> None:
+    sites = [_site("big.py", f"f{i}", "bare", i) for i in range(30)]  # one file with many calls
+    sites += [_site(f"small{i}.py", f"g{i}", "bare", 1) for i in range(3)]
+    sites += [_site("q.py", "same", "qualified", i) for i in range(10)]  # one callee, called often
+    sites += [_site("r.py", "other", "qualified", 1)]
+    picked = sample_sites(sites, 5, random.Random(0))
+    bare = [s for s in picked if s.form == "bare"]
+    qualified = [s for s in picked if s.form == "qualified"]
+    assert len(bare) == 5 and len(qualified) == 5  # each form gets its share, not the common one all of it
+    assert sum(s.record.rel == "big.py" for s in bare) == 2  # the per-file cap, while other files have sites
+    assert sum(s.name == "other" for s in qualified) == 1  # caps relaxed only to fill the cell
+    assert picked == sample_sites(sites, 5, random.Random(0))
+    more = sample_sites(sites, 8, random.Random(0))
+    assert sum(s.name == "same" for s in more) == 4  # a short cell rather than one callee filling it
+    assert picked != sample_sites(sites, 5, random.Random(1))
+
+
+def test_report_is_split_by_form_and_position(indexed: RepositoryContext) -> None:
+    report = evaluate(indexed, n=20, seed=3)
+    assert set(report.cells) == {"bare/after_call", "bare/before_name", "qualified/after_call",
+                                 "qualified/before_name"}
+    assert report.cells["bare/after_call"].n == 3 and report.cells["qualified/before_name"].n == 10
+    assert sum(c.n for c in report.cells.values()) == report.cases == 26
+    assert set(report.languages) == {"python", "go", "rust", "java", "typescript"}
+    assert report.languages["rust"]["qualified/after_call"].n == 2
+    data = json.loads(json.dumps(report.to_dict()))
+    assert data["cells"]["qualified/before_name"]["n"] == 10
+    assert 0.0 <= data["cells"]["qualified/before_name"]["recall"] <= 1.0
+    assert {r["form"] for r in data["results"]} == {"bare", "qualified"}
     text = format_report(report)
-    assert "callee definition in the context: 2/2 (100%)" in text and "exact match: 100% with context" in text
-    assert report.to_dict()["found_rate"] == 1.0
+    assert "qualified   before_name" in text and "(  3)" in text
+    assert "python: bare/after_call" in text
+
+
+def test_context_check_needs_the_definition_itself(indexed: RepositoryContext) -> None:
+    report = evaluate(indexed, n=20, seed=3, budget_tokens=0)  # no budget: nothing can be found
+    assert report.found == 0
+    report = evaluate(indexed, n=20, seed=3, budget_tokens=4096)
+    found = {(r.callee, r.form, r.position) for r in report.results if r.found}
+    assert ("build_payload", "bare", "after_call") in found  # imported by name: the easy case is found
+
+
+def _result(form: str, position: str, expected: str, completions: dict[str, str], found: bool) -> CaseResult:
+    return CaseResult("a.py", 1, 4, form, position, "python", "build", "b.py", expected, found, 1.0, 2, completions)
+
+
+def test_model_figures_per_variant_and_cell() -> None:
+    results = [
+        _result("bare", "before_name", "build(x)", {"context": "build(x)", "no_context": "make(x)"}, True),
+        _result("bare", "before_name", "build(y)", {"context": "build(z)", "no_context": "build(y)"}, True),
+        _result("qualified", "after_call", "x)", {"context": "x)", "no_context": "x)"}, False),
+    ]
+    report = summarize(results, ["context", "no_context"])
+    cell = report.cells["bare/before_name"]
+    assert (cell.n, cell.found, cell.recall) == (2, 2, 1.0)
+    assert cell.exact == {"context": 0.5, "no_context": 0.5}
+    assert cell.named == {"context": 1.0, "no_context": 0.5}  # the completion starts with the callee
+    assert report.cells["qualified/after_call"].exact == {"context": 1.0, "no_context": 1.0}
+    assert report.cells["qualified/after_call"].named == {}  # the name is already typed there
+    assert report.overall.exact["context"] == pytest.approx(2 / 3)
+    assert "context: exact 67%" in format_report(report)

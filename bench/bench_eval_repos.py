@@ -1,0 +1,223 @@
+"""Definition recall of the repository context on real repositories, by language × call form × cursor position.
+
+Fetches pinned releases from the registries (PyPI wheels, npm packages with their sources, Debian source packages
+for Go, Rust and Java), caches them under the user cache dir, runs the retrieval part of ``qwen-lsp eval`` (no model)
+on each, prints a table and stores the figures in bench/results/eval_repos.json under ``--label`` (other labels in
+the file are kept, so a baseline and later runs sit side by side). ``--model`` adds the model-based part on a few
+call sites per repository (the served completion pipeline with and without repository context).
+
+    python bench/bench_eval_repos.py [--label baseline] [--repos requests rich ...] [--sites 40] [--seed 0]
+    python bench/bench_eval_repos.py --label model-0.5b --model qwen2.5-coder-0.5b --sites 3 \\
+        --repos rich mobx viper clap jsoup --variants context no_context no_context_suffix2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+RESULTS = Path(__file__).resolve().parent / "results" / "eval_repos.json"
+
+
+@dataclass(frozen=True)
+class Repo:
+    name: str
+    language: str
+    registry: str  # "pypi" (wheel), "npm" (package tarball) or "debian" (source package's .orig tarball)
+    package: str  # pinned: the figures must be comparable between runs
+    keep: str = ""  # sub-folder of the unpacked package that holds the sources ("" = all)
+
+
+REPOS = (
+    Repo("requests", "python", "pypi", "requests==2.34.2"),
+    Repo("rich", "python", "pypi", "rich==15.0.0"),
+    Repo("mobx", "typescript", "npm", "mobx@7.1.3", "package/src"),
+    Repo("axios", "javascript", "npm", "axios@1.21.1", "package/lib"),
+    Repo("viper", "go", "debian", "golang-github-spf13-viper=1.10.1-1"),
+    Repo("cobra", "go", "debian", "golang-github-spf13-cobra=1.6.1-1"),
+    Repo("clap", "rust", "debian", "rust-clap=4.0.32-1"),
+    Repo("jsoup", "java", "debian", "jsoup=1.15.3-1"),
+)
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get("QWEN_LSP_BENCH_REPOS") or platformdirs.user_cache_dir("qwen-lsp")) / "bench-repos"
+
+
+def _unpack(archive: Path, into: Path) -> None:
+    if archive.suffix == ".whl":
+        with zipfile.ZipFile(archive) as wheel:
+            wheel.extractall(into)
+    else:
+        with tarfile.open(archive) as tar:
+            tar.extractall(into, filter="data")
+
+
+def _download(repo: Repo, tmp: Path) -> Path:
+    if repo.registry == "pypi":
+        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d",
+                        str(tmp), repo.package], check=True)
+        return next(tmp.glob("*.whl"))
+    if repo.registry == "npm":
+        subprocess.run(["npm", "pack", repo.package, "--pack-destination", str(tmp), "--silent"], check=True,
+                       stdout=subprocess.DEVNULL)
+        return next(tmp.glob("*.tgz"))
+    # Debian: needs deb-src in the apt sources; only the upstream tarball is used
+    subprocess.run(["apt-get", "source", "--download-only", "-qq", repo.package], check=True, cwd=tmp,
+                   stdout=subprocess.DEVNULL)
+    return next(tmp.glob("*.orig.tar.*"))
+
+
+def fetch(repo: Repo) -> Path:
+    """The repository's folder in the cache, downloaded and unpacked on first use."""
+    target = cache_root() / repo.name
+    if target.exists():
+        return target
+    with tempfile.TemporaryDirectory() as tmp:
+        unpacked = Path(tmp) / "unpacked"
+        _unpack(_download(repo, Path(tmp)), unpacked)
+        source = unpacked / repo.keep if repo.keep else unpacked
+        entries = list(source.iterdir())
+        if not repo.keep and len(entries) == 1 and entries[0].is_dir():  # a tarball's single top folder
+            source = entries[0]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(source, target)
+    return target
+
+
+# --- the evaluation ----------------------------------------------------------------------------------------------
+
+def evaluate_repo(folder: Path, sites: int, seed: int, model: str | None, variants: list[str],
+                  gather_timeout_ms: float) -> dict:
+    from qwen_lsp.context.evaluation import evaluate
+    from qwen_lsp.context.repository import RepositoryContext
+    from qwen_lsp.server.cli_eval import served_window
+    from qwen_lsp.server.config import env_overrides, load_settings
+    from qwen_lsp.server.context_wiring import context_options
+
+    overrides: dict = {"context": {"gather_timeout_ms": gather_timeout_ms}}
+    if model:
+        overrides["backend"] = {"local": {"model": model, "n_threads": 1}}
+    settings, _ = load_settings(env_overrides(), overrides)
+    with tempfile.TemporaryDirectory() as cache:
+        engine = RepositoryContext(context_options(settings.context), cache_dir=Path(cache))
+        started = time.perf_counter()
+        engine.start([folder])
+        index_s = time.perf_counter() - started
+        try:
+            if model:
+                from qwen_lsp.server.cli_eval import evaluate_with_model
+
+                report = evaluate_with_model(engine, settings, sites, seed, variants)
+            else:
+                report = evaluate(engine, sites, seed, budget_tokens=settings.context.budget_tokens,
+                                  window=served_window(settings))
+        finally:
+            engine.stop()
+    out = report.to_dict(with_results=model is not None)
+    out["misses"] = [f"{r.form}/{r.position} {r.path}:{r.line + 1}:{r.column + 1} {r.callee} -> {r.definition_path}"
+                     for r in report.results if not r.found]
+    out["index_s"] = round(index_s, 2)
+    out["files"] = len(list(p for p in folder.rglob("*") if p.is_file()))
+    return out
+
+
+def by_language(repos: dict[str, dict]) -> dict[str, dict[str, dict]]:
+    """Cells summed over the repositories of each language."""
+    out: dict[str, dict[str, dict]] = {}
+    for report in repos.values():
+        cells = out.setdefault(report["language"], {})
+        for key, cell in report["cells"].items():
+            total = cells.setdefault(key, {"n": 0, "found": 0})
+            total["n"] += cell["n"]
+            total["found"] += cell["found"]
+            total["recall"] = round(total["found"] / total["n"], 4) if total["n"] else 0.0
+    return out
+
+
+def print_table(label: str, repos: dict[str, dict]) -> None:
+    header = ("repo", "language", "form", "after ( recall (n)", "before name recall (n)")
+    rows = []
+    for name, report in repos.items():
+        language = report["language"]
+        for form in ("bare", "qualified"):
+            cells = [report["cells"].get(f"{form}/{position}") for position in ("after_call", "before_name")]
+            rows.append((name, language, form, *(f'{c["recall"]:.0%} ({c["n"]})' if c else "-" for c in cells)))
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    print(f"[{label}]")
+    for row in (header, *rows):
+        print(" | ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+    print("by language:")
+    for language, cells in by_language(repos).items():
+        print(f"  {language:<11}" + "  ".join(f"{k} {c['recall']:.0%} ({c['n']})" for k, c in cells.items()))
+    if any("exact" in c for r in repos.values() for c in r["cells"].values()):
+        print("exact match, with / without repository context:")
+        for name, report in repos.items():
+            for key, c in sorted(report["cells"].items()):
+                if "exact" in c:
+                    pairs = " ".join(f"{v} {x:.0%}" for v, x in c["exact"].items())
+                    print(f"  {name} {key} (n {c['n']}): {pairs}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repos", nargs="+", choices=[r.name for r in REPOS], default=[r.name for r in REPOS])
+    parser.add_argument("--label", default="current", help="key of this run in the JSON (default: current)")
+    parser.add_argument("--sites", type=int, default=40, help="call sites per call form (each at both positions)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--model", help="model preset or .gguf path: add the model-based part (slow)")
+    parser.add_argument("--fetch-only", action="store_true", help="download and unpack, nothing else")
+    parser.add_argument("--gather-timeout-ms", type=float, default=1000.0,
+                        help="context time budget per request (default 1000: what is found, whatever the machine's "
+                             "load; the served 8 ms budget is measured by bench_context.py)")
+    parser.add_argument("--variants", nargs="+", default=["context", "no_context"],
+                        help="with --model: context, no_context, and either with _suffixN (N characters of suffix)")
+    args = parser.parse_args()
+    variants = args.variants
+    chosen = [r for r in REPOS if r.name in args.repos]
+    folders = {r.name: fetch(r) for r in chosen}
+    if args.fetch_only:
+        for name, folder in folders.items():
+            print(name, folder)
+        return
+    results: dict[str, dict] = {}
+    for repo in chosen:
+        print(f"evaluating {repo.name} ...", file=sys.stderr)
+        results[repo.name] = {"language": repo.language, "package": f"{repo.registry}:{repo.package}",
+                              **evaluate_repo(folders[repo.name], args.sites, args.seed, args.model, variants,
+                                              args.gather_timeout_ms)}
+        write_run(args, variants, results)  # after each repository: a long model run keeps what it measured
+    print_table(args.label, results)
+    print(f"wrote {RESULTS} [{args.label}]")
+
+
+def write_run(args: argparse.Namespace, variants: list[str], results: dict[str, dict]) -> None:
+    stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    stored.setdefault("runs", {})[args.label] = {
+        "commit": _commit(), "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms,
+        "seed": args.seed, "model": args.model, "variants": variants if args.model else [],
+        "load_avg": os.getloadavg()[0], "by_language": by_language(results), "repos": results}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
+
+
+def _commit() -> str:
+    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                         cwd=Path(__file__).parent)
+    return out.stdout.strip()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""``qwen-lsp eval`` completes through the served pipeline, once per variant (with / without repository context,
+another suffix length): a stand-in backend in process for what each prompt holds, and the real command on a tiny
+real GGUF for the whole path."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tiny_gguf import write_tiny_qwen_gguf
+
+from qwen_lsp.clients.base import GenerationParams, Prompt
+from qwen_lsp.clients.scripted import ScriptedBackend
+from qwen_lsp.context.repository import RepositoryContext
+from qwen_lsp.context.settings import ContextOptions
+from qwen_lsp.server.cli_eval import evaluate_with_model, variant_options
+from qwen_lsp.server.completion.pipeline import PipelineOptions
+from qwen_lsp.server.config import load_settings
+
+EVAL_REPO = Path(__file__).resolve().parent / "fixtures" / "eval_repo"
+QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
+
+
+class PromptAwareBackend(ScriptedBackend):
+    """Answers 'seen' when the prompt shows a callee's definition body (they carry a marker), else 'unseen'."""
+
+    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel):  # noqa: ANN001, ANN201
+        self.replies.append("seen" if "CALLEE-MARKER" in prompt.text else "unseen")
+        async for chunk in super().stream_fim(prompt, params, cancel):
+            yield chunk
+
+
+def test_variant_options() -> None:
+    served = PipelineOptions(max_suffix_chars=300, context_budget_tokens=1024)
+    assert variant_options(served, "context") == served
+    assert variant_options(served, "no_context").context_budget_tokens == 0
+    longer = variant_options(served, "no_context_suffix2000")
+    assert (longer.max_suffix_chars, longer.context_budget_tokens) == (2000, 0)
+    with pytest.raises(ValueError):
+        variant_options(served, "context_prefix9")
+
+
+def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
+    settings, _ = load_settings({}, {"context": {"budget_tokens": 2048}})
+    backend = PromptAwareBackend(name="stand-in")
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "cache")
+    engine.start([EVAL_REPO])
+    try:
+        report = evaluate_with_model(engine, settings, 20, 3, ["context", "no_context", "no_context_suffix2000"],
+                                     backend_factory=lambda s: backend)
+    finally:
+        engine.stop()
+    assert report.cases == len(backend.prompts) // 3 > 0  # one model call per case and variant
+    by_variant = {v: [r.completions[v] for r in report.results] for v in report.variants}
+    assert set(by_variant["no_context"]) == {"unseen"}  # no repository context: no definition in the prompt
+    # after 'name(' the callee's whole definition is in the prompt; before the name an outline may stand for it
+    assert all(r.completions["context"] == "seen" for r in report.results if r.found and r.position == "after_call")
+    assert any(r.found for r in report.results)
+    # the served file window: 300 characters of suffix at most, unless the variant asks for more
+    suffixes = [p.text.rsplit("<|fim_suffix|>", 1)[1].split("<|fim_middle|>")[0] for p in backend.prompts]
+    k = report.cases  # variant by variant, so that consecutive prompts share their start (the KV cache)
+    assert max(len(s) for s in suffixes[:k]) <= 300 and max(len(s) for s in suffixes[2 * k:]) > 300
+    assert set(report.cells["qualified/before_name"].exact) == {"context", "no_context", "no_context_suffix2000"}
+
+
+def test_the_command_on_a_tiny_real_model(tmp_path: Path) -> None:
+    model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
+    env.update({"QWEN_LSP_BACKEND__LOCAL__MODEL": str(model), "QWEN_LSP_BACKEND__LOCAL__N_THREADS": "1",
+                "QWEN_LSP_CACHE_DIR": str(tmp_path / "cache")})
+    done = subprocess.run([QWEN_LSP, "eval", "--root", str(EVAL_REPO), "--n", "2", "--json", "--suffix-chars", "900"],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["variants"] == ["context", "no_context", "context_suffix900", "no_context_suffix900"]
+    assert report["cases"] == 8 and set(report["cells"]) == {
+        "bare/after_call", "bare/before_name", "qualified/after_call", "qualified/before_name"}
+    assert all(set(r["completions"]) == set(report["variants"]) for r in report["results"])
+    assert set(report["cells"]["bare/before_name"]["exact"]) == set(report["variants"])
+    done = subprocess.run([QWEN_LSP, "eval", "--root", str(EVAL_REPO), "--n", "2", "--no-model"],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "qualified   before_name" in done.stdout and "callee definition in the context" in done.stdout
