@@ -171,6 +171,25 @@ def print_table(label: str, repos: dict[str, dict]) -> None:
                     print(f"  {name} {key} (n {c['n']}): {pairs}")
 
 
+def markdown_table(labels: list[str]) -> str:
+    """Recall by language × call form × position from stored runs, the labels side by side (README)."""
+    runs = json.loads(RESULTS.read_text())["runs"]
+    keys = [f"{form}/{position}" for form in ("bare", "qualified") for position in ("after_call", "before_name")]
+    lines = ["| language (repositories) | " + " | ".join(k.replace("/", ", ").replace("after_call", "after `(`")
+                                                         .replace("before_name", "before the name") for k in keys) + " |",
+             "|---" * (len(keys) + 1) + "|"]
+    first = runs[labels[0]]
+    for language, cells in first["by_language"].items():
+        names = ", ".join(n for n, r in first["repos"].items() if r["language"] == language)
+        row = []
+        for key in keys:
+            figures = [runs[label]["by_language"].get(language, {}).get(key) for label in labels]
+            shown = " → ".join(f'{c["recall"]:.0%}' if c else "-" for c in figures)
+            row.append(f"{shown} ({figures[0]['n'] if figures[0] else 0})")
+        lines.append(f"| {language} ({names}) | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repos", nargs="+", choices=[r.name for r in REPOS], default=[r.name for r in REPOS])
@@ -184,7 +203,11 @@ def main() -> None:
                              "load; the served 8 ms budget is measured by bench_context.py)")
     parser.add_argument("--variants", nargs="+", default=["context", "no_context"],
                         help="with --model: context, no_context, and either with _suffixN (N characters of suffix)")
+    parser.add_argument("--markdown", nargs="+", metavar="LABEL", help="print the stored runs' table and exit")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown_table(args.markdown))
+        return
     variants = args.variants
     chosen = [r for r in REPOS if r.name in args.repos]
     folders = {r.name: fetch(r) for r in chosen}

@@ -218,7 +218,7 @@ def format_report(report: Report) -> str:
              f"cursor positions)",
              f"callee definition in the context: {report.found}/{report.cases} ({report.found_rate:.0%})",
              f"context assembly: p50 {report.gather_p50_ms:.1f} ms, p95 {report.gather_p95_ms:.1f} ms",
-             "", "call form   cursor        recall       " + "".join(f"exact {v:<12}" for v in report.variants)]
+             "", "call form   cursor        recall (n)   " + "".join(f"exact {v:<12}" for v in report.variants)]
     for key, cell in report.cells.items():
         form, position = key.split("/")
         row = f"{form:<11} {position:<13} {cell.recall:>4.0%} ({cell.n:>3})  "
