@@ -227,11 +227,14 @@ def main() -> None:
 
 
 def write_run(args: argparse.Namespace, variants: list[str], results: dict[str, dict]) -> None:
+    """Store the run under its label; repositories measured earlier under the same label and not in this run are
+    kept (a long model run can be continued repository by repository)."""
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    repos = {**stored.get("runs", {}).get(args.label, {}).get("repos", {}), **results}
     stored.setdefault("runs", {})[args.label] = {
         "commit": _commit(), "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms,
-        "seed": args.seed, "model": args.model, "variants": variants if args.model else [],
-        "load_avg": os.getloadavg()[0], "by_language": by_language(results), "repos": results}
+        "seed": args.seed, "model": args.model, "load_avg": os.getloadavg()[0], "by_language": by_language(repos),
+        "repos": repos}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
 
