@@ -216,23 +216,24 @@ def main() -> None:
             print(name, folder)
         return
     results: dict[str, dict] = {}
+    commit = _commit()  # of the code measured, even if the worktree changes during a long run
     for repo in chosen:
         print(f"evaluating {repo.name} ...", file=sys.stderr)
         results[repo.name] = {"language": repo.language, "package": f"{repo.registry}:{repo.package}",
                               **evaluate_repo(folders[repo.name], args.sites, args.seed, args.model, variants,
                                               args.gather_timeout_ms)}
-        write_run(args, variants, results)  # after each repository: a long model run keeps what it measured
+        write_run(args, commit, results)  # after each repository: a long model run keeps what it measured
     print_table(args.label, results)
     print(f"wrote {RESULTS} [{args.label}]")
 
 
-def write_run(args: argparse.Namespace, variants: list[str], results: dict[str, dict]) -> None:
+def write_run(args: argparse.Namespace, commit: str, results: dict[str, dict]) -> None:
     """Store the run under its label; repositories measured earlier under the same label and not in this run are
     kept (a long model run can be continued repository by repository)."""
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     repos = {**stored.get("runs", {}).get(args.label, {}).get("repos", {}), **results}
     stored.setdefault("runs", {})[args.label] = {
-        "commit": _commit(), "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms,
+        "commit": commit, "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms,
         "seed": args.seed, "model": args.model, "load_avg": os.getloadavg()[0], "by_language": by_language(repos),
         "repos": repos}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
