@@ -216,6 +216,10 @@ def targets(imp: Import, dialect: str, current_path: str) -> list[Target]:
                 parts = parts[1:]
             for cut in range(len(parts), 0, -1):
                 out.append(Target("/".join(parts[:cut]).lower(), False))
+            # ``use mycrate::a::B`` from the crate's examples, tests or benches: the crate root is ``lib.rs``
+            for cut in range(len(parts), 1, -1):
+                out.append(Target("/".join(parts[1:cut]).lower(), False))
+            out.append(Target("lib", False))
     else:  # dotted languages: Java, Kotlin, Scala, C#, Swift, PHP namespaces
         parts = [p for p in re.split(r"\.|\\", module) if p]
         if not imp.names:

@@ -100,11 +100,15 @@ class RepoIndex:
         self.roots: set[str] = set()  # the workspace folders, absolute, '/'-separated
         self.paths_generation = 0  # changes when a file appears or disappears: import resolution may change
         self.resolve_cache: dict[tuple, tuple[int, list[str]]] = {}
+        self.generation = 0  # changes with any file's content: answers derived from definitions may change
+        self.lookup_cache: dict[tuple, object] = {}  # such answers, valid for ``lookup_generation``
+        self.lookup_generation = 0
 
     def put(self, key: str, folder: str, rel: str, data: FileData, digest: str) -> None:
         """Add or replace a file. ``data.chunks`` None keeps the file's chunks already in the window index
         (loaded from a snapshot)."""
         with self.lock:
+            self.generation += 1
             if self._drop(key, keep_chunks=data.chunks is None) is None:
                 self.paths_generation += 1
             record = FileRecord(key, folder, rel, data.language, data.definitions, data.imports, data.line_count,
@@ -126,6 +130,7 @@ class RepoIndex:
 
     def remove(self, key: str) -> None:
         with self.lock:
+            self.generation += 1
             if self._drop(key) is not None:
                 self.paths_generation += 1
 
@@ -140,6 +145,7 @@ class RepoIndex:
                 self._drop(key)
             self.window_indexes.pop(folder, None)
             self.paths_generation += 1
+            self.generation += 1
 
     def _drop(self, key: str, keep_chunks: bool = False) -> FileRecord | None:
         record = self.files.pop(key, None)
@@ -159,6 +165,17 @@ class RepoIndex:
         if not keep_chunks and record.folder in self.window_indexes:
             self.window_indexes[record.folder].remove_file(key)
         return record
+
+    def cached_lookup(self, key: tuple) -> object | None:
+        """An answer derived from the definitions (``store_lookup``), if nothing changed since it was stored."""
+        if self.lookup_generation != self.generation:
+            self.lookup_cache, self.lookup_generation = {}, self.generation
+        return self.lookup_cache.get(key)
+
+    def store_lookup(self, key: tuple, value: object) -> None:
+        if len(self.lookup_cache) > 50_000:
+            self.lookup_cache.clear()
+        self.lookup_cache[key] = value
 
     def windows_of(self, folder: str) -> WindowIndex:
         with self.lock:

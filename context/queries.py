@@ -2,7 +2,8 @@
 
 Each pattern captures the definition node as ``@def.<kind>`` and its name as ``@name``. Kinds: function, method,
 class, interface, enum, impl, module, namespace, type, constant, variable, field, macro. A function nested in a
-class-like definition becomes a method when extracted. When two patterns match the same node, the first one wins,
+class-like definition becomes a method when extracted; attributes a constructor assigns (``self.x = ...`` in
+``__init__``, ``this.x = ...`` and parameter properties in a ``constructor``) become fields of its class. When two patterns match the same node, the first one wins,
 so specific patterns come before general ones. Imports are found by node type (see ``languages.py``) and parsed
 from their text in ``imports.py``.
 """
@@ -14,6 +15,8 @@ PYTHON = """
 (class_definition name: (identifier) @name) @def.class
 (module (assignment left: (identifier) @name) @def.variable)
 (class_definition body: (block (assignment left: (identifier) @name) @def.field))
+((function_definition name: (identifier) @ctor body: (block (assignment left: (attribute object: (identifier) @obj
+  attribute: (identifier) @name)) @def.field)) (#eq? @ctor "__init__") (#eq? @obj "self"))
 """
 
 _JS_COMMON = """
@@ -24,6 +27,9 @@ _JS_COMMON = """
 (program (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable))
 (program (variable_declaration (variable_declarator name: (identifier) @name) @def.variable))
 (program (export_statement (lexical_declaration (variable_declarator name: (identifier) @name) @def.variable)))
+((method_definition name: (property_identifier) @ctor body: (statement_block (expression_statement
+  (assignment_expression left: (member_expression object: (this) property: (property_identifier) @name)) @def.field)))
+  (#eq? @ctor "constructor"))
 """
 
 JAVASCRIPT = _JS_COMMON + """
@@ -42,6 +48,8 @@ TYPESCRIPT = _JS_COMMON + """
 (abstract_method_signature name: (_) @name) @def.method
 (public_field_definition name: (_) @name) @def.field
 (property_signature name: (_) @name) @def.field
+((method_definition name: (property_identifier) @ctor parameters: (formal_parameters
+  (required_parameter (accessibility_modifier) pattern: (identifier) @name) @def.field)) (#eq? @ctor "constructor"))
 (internal_module name: (_) @name) @def.namespace
 """
 

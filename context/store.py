@@ -27,7 +27,7 @@ from .windows import Chunk
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = "2"
-EXTRACTOR_VERSION = "2"  # bump when queries or extraction change: stored blobs are then re-extracted
+EXTRACTOR_VERSION = "3"  # bump when queries or extraction change: stored blobs are then re-extracted
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -168,7 +168,11 @@ def extract_symbols(spec: LanguageSpec, tree: Tree, lines: list[str]) -> FileSym
             stack.pop()
         enclosing = stack[-1] if stack else None
         if enclosing is not None and enclosing.kind in FUNCTION_LIKE:
-            continue  # local to a function body: not visible from other files
+            if raw.kind != "field" or not enclosing.parent:
+                continue  # local to a function body: not visible from other files
+            raw.parent = enclosing.parent  # an attribute the constructor sets: a field of the class
+            kept.append(raw)
+            continue
         if enclosing is not None and enclosing.kind in CLASS_LIKE:
             raw.parent = enclosing.name
             if raw.kind == "function":

@@ -110,3 +110,26 @@ async def test_inspect_uses_the_servers_copy_of_the_document(tmp_path):
         assert "unsaved_name" not in (root / "app.py").read_text()
         bad = await inspect(client, "file:///nowhere.py", 0, 0)
         assert "error" in bad
+
+
+async def test_a_qualified_calls_callee_ranks_first(tmp_path):
+    """``cart.add(`` where ``cart = shop.Cart()`` and ``Cart`` is re-exported by the package: the method of that
+    class is the best definition snippet, not the same-named method of another class."""
+    files = {
+        "shop/__init__.py": "from .core import Cart as Cart\n",
+        "shop/core.py": "class Cart:\n    def add(self, price: float) -> None:\n        \"\"\"Add an item.\"\"\"\n"
+                        "        self.total = price\n",
+        "shop/_a.py": "class Shelf:\n    def add(self, item: str, count: int) -> None:\n        pass\n",
+        "app.py": "import shop\n\n\ndef fill(prices):\n    cart = shop.Cart()\n    cart.add(\n",
+    }
+    root = tmp_path / "repo"
+    write_repo(root, files)
+    env = script_env(tmp_path, default_reply="")
+    env["QWEN_LSP_CACHE_DIR"] = str(tmp_path / "cache")
+    uri = (root / "app.py").as_uri()
+    async with running_server(scripted_server_command(), env, root=root) as client:
+        await open_document(client, uri, files["app.py"], language_id="python")
+        result = await wait_for_snippet(client, uri, 5, 13, "def add(self, price: float)")
+        definitions = sorted((s for s in result["snippets"] if s["source"] == "definition"), key=lambda s: -s["score"])
+        assert definitions and definitions[0]["path"] == "shop/core.py", result["snippets"]
+        assert definitions[0]["range"]["start"]["line"] == 1  # the method itself, not its class

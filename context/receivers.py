@@ -1,0 +1,156 @@
+"""Light type inference from source text: what type a variable, attribute or call result has.
+
+No type checker: a few patterns per language read declarations the way a reader skims them — annotations
+(``x: Client``, ``Client x``, ``let x: Client``, ``x *Client``), constructor calls (``Client()``, ``new Client()``,
+``&Client{}``, ``Client::new()``), calls whose result type the index may know (``make_client()``),
+``with make() as x``, Go receivers and parameters. Each answer is a ``Guess``; the resolver turns guesses into
+definitions and ranks several when unsure.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import NamedTuple
+
+MAX_GUESSES = 3
+_PATH = r"[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*"
+# Wrappers whose members are those of the wrapped type (or whose value, once unwrapped, is).
+_WRAPPERS = {"Optional", "Final", "ClassVar", "Annotated", "Awaitable", "Coroutine", "Type", "type", "Promise",
+             "Readonly", "Partial", "Required", "Option", "Box", "Arc", "Rc", "RefCell", "Cell", "Mutex", "RwLock",
+             "Result", "Pin", "Cow", "Ref", "RefMut", "MutexGuard", "Weak", "NonNull", "Lazy", "OnceCell",
+             "AtomicReference", "Optional", "Supplier", "CompletableFuture", "Future", "Mono"}
+_NOT_TYPES = {"return", "new", "throw", "else", "case", "yield", "await", "in", "of", "is", "not", "and", "or",
+              "None", "null", "nil", "true", "false", "True", "False", "void", "var", "let", "const", "mut", "self",
+              "this", "package", "import", "static", "final", "public", "private", "protected", "goto", "break",
+              "continue", "typeof", "instanceof", "delete", "any", "unknown", "string", "number", "boolean", "int",
+              "str", "float", "bool", "bytes", "dict", "list", "tuple", "set", "object", "Object", "error", "func"}
+
+
+class Guess(NamedTuple):
+    path: str  # a type (or, with ``call``, a callee) as a dotted path: "Client", "models.Client", "crate.a.T"
+    call: bool = False  # the value is what calling ``path`` returns (a class's instance, or a function's result)
+
+
+def normalize_type(text: str) -> str:
+    """The dotted path of the type a declaration names: wrappers, pointers, references, generics removed."""
+    text = text.strip().strip("'\"`").strip()
+    for _ in range(4):
+        text = re.sub(r"^(?:&'?\w*\s*|&|\*|mut\s+|dyn\s+|impl\s+|readonly\s+|const\s+|\?)+", "", text).strip()
+        match = re.match(rf"({_PATH})\s*[\[<]\s*(.*)$", text, re.S)
+        if match and match.group(1).replace("::", ".").split(".")[-1] in _WRAPPERS:
+            text = match.group(2)
+            continue
+        break
+    text = re.split(r"\s*\|\s*(?:None|null|undefined)\b", text)[0]
+    match = re.match(_PATH, text)
+    if not match:
+        return ""
+    path = match.group(0).replace("::", ".")
+    return "" if path.split(".")[-1] in _NOT_TYPES or path in _NOT_TYPES else path
+
+
+def _type(text: str) -> list[Guess]:
+    path = normalize_type(text)
+    return [Guess(path)] if path else []
+
+
+def _call(text: str) -> list[Guess]:
+    path = text.replace("::", ".")
+    return [Guess(path, True)] if path and path not in _NOT_TYPES else []
+
+
+_N = r"(?P<n>[A-Za-z_$][\w$]*)"
+_CALL = rf"(?:await\s+|try\s+|yield\s+)?(?P<t>{_PATH})\s*(?:<[^<>()]*>)?\("
+
+
+@lru_cache(maxsize=None)
+def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(pattern, how to read its type group ``t``) for declarations in ``language``; group ``n`` is the name.
+    Compiled once per language: a request looks up several names, and compiling per name would cost more."""
+    if language == "python":
+        found = [(rf"\b{_N}\s*:\s*(?P<t>[^=\n,)]+?)\s*(?:=|,|\)|$)", "type"),
+                 (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
+                 (rf"\bwith\b[^\n]*?(?P<t>{_PATH})\([^\n]*\bas\s+{_N}\b", "call")]
+    elif language in ("javascript", "typescript", "tsx"):
+        found = [(rf"\b{_N}\s*[?!]?\s*:\s*(?P<t>[\w$.]+(?:<[^=;\n]*>)?)", "type"),
+                 (rf"\b{_N}\s*(?::[^=\n]+)?=\s*new\s+(?P<t>{_PATH})", "type"),
+                 (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call")]
+    elif language == "go":
+        found = [(rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*&?(?P<t>{_PATH})\s*\{{", "type"),
+                 (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*{_CALL}", "call"),
+                 (rf"\bvar\s+{_N}\s+(?P<t>[*\[\]\w.]+)", "type"),
+                 (rf"[(,]\s*{_N}\s+(?P<t>\*?[\w.]+)", "type")]
+    elif language == "rust":
+        let = rf"\blet\s+(?:mut\s+)?{_N}"
+        found = [(rf"{let}\s*:\s*(?P<t>[^=;\n]+)", "type"),
+                 (rf"{let}\s*=\s*&?(?:mut\s+)?(?P<t>{_PATH})\s*\{{", "type"),
+                 (rf"{let}\s*=\s*&?(?:mut\s+)?{_CALL}", "call"),
+                 (rf"[(,]\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=\n]+)", "type")]
+    elif language in ("java", "csharp", "kotlin", "scala"):
+        found = [(rf"\b{_N}\s*=\s*new\s+(?P<t>{_PATH})", "type"),
+                 (rf"\b{_N}\s*:\s*(?P<t>{_PATH})", "type"),
+                 (rf"(?P<t>{_PATH})(?:<[^;=()]*>)?(?:\[\])?\s+{_N}\s*[=;,):]", "type"),
+                 (rf"\b{_N}\s*=\s*{_CALL}", "call")]
+    else:
+        found = []
+    return tuple((re.compile(pattern), how) for pattern, how in found)
+
+
+def variable_guesses(language: str, name: str, text: str) -> list[Guess]:
+    """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first."""
+    found: list[tuple[int, int, Guess]] = []
+    patterns = _patterns(language)
+    for row, line in enumerate(text.split("\n")):
+        if name not in line:
+            continue
+        for pattern, how in patterns:
+            for match in pattern.finditer(line):
+                if match.group("n") == name:
+                    for guess in (_type if how == "type" else _call)(match.group("t")):
+                        found.append((row, match.start(), guess))
+    out: list[Guess] = []
+    for _, _, guess in sorted(found, key=lambda item: (-item[0], -item[1])):
+        if guess not in out:
+            out.append(guess)
+    return out[:MAX_GUESSES]
+
+
+_GO_FIELD = re.compile(r"\b(?P<n>\w+)\s+(?P<t>[*\[\]\w.]+)")
+_RUST_FIELD = re.compile(r"\b(?P<n>\w+)\s*:\s*(?P<t>[^,\n]+)")
+_CALLED_NAME = re.compile(r"\b(?P<n>[A-Za-z_$][\w$]*)\s*(?:<[^()]*>)?\(")
+
+
+def field_guesses(language: str, name: str, text: str) -> list[Guess]:
+    """The type of an attribute from its declaration (a field definition's text): ``self.x = Client()``,
+    ``x: Client``, ``private Client x;``, ``x *Client``, ``x: Box<Client>``, ``this.x = new Client()``."""
+    line = text.split("\n", 1)[0] if language != "python" else text
+    if language in ("go", "rust"):
+        for match in (_GO_FIELD if language == "go" else _RUST_FIELD).finditer(line):
+            if match.group("n") == name:
+                return _type(match.group("t").lstrip("[]"))
+        return []
+    return variable_guesses(language, name, line)
+
+
+def return_guesses(language: str, name: str, signature: str) -> list[Guess]:
+    """The result type of function ``name`` from its signature text (the summary's first lines)."""
+    at = next((m for m in _CALLED_NAME.finditer(signature) if m.group("n") == name), None)
+    if at is None:
+        return []
+    if language in ("java", "csharp"):
+        match = re.search(rf"({_PATH}(?:<[^()]*>)?)(?:\[\])?\s+$", signature[:at.start()])
+        return _type(match.group(1)) if match else []
+    depth, i = 0, at.end() - 1
+    while i < len(signature):
+        depth += {"(": 1, ")": -1}.get(signature[i], 0)
+        i += 1
+        if depth == 0:
+            break
+    rest = signature[i:i + 200]
+    if language == "go":
+        match = re.match(r"\s*\(?\s*([*\w.]+)", rest)
+        return _type(match.group(1)) if match and not rest.lstrip().startswith("{") else []
+    marker = r"\s*:\s*" if language in ("typescript", "tsx", "javascript", "kotlin", "scala") else r"\s*->\s*"
+    match = re.match(marker + r"([^{:=\n]+)", rest)
+    return _type(match.group(1)) if match else []
