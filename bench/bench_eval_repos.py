@@ -171,6 +171,25 @@ def print_table(label: str, repos: dict[str, dict]) -> None:
                     print(f"  {name} {key} (n {c['n']}): {pairs}")
 
 
+def markdown_table(labels: list[str]) -> str:
+    """Recall by language × call form × position from stored runs, the labels side by side (README)."""
+    runs = json.loads(RESULTS.read_text())["runs"]
+    keys = [f"{form}/{position}" for form in ("bare", "qualified") for position in ("after_call", "before_name")]
+    lines = ["| language (repositories) | " + " | ".join(k.replace("/", ", ").replace("after_call", "after `(`")
+                                                         .replace("before_name", "before the name") for k in keys) + " |",
+             "|---" * (len(keys) + 1) + "|"]
+    first = runs[labels[0]]
+    for language, cells in first["by_language"].items():
+        names = ", ".join(n for n, r in first["repos"].items() if r["language"] == language)
+        row = []
+        for key in keys:
+            figures = [runs[label]["by_language"].get(language, {}).get(key) for label in labels]
+            shown = " → ".join(f'{c["recall"]:.0%}' if c else "-" for c in figures)
+            row.append(f"{shown} ({figures[0]['n'] if figures[0] else 0})")
+        lines.append(f"| {language} ({names}) | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repos", nargs="+", choices=[r.name for r in REPOS], default=[r.name for r in REPOS])
@@ -184,7 +203,11 @@ def main() -> None:
                              "load; the served 8 ms budget is measured by bench_context.py)")
     parser.add_argument("--variants", nargs="+", default=["context", "no_context"],
                         help="with --model: context, no_context, and either with _suffixN (N characters of suffix)")
+    parser.add_argument("--markdown", nargs="+", metavar="LABEL", help="print the stored runs' table and exit")
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown_table(args.markdown))
+        return
     variants = args.variants
     chosen = [r for r in REPOS if r.name in args.repos]
     folders = {r.name: fetch(r) for r in chosen}
@@ -193,22 +216,26 @@ def main() -> None:
             print(name, folder)
         return
     results: dict[str, dict] = {}
+    commit = _commit()  # of the code measured, even if the worktree changes during a long run
     for repo in chosen:
         print(f"evaluating {repo.name} ...", file=sys.stderr)
         results[repo.name] = {"language": repo.language, "package": f"{repo.registry}:{repo.package}",
                               **evaluate_repo(folders[repo.name], args.sites, args.seed, args.model, variants,
                                               args.gather_timeout_ms)}
-        write_run(args, variants, results)  # after each repository: a long model run keeps what it measured
+        write_run(args, commit, results)  # after each repository: a long model run keeps what it measured
     print_table(args.label, results)
     print(f"wrote {RESULTS} [{args.label}]")
 
 
-def write_run(args: argparse.Namespace, variants: list[str], results: dict[str, dict]) -> None:
+def write_run(args: argparse.Namespace, commit: str, results: dict[str, dict]) -> None:
+    """Store the run under its label; repositories measured earlier under the same label and not in this run are
+    kept (a long model run can be continued repository by repository)."""
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    repos = {**stored.get("runs", {}).get(args.label, {}).get("repos", {}), **results}
     stored.setdefault("runs", {})[args.label] = {
-        "commit": _commit(), "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms,
-        "seed": args.seed, "model": args.model, "variants": variants if args.model else [],
-        "load_avg": os.getloadavg()[0], "by_language": by_language(results), "repos": results}
+        "commit": commit, "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms,
+        "seed": args.seed, "model": args.model, "load_avg": os.getloadavg()[0], "by_language": by_language(repos),
+        "repos": repos}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
 

@@ -142,7 +142,8 @@ def has_definition(snippets: Iterable[Snippet], case: Case) -> bool:
 
 def evaluate(engine: RepositoryContext, n: int = 25, seed: int = 0, complete: Complete | None = None,
              budget_tokens: int = 1024, count_tokens: Callable[[str], int] | None = None,
-             window: Window | None = None, variants: Iterable[str] = VARIANTS) -> Report:
+             window: Window | None = None, variants: Iterable[str] = VARIANTS,
+             progress: Callable[[int, int], None] | None = None) -> Report:
     """Run the evaluation on an engine whose folders are indexed (``engine.start`` done): ``n`` call sites per
     call form, each at both cursor positions. Completions run variant by variant, the two positions of a site one
     after the other: consecutive prompts then share most of their text (the local model's KV cache)."""
@@ -162,6 +163,7 @@ def evaluate(engine: RepositoryContext, n: int = 25, seed: int = 0, complete: Co
                                   has_definition(result.snippets, case), result.timings_ms.get("total", 0.0),
                                   len(result.snippets)))
         engine.document_closed(case.uri)
+    done, total = 0, len(cases) * len(variants)
     for variant in variants:
         for case, outcome in zip(cases, results):
             _open(engine, case)  # the served pipeline gathers its own context from the document as typed
@@ -169,6 +171,9 @@ def evaluate(engine: RepositoryContext, n: int = 25, seed: int = 0, complete: Co
             outcome.completions[variant] = _first_line(complete(case, variant))  # type: ignore[misc]
             outcome.completion_ms[variant] = round((time.perf_counter() - started) * 1000, 1)
             engine.document_closed(case.uri)
+            done += 1
+            if progress is not None:
+                progress(done, total)
     engine.wait_idle()
     return summarize(results, variants)
 
@@ -218,7 +223,7 @@ def format_report(report: Report) -> str:
              f"cursor positions)",
              f"callee definition in the context: {report.found}/{report.cases} ({report.found_rate:.0%})",
              f"context assembly: p50 {report.gather_p50_ms:.1f} ms, p95 {report.gather_p95_ms:.1f} ms",
-             "", "call form   cursor        recall       " + "".join(f"exact {v:<12}" for v in report.variants)]
+             "", "call form   cursor        recall (n)   " + "".join(f"exact {v:<12}" for v in report.variants)]
     for key, cell in report.cells.items():
         form, position = key.split("/")
         row = f"{form:<11} {position:<13} {cell.recall:>4.0%} ({cell.n:>3})  "

@@ -56,6 +56,10 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_progress(done: int, total: int) -> None:
+    print(f"completed {done}/{total}", file=sys.stderr, end="\n" if done == total else "\r", flush=True)
+
+
 def served_window(settings: ServerSettings) -> Window:
     """The file window the server puts in the prompt: the context check drops what is already inside it."""
     options = pipeline_options(settings)
@@ -103,6 +107,7 @@ async def _evaluate_with_model(engine: RepositoryContext, settings: ServerSettin
             return completion.text if completion is not None else ""
 
         return await asyncio.to_thread(evaluate, engine, n, seed, complete, settings.context.budget_tokens,
-                                       session.backend.count_tokens, served_window(settings), variants)
+                                       session.backend.count_tokens, served_window(settings), variants,
+                                       _show_progress)
     finally:
         await session.backend.aclose()
