@@ -1,0 +1,53 @@
+"""The VS Code extension installs its own server: real VS Code (code-server) with a fresh profile and no `qwen-lsp`
+on PATH offers the install; the test accepts "Remote endpoint only", gives the endpoint (a real OpenAI-compatible
+server on 127.0.0.1), the extension installs the server from a wheel built from this checkout into its global
+storage (python -m venv + pip, progress notification), starts it, and ghost text appears; the status menu shows the
+installed version and offers Update / Uninstall."""
+
+from __future__ import annotations
+
+import pytest
+
+from code_server import code_server, run_driver
+from conftest import code_server_binary
+from managed_install import API_KEY, KEY_ENV, LOCAL_MODULES, endpoint, importable, path_without_server, wheel  # noqa: F401
+from test_vscode import FILE, TYPED, vsix  # noqa: F401
+
+pytestmark = [pytest.mark.editor, pytest.mark.timeout(1500)]
+
+
+def test_install_offer_remote_endpoint_only_then_ghost_text(
+    tmp_path, fixture_repo, vsix, wheel, endpoint, path_without_server, artifacts  # noqa: F811
+):
+    env = {"PATH": path_without_server, KEY_ENV: API_KEY}
+    settings = {
+        "qwenLsp.install.source": str(wheel),
+        "qwenLsp.backend.remote.api_key_env": KEY_ENV,
+        "qwenLsp.completion.debounce_ms": 0,
+        "qwenLsp.completion.max_tokens_single_line": 8,
+    }
+    with code_server(code_server_binary(), fixture_repo, vsix, tmp_path, env, settings) as url:
+        result = run_driver(
+            {
+                "url": url, "folder": str(fixture_repo), "file": FILE, "mode": "ghost", "typed": TYPED,
+                "install": {"choice": "Remote endpoint only", "baseUrl": endpoint.base_url, "timeoutMs": 900000},
+                "statusMenu": True, "timeoutMs": 120000, "failShot": str(artifacts / "vscode-install-failure.png"),
+            },
+            timeout=1200,
+        )
+    assert "error" not in result, (result.get("error"), result.get("progress"), result.get("notifications"))
+    assert "not installed" in result["offer"] and "10–15 minutes" in result["offer"], result["offer"]
+    assert result["baseUrlPrefill"] == "http://127.0.0.1:8000/v1"  # the setting's default, replaced by the test
+    progress = "\n".join(result["progress"])
+    assert "Creating the environment" in progress and "Installing qwen-lsp (remote endpoint only)" in progress, progress
+    assert result["ghost"].strip()
+    saved = (fixture_repo / FILE).read_text()
+    assert saved.startswith(result["before"] + TYPED) and saved != result["before"] + TYPED
+
+    [venv] = (tmp_path / "code-server" / "user-data").glob("User/globalStorage/*/server/venv")
+    assert not any(importable(venv, m) for m in LOCAL_MODULES), "a remote-only install must not have the local extra"
+    user_settings = (tmp_path / "code-server" / "user-data" / "User" / "settings.json").read_text()
+    assert endpoint.base_url in user_settings and '"qwenLsp.backend.kind": "remote"' in user_settings, user_settings
+    menu = result["statusMenu"]
+    assert "(installed by the extension, remote endpoint only)" in menu["title"], menu
+    assert any("Update server" in i for i in menu["items"]) and any("Uninstall server" in i for i in menu["items"]), menu
