@@ -61,7 +61,7 @@ export class ServerInstaller {
     const choice = await vscode.window.showInformationMessage(
       'Qwen: the qwen-lsp language server is not installed. Install it into an environment managed by the extension? ' +
         `${LOCAL}: runs the model on this machine (${COMPILE_NOTE}; then it offers to download the model). ` +
-        `${REMOTE}: for an OpenAI-compatible server, no compile (about a minute).`,
+        `${REMOTE}: for an OpenAI-compatible server, nothing compiles.`,
       LOCAL,
       REMOTE,
       'Settings',
