@@ -5,6 +5,8 @@ which no `qwen-lsp` is found, so the editors must install their own."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -15,7 +17,10 @@ pytest.importorskip("llama_cpp.server", reason="the OpenAI-compatible test serve
 from llama_server import API_KEY, KEY_ENV, Server, start_llama_server  # noqa: E402
 from tiny_gguf import write_tiny_qwen_gguf  # noqa: E402
 
-__all__ = ["API_KEY", "KEY_ENV", "LOCAL_MODULES", "endpoint", "importable", "path_without_server", "wheel"]
+__all__ = [
+    "API_KEY", "KEY_ENV", "LOCAL_MODULES", "endpoint", "importable", "path_without_server", "warm_llama_wheel", "wheel",
+    "write_tiny_qwen_gguf",
+]
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +40,17 @@ def path_without_server() -> str:
     dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "qwen-lsp").exists()]
     return os.pathsep.join(dirs)
 
+
+
+@pytest.fixture
+def warm_llama_wheel(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A prebuilt llama-cpp-python wheel offered to pip (PIP_FIND_LINKS), so the local extra installs without the
+    10–15 minute compile; skips when there is none."""
+    cache = Path(os.environ.get("QWEN_LSP_BUILD_CACHE", Path.home() / ".cache" / "qwen-lsp-build"))
+    wheels = sorted(cache.glob("llama-cpp-python-*/llama_cpp_python-*.whl"))
+    if not wheels:
+        pytest.skip(f"no prebuilt llama-cpp-python wheel in {cache}: the local install would compile it")
+    configured = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"],
+                                capture_output=True, text=True).stdout.split()
+    monkeypatch.setenv("PIP_FIND_LINKS", " ".join([str(wheels[-1].parent), *configured]))
+    return wheels[-1]

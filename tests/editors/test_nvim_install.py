@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import nvim_binary
-from managed_install import API_KEY, KEY_ENV, LOCAL_MODULES, endpoint, importable, path_without_server, wheel  # noqa: F401
+from managed_install import (  # noqa: F401
+    API_KEY, KEY_ENV, LOCAL_MODULES, endpoint, importable, path_without_server, warm_llama_wheel, wheel,
+    write_tiny_qwen_gguf,
+)
 from nvim_session import nvim_session, wait_for
 from test_nvim import GHOST_NS, type_return_statement
 
@@ -56,3 +59,29 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, wheel, endp
         s.nvim.command("QwenUninstall!")
         assert not root.exists()
         assert s.lua("return require('qwen_lsp.install').state()") is None
+
+
+def test_qwen_install_local_with_a_warm_wheel_cache_then_ghost_text(
+    tmp_path, fixture_repo, wheel, warm_llama_wheel, path_without_server, monkeypatch
+):
+    """`:QwenInstall local` installs the local extra (llama-cpp-python from the prebuilt wheel instead of compiling)
+    and the server completes from a tiny GGUF in-process."""
+    monkeypatch.setenv("PATH", path_without_server)
+    model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf")
+    local = {"model": str(model), "n_threads": 1, "n_ctx": 2048, "repack": False}
+    opts = {
+        "install": {"source": str(wheel)},
+        "server": {"backend": {"kind": "local", "local": local}, "completion": {"debounce_ms": 0, "max_tokens_single_line": 8}},
+    }
+    with nvim_session(nvim_binary("0.12"), fixture_repo, opts, tmp_path, GHOST_NS["0.12"]) as s:
+        s.nvim.command("QwenInstall local")
+        last = wait_for(lambda: s.lua("return require('qwen_lsp.install').last"), 900, "the install to finish", 1)
+        messages = s.nvim.api.exec2("messages", {"output": True})["output"]
+        assert last["ok"], (last, messages)
+        assert "Installing qwen-lsp with the local model (compiling llama-cpp-python, usually 10–15 minutes)" in messages
+        assert last["state"]["variant"] == "local"
+        venv = Path(s.lua("return require('qwen_lsp.install').root()")) / "venv"
+        assert all(importable(venv, m) for m in LOCAL_MODULES), "the local extra is installed"
+        before = type_return_statement(s, fixture_repo / "shapes" / "geometry.py")
+        ghost = s.wait_for_ghost(timeout=120)
+        assert ghost["row"] == len(before) - 1 and ghost["text"].strip(), ghost

@@ -78,14 +78,18 @@ function M.requirement(source, variant)
   if source:match('%.whl$') or source:find('/', 1, true) or source:match('^[.~]') then
     return source .. '[local]'
   end
-  local name, extras, rest = source:match('^([%w][%w._-]*)(%[?[^%]]*%]?)(.*)$')
+  local name, rest = source:match('^([%w][%w._-]*)(.*)$')
   if not name then
     return source
   end
-  if extras == '' then
+  local extras, after = rest:match('^%[([^%]]*)%](.*)$')
+  if not extras then
     return name .. '[local]' .. rest
   end
-  return extras:find('local', 1, true) and source or (name .. extras:sub(1, -2) .. ',local]' .. rest)
+  if vim.tbl_contains(vim.split((extras:gsub('%s', '')), ','), 'local') then
+    return source
+  end
+  return name .. '[' .. extras .. ',local]' .. after
 end
 
 local PROBE = 'import sys, importlib.util as u; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3]); '
