@@ -1,7 +1,7 @@
 """`:QwenInstall remote` in real headless Neovim: with no `qwen-lsp` on PATH the plugin installs the server from a
 wheel built from this checkout into stdpath('data')/qwen-lsp (python -m venv + pip, asynchronously, with each step
 reported), starts it, and ghost text from a real OpenAI-compatible endpoint appears; :checkhealth shows the installed
-version and :QwenUninstall! removes it."""
+version, :QwenUpdate reinstalls and restarts it, and :QwenUninstall! removes it."""
 
 from __future__ import annotations
 
@@ -55,6 +55,16 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, wheel, endp
         s.nvim.command("checkhealth qwen_lsp")
         health = "\n".join(s.lines())
         assert f"qwen-lsp {last['state']['version']} (installed by :QwenInstall, remote endpoint only)" in health, health
+
+        # :QwenUpdate reinstalls from the wheel (same version: the package itself is reinstalled) and restarts.
+        old_client = s.lua("return vim.lsp.get_clients({ name = 'qwen_lsp' })[1].id")
+        s.lua("require('qwen_lsp.install').last = nil")
+        s.nvim.command("QwenUpdate")
+        last = wait_for(lambda: s.lua("return require('qwen_lsp.install').last"), 600, "the update to finish", 1)
+        messages = s.nvim.api.exec2("messages", {"output": True})["output"]
+        assert last["ok"] and "Qwen install: Updating qwen-lsp (remote endpoint only)" in messages, (last, messages)
+        wait_for(lambda: s.lua("local c = vim.lsp.get_clients({ name = 'qwen_lsp' })[1]; return c and c.id")
+                 not in (None, old_client), 60, "the updated server to attach")
 
         s.nvim.command("QwenUninstall!")
         assert not root.exists()
