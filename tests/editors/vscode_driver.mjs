@@ -4,7 +4,8 @@
 //
 // params: { url, folder, file, typed, mode: "ghost" | "codeaction" | "command", screenshot?, accept?,
 //           select?: [fromLine, toLine], actionTitle?, instruction?, command?, timeoutMs?,
-//           install?: { choice, baseUrl?, timeoutMs }, statusMenu? }
+//           install?: { choice, baseUrl?, timeoutMs }, statusMenu?,
+//           afterCommands?: [{ command, dialogButton?, restart?: boolean, notification?: string, timeoutMs? }] }
 import { chromium } from 'playwright-core';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,6 +85,32 @@ async function acceptInstallOffer(page, install) {
     if (failed) throw new Error(failed);
     return false;
   }, install.timeoutMs ?? 900000, 'the install to finish and the language client to start');
+}
+
+const clientStarts = () => result.console.filter((l) => l.includes('[qwen-lsp] language client started')).length;
+
+/** Run palette commands one after the other: confirm a modal dialog, wait for the client to start again or for a
+ *  notification; the notifications seen meanwhile go to result.after. */
+async function runAfterCommands(page, commands) {
+  result.after = [];
+  for (const c of commands) {
+    const starts = clientStarts();
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+    await page.keyboard.type(c.command);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: c.command.replace(/^Qwen: /, '') }).first().waitFor();
+    await page.keyboard.press('Enter');
+    if (c.dialogButton) {
+      const button = page.locator('.monaco-dialog-box .monaco-button', { hasText: c.dialogButton }).first();
+      await button.waitFor({ timeout: 10000 });
+      await button.click();
+    }
+    await waitFor(async () => {
+      for (const text of await notifications(page)) if (!result.after.includes(text.trim())) result.after.push(text.trim());
+      if (c.restart) return clientStarts() > starts;
+      return result.after.some((t) => t.includes(c.notification));
+    }, c.timeoutMs ?? 300000, `${c.command} to finish`);
+  }
 }
 
 /** The status menu (Qwen: Show status menu): its title and entries. */
@@ -223,6 +250,7 @@ try {
   result.before = before;
   result.notifications = await notifications(page);
   if (p.statusMenu) result.statusMenu = await readStatusMenu(page);
+  if (p.afterCommands) await runAfterCommands(page, p.afterCommands);
 } catch (err) {
   result.error = String(err?.message ?? err);
   if (page && p.failShot) await page.screenshot({ path: p.failShot }).catch(() => undefined);
