@@ -10,7 +10,9 @@ import pytest
 
 from code_server import code_server, run_driver
 from conftest import code_server_binary
-from managed_install import API_KEY, KEY_ENV, endpoint, path_without_server, wheel  # noqa: F401
+from managed_install import (  # noqa: F401
+    API_KEY, KEY_ENV, endpoint, path_without_server, warm_llama_wheel, wheel, write_tiny_qwen_gguf,
+)
 from test_vscode import FILE, TYPED, vsix  # noqa: F401
 
 pytestmark = [pytest.mark.editor, pytest.mark.timeout(1500)]
@@ -61,3 +63,37 @@ def test_install_offer_remote_endpoint_only_then_ghost_text(
     # Qwen: Update server reinstalls (progress shown) and restarts the server; Uninstall removes the environment.
     assert any("Updating qwen-lsp (remote endpoint only)" in t for t in result["after"]), result["after"]
     assert not list((tmp_path / "code-server" / "user-data").glob("User/globalStorage/*/server/venv"))
+
+
+def test_install_offer_local_model_with_a_warm_wheel_cache_then_ghost_text(
+    tmp_path, fixture_repo, vsix, wheel, warm_llama_wheel, path_without_server, artifacts  # noqa: F811
+):
+    """"Local model" installs qwen-lsp[local] (llama-cpp-python from the prebuilt wheel instead of compiling) and the
+    server completes from a tiny GGUF in-process."""
+    model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf")
+    settings = {
+        "qwenLsp.install.source": str(wheel),
+        "qwenLsp.backend.local.model": str(model),
+        "qwenLsp.backend.local.n_threads": 1,
+        "qwenLsp.backend.local.n_ctx": 2048,
+        "qwenLsp.backend.local.repack": False,
+        "qwenLsp.completion.debounce_ms": 0,
+        "qwenLsp.completion.max_tokens_single_line": 8,
+    }
+    with code_server(code_server_binary(), fixture_repo, vsix, tmp_path, {"PATH": path_without_server}, settings) as url:
+        result = run_driver(
+            {
+                "url": url, "folder": str(fixture_repo), "file": FILE, "mode": "ghost", "typed": TYPED,
+                "install": {"choice": "Local model", "timeoutMs": 900000}, "statusMenu": True, "timeoutMs": 120000,
+                "failShot": str(artifacts / "vscode-install-local-failure.png"),
+            },
+            timeout=1200,
+        )
+    assert "error" not in result, (result.get("error"), result.get("progress"), result.get("notifications"))
+    progress = "\n".join(result["progress"])
+    assert "Installing qwen-lsp with the local model (compiling llama-cpp-python, usually 10–15 minutes)" in progress
+    assert result["ghost"].strip()
+    logs = "\n".join(p.read_text() for p in (tmp_path / "code-server" / "user-data").rglob("*Qwen LSP.log"))
+    installed = [line for line in logs.splitlines() if "Successfully installed" in line]
+    assert any("llama_cpp_python-0.3.36" in line or "llama-cpp-python-0.3.36" in line for line in installed), installed
+    assert "(installed by the extension, local model)" in result["statusMenu"]["title"], result["statusMenu"]
