@@ -19,6 +19,17 @@ from test_nvim import GHOST_NS, type_return_statement
 
 pytestmark = [pytest.mark.editor, pytest.mark.timeout(1200)]
 
+# The lines of the floating window(s): the install's progress window.
+FLOAT_LINES = """
+local lines = {}
+for _, w in ipairs(vim.api.nvim_list_wins()) do
+  if vim.api.nvim_win_get_config(w).relative ~= '' then
+    vim.list_extend(lines, vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(w), 0, -1, false))
+  end
+end
+return lines
+"""
+
 
 def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, wheel, endpoint, path_without_server, monkeypatch):
     monkeypatch.setenv("PATH", path_without_server)
@@ -37,6 +48,7 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, wheel, endp
 
         s.nvim.command("QwenInstall remote")
         assert s.lua("return require('qwen_lsp.install').busy"), "the install must run asynchronously"
+        assert "Creating the environment" in "\n".join(s.lua(FLOAT_LINES)), "the progress window shows the step"
         last = wait_for(lambda: s.lua("return require('qwen_lsp.install').last"), 900, "the install to finish", 1)
         messages = s.nvim.api.exec2("messages", {"output": True})["output"]
         assert last["ok"], (last, messages)
