@@ -125,9 +125,10 @@ class NvimSession:
 
 @contextmanager
 def nvim_session(
-    binary: Path, cwd: Path, setup_opts: dict, state_dir: Path, ghost_namespace: str
+    binary: Path, cwd: Path, setup_opts: dict, state_dir: Path, ghost_namespace: str, load_plugin: bool = True
 ) -> Iterator[NvimSession]:
-    """Start `nvim --embed --headless --clean` in `cwd` with the plugin set up with `setup_opts`."""
+    """Start `nvim --embed --headless --clean` in `cwd` with the plugin set up with `setup_opts` (or, without
+    `load_plugin`, a bare Neovim)."""
     # Neovim's LSP log goes to $XDG_STATE_HOME: keep it per test.
     old_env = {k: os.environ.get(k) for k in ("XDG_STATE_HOME", "XDG_DATA_HOME")}
     os.environ["XDG_STATE_HOME"] = str(state_dir / "state")
@@ -144,7 +145,8 @@ def nvim_session(
             else:
                 os.environ[key] = value
     try:
-        nvim.exec_lua(_SETUP_LUA, str(PLUGIN_DIR), setup_opts)
+        if load_plugin:
+            nvim.exec_lua(_SETUP_LUA, str(PLUGIN_DIR), setup_opts)
         yield NvimSession(nvim, ghost_namespace)
     finally:
         try:

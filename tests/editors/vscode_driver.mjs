@@ -3,7 +3,9 @@
 // files on disk (the DOM text of an editor includes the ghost text, so it proves nothing about the buffer).
 //
 // params: { url, folder, file, typed, mode: "ghost" | "codeaction" | "command", screenshot?, accept?,
-//           select?: [fromLine, toLine], actionTitle?, instruction?, command?, timeoutMs? }
+//           select?: [fromLine, toLine], actionTitle?, instruction?, command?, timeoutMs?,
+//           install?: { choice, baseUrl?, timeoutMs }, statusMenu?,
+//           afterCommands?: [{ command, dialogButton?, restart?: boolean, notification?: string, timeoutMs? }] }
 import { chromium } from 'playwright-core';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,12 +61,80 @@ async function ghostText(page) {
   return text.trim() ? text : '';
 }
 
+/** The extension's offer to install the server: click the choice, answer the endpoint question, follow the progress
+ *  notification (its messages go to result.progress) until the language client starts. */
+async function acceptInstallOffer(page, install) {
+  const offer = page.locator('.notifications-toasts .notification-list-item', { hasText: 'not installed' }).first();
+  await offer.waitFor({ timeout: 60000 });
+  result.offer = (await offer.locator('.notification-list-item-message').textContent())?.trim();
+  await offer.locator('.monaco-button', { hasText: install.choice }).first().click();
+  if (install.baseUrl) {
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 30000 });
+    result.baseUrlPrefill = await input.inputValue();
+    await input.fill(install.baseUrl);
+    await page.keyboard.press('Enter');
+  }
+  result.progress = [];
+  await waitFor(async () => {
+    for (const text of await notifications(page)) {
+      if (text.trim() && !result.progress.includes(text.trim())) result.progress.push(text.trim());
+    }
+    if (result.console.some((l) => l.includes('[qwen-lsp] language client started'))) return true;
+    const failed = result.progress.find((t) => /failed/.test(t));
+    if (failed) throw new Error(failed);
+    return false;
+  }, install.timeoutMs ?? 900000, 'the install to finish and the language client to start');
+}
+
+const clientStarts = () => result.console.filter((l) => l.includes('[qwen-lsp] language client started')).length;
+
+/** Run palette commands one after the other: confirm a modal dialog, wait for the client to start again or for a
+ *  notification; the notifications seen meanwhile go to result.after. */
+async function runAfterCommands(page, commands) {
+  result.after = [];
+  for (const c of commands) {
+    const starts = clientStarts();
+    await page.keyboard.press('F1');
+    await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+    await page.keyboard.type(c.command);
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: c.command.replace(/^Qwen: /, '') }).first().waitFor();
+    await page.keyboard.press('Enter');
+    if (c.dialogButton) {
+      const button = page.locator('.monaco-dialog-box .monaco-button', { hasText: c.dialogButton }).first();
+      await button.waitFor({ timeout: 10000 });
+      await button.click();
+    }
+    await waitFor(async () => {
+      for (const text of await notifications(page)) if (!result.after.includes(text.trim())) result.after.push(text.trim());
+      if (c.restart) return clientStarts() > starts;
+      return result.after.some((t) => t.includes(c.notification));
+    }, c.timeoutMs ?? 300000, `${c.command} to finish`);
+  }
+}
+
+/** The status menu (Qwen: Show status menu): its title and entries. */
+async function readStatusMenu(page) {
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').waitFor({ state: 'visible' });
+  await page.keyboard.type('Qwen: Show status menu');
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: 'Show status menu' }).first().waitFor();
+  await page.keyboard.press('Enter');
+  const title = page.locator('.quick-input-widget .quick-input-title', { hasText: 'Qwen LSP' });
+  await title.waitFor({ timeout: 10000 });
+  const menu = { title: (await title.textContent())?.trim() };
+  menu.items = (await page.locator('.quick-input-list .monaco-list-row').allTextContents()).map((t) => t.trim());
+  await page.keyboard.press('Escape');
+  return menu;
+}
+
 let page;
 try {
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('console', (m) => result.console.push(m.text()));
   await page.goto(`${p.url}/?folder=${encodeURIComponent(p.folder)}`);
   await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+  if (p.install) await acceptInstallOffer(page, p.install);
   await waitFor(() => result.console.some((l) => l.includes('[qwen-lsp] language client started')), 60000,
     'the extension to start its language client');
   // Ready means the model is loaded; an error state fails right away.
@@ -179,6 +249,8 @@ try {
   }
   result.before = before;
   result.notifications = await notifications(page);
+  if (p.statusMenu) result.statusMenu = await readStatusMenu(page);
+  if (p.afterCommands) await runAfterCommands(page, p.afterCommands);
 } catch (err) {
   result.error = String(err?.message ?? err);
   if (page && p.failShot) await page.screenshot({ path: p.failShot }).catch(() => undefined);

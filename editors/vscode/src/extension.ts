@@ -5,7 +5,8 @@ import * as vscode from 'vscode';
 import { apiKeyEnvName, contributedKeys, SECTION } from './config';
 import { createClient, notifyConfigurationChanged, QwenLanguageClient, trackServerProgress } from './client';
 import { agentRefactor, CONTEXT_SCHEME, ContextDocuments, refactorWithQwen } from './commands';
-import { resolveServer, ServerNotFoundError } from './serverCommand';
+import { ServerInstaller } from './install';
+import { resolveServer, ServerNotFoundError, ServerNotInstalledError } from './serverCommand';
 import { StatusItem } from './status';
 
 const SECRET_KEY = 'qwenLsp.apiKey';
@@ -23,17 +24,23 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const contextDocs = new ContextDocuments();
   context.subscriptions.push(status, outputChannel, traceOutputChannel);
   status.setEnabled(vscode.workspace.getConfiguration(SECTION).get<boolean>('completion.enabled', true));
+  const installer = new ServerInstaller(context, { start, stop, log: outputChannel });
 
   async function start(): Promise<void> {
     const config = vscode.workspace.getConfiguration(SECTION);
     status.setStatus({ state: 'starting', detail: '' });
     let launch;
     try {
-      launch = resolveServer(config.get('serverCommand', ''), config.get('pythonPath', ''), config.get('serverArgs', []));
+      launch = resolveServer(
+        config.get('serverCommand', ''), config.get('pythonPath', ''), config.get('serverArgs', []), process.env.PATH,
+        installer.executable(),
+      );
     } catch (err) {
       if (!(err instanceof ServerNotFoundError)) throw err;
       status.setStatus({ state: 'error', detail: err.message });
       outputChannel.error(err.message);
+      // Not awaited: activation must not wait for the answer.
+      if (err instanceof ServerNotInstalledError) return void installer.offer();
       void vscode.window.showErrorMessage(`Qwen: ${err.message}`, 'Open Settings').then((choice) => {
         if (choice) void vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${context.extension.id}`);
       });
@@ -99,10 +106,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       { label: '$(hubot) Agent refactor…', command: 'qwenLsp.agentRefactor' },
       { label: '$(debug-restart) Restart server', command: 'qwenLsp.restart' },
       { label: '$(key) Store API key for the remote endpoint…', command: 'qwenLsp.setApiKey' },
+      ...installer.menuItems(),
     ];
     const s = status.state;
+    const info = client?.initializeResult?.serverInfo;
+    const server = installer.describe() ?? (info ? `${info.name} ${info.version ?? ''}`.trim() : '');
     const picked = await vscode.window.showQuickPick(items, {
-      title: `Qwen LSP — ${s.state}${s.model ? ' · ' + s.model : ''}`,
+      title: `Qwen LSP — ${s.state}${s.model ? ' · ' + s.model : ''}${server ? ' · ' + server : ''}`,
       placeHolder: s.detail || undefined,
     });
     if (picked) await vscode.commands.executeCommand(picked.command);

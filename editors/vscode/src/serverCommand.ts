@@ -1,6 +1,7 @@
 /**
  * Finding the `qwen-lsp` executable: the `qwenLsp.serverCommand` setting, else `qwen-lsp` on PATH, else the script
- * installed next to the interpreter named by `qwenLsp.pythonPath`. When none is found the error says how to fix it.
+ * installed next to the interpreter named by `qwenLsp.pythonPath`, else the one the extension installed (install.ts).
+ * When none is found the error says how to fix it.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -12,6 +13,8 @@ export interface ServerLaunch {
 }
 
 export class ServerNotFoundError extends Error {}
+/** Nothing configured, nothing on PATH and no managed install: the extension offers to install the server. */
+export class ServerNotInstalledError extends ServerNotFoundError {}
 
 const EXE = process.platform === 'win32' ? 'qwen-lsp.exe' : 'qwen-lsp';
 
@@ -28,10 +31,11 @@ function isExecutable(file: string): boolean {
   }
 }
 
-/** The first `qwen-lsp` on the given PATH string, if any. */
-export function findOnPath(envPath: string | undefined): string | undefined {
+/** The first executable `name` (default `qwen-lsp`) on the given PATH string, if any. */
+export function findOnPath(envPath: string | undefined, name = 'qwen-lsp'): string | undefined {
+  const exe = process.platform === 'win32' ? name + '.exe' : name;
   for (const dir of (envPath ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, EXE))) return path.join(dir, EXE);
+    if (dir && isExecutable(path.join(dir, exe))) return path.join(dir, exe);
   }
   return undefined;
 }
@@ -42,6 +46,7 @@ export function resolveServer(
   pythonPath: string,
   extraArgs: string[],
   envPath: string | undefined = process.env.PATH,
+  managed?: string,
 ): ServerLaunch {
   if (serverCommand.trim()) {
     const command = expandHome(serverCommand.trim());
@@ -55,6 +60,7 @@ export function resolveServer(
   }
   const onPath = findOnPath(envPath);
   if (onPath) return { command: onPath, args: extraArgs };
+  if (!pythonPath.trim() && managed) return { command: managed, args: extraArgs };
   if (pythonPath.trim()) {
     const python = expandHome(pythonPath.trim());
     const binDir = path.dirname(python);
@@ -68,8 +74,8 @@ export function resolveServer(
     }
     throw new ServerNotFoundError(`qwenLsp.pythonPath "${pythonPath}" is not an executable Python interpreter.`);
   }
-  throw new ServerNotFoundError(
-    'The qwen-lsp language server was not found on PATH. Install it with ' +
+  throw new ServerNotInstalledError(
+    'The qwen-lsp language server was not found on PATH. Run "Qwen: Install server", or install it with ' +
       '`pipx install "qwen-lsp[local]"` (or `pip install "qwen-lsp[local]"` in a virtual environment), then set ' +
       '"qwenLsp.serverCommand" to the qwen-lsp executable or "qwenLsp.pythonPath" to that environment\'s python.',
   );

@@ -18,6 +18,7 @@ local M = {}
 ---@field env table<string,string>  extra environment for the server (e.g. QWEN_LSP_API_KEY)
 ---@field inline { enabled: boolean, builtin: boolean|nil, debounce_ms: integer }
 ---@field keymaps qwen_lsp.Keymaps
+---@field install { source: string, python: string|nil }  what :QwenInstall installs, and from which Python
 M.defaults = {
   cmd = nil,
   python = nil,
@@ -29,6 +30,12 @@ M.defaults = {
   root_markers = { '.git', 'pyproject.toml', 'package.json', 'go.mod', 'Cargo.toml', 'setup.py', 'Makefile' },
   server = {},
   env = {},
+  install = {
+    -- PyPI name (default), a pip requirement, or the path of a wheel / source folder.
+    source = 'qwen-lsp',
+    -- nil: the newest python3.x (>= 3.11) on PATH.
+    python = nil,
+  },
   inline = {
     enabled = true,
     -- nil: use vim.lsp.inline_completion when this Neovim has it (>= 0.12), else the plugin's own ghost text.
@@ -55,7 +62,7 @@ function M.set(opts)
   opts = opts or {}
   for _, spec in ipairs({
     { 'cmd', 'table' }, { 'python', 'string' }, { 'filetypes', 'table' }, { 'root_markers', 'table' },
-    { 'server', 'table' }, { 'env', 'table' }, { 'inline', 'table' }, { 'keymaps', 'table' },
+    { 'server', 'table' }, { 'env', 'table' }, { 'inline', 'table' }, { 'keymaps', 'table' }, { 'install', 'table' },
   }) do
     local value = opts[spec[1]]
     if value ~= nil and type(value) ~= spec[2] then

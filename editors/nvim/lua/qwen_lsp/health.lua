@@ -1,4 +1,5 @@
---- :checkhealth qwen_lsp — Neovim version and inline completion path, server executable, `qwen-lsp doctor`
+--- :checkhealth qwen_lsp — Neovim version and inline completion path, the server :QwenInstall installed (version),
+--- server executable, `qwen-lsp doctor`
 --- (model files, backend), the running client and its last status, the configured endpoint.
 local config = require('qwen_lsp.config')
 local server = require('qwen_lsp.server')
@@ -19,6 +20,12 @@ function M.check()
   end
 
   health.start('qwen_lsp: server')
+  local managed = require('qwen_lsp.install').describe()
+  if managed then
+    health.ok(managed .. ' in ' .. require('qwen_lsp.install').root() .. ' (:QwenUpdate, :QwenUninstall)')
+  else
+    health.info('no server installed by :QwenInstall')
+  end
   local cmd, err = server.resolve_cmd()
   if not cmd then
     health.error(err)

@@ -54,6 +54,11 @@ function M.setup(opts)
     end,
   })
   -- Buffers already open when setup() runs (e.g. lazy-loaded plugin).
+  M.attach_loaded()
+end
+
+--- Start the server for every loaded buffer of a configured filetype (after setup() or :QwenInstall).
+function M.attach_loaded()
   for _, bufnr in ipairs(vim.api.nvim_list_bufs()) do
     if vim.api.nvim_buf_is_loaded(bufnr) and wants(vim.bo[bufnr].filetype) then
       M.attach(bufnr)

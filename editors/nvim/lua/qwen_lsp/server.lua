@@ -5,7 +5,8 @@ local M = {}
 
 M.name = 'qwen_lsp'
 
---- The server command: opts.cmd, else `qwen-lsp` on PATH, else the script next to opts.python.
+--- The server command: opts.cmd, else `qwen-lsp` on PATH, else the script next to opts.python, else the one
+--- :QwenInstall installed.
 ---@return string[]|nil cmd, string|nil error
 function M.resolve_cmd()
   local opts = config.options
@@ -19,6 +20,10 @@ function M.resolve_cmd()
   if exe ~= '' then
     return { exe }
   end
+  local managed = not opts.python and require('qwen_lsp.install').installed_executable()
+  if managed then
+    return { managed }
+  end
   if opts.python then
     local python = vim.fn.expand(opts.python)
     local script = vim.fs.joinpath(vim.fs.dirname(python), 'qwen-lsp')
@@ -31,7 +36,8 @@ function M.resolve_cmd()
     )
   end
   return nil,
-    'qwen-lsp not found on PATH: install it with `pipx install "qwen-lsp[local]"`, '
+    'qwen-lsp not found on PATH: run `:QwenInstall remote` or `:QwenInstall local` (`:help :QwenInstall`), '
+      .. 'or install it with `pipx install "qwen-lsp[local]"`, '
       .. 'or pass setup({ cmd = { "/path/to/qwen-lsp" } }) or setup({ python = "/path/to/venv/bin/python" })'
 end
 
@@ -97,7 +103,7 @@ end
 function M.start(bufnr, handlers, on_attach)
   local cmd, err = M.resolve_cmd()
   if not cmd then
-    vim.notify_once('qwen_lsp: ' .. err, vim.log.levels.ERROR)
+    vim.notify_once('qwen_lsp: ' .. err, vim.log.levels.WARN)
     return
   end
   local opts = config.options
