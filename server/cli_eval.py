@@ -13,6 +13,7 @@ from pathlib import Path
 from qwen_lsp.clients.base import Backend, BackendError, GenerationParams
 from qwen_lsp.context.base import Snippet
 from qwen_lsp.context.evaluation import evaluate, format_report
+from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.repository import RepositoryContext
 
 from .completion.generate import generate_until_stop
@@ -31,7 +32,8 @@ def run_eval(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     root = Path(args.root or ".").resolve()
-    engine = RepositoryContext(context_options(settings.context))
+    privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude)
+    engine = RepositoryContext(context_options(settings.context), privacy=privacy)
     print(f"indexing {root} ...", file=sys.stderr)
     engine.start([root])
     try:
