@@ -28,11 +28,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import Report, show_and_write  # noqa: E402
 
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES  # noqa: E402
 from qwen_lsp.server.agent.isolation import sandbox_status  # noqa: E402
 from qwen_lsp.server.agent.paths import WorkspacePaths  # noqa: E402
 from qwen_lsp.server.agent.runner import CommandRunner  # noqa: E402
 from qwen_lsp.server.agent.sandbox import WorkspaceCopy  # noqa: E402
-from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings  # noqa: E402
+from qwen_lsp.server.agent.settings import AgentSettings  # noqa: E402
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk  # noqa: E402
 from qwen_lsp.server.agent.tools import Toolbox  # noqa: E402
 
@@ -97,7 +98,7 @@ async def main(unsandboxed: bool) -> None:
         sandbox="off" if unsandboxed else "auto",
         allow_unsandboxed_commands=unsandboxed,
     )
-    paths = WorkspacePaths([root], DEFAULT_SECRET_PATTERNS)
+    paths = WorkspacePaths([root], DEFAULT_SECRET_FILES)
     copy = WorkspaceCopy(paths, root, 1000)
     runner = CommandRunner(copy, settings, {"PATH": os.environ["PATH"]})
     toolbox = Toolbox(paths, StagedFiles(read_from_disk), settings, runner)
