@@ -13,7 +13,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pathspec
 
@@ -199,14 +199,21 @@ def indexable(root: Path, rel: str, exclude: list[str] | None = None) -> Languag
         return None
     if any(p in EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
         return None
-    rules = _root_rules(root, exclude).extended("", root)
-    directory, rel_dir = root, ""
-    for part in parts[:-1]:
-        rel_dir = f"{rel_dir}/{part}" if rel_dir else part
-        directory = directory / part
-        if rules.ignored(rel_dir, True) or _is_virtualenv(directory):
-            return None
-        rules = rules.extended(rel_dir, directory)
-    if rules.ignored(rel, False) or leaves_folder(str(root / rel), os.path.realpath(root)):
+    if is_ignored(root, rel, exclude, _is_virtualenv) or leaves_folder(str(root / rel), os.path.realpath(root)):
         return None
     return spec
+
+
+def is_ignored(root: Path, rel: str, exclude: list[str] | None = None,
+               folder_left_out: Callable[[Path], bool] | None = None) -> bool:
+    """Whether ``root/rel``, or a folder on its way, is ignored (``exclude``, ``.git/info/exclude``, and
+    ``.gitignore``/``.qwenignore`` at any depth) or, for a folder, ``folder_left_out``."""
+    rules = _root_rules(root, exclude).extended("", root)
+    directory, rel_dir = root, ""
+    for part in rel.split("/")[:-1]:
+        rel_dir = f"{rel_dir}/{part}" if rel_dir else part
+        directory = directory / part
+        if rules.ignored(rel_dir, True) or (folder_left_out is not None and folder_left_out(directory)):
+            return True
+        rules = rules.extended(rel_dir, directory)
+    return rules.ignored(rel, False)
