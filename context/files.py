@@ -85,7 +85,9 @@ def _is_virtualenv(directory: Path) -> bool:
     return any((directory / marker).exists() for marker in _VENV_MARKERS)
 
 
-def _root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
+def root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
+    """The rules a walk of ``root`` starts with: ``exclude`` and ``.git/info/exclude`` (not yet root's own ignore
+    files: ``extended("", root)`` adds them)."""
     lines = list(exclude or []) + _read_patterns(root / ".git" / "info" / "exclude")
     return IgnoreRules(((("", pathspec.GitIgnoreSpec.from_lines(lines)),) if lines else ()))
 
@@ -94,7 +96,7 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
                 max_bytes: int = 1 << 20) -> Iterator[FileEntry]:
     """Indexable files under ``root``, in a stable (sorted) order. Plain strings and one ``scandir`` per folder:
     this runs over every file at each start."""
-    stack: list[tuple[str, str, IgnoreRules]] = [(str(root), "", _root_rules(root, exclude))]
+    stack: list[tuple[str, str, IgnoreRules]] = [(str(root), "", root_rules(root, exclude))]
     real_root = os.path.realpath(root)
     count = 0
     while stack:
@@ -208,7 +210,7 @@ def is_ignored(root: Path, rel: str, exclude: list[str] | None = None,
                folder_left_out: Callable[[Path], bool] | None = None) -> bool:
     """Whether ``root/rel``, or a folder on its way, is ignored (``exclude``, ``.git/info/exclude``, and
     ``.gitignore``/``.qwenignore`` at any depth) or, for a folder, ``folder_left_out``."""
-    rules = _root_rules(root, exclude).extended("", root)
+    rules = root_rules(root, exclude).extended("", root)
     directory, rel_dir = root, ""
     for part in rel.split("/")[:-1]:
         rel_dir = f"{rel_dir}/{part}" if rel_dir else part

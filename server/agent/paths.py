@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-import pathspec
-
-from qwen_lsp.context.files import EXCLUDED_DIRS, IgnoreRules
+from qwen_lsp.context.files import EXCLUDED_DIRS, IgnoreRules, root_rules
 from qwen_lsp.context.privacy import is_secret, secret_spec
 
 
@@ -120,16 +118,7 @@ class WorkspacePaths:
 
     def _rules_uncached(self, root: Path, rel_dir: str) -> IgnoreRules:
         if not rel_dir:
-            lines = _read_lines(root / ".git" / "info" / "exclude")
-            base = IgnoreRules((("", pathspec.GitIgnoreSpec.from_lines(lines)),) if lines else ())
-            return base.extended("", root)
+            return root_rules(root, None).extended("", root)
         parent = rel_dir.rsplit("/", 1)[0] if "/" in rel_dir else ""
         return self._rules(root, parent).extended(rel_dir, root / rel_dir)
-
-
-def _read_lines(path: Path) -> list[str]:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
 
