@@ -30,12 +30,12 @@ class Resolved:
 
 
 class WorkspacePaths:
-    def __init__(self, roots: list[Path], secret_patterns: list[str]) -> None:
+    def __init__(self, roots: list[Path], secret_files: list[str]) -> None:
         if not roots:
             raise PathError("the agent needs a workspace folder; open a folder in the editor")
         self.roots = [root.resolve() for root in roots]
         self._given = [Path(os.path.abspath(root)) for root in roots]  # as the editor named them (maybe via symlinks)
-        self.secrets = secret_spec(secret_patterns)
+        self.secrets = secret_spec(secret_files)  # privacy.secret_files
         self._rules = lru_cache(maxsize=4096)(self._rules_uncached)
 
     @property
