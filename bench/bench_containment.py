@@ -26,13 +26,16 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from common import Report, show_and_write  # noqa: E402
+from service_sockets import listener, socket_place  # noqa: E402
 
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES  # noqa: E402
 from qwen_lsp.server.agent.isolation import sandbox_status  # noqa: E402
 from qwen_lsp.server.agent.paths import WorkspacePaths  # noqa: E402
 from qwen_lsp.server.agent.runner import CommandRunner  # noqa: E402
 from qwen_lsp.server.agent.sandbox import WorkspaceCopy  # noqa: E402
-from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings  # noqa: E402
+from qwen_lsp.server.agent.settings import AgentSettings  # noqa: E402
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk  # noqa: E402
 from qwen_lsp.server.agent.tools import Toolbox  # noqa: E402
 
@@ -97,7 +100,7 @@ async def main(unsandboxed: bool) -> None:
         sandbox="off" if unsandboxed else "auto",
         allow_unsandboxed_commands=unsandboxed,
     )
-    paths = WorkspacePaths([root], DEFAULT_SECRET_PATTERNS)
+    paths = WorkspacePaths([root], DEFAULT_SECRET_FILES)
     copy = WorkspaceCopy(paths, root, 1000)
     runner = CommandRunner(copy, settings, {"PATH": os.environ["PATH"]})
     toolbox = Toolbox(paths, StagedFiles(read_from_disk), settings, runner)
@@ -120,9 +123,8 @@ async def main(unsandboxed: bool) -> None:
         started = time.monotonic()
         result = await toolbox.call("search", json.dumps({"query": "(a|a)+$", "regex": True}))
         held["backtracking regex (a|a)+$"] = time.monotonic() - started < 30
-        run = Path("/run")
-        unix = run / f"qwen-lsp-bench-{os.getpid()}.sock" if os.access(run, os.W_OK) else base / "service.sock"
-        server, unix_server, connections = await _listener(unix)
+        unix = socket_place(base, "qwen-lsp-bench")
+        server, unix_server, connections = await listener(unix)
         port = server.sockets[0].getsockname()[1]
         probes = STAGED_PROBES.format(
             outside=str(outside), port=port, real=str(root), home=str(home), server_pid=os.getpid(), unix=str(unix),
@@ -158,17 +160,6 @@ async def main(unsandboxed: bool) -> None:
     report.add("escapes", len(escapes), goal="0", met=not escapes, note=", ".join(escapes))
     report.details = {"held": held}
     show_and_write(report, "containment_unsandboxed.json" if unsandboxed else "containment.json")
-
-
-async def _listener(unix: Path) -> tuple[asyncio.Server, asyncio.Server, list[bytes]]:
-    received: list[bytes] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        received.append(await reader.read(100))
-        writer.close()
-
-    tcp = await asyncio.start_server(handle, "127.0.0.1", 0)
-    return tcp, await asyncio.start_unix_server(handle, str(unix)), received
 
 
 if __name__ == "__main__":

@@ -12,13 +12,12 @@ import argparse
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_soak import Client, _commit  # noqa: E402
-from common import ROOT, Report, show_and_write  # noqa: E402
+from bench_soak import Client, _commit, initialized_client  # noqa: E402
+from common import Report, show_and_write  # noqa: E402
 
 DOCUMENTS = {
     "20 MB, 500,000 lines": "value = compute(item, 42)  # a comment\n" * 500_000,
@@ -34,14 +33,8 @@ def timed(client: Client, send) -> float:
 
 
 def run(keystrokes: int) -> Report:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
-    env.update(QWEN_LSP_DATA_DIR=tempfile.mkdtemp(prefix="large-"), QWEN_LSP_COMPLETION__DEBOUNCE_MS="0",
-               PYTHONPATH=str(ROOT))
     load_at_start = os.getloadavg()
-    client = Client(env)
-    client.wait([client.request("initialize", {"processId": None, "rootUri": None,
-                                               "capabilities": {"textDocument": {"inlineCompletion": {}}}})])
-    client.notify("initialized", {})
+    client = initialized_client("large-")
     report = Report("large_documents")
     for number, (name, text) in enumerate(DOCUMENTS.items()):
         uri = f"file:///large/doc{number}.py"

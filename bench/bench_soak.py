@@ -117,15 +117,21 @@ class Client:
         return 0.0
 
 
-def run(requests: int, warmup: int) -> Report:
+def initialized_client(data_prefix: str) -> Client:
+    """A server of its own (fresh data folder, no debounce: every keystroke asks for a completion), initialized."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
-    env.update(QWEN_LSP_DATA_DIR=tempfile.mkdtemp(prefix="soak-"), QWEN_LSP_COMPLETION__DEBOUNCE_MS="0",
+    env.update(QWEN_LSP_DATA_DIR=tempfile.mkdtemp(prefix=data_prefix), QWEN_LSP_COMPLETION__DEBOUNCE_MS="0",
                PYTHONPATH=str(ROOT))
-    load_at_start = os.getloadavg()
     client = Client(env)
     client.wait([client.request("initialize", {"processId": None, "rootUri": None,
                                                "capabilities": {"textDocument": {"inlineCompletion": {}}}})])
     client.notify("initialized", {})
+    return client
+
+
+def run(requests: int, warmup: int) -> Report:
+    load_at_start = os.getloadavg()
+    client = initialized_client("soak-")
     client.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": PREFIX + "\n"}})
     version, typed, sent = 1, 0, 0
     latencies: list[float] = []

@@ -9,12 +9,11 @@ A loopback port forwarded elsewhere (an SSH tunnel) is the user's own choice and
 from __future__ import annotations
 
 import ipaddress
-import threading
-from typing import Any, AsyncIterator, Callable
+from typing import Callable
 from urllib.parse import urlsplit
 
-from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
-from .fim_templates import FimTemplate
+from .base import BackendStatus
+from .unavailable import UnavailableBackend
 
 
 def is_loopback_url(url: str) -> bool:
@@ -35,37 +34,15 @@ def refusal_message(base_url: str) -> str:
             "local backend (backend.kind \"local\"), a server on 127.0.0.1 or localhost, or turn privacy.local_only off")
 
 
-class RefusedBackend:
+class RefusedBackend(UnavailableBackend):
     """Stands in for a remote backend that ``privacy.local_only`` forbids: every call fails with one clear message
     and nothing is contacted."""
 
     def __init__(self, base_url: str, on_status: Callable[[BackendStatus], None] | None = None) -> None:
-        self.name = "refused (privacy.local_only)"
-        self.message = refusal_message(base_url)
-        self._status = BackendStatus("error", base_url, self.message)
+        super().__init__("refused (privacy.local_only)", refusal_message(base_url))
+        self.base_url = base_url
         if on_status is not None:
-            on_status(self._status)
+            on_status(self.status())
 
     def status(self) -> BackendStatus:
-        return self._status
-
-    async def ensure_ready(self) -> None:
-        raise BackendError(self.message)
-
-    async def fim_template(self) -> FimTemplate:
-        raise BackendError(self.message)
-
-    async def stream_fim(self, prompt: Prompt, params: GenerationParams,
-                         cancel: threading.Event) -> AsyncIterator[str]:
-        raise BackendError(self.message)
-        yield ""  # an async generator, like the others
-
-    async def chat(self, messages: list[dict[str, Any]], params: GenerationParams,
-                   tools: list[dict[str, Any]] | None = None, cancel: threading.Event | None = None) -> ChatReply:
-        raise BackendError(self.message)
-
-    def count_tokens(self, text: str) -> int:
-        return len(text) // 4 + 1
-
-    async def aclose(self) -> None:
-        return None
+        return BackendStatus("error", self.base_url, self.reason)

@@ -1,4 +1,5 @@
-"""A backend that cannot run here (its extra is not installed): it says why whenever it is asked to work.
+"""A backend that cannot run here (its extra is not installed, or privacy.local_only refuses its endpoint): it says
+why whenever it is asked to work.
 
 Building it never fails, so the server starts and answers every request even before the editor's settings
 (``workspace/configuration``) switch to a backend that can run, e.g. a remote endpoint on an install without

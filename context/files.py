@@ -15,7 +15,7 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pathspec
 
@@ -151,7 +151,9 @@ def _is_virtualenv(directory: Path | str) -> bool:
     return any(os.path.exists(os.path.join(directory, marker)) for marker in _VENV_MARKERS)
 
 
-def _root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
+def root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
+    """The rules a walk of ``root`` starts with: ``exclude`` and ``.git/info/exclude`` (not yet root's own ignore
+    files: ``extended("", root)`` adds them)."""
     return IgnoreRules().with_lines("", list(exclude or []) + read_patterns(root / ".git" / "info" / "exclude"))
 
 
@@ -160,7 +162,7 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
     """Indexable files under ``root``, in a stable (sorted) order. Plain strings and one ``scandir`` per folder:
     this runs over every file at each start. ``rules_cache`` gets the rules of each folder walked (see
     ``indexable``)."""
-    stack: list[tuple[str, str, IgnoreRules]] = [(str(root), "", _root_rules(root, exclude))]
+    stack: list[tuple[str, str, IgnoreRules]] = [(str(root), "", root_rules(root, exclude))]
     real_root = os.path.realpath(root)
     count = 0
     while stack:
@@ -270,20 +272,29 @@ def indexable(root: Path, rel: str, exclude: list[str] | None = None,
         return None
     if any(p in EXCLUDED_DIRS or p.endswith(".egg-info") for p in parts[:-1]):
         return None
+    if is_ignored(root, rel, exclude, _is_virtualenv, rules_cache):
+        return None
+    return None if leaves_folder(str(root / rel), os.path.realpath(root)) else spec
+
+
+def is_ignored(root: Path, rel: str, exclude: list[str] | None = None,
+               folder_left_out: Callable[[str], bool] | None = None,
+               rules_cache: dict[str, IgnoreRules] | None = None) -> bool:
+    """Whether ``root/rel``, or a folder on its way, is ignored (``exclude``, ``.git/info/exclude``, and
+    ``.gitignore``/``.qwenignore`` at any depth) or, for a folder, ``folder_left_out``. ``rules_cache`` keeps the
+    rules of each folder passed (folders found ignored are not cached), so a chain of N ignore files costs N reads."""
     cache = {} if rules_cache is None else rules_cache
     rules = cache.get("")
     if rules is None:
-        rules = cache[""] = _root_rules(root, exclude).extended("", root)
+        rules = cache[""] = root_rules(root, exclude).extended("", root)
     rel_dir = ""
-    for part in parts[:-1]:
+    for part in rel.split("/")[:-1]:
         rel_dir = f"{rel_dir}/{part}" if rel_dir else part
         known = cache.get(rel_dir)
         if known is None:
             directory = os.path.join(root, rel_dir)
-            if rules.ignored(rel_dir, True) or _is_virtualenv(directory):
-                return None
+            if rules.ignored(rel_dir, True) or (folder_left_out is not None and folder_left_out(directory)):
+                return True
             known = cache[rel_dir] = rules.extended(rel_dir, directory)
         rules = known
-    if rules.ignored(rel, False) or leaves_folder(str(root / rel), os.path.realpath(root)):
-        return None
-    return spec
+    return rules.ignored(rel, False)

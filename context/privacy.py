@@ -19,7 +19,7 @@ from typing import Sequence
 import pathspec
 
 from .documents import uri_to_key
-from .files import _root_rules, leaves_folder
+from .files import is_ignored, leaves_folder
 
 DEFAULT_SECRET_FILES = [
     ".env",
@@ -136,20 +136,8 @@ class PrivacyPolicy:
         rel = key[len(root.rstrip("/")) + 1:]
         if self.is_secret(rel):
             return f"{rel} matches privacy.secret_files"
-        if self._ignored(Path(root), rel):
+        if is_ignored(Path(root), rel, self.exclude):
             return f"{rel} is ignored (.gitignore, .qwenignore or context.exclude)"
         if leaves_folder(key, os.path.realpath(root)):
             return f"{rel} is a link to a file outside the workspace folder"
         return None
-
-    def _ignored(self, root: Path, rel: str) -> bool:
-        rules = _root_rules(root, self.exclude).extended("", root)
-        parts = rel.split("/")
-        rel_dir = ""
-        for part in parts[:-1]:
-            rel_dir = f"{rel_dir}/{part}" if rel_dir else part
-            if rules.ignored(rel_dir, True):
-                return True
-            rules = rules.extended(rel_dir, root / rel_dir)
-        return rules.ignored(rel, False)
-

@@ -17,6 +17,7 @@ from pathlib import Path
 from qwen_lsp.clients.base import BackendError
 from qwen_lsp.context.eval_cases import Case
 from qwen_lsp.context.evaluation import VARIANTS, Report, Window, evaluate, format_report
+from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.repository import RepositoryContext
 
 from .completion.pipeline import CompletionPipeline, PipelineOptions
@@ -38,7 +39,8 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.suffix_chars:
         variants += [f"context_suffix{args.suffix_chars}", f"no_context_suffix{args.suffix_chars}"]
     root = Path(args.root or ".").resolve()
-    engine = RepositoryContext(context_options(settings.context))
+    privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude)
+    engine = RepositoryContext(context_options(settings.context), privacy=privacy)
     print(f"indexing {root} ...", file=sys.stderr)
     engine.start([root])
     try:

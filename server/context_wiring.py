@@ -15,8 +15,8 @@ from lsprotocol import types
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 
+from .actions.editor import workspace_roots
 from .config import ContextSettings
-from .documents import uri_to_path
 from .model_status import send_status
 
 if TYPE_CHECKING:
@@ -49,10 +49,7 @@ async def attach_repository_context(
 
 
 def workspace_folders(server: "QwenLanguageServer") -> list[Path]:
-    folders = [uri_to_path(folder.uri) for folder in server.workspace.folders.values()]
-    if not folders and server.workspace.root_uri:
-        folders = [uri_to_path(server.workspace.root_uri)]
-    return [folder for folder in folders if folder.is_dir()]
+    return [folder for folder in workspace_roots(server.workspace) if folder.is_dir()]
 
 
 async def start_indexing(server: "QwenLanguageServer") -> None:

@@ -54,26 +54,21 @@ def _python() -> tuple[str, str, str]:
     return OK, "python", f"{version} ({sys.executable})"
 
 
-def _sandbox(settings) -> tuple[str, str, str]:
+def _sandbox(settings: ServerSettings) -> tuple[str, str, str]:
     """Which protection agent commands (and the test command) on staged code get."""
-    from .agent.isolation import sandbox_status
+    from .agent.isolation import configured_sandbox
 
-    agent = settings.agent
-    if agent.sandbox == "off":
-        status_detail = "turned off (agent.sandbox)"
-    else:
-        status = sandbox_status()
-        if status.active:
-            return OK, "agent sandbox", (
-                f"{status.detail}: agent commands run in a workspace copy with no network, a read-only system, "
-                "a private home and temp folder and an allowlisted environment"
-            )
-        status_detail = status.detail
-    if agent.allow_unsandboxed_commands:
-        return WARN, "agent sandbox", (
-            f"none ({status_detail}); agent.allow_unsandboxed_commands is on, so agent commands run unconfined"
+    status = configured_sandbox(settings.agent.sandbox)
+    if status.active:
+        return OK, "agent sandbox", (
+            f"{status.detail}: agent commands run in a workspace copy with no network, a read-only system, "
+            "a private home and temp folder and an allowlisted environment"
         )
-    return WARN, "agent sandbox", f"none ({status_detail}); the agent asks before each command it runs"
+    if settings.agent.allow_unsandboxed_commands:
+        return WARN, "agent sandbox", (
+            f"none ({status.detail}); agent.allow_unsandboxed_commands is on, so agent commands run unconfined"
+        )
+    return WARN, "agent sandbox", f"none ({status.detail}); the agent asks before each command it runs"
 
 
 def _local_extra(needed: bool) -> list[tuple[str, str, str]]:

@@ -22,6 +22,8 @@ from lsprotocol import types
 from qwen_lsp.clients import models
 from qwen_lsp.clients.base import BackendError
 
+from .user_question import ask_user
+
 if TYPE_CHECKING:
     from .app import QwenLanguageServer
 
@@ -89,17 +91,7 @@ async def _ask(server: "QwenLanguageServer", preset: models.ModelPreset) -> bool
         f"qwen-lsp: Download {preset.name} ({download_size(preset)})? The configured local model is not "
         f"downloaded yet; it goes to {models.models_dir()}."
     )
-    params = types.ShowMessageRequestParams(
-        type=types.MessageType.Info,
-        message=message,
-        actions=[types.MessageActionItem(title=DOWNLOAD), types.MessageActionItem(title=NOT_NOW)],
-    )
-    try:
-        answer = await server.window_show_message_request_async(params)
-    except Exception as error:  # the client failed the request: treat as "not now"
-        log.info("the download prompt failed: %s", error)
-        return False
-    if answer is None or answer.title != DOWNLOAD:
+    if not await ask_user(server, message, DOWNLOAD, NOT_NOW):
         log.info("download of %s declined for this session", preset.name)
         return False
     return True

@@ -16,17 +16,8 @@ log() { printf '[tests/run] %s\n' "$*" >&2; }
 SECONDS=0
 
 # bubblewrap: the agent's commands on staged code run inside it (tests/test_agent_sandbox.py requires it).
-APT_PACKAGES=(bubblewrap)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  log "apt install ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$ROOT/tests/apt_install.sh"
+apt_install bubblewrap
 
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"

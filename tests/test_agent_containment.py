@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 from lsprotocol import types
 
 from lsp_helpers import running_server, script_env, scripted_server_command
+from service_sockets import listener, socket_place
 from test_agent_lsp import answer_message_requests, record_apply_edits, run_command, tool
 from test_agent_sandbox import outside, require_bubblewrap  # noqa: F401  (a fixture)
 
@@ -57,24 +57,6 @@ def project(tmp_path: Path) -> Path:
     return root
 
 
-async def listener(unix_path: Path) -> tuple[asyncio.Server, asyncio.Server, list[bytes]]:
-    """A TCP server on 127.0.0.1 and a Unix socket server (like docker's or a database's in /run)."""
-    received: list[bytes] = []
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        received.append(await reader.read(1000))
-        writer.close()
-
-    tcp = await asyncio.start_server(handle, "127.0.0.1", 0)
-    return tcp, await asyncio.start_unix_server(handle, str(unix_path)), received
-
-
-def socket_place(tmp_path: Path) -> Path:
-    """/run when writable (sockets of system services live there), else the test's own folder."""
-    run = Path("/run")
-    return run / f"qwen-lsp-test-{os.getpid()}.sock" if os.access(run, os.W_OK) else tmp_path / "service.sock"
-
-
 def tool_results(counters: dict) -> str:
     return "\n".join(
         m["content"] for request in counters["chat_requests"] for m in request if m["role"] == "tool"
@@ -83,7 +65,7 @@ def tool_results(counters: dict) -> str:
 
 async def test_staged_conftest_runs_only_inside_the_sandbox(tmp_path: Path, project: Path, outside: Path) -> None:
     require_bubblewrap()
-    unix_path = socket_place(tmp_path)
+    unix_path = socket_place(tmp_path, "qwen-lsp-test")
     server, unix_server, received = await listener(unix_path)
     port = server.sockets[0].getsockname()[1]
     conftest = CONFTEST.format(

@@ -13,12 +13,13 @@ import pytest
 
 from qwen_lsp.clients.base import ChatReply, ToolCall
 from qwen_lsp.clients.scripted import ScriptedBackend
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 from qwen_lsp.server.actions.service import DocumentView
 from qwen_lsp.server.agent.arguments import parse_arguments
 from qwen_lsp.server.agent.loop import AgentLoop
 from qwen_lsp.server.agent.paths import WorkspacePaths
 from qwen_lsp.server.agent.run import AgentEnvironment, AgentRequest, run_agent
-from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings
+from qwen_lsp.server.agent.settings import AgentSettings
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
 from qwen_lsp.server.agent.tools import Toolbox
 
@@ -46,7 +47,7 @@ def make_loop(workspace: Path, replies: list[ChatReply], cancel: threading.Event
     backend = ScriptedBackend(chat_replies=replies)
     settings = AgentSettings(**overrides)
     staged = StagedFiles(read_from_disk)
-    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), staged, settings, None)
+    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_FILES), staged, settings, None)
     loop = AgentLoop(
         backend, toolbox, settings, cancel or threading.Event(), context_tokens=overrides.pop("window", 32768)
     )
@@ -233,7 +234,7 @@ async def test_wall_clock_limit(workspace: Path) -> None:
 
     backend = ScriptedBackend(chat_replies=[reply(call("search", {"query": f"q{i}"})) for i in range(20)])
     settings = AgentSettings(max_seconds=100)
-    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), StagedFiles(read_from_disk), settings, None)
+    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_FILES), StagedFiles(read_from_disk), settings, None)
     outcome = await AgentLoop(backend, toolbox, settings, threading.Event(), 32768, clock=clock).run(start())
     assert outcome.stop_reason == "time_limit" and outcome.model_calls == 2  # at 80 s and 120 s; 160 s is over
 

@@ -18,12 +18,13 @@ from lsp_helpers import open_document, running_server, server_env
 from model_files import repack_survives, require_real_qwen_05b
 from qwen_lsp.clients.local_llama import LocalLlamaBackend
 from qwen_lsp.clients.openai_compat import OpenAICompatBackend
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 from qwen_lsp.clients.settings import LocalSettings, RemoteSettings
 from qwen_lsp.server.actions.settings import SamplingSettings
 from qwen_lsp.server.agent.loop import AgentLoop, AgentOutcome
 from qwen_lsp.server.agent.paths import WorkspacePaths
 from qwen_lsp.server.agent.prompts import system_message
-from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings
+from qwen_lsp.server.agent.settings import AgentSettings
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
 from qwen_lsp.server.agent.tools import Toolbox
 from workspace_edits import apply_workspace_edit, structure_code_actions_like_editors
@@ -48,7 +49,7 @@ async def read_notes(backend, workspace: Path, max_steps: int) -> tuple[AgentOut
     """Ask the real model to read a file with the read_file tool; the outcome and the conversation."""
     (workspace / "notes.txt").write_text("The release codename is pineapple.\n")
     settings = AgentSettings(sampling=GREEDY, max_steps=max_steps, max_tokens_per_step=96)
-    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), StagedFiles(read_from_disk), settings, None)
+    toolbox = Toolbox(WorkspacePaths([workspace], DEFAULT_SECRET_FILES), StagedFiles(read_from_disk), settings, None)
     messages = [
         {"role": "system", "content": system_message(settings.allowed_commands)},
         {"role": "user", "content": "Task: read the file notes.txt with the read_file tool."},

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES, is_secret
 from qwen_lsp.server.agent.commands import (
     CommandRefused,
     check_allowed,
@@ -17,10 +18,10 @@ from qwen_lsp.server.agent.commands import (
     parse_command,
     run_command,
 )
-from qwen_lsp.server.agent.paths import PathError, WorkspacePaths, is_secret
+from qwen_lsp.server.agent.paths import PathError, WorkspacePaths
 from qwen_lsp.server.agent.runner import CommandRunner
 from qwen_lsp.server.agent.sandbox import WorkspaceCopy
-from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings
+from qwen_lsp.server.agent.settings import AgentSettings
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
 from qwen_lsp.server.agent.tools import Toolbox
 
@@ -44,7 +45,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def make_paths(root: Path) -> WorkspacePaths:
-    return WorkspacePaths([root], DEFAULT_SECRET_PATTERNS)
+    return WorkspacePaths([root], DEFAULT_SECRET_FILES)
 
 
 def test_relative_and_absolute_paths_inside_the_workspace(workspace: Path) -> None:
@@ -97,7 +98,7 @@ def test_secret_ignored_and_excluded_files_are_refused(workspace: Path, raw: str
 def test_workspace_root_reached_through_a_symlink(tmp_path: Path, workspace: Path) -> None:
     alias = tmp_path / "alias"
     alias.symlink_to(workspace, target_is_directory=True)
-    paths = WorkspacePaths([alias], DEFAULT_SECRET_PATTERNS)
+    paths = WorkspacePaths([alias], DEFAULT_SECRET_FILES)
     assert paths.resolve("src/app.py").path == workspace / "src" / "app.py"
     with pytest.raises(PathError):
         paths.resolve(str(alias / ".env"))
@@ -228,4 +229,4 @@ def test_workspace_copy_leaves_secrets_out_and_mounts_heavy_folders(workspace: P
     ],
 )
 def test_secret_patterns_by_path(path: str, secret: bool) -> None:
-    assert is_secret(path, DEFAULT_SECRET_PATTERNS) is secret
+    assert is_secret(path, DEFAULT_SECRET_FILES) is secret

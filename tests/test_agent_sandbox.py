@@ -16,12 +16,13 @@ from pathlib import Path
 
 import pytest
 
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 from qwen_lsp.server.agent.commands import CommandRefused, check_arguments
 from qwen_lsp.server.agent.isolation import sandbox_status
 from qwen_lsp.server.agent.paths import WorkspacePaths
 from qwen_lsp.server.agent.runner import CommandRunner
 from qwen_lsp.server.agent.sandbox import LEFT_OUT_DIRS, WorkspaceCopy
-from qwen_lsp.server.agent.settings import DEFAULT_SECRET_PATTERNS, AgentSettings
+from qwen_lsp.server.agent.settings import AgentSettings
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
 from qwen_lsp.server.agent.tools import Toolbox
 
@@ -62,7 +63,7 @@ def workspace(tmp_path: Path) -> Path:
 
 
 def make_toolbox(root: Path, settings: AgentSettings) -> tuple[Toolbox, WorkspaceCopy]:
-    paths = WorkspacePaths([root], DEFAULT_SECRET_PATTERNS)
+    paths = WorkspacePaths([root], DEFAULT_SECRET_FILES)
     copy = WorkspaceCopy(paths, root, 1000)
     runner = CommandRunner(copy, settings, {"PATH": os.environ["PATH"]})
     return Toolbox(paths, StagedFiles(read_from_disk), settings, runner), copy
@@ -79,7 +80,7 @@ def test_the_copy_has_no_link_leading_back(workspace: Path, tmp_path: Path) -> N
     (workspace / "out_link.txt").symlink_to(tmp_path / "elsewhere" / "data.txt")
     (workspace / "out_dir").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     (workspace / "git_link").symlink_to(workspace / ".git", target_is_directory=True)
-    copy = WorkspaceCopy(WorkspacePaths([workspace], DEFAULT_SECRET_PATTERNS), workspace, 1000)
+    copy = WorkspaceCopy(WorkspacePaths([workspace], DEFAULT_SECRET_FILES), workspace, 1000)
     try:
         base = copy.ensure()
         links = [p for p in base.rglob("*") if p.is_symlink()]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+from pydantic import TypeAdapter
 
 from qwen_lsp.server.config import ServerSettings, env_overrides, load_settings
 from qwen_lsp.server.stats import StatsRecorder, format_summary, summarize
@@ -17,6 +20,28 @@ def test_every_setting_has_a_description():
                 walk(annotation)
 
     walk(ServerSettings)
+
+
+VSCODE_PACKAGE = Path(__file__).resolve().parents[1] / "editors" / "vscode" / "package.json"
+VSCODE_CLIENT_ONLY = {"serverCommand", "serverArgs", "pythonPath", "trace.server"}  # as in editors/vscode/src/config.ts
+
+
+def test_vscode_settings_are_server_settings_with_the_same_defaults():
+    properties = json.loads(VSCODE_PACKAGE.read_text())["contributes"]["configuration"]["properties"]
+    keys = {key.removeprefix("qwenLsp.") for key in properties} - VSCODE_CLIENT_ONLY
+    defaults = ServerSettings().model_dump()
+    for key in keys:
+        entry = properties[f"qwenLsp.{key}"]
+        model, value = ServerSettings, defaults
+        for part in key.split("."):
+            assert part in model.model_fields, f"qwenLsp.{key} is not a server setting"
+            field, value = model.model_fields[part], value[part]
+            model = field.annotation
+        assert entry["default"] == value, f"qwenLsp.{key}: the default differs from the server's"
+        for choice in entry.get("enum", []):
+            TypeAdapter(model).validate_python(choice)  # every choice offered is one the server takes
+    assert {"privacy.local_only", "privacy.secret_files", "agent.sandbox", "agent.allow_unsandboxed_commands",
+            "agent.command_env"} <= keys
 
 
 def test_env_overrides_nest_and_ignore_non_settings():

@@ -64,6 +64,13 @@ def sandbox_status() -> SandboxStatus:
     return SandboxStatus("bubblewrap", f"{version or 'bubblewrap'} ({bwrap})")
 
 
+def configured_sandbox(setting: str) -> SandboxStatus:
+    """The sandbox ``agent.sandbox`` gives here: none when it is "off", else whatever works on this machine."""
+    if setting == "off":
+        return SandboxStatus("none", "turned off (agent.sandbox)")
+    return sandbox_status()
+
+
 @dataclass(frozen=True)
 class Launch:
     argv: list[str]

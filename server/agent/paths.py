@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-
-from qwen_lsp.context.files import EXCLUDED_DIRS, IgnoreRules, read_patterns
+from qwen_lsp.context.files import EXCLUDED_DIRS, IgnoreRules, root_rules
 from qwen_lsp.context.privacy import is_secret, secret_spec
 
 
@@ -31,12 +30,12 @@ class Resolved:
 
 
 class WorkspacePaths:
-    def __init__(self, roots: list[Path], secret_patterns: list[str]) -> None:
+    def __init__(self, roots: list[Path], secret_files: list[str]) -> None:
         if not roots:
             raise PathError("the agent needs a workspace folder; open a folder in the editor")
         self.roots = [root.resolve() for root in roots]
         self._given = [Path(os.path.abspath(root)) for root in roots]  # as the editor named them (maybe via symlinks)
-        self.secrets = secret_spec(secret_patterns)
+        self.secrets = secret_spec(secret_files)  # privacy.secret_files
         self._rules = lru_cache(maxsize=4096)(self._rules_uncached)
 
     @property
@@ -119,9 +118,8 @@ class WorkspacePaths:
 
     def _rules_uncached(self, root: Path, rel_dir: str) -> IgnoreRules:
         if not rel_dir:
-            # a FIFO or device here is skipped, never waited on (read_patterns opens regular files only)
-            return IgnoreRules().with_lines("", read_patterns(root / ".git" / "info" / "exclude")).extended("", root)
+            # a FIFO or device here is skipped, never waited on (root_rules opens regular files only)
+            return root_rules(root, None).extended("", root)
         parent = rel_dir.rsplit("/", 1)[0] if "/" in rel_dir else ""
         return self._rules(root, parent).extended(rel_dir, root / rel_dir)
-
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Awaitable, Callable
 
 from .commands import CommandRefused, CommandResult, check_arguments, run_command
-from .isolation import Launch, SandboxStatus, in_bubblewrap, sandbox_status, unsandboxed
+from .isolation import Launch, SandboxStatus, configured_sandbox, in_bubblewrap, unsandboxed
 from .sandbox import LEFT_OUT_DIRS, WorkspaceCopy
 from .settings import AgentSettings
 
@@ -30,9 +30,7 @@ class CommandRunner:
         self.other_roots = other_roots or []
 
     async def status(self) -> SandboxStatus:
-        if self.settings.sandbox == "off":
-            return SandboxStatus("none", "turned off (agent.sandbox)")
-        return await asyncio.to_thread(sandbox_status)
+        return await asyncio.to_thread(configured_sandbox, self.settings.sandbox)
 
     async def run(self, argv: list[str], staged: dict[Path, str], check: bool) -> CommandResult:
         """Run ``argv`` on the staged files; ``check``: its arguments must name no path outside the workspace.

@@ -6,12 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
-
 from ..actions.settings import SamplingSettings, ThinkingSettings
-
-DEFAULT_SECRET_PATTERNS = DEFAULT_SECRET_FILES  # the privacy policy's patterns (privacy.secret_files)
-
 
 DEFAULT_COMMAND_ENV = [
     "PATH",

@@ -29,6 +29,7 @@ from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
 from ..documents import DocumentError
+from ..user_question import ask_user
 
 log = logging.getLogger(__name__)
 AGENT_COMMAND = "qwen.agentRefactor"
@@ -108,23 +109,8 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
         context_tokens=window,
         command_env=command_environment(settings.agent.command_env, (backend_settings.remote.api_key_env,)),
         secret_files=settings.privacy.secret_files,
-        approve=lambda question: _ask(ls, question, "Run", "Skip"),
+        approve=lambda question: ask_user(ls, question, "Run", "Skip", types.MessageType.Warning),
     )
-
-
-async def _ask(ls: QwenLanguageServer, question: str, yes: str, no: str) -> bool:
-    """``window/showMessageRequest`` with two buttons; no answer (dismissed, or an error) means no."""
-    params = types.ShowMessageRequestParams(
-        type=types.MessageType.Warning,
-        message=question,
-        actions=[types.MessageActionItem(title=yes), types.MessageActionItem(title=no)],
-    )
-    try:
-        answer = await ls.window_show_message_request_async(params)
-    except Exception as error:  # a client without the request: nothing runs or applies unasked
-        log.info("window/showMessageRequest failed: %s", error)
-        return False
-    return answer is not None and answer.title == yes
 
 
 def _client_reviews_edits(ls: QwenLanguageServer) -> bool:
@@ -143,7 +129,7 @@ async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
         f"Qwen agent proposes changes to {files}{more}{_verification_note(report)}: "
         f"{report.outcome.summary[:200]} Apply them?"
     )
-    return await _ask(ls, question, "Apply", "Discard")
+    return await ask_user(ls, question, "Apply", "Discard", types.MessageType.Warning)
 
 
 def _symbol_lookup(provider: Any, roots: list[Path], secret_files: list[str]):

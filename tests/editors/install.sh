@@ -21,17 +21,8 @@ log() { printf '[editors/install] %s\n' "$*" >&2; }
 SECONDS=0
 
 # --- apt -----------------------------------------------------------------------------------------
-APT_PACKAGES=(chromium libkrb5-dev pkg-config ripgrep)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  log "apt install ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-  $SUDO apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source "$ROOT/tests/apt_install.sh"
+apt_install chromium libkrb5-dev pkg-config ripgrep
 
 # code-server 4.100.3 (VS Code 1.100) runs on Node 20; the extension build needs Node >= 20 as well.
 if ! command -v node >/dev/null || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from raw_lsp import RawServer, frame, new_id, scripted_env
+from raw_lsp import RawServer, new_id, scripted_env
 
 URI = "file:///work/fuzz/app.py"
 json_values = st.recursive(
