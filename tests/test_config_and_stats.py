@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from pydantic import TypeAdapter
@@ -23,7 +24,9 @@ def test_every_setting_has_a_description():
 
 
 VSCODE_PACKAGE = Path(__file__).resolve().parents[1] / "editors" / "vscode" / "package.json"
-VSCODE_CLIENT_ONLY = {"serverCommand", "serverArgs", "pythonPath", "trace.server"}  # as in editors/vscode/src/config.ts
+# The extension's own settings, never sent to the server: read from editors/vscode/src/config.ts so they cannot drift.
+VSCODE_CLIENT_ONLY = set(re.findall(r"'([^']+)'", re.search(
+    r"CLIENT_ONLY = new Set\(\[(.*?)\]\)", (VSCODE_PACKAGE.parent / "src" / "config.ts").read_text()).group(1)))
 
 
 def test_vscode_settings_are_server_settings_with_the_same_defaults():
