@@ -145,6 +145,19 @@ class OpenAICompatBackend:
     def count_tokens(self, text: str) -> int:
         return int(len(text) / self.chars_per_token) + 1
 
+    # The endpoint keeps its own prompt cache (if any): nothing to warm, estimate or drop from here.
+    async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
+        return 0
+
+    def uncached_ms(self, prompt: Prompt) -> float:
+        return 0.0
+
+    def forget(self, document: str) -> int:
+        return 0
+
+    def cache_report(self) -> dict[str, Any]:
+        return {}
+
     def _calibrate(self, prompt_chars: int, prompt_tokens: int | None) -> None:
         if prompt_tokens and prompt_chars >= 200:
             ratio = min(8.0, max(1.5, prompt_chars / prompt_tokens))

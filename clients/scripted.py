@@ -35,10 +35,12 @@ class ScriptedBackend:
         self.delay_s = delay_s
         self.template = template
         self.prompts: list[Prompt] = []
+        self.prefills: list[Prompt] = []
         self.chat_requests: list[list[dict[str, Any]]] = []
         self.chunks_after_cancel = 0
-        self.calls_started = 0
+        self.calls_started = 0  # requests' calls; background ones (speculative completions) count apart
         self.calls_cancelled = 0
+        self.background_calls: list[Prompt] = []
 
     def status(self) -> BackendStatus:
         return BackendStatus(state="ready", model=self.name)
@@ -52,8 +54,11 @@ class ScriptedBackend:
     async def stream_fim(
         self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
     ) -> AsyncIterator[str]:
-        self.prompts.append(prompt)
-        self.calls_started += 1
+        if params.background:
+            self.background_calls.append(prompt)
+        else:
+            self.prompts.append(prompt)
+            self.calls_started += 1
         reply = self.replies.popleft() if self.replies else self.default_reply
         finished = False
         try:
@@ -65,7 +70,7 @@ class ScriptedBackend:
                 yield reply[start : start + self.chunk_size]
             finished = True
         finally:
-            if not finished:
+            if not finished and not params.background:
                 self.calls_cancelled += 1
 
     async def chat(
@@ -84,6 +89,19 @@ class ScriptedBackend:
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4) if text else 0
+
+    async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
+        self.prefills.append(prompt)
+        return 0
+
+    def uncached_ms(self, prompt: Prompt) -> float:
+        return 0.0
+
+    def forget(self, document: str) -> int:
+        return 0
+
+    def cache_report(self) -> dict[str, Any]:
+        return {}
 
     async def aclose(self) -> None:
         return None

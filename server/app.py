@@ -15,6 +15,7 @@ from pygls.lsp.server import LanguageServer
 from . import __version__
 from .background import BackgroundTasks
 from .inflight import InflightRequests
+from .prewarm import Prewarmer
 from .problems import ProblemReporter
 from .session import BackendFactory, Session, default_backend_factory
 from .stats import StatsRecorder
@@ -31,6 +32,7 @@ class QwenLanguageServer(LanguageServer):
         self.problems = ProblemReporter(self.window_show_message)
         self.stats = StatsRecorder()
         self.background = BackgroundTasks()
+        self.prewarmer = Prewarmer(self)
         self.initialization_options: dict = {}
 
     def report_server_error(self, error: Exception, source: object) -> None:

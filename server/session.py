@@ -40,6 +40,7 @@ def pipeline_options(settings: ServerSettings) -> PipelineOptions:
         disabled_languages=tuple(completion.disabled_languages),
         ignored_globs=tuple(completion.ignored_globs),
         extra_stop=tuple(completion.stop),
+        prompt_budget_ms=completion.prompt_budget_ms,
     )
 
 
@@ -51,9 +52,8 @@ class Session:
         self.context_provider: ContextProvider = NoContext()
         self.cache = CompletionCache(settings.completion.cache_size)
         self.counters = PipelineCounters()
-        self.pipeline = CompletionPipeline(
-            self.backend, pipeline_options(settings), self.context_provider, self.cache, self.counters
-        )
+        self.background_counters = PipelineCounters()  # warm-ups and speculative completions
+        self._rebuild_pipeline()
 
     async def apply(self, settings: ServerSettings) -> bool:
         """Use new settings; returns True when the backend was replaced (and must be loaded again)."""
@@ -76,7 +76,8 @@ class Session:
 
     def _rebuild_pipeline(self) -> None:
         self.pipeline = CompletionPipeline(
-            self.backend, pipeline_options(self.settings), self.context_provider, self.cache, self.counters
+            self.backend, pipeline_options(self.settings), self.context_provider, self.cache, self.counters,
+            self.background_counters,
         )
 
 

@@ -46,6 +46,8 @@ def main() -> None:
             "inflight_superseded": ls.inflight.superseded,
             "chat_requests": backend.chat_requests,
             "chat_replies_left": len(backend.chat_replies),
+            "background_prompts": [p.text for p in backend.background_calls],
+            "prefill_prompts": [p.text for p in backend.prefills],
         }
 
     server.start_io()

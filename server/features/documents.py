@@ -1,27 +1,46 @@
-"""Open/change/save/close: pygls keeps the text; we tell the context provider and drop stale work."""
+"""Open/change/focus/save/close: pygls keeps the text; we tell the context provider and the warm-ups, and drop
+stale work."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
 from qwen_lsp.context.repository import RepositoryContext
 
 from ..documents import uri_to_path
+from .telemetry import field
 
 if TYPE_CHECKING:
     from ..app import QwenLanguageServer
+
+DID_FOCUS = "qwen/didFocus"
 
 
 def register(server: "QwenLanguageServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: "QwenLanguageServer", params: types.DidOpenTextDocumentParams) -> None:
         _changed(ls, params.text_document.uri)
+        ls.prewarmer.warm(params.text_document.uri)  # at its last known cursor, if it was open before
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: "QwenLanguageServer", params: types.DidChangeTextDocumentParams) -> None:
         _changed(ls, params.text_document.uri)
+        ls.prewarmer.changed(params.text_document.uri, list(params.content_changes))
+
+    @server.feature(DID_FOCUS)
+    def did_focus(ls: "QwenLanguageServer", params: Any) -> None:
+        """``{textDocument: {uri}, position?}``: the editor shows this document (Copilot's textDocument/didFocus)."""
+        uri = field(field(params, "textDocument") or {}, "uri")
+        position = field(params, "position")
+        if not isinstance(uri, str) or ls.workspace.text_documents.get(uri) is None:
+            return
+        try:
+            cursor = types.Position(line=int(field(position, "line")), character=int(field(position, "character")))
+        except (TypeError, ValueError):
+            cursor = None  # no or a malformed position: the last known cursor
+        ls.prewarmer.focused(uri, cursor)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: "QwenLanguageServer", params: types.DidSaveTextDocumentParams) -> None:
@@ -45,6 +64,7 @@ def register(server: "QwenLanguageServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: "QwenLanguageServer", params: types.DidCloseTextDocumentParams) -> None:
         ls.inflight.cancel_document(params.text_document.uri)
+        ls.prewarmer.closed(params.text_document.uri)
         if ls.session is not None:
             ls.session.context_provider.document_closed(params.text_document.uri)
 
