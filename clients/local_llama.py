@@ -270,8 +270,8 @@ class LocalLlamaBackend:
 
     async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
         await self.ensure_ready()
-        tokens, healable_from = prompt_tokens(self._llm, prompt)
-        stable = tokens[:healable_from]  # the typed part of the cursor's line changes with every keystroke
+        # Typing appends to the prompt's last line: all but its last token (which token healing re-chooses) stay.
+        stable, _ = self._healed_tokens(prompt)
         if not stable:
             return 0
         evaluated = [0]  # also when interrupted (the stream drops what a pre-empted job emits)

@@ -159,7 +159,7 @@ class CompletionPipeline:
     def _quick_build(self, request: CompletionRequest, full: PromptBuild) -> PromptBuild:
         """The prompt without repository context and with a file window short enough for the time budget."""
         def render(window: FileWindow) -> Prompt:
-            prompt = render_fim_prompt(full.template, window, request.path, request.language_id,
+            prompt = render_fim_prompt(full.template, window, request.path, request.language_id, name_file=True,
                                        typed_line_in_middle=getattr(self.backend, "heals_tokens", False))
             return replace(prompt, document=request.uri + "#quick")
 
