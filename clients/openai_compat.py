@@ -42,6 +42,7 @@ class OpenAICompatBackend:
         self._on_status = on_status
         self._status = BackendStatus(state="idle", model=settings.model or settings.base_url)
         self._client: openai.AsyncOpenAI | None = None
+        self._background: set[threading.Event] = set()  # cancel events of background completions in flight
         self._key = ""
         self._model = settings.model
         self._connecting: asyncio.Future[None] | None = None
@@ -179,6 +180,13 @@ class OpenAICompatBackend:
         template = await self.fim_template()
         await self.ensure_ready()
         assert self._client is not None
+        # A server may answer one request at a time: background work (speculation) is cancelled by any request.
+        if params.background:
+            self._background.add(cancel)
+        else:
+            for pending in self._background:
+                pending.set()
+            self._background.clear()
         stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
         text = prompt.text
         request = self._client.completions.create(
