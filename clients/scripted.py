@@ -15,7 +15,9 @@ from .fim_templates import QWEN, FimTemplate
 
 
 class ScriptedBackend:
-    """Replies with queued texts (or ``default_reply``), streamed in ``chunk_size`` pieces with ``delay_s`` each."""
+    """Replies with queued texts (or ``default_reply``), streamed in ``chunk_size`` pieces with ``delay_s`` each.
+    Background calls (speculative completions) take ``background_replies`` instead, so they never use up the
+    replies a test queued for its requests."""
 
     def __init__(
         self,
@@ -26,9 +28,11 @@ class ScriptedBackend:
         delay_s: float = 0.0,
         template: FimTemplate = QWEN,
         name: str = "scripted",
+        background_replies: list[str] | None = None,
     ) -> None:
         self.name = name
         self.replies = deque(replies or [])
+        self.background_replies = deque(background_replies or [])
         self.chat_replies = deque(chat_replies or [])
         self.default_reply = default_reply
         self.chunk_size = chunk_size
@@ -59,7 +63,8 @@ class ScriptedBackend:
         else:
             self.prompts.append(prompt)
             self.calls_started += 1
-        reply = self.replies.popleft() if self.replies else self.default_reply
+        queue = self.background_replies if params.background else self.replies
+        reply = queue.popleft() if queue else self.default_reply
         finished = False
         try:
             for start in range(0, len(reply), self.chunk_size):

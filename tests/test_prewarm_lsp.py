@@ -129,7 +129,7 @@ async def test_a_cold_prompt_over_the_budget_is_answered_from_a_shorter_one_then
 
 
 async def test_the_speculative_completion_is_served_after_an_accept(tmp_path):
-    env = script_env(tmp_path, replies=["compute(1)", "  # the next one"])
+    env = script_env(tmp_path, replies=["compute(1)"], background_replies=["  # the next one"])
     async with running_server(scripted_server_command(), env, initialization_options={"completion": {"debounceMs": 0}}) as client:
         await open_document(client, URI_A, "total = \n")
         assert first_text(await inline_completion(client, URI_A, 0, 8)) == "compute(1)"
