@@ -142,3 +142,13 @@ async def test_the_speculative_completion_is_served_after_an_accept(tmp_path):
         assert seen["pipeline"]["model_calls"] == 1 and seen["pipeline"]["cache_hits"] == 1
         assert seen["background"]["pipeline"]["model_calls"] >= 1
     assert stats_events(tmp_path) == ["offered", "offered"]  # the two answers shown; nothing for the speculation
+
+
+async def test_a_pause_after_an_edit_warms_the_prompt_at_the_edit(tmp_path, tiny):
+    env = local_env(tmp_path, tiny, QWEN_LSP_COMPLETION__PREWARM_AFTER_MS="200")
+    async with running_server(QWEN_LSP, env) as client:
+        await wait_status(client, lambda s: s["state"] == "ready")
+        await open_document(client, URI_A, CODE)
+        insert_text(client, URI_A, 2, CURSOR[0], CURSOR[1], "    ")  # no completion request follows
+        warmed = await wait_status(client, lambda s: s["background"]["warmups_finished"] >= 1)
+        assert warmed["background"]["warmup_tokens"] > 300 and warmed["pipeline"]["requests"] == 0
