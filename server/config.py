@@ -53,9 +53,10 @@ class CompletionSettings(BaseModel):
         1000,
         ge=0,
         le=600000,
-        description="When the model would take longer than this to read a file's full prompt (a cold file), answer first "
-        "from a shorter prompt (the lines around the cursor, no repository context) and warm the full one in the "
-        "background; 0 always waits for the full prompt.",
+        description="When the model would take longer than this to read the part of the prompt it has not cached (a "
+        "cold file, a large edit), answer first from a shorter prompt (the file's path and the lines around the cursor, "
+        "no repository context; used when at least twice as quick) and warm the full one in the background; 0 always "
+        "waits for the full prompt.",
     )
     speculate: bool = Field(
         True,
