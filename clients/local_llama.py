@@ -4,8 +4,8 @@ The model loads in a background thread on first use (status "loading" with progr
 a later call after an error tries again, so fixing the file recovers). Completions generate in one
 ``GenerationSlot`` (one context, one thread), which keeps its KV cache between requests: a prompt that extends the
 previous one only evaluates the new tokens; the KV states of the last few documents are kept too (``kv_states``),
-and a document's prompt can be evaluated ahead of its first request at low priority (``prefill``). Chats (code actions, agent steps) get a second slot on the same
-weights unless ``chat_context`` is "shared" (see ``llama_slot``).
+and a document's prompt can be evaluated ahead of its first request at low priority (``prefill``). Chats (code
+actions, agent steps) get a second slot on the same weights unless ``chat_context`` is "shared" (see ``llama_slot``).
 """
 
 from __future__ import annotations
@@ -296,6 +296,7 @@ class LocalLlamaBackend:
         if start >= len(tokens):
             return 0
         llm.n_tokens = start  # ``eval`` drops the KV entries after this
+        llm._requires_eval = True  # the logits are not of token ``start - 1``
         evaluated = 0
         with self._completions.abortable(should_stop):
             for index in range(start, len(tokens), PREFILL_CHUNK):
