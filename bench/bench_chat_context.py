@@ -70,7 +70,7 @@ async def one_mode(model: ModelSettings, args: argparse.Namespace) -> dict[str, 
     text = SOURCE + NEW_FUNCTION
     (project / "stats.py").write_text(text)
     uri = (project / "stats.py").as_uri()
-    async with LspSession(model, completion={"cache_size": 0}) as lsp:
+    async with LspSession(model, completion={"cache_size": 0, "prompt_budget_ms": 0}) as lsp:  # the full prompt
         structure_code_actions_like_editors(lsp.client)
         greedy = {"temperature": 0.0, "topP": 1.0, "topK": 0, "repetitionPenalty": 1.05}
         lsp.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(

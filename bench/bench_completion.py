@@ -10,7 +10,8 @@ Three measurements on real code (modules of the pinned pygls dependency):
 3. a typing storm, in a second server with the default settings: 20 keystrokes/s for 10 s (didChange + inlineCompletion each, the previous request cancelled as
    VS Code does), then a pause: model calls started and cancelled, and the latency of the reply to the last key.
 The completion cache is off for 1 and 2 (a predicted keystroke would be answered from the cache, not the model)
-and debounce is 0 there. About 10 minutes on a 2-core machine.
+and debounce is 0 there. The time budget for cold prompts (``completion.prompt_budget_ms``) is off in all three:
+they measure the full prompt (``bench_latency.py`` measures the budget). About 10 minutes on a 2-core machine.
 
     .venv/bin/python bench/bench_completion.py [--only series|storm] [--warm 5] [--max-suffix-chars N] [--no-repack]
 """
@@ -104,6 +105,7 @@ def completion_settings(max_tokens: int | None, args: argparse.Namespace, **extr
         "max_tokens_single_line": max_tokens or defaults.max_tokens_single_line,
         "max_prefix_chars": args.max_prefix_chars or defaults.max_prefix_chars,
         "max_suffix_chars": args.max_suffix_chars or defaults.max_suffix_chars,
+        "prompt_budget_ms": 0,
     }
     return {**settings, **extra}
 
@@ -158,7 +160,7 @@ async def typing_storm(model: ModelSettings, args: argparse.Namespace) -> dict:
         return file_window(doc.text, doc.offset, defaults.max_prefix_chars, defaults.max_suffix_chars).prefix_start
 
     before_storm, start_before = prompt_tokens(), window_start()
-    async with LspSession(model) as lsp:
+    async with LspSession(model, completion={"prompt_budget_ms": 0}) as lsp:
         await lsp.wait_ready()
         doc.open(lsp)
         result = await _storm(lsp, doc, keys, args.storm_rate)
@@ -225,7 +227,7 @@ async def run(args: argparse.Namespace) -> Report:
     if args.only in (None, "series"):
         await run_series(model, args, report)
     if args.only in (None, "storm"):
-        print("typing storm (a new server, default completion settings)", flush=True)
+        print("typing storm (a new server, default completion settings but the time budget)", flush=True)
         storm = await typing_storm(model, args)
         print(f"  {storm}", flush=True)
         report_storm(report, storm)
@@ -240,7 +242,7 @@ async def run_series(model: ModelSettings, args: argparse.Namespace, report: Rep
     print(f"loading {model.path.name} in the server and in this process (n_threads=1)", flush=True)
     # The cache is off for these series: a keystroke the last completion predicted would be answered from it,
     # and the server only sizes its cache at start.
-    async with LspSession(model, completion={"cache_size": 0}) as lsp:
+    async with LspSession(model, completion={"cache_size": 0, "prompt_budget_ms": 0}) as lsp:
         direct = Direct(model, QWEN)
         load_s = await lsp.wait_ready()
         status = await lsp.status()

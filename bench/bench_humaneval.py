@@ -194,7 +194,8 @@ async def run(args: argparse.Namespace) -> Report:
 
     outcomes: list[tuple[Outcome, Task]] = []
     started = time.perf_counter()
-    async with LspSession(model, completion={"debounce_ms": 0}) as lsp:
+    # The full prompt for every task (no time budget) and no background work between the tasks.
+    async with LspSession(model, completion={"debounce_ms": 0, "prompt_budget_ms": 0, "speculate": False}) as lsp:
         llm = load_direct_llama(model)
         stop_ids = control_stop_ids(llm, QWEN.stop)
         texts = token_texts(llm)

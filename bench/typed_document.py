@@ -96,6 +96,14 @@ class TypedDocument:
         lsp.edit(self.uri, self.version, start, start, char)
         return char
 
+    def insert(self, lsp: LspSession, text: str) -> None:
+        """Insert ``text`` at the cursor in one didChange (an accepted suggestion); the cursor ends after it."""
+        start = self.position
+        self.text = self.text[: self.offset] + text + self.text[self.offset :]
+        self.offset += len(text)
+        self.version += 1
+        lsp.edit(self.uri, self.version, start, start, text)
+
     def prompt(self, template: FimTemplate, max_prefix_chars: int, max_suffix_chars: int) -> Prompt:
         """The FIM prompt for the cursor, built by the server's own prompt stage as for the local backend (no
         repository context)."""

@@ -22,6 +22,8 @@ class PromptPiece:
 @dataclass(frozen=True)
 class Prompt:
     pieces: tuple[PromptPiece, ...]
+    # Which document (and variant) the prompt is for: a local backend keeps a KV state per document.
+    document: str = ""
 
     @property
     def text(self) -> str:
@@ -41,6 +43,8 @@ class GenerationParams:
     # is the chat template's switch (Qwen3), None leaves the template's default.
     thinking_budget: int | None = None
     enable_thinking: bool | None = None
+    # Background work (a speculative completion): gives way to any request and ends cancelled when it does.
+    background: bool = False
 
 
 @dataclass
@@ -100,6 +104,20 @@ class Backend(Protocol):
 
     def count_tokens(self, text: str) -> int:
         """Exact for local models, a calibrated estimate for remote ones."""
+
+    async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
+        """Evaluate the part of ``prompt`` that typing on its last line does not change into the backend's cache,
+        at low priority: it stops (keeping what is done) when ``cancel`` is set or a request needs the model.
+        Returns the tokens evaluated; 0 for backends without a prompt cache of their own."""
+
+    def uncached_ms(self, prompt: Prompt) -> float:
+        """Estimated milliseconds to evaluate what the backend has not cached of ``prompt`` (0: unknown)."""
+
+    def forget(self, document: str) -> int:
+        """Drop cached prompt state kept for ``document`` (it changed or was closed); how many states."""
+
+    def cache_report(self) -> dict[str, Any]:
+        """What the prompt cache holds, for ``qwen.serverStatus``."""
 
     async def aclose(self) -> None: ...
 

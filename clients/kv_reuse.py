@@ -112,3 +112,4 @@ def restore_sequence(llm: Any, saved: SavedSequence | None) -> None:
         return
     llm.input_ids[:saved.n_tokens] = saved.input_ids
     llm.n_tokens = saved.n_tokens
+    llm._requires_eval = True  # the logits are of whatever ran last, not of this state's last token

@@ -45,6 +45,7 @@ class OpenAICompatBackend:
         self._on_status = on_status
         self._status = BackendStatus(state="idle", model=settings.model or settings.base_url)
         self._client: openai.AsyncOpenAI | None = None
+        self._background: set[threading.Event] = set()  # cancel events of background completions in flight
         self._key = ""
         self._model = settings.model
         self._connecting: asyncio.Future[None] | None = None
@@ -155,6 +156,19 @@ class OpenAICompatBackend:
     def count_tokens(self, text: str) -> int:
         return int(len(text) / self.chars_per_token) + 1
 
+    # The endpoint keeps its own prompt cache (if any): nothing to warm, estimate or drop from here.
+    async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
+        return 0
+
+    def uncached_ms(self, prompt: Prompt) -> float:
+        return 0.0
+
+    def forget(self, document: str) -> int:
+        return 0
+
+    def cache_report(self) -> dict[str, Any]:
+        return {}
+
     def _calibrate(self, prompt_chars: int, prompt_tokens: int | None) -> None:
         if prompt_tokens and prompt_chars >= 200:
             ratio = min(8.0, max(1.5, prompt_chars / prompt_tokens))
@@ -176,6 +190,13 @@ class OpenAICompatBackend:
         template = await self.fim_template()
         await self.ensure_ready()
         assert self._client is not None
+        # A server may answer one request at a time: background work (speculation) is cancelled by any request.
+        if params.background:
+            self._background.add(cancel)
+        else:
+            for pending in self._background:
+                pending.set()
+            self._background.clear()
         stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
         text = prompt.text
         request = self._client.completions.create(

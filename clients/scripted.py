@@ -15,7 +15,9 @@ from .fim_templates import QWEN, FimTemplate
 
 
 class ScriptedBackend:
-    """Replies with queued texts (or ``default_reply``), streamed in ``chunk_size`` pieces with ``delay_s`` each."""
+    """Replies with queued texts (or ``default_reply``), streamed in ``chunk_size`` pieces with ``delay_s`` each.
+    Background calls (speculative completions) take ``background_replies`` instead, so they never use up the
+    replies a test queued for its requests."""
 
     def __init__(
         self,
@@ -26,19 +28,23 @@ class ScriptedBackend:
         delay_s: float = 0.0,
         template: FimTemplate = QWEN,
         name: str = "scripted",
+        background_replies: list[str] | None = None,
     ) -> None:
         self.name = name
         self.replies = deque(replies or [])
+        self.background_replies = deque(background_replies or [])
         self.chat_replies = deque(chat_replies or [])
         self.default_reply = default_reply
         self.chunk_size = chunk_size
         self.delay_s = delay_s
         self.template = template
         self.prompts: list[Prompt] = []
+        self.prefills: list[Prompt] = []
         self.chat_requests: list[list[dict[str, Any]]] = []
         self.chunks_after_cancel = 0
-        self.calls_started = 0
+        self.calls_started = 0  # requests' calls; background ones (speculative completions) count apart
         self.calls_cancelled = 0
+        self.background_calls: list[Prompt] = []
 
     def status(self) -> BackendStatus:
         return BackendStatus(state="ready", model=self.name)
@@ -52,9 +58,13 @@ class ScriptedBackend:
     async def stream_fim(
         self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
     ) -> AsyncIterator[str]:
-        self.prompts.append(prompt)
-        self.calls_started += 1
-        reply = self.replies.popleft() if self.replies else self.default_reply
+        if params.background:
+            self.background_calls.append(prompt)
+        else:
+            self.prompts.append(prompt)
+            self.calls_started += 1
+        queue = self.background_replies if params.background else self.replies
+        reply = queue.popleft() if queue else self.default_reply
         finished = False
         try:
             for start in range(0, len(reply), self.chunk_size):
@@ -65,7 +75,7 @@ class ScriptedBackend:
                 yield reply[start : start + self.chunk_size]
             finished = True
         finally:
-            if not finished:
+            if not finished and not params.background:
                 self.calls_cancelled += 1
 
     async def chat(
@@ -84,6 +94,19 @@ class ScriptedBackend:
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4) if text else 0
+
+    async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
+        self.prefills.append(prompt)
+        return 0
+
+    def uncached_ms(self, prompt: Prompt) -> float:
+        return 0.0
+
+    def forget(self, document: str) -> int:
+        return 0
+
+    def cache_report(self) -> dict[str, Any]:
+        return {}
 
     async def aclose(self) -> None:
         return None

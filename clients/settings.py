@@ -78,6 +78,20 @@ class LocalSettings(BaseModel):
         "shift the rest back instead of evaluating it again (llama.cpp's --cache-reuse; a small approximation).",
     )
 
+    cached_documents: int = Field(
+        4,
+        ge=0,
+        le=64,
+        description="KV states of this many other documents' prompts kept in memory besides the live one, so "
+        "switching back to a file costs a copy instead of evaluating its prompt again (0: only the live one).",
+    )
+    cached_documents_mb: int = Field(
+        256,
+        ge=0,
+        description="Memory bound for those saved KV states (about 12 KB per prompt token for the 0.5B model); "
+        "the least recently used go first.",
+    )
+
 
 class RemoteSettings(BaseModel):
     """An OpenAI-compatible HTTP endpoint (llama.cpp server, vLLM, Ollama, a hosted API, ...)."""

@@ -22,6 +22,7 @@ from .background import BackgroundTasks
 from .framing import serve_frames
 from .inflight import InflightRequests
 from .model_download import ModelDownloads
+from .prewarm import Prewarmer
 from .problems import ProblemReporter
 from .rpc_protocol import PARSE_ERROR, QwenProtocol
 from .session import BackendFactory, Session, default_backend_factory
@@ -42,6 +43,7 @@ class QwenLanguageServer(LanguageServer):
         self.problems = ProblemReporter(self.window_show_message)
         self.stats = StatsRecorder()
         self.background = BackgroundTasks()
+        self.prewarmer = Prewarmer(self)
         self.initialization_options: dict = {}
         self.model_downloads = ModelDownloads()
         self.oversized_documents: set[str] = set()  # open documents left out of the context engine (too large)

@@ -111,8 +111,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
 @asynccontextmanager
 async def cli_session(settings: ServerSettings, request: CompletionRequest, root: Path) -> AsyncIterator[Session]:
-    """A session like the server's: the backend, and the repository indexed with the request's document open."""
-    session = Session(settings)
+    """A session like the server's: the backend, and the repository indexed with the request's document open. One
+    request with nothing after it: the full prompt, however long it takes (no time budget)."""
+    completion = settings.completion.model_copy(update={"prompt_budget_ms": 0})
+    session = Session(settings.model_copy(update={"completion": completion}))
     provider = None
     try:
         provider = await attach_repository_context(session, [root], wait=True)

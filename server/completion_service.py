@@ -36,6 +36,7 @@ async def complete_at(
         log.warning("inline completion: %s", error)
         return None
 
+    ls.prewarmer.request_started(uri)
     with ls.inflight.latest(uri) as cancel:
         try:
             await asyncio.sleep(session.settings.completion.debounce_ms / 1000)
@@ -61,5 +62,6 @@ async def complete_at(
         return None
     ls.problems.resolve("backend")
     ls.stats.offered(completion.id, completion.model, completion.text, completion.latency_ms)
+    ls.prewarmer.answered(request, position, completion)
     return completion
 

@@ -51,6 +51,26 @@ class CompletionSettings(BaseModel):
     )
     stop: list[str] = Field(default_factory=list, description="Extra stop strings on top of the model family's own.")
     cache_size: int = Field(256, ge=0, description="Completions remembered (LRU); typing what a cached completion predicted reuses it.")
+    prewarm: bool = Field(
+        True,
+        description="Evaluate a file's prompt in the background when it gets focus (qwen/didFocus) or you pause, so the "
+        "first keystroke only evaluates its end. Any request interrupts it at once.",
+    )
+    prewarm_after_ms: int = Field(1000, ge=0, le=60000, description="A pause this long after an edit starts a warm-up at the edit.")
+    prompt_budget_ms: int = Field(
+        1000,
+        ge=0,
+        le=600000,
+        description="When the model would take longer than this to read the part of the prompt it has not cached (a "
+        "cold file, a large edit), answer first from a shorter prompt (the file's path and the lines around the cursor, "
+        "no repository context; used when at least twice as quick) and warm the full one in the background; 0 always "
+        "waits for the full prompt.",
+    )
+    speculate: bool = Field(
+        True,
+        description="After a suggestion is offered, compute in the background the one that follows it, so accepting "
+        "it shows the next at once (needs cache_size > 0).",
+    )
 
 
 class ContextSettings(ContextOptions):

@@ -44,6 +44,7 @@ def pipeline_options(settings: ServerSettings) -> PipelineOptions:
         extra_stop=tuple(completion.stop),
         syntax_check_max_chars=settings.context.max_file_kb * 1024,  # the size limit for parsing, as for indexing
         max_seconds=completion.max_seconds,
+        prompt_budget_ms=completion.prompt_budget_ms,
     )
 
 
@@ -57,9 +58,8 @@ class Session:
         self.context_provider: ContextProvider = NoContext()
         self.cache = CompletionCache(settings.completion.cache_size)
         self.counters = PipelineCounters()
-        self.pipeline = CompletionPipeline(
-            self.backend, pipeline_options(settings), self.context_provider, self.cache, self.counters, self.privacy
-        )
+        self.background_counters = PipelineCounters()  # warm-ups and speculative completions
+        self._rebuild_pipeline()
 
     def set_roots(self, roots: list[Path]) -> None:
         """The workspace folders, for the privacy policy's ignore rules and symlink check."""
@@ -89,7 +89,7 @@ class Session:
     def _rebuild_pipeline(self) -> None:
         self.pipeline = CompletionPipeline(
             self.backend, pipeline_options(self.settings), self.context_provider, self.cache, self.counters,
-            self.privacy,
+            privacy=self.privacy, background_counters=self.background_counters,
         )
 
 

@@ -1,7 +1,7 @@
 """Run the real server over stdio with a scripted backend (for pipeline-logic tests only).
 
 The script comes from the environment variable QWEN_LSP_TEST_SCRIPT as JSON:
-{"replies": [...], "default_reply": "...", "delay_s": 0.0, "chunk_size": 4,
+{"replies": [...], "default_reply": "...", "delay_s": 0.0, "chunk_size": 4, "background_replies": [...],
  "chat_replies": [{"content": "...", "tool_calls": [{"name": "...", "arguments": {...} or "raw text"}],
                    "finish_reason": "stop" | "length" | ...}]}
 Test-only commands (never in the real server): test.backendCounters, test.document.
@@ -34,6 +34,7 @@ def main() -> None:
         delay_s=script.get("delay_s", 0.0),
         chunk_size=script.get("chunk_size", 4),
         chat_replies=[chat_reply(r) for r in script.get("chat_replies", [])],
+        background_replies=script.get("background_replies"),
     )
     setup_logging("debug")
     server = create_server(lambda settings: backend)
@@ -48,6 +49,8 @@ def main() -> None:
             "inflight_superseded": ls.inflight.superseded,
             "chat_requests": backend.chat_requests,
             "chat_replies_left": len(backend.chat_replies),
+            "background_prompts": [p.text for p in backend.background_calls],
+            "prefill_prompts": [p.text for p in backend.prefills],
         }
 
     @server.command("test.document")

@@ -252,3 +252,18 @@ async def test_cancel_while_the_server_is_still_reading_the_prompt(scripted: str
 
 async def _collect(stream: AsyncIterator[str]) -> list[str]:
     return [c async for c in stream]
+
+
+async def test_a_request_cancels_background_completions(tiny_server: Server, with_key: None) -> None:
+    """A server may answer one request at a time: a speculative completion must not hold up a request."""
+    backend = remote(tiny_server)
+    try:
+        cancel = threading.Event()
+        background = backend.stream_fim(fim_prompt("def f():\n"), GenerationParams(max_tokens=4000, background=True), cancel)
+        assert await anext(background)
+        assert "".join(await fim_chunks(backend, fim_prompt("x = "), max_tokens=4))
+        assert cancel.is_set()
+        rest = [chunk async for chunk in background]
+        assert len(rest) < 3000  # it stopped: the tiny model never stops by itself
+    finally:
+        await backend.aclose()

@@ -88,14 +88,17 @@ def write_tiny_qwen_gguf(
     fim: bool = True,
     seed: int = 0,
     chat_template: str = CHAT_TEMPLATE,
+    width: int = 64,
+    layers: int = 2,
 ) -> Path:
     """Write a deterministic random-weight model of the given architecture; ``fim=False`` leaves out the
-    FIM/repo tokens (a model that cannot infill)."""
+    FIM/repo tokens (a model that cannot infill). ``width`` and ``layers`` make a slower model (still random)
+    for tests that need prompt evaluation to take a while."""
     path = Path(path)
     rng = np.random.default_rng(seed)
     tokens, types, merges, allowed = _vocabulary(fim)
-    n_vocab, n_embd, n_head, n_head_kv, head_dim, n_layer = len(tokens), 64, 4, 2, 16, 2
-    n_expert, n_expert_used, n_ff_expert, n_ff = 4, 2, 32, 128
+    n_vocab, n_embd, n_head, n_head_kv, head_dim, n_layer = len(tokens), width, 4, 2, width // 4, layers
+    n_expert, n_expert_used, n_ff_expert, n_ff = 4, 2, width // 2, width * 2
 
     def rand(*shape: int, scale: float = 0.02) -> np.ndarray:
         return (rng.standard_normal(shape) * scale).astype(np.float32)

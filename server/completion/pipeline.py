@@ -1,7 +1,11 @@
 """The completion pipeline, stage by stage:
 
-prefilter → cache → context → prompt → generate (stop rules) → post-process → cache.
-Each stage is a module of its own; this one only runs them in order and times them.
+prefilter → cache → context → prompt (a shorter one when the full one cannot be evaluated within the budget)
+→ generate (stop rules) → post-process → cache.
+Each stage is a module of its own; this one only runs them in order and times them. The same stages serve the
+background work: a warm-up evaluates a prompt without generating (``prefill``), a speculative completion
+computes the next suggestion as if the last one had been accepted (``speculate``) into the cache. Background work
+counts in ``background_counters``, never in the request counters.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from qwen_lsp.clients.base import CANCELLED, Backend, GenerationParams, Prompt, until_cancelled
 from qwen_lsp.clients.fim_templates import FimTemplate
@@ -20,6 +24,7 @@ from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.shape import previous_nonblank_line
 
 from . import prefilter
+from .budget import quick_window
 from .cache import CacheKey, CompletionCache
 from .generate import generate_until_stop
 from .postprocess import postprocess
@@ -44,6 +49,7 @@ class PipelineOptions:
     extra_stop: tuple[str, ...] = ()
     syntax_check_max_chars: int = 1 << 20  # larger documents complete one line without the tree-sitter check
     max_seconds: float | None = 120.0  # wall-clock limit of one completion (waiting for the backend and generating)
+    prompt_budget_ms: int = 0  # 0: always the full prompt
 
 
 @dataclass
@@ -56,6 +62,7 @@ class PipelineCounters:
     model_calls: int = 0
     model_calls_cancelled: int = 0
     empty: int = 0
+    quick_prompts: int = 0  # answered from a shorter prompt (the full one was over the time budget)
 
 
 @dataclass
@@ -79,6 +86,7 @@ class CompletionPipeline:
         cache: CompletionCache | None = None,
         counters: PipelineCounters | None = None,
         privacy: PrivacyPolicy | None = None,
+        background_counters: PipelineCounters | None = None,
     ) -> None:
         self.backend = backend
         self.privacy = privacy or PrivacyPolicy()
@@ -86,20 +94,41 @@ class CompletionPipeline:
         self.context_provider = context_provider or NoContext()
         self.cache = cache or CompletionCache()
         self.counters = counters or PipelineCounters()
+        self.background_counters = background_counters or PipelineCounters()
 
     async def complete(self, request: CompletionRequest, cancel: threading.Event) -> Completion | None:
+        return await self._complete(request, cancel, background=False)
+
+    async def speculate(self, request: CompletionRequest, shown: Completion, cancel: threading.Event) -> bool:
+        """In the background, the completion the user gets after accepting ``shown``, into the cache (so Tab →
+        next ghost text is a cache hit). True when one was computed."""
+        after = request.with_inserted(shown.text)
+        return await self._complete(after, cancel, background=True) is not None
+
+    async def prefill(self, request: CompletionRequest, cancel: threading.Event) -> int:
+        """Evaluate the stable part of the prompt at ``request``'s cursor in the background; tokens evaluated."""
+        if self._decide(request).kind == "none":
+            return 0
+        build = await self.build_prompt(request, shape="line")
+        return await self.backend.prefill(build.prompt, cancel)
+
+    def _decide(self, request: CompletionRequest) -> prefilter.Shape:
+        return prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs, self.privacy,
+                                self.options.syntax_check_max_chars)
+
+    async def _complete(self, request: CompletionRequest, cancel: threading.Event, background: bool) -> Completion | None:
         started = time.perf_counter()
-        self.counters.requests += 1
-        decision = prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs,
-                                    self.privacy, self.options.syntax_check_max_chars)
+        counters = self.background_counters if background else self.counters
+        counters.requests += 1
+        decision = self._decide(request)
         if decision.kind == "none":
             log.debug("no completion at %s:%d: %s", request.path, request.offset, decision.reason)
-            self.counters.skipped += 1
+            counters.skipped += 1
             return None
         window = file_window(request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars)
         key = CacheKey(request.uri, window.prefix, window.suffix)
         if (cached := self.cache.get(key)) is not None:
-            self.counters.cache_hits += 1
+            counters.cache_hits += 1
             return Completion(_new_id(), cached, self.backend.name, _ms_since(started), cached=True)
 
         limit = self.options.max_seconds
@@ -108,6 +137,13 @@ class CompletionPipeline:
             # reports its own failure): nothing to show for this request
             return None
         build = await self.build_prompt(request, window, decision.kind)
+        if background:
+            build = replace(build, prompt=replace(build.prompt, document=request.uri + "#next"))
+        elif self.options.prompt_budget_ms and (full_ms := self.backend.uncached_ms(build.prompt)) > self.options.prompt_budget_ms:
+            short = self._quick_build(request, build)
+            if self.backend.uncached_ms(short.prompt) * 2 < full_ms:  # else finishing the full one is as quick
+                build = short
+                counters.quick_prompts += 1
         generate_started = time.perf_counter()
         rules = StopRules(
             stop_strings=build.template.stop + self.options.extra_stop,
@@ -115,25 +151,38 @@ class CompletionPipeline:
             line_prefix=request.line_prefix,
             suffix=request.suffix[:SUFFIX_SCAN_CHARS],  # the rules look at the next lines only
         )
-        self.counters.model_calls += 1
+        counters.model_calls += 1
+        params = replace(self._params(build), background=background)
         try:
             remaining = None if limit is None else max(0.5, limit - (time.perf_counter() - started))
-            raw = await generate_until_stop(self.backend, build.prompt, self._params(build), rules, cancel, remaining)
+            raw = await generate_until_stop(self.backend, build.prompt, params, rules, cancel, remaining)
         except asyncio.CancelledError:
-            self.counters.model_calls_cancelled += 1
+            counters.model_calls_cancelled += 1
             raise
         build.timings_ms["generate"] = _ms_since(generate_started)
         if raw is None:
-            self.counters.model_calls_cancelled += 1
+            counters.model_calls_cancelled += 1
             return None  # cancelled or superseded
         text = postprocess(raw, request.line_prefix, request.suffix,
                            previous_nonblank_line(request.text, request.offset - len(request.line_prefix)))
-        self.cache.put(key, text)
+        quick = build.prompt.document.endswith("#quick")
+        if not quick:  # the full prompt's answer may differ: the next request asks the model again
+            self.cache.put(key, text)
         if not text:
-            self.counters.empty += 1
+            counters.empty += 1
             log.debug("completion at %s:%d empty after post-processing (raw %r)", request.path, request.offset, raw)
             return None
-        return Completion(_new_id(), text, self.backend.name, _ms_since(started), timings_ms=build.timings_ms)
+        return Completion(_new_id(), text, self.backend.name, _ms_since(started), timings_ms=build.timings_ms, quick=quick)
+
+    def _quick_build(self, request: CompletionRequest, full: PromptBuild) -> PromptBuild:
+        """The prompt without repository context and with a file window short enough for the time budget."""
+        def render(window: FileWindow) -> Prompt:
+            prompt = render_fim_prompt(full.template, window, request.path, request.language_id, name_file=True,
+                                       typed_line_in_middle=getattr(self.backend, "heals_tokens", False))
+            return replace(prompt, document=request.uri + "#quick")
+
+        window = quick_window(request.text, request.offset, self.options, lambda w: self.backend.uncached_ms(render(w)))
+        return replace(full, prompt=render(window), window=window, context=ContextResult())
 
     async def build_prompt(
         self, request: CompletionRequest, window: FileWindow | None = None, shape: Extent | None = None
@@ -158,7 +207,7 @@ class CompletionPipeline:
             template, window, request.path, request.language_id, context.snippets, context.repo_name,
             typed_line_in_middle=getattr(self.backend, "heals_tokens", False),
         )
-        return PromptBuild(prompt, template, window, shape, context, timings)
+        return PromptBuild(replace(prompt, document=request.uri), template, window, shape, context, timings)
 
     def _gather_context(self, request: CompletionRequest, window: FileWindow) -> ContextResult:
         if self.options.context_budget_tokens <= 0:

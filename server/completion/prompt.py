@@ -57,10 +57,12 @@ def render_fim_prompt(
     snippets: Iterable[Snippet] = (),
     repo_name: str = "",
     typed_line_in_middle: bool = False,
+    name_file: bool = False,
 ) -> Prompt:
+    """``name_file``: the file's path even without snippets (a short prompt's only hint of the language)."""
     pieces: list[PromptPiece] = []
     snippets = list(snippets)
-    uses_repo_form = bool(snippets) and template.file_sep_marker is not None
+    uses_repo_form = (bool(snippets) or name_file) and template.file_sep_marker is not None
     if uses_repo_form:
         if template.repo_name_marker and repo_name:
             pieces += [PromptPiece(template.repo_name_marker, True), PromptPiece(repo_name + "\n")]

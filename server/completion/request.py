@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 Extent = Literal["line", "block"]  # how much to complete
@@ -33,6 +33,10 @@ class CompletionRequest:
     def line_suffix(self) -> str:
         return self.suffix.split("\n", 1)[0]
 
+    def with_inserted(self, text: str) -> "CompletionRequest":
+        """The request after ``text`` is inserted at the cursor (an accepted completion), cursor after it."""
+        return replace(self, text=self.prefix + text + self.suffix, offset=self.offset + len(text), version=None)
+
 
 @dataclass(frozen=True)
 class Completion:
@@ -42,3 +46,4 @@ class Completion:
     latency_ms: float
     cached: bool = False
     timings_ms: dict[str, float] | None = None
+    quick: bool = False  # from the shorter prompt of the time budget (``budget``)

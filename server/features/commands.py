@@ -38,6 +38,11 @@ def register(server: QwenLanguageServer) -> None:
             "problems": list(ls.problems.active.values()),
             "requests": {"started": ls.inflight.started, "superseded": ls.inflight.superseded},
             "pipeline": dataclasses.asdict(ls.session.counters),
+            "background": {
+                **dataclasses.asdict(ls.prewarmer.counters),
+                "pipeline": dataclasses.asdict(ls.session.pipeline.background_counters),
+            },
+            "kv_cache": ls.session.backend.cache_report(),
         }
 
     @server.command(INSPECT_CONTEXT)

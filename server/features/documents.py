@@ -1,9 +1,10 @@
-"""Open/change/save/close: pygls keeps the text; we tell the context provider and drop stale work."""
+"""Open/change/focus/save/close: pygls keeps the text; we tell the context provider and the warm-ups, and drop
+stale work."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
@@ -13,21 +14,39 @@ from qwen_lsp.context.repository import RepositoryContext
 from ..actions.editor import workspace_roots
 from ..documents import uri_to_path
 from ..text_document import LspTextDocument
+from .telemetry import field
 
 if TYPE_CHECKING:
     from ..app import QwenLanguageServer
 
 log = logging.getLogger(__name__)
 
+DID_FOCUS = "qwen/didFocus"
+
 
 def register(server: "QwenLanguageServer") -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: "QwenLanguageServer", params: types.DidOpenTextDocumentParams) -> None:
         _changed(ls, params.text_document.uri)
+        ls.prewarmer.warm(params.text_document.uri)  # at its last known cursor, if it was open before
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: "QwenLanguageServer", params: types.DidChangeTextDocumentParams) -> None:
         _changed(ls, params.text_document.uri)
+        ls.prewarmer.changed(params.text_document.uri, list(params.content_changes))
+
+    @server.feature(DID_FOCUS)
+    def did_focus(ls: "QwenLanguageServer", params: Any) -> None:
+        """``{textDocument: {uri}, position?}``: the editor shows this document (Copilot's textDocument/didFocus)."""
+        uri = field(field(params, "textDocument") or {}, "uri")
+        position = field(params, "position")
+        if not isinstance(uri, str) or ls.workspace.text_documents.get(uri) is None:
+            return
+        try:
+            cursor = types.Position(line=int(field(position, "line")), character=int(field(position, "character")))
+        except (TypeError, ValueError):
+            cursor = None  # no or a malformed position: the last known cursor
+        ls.prewarmer.focused(uri, cursor)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: "QwenLanguageServer", params: types.DidSaveTextDocumentParams) -> None:
@@ -54,6 +73,7 @@ def register(server: "QwenLanguageServer") -> None:
     def did_close(ls: "QwenLanguageServer", params: types.DidCloseTextDocumentParams) -> None:
         ls.inflight.cancel_document(params.text_document.uri)
         ls.oversized_documents.discard(params.text_document.uri)
+        ls.prewarmer.closed(params.text_document.uri)
         if ls.session is not None:
             ls.session.context_provider.document_closed(params.text_document.uri)
 

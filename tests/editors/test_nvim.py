@@ -115,6 +115,7 @@ def test_accept_word_then_line(version, start, fixture_repo, scripted):
     log = s.lsp_log()
     partial = sent(log, "qwen/didPartiallyAcceptCompletion")
     assert partial and "acceptedLength = 5" in partial[0], partial
+    assert sent(log, "qwen/didFocus"), "the focused buffer was not reported"
 
 
 @pytest.mark.parametrize("version", PATHS)

@@ -33,6 +33,9 @@ def fault_env(tmp_path: Path, base_url: str, retries: int = 0) -> dict[str, str]
         QWEN_LSP_COMPLETION__DEBOUNCE_MS="0",
         QWEN_LSP_COMPLETION__MAX_TOKENS_SINGLE_LINE="8",
         QWEN_LSP_COMPLETION__MAX_SECONDS=str(MAX_SECONDS),
+        # no background requests: each fault endpoint's answers (e.g. 500 and ok in turn) go to the test's requests
+        QWEN_LSP_COMPLETION__SPECULATE="false",
+        QWEN_LSP_COMPLETION__PREWARM="false",
     )
 
 

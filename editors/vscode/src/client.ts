@@ -9,6 +9,8 @@
  * - Edits the server sends while an agent refactor runs are marked as needing confirmation, which makes VS Code show
  *   them in the Refactor Preview instead of applying them at once.
  * - Only explicitly set settings are sent (initializationOptions, workspace/configuration), see config.ts.
+ * - The document the user looks at is reported (`qwen/didFocus`, with the cursor) when the active editor changes,
+ *   so the server can evaluate its prompt before the first keystroke.
  */
 import * as vscode from 'vscode';
 import {
@@ -155,6 +157,24 @@ export function trackServerProgress(client: LanguageClient, status: StatusItem):
       }
     });
   });
+}
+
+/** Report the active editor's document and cursor (`qwen/didFocus`) now and whenever another editor gets focus. */
+export function trackFocus(client: LanguageClient): vscode.Disposable {
+  const report = (editor: vscode.TextEditor | undefined): void => {
+    const document = editor?.document;
+    if (!editor || !document || !['file', 'untitled'].includes(document.uri.scheme)) return;
+    if (!completionsEnabledFor(document) || !client.isRunning()) return;
+    const { line, character } = editor.selection.active;
+    void client
+      .sendNotification('qwen/didFocus', {
+        textDocument: { uri: client.code2ProtocolConverter.asUri(document.uri) },
+        position: { line, character },
+      })
+      .catch(() => undefined);
+  };
+  report(vscode.window.activeTextEditor);
+  return vscode.window.onDidChangeActiveTextEditor(report);
 }
 
 /** Tell the server the settings changed (push model, the server's shape). */

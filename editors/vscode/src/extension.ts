@@ -3,7 +3,7 @@
  */
 import * as vscode from 'vscode';
 import { apiKeyEnvName, contributedKeys, SECTION } from './config';
-import { createClient, notifyConfigurationChanged, QwenLanguageClient, trackServerProgress } from './client';
+import { createClient, notifyConfigurationChanged, QwenLanguageClient, trackFocus, trackServerProgress } from './client';
 import { agentRefactor, CONTEXT_SCHEME, ContextDocuments, refactorWithQwen } from './commands';
 import { ServerInstaller } from './install';
 import { resolveServer, ServerNotFoundError, ServerNotInstalledError } from './serverCommand';
@@ -69,7 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       });
       return;
     }
-    context.subscriptions.push(trackServerProgress(client, status));
+    context.subscriptions.push(trackServerProgress(client, status), trackFocus(client));
     // The server's qwen/status notification replaces this once it reports.
     if (status.state.state === 'starting') status.setStatus({ state: 'ready' });
     // Tests and users can see in the developer console that the client is up.

@@ -33,6 +33,18 @@ function M.partially_accepted(client, item, accepted_length)
   end
 end
 
+--- The buffer got focus: report it with the cursor (qwen/didFocus) so the server can evaluate its prompt before the
+--- first keystroke.
+---@param client vim.lsp.Client
+---@param bufnr integer
+function M.focused(client, bufnr)
+  if bufnr ~= vim.api.nvim_get_current_buf() then
+    return
+  end
+  local position = vim.lsp.util.make_position_params(0, client.offset_encoding).position
+  server.notify(client, 'qwen/didFocus', { textDocument = { uri = vim.uri_from_bufnr(bufnr) }, position = position })
+end
+
 --- Full accept: run the item's command (qwen.acceptCompletion) on the server.
 ---@param client vim.lsp.Client
 ---@param item table

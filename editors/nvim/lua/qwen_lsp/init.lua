@@ -6,6 +6,7 @@
 --- vim.lsp.inline_completion; on 0.10/0.11 the plugin draws it (qwen_lsp.ghost). See :help qwen_lsp.
 local commands = require('qwen_lsp.commands')
 local config = require('qwen_lsp.config')
+local events = require('qwen_lsp.events')
 local server = require('qwen_lsp.server')
 local status = require('qwen_lsp.status')
 
@@ -17,6 +18,7 @@ local function on_attach(client, bufnr)
   else
     require('qwen_lsp.ghost').attach(client, bufnr)
   end
+  events.focused(client, bufnr) -- the buffer being opened has focus: BufEnter came before the client
 end
 
 local function handlers()
@@ -50,6 +52,15 @@ function M.setup(opts)
     callback = function(args)
       if wants(args.match) then
         M.attach(args.buf)
+      end
+    end,
+  })
+  vim.api.nvim_create_autocmd('BufEnter', {
+    group = group,
+    callback = function(args)
+      local client = server.get_client(args.buf)
+      if client then
+        events.focused(client, args.buf)
       end
     end,
   })
