@@ -95,6 +95,16 @@ def test_secret_ignored_and_excluded_files_are_refused(workspace: Path, raw: str
         make_paths(workspace).resolve(raw)
 
 
+def test_files_of_the_users_context_exclude_are_refused(workspace: Path) -> None:
+    (workspace / "legacy").mkdir()
+    (workspace / "legacy" / "lib.py").write_text("x = 1\n")
+    assert make_paths(workspace).resolve("legacy/lib.py").rel == "legacy/lib.py"
+    paths = WorkspacePaths([workspace], DEFAULT_SECRET_FILES, exclude=["legacy/"])  # context.exclude
+    with pytest.raises(PathError, match="ignored"):
+        paths.resolve("legacy/lib.py")
+    assert "legacy" not in paths.resolve("src/app.py").rel
+
+
 def test_workspace_root_reached_through_a_symlink(tmp_path: Path, workspace: Path) -> None:
     alias = tmp_path / "alias"
     alias.symlink_to(workspace, target_is_directory=True)

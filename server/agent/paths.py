@@ -30,12 +30,13 @@ class Resolved:
 
 
 class WorkspacePaths:
-    def __init__(self, roots: list[Path], secret_files: list[str]) -> None:
+    def __init__(self, roots: list[Path], secret_files: list[str], exclude: list[str] | None = None) -> None:
         if not roots:
             raise PathError("the agent needs a workspace folder; open a folder in the editor")
         self.roots = [root.resolve() for root in roots]
         self._given = [Path(os.path.abspath(root)) for root in roots]  # as the editor named them (maybe via symlinks)
         self.secrets = secret_spec(secret_files)  # privacy.secret_files
+        self.exclude = list(exclude or [])  # context.exclude: kept out of the agent's reach like ignored files
         self._rules = lru_cache(maxsize=4096)(self._rules_uncached)
 
     @property
@@ -119,7 +120,7 @@ class WorkspacePaths:
     def _rules_uncached(self, root: Path, rel_dir: str) -> IgnoreRules:
         if not rel_dir:
             # a FIFO or device here is skipped, never waited on (root_rules opens regular files only)
-            return root_rules(root, None).extended("", root)
+            return root_rules(root, self.exclude).extended("", root)
         parent = rel_dir.rsplit("/", 1)[0] if "/" in rel_dir else ""
         return self._rules(root, parent).extended(rel_dir, root / rel_dir)
 

@@ -76,6 +76,7 @@ class AgentEnvironment:
     context_tokens: int = 8192
     command_env: dict[str, str] = field(default_factory=dict)
     secret_files: list[str] = field(default_factory=lambda: list(DEFAULT_SECRET_FILES))  # privacy.secret_files
+    exclude: list[str] = field(default_factory=list)  # context.exclude
     approve: Approval | None = None  # asks the user before a command runs without a sandbox
 
 
@@ -141,7 +142,7 @@ async def run_agent(
     request: AgentRequest, env: AgentEnvironment, cancel: threading.Event, on_step: StepListener | None = None
 ) -> AgentReport:
     settings = env.settings
-    paths = WorkspacePaths(env.roots, env.secret_files)
+    paths = WorkspacePaths(env.roots, env.secret_files, env.exclude)
     staged = StagedFiles(env.read_source)
     doc_root = env.document.root if env.document is not None and env.document.root else None
     copy = WorkspaceCopy(paths, (doc_root or paths.primary).resolve(), settings.copy_max_files)

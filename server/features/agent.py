@@ -104,11 +104,12 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
         roots=roots,
         read_source=lambda path: read_document(ls.workspace, path, settings.agent.max_file_kb * 1024),
         document=document,
-        symbols=_symbol_lookup(provider, roots, settings.privacy.secret_files),
+        symbols=_symbol_lookup(provider, roots, settings.privacy.secret_files, settings.context.exclude),
         related=_related_code(provider, ls.session.backend.count_tokens),
         context_tokens=window,
         command_env=command_environment(settings.agent.command_env, (backend_settings.remote.api_key_env,)),
         secret_files=settings.privacy.secret_files,
+        exclude=settings.context.exclude,
         approve=lambda question: ask_user(ls, question, "Run", "Skip", types.MessageType.Warning),
     )
 
@@ -132,12 +133,12 @@ async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
     return await ask_user(ls, question, "Apply", "Discard", types.MessageType.Warning)
 
 
-def _symbol_lookup(provider: Any, roots: list[Path], secret_files: list[str]):
+def _symbol_lookup(provider: Any, roots: list[Path], secret_files: list[str], exclude: list[str]):
     """Definitions by name from the repository index, when the context engine has one."""
     find = getattr(getattr(provider, "index", None), "definitions_named", None)
     if find is None or not roots:
         return None
-    paths = WorkspacePaths(roots, secret_files)
+    paths = WorkspacePaths(roots, secret_files, exclude)
 
     def lookup(name: str) -> list[str]:
         out = []
