@@ -1,11 +1,13 @@
-"""`:QwenInstall remote` in real headless Neovim: with no `qwen-lsp` on PATH the plugin installs the server from a
-wheel built from this checkout into stdpath('data')/qwen-lsp (python -m venv + pip, asynchronously, with each step
+"""`:QwenInstall remote` in real headless Neovim: with no `qwen-lsp` on PATH the plugin installs the server from the
+repository it lives in (its default source; qwen-lsp is not on PyPI) into stdpath('data')/qwen-lsp (python -m venv + pip, asynchronously, with each step
 reported), starts it, and ghost text from a real OpenAI-compatible endpoint appears; :checkhealth shows the installed
 version, :QwenUpdate reinstalls and restarts it, and :QwenUninstall! removes it."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 import pytest
 
@@ -31,11 +33,10 @@ return lines
 """
 
 
-def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, wheel, endpoint, path_without_server, monkeypatch):
+def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, endpoint, path_without_server, monkeypatch):
     monkeypatch.setenv("PATH", path_without_server)
     remote = {"base_url": endpoint.base_url, "api_key_env": KEY_ENV, "max_retries": 0}
-    opts = {
-        "install": {"source": str(wheel)},
+    opts = {  # no install.source: the default is the repository the plugin lives in
         "env": {KEY_ENV: API_KEY},
         "server": {"backend": {"kind": "remote", "remote": remote}, "completion": {"debounce_ms": 0, "max_tokens_single_line": 8}},
     }
@@ -55,6 +56,7 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, wheel, endp
         assert "Qwen install: Creating the environment" in messages, messages
         assert "Qwen install: Installing qwen-lsp (remote endpoint only)" in messages, messages
         assert last["state"]["variant"] == "remote" and last["state"]["version"], last
+        assert Path(last["state"]["source"]).resolve() == REPO, last
         venv = root / "venv"
         assert not any(importable(venv, m) for m in LOCAL_MODULES), "a remote-only install must not have the local extra"
 
@@ -68,7 +70,7 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, wheel, endp
         health = "\n".join(s.lines())
         assert f"qwen-lsp {last['state']['version']} (installed by :QwenInstall, remote endpoint only)" in health, health
 
-        # :QwenUpdate reinstalls from the wheel (same version: the package itself is reinstalled) and restarts.
+        # :QwenUpdate reinstalls from the repository (same version: the package itself is reinstalled) and restarts.
         old_client = s.lua("return vim.lsp.get_clients({ name = 'qwen_lsp' })[1].id")
         s.lua("require('qwen_lsp.install').last = nil")
         s.nvim.command("QwenUpdate")

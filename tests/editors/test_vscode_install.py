@@ -1,6 +1,7 @@
 """The VS Code extension installs its own server: real VS Code (code-server) with a fresh profile and no `qwen-lsp`
 on PATH offers the install; the test accepts "Remote endpoint only", gives the endpoint (a real OpenAI-compatible
-server on 127.0.0.1), the extension installs the server from a wheel built from this checkout into its global
+server on 127.0.0.1), the extension installs the server from the wheel it carries (build.sh builds it from this
+checkout and packs it into the .vsix; qwen-lsp is not on PyPI) into its global
 storage (python -m venv + pip, progress notification), starts it, and ghost text appears; the status menu shows the
 installed version; Update reinstalls and restarts it, Uninstall removes it."""
 
@@ -19,11 +20,10 @@ pytestmark = [pytest.mark.editor, pytest.mark.timeout(1500)]
 
 
 def test_install_offer_remote_endpoint_only_then_ghost_text(
-    tmp_path, fixture_repo, vsix, wheel, endpoint, path_without_server, artifacts  # noqa: F811
+    tmp_path, fixture_repo, vsix, endpoint, path_without_server, artifacts  # noqa: F811
 ):
     env = {"PATH": path_without_server, KEY_ENV: API_KEY}
-    settings = {
-        "qwenLsp.install.source": str(wheel),
+    settings = {  # no qwenLsp.install.source: the default is the wheel packed into the extension
         "qwenLsp.backend.remote.api_key_env": KEY_ENV,
         "qwenLsp.completion.debounce_ms": 0,
         "qwenLsp.completion.max_tokens_single_line": 8,
@@ -54,6 +54,7 @@ def test_install_offer_remote_endpoint_only_then_ghost_text(
     logs = "\n".join(p.read_text() for p in (tmp_path / "code-server" / "user-data").rglob("*Qwen LSP.log"))
     installed = [line for line in logs.splitlines() if "Successfully installed" in line]
     assert "[install] Creating the environment" in logs and installed, logs[-3000:]
+    assert "/server/qwen_lsp-0.1.0-py3-none-any.whl" in logs, logs[-3000:]  # pip's "Processing …" line
     assert not any("llama" in line or "gguf" in line for line in installed), installed
     user_settings = (tmp_path / "code-server" / "user-data" / "User" / "settings.json").read_text()
     assert endpoint.base_url in user_settings and '"qwenLsp.backend.kind": "remote"' in user_settings, user_settings

@@ -3,6 +3,8 @@
  * only** choice (with the CUDA / Metal build offer), a progress notification that shows each step, and the commands
  * Qwen: Install server / Update server / Uninstall server. The environment itself is installer.ts.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import { SECTION } from './config';
 import { COMPILE_NOTE, detectGpu, findPython, Gpu, InstallError, installServer, InstallState, ManagedEnv, Variant } from './installer';
@@ -11,6 +13,17 @@ import { findOnPath } from './serverCommand';
 const LOCAL = 'Local model';
 const REMOTE = 'Remote endpoint only';
 const VARIANT_LABEL: Record<Variant, string> = { local: 'local model', remote: 'remote endpoint only' };
+
+const PYPI_NAME = 'qwen-lsp';
+const NO_WHEEL_HINT =
+  ' (this build of the extension carries no server wheel: set qwenLsp.install.source to a qwen-lsp checkout folder or to a wheel built there with `pip wheel --no-deps .`)';
+
+/** The server's wheel that build.sh packs into the extension (server/qwen_lsp-*.whl), if any. */
+export function bundledWheel(extensionPath: string): string | undefined {
+  const folder = path.join(extensionPath, 'server');
+  const wheels = fs.existsSync(folder) ? fs.readdirSync(folder).filter((f) => /^qwen_lsp-.+\.whl$/.test(f)).sort() : [];
+  return wheels.length ? path.join(folder, wheels[wheels.length - 1]) : undefined;
+}
 
 export interface InstallHooks {
   /** Stop the language client before its environment changes. */
@@ -24,8 +37,10 @@ export class ServerInstaller {
   readonly env: ManagedEnv;
   private busy = false;
   private offered = false;
+  private readonly extensionPath: string;
 
   constructor(context: vscode.ExtensionContext, private readonly hooks: InstallHooks) {
+    this.extensionPath = context.extensionPath;
     this.env = new ManagedEnv(vscode.Uri.joinPath(context.globalStorageUri, 'server').fsPath);
     context.subscriptions.push(
       vscode.commands.registerCommand('qwenLsp.installServer', () => this.install()),
@@ -164,8 +179,10 @@ export class ServerInstaller {
     void vscode.window.showInformationMessage('Qwen: the server was uninstalled.');
   }
 
+  /** qwenLsp.install.source, else the server wheel packaged with the extension, else the PyPI name. */
   private source(): string {
-    return vscode.workspace.getConfiguration(SECTION).get<string>('install.source', 'qwen-lsp') || 'qwen-lsp';
+    const configured = vscode.workspace.getConfiguration(SECTION).get<string>('install.source', '').trim();
+    return configured || bundledWheel(this.extensionPath) || PYPI_NAME;
   }
 
   /** Run an install step sequence under a cancellable progress notification, then start the server. */
@@ -198,7 +215,7 @@ export class ServerInstaller {
       log.error(`[install] ${message}`);
       if (message === 'cancelled') void vscode.window.showInformationMessage(`Qwen: ${verb} the server was cancelled.`);
       else
-        void vscode.window.showErrorMessage(`Qwen: ${verb} the server failed: ${message.split('\n')[0]}`, 'Show Log').then((c) => {
+        void vscode.window.showErrorMessage(`Qwen: ${verb} the server failed: ${message.split('\n')[0]}${this.source() === PYPI_NAME ? NO_WHEEL_HINT : ''}`, 'Show Log').then((c) => {
           if (c) log.show();
         });
       if (!(err instanceof InstallError)) console.error(err);

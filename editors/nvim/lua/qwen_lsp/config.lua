@@ -18,7 +18,7 @@ local M = {}
 ---@field env table<string,string>  extra environment for the server (e.g. QWEN_LSP_API_KEY)
 ---@field inline { enabled: boolean, builtin: boolean|nil, debounce_ms: integer }
 ---@field keymaps qwen_lsp.Keymaps
----@field install { source: string, python: string|nil }  what :QwenInstall installs, and from which Python
+---@field install { source: string|nil, python: string|nil }  what :QwenInstall installs, and from which Python
 M.defaults = {
   cmd = nil,
   python = nil,
@@ -31,8 +31,8 @@ M.defaults = {
   server = {},
   env = {},
   install = {
-    -- PyPI name (default), a pip requirement, or the path of a wheel / source folder.
-    source = 'qwen-lsp',
+    -- nil: the repository this plugin lives in. Else the path of a qwen-lsp checkout or wheel, or a pip requirement.
+    source = nil,
     -- nil: the newest python3.x (>= 3.11) on PATH.
     python = nil,
   },

@@ -64,6 +64,26 @@ function M.describe()
   return s and ('qwen-lsp %s (installed by :QwenInstall, %s)'):format(s.version, VARIANT_LABEL[s.variant] or s.variant)
 end
 
+--- The repository this plugin lives in (editors/nvim two levels below its root) when its pyproject.toml names
+--- qwen-lsp: the default package source, since qwen-lsp is installed from a checkout, not from PyPI.
+function M.plugin_repository()
+  local here = debug.getinfo(1, 'S').source:gsub('^@', '')
+  local root = vim.fn.fnamemodify(here, ':p:h:h:h:h:h') -- lua/qwen_lsp/install.lua -> editors/nvim -> root
+  local f = io.open(vim.fs.joinpath(root, 'pyproject.toml'), 'r')
+  if not f then
+    return nil
+  end
+  local text = f:read('*a')
+  f:close()
+  return text:find('\nname%s*=%s*"qwen%-lsp"') and root or nil
+end
+
+--- install.source when set, else the plugin's repository, else the PyPI name.
+function M.default_source()
+  local source = vim.trim(config.options.install.source or '')
+  return source ~= '' and source or M.plugin_repository() or 'qwen-lsp'
+end
+
 --- The pip requirement for the package source, with the `local` extra for a local-model install.
 function M.requirement(source, variant)
   source = vim.trim(source or '')
@@ -201,7 +221,7 @@ local function run_install(opts)
     M.last = { ok = false, message = err }
     return vim.notify('Qwen install: ' .. err, vim.log.levels.ERROR)
   end
-  local source = config.options.install.source or 'qwen-lsp'
+  local source = M.default_source()
   local req = M.requirement(source, opts.variant)
   local env = { PIP_DISABLE_PIP_VERSION_CHECK = '1', PYTHONUNBUFFERED = '1', VIRTUAL_ENV = '' }
   if opts.gpu then
