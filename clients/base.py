@@ -122,6 +122,23 @@ class Backend(Protocol):
     async def aclose(self) -> None: ...
 
 
+class NoPromptCache:
+    """The prompt-cache part of ``Backend`` for backends without a cache of their own to manage (a remote endpoint
+    keeps its own, a stand-in has none): nothing to warm, estimate or drop."""
+
+    async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
+        return 0
+
+    def uncached_ms(self, prompt: Prompt) -> float:
+        return 0.0
+
+    def forget(self, document: str) -> int:
+        return 0
+
+    def cache_report(self) -> dict[str, Any]:
+        return {}
+
+
 CANCELLED = object()  # what ``until_cancelled`` returns when the wait was given up
 
 

@@ -19,7 +19,8 @@ import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
 
 from .base import (
-    CANCELLED, BackendError, BackendStatus, ChatReply, GenerationParams, Prompt, ToolCall, until_cancelled,
+    CANCELLED, BackendError, BackendStatus, ChatReply, GenerationParams, NoPromptCache, Prompt, ToolCall,
+    until_cancelled,
 )
 from .fim_templates import FimTemplate, template_by_name
 from .outbound import RedactingAsyncOpenAI
@@ -34,7 +35,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHARS_PER_TOKEN = 3.8
 
 
-class OpenAICompatBackend:
+class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt cache, if any
     """``clients.base.Backend`` over an OpenAI-compatible HTTP API."""
 
     def __init__(
@@ -155,19 +156,6 @@ class OpenAICompatBackend:
 
     def count_tokens(self, text: str) -> int:
         return int(len(text) / self.chars_per_token) + 1
-
-    # The endpoint keeps its own prompt cache (if any): nothing to warm, estimate or drop from here.
-    async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
-        return 0
-
-    def uncached_ms(self, prompt: Prompt) -> float:
-        return 0.0
-
-    def forget(self, document: str) -> int:
-        return 0
-
-    def cache_report(self) -> dict[str, Any]:
-        return {}
 
     def _calibrate(self, prompt_chars: int, prompt_tokens: int | None) -> None:
         if prompt_tokens and prompt_chars >= 200:

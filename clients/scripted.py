@@ -10,11 +10,11 @@ import threading
 from collections import deque
 from typing import Any, AsyncIterator
 
-from .base import BackendStatus, ChatReply, GenerationParams, Prompt
+from .base import BackendStatus, ChatReply, GenerationParams, NoPromptCache, Prompt
 from .fim_templates import QWEN, FimTemplate
 
 
-class ScriptedBackend:
+class ScriptedBackend(NoPromptCache):
     """Replies with queued texts (or ``default_reply``), streamed in ``chunk_size`` pieces with ``delay_s`` each.
     Background calls (speculative completions) take ``background_replies`` instead, so they never use up the
     replies a test queued for its requests."""
@@ -98,15 +98,6 @@ class ScriptedBackend:
     async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
         self.prefills.append(prompt)
         return 0
-
-    def uncached_ms(self, prompt: Prompt) -> float:
-        return 0.0
-
-    def forget(self, document: str) -> int:
-        return 0
-
-    def cache_report(self) -> dict[str, Any]:
-        return {}
 
     async def aclose(self) -> None:
         return None

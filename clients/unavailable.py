@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 from typing import Any, AsyncIterator
 
-from .base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
+from .base import BackendError, BackendStatus, ChatReply, GenerationParams, NoPromptCache, Prompt
 from .fim_templates import FimTemplate
 
 
-class UnavailableBackend:
+class UnavailableBackend(NoPromptCache):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
