@@ -4,7 +4,6 @@ only says what is missing)."""
 
 from __future__ import annotations
 
-import importlib.util
 import inspect
 
 import pytest
@@ -17,9 +16,11 @@ from qwen_lsp.clients.unavailable import UnavailableBackend
 
 MEMBERS = sorted(name for name in vars(Backend) if not name.startswith("_")) + ["name"]
 BACKENDS = [OpenAICompatBackend, ScriptedBackend, UnavailableBackend, RefusedBackend]
-if importlib.util.find_spec("llama_cpp") is not None:
+try:  # the local extra is optional (a remote-only install has no llama_cpp)
     from qwen_lsp.clients.local_llama import LocalLlamaBackend
-
+except ImportError:
+    pass
+else:
     BACKENDS.append(LocalLlamaBackend)
 
 
