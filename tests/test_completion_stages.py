@@ -74,6 +74,15 @@ def test_indentation_written_again_is_dropped_unless_a_block_opens():
     assert postprocess("    return x", "    ", "\n") == "    return x"  # nothing known about the line before
 
 
+def test_a_loop_repeating_the_line_above_or_its_own_last_line_is_cut():
+    docstring = '    """The total price of all orders."""'
+    looping = '"""The total price of all orders."""\n' + (docstring + "\n") * 5
+    assert postprocess(looping, "    ", "\n", previous_line=docstring) == ""
+    assert postprocess("total = 0\n    total = 0\n    total = 0", "    ", "\n", previous_line="    x = 1") == "total = 0"
+    # short lines legitimately follow themselves
+    assert postprocess("}\n}", "  ", "\n", previous_line="    }") == "}\n}"
+
+
 def test_whitespace_only_is_empty():
     assert postprocess("   \n  ", "x = ", "\n") == ""
 

@@ -14,6 +14,7 @@ def postprocess(completion: str, line_prefix: str, suffix: str, previous_line: s
     # Only the start of the suffix can overlap or be repeated: splitting a 20 MB suffix took a second.
     suffix = suffix[: 64 * len(completion) + 4096]
     text = _drop_fence_and_after(completion)
+    text = _cut_repeated_lines(text, line_prefix, previous_line)
     text = _drop_doubled_indent(text, line_prefix, previous_line)
     text = _trim_trailing_blank_lines(text)
     text = _trim_suffix_overlap(text, suffix)
@@ -32,6 +33,22 @@ def _drop_fence_and_after(text: str) -> str:
     for index, line in enumerate(lines):
         if _FENCE_LINE.match(line):
             return "\n".join(lines[:index])
+    return text
+
+
+_LOOP_MIN_CHARS = 8  # "}", "pass", "end" and "return x" legitimately follow themselves
+
+
+def _cut_repeated_lines(text: str, line_prefix: str, previous_line: str | None) -> str:
+    """Small models fall into loops, typing the line above the cursor or their own last line again and again:
+    cut at the first line that repeats the one before it."""
+    lines = text.split("\n")
+    before = previous_line.strip() if previous_line is not None else ""
+    for index, line in enumerate(lines):
+        stripped = (line_prefix + line if index == 0 else line).strip()
+        if len(stripped) >= _LOOP_MIN_CHARS and stripped == before:
+            return "\n".join(lines[:index])
+        before = stripped or before
     return text
 
 

@@ -34,6 +34,19 @@ def test_cross_file_definition_is_in_the_snippets(repo: Path, engine: Repository
     assert {"definitions", "outline", "similar", "recent", "total"} <= set(result.timings_ms)
 
 
+def test_a_similar_window_that_only_repeats_the_cursors_file_is_left_out(repo: Path, engine: RepositoryContext) -> None:
+    body = "def order_total(orders: list[Order]) -> float:\n    \"\"\"The total price of all orders.\"\"\"\n"
+    (repo / "py/shop/copy_of_sample.py").write_text("from dataclasses import dataclass\n\n\n" + body)
+    (repo / "py/shop/with_a_body.py").write_text("import math\n\n\n" + body + "    return math.fsum(o.price for o in orders)\n")
+    engine.start([repo])
+    engine.wait_idle()
+    sample = repo / "py/app/sample.py"
+    result = engine.gather(request_at_end(sample, "python", text="from dataclasses import dataclass\n\n\n" + body
+                                          + "    ", root=repo))
+    similar = {s.path for s in result.snippets if s.source == "similar"}
+    assert "py/shop/with_a_body.py" in similar and "py/shop/copy_of_sample.py" not in similar, result.snippets
+
+
 def test_gather_works_for_a_document_the_engine_has_not_seen(repo: Path, engine: RepositoryContext) -> None:
     engine.start([repo])
     result = engine.gather(request_at_end(repo / "py/app/main.py", "python", root=repo))
