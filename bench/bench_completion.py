@@ -24,8 +24,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from qwen_lsp.clients.fim_templates import QWEN, FimTemplate
-from qwen_lsp.clients.generation_stats import common_prefix
+from qwen_lsp.clients.models.fim_templates import QWEN, FimTemplate
+from qwen_lsp.clients.local.generation_stats import common_prefix
 from qwen_lsp.server.completion.postprocess import postprocess
 from qwen_lsp.server.completion.prompt import file_window
 from qwen_lsp.server.completion.stop import cut_point

@@ -25,7 +25,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from qwen_lsp.context.evaluation import percentile
+from qwen_lsp.context.evaluation.run import percentile
 
 RESULTS = Path(__file__).resolve().parent / "results" / "context.json"
 CORPORA = {
@@ -120,7 +120,7 @@ def _files(engine) -> list:  # noqa: ANN001
 
 def phase_requests(folder: Path, cache: Path, requests: int, seed: int) -> dict:
     from qwen_lsp.context.base import ContextRequest
-    from qwen_lsp.context.languages import language_named
+    from qwen_lsp.context.syntax.languages import language_named
 
     engine, _ = _start(folder, cache)
     rng = random.Random(seed)
@@ -183,7 +183,7 @@ def phase_requests(folder: Path, cache: Path, requests: int, seed: int) -> dict:
 
 def keystrokes(engine, files: list, rng: random.Random, count: int = 200) -> dict:  # noqa: ANN001
     """Typing in the file closest to (and above) 5k lines: time of ``document_changed`` per keystroke."""
-    from qwen_lsp.context.languages import language_named
+    from qwen_lsp.context.syntax.languages import language_named
 
     big = [r for r in files if r.line_count >= 5000] or sorted(files, key=lambda r: -r.line_count)[:1]
     record = min(big, key=lambda r: r.line_count)

@@ -101,9 +101,9 @@ def fetch(repo: Repo) -> Path:
 
 def evaluate_repo(folder: Path, sites: int, seed: int, model: str | None, variants: list[str],
                   gather_timeout_ms: float) -> dict:
-    from qwen_lsp.context.evaluation import evaluate
+    from qwen_lsp.context.evaluation.run import evaluate
     from qwen_lsp.context.repository import RepositoryContext
-    from qwen_lsp.server.cli_eval import served_window
+    from qwen_lsp.server.cli.eval import served_window
     from qwen_lsp.server.config import env_overrides, load_settings
     from qwen_lsp.server.context_wiring import context_options
 
@@ -118,7 +118,7 @@ def evaluate_repo(folder: Path, sites: int, seed: int, model: str | None, varian
         index_s = time.perf_counter() - started
         try:
             if model:
-                from qwen_lsp.server.cli_eval import evaluate_with_model
+                from qwen_lsp.server.cli.eval import evaluate_with_model
 
                 report = evaluate_with_model(engine, settings, sites, seed, variants)
             else:

@@ -32,7 +32,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from qwen_lsp.clients.fim_templates import QWEN
+from qwen_lsp.clients.models.fim_templates import QWEN
 from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
 from qwen_lsp.server.config import CompletionSettings
 

@@ -26,7 +26,7 @@ from privacy_scenario import run_scenario  # noqa: E402
 from recording_endpoint import RecordingEndpoint  # noqa: E402
 from seeded_secrets import KEPT_OUT, seed_repository, seeded_values  # noqa: E402
 
-from qwen_lsp.clients.redaction import redact_json  # noqa: E402
+from qwen_lsp.clients.remote.redaction import redact_json  # noqa: E402
 
 
 def redaction_cost(bodies: list[bytes]) -> tuple[float, float, int]:

@@ -93,7 +93,7 @@ def load_direct_llama(settings: ModelSettings) -> Any:
     """A ``llama_cpp.Llama`` built with the very parameters the server's local backend uses."""
     import llama_cpp
 
-    from qwen_lsp.clients.llama_loader import load_llama, plan_load, read_gguf_info
+    from qwen_lsp.clients.local.loader import load_llama, plan_load, read_gguf_info
     from qwen_lsp.clients.settings import LocalSettings
 
     local = LocalSettings(model=str(settings.path), n_threads=settings.n_threads, n_ctx=settings.n_ctx, repack=settings.repack)
@@ -110,7 +110,7 @@ def load_vocab(path: Path) -> Any:
 
 def tokenize_prompt(llm: Any, prompt: Any) -> list[int]:
     """Token ids of a ``clients.base.Prompt`` exactly as the local backend builds them."""
-    from qwen_lsp.clients.token_healing import prompt_tokens
+    from qwen_lsp.clients.local.token_healing import prompt_tokens
 
     return prompt_tokens(llm, prompt)[0]
 
@@ -127,13 +127,13 @@ def control_stop_ids(llm: Any, stop: tuple[str, ...]) -> set[int]:
 
 def healed_tokens(llm: Any, prompt: Any, texts: Any) -> tuple[list[int], str]:
     """The prompt's tokens with the local backend's token healing applied: (tokens, healed text)."""
-    from qwen_lsp.clients.token_healing import back_off, prompt_tokens
+    from qwen_lsp.clients.local.token_healing import back_off, prompt_tokens
 
     return back_off(*prompt_tokens(llm, prompt), texts)
 
 
 def token_texts(llm: Any) -> Any:
-    from qwen_lsp.clients.token_healing import TokenTexts
+    from qwen_lsp.clients.local.token_healing import TokenTexts
     return TokenTexts.of(llm.n_vocab(), llm.detokenize)
 
 
@@ -145,7 +145,7 @@ class GreedyCall:
                  healed: str = "", texts: Any = None):
         from llama_cpp import LogitsProcessorList, StoppingCriteriaList
 
-        from qwen_lsp.clients.token_healing import HealingProcessor
+        from qwen_lsp.clients.local.token_healing import HealingProcessor
 
         self.sampled = 0
         self.healed = healed
@@ -163,7 +163,7 @@ class GreedyCall:
         )
 
     def __iter__(self) -> Any:
-        from qwen_lsp.clients.token_healing import DropPrefix
+        from qwen_lsp.clients.local.token_healing import DropPrefix
 
         out: list[str] = []
         drop = DropPrefix(self.healed, out.append)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qwen_lsp.clients.base import Prompt
-from qwen_lsp.clients.fim_templates import FimTemplate
+from qwen_lsp.clients.models.fim_templates import FimTemplate
 from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
 from qwen_lsp.server.completion.stop import StopRules
 

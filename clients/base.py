@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Literal, Protocol
 
-from .fim_templates import FimTemplate
+from .models.fim_templates import FimTemplate
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import importlib.util
 from typing import Callable
 
 from .base import Backend, BackendStatus
-from .local_only import RefusedBackend, is_loopback_url
+from .remote.local_only import RefusedBackend, is_loopback_url
 from .settings import BackendSettings
 from .unavailable import UnavailableBackend
 
@@ -29,7 +29,7 @@ def create_backend(
     if settings.kind == "remote":
         if local_only and not is_loopback_url(settings.remote.base_url):
             return RefusedBackend(settings.remote.base_url, on_status)
-        from .openai_compat import OpenAICompatBackend
+        from .remote.backend import OpenAICompatBackend
 
         return OpenAICompatBackend(settings.remote, on_status)
     missing = missing_local_packages()
@@ -39,6 +39,6 @@ def create_backend(
             f"the local backend needs {' and '.join(missing)}, which are not installed: "
             "`pip install 'qwen-lsp[local]'` (see the README for GPU builds), or set backend.kind to \"remote\"",
         )
-    from .local_llama import LocalLlamaBackend
+    from .local.backend import LocalLlamaBackend
 
     return LocalLlamaBackend(settings.local, on_status)

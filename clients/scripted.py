@@ -11,7 +11,7 @@ from collections import deque
 from typing import Any, AsyncIterator
 
 from .base import BackendStatus, ChatReply, GenerationParams, NoPromptCache, Prompt
-from .fim_templates import QWEN, FimTemplate
+from .models.fim_templates import QWEN, FimTemplate
 
 
 class ScriptedBackend(NoPromptCache):

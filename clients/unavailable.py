@@ -12,7 +12,7 @@ import threading
 from typing import Any, AsyncIterator
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, NoPromptCache, Prompt
-from .fim_templates import FimTemplate
+from .models.fim_templates import FimTemplate
 
 
 class UnavailableBackend(NoPromptCache):

@@ -15,10 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from .files import decode_source, read_file
-from .languages import LanguageSpec, language_for_id
-from .parsing import ParsedDocument
-from .symbols import split_lines
+from .index.files import decode_source, read_file
+from .syntax.languages import LanguageSpec, language_for_id
+from .syntax.parsing import ParsedDocument
+from .syntax.symbols import split_lines
 
 MAX_RECENT_EDITS = 32
 MAX_RECENT_FILES = 16

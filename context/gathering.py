@@ -11,11 +11,11 @@ from tree_sitter import Tree
 
 from .base import ContextRequest
 from .documents import OpenDocument, key_to_uri
-from .imports import Import, targets
-from .index import FileRecord, RepoIndex
-from .languages import LanguageSpec, language_for_id, parser_for
-from .parsing import MAX_PARSE_BYTES
-from .symbols import extract_imports, split_lines
+from .resolution.imports import Import, targets
+from .index.repo_index import FileRecord, RepoIndex
+from .syntax.languages import LanguageSpec, language_for_id, parser_for
+from .syntax.parsing import MAX_PARSE_BYTES
+from .syntax.symbols import extract_imports, split_lines
 
 
 @dataclass

@@ -19,7 +19,7 @@ from typing import Sequence
 import pathspec
 
 from .documents import uri_to_key
-from .files import is_ignored, leaves_folder
+from .index.files import is_ignored, leaves_folder
 
 DEFAULT_SECRET_FILES = [
     ".env",

@@ -19,19 +19,19 @@ from typing import Callable
 from .base import ContextRequest, ContextResult, Snippet
 from .documents import LineCache, OpenDocuments, uri_to_key
 from .gathering import Gathering, prepare
-from .index import RepoIndex, analyze
-from .indexer import Indexer, Progress, ScanStats
+from .index.repo_index import RepoIndex, analyze
+from .index.indexer import Indexer, Progress, ScanStats
 from .privacy import PrivacyPolicy
 from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
 from .settings import ContextOptions
-from .shape import Shape, shape_from_tree
-from .source_definitions import definition_candidates
-from .source_files import file_candidates
-from .source_outline import outline_candidates
-from .source_recent import recent_candidates
-from .source_similar import similar_candidates
-from .store import default_cache_dir
-from .worker import Worker
+from .syntax.shape import Shape, shape_from_tree
+from .sources.definitions import definition_candidates
+from .sources.whole_files import file_candidates
+from .sources.outline import outline_candidates
+from .sources.recent import recent_candidates
+from .sources.similar import similar_candidates
+from .index.store import default_cache_dir
+from .index.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ class RepositoryContext:
             doc_text, tree = doc.parsed.fresh_tree()
             if doc_text == text:
                 return shape_from_tree(doc.spec, text, offset, tree)
-        from .shape import completion_shape
+        from .syntax.shape import completion_shape
 
         return completion_shape(text, offset, language_id or "", uri_to_key(uri))
 

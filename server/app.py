@@ -19,12 +19,12 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .background import BackgroundTasks
-from .framing import serve_frames
-from .inflight import InflightRequests
-from .model_download import ModelDownloads
-from .prewarm import Prewarmer
+from .protocol.framing import serve_frames
+from .completion.inflight import InflightRequests
+from .models.download import ModelDownloads
+from .completion.prewarm import Prewarmer
 from .problems import ProblemReporter
-from .rpc_protocol import PARSE_ERROR, QwenProtocol
+from .protocol.rpc import PARSE_ERROR, QwenProtocol
 from .session import BackendFactory, Session, default_backend_factory
 from .stats import StatsRecorder
 

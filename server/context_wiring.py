@@ -17,7 +17,7 @@ from qwen_lsp.context.settings import ContextOptions
 
 from .actions.editor import workspace_roots
 from .config import ContextSettings
-from .model_status import send_status
+from .models.status import send_status
 
 if TYPE_CHECKING:
     from .app import QwenLanguageServer

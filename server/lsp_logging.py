@@ -10,7 +10,7 @@ from typing import Callable
 
 from lsprotocol import types
 
-from qwen_lsp.clients.redaction import redact_text
+from qwen_lsp.clients.remote.redaction import redact_text
 
 _LEVELS = {
     logging.ERROR: types.MessageType.Error,

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from local_extra import require_local_extra
 from qwen_lsp.clients.base import Prompt, PromptPiece
-from qwen_lsp.clients.cpu_probe import repack_is_safe
-from qwen_lsp.clients.llama_loader import read_gguf_info
+from qwen_lsp.clients.local.cpu_probe import repack_is_safe
+from qwen_lsp.clients.local.loader import read_gguf_info
 
 require_local_extra()
 

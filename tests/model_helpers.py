@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.clients import models
-from qwen_lsp.clients.model_presets import pypi_mirror
-from qwen_lsp.clients.models import ModelPreset
+from qwen_lsp.clients.models import files as models
+from qwen_lsp.clients.models.presets import pypi_mirror
+from qwen_lsp.clients.models.files import ModelPreset
 
 GGUF_BYTES = b"GGUF" + bytes(range(256)) * 40  # 10 kB that look like a GGUF header
 SHA = hashlib.sha256(GGUF_BYTES).hexdigest()

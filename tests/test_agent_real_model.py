@@ -16,8 +16,8 @@ from lsprotocol import types
 from llama_server import API_KEY, KEY_ENV, Server, start_llama_server
 from lsp_helpers import open_document, running_server, server_env
 from model_files import repack_survives, require_real_qwen_05b
-from qwen_lsp.clients.local_llama import LocalLlamaBackend
-from qwen_lsp.clients.openai_compat import OpenAICompatBackend
+from qwen_lsp.clients.local.backend import LocalLlamaBackend
+from qwen_lsp.clients.remote.backend import OpenAICompatBackend
 from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 from qwen_lsp.clients.settings import LocalSettings, RemoteSettings
 from qwen_lsp.server.actions.settings import SamplingSettings

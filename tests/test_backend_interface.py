@@ -9,15 +9,15 @@ import inspect
 import pytest
 
 from qwen_lsp.clients.base import Backend
-from qwen_lsp.clients.local_only import RefusedBackend
-from qwen_lsp.clients.openai_compat import OpenAICompatBackend
+from qwen_lsp.clients.remote.local_only import RefusedBackend
+from qwen_lsp.clients.remote.backend import OpenAICompatBackend
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.clients.unavailable import UnavailableBackend
 
 MEMBERS = sorted(name for name in vars(Backend) if not name.startswith("_")) + ["name"]
 BACKENDS = [OpenAICompatBackend, ScriptedBackend, UnavailableBackend, RefusedBackend]
 try:  # the local extra is optional (a remote-only install has no llama_cpp)
-    from qwen_lsp.clients.local_llama import LocalLlamaBackend
+    from qwen_lsp.clients.local.backend import LocalLlamaBackend
 except ImportError:
     pass
 else:

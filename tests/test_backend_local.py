@@ -15,8 +15,8 @@ from model_files import fim_prompt, repack_survives, require_real_qwen_05b
 from tiny_gguf import write_tiny_qwen_gguf
 
 from qwen_lsp.clients.base import BackendError, BackendStatus, GenerationParams, Prompt, PromptPiece
-from qwen_lsp.clients.llama_loader import load_llama, plan_load, read_gguf_info
-from qwen_lsp.clients.local_llama import LocalLlamaBackend
+from qwen_lsp.clients.local.loader import load_llama, plan_load, read_gguf_info
+from qwen_lsp.clients.local.backend import LocalLlamaBackend
 from qwen_lsp.clients.settings import LocalSettings
 
 pytest.importorskip("llama_cpp")
@@ -260,7 +260,7 @@ def test_nothing_reaches_stdout(tiny_moe: Path) -> None:
         sys.path.insert(0, {str(Path(__file__).parent)!r})
         from model_files import fim_prompt
         from qwen_lsp.clients.base import GenerationParams
-        from qwen_lsp.clients.local_llama import LocalLlamaBackend
+        from qwen_lsp.clients.local.backend import LocalLlamaBackend
         from qwen_lsp.clients.settings import LocalSettings
 
         async def main():

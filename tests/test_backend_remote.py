@@ -17,7 +17,7 @@ from llama_server import API_KEY, KEY_ENV, Server, start_llama_server
 from model_files import fim_prompt, repack_survives, require_real_qwen_05b
 from ports import free_port
 from qwen_lsp.clients.base import BackendError, GenerationParams, Prompt
-from qwen_lsp.clients.openai_compat import DEFAULT_CHARS_PER_TOKEN, OpenAICompatBackend
+from qwen_lsp.clients.remote.backend import DEFAULT_CHARS_PER_TOKEN, OpenAICompatBackend
 from qwen_lsp.clients.settings import RemoteSettings
 from tiny_gguf import write_tiny_qwen_gguf
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qwen_lsp.clients.fim_templates import CODELLAMA, CODESTRAL, DEEPSEEK_CODER, QWEN, STARCODER2, detect_template
+from qwen_lsp.clients.models.fim_templates import CODELLAMA, CODESTRAL, DEEPSEEK_CODER, QWEN, STARCODER2, detect_template
 from qwen_lsp.context.base import Snippet
 from qwen_lsp.server.completion.cache import CacheKey, CompletionCache
 from qwen_lsp.server.completion.postprocess import postprocess

@@ -17,7 +17,7 @@ from qwen_lsp.clients.base import GenerationParams, Prompt
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
-from qwen_lsp.server.cli_eval import evaluate_with_model, variant_options
+from qwen_lsp.server.cli.eval import evaluate_with_model, variant_options
 from qwen_lsp.server.completion.pipeline import PipelineOptions
 from qwen_lsp.server.config import load_settings
 

@@ -8,7 +8,7 @@ from local_extra import require_local_extra
 require_local_extra()
 from gguf import GGUFReader  # noqa: E402
 
-from qwen_lsp.clients.gguf_header import GgufFormatError, read_scalars
+from qwen_lsp.clients.models.gguf_header import GgufFormatError, read_scalars
 from tiny_gguf import write_tiny_qwen_gguf
 
 

@@ -11,7 +11,7 @@ from model_files import fim_prompt, repack_survives, require_real_qwen_05b
 from tiny_gguf import write_tiny_qwen_gguf
 
 from qwen_lsp.clients.base import GenerationParams
-from qwen_lsp.clients.kv_reuse import Shift, plan_shift
+from qwen_lsp.clients.local.kv_reuse import Shift, plan_shift
 
 pytest.importorskip("llama_cpp")
 
@@ -41,7 +41,7 @@ async def run(backend, prompt) -> str:
 
 @contextlib.asynccontextmanager
 async def loaded(model: Path, **overrides):  # noqa: ANN201
-    from qwen_lsp.clients.local_llama import LocalLlamaBackend
+    from qwen_lsp.clients.local.backend import LocalLlamaBackend
     from qwen_lsp.clients.settings import LocalSettings
 
     settings = LocalSettings(model=str(model), n_ctx=2048, n_threads=1, repack=repack_survives(model), **overrides)

@@ -20,7 +20,7 @@ from pytest_lsp import LanguageClient
 pytest.importorskip("llama_cpp", reason="loading the downloaded model needs the local extra (llama-cpp-python)")
 from tiny_gguf import write_tiny_qwen_gguf  # noqa: E402 (needs gguf, part of the local extra)
 
-from qwen_lsp.clients.models import get_preset  # noqa: E402
+from qwen_lsp.clients.models.files import get_preset  # noqa: E402
 
 PRESET = get_preset("qwen3-coder-30b-a3b")
 QWEN_LSP = [str(Path(sys.executable).parent / "qwen-lsp")]

@@ -23,9 +23,10 @@ from model_helpers import (  # noqa: F401 (fixtures)
     register,
 )
 
-from qwen_lsp.clients import model_sources, models
+from qwen_lsp.clients.models import sources as model_sources
+from qwen_lsp.clients.models import files as models
 from qwen_lsp.clients.base import BackendError
-from qwen_lsp.clients.models import ChecksumMismatch, ModelPreset, PypiPart
+from qwen_lsp.clients.models.files import ChecksumMismatch, ModelPreset, PypiPart
 
 # --- presets ---------------------------------------------------------------------------------------------
 
@@ -219,7 +220,7 @@ def test_stderr_progress_writes_to_stderr_only(capsys: pytest.CaptureFixture[str
 
 
 def test_the_download_prompt_gives_the_sizes_the_readme_gives() -> None:
-    from qwen_lsp.server.model_download import download_size
+    from qwen_lsp.server.models.download import download_size
 
     sizes = {name: download_size(models.get_preset(name)) for name in models.PRESETS}
     assert sizes == {

@@ -22,8 +22,8 @@ from model_helpers import (  # noqa: F401 (fixtures)
 
 from fake_hub import fake_hub  # noqa: F401 (fixture)
 
-from qwen_lsp.clients import models
-from qwen_lsp.clients.models import ChecksumMismatch, HubError
+from qwen_lsp.clients.models import files as models
+from qwen_lsp.clients.models.files import ChecksumMismatch, HubError
 
 @pytest.mark.timeout(60)
 def test_unreachable_hub_fails_fast_with_a_clear_error(models_home: Path, register) -> None:

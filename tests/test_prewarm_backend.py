@@ -40,7 +40,7 @@ def slow_tiny(tmp_path_factory) -> Path:
 
 @contextlib.asynccontextmanager
 async def loaded(model: Path, **overrides):  # noqa: ANN201
-    from qwen_lsp.clients.local_llama import LocalLlamaBackend
+    from qwen_lsp.clients.local.backend import LocalLlamaBackend
     from qwen_lsp.clients.settings import LocalSettings
 
     settings = LocalSettings(model=str(model), n_ctx=8192, n_threads=1, repack=False, **overrides)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qwen_lsp.server.config_reference import markdown_table, setting_rows
+from qwen_lsp.server.cli.config_reference import markdown_table, setting_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 
 
 def test_settings_table_is_current():
-    assert markdown_table() in README, "regenerate the README settings table from qwen_lsp.server.config_reference"
+    assert markdown_table() in README, "regenerate the README settings table from qwen_lsp.server.cli.config_reference"
     for name, _, _ in setting_rows():
         assert f"`{name}`" in README
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.clients.redaction import entropy, looks_random, redact_json, redact_text
+from qwen_lsp.clients.remote.redaction import entropy, looks_random, redact_json, redact_text
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 

@@ -10,7 +10,7 @@ import threading
 from recording_endpoint import RecordingEndpoint
 
 from qwen_lsp.clients.base import GenerationParams, Prompt, PromptPiece
-from qwen_lsp.clients.openai_compat import OpenAICompatBackend
+from qwen_lsp.clients.remote.backend import OpenAICompatBackend
 from qwen_lsp.clients.settings import RemoteSettings
 
 AWS = "AKIAIOSFODNN7EXAMPLE"

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from qwen_lsp.clients.base import GenerationParams
-from qwen_lsp.clients.openai_compat import OpenAICompatBackend
+from qwen_lsp.clients.remote.backend import OpenAICompatBackend
 from qwen_lsp.clients.settings import RemoteSettings
 from qwen_lsp.clients.thinking import CLOSE_THINKING
 

@@ -50,7 +50,7 @@ def thinking_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 async def chat(model: Path, params: GenerationParams) -> tuple[str, int]:
-    from qwen_lsp.clients.local_llama import LocalLlamaBackend
+    from qwen_lsp.clients.local.backend import LocalLlamaBackend
     from qwen_lsp.clients.settings import LocalSettings
 
     backend = LocalLlamaBackend(LocalSettings(model=str(model), n_ctx=1024, n_threads=1))

@@ -10,7 +10,7 @@ import pytest
 from model_files import repack_survives, require_real_qwen_05b
 
 from qwen_lsp.clients.base import GenerationParams, Prompt, PromptPiece
-from qwen_lsp.clients.token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
+from qwen_lsp.clients.local.token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
 
 PIECES = [b"", b"   ", b"    ", b" ", b" return", b" ret", b"urn", b"return", b"x", b"\xe4", b"\xff\xff"]
 TEXTS = TokenTexts(PIECES)
@@ -62,7 +62,7 @@ def test_drop_prefix_holds_text_until_the_healed_part_is_through() -> None:
 
 @pytest.fixture
 async def real_backend():
-    from qwen_lsp.clients.local_llama import LocalLlamaBackend
+    from qwen_lsp.clients.local.backend import LocalLlamaBackend
     from qwen_lsp.clients.settings import LocalSettings
 
     path = require_real_qwen_05b()

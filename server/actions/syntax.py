@@ -26,7 +26,7 @@ def syntax_error(path: Path, text: str) -> str | None:
             return "line 1"
         return None
     try:
-        from qwen_lsp.context.languages import language_for_path, parser_for
+        from qwen_lsp.context.syntax.languages import language_for_path, parser_for
 
         spec = language_for_path(path.name)
         if spec is None:

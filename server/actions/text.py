@@ -94,8 +94,8 @@ def selection_for(text: str, start: int, end: int, language_id: str, path: str) 
 def enclosing_definition(text: str, offset: int, language_id: str, path: str) -> tuple[int, int] | None:
     """The innermost definition containing ``offset`` as whole lines, or None (unknown language, parse problem)."""
     try:
-        from qwen_lsp.context.index import analyze
-        from qwen_lsp.context.languages import language_for_id
+        from qwen_lsp.context.index.repo_index import analyze
+        from qwen_lsp.context.syntax.languages import language_for_id
 
         spec = language_for_id(language_id, path)
         if spec is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from qwen_lsp.context.files import EXCLUDED_DIRS, IgnoreRules, root_rules
+from qwen_lsp.context.index.files import EXCLUDED_DIRS, IgnoreRules, root_rules
 from qwen_lsp.context.privacy import is_secret, secret_spec
 
 

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from qwen_lsp.context.files import EXCLUDED_DIRS
+from qwen_lsp.context.index.files import EXCLUDED_DIRS
 
 from .paths import WorkspacePaths
 

@@ -18,10 +18,10 @@ import uuid
 from dataclasses import dataclass, field, replace
 
 from qwen_lsp.clients.base import CANCELLED, Backend, GenerationParams, Prompt, until_cancelled
-from qwen_lsp.clients.fim_templates import FimTemplate
+from qwen_lsp.clients.models.fim_templates import FimTemplate
 from qwen_lsp.context.base import ContextProvider, ContextRequest, ContextResult, NoContext
 from qwen_lsp.context.privacy import PrivacyPolicy
-from qwen_lsp.context.shape import previous_nonblank_line
+from qwen_lsp.context.syntax.shape import previous_nonblank_line
 
 from . import prefilter
 from .budget import quick_window

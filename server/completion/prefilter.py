@@ -13,7 +13,7 @@ from functools import lru_cache
 import pathspec
 
 from qwen_lsp.context.privacy import PrivacyPolicy
-from qwen_lsp.context.shape import Shape, completion_shape
+from qwen_lsp.context.syntax.shape import Shape, completion_shape
 
 from .request import CompletionRequest
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from qwen_lsp.clients.base import Prompt, PromptPiece
-from qwen_lsp.clients.fim_templates import FimTemplate
+from qwen_lsp.clients.models.fim_templates import FimTemplate
 from qwen_lsp.context.base import Snippet
 
 # Comment syntax per language for the path header of families without a file separator token.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qwen_lsp.context.shape import first_nonblank_line
+from qwen_lsp.context.syntax.shape import first_nonblank_line
 
 from .request import Extent
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..completion_service import complete_at
+from ..completion.service import complete_at
 from .inline_completion import ACCEPT_COMMAND
 
 if TYPE_CHECKING:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from ..completion_service import complete_at
+from ..completion.service import complete_at
 
 if TYPE_CHECKING:
     from ..app import QwenLanguageServer

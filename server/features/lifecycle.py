@@ -14,7 +14,7 @@ from ..actions.editor import workspace_roots
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import start_indexing
 from ..lsp_logging import attach_editor_log
-from ..model_status import load_backend
+from ..models.status import load_backend
 from ..session import Session
 
 if TYPE_CHECKING:

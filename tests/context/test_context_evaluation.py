@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.context.eval_cases import (CallSite, call_form, is_external_module, is_test_path, pick_cases,
+from qwen_lsp.context.evaluation.cases import (CallSite, call_form, is_external_module, is_test_path, pick_cases,
                                          sample_sites)
-from qwen_lsp.context.evaluation import CaseResult, edit_similarity, evaluate, format_report, summarize
-from qwen_lsp.context.index import FileRecord
+from qwen_lsp.context.evaluation.run import CaseResult, edit_similarity, evaluate, format_report, summarize
+from qwen_lsp.context.index.repo_index import FileRecord
 from qwen_lsp.context.repository import RepositoryContext
 
 EVAL_REPO = Path(__file__).resolve().parent.parent / "fixtures" / "eval_repo"

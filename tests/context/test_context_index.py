@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.context.files import FileEntry, indexable, walk_folder
-from qwen_lsp.context.index import RepoIndex
-from qwen_lsp.context.indexer import Indexer, ScanStats
-from qwen_lsp.context.languages import language_for_path
+from qwen_lsp.context.index.files import FileEntry, indexable, walk_folder
+from qwen_lsp.context.index.repo_index import RepoIndex
+from qwen_lsp.context.index.indexer import Indexer, ScanStats
+from qwen_lsp.context.syntax.languages import language_for_path
 from qwen_lsp.context.settings import ContextOptions
-from qwen_lsp.context.store import IndexStore, database_path
-from qwen_lsp.context.worker import Worker
+from qwen_lsp.context.index.store import IndexStore, database_path
+from qwen_lsp.context.index.worker import Worker
 
 
 def make(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -183,8 +183,8 @@ def test_worker_processes_index_the_same_as_the_server_process(tmp_path: Path,
 
 
 def test_worker_pool_hands_results_back_in_job_order_when_batches_finish_out_of_order(tmp_path: Path) -> None:
-    from qwen_lsp.context.extraction_pool import BATCH, WorkerPool
-    from qwen_lsp.context.store import content_hash
+    from qwen_lsp.context.index.extraction_pool import BATCH, WorkerPool
+    from qwen_lsp.context.index.store import content_hash
 
     paths = []
     for i in range(BATCH * 6):

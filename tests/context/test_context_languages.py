@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from qwen_lsp.context.languages import LANGUAGES, language_for_id, language_for_path, parser_for
-from qwen_lsp.context.symbols import FileSymbols, extract_symbols, identifiers_between, split_lines
+from qwen_lsp.context.syntax.languages import LANGUAGES, language_for_id, language_for_path, parser_for
+from qwen_lsp.context.syntax.symbols import FileSymbols, extract_symbols, identifiers_between, split_lines
 
 
 def extract(language: str, source: str) -> FileSymbols:

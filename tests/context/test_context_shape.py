@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_lsp.context.shape import completion_shape
+from qwen_lsp.context.syntax.shape import completion_shape
 
 # "|" marks the cursor.
 CASES = [

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from qwen_lsp.context.worker import Worker
+from qwen_lsp.context.index.worker import Worker
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.context.files import indexable, walk_folder
+from qwen_lsp.context.index.files import indexable, walk_folder
 from qwen_lsp.context.privacy import PrivacyPolicy, is_secret
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from raw_lsp import RawServer, frame, new_id, scripted_env
 
-from qwen_lsp.server.framing import MAX_HEADER_BYTES, BadFrame, FrameDecoder
+from qwen_lsp.server.protocol.framing import MAX_HEADER_BYTES, BadFrame, FrameDecoder
 
 STATUS = {"command": "qwen.serverStatus"}
 

@@ -16,7 +16,7 @@ from lsprotocol import types
 from server_process import server_env_with_cache, wait_for_context
 from workspaces import CART, PRICING, write_chain, write_shop
 
-from qwen_lsp.context import files
+from qwen_lsp.context.index import files
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 from qwen_lsp.server.agent.paths import WorkspacePaths

@@ -15,7 +15,7 @@ from workspaces import CART, damage_pages, write_filler, write_shop
 
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
-from qwen_lsp.context.store import IndexStore
+from qwen_lsp.context.index.store import IndexStore
 
 EXIT_BOUND = 10.0  # seconds; before, an exit waited for the whole first index (54 s for 5,000 files)
 

@@ -1,0 +1,1 @@
+"""Model files and formats: presets, downloads, GGUF headers, fill-in-the-middle templates."""

@@ -1,0 +1,1 @@
+"""The remote backend: an OpenAI-compatible endpoint, reached only through the redactor."""

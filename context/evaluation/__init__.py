@@ -1,0 +1,1 @@
+"""Own-repository evaluation: which call sites to ask about, and whether the context has their callee."""

@@ -1,0 +1,242 @@
+"""Own-repository evaluation: does the assembled context contain what a completion needs?
+
+``evaluate`` samples call sites (``cases``: names defined exactly once in another non-test file, bare and
+qualified calls, each at the cursor after ``name(`` and before the name), opens each file as the user has it (the
+line typed up to the cursor, the rest of it masked, so nothing leaks from the index), gathers context at the cursor
+and checks whether the callee's definition is among the snippets. Figures are split by call form × cursor position
+(and by language), with n per cell. Given ``complete(case, variant) -> str`` (the served completion pipeline, run
+once per variant such as with / without repository context), it also reports exact match and edit similarity of
+the completed rest of the line, and how often the completion names the callee, per variant and per cell.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable
+
+from ..base import ContextRequest, Snippet
+from .cases import FORMS, POSITIONS, Case, pick_cases
+from ..repository import RepositoryContext
+
+Complete = Callable[[Case, str], str]  # (case, variant) -> the text the completion inserts at the cursor
+Window = Callable[[str, int], tuple[int, int]]  # (text, cursor) -> (prefix_start, suffix_end) of the file window
+VARIANTS = ("context", "no_context")
+
+__all__ = ["Case", "CaseResult", "Cell", "Report", "edit_similarity", "evaluate", "format_report", "percentile",
+           "pick_cases", "summarize"]
+
+
+@dataclass
+class CaseResult:
+    path: str
+    line: int
+    column: int
+    form: str
+    position: str
+    language: str
+    callee: str
+    definition_path: str
+    expected: str
+    found: bool
+    gather_ms: float
+    snippets: int
+    completions: dict[str, str] = field(default_factory=dict)  # variant -> first completed line
+    completion_ms: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Cell:
+    """Figures of one group of cases (a call form × cursor position, a language, or all)."""
+
+    n: int
+    found: int
+    exact: dict[str, float] = field(default_factory=dict)  # variant -> share of exact matches
+    similarity: dict[str, float] = field(default_factory=dict)
+    named: dict[str, float] = field(default_factory=dict)  # before the name: the completion starts with the callee
+
+    @property
+    def recall(self) -> float:
+        return self.found / self.n if self.n else 0.0
+
+    def to_dict(self) -> dict:
+        out = {"n": self.n, "found": self.found, "recall": round(self.recall, 4)}
+        for name in ("exact", "similarity", "named"):
+            if getattr(self, name):
+                out[name] = {k: round(v, 4) for k, v in getattr(self, name).items()}
+        return out
+
+
+@dataclass
+class Report:
+    cases: int
+    found: int
+    gather_p50_ms: float
+    gather_p95_ms: float
+    cells: dict[str, Cell] = field(default_factory=dict)  # "form/position"
+    languages: dict[str, dict[str, Cell]] = field(default_factory=dict)  # language -> "form/position" -> cell
+    variants: list[str] = field(default_factory=list)
+    complete_p50_ms: dict[str, float] = field(default_factory=dict)
+    results: list[CaseResult] = field(default_factory=list)
+
+    @property
+    def found_rate(self) -> float:
+        return self.found / self.cases if self.cases else 0.0
+
+    @property
+    def overall(self) -> Cell:
+        return _cell(self.results, self.variants)
+
+    def to_dict(self, with_results: bool = True) -> dict:
+        out = {"cases": self.cases, "found": self.found, "found_rate": round(self.found_rate, 4),
+               "gather_p50_ms": self.gather_p50_ms, "gather_p95_ms": self.gather_p95_ms,
+               "overall": self.overall.to_dict(), "cells": {k: c.to_dict() for k, c in self.cells.items()},
+               "languages": {lang: {k: c.to_dict() for k, c in cells.items()} for lang, cells in self.languages.items()},
+               "variants": self.variants, "complete_p50_ms": self.complete_p50_ms}
+        if with_results:
+            out["results"] = [asdict(r) for r in self.results]
+        return out
+
+
+def edit_similarity(a: str, b: str) -> float:
+    """1 - Levenshtein distance / length of the longer string."""
+    if a == b:
+        return 1.0
+    if not a or not b:
+        return 0.0
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return 1.0 - previous[-1] / max(len(a), len(b))
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile (0.0 for no values)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
+
+
+def line_window(prefix_lines: int = 80, suffix_lines: int = 30) -> Window:
+    """A file window of whole lines around the cursor (the served one is passed in by the server's CLI)."""
+
+    def window(text: str, offset: int) -> tuple[int, int]:
+        before = text[:offset].splitlines(keepends=True)
+        start = len("".join(before[:-prefix_lines])) if len(before) > prefix_lines else 0
+        return start, offset + len("".join(text[offset:].splitlines(keepends=True)[:suffix_lines]))
+
+    return window
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0].strip()
+
+
+def has_definition(snippets: Iterable[Snippet], case: Case) -> bool:
+    """A snippet covers the definition's first line and shows the name (a class outline may leave a member out)."""
+    return any(s.uri == uri and s.start_line <= start < max(s.end_line, s.start_line + 1) and case.callee in s.text
+               for s in snippets for uri, start in case.definitions)
+
+
+def evaluate(engine: RepositoryContext, n: int = 25, seed: int = 0, complete: Complete | None = None,
+             budget_tokens: int = 1024, count_tokens: Callable[[str], int] | None = None,
+             window: Window | None = None, variants: Iterable[str] = VARIANTS,
+             progress: Callable[[int, int], None] | None = None) -> Report:
+    """Run the evaluation on an engine whose folders are indexed (``engine.start`` done): ``n`` call sites per
+    call form, each at both cursor positions. Completions run variant by variant, the two positions of a site one
+    after the other: consecutive prompts then share most of their text (the local model's KV cache)."""
+    count = count_tokens or (lambda s: len(s) // 4 + 1)
+    window = window or line_window()
+    variants = list(variants) if complete is not None else []
+    cases = pick_cases(engine.index, n, seed)
+    results: list[CaseResult] = []
+    for case in cases:
+        _open(engine, case)
+        prefix_start, suffix_end = window(case.text, case.offset)
+        request = ContextRequest(case.uri, case.path, case.language_id, case.text, case.offset, case.line,
+                                 case.column, budget_tokens, count, prefix_start, suffix_end)
+        result = engine.gather(request)
+        results.append(CaseResult(case.path, case.line, case.column, case.form, case.position, case.language,
+                                  case.callee, case.definition_path, case.expected,
+                                  has_definition(result.snippets, case), result.timings_ms.get("total", 0.0),
+                                  len(result.snippets)))
+        engine.document_closed(case.uri)
+    done, total = 0, len(cases) * len(variants)
+    for variant in variants:
+        for case, outcome in zip(cases, results):
+            _open(engine, case)  # the served pipeline gathers its own context from the document as typed
+            started = time.perf_counter()
+            outcome.completions[variant] = _first_line(complete(case, variant))  # type: ignore[misc]
+            outcome.completion_ms[variant] = round((time.perf_counter() - started) * 1000, 1)
+            engine.document_closed(case.uri)
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    engine.wait_idle()
+    return summarize(results, variants)
+
+
+def _open(engine: RepositoryContext, case: Case) -> None:
+    engine.document_changed(case.uri, case.text, 1, case.language_id)  # the file as the user has it
+    engine.wait_idle()
+
+
+def _cell(results: list[CaseResult], variants: list[str]) -> Cell:
+    cell = Cell(len(results), sum(r.found for r in results))
+    if not results:
+        return cell
+    for variant in variants:
+        done = [r for r in results if variant in r.completions]
+        if not done:
+            continue
+        cell.exact[variant] = sum(r.completions[variant] == r.expected for r in done) / len(done)
+        cell.similarity[variant] = sum(edit_similarity(r.completions[variant], r.expected) for r in done) / len(done)
+        naming = [r for r in done if r.position == "before_name"]
+        if naming:
+            cell.named[variant] = sum(r.completions[variant].startswith(r.callee) for r in naming) / len(naming)
+    return cell
+
+
+def _cells(results: list[CaseResult], variants: list[str]) -> dict[str, Cell]:
+    return {f"{form}/{position}": _cell([r for r in results if r.form == form and r.position == position], variants)
+            for form in FORMS for position in POSITIONS
+            if any(r.form == form and r.position == position for r in results)}
+
+
+def summarize(results: list[CaseResult], variants: Iterable[str] = ()) -> Report:
+    variants = list(variants)
+    gather = [r.gather_ms for r in results]
+    report = Report(len(results), sum(r.found for r in results), round(percentile(gather, 50), 2),
+                    round(percentile(gather, 95), 2), _cells(results, variants), variants=variants, results=results)
+    for language in sorted({r.language for r in results}):
+        report.languages[language] = _cells([r for r in results if r.language == language], variants)
+    for variant in variants:
+        times = [r.completion_ms[variant] for r in results if variant in r.completion_ms]
+        report.complete_p50_ms[variant] = round(percentile(times, 50), 1)
+    return report
+
+
+def format_report(report: Report) -> str:
+    lines = [f"cases: {report.cases} (call sites of names defined once in another non-test file, each at two "
+             f"cursor positions)",
+             f"callee definition in the context: {report.found}/{report.cases} ({report.found_rate:.0%})",
+             f"context assembly: p50 {report.gather_p50_ms:.1f} ms, p95 {report.gather_p95_ms:.1f} ms",
+             "", "call form   cursor        recall (n)   " + "".join(f"exact {v:<12}" for v in report.variants)]
+    for key, cell in report.cells.items():
+        form, position = key.split("/")
+        row = f"{form:<11} {position:<13} {cell.recall:>4.0%} ({cell.n:>3})  "
+        row += "".join(f"{cell.exact.get(v, 0.0):>5.0%}{'':13}" for v in report.variants)
+        lines.append(row.rstrip())
+    if len(report.languages) > 1:
+        lines.append("")
+        for language, cells in report.languages.items():
+            lines.append(f"{language}: " + ", ".join(f"{k} {c.recall:.0%} (n {c.n})" for k, c in cells.items()))
+    overall = report.overall
+    if report.variants:
+        lines += ["", "overall: " + ", ".join(
+            f"{v}: exact {overall.exact.get(v, 0):.0%}, similarity {overall.similarity.get(v, 0):.2f}, "
+            f"callee named {overall.named.get(v, 0):.0%}, p50 {report.complete_p50_ms.get(v, 0):.0f} ms"
+            for v in report.variants)]
+    return "\n".join(lines)

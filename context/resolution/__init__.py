@@ -1,0 +1,1 @@
+"""What a name at the cursor denotes: imports, qualifiers, receiver types, members."""

@@ -1,0 +1,203 @@
+"""Outlines of what a qualifier denotes, for the cursor after ``x.`` / ``pkg.`` / ``Type::``: one line per public
+member signature, under the file that defines it, so the model can choose the member.
+
+A type's outline lists its members (declared in its body, or for Go and Rust in the package / its ``impl`` blocks)
+under the class header; a small class is shown whole. A module's outline lists its top-level definitions and the
+names it re-exports (one snippet per defining file). Members matching what is typed, then members the current
+file already calls, then those sharing a word with the cursor line come first; past the signatures that fit, the
+names of the other callable members are listed (what an IDE's completion list offers).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from functools import lru_cache
+from typing import Callable
+
+from ..gathering import Gathering
+from ..index.repo_index import FileRecord
+from ..syntax.languages import language_named
+from ..ranking import Candidate
+from .modules import PACKAGE_STEMS
+from .resolver import Resolver
+from .scopes import Scope
+from .signatures import signature_line
+from ..syntax.symbols import Definition
+
+MAX_OUTLINE_LINES = 30  # members listed with their signature
+MAX_LISTED_NAMES = 120  # further members listed by name only
+MAX_SIGNATURE_CHARS = 1600  # ~400 tokens of signatures, then names up to ~600 tokens in all: the outline must fit
+MAX_OUTLINE_CHARS = 2400  # in the default budget next to the other snippets
+MAX_MODULE_FILES = 12
+_WORD_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+_IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_MEMBER_USE = re.compile(r"(?:\.|::|->)\s*([A-Za-z_$][\w$]*)\s*\(")
+_OUTLINE_KINDS = frozenset({"function", "class", "interface", "enum", "type", "constant", "variable", "macro",
+                            "module", "namespace"})
+
+
+def _stem(key: str) -> str:
+    return posixpath.splitext(posixpath.basename(key))[0]
+
+
+def is_public(language: str, name: str, d: Definition | None = None) -> bool:
+    if language == "go":
+        return name[:1].isupper()
+    if language == "rust" and d is not None and _is_attribute(d):
+        return signature_line(d).startswith("pub")
+    return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
+
+
+def _candidate(g: Gathering, record: FileRecord, start: int, end: int, text: str, score: float,
+               excerpt: bool) -> Candidate:
+    return Candidate(record.key, g.uri_of(record.key), g.shown_path(record, record.key), start, end, text,
+                     "definition", score, excerpt=excerpt)
+
+
+@lru_cache(maxsize=16384)
+def _words(name: str) -> frozenset[str]:
+    return frozenset(w.lower() for w in _WORD_PARTS.findall(name) if len(w) > 2)
+
+
+def _relevance(g: Gathering, typed: str) -> Callable[[str], tuple[int, ...]]:
+    """Sort key for member names: what is typed, then members the file already calls, then members sharing a word
+    with the cursor line (``lines = Segment.`` -> ``split_lines``)."""
+    request = g.request
+    text = request.text[request.prefix_start:request.suffix_end if request.suffix_end >= 0 else None]
+    called = set(_MEMBER_USE.findall(text))  # the visible window: the whole file may be very long
+    line = g.lines[g.cursor_line] if g.cursor_line < len(g.lines) else ""
+    words = set().union(*(_words(w) for w in _IDENT.findall(line))) if line else set()
+    return lambda name: (not (typed and name.startswith(typed)), name not in called, not (_words(name) & words))
+
+
+def _is_attribute(d: Definition) -> bool:
+    return d.kind in ("field", "variable", "constant")
+
+
+def _members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[FileRecord, Definition]]:
+    """The type's public members: in its body, and (Go, Rust) methods declared in the package / next to it."""
+    g = r.g
+    if record.language == "go":
+        files = r.package_files([record.key])
+    elif record.language == "rust":
+        directory = posixpath.dirname(record.rel)
+        files = [record.key] + [other.key for other, d in g.index.definitions_named(cls.name) if d.kind == "impl"
+                                and other.folder == record.folder and posixpath.dirname(other.rel) == directory]
+    else:
+        files = [record.key]
+    by_name: dict[str, tuple[FileRecord, Definition]] = {}
+    for key in dict.fromkeys(files[:MAX_MODULE_FILES * 4]):
+        other = g.index.files.get(key)
+        for d in other.definitions if other is not None else ():
+            if d.parent != cls.name or d.name == cls.name or not is_public(record.language, d.name, d) \
+                    or (record.language not in ("go", "rust") and key != record.key):
+                continue
+            # overloads: the first signature stands for all; a method beats a field of the same name (builders)
+            if d.name not in by_name or (_is_attribute(by_name[d.name][1]) and not _is_attribute(d)):
+                by_name[d.name] = (other, d)
+    return list(by_name.values())
+
+
+def type_outline(r: Resolver, scope: Scope, score: float, typed: str = "") -> list[Candidate]:
+    """The type's public members, one signature line each, under the file that declares them (Go methods and
+    Rust impls may be elsewhere); a small class is shown whole instead. The most relevant members first when
+    there are more than fit."""
+    record, cls = scope.record, scope.definition
+    if record is None or cls is None:
+        return []
+    g = r.g
+    members = _members_of(r, record, cls)
+    small = cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
+    if small:  # shown whole: only members declared outside it remain to list
+        members = [(o, d) for o, d in members if o.key != record.key or not cls.start_line <= d.start_line < cls.end_line]
+    head = (cls.summary if small else signature_line(cls), cls.start_line, cls.end_line, small)
+    return _listing(g, _ranked(g, members, typed), score, {record.key: head}, indent="" if small else "    ")
+
+
+def _ranked(g: Gathering, entries: list[tuple[FileRecord, Definition]], typed: str) -> list[tuple[FileRecord, Definition]]:
+    key = _relevance(g, typed)
+    order = {id(e): i for i, e in enumerate(entries)}
+    return sorted(entries, key=lambda e: (*key(e[1].name), _is_attribute(e[1]), order[id(e)]))
+
+
+def _listing(g: Gathering, ranked: list[tuple[FileRecord, Definition]], score: float,
+             heads: dict[str, tuple[str, int, int, bool]], indent: str = "") -> list[Candidate]:
+    """One snippet per defining file: its head (a class header), the signatures of the most relevant members,
+    then the names of further callable members (what an IDE's completion list would offer)."""
+    signatures: list[tuple[FileRecord, Definition]] = []
+    size = 0
+    for entry in ranked[:MAX_OUTLINE_LINES]:
+        size += len(signature_line(entry[1])) + 5
+        if size > MAX_SIGNATURE_CHARS:
+            break
+        signatures.append(entry)
+    names: list[tuple[FileRecord, Definition]] = []
+    for entry in ranked[len(signatures):len(signatures) + MAX_LISTED_NAMES]:
+        size += len(entry[1].name) + 2
+        if size > MAX_OUTLINE_CHARS:
+            break
+        if not _is_attribute(entry[1]):
+            names.append(entry)
+    files: dict[str, tuple[FileRecord | None, list[Definition], list[Definition]]] = {k: (None, [], []) for k in heads}
+    for group, entries in ((1, signatures), (2, names)):
+        for record, d in entries:
+            files.setdefault(record.key, (record, [], []))
+            if files[record.key][0] is None:
+                files[record.key] = (record, *files[record.key][1:])
+            files[record.key][group].append(d)
+    out: list[Candidate] = []
+    for rank, (key, (record, sigs, more)) in enumerate(files.items()):
+        record = record or g.index.files.get(key)
+        head = heads.get(key)
+        if record is None or not (sigs or more or head):
+            continue
+        lines = [head[0]] if head else []
+        lines += [indent + signature_line(d) for d in sorted(sigs, key=lambda d: d.start_line)]
+        if more:
+            comment = language_named(record.language).line_comment
+            lines.append(f"{indent}{comment} also: " + ", ".join(d.name for d in sorted(more, key=lambda d: d.start_line)))
+        listed = sigs + more
+        start = min(([head[1]] if head else []) + [d.start_line for d in listed])
+        end = max(([head[2]] if head else []) + [d.end_line for d in listed])
+        excerpt = bool(head and head[3] and not listed)
+        out.append(_candidate(g, record, start, end, "\n".join(lines), score * 0.97 ** rank, excerpt=excerpt))
+    return out
+
+
+def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[Candidate]:
+    """The module's public top-level definitions and re-exported names, grouped by defining file."""
+    g = r.g
+    entries: list[tuple[FileRecord, Definition]] = []
+    seen: set[tuple[str, int]] = set()
+
+    def add(record: FileRecord, d: Definition) -> None:
+        if (record.key, d.start_line) not in seen and d.kind in _OUTLINE_KINDS and not d.parent \
+                and is_public(record.language, d.name):
+            seen.add((record.key, d.start_line))
+            entries.append((record, d))
+
+    files = list(scope.files[:MAX_MODULE_FILES])
+    surface = {key for key in files if _stem(key) in PACKAGE_STEMS}  # whose imports are re-exports
+    i = 0
+    while i < len(files) and i < MAX_MODULE_FILES and not (g.expired() and entries):
+        key, i = files[i], i + 1
+        record = g.index.files.get(key)
+        if record is None:
+            continue
+        for d in record.definitions:
+            add(record, d)
+        if key not in surface:
+            continue  # elsewhere an import is for the module's own use, not part of its surface
+        for imp in record.imports:  # re-exports: export * / from .core import Name / pub use
+            if not imp.names:
+                targets = [k for k in r.module_files(r.context_of(record), imp) if k not in files][:2]
+                files += targets
+                surface.update(targets)
+                continue
+            for local, original in imp.names:
+                if original in ("*", "default") or not is_public(record.language, local):
+                    continue
+                for other, d in r.defined_in(r.module_files(r.context_of(record), imp), original, hops=2)[:1]:
+                    add(other, d)
+    return _listing(g, _ranked(g, entries, typed), score, {})

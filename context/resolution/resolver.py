@@ -1,0 +1,387 @@
+"""Resolving names to what they denote, from the index: modules bound by imports, types, members, base types.
+
+A ``Scope`` is what a qualifier denotes: a module (its files) or a type (its class-like definition). The
+``Resolver`` (one per request, with caches) turns the cursor's qualifier chain into scopes (``chain``), finds a
+member in a scope (``members``: the type's own members, then its base classes / embedded structs / traits; a
+module's definitions, following re-exports), and says what type a member or call result has. Every answer carries
+a confidence, and ambiguous answers are several scopes rather than none.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+
+from ..gathering import Gathering, resolve_import
+from .imports import Import
+from ..index.repo_index import FileRecord
+from ..syntax.languages import language_named
+from .modules import default_export, is_module_named, package_files
+from .receivers import Guess, field_guesses, return_guesses, variable_guesses
+from .references import enclosing_type, enclosing_type_in_text
+from .scopes import TYPE_KINDS, FileContext, Found, Scope
+from .signatures import base_names, signature
+from ..syntax.symbols import FUNCTION_LIKE, Definition
+
+MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
+MAX_AMBIGUOUS = 4
+MAX_SCOPES = 4
+MAX_VISITED = 48  # files a re-export search may open
+LOCAL_LOOKBACK_LINES = 300
+SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
+_MODULE_SEPARATOR = {"python": ".", "rust": "::"}
+_CONSTRUCTOR_LIKE = re.compile(r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
+                               r"(_\w+|[A-Z]\w*)?$")
+
+
+@dataclass
+class Resolver:
+    g: Gathering
+    _bindings: dict[str, dict[str, list[tuple[Import, str]]]] = field(default_factory=dict)
+    _contexts: dict[str, FileContext] = field(default_factory=dict)
+    _texts: dict[str, str] = field(default_factory=dict)
+    _heads: dict[str, list["Scope"]] = field(default_factory=dict)
+
+    # --- files and imports ----------------------------------------------------------------------------------------
+
+    def here(self) -> FileContext:
+        ctx = self._contexts.get("")
+        if ctx is None:
+            g = self.g
+            language = g.spec.name if g.spec else ""
+            dialect = g.spec.import_dialect if g.spec else ""
+            ctx = self._contexts[""] = FileContext(g.key, g.record, tuple(g.imports), language, dialect, g.folder,
+                                                   g.rel)
+        return ctx
+
+    def context_of(self, record: FileRecord) -> FileContext:
+        if record.key == self.g.key:
+            return self.here()
+        ctx = self._contexts.get(record.key)
+        if ctx is None:
+            spec = language_named(record.language)
+            ctx = self._contexts[record.key] = FileContext(record.key, record, tuple(record.imports), spec.name,
+                                                           spec.import_dialect, record.folder, record.rel)
+        return ctx
+
+    def bindings(self, ctx: FileContext) -> dict[str, list[tuple[Import, str]]]:
+        out = self._bindings.get(ctx.key)
+        if out is None:
+            out = self._bindings[ctx.key] = {}
+            for imp in ctx.imports:
+                for local, original in imp.names:
+                    out.setdefault(local, []).append((imp, original))
+        return out
+
+    def resolve(self, ctx: FileContext, imp: Import) -> list[str]:
+        if ctx.key == self.g.key:
+            return self.g.resolve(imp)
+        return resolve_import(self.g.index, imp, ctx.dialect, ctx.key, ctx.folder, ctx.rel, ctx.record)
+
+    def package_files(self, keys: list[str]) -> list[str]:
+        return package_files(self.g.index, keys)
+
+    def module_files(self, ctx: FileContext, imp: Import) -> list[str]:
+        files = self.resolve(ctx, imp)
+        return self.package_files(files) if ctx.dialect in ("go",) else files
+
+    # --- definitions by name --------------------------------------------------------------------------------------
+
+    def defined_in(self, files: list[str] | tuple[str, ...], name: str,
+                   hops: int = MAX_HOPS) -> list[tuple[FileRecord, Definition]]:
+        """Top-level definitions of ``name`` in ``files``; else where those files re-export it from (``from .core
+        import Name``, ``export * from``, ``export { X } from``, ``pub use``), several hops, breadth first (a
+        barrel file's hundred ``export *`` are checked before any is followed further), cycles guarded, at most
+        ``MAX_VISITED`` files opened; answers kept for the request."""
+        memo_key = ("defined_in", tuple(files), name, hops)
+        cached = self.g.index.cached_lookup(memo_key)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+        frontier = list(dict.fromkeys((key, name) for key in files))
+        seen: set[tuple[str, str]] = set()
+        found: list[tuple[FileRecord, Definition]] = []
+        for depth in range(hops + 1):
+            for wanted in dict.fromkeys(n for _, n in frontier):
+                keys = {key for key, n in frontier if n == wanted}
+                found += [(r, d) for r, d in self.g.index.definitions_named(wanted) if r.key in keys and not d.parent]
+            if found or depth == hops:
+                break
+            following: list[tuple[str, str]] = []
+            for key, wanted in frontier:
+                record = self.g.index.files.get(key)
+                if record is None or (key, wanted) in seen or len(seen) >= MAX_VISITED:
+                    continue
+                seen.add((key, wanted))
+                for imp in record.imports:
+                    originals = [original for local, original in imp.names if local == wanted]
+                    if originals or not imp.names:
+                        targets = self.module_files(self.context_of(record), imp)
+                        following += [(t, o) for t in targets for o in originals or [wanted]]
+            frontier = [item for item in dict.fromkeys(following) if item not in seen]
+            if not frontier or (self.g.expired() and len(seen) > 8):
+                break
+        if not self.g.expired():  # a search cut short by the deadline is not the answer
+            self.g.index.store_lookup(memo_key, found)
+        return found
+
+    def imported(self, ctx: FileContext, imp: Import, original: str, local: str) -> list[tuple[FileRecord, Definition]]:
+        """Definitions an import binds to ``local``: the named definition (re-exports followed), a default export,
+        or a member the import names (Java ``import static a.B.member``)."""
+        if original == "*":
+            return []
+        files = self.module_files(ctx, imp)
+        if original == "default":
+            return default_export(self.g.index, files, local)
+        found = self.defined_in(files, original)
+        return found or [(r, d) for r, d in self.g.index.definitions_named(original) if r.key in files][:MAX_AMBIGUOUS]
+
+    def lookup(self, ctx: FileContext, name: str, kinds: frozenset[str] | set[str] | None = None) -> list[Found]:
+        """What ``name`` means in the file ``ctx``: its own definition, an imported one, one in the same folder
+        (same package), or one of a few in the workspace."""
+        def ok(d: Definition) -> bool:
+            return not d.parent and (kinds is None or d.kind in kinds)
+
+        everywhere = [(r, d) for r, d in self.g.index.definitions_named(name) if ok(d)]
+        own = [Found(r, d, 1.0) for r, d in everywhere if r.key == ctx.key]
+        if own:
+            return own
+        for imp, original in self.bindings(ctx).get(name, ()):
+            found = [Found(r, d, 1.0) for r, d in self.imported(ctx, imp, original, name)
+                     if kinds is None or d.kind in kinds]
+            if found:
+                return found
+        directory = posixpath.dirname(ctx.rel)
+        near = [Found(r, d, 0.9) for r, d in everywhere if r.folder == ctx.folder
+                and posixpath.dirname(r.rel) == directory]
+        if near:
+            return near
+        same_language = [(r, d) for r, d in everywhere if r.language == ctx.language] or everywhere
+        if len(same_language) <= MAX_AMBIGUOUS:
+            return [Found(r, d, 0.7 / len(same_language) ** 0.5) for r, d in same_language]
+        return []
+
+    # --- what a name, a type or a call denotes --------------------------------------------------------------------
+
+    def _module_scope(self, ctx: FileContext, imp: Import, original: str, confidence: float) -> Scope | None:
+        """The module an import binds to a name, if it binds a module (``import a.b as c``, ``from a import b``
+        with ``b`` a module, ``import * as ns``, a Go package, ``use a::b``)."""
+        if original in ("*", "default"):
+            path = imp.module
+            if ctx.dialect == "python" and not imp.module.startswith("."):
+                local = next((local for local, o in imp.names if o == "*"), "")
+                if local == imp.module.split(".")[0] and "." in imp.module:
+                    path = local  # ``import a.b`` binds ``a``: the package itself
+                    files = self.resolve(ctx, Import(path, ()))
+                    return Scope("module", confidence, tuple(files), path)
+            return Scope("module", confidence, tuple(self.module_files(ctx, imp)), path)
+        sep = _MODULE_SEPARATOR.get(ctx.dialect)
+        if sep is None:
+            return None
+        path = f"{imp.module}{sep}{original}" if not imp.module.endswith(sep) else imp.module + original
+        files = [k for k in self.resolve(ctx, Import(path, ())) if is_module_named(k, original)]
+        return Scope("module", confidence, tuple(files), path) if files else None
+
+    def name_scopes(self, ctx: FileContext, name: str, confidence: float = 1.0) -> list[Scope]:
+        """Scopes ``name`` denotes as a qualifier in ``ctx``: an imported module, or a type."""
+        out: list[Scope] = []
+        for imp, original in self.bindings(ctx).get(name, ()):
+            scope = self._module_scope(ctx, imp, original, confidence)
+            if scope is not None and original == "default":  # a default-exported class, or a namespace object
+                classes = [Scope("type", confidence, record=r, definition=d) for r, d in
+                           self.g.index.definitions_named(name) if r.key in scope.files and d.kind in TYPE_KINDS]
+                out += classes or [scope]
+            elif scope is not None:
+                out.append(scope)
+        if out:
+            return out
+        if ctx.dialect == "rust" and name in ("crate", "super", "self"):
+            return [Scope("module", confidence, tuple(self.resolve(ctx, Import(name, ()))), name)]
+        return self._results(self.lookup(ctx, name, TYPE_KINDS), confidence, 0, False)
+
+    def enclosing(self, confidence: float = 1.0) -> list[Scope]:
+        name = enclosing_type(self.g.tree, self.g.cursor_byte) or enclosing_type_in_text(self.g.lines,
+                                                                                        self.g.cursor_line)
+        if not name:
+            return []
+        here = self.here()
+        own = [Scope("type", confidence, record=r, definition=d) for r, d in self.g.index.definitions_named(name)
+               if r.key == here.key and d.kind in TYPE_KINDS]
+        return own or [s for s in self.name_scopes(here, name, confidence) if s.kind == "type"]
+
+    def type_scopes(self, ctx: FileContext, guess: Guess, confidence: float, depth: int = 0) -> list[Scope]:
+        """Types a guess denotes, looked up from ``ctx``: a type name, or the result of a call."""
+        if depth > MAX_HOPS or not guess.path:
+            return []
+        parts = guess.path.split(".")
+        if parts[-1] == "Self" and len(parts) == 1:
+            return self.enclosing(confidence)
+        if len(parts) == 1:
+            found = self.lookup(ctx, parts[0], TYPE_KINDS | FUNCTION_LIKE if guess.call else TYPE_KINDS)
+            return self._results(found, confidence, depth, called=guess.call)
+        if ctx.key == self.g.key:  # ``self.factory.make()``, ``client.get()``: the head may be a local
+            scopes = [s.scaled(confidence) for s in self.head(parts[0], depth=depth + 1)]
+        else:
+            scopes = self.name_scopes(ctx, parts[0], confidence)
+        for part in parts[1:-1]:
+            scopes = self.step(scopes, part, depth + 1)
+        out = self.step(scopes, parts[-1] + ("()" if guess.call else ""), depth + 1)
+        if out or guess.call:
+            return out
+        return self.type_scopes(ctx, Guess(parts[-1]), confidence * 0.6, depth + 1)  # the last name alone
+
+    def _results(self, found: list[Found], confidence: float, depth: int, called: bool) -> list[Scope]:
+        """Scopes for definitions reached by name: a type stays a type (called: its instance); a function called
+        gives its return type; a field gives its declared type."""
+        out: list[Scope] = []
+        if any(f.definition.kind in TYPE_KINDS - {"impl"} for f in found):  # a Rust struct, not its impl blocks
+            found = [f for f in found if f.definition.kind != "impl"]
+        for f in found[:MAX_SCOPES]:
+            d, conf = f.definition, confidence * f.confidence
+            if d.kind in TYPE_KINDS:
+                out.append(Scope("type", conf, record=f.record, definition=d))
+            elif d.kind in FUNCTION_LIKE and called:
+                guesses = return_guesses(f.record.language, d.name, signature(d))
+                if not guesses and d.parent and _CONSTRUCTOR_LIKE.match(d.name):
+                    guesses = [Guess(d.parent)]  # Type::new(), Type.create(): an instance, unless said otherwise
+                for guess in guesses:
+                    if guess.path == "Self" and d.parent:
+                        guess = Guess(d.parent)
+                    out += self._in_type_of(f.record, guess, conf, depth)
+            elif d.kind in ("field", "variable", "constant") and not called:
+                for guess in field_guesses(f.record.language, d.name, d.summary):
+                    out += self._in_type_of(f.record, guess, conf, depth)
+        return out[:MAX_SCOPES]
+
+    def _in_type_of(self, record: FileRecord, guess: Guess, confidence: float, depth: int) -> list[Scope]:
+        if guess.path == "Self" and record.key == self.g.key:
+            return self.enclosing(confidence)
+        return self.type_scopes(self.context_of(record), guess, confidence, depth + 1)
+
+    # --- members --------------------------------------------------------------------------------------------------
+
+    def members(self, scope: Scope, name: str, depth: int = 0) -> list[Found]:
+        """Definitions of member ``name`` of a scope: a module's (re-exports followed), a type's own, then its
+        base types' (walked a few levels deep)."""
+        if scope.kind == "module":
+            return [Found(r, d, scope.confidence) for r, d in self.defined_in(scope.files, name)]
+        record, cls = scope.record, scope.definition
+        if record is None or cls is None:
+            return []
+        same = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent == cls.name
+                and r.language == record.language]
+        own = [Found(r, d, scope.confidence) for r, d in same if r.key == record.key]
+        if not own:  # Go methods and Rust impls may live in other files of the package
+            directory = posixpath.dirname(record.rel)
+            own = [Found(r, d, scope.confidence * 0.9) for r, d in same if r.folder == record.folder
+                   and posixpath.dirname(r.rel) == directory]
+            if not own and len(same) <= MAX_AMBIGUOUS and record.language == "rust":
+                own = [Found(r, d, scope.confidence * 0.6) for r, d in same]
+        if own or depth >= MAX_HOPS:
+            return own
+        out: list[Found] = []
+        for base in self.bases(scope):
+            out += self.members(base, name, depth + 1)
+            if out:
+                break
+        return out
+
+    def bases(self, scope: Scope) -> list[Scope]:
+        """Base classes, implemented interfaces, embedded structs, implemented traits (for Rust: of any impl)."""
+        record, cls = scope.record, scope.definition
+        if record is None or cls is None:
+            return []
+        ctx = self.context_of(record)
+        names = base_names(record.language, cls)
+        if record.language == "rust":
+            for r, d in self.g.index.definitions_named(cls.name):
+                if d.kind == "impl" and r.folder == record.folder:
+                    match = re.match(r"\s*(?:unsafe\s+)?impl\s*(?:<[^>]*>)?\s*([\w:]+)[^{]*?\bfor\b", signature(d))
+                    if match:
+                        names.append(match.group(1).replace("::", "."))
+        out: list[Scope] = []
+        for name in names:
+            for s in self.type_scopes(ctx, Guess(name), scope.confidence * 0.9, 1):
+                if s.definition is not cls and s not in out:
+                    out.append(s)
+        return out[:MAX_SCOPES * 2]
+
+    def step(self, scopes: list[Scope], segment: str, depth: int = 0) -> list[Scope]:
+        """The scopes ``scope.segment`` denotes (``segment()``: the result of calling it)."""
+        called = segment.endswith("()")
+        name = segment[:-2] if called else segment
+        out: list[Scope] = []
+        for scope in scopes:
+            found = self.members(scope, name)
+            out += self._results(found, 1.0, depth, called)
+            if scope.kind == "module" and not found and scope.path:
+                ctx = self.here()
+                sep = _MODULE_SEPARATOR.get(ctx.dialect)
+                if sep:  # a submodule: pkg.sub / crate::a::b
+                    path = f"{scope.path}{sep}{name}"
+                    files = [k for k in self.resolve(ctx, Import(path, ())) if is_module_named(k, name)]
+                    if files:
+                        out.append(Scope("module", scope.confidence, tuple(files), path))
+        return out[:MAX_SCOPES]
+
+    def chain(self, chain: tuple[str, ...]) -> list[Scope]:
+        """Scopes the qualifier chain at the cursor denotes (``self.client`` -> the client's type)."""
+        if not chain:
+            return []
+        head, called = (chain[0][:-2], True) if chain[0].endswith("()") else (chain[0], False)
+        scopes = self.head(head, called)
+        rest = chain[1:]
+        if head in SELF_NAMES and rest and not rest[0].endswith("()"):
+            attribute = self.step(scopes, rest[0])
+            if not attribute:  # the class as the index has it may lag behind the text: read the text
+                here = self.here()
+                for rank, guess in enumerate(variable_guesses(here.language, rest[0], self._text_before())):
+                    attribute += self.type_scopes(here, guess, 0.8 if rank == 0 else 0.5 / rank, 1)
+            scopes, rest = attribute, rest[1:]
+        for segment in rest:
+            if not scopes:
+                break
+            scopes = self.step(scopes, segment)
+        return scopes
+
+    def head(self, name: str, called: bool = False, depth: int = 0) -> list[Scope]:
+        """What the first name of a chain denotes in the current file: ``self``, an imported module, a local
+        variable or parameter (by its declaration), a type."""
+        memo_key = f"{name}{'()' if called else ''}"
+        if depth == 0 and memo_key in self._heads:
+            return self._heads[memo_key]
+        out = self._head(name, called, depth)
+        if depth == 0:
+            self._heads[memo_key] = out
+        return out
+
+    def _head(self, name: str, called: bool, depth: int) -> list[Scope]:
+        here = self.here()
+        if name.startswith(":"):  # a cast: (expr as Type)
+            return self.type_scopes(here, Guess(name[1:]), 1.0, depth + 1)
+        if name in SELF_NAMES:
+            return self.enclosing()
+        if name == "super":
+            return [b for s in self.enclosing() for b in self.bases(s)]
+        if called:
+            found = self.lookup(here, name) or self._methods_named(name)
+            return self._results(found, 1.0, depth, True)
+        if name in self.bindings(here) or depth > MAX_HOPS:
+            return self.name_scopes(here, name)
+        out: list[Scope] = []
+        for rank, guess in enumerate(variable_guesses(here.language, name, self._text_before())):
+            out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
+        return out[:MAX_SCOPES] or self.name_scopes(here, name)
+
+    def _methods_named(self, name: str) -> list[Found]:
+        """Methods called ``name`` anywhere (the head of a chain whose start is out of sight), if only a few."""
+        found = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent and d.kind in FUNCTION_LIKE]
+        return [Found(r, d, 0.7 / len(found) ** 0.5) for r, d in found] if len(found) <= MAX_AMBIGUOUS else []
+
+    def _text_before(self) -> str:
+        text = self._texts.get("before")
+        if text is None:
+            g = self.g
+            start = max(0, g.cursor_line - LOCAL_LOOKBACK_LINES)
+            text = self._texts["before"] = "\n".join(g.lines[start:g.cursor_line + 1])
+        return text

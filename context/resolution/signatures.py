@@ -1,0 +1,67 @@
+"""Reading a definition's signature text (its indexed summary): the signature itself, on one line, and the
+base types a class, interface or struct names."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from .receivers import normalize_type
+from ..syntax.symbols import Definition
+
+MAX_SIGNATURE_LINES = 24  # long parameter lists put the return type far down
+
+
+_PREAMBLE = re.compile(r"\s*(#|//|/\*|\*|@|\"\"\"|'''|$)")
+
+
+def signature(d: Definition) -> str:
+    """The definition's signature text, without leading comments, decorators and attributes."""
+    lines = d.summary.split("\n", MAX_SIGNATURE_LINES * 2)[:MAX_SIGNATURE_LINES * 2]
+    i = 0
+    while i < len(lines) - 1 and _PREAMBLE.match(lines[i]):
+        i += 1
+    return "\n".join(lines[i:i + MAX_SIGNATURE_LINES])
+
+
+@lru_cache(maxsize=16384)
+def signature_line(d: Definition, max_chars: int = 120) -> str:
+    """The signature on one line: continuation lines joined until the brackets close (cached: outlines list the
+    same members keystroke after keystroke)."""
+    out, depth = [], 0
+    for line in signature(d).split("\n"):
+        out.append(line.strip())
+        depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
+        if depth <= 0:
+            break
+    text = " ".join(out).replace("( ", "(").replace(" )", ")").removesuffix("{").rstrip()
+    return text if len(text) <= max_chars else text[:max_chars - 3] + "..."
+
+
+def base_names(language: str, cls: Definition) -> list[str]:
+    header = signature(cls)
+    if language == "python":
+        match = re.search(r"class\s+\w+\s*(?:\[[^\]]*\])?\s*\((.*?)\)\s*:", header, re.S)
+        parts = split_top(match.group(1)) if match else []
+        return [normalize_type(p) for p in parts if "=" not in p and normalize_type(p)]
+    if language == "go":
+        return [normalize_type(m.group(1)) for m in re.finditer(r"(?m)^\s*(\*?[\w.]+)\s*(?:`[^`]*`)?\s*$",
+                                                                 cls.summary) if normalize_type(m.group(1))]
+    match = re.search(r"\b(?:extends|implements|:)\s+([^{]+)", header.split("{", 1)[0].split("\n{")[0])
+    if not match:
+        return []
+    parts = split_top(re.sub(r"\b(?:extends|implements|with)\b", ",", match.group(1)))
+    return [normalize_type(p) for p in parts if normalize_type(p)]
+
+
+def split_top(text: str) -> list[str]:
+    """Comma-separated parts at bracket depth 0."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        depth += 1 if ch in "([<{" else -1 if ch in ")]>}" else 0
+        if ch == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    return [p.strip() for p in parts + [current] if p.strip()]

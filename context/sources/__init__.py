@@ -1,0 +1,1 @@
+"""Retrieval sources: each turns one request into candidate snippets for the ranker."""

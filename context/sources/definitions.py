@@ -1,0 +1,246 @@
+"""Retrieval source 1: definitions of the symbols used around the cursor, found in other files.
+
+First what the cursor itself refers to (``references.reference_at``): for ``obj.method(`` the definition of
+``method`` in the type of ``obj`` (or its bases), for ``pkg.`` / ``x.me`` the outline of the module or type. Then
+identifiers near the cursor (weighted by closeness, the cursor line first), resolved the way a reader would:
+a name the file imports -> the definition in the file the import points to (following re-exports, e.g. a
+package ``__init__`` or an ``index.ts``); ``qualifier.name`` -> ``name`` in the module or type the qualifier
+denotes (``resolution.Resolver``); any other name -> definitions in imported files, then in the same folder (Go
+packages, C headers), then anywhere in the workspace if the name is rare enough to be unambiguous. One-line
+attribute declarations reached only by a guess are demoted: they rarely say what the next line needs.
+"""
+
+from __future__ import annotations
+
+from ..gathering import Gathering
+from ..resolution.imports import Import
+from ..index.repo_index import FileRecord
+from ..syntax.languages import is_string_or_comment
+from ..resolution.outlines import module_outline, type_outline
+from ..ranking import Candidate
+from ..resolution.references import Reference, reference_at
+from ..resolution.resolver import Resolver
+from ..resolution.scopes import Found
+from ..syntax.symbols import SMALL_DEFINITION_LINES, Definition, identifiers_between
+
+LINES_BEFORE = 8
+LINES_AFTER = 2
+MAX_PER_NAME = 2
+MAX_CANDIDATES = 12
+MIN_NAMES = 4  # looked up even when the time is up: the names closest to the cursor matter most
+MAX_AMBIGUOUS = 4
+MAX_IMPORTED_NAMES = 24
+UNUSED_IMPORT_SCORE = 0.6
+IMPORTED_SCORE = 0.3  # a name defined in more places than this, with no import evidence, says nothing
+GUESSED_FIELD = 0.3  # factor for a one-line field/variable reached by a guess (same-named member elsewhere)
+OUTLINE_AFTER_MEMBER = 0.35  # the outline of the callee's type once the member is typed: after the definitions
+CURSOR_LOOKBACK = 800  # characters before the cursor read to find what it refers to
+CURSOR_SCORE = 1.3  # what the cursor refers to ranks above everything merely near it
+CURSOR_EVIDENCE = 0.4  # raises a found-by-folder (0.6) or by-import (0.8) definition of the cursor's name to 1.0
+IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})
+
+
+def _nearby_identifiers(g: Gathering) -> list[tuple[str, float, str]]:
+    """(name, weight, qualifier) for identifiers around the cursor; qualifier is the name before a '.'."""
+    if g.spec is None or g.tree is None:
+        return []
+    src = g.source
+    start = g.cursor_byte
+    for _ in range(LINES_BEFORE + 1):
+        start = src.rfind(b"\n", 0, max(start - 1, 0)) if start > 0 else 0
+        if start <= 0:
+            start = 0
+            break
+    end = g.cursor_byte
+    for _ in range(LINES_AFTER + 1):
+        found = src.find(b"\n", end + 1)
+        end = len(src) if found < 0 else found
+    found_ids = identifiers_between(g.spec, g.tree, start, end)
+    best: dict[str, tuple[float, str]] = {}
+    previous: tuple[str, int] | None = None
+    for name, byte in found_ids:
+        if len(name) < 2:
+            previous = (name, byte + len(name))
+            continue
+        distance = src.count(b"\n", min(byte, g.cursor_byte), max(byte, g.cursor_byte))
+        weight = 1.0 / (1.0 + 0.25 * distance) if byte <= g.cursor_byte else 0.5 / (1.0 + distance)
+        qualifier = ""
+        if previous is not None:
+            between = src[previous[1]:byte].strip()
+            if between in (b".", b"->", b"::", b"?."):
+                qualifier = previous[0]
+        if name not in best or best[name][0] < weight:
+            best[name] = (weight, qualifier)
+        previous = (name, byte + len(name.encode()))
+    return sorted(((n, w, q) for n, (w, q) in best.items()), key=lambda item: (-item[1], item[0]))
+
+
+def _bindings(imports: list[Import]) -> dict[str, list[tuple[Import, str]]]:
+    out: dict[str, list[tuple[Import, str]]] = {}
+    for imp in imports:
+        for local, original in imp.names:
+            out.setdefault(local, []).append((imp, original))
+    return out
+
+
+def _candidate(g: Gathering, record: FileRecord, definition: Definition, score: float) -> Candidate:
+    return Candidate(record.key, g.uri_of(record.key), g.shown_path(record, record.key), definition.start_line,
+                     definition.end_line, definition.summary, "definition", score,
+                     excerpt=definition.end_line - definition.start_line <= SMALL_DEFINITION_LINES)
+
+
+def _is_one_line_attribute(definition: Definition) -> bool:
+    return definition.kind in ("field", "variable") and definition.end_line - definition.start_line <= 1
+
+
+def _best(found: list[Found], limit: int = MAX_PER_NAME) -> list[Found]:
+    ranked = sorted(found, key=lambda f: (-f.confidence, f.record.key, f.definition.start_line))
+    out: list[Found] = []
+    for f in ranked:
+        if not any(o.record.key == f.record.key and o.definition.start_line == f.definition.start_line for o in out):
+            out.append(f)
+    return out[:limit]
+
+
+def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate], set[str]]:
+    """What the cursor refers to: the member's definition in the resolved type or module once it is typed and
+    called; the outline of the type or module right after the qualifier or inside a partly typed member name.
+    Also returns the names it resolved, so the nearby-identifier pass does not guess them again."""
+    if _in_string_or_comment(g):
+        return [], set()
+    start = max(0, g.request.offset - CURSOR_LOOKBACK)
+    ref = reference_at(g.request.text[start:g.request.offset])
+    if ref is None or not ref.chain:
+        return _implicit_member(g, resolver, ref), set()
+    scopes = resolver.chain(ref.chain)
+    if not scopes:
+        return [], set()
+    out: list[Candidate] = []
+    members: list[Found] = []
+    if ref.member:
+        members = [f for scope in scopes for f in resolver.members(scope, ref.member)]
+    for f in _best(members):
+        out.append(_candidate(g, f.record, f.definition, CURSOR_SCORE * min(1.0, f.confidence)))
+    outline_score = OUTLINE_AFTER_MEMBER if members else 1.0
+    for rank, scope in enumerate(scopes):
+        score = outline_score * min(1.0, scope.confidence) * 0.9 ** rank
+        typed = "" if ref.called else ref.member
+        if scope.kind == "type":
+            out += type_outline(resolver, scope, score, typed)
+            if not members or not ref.called:
+                out += [c for base in resolver.bases(scope)[:2]
+                        for c in type_outline(resolver, base, score * 0.6, typed)]
+        else:
+            out += module_outline(resolver, scope, typed, score)
+    return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
+
+
+def _in_string_or_comment(g: Gathering) -> bool:
+    """Prose: ``if any.`` in a docstring is not a member access."""
+    if g.tree is None or g.cursor_byte == 0:
+        return False
+    node = g.tree.root_node.descendant_for_byte_range(g.cursor_byte - 1, g.cursor_byte - 1)
+    for _ in range(3):
+        if node is None:
+            return False
+        if is_string_or_comment(node.type):
+            return True
+        node = node.parent
+    return False
+
+
+def _implicit_member(g: Gathering, resolver: Resolver, ref: Reference | None) -> list[Candidate]:
+    """A bare call inside a class of a language with an implicit ``this`` (Java, C#, Kotlin...) may be one of
+    the class's members, its own or inherited."""
+    if ref is None or not ref.called or not ref.member or g.spec is None or g.spec.name not in IMPLICIT_THIS:
+        return []
+    if g.record is not None and any(d.name == ref.member and not d.parent for d in g.record.definitions):
+        return []
+    found = [f for scope in resolver.enclosing() for f in resolver.members(scope, ref.member)]
+    return [_candidate(g, f.record, f.definition, CURSOR_SCORE * min(1.0, f.confidence)) for f in _best(found)]
+
+
+def _cursor_name(g: Gathering) -> str:
+    """The bare name the cursor calls or types (``name(`` / ``nam``), which ranks before names merely near it."""
+    start = max(0, g.request.offset - CURSOR_LOOKBACK)
+    ref = reference_at(g.request.text[start:g.request.offset])
+    return ref.member if ref is not None and not ref.chain else ""
+
+
+def definition_candidates(g: Gathering) -> list[Candidate]:
+    resolver = Resolver(g)
+    out, seen = cursor_candidates(g, resolver) if g.spec is not None else ([], set())
+    bindings = _bindings(g.imports)
+    local_names = {d.name for d in g.record.definitions} if g.record is not None else set()
+    imported_files: set[str] = set()
+    for imp in g.imports:
+        imported_files.update(g.resolve(imp))
+    here = g.rel.rpartition("/")[0]
+    found_count = len(out)
+    cursor_name = _cursor_name(g)
+    for rank, (name, weight, qualifier) in enumerate(_nearby_identifiers(g)):
+        if found_count >= MAX_CANDIDATES or (rank >= MIN_NAMES and g.expired()):
+            break
+        if name in seen:
+            continue
+        seen.add(name)
+        if name == cursor_name and not qualifier:
+            weight = CURSOR_SCORE
+        found: list[tuple[FileRecord, Definition, float]] = []
+        if name in bindings:
+            here_ctx = resolver.here()
+            for imp, original in bindings[name]:
+                found += [(r, d, 1.0) for r, d in resolver.imported(here_ctx, imp, original, name)]
+        elif qualifier and qualifier not in local_names:
+            found = [(f.record, f.definition, f.confidence) for scope in resolver.chain((qualifier,))
+                     for f in resolver.members(scope, name)]
+        if not found and name not in local_names and name not in bindings and (not qualifier or qualifier
+                                                                                  not in bindings):
+            everywhere = [(r, d) for r, d in g.index.definitions_named(name) if r.key != g.key]
+            for record, definition in everywhere:
+                if record.key in imported_files:
+                    found.append((record, definition, 0.8))
+                elif record.folder == g.folder and record.rel.rpartition("/")[0] == here:
+                    found.append((record, definition, 0.6))
+                elif len(everywhere) <= MAX_AMBIGUOUS:
+                    found.append((record, definition, 0.5 / len(everywhere) ** 0.5))
+            if qualifier:  # obj.method: the receiver's type is unknown, so any same-named member is a guess
+                found = [(r, d, s * (0.7 if not _is_one_line_attribute(d) else 0.7 * GUESSED_FIELD))
+                         for r, d, s in found]
+            elif any(d.parent for _, d, _ in found):
+                found = [(r, d, s * GUESSED_FIELD) if d.parent and _is_one_line_attribute(d) else (r, d, s)
+                         for r, d, s in found]
+        if weight == CURSOR_SCORE:  # what the cursor calls: same folder or imported file is evidence enough
+            found = [(r, d, min(1.0, s + CURSOR_EVIDENCE)) for r, d, s in found]
+        found.sort(key=lambda item: (-item[2], item[0].key, item[1].start_line))
+        for record, definition, score in found[:MAX_PER_NAME]:
+            out.append(_candidate(g, record, definition, score * weight))
+            found_count += 1
+    return out + _imported_definitions(g, resolver, bindings, seen)
+
+
+def _used_once(text: str, name: str) -> bool:
+    """``name`` occurs at most once in ``text`` (a second occurrence usually comes soon: no full count)."""
+    first = text.find(name)
+    return first < 0 or text.find(name, first + len(name)) < 0
+
+
+def _imported_definitions(g: Gathering, resolver: Resolver, bindings: dict[str, list[tuple[Import, str]]],
+                          seen: set[str]) -> list[Candidate]:
+    """Definitions of names the file imports but that are not near the cursor: what the next line may call.
+    A name imported but used nowhere else yet comes first (it was imported to be used, likely soon), then names
+    the file uses more often."""
+    text = g.request.text[g.request.prefix_start:g.request.suffix_end if g.request.suffix_end >= 0 else None]
+    unused = {name for name in bindings if _used_once(g.request.text, name)}  # only in its import statement
+    names = sorted((name for name in bindings if name not in seen),
+                   key=lambda name: (name not in unused, -min(text.count(name), 5), name))
+    out: list[Candidate] = []
+    for rank, name in enumerate(names[:MAX_IMPORTED_NAMES]):
+        if rank >= MIN_NAMES and g.expired():
+            break
+        uses = min(text.count(name), 4)
+        score = UNUSED_IMPORT_SCORE if name in unused else IMPORTED_SCORE + 0.05 * uses
+        for imp, original in bindings[name]:
+            for record, definition in resolver.imported(resolver.here(), imp, original, name)[:1]:
+                out.append(_candidate(g, record, definition, score))
+    return out

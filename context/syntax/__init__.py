@@ -1,0 +1,1 @@
+"""Tree-sitter: languages, parsing, queries, definitions of one file, the completion shape."""

@@ -1,0 +1,115 @@
+"""``qwen-lsp eval``: on your own repository, how often is the callee's definition in the context (by call form ×
+cursor position), and (with a model) how much does repository context improve the completion. The completions go
+through the served pipeline (prefilter, file window, context, prompt, generation with stop rules, post-processing),
+once per variant: with the repository context, without it, and optionally with another suffix length."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from qwen_lsp.clients.base import BackendError
+from qwen_lsp.context.evaluation.cases import Case
+from qwen_lsp.context.evaluation.run import VARIANTS, Report, Window, evaluate, format_report
+from qwen_lsp.context.privacy import PrivacyPolicy
+from qwen_lsp.context.repository import RepositoryContext
+
+from ..completion.pipeline import CompletionPipeline, PipelineOptions
+from ..completion.prompt import file_window
+from ..completion.request import CompletionRequest
+from ..config import ServerSettings, env_overrides, load_settings
+from ..context_wiring import context_options
+from ..session import BackendFactory, Session, default_backend_factory, pipeline_options
+
+_VARIANT = re.compile(r"^(context|no_context)(?:_suffix(\d+))?$")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    overrides = {"backend": {"local": {"model": args.model}}} if args.model else {}
+    settings, warnings = load_settings(env_overrides(), overrides)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    variants = list(VARIANTS)
+    if args.suffix_chars:
+        variants += [f"context_suffix{args.suffix_chars}", f"no_context_suffix{args.suffix_chars}"]
+    root = Path(args.root or ".").resolve()
+    privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude)
+    engine = RepositoryContext(context_options(settings.context), privacy=privacy)
+    print(f"indexing {root} ...", file=sys.stderr)
+    engine.start([root])
+    try:
+        if args.no_model:
+            report = evaluate(engine, n=args.n, seed=args.seed, budget_tokens=settings.context.budget_tokens,
+                              window=served_window(settings))
+        else:
+            report = evaluate_with_model(engine, settings, args.n, args.seed, variants)
+    except BackendError as error:
+        print(f"error: {error} (use --no-model to evaluate the context alone)", file=sys.stderr)
+        return 1
+    finally:
+        engine.stop()
+    print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
+    return 0
+
+
+def _show_progress(done: int, total: int) -> None:
+    print(f"completed {done}/{total}", file=sys.stderr, end="\n" if done == total else "\r", flush=True)
+
+
+def served_window(settings: ServerSettings) -> Window:
+    """The file window the server puts in the prompt: the context check drops what is already inside it."""
+    options = pipeline_options(settings)
+
+    def window(text: str, offset: int) -> tuple[int, int]:
+        cut = file_window(text, offset, options.max_prefix_chars, options.max_suffix_chars)
+        return cut.prefix_start, cut.suffix_end
+
+    return window
+
+
+def variant_options(options: PipelineOptions, variant: str) -> PipelineOptions:
+    """``context`` is the served pipeline; ``no_context`` has no repository context; ``_suffixN`` keeps N
+    characters of suffix instead of ``completion.max_suffix_chars``."""
+    match = _VARIANT.match(variant)
+    if match is None:
+        raise ValueError(f"unknown variant {variant!r}")
+    if match.group(1) == "no_context":
+        options = replace(options, context_budget_tokens=0)
+    if match.group(2):
+        options = replace(options, max_suffix_chars=int(match.group(2)))
+    return options
+
+
+def evaluate_with_model(engine: RepositoryContext, settings: ServerSettings, n: int, seed: int,
+                        variants: list[str] | tuple[str, ...] = VARIANTS,
+                        backend_factory: BackendFactory = default_backend_factory) -> Report:
+    return asyncio.run(_evaluate_with_model(engine, settings, n, seed, list(variants), backend_factory))
+
+
+async def _evaluate_with_model(engine: RepositoryContext, settings: ServerSettings, n: int, seed: int,
+                               variants: list[str], backend_factory: BackendFactory) -> Report:
+    session = Session(settings, backend_factory)
+    try:
+        await session.backend.ensure_ready()
+        loop = asyncio.get_running_loop()
+        # one pipeline (and completion cache) per variant: the cache key is the file window, not the context
+        pipelines = {v: CompletionPipeline(session.backend, variant_options(session.pipeline.options, v), engine)
+                     for v in variants}
+
+        def complete(case: Case, variant: str) -> str:
+            request = CompletionRequest(case.uri, case.path, case.language_id, case.text, case.offset)
+            future = asyncio.run_coroutine_threadsafe(pipelines[variant].complete(request, threading.Event()), loop)
+            completion = future.result()
+            return completion.text if completion is not None else ""
+
+        return await asyncio.to_thread(evaluate, engine, n, seed, complete, settings.context.budget_tokens,
+                                       session.backend.count_tokens, served_window(settings), variants,
+                                       _show_progress)
+    finally:
+        await session.backend.aclose()

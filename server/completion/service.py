@@ -1,0 +1,67 @@
+"""Serve one completion request end to end: snapshot, debounce, latest-wins, pipeline, stale check, stats.
+
+Shared by ``textDocument/inlineCompletion`` and the ``textDocument/completion`` fallback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+from lsprotocol import types
+
+from qwen_lsp.clients.base import BackendError
+
+from .request import Completion
+from ..documents import DocumentError, current_version, snapshot
+
+if TYPE_CHECKING:
+    from ..app import QwenLanguageServer
+
+log = logging.getLogger(__name__)
+
+
+async def complete_at(
+    ls: "QwenLanguageServer", uri: str, position: types.Position
+) -> Completion | None:
+    """The completion to show at ``position``, or None (nothing useful, superseded, stale, or an error that
+    has been reported)."""
+    session = ls.session
+    if session is None or not session.settings.completion.enabled:
+        return None
+    try:
+        request = snapshot(ls.workspace, uri, position)
+    except DocumentError as error:
+        log.warning("inline completion: %s", error)
+        return None
+
+    ls.prewarmer.request_started(uri)
+    with ls.inflight.latest(uri) as cancel:
+        try:
+            await asyncio.sleep(session.settings.completion.debounce_ms / 1000)
+            if cancel.is_set():
+                return None  # a newer request for this document arrived while we waited
+            completion = await session.pipeline.complete(request, cancel)
+        except asyncio.CancelledError:
+            cancel.set()
+            raise
+        except BackendError as error:
+            if not ls.model_downloads.active:  # a missing model being offered or downloaded is not an error yet
+                ls.problems.report("backend", str(error))
+            return None
+        except Exception:
+            log.exception("inline completion failed at %s:%s:%s", uri, position.line, position.character)
+            return None
+        if not ls.inflight.is_latest(uri, cancel):
+            return None
+    if completion is None:
+        return None
+    if current_version(ls.workspace, uri) != request.version:
+        log.debug("dropping a stale completion for %s (document changed)", uri)
+        return None
+    ls.problems.resolve("backend")
+    ls.stats.offered(completion.id, completion.model, completion.text, completion.latency_ms)
+    ls.prewarmer.answered(request, position, completion)
+    return completion
+

@@ -1,0 +1,1 @@
+"""The wire: LSP base-protocol framing and JSON-RPC with exactly one answer per request."""
