@@ -27,7 +27,7 @@ from lsprotocol import types
 
 from common import add_model_arguments, LspSession, machine_info, model_settings, Report, show_and_write, summary
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 from workspace_edits import apply_workspace_edit, structure_code_actions_like_editors  # noqa: E402
 
 SOURCE = '''"""Small statistics helpers."""

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from common import ROOT, Report, show_and_write
 
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "reliability")]
+sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT / "tests" / "reliability")]
 
 from fault_endpoint import FaultEndpoint  # noqa: E402
 from lsp_helpers import first_text, inline_completion, open_document, running_server, server_env  # noqa: E402

@@ -1,11 +1,11 @@
 """Privacy benchmark: how many seeded secret values reach a remote endpoint or a log.
 
 The installed ``qwen-lsp`` over stdio with its remote backend pointed at a recording OpenAI-compatible server on
-127.0.0.1, on the repository of ``tests/seeded_secrets.py`` (.env, a gitignored settings file, a nested
+127.0.0.1, on the repository of ``tests/support/seeded_secrets.py`` (.env, a gitignored settings file, a nested
 .env.production, credentials.json, id_rsa, links to a file outside the workspace and to /etc/passwd, and an
 ordinary config.py holding an AWS key and a GitHub token). The editor opens and edits the kept-out files and
 completes inside them; completions in app.py and config.py, a code action and an agent run that asks for every
-secret file follow (``tests/privacy_scenario.py``). Also the cost of the redactor on the bodies that were sent.
+secret file follow (``tests/support/privacy_scenario.py``). Also the cost of the redactor on the bodies that were sent.
 
     .venv/bin/python bench/bench_privacy.py
 """
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
 from common import Report, show_and_write  # noqa: E402
 from privacy_scenario import run_scenario  # noqa: E402

@@ -15,7 +15,7 @@ LLAMA_CMAKE_ARGS="${LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX
 log() { printf '[tests/run] %s\n' "$*" >&2; }
 SECONDS=0
 
-# bubblewrap: the agent's commands on staged code run inside it (tests/test_agent_sandbox.py requires it).
+# bubblewrap: the agent's commands on staged code run inside it (tests/agent/test_agent_sandbox.py requires it).
 source "$ROOT/tests/apt_install.sh"
 apt_install bubblewrap
 

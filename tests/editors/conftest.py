@@ -18,7 +18,6 @@ REPO = HERE.parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
 INSTALL_HINT = "run `bash tests/editors/install.sh`"
 
-sys.path.insert(0, str(REPO / "tests"))
 from model_files import require_real_qwen_05b  # noqa: E402
 
 

@@ -86,9 +86,9 @@ def test_ghost_text_from_real_model_is_accepted_with_tab(version, start, fixture
 @pytest.fixture
 def scripted(tmp_path: Path):
     """Server command and environment for the scripted backend (fixed replies)."""
-    script = REPO / "tests" / "scripted_server.py"
+    script = REPO / "tests" / "support" / "scripted_server.py"
     if not script.is_file():
-        pytest.skip("tests/scripted_server.py is missing")
+        pytest.skip("tests/support/scripted_server.py is missing")
 
     def _make(replies: list[str], default: str = "") -> tuple[list[str], dict[str, str]]:
         env = {"QWEN_LSP_TEST_SCRIPT": json.dumps({"replies": replies, "default_reply": default})}

@@ -7,7 +7,6 @@ editor like a user, waits for ghost text, accepts it with Tab, saves, and assert
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -49,9 +48,9 @@ def stats_events(data_dir: Path) -> list[str]:
 
 def test_ghost_text_accepted_with_tab_scripted(tmp_path, fixture_repo, vsix):
     """Extension plumbing with the scripted backend: its fixed reply makes the saved file exact."""
-    script = REPO / "tests" / "scripted_server.py"
+    script = REPO / "tests" / "support" / "scripted_server.py"
     if not script.is_file():
-        pytest.skip("tests/scripted_server.py is missing")
+        pytest.skip("tests/support/scripted_server.py is missing")
     data_dir = tmp_path / "data"
     env = {"QWEN_LSP_TEST_SCRIPT": json.dumps({"default_reply": "width * height"}), "QWEN_LSP_DATA_DIR": str(data_dir)}
     settings = {"qwenLsp.serverCommand": sys.executable, "qwenLsp.serverArgs": [str(script)]}
@@ -136,9 +135,9 @@ def test_agent_refactor_goes_through_the_refactor_preview(tmp_path, fixture_repo
 
 
 def test_show_completion_context_opens_a_read_only_json_document(tmp_path, fixture_repo, vsix):
-    script = REPO / "tests" / "scripted_server.py"
+    script = REPO / "tests" / "support" / "scripted_server.py"
     if not script.is_file():
-        pytest.skip("tests/scripted_server.py is missing")
+        pytest.skip("tests/support/scripted_server.py is missing")
     settings = {"qwenLsp.serverCommand": sys.executable, "qwenLsp.serverArgs": [str(script)]}
     result = drive(
         tmp_path, fixture_repo, vsix, {}, settings, mode="command", command="Qwen: Show completion context",

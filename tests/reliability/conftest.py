@@ -1,6 +1,16 @@
-"""The shared test helpers (tests/lsp_helpers.py, ...) are importable from here too."""
+"""The raw-stdio scripted server that the document-sync and framing properties share per module."""
 
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import pytest
+from raw_lsp import RawServer, scripted_env
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawServer]:
+    tmp: Path = tmp_path_factory.mktemp("raw")
+    raw = RawServer(scripted_env(tmp), stderr_path=tmp / "stderr.log")
+    raw.initialize()
+    yield raw
+    raw.close()

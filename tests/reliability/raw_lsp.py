@@ -14,8 +14,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-TESTS = Path(__file__).resolve().parents[1]
-SCRIPTED_SERVER = [sys.executable, str(TESTS / "scripted_server.py")]
+SUPPORT = Path(__file__).resolve().parents[1] / "support"
+SCRIPTED_SERVER = [sys.executable, str(SUPPORT / "scripted_server.py")]
 _ids = itertools.count(1)
 
 

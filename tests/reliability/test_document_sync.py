@@ -6,13 +6,10 @@ independently here: in-process on the document class, and end to end through the
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
-from raw_lsp import RawServer, scripted_env
 
 from qwen_lsp.server.text_document import LspWorkspace
 
@@ -85,15 +82,6 @@ def test_document_model_matches_reference(data):
 
 
 # --- end to end: the real server over stdio ---------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp: Path = tmp_path_factory.mktemp("sync")
-    raw = RawServer(scripted_env(tmp), stderr_path=tmp / "stderr.log")
-    raw.initialize()
-    yield raw
-    raw.close()
-
-
 _documents = iter(range(1_000_000))
 
 

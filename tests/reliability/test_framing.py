@@ -5,12 +5,10 @@ junk between frames, bodies shorter or longer than announced; however the bytes 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from raw_lsp import RawServer, frame, new_id, scripted_env
+from raw_lsp import frame, new_id
 
 from qwen_lsp.server.protocol.framing import MAX_HEADER_BYTES, BadFrame, FrameDecoder
 
@@ -85,15 +83,6 @@ def expected_reports(items: list) -> tuple[int, int]:
 
 
 # --- end to end -----------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    tmp: Path = tmp_path_factory.mktemp("framing")
-    raw = RawServer(scripted_env(tmp), stderr_path=tmp / "stderr.log")
-    raw.initialize()
-    yield raw
-    raw.close()
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(items=streams)
 def test_server_answers_good_frames_and_survives_bad_ones(server, items):

@@ -23,7 +23,7 @@ def test_every_setting_has_a_description():
     walk(ServerSettings)
 
 
-VSCODE_PACKAGE = Path(__file__).resolve().parents[1] / "editors" / "vscode" / "package.json"
+VSCODE_PACKAGE = Path(__file__).resolve().parents[2] / "editors" / "vscode" / "package.json"
 # The extension's own settings, never sent to the server: read from editors/vscode/src/config.ts so they cannot drift.
 VSCODE_CLIENT_ONLY = set(re.findall(r"'([^']+)'", re.search(
     r"CLIENT_ONLY = new Set\(\[(.*?)\]\)", (VSCODE_PACKAGE.parent / "src" / "config.ts").read_text()).group(1)))

@@ -13,7 +13,7 @@ from typing import Callable
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities
 
-TESTS = Path(__file__).parent
+SUPPORT = Path(__file__).parent
 
 
 def capabilities(editor: str = "visual-studio-code") -> types.ClientCapabilities:
@@ -24,7 +24,7 @@ def capabilities(editor: str = "visual-studio-code") -> types.ClientCapabilities
 
 
 def scripted_server_command() -> list[str]:
-    return [sys.executable, str(TESTS / "scripted_server.py")]
+    return [sys.executable, str(SUPPORT / "scripted_server.py")]
 
 
 def server_env(tmp_path: Path, **extra: str) -> dict[str, str]:

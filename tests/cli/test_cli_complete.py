@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from model_files import repack_survives, require_real_qwen_05b
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
 
 

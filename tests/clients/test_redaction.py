@@ -12,7 +12,7 @@ import pytest
 
 from qwen_lsp.clients.remote.redaction import entropy, looks_random, redact_json, redact_text
 
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 TRUE_POSITIVES = [
     ('AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"', "AKIAIOSFODNN7EXAMPLE", "aws-access-key-id"),

@@ -21,7 +21,7 @@ from qwen_lsp.server.cli.eval import evaluate_with_model, variant_options
 from qwen_lsp.server.completion.pipeline import PipelineOptions
 from qwen_lsp.server.config import load_settings
 
-EVAL_REPO = Path(__file__).resolve().parent / "fixtures" / "eval_repo"
+EVAL_REPO = Path(__file__).resolve().parents[1] / "fixtures" / "eval_repo"
 QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
 
 

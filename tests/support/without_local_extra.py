@@ -1,4 +1,4 @@
-"""``pytest -p without_local_extra`` (with tests/ on PYTHONPATH): run the suite as an install without the
+"""``pytest -p without_local_extra`` (with tests/support/ on PYTHONPATH): run the suite as an install without the
 ``local`` extra sees it, with llama-cpp-python and gguf made unimportable. Tests that need them must skip."""
 
 from __future__ import annotations

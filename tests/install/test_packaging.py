@@ -9,7 +9,7 @@ import tomllib
 import zipfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MAPPING = {"server": "qwen_lsp.server", "context": "qwen_lsp.context", "clients": "qwen_lsp.clients"}
 
 
@@ -45,7 +45,7 @@ def test_built_wheel_contains_every_module_and_no_generic_top_level_names(tmp_pa
 
 def test_without_the_local_extra_the_tests_that_need_it_are_skipped_not_failed():
     """As a remote-only install sees the suite (llama-cpp-python and gguf unimportable): it collects cleanly."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "support")}
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "without_local_extra", "-p", "no:randomly",
          "-p", "no:cacheprovider", str(ROOT / "tests")],
@@ -53,5 +53,5 @@ def test_without_the_local_extra_the_tests_that_need_it_are_skipped_not_failed()
     )
     assert done.returncode == 0 and "error" not in done.stdout.splitlines()[-1], done.stdout[-3000:]
     collected = done.stdout.splitlines()
-    assert any(line.startswith("tests/test_models_hub.py::") for line in collected)  # no llama.cpp needed: runs
-    assert not any(line.startswith("tests/test_tiny_gguf.py::") for line in collected)  # needs gguf: skipped
+    assert any(line.startswith("tests/clients/test_models_hub.py::") for line in collected)  # no llama.cpp needed: runs
+    assert not any(line.startswith("tests/clients/test_tiny_gguf.py::") for line in collected)  # needs gguf: skipped

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from qwen_lsp.server.cli.config_reference import markdown_table, setting_rows
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
 
 

@@ -257,7 +257,7 @@ def test_nothing_reaches_stdout(tiny_moe: Path) -> None:
     script = textwrap.dedent(
         f"""
         import asyncio, threading, sys
-        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        sys.path.insert(0, {str(Path(__file__).parents[1] / "support")!r})
         from model_files import fim_prompt
         from qwen_lsp.clients.base import GenerationParams
         from qwen_lsp.clients.local.backend import LocalLlamaBackend
