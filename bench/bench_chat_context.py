@@ -23,7 +23,15 @@ from lsprotocol import types
 
 from bench_actions import SOURCE, structure_code_actions_like_editors
 from common import (
-    add_model_arguments, LspSession, machine_info, median, model_settings, ModelSettings, process_rss_mb, Report, show_and_write,
+    add_model_arguments,
+    LspSession,
+    machine_info,
+    median,
+    model_settings,
+    ModelSettings,
+    process_rss_mb,
+    Report,
+    show_and_write,
 )
 
 NEW_FUNCTION = "\n\ndef middle(values):\n    ordered = sorted(values)\n    "
@@ -34,10 +42,13 @@ async def explain(lsp: LspSession, uri: str) -> float:
     """Resolve and run the Explain action on ``mean``; the seconds it took."""
     started = time.perf_counter()
     at = types.Position(line=5, character=8)
-    actions = await lsp.client.text_document_code_action_async(types.CodeActionParams(
-        text_document=types.TextDocumentIdentifier(uri=uri), range=types.Range(start=at, end=at),
-        context=types.CodeActionContext(diagnostics=[]),
-    ))
+    actions = await lsp.client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=types.Range(start=at, end=at),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
     action = next(a for a in actions if a.title.startswith("Explain"))
     resolved = await lsp.client.code_action_resolve_async(action)
     if resolved.command is not None:
@@ -73,9 +84,11 @@ async def one_mode(model: ModelSettings, args: argparse.Namespace) -> dict[str, 
     async with LspSession(model, completion={"cache_size": 0, "prompt_budget_ms": 0}) as lsp:  # the full prompt
         structure_code_actions_like_editors(lsp.client)
         greedy = {"temperature": 0.0, "topP": 1.0, "topK": 0, "repetitionPenalty": 1.05}
-        lsp.client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-            settings={"qwenLsp": {"actions": {"sampling": greedy, "maxTokens": args.explain_tokens}}}
-        ))
+        lsp.client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(
+                settings={"qwenLsp": {"actions": {"sampling": greedy, "maxTokens": args.explain_tokens}}}
+            )
+        )
         await lsp.wait_ready()
         lsp.open(uri, text)
         typist = Typist(lsp, uri, text)
@@ -89,9 +102,13 @@ async def one_mode(model: ModelSettings, args: argparse.Namespace) -> dict[str, 
         chat_s = await chat
         rss_after = process_rss_mb(lsp.server_pid)
     return {
-        "mode": model.chat_context, "alone_ms": [round(x) for x in alone], "during_chat_ms": [round(x) for x in during],
-        "completions_before_chat_ended": before_chat_ended, "chat_s": round(chat_s, 1),
-        "rss_mb_before_chat": rss_before, "rss_mb_after_chat": rss_after,
+        "mode": model.chat_context,
+        "alone_ms": [round(x) for x in alone],
+        "during_chat_ms": [round(x) for x in during],
+        "completions_before_chat_ended": before_chat_ended,
+        "chat_s": round(chat_s, 1),
+        "rss_mb_before_chat": rss_before,
+        "rss_mb_after_chat": rss_after,
     }
 
 
@@ -105,12 +122,16 @@ async def run(args: argparse.Namespace) -> Report:
         report.details[mode] = row
         alone, worst = median(row["alone_ms"]), max(row["during_chat_ms"])
         report.add(f"{mode}: completion alone (median)", round(alone), "ms")
-        report.add(f"{mode}: slowest completion during an Explain", round(worst), "ms",
-                   note=f"Explain took {row['chat_s']} s")
+        report.add(
+            f"{mode}: slowest completion during an Explain", round(worst), "ms", note=f"Explain took {row['chat_s']} s"
+        )
         report.add(f"{mode}: slowest during ÷ alone", round(worst / alone, 2), "×")
         report.add(f"{mode}: completions answered before the chat ended", str(row["completions_before_chat_ended"]))
-        report.add(f"{mode}: server memory before / after the chat",
-                   f"{row['rss_mb_before_chat']:.0f} / {row['rss_mb_after_chat']:.0f}", "MB")
+        report.add(
+            f"{mode}: server memory before / after the chat",
+            f"{row['rss_mb_before_chat']:.0f} / {row['rss_mb_after_chat']:.0f}",
+            "MB",
+        )
     return report
 
 

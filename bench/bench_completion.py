@@ -32,9 +32,24 @@ from qwen_lsp.server.completion.stop import cut_point
 from qwen_lsp.server.config import CompletionSettings
 
 from common import (
-    add_model_arguments, control_stop_ids, first_text, GreedyCall, healed_tokens, load_direct_llama, load_vocab,
-    LspSession, machine_info, median, model_settings, ModelSettings, process_cpu_seconds, Report, show_and_write,
-    summary, token_texts, tokenize_prompt,
+    add_model_arguments,
+    control_stop_ids,
+    first_text,
+    GreedyCall,
+    healed_tokens,
+    load_direct_llama,
+    load_vocab,
+    LspSession,
+    machine_info,
+    median,
+    model_settings,
+    ModelSettings,
+    process_cpu_seconds,
+    Report,
+    show_and_write,
+    summary,
+    token_texts,
+    tokenize_prompt,
 )
 from typed_document import TypedDocument, package_source, typing_point
 
@@ -70,7 +85,9 @@ class Direct:
         self.stop_ids = control_stop_ids(self.llm, template.stop)
         self.texts = token_texts(self.llm)
 
-    def run(self, doc: TypedDocument, shape: str, max_tokens: int, settings: dict, call: bool = True) -> tuple[float | None, str, int, int, int]:
+    def run(
+        self, doc: TypedDocument, shape: str, max_tokens: int, settings: dict, call: bool = True
+    ) -> tuple[float | None, str, int, int, int]:
         """(ms, text after post-processing, prompt tokens, tokens reused from the previous prompt, tokens generated).
         ``call=False`` only counts the tokens (the server's KV cache reuses the same prefix)."""
         prompt = doc.prompt(self.template, settings["max_prefix_chars"], settings["max_suffix_chars"])
@@ -121,11 +138,27 @@ async def measure(lsp: LspSession, direct: Direct, doc: TypedDocument, label: st
     if inspected.get("prompt") != local.text:
         raise SystemExit(f"{label}: the bench's prompt differs from the server's (qwen.inspectContext); fix the bench")
     max_tokens = settings["max_tokens"] if inspected["shape"] == "block" else settings["max_tokens_single_line"]
-    direct_ms, direct_text, prompt_tokens, reused, generated = direct.run(doc, inspected["shape"], max_tokens, settings, call)
-    step = Step(label, lsp_ms, direct_ms, round(lsp_cpu_ms), direct.cpu_ms and round(direct.cpu_ms), prompt_tokens, reused, text, direct_text, generated)
+    direct_ms, direct_text, prompt_tokens, reused, generated = direct.run(
+        doc, inspected["shape"], max_tokens, settings, call
+    )
+    step = Step(
+        label,
+        lsp_ms,
+        direct_ms,
+        round(lsp_cpu_ms),
+        direct.cpu_ms and round(direct.cpu_ms),
+        prompt_tokens,
+        reused,
+        text,
+        direct_text,
+        generated,
+    )
     shown = "-" if direct_ms is None else f"{direct_ms:.1f}"
     cpu = f"cpu {lsp_cpu_ms:.0f}/{direct.cpu_ms:.0f} ms" if direct.cpu_ms is not None else f"cpu {lsp_cpu_ms:.0f} ms"
-    print(f"  {label:<10} lsp {lsp_ms:8.1f} ms  direct {shown:>8} ms  {cpu}  prompt {prompt_tokens} (reused {reused})  {text!r}", flush=True)
+    print(
+        f"  {label:<10} lsp {lsp_ms:8.1f} ms  direct {shown:>8} ms  {cpu}  prompt {prompt_tokens} (reused {reused})  {text!r}",
+        flush=True,
+    )
     return step
 
 
@@ -263,44 +296,81 @@ async def run_series(model: ModelSettings, args: argparse.Namespace, report: Rep
     overhead_cpu = ratio(median([s.lsp_cpu_ms for s in full[1:]]), median([s.direct_cpu_ms for s in full[1:]]))
     prompt = f"{ttft[0].prompt_tokens}-token prompt"
     report.add("cold TTFT (first request after load)", round(ttft[0].lsp_ms), "ms", note=prompt)
-    report.add("warm TTFT (one keystroke later), median", round(median(warm_ttft)), "ms", note=f"{len(warm_ttft)} keystrokes")
+    report.add(
+        "warm TTFT (one keystroke later), median", round(median(warm_ttft)), "ms", note=f"{len(warm_ttft)} keystrokes"
+    )
     evaluated = median([s.prompt_tokens - s.reused_tokens for s in ttft[1:]])
-    report.add("prompt tokens evaluated, cold / warm keystroke", f"{ttft[0].prompt_tokens} / {evaluated:.0f}",
-               note="the rest of a warm prompt is reused from the KV cache")
+    report.add(
+        "prompt tokens evaluated, cold / warm keystroke",
+        f"{ttft[0].prompt_tokens} / {evaluated:.0f}",
+        note="the rest of a warm prompt is reused from the KV cache",
+    )
     report.add("cold ÷ warm TTFT", cold_warm, "×", f"≥ {TTFT_GOAL:g}×", cold_warm >= TTFT_GOAL)
-    report.add("full completion, cold prompt", round(full[0].lsp_ms), "ms", note=f"{full[0].prompt_tokens}-token prompt")
+    report.add(
+        "full completion, cold prompt", round(full[0].lsp_ms), "ms", note=f"{full[0].prompt_tokens}-token prompt"
+    )
     report.add("full completion, warm keystroke, median", round(median(warm_full)), "ms")
-    report.add("LSP ÷ direct llama.cpp, full completion (warm median)", overhead_full, "×", f"≤ {OVERHEAD_GOAL:g}", overhead_full <= OVERHEAD_GOAL)
-    report.add("LSP ÷ direct llama.cpp, CPU time (warm median)", overhead_cpu, "×", f"≤ {OVERHEAD_GOAL:g}", overhead_cpu <= OVERHEAD_GOAL,
-               note="server process vs this process")
+    report.add(
+        "LSP ÷ direct llama.cpp, full completion (warm median)",
+        overhead_full,
+        "×",
+        f"≤ {OVERHEAD_GOAL:g}",
+        overhead_full <= OVERHEAD_GOAL,
+    )
+    report.add(
+        "LSP ÷ direct llama.cpp, CPU time (warm median)",
+        overhead_cpu,
+        "×",
+        f"≤ {OVERHEAD_GOAL:g}",
+        overhead_cpu <= OVERHEAD_GOAL,
+        note="server process vs this process",
+    )
     if args.direct_ttft:
         overhead_ttft = ratio(median(warm_ttft), median([s.direct_ms for s in ttft[1:]]))
-        report.add("LSP ÷ direct llama.cpp, TTFT (warm median)", overhead_ttft, "×", f"≤ {OVERHEAD_GOAL:g}", overhead_ttft <= OVERHEAD_GOAL)
-    report.details.update({
-        "model_load_s": round(load_s, 2),
-        "files": {"ttft": name_a, "full": name_b},
-        "settings": {"ttft": ttft_settings, "full": full_settings},
-        "ttft_steps": [vars(s) for s in ttft],
-        "full_steps": [vars(s) for s in full],
-        "same_text_lsp_and_direct": all((s.lsp_text or "") == s.direct_text for s in full),
-        "warm_ttft_ms": summary(warm_ttft),
-        "warm_full_ms": summary(warm_full),
-        "direct_warm_full_ms": summary([s.direct_ms for s in full[1:]]),
-        "direct_warm_ttft_ms": summary([s.direct_ms for s in ttft[1:] if s.direct_ms is not None]),
-        "server_counters_at_end": counters,
-    })
+        report.add(
+            "LSP ÷ direct llama.cpp, TTFT (warm median)",
+            overhead_ttft,
+            "×",
+            f"≤ {OVERHEAD_GOAL:g}",
+            overhead_ttft <= OVERHEAD_GOAL,
+        )
+    report.details.update(
+        {
+            "model_load_s": round(load_s, 2),
+            "files": {"ttft": name_a, "full": name_b},
+            "settings": {"ttft": ttft_settings, "full": full_settings},
+            "ttft_steps": [vars(s) for s in ttft],
+            "full_steps": [vars(s) for s in full],
+            "same_text_lsp_and_direct": all((s.lsp_text or "") == s.direct_text for s in full),
+            "warm_ttft_ms": summary(warm_ttft),
+            "warm_full_ms": summary(warm_full),
+            "direct_warm_full_ms": summary([s.direct_ms for s in full[1:]]),
+            "direct_warm_ttft_ms": summary([s.direct_ms for s in ttft[1:] if s.direct_ms is not None]),
+            "server_counters_at_end": counters,
+        }
+    )
 
 
 def report_storm(report: Report, storm: dict) -> None:
     report.add("typing storm: keystrokes (20/s)", storm["keystrokes"])
     report.add("typing storm: model calls started", storm["model_calls"], "", "1 per pause", storm["model_calls"] == 1)
     report.add("typing storm: model calls cancelled", storm["model_calls_cancelled"])
-    report.add("typing storm: requests superseded / cancelled by client", f"{storm['superseded']} / {storm['requests_cancelled_by_client']}")
-    report.add("typing storm: reply to the last keystroke", round(storm["last_reply_ms"]), "ms",
-               note=f"{storm['prompt_tokens_reusable']} of {storm['prompt_tokens_after_storm']} prompt tokens reusable"
-               + ("; the prefix window's start moved" if storm["window_start_moved"] else ""))
-    report.add("typing storm: gaps between keystrokes over the debounce", storm["gaps_over_debounce"],
-               note=f"longest {storm['longest_gap_between_keystrokes_ms']} ms, debounce {storm['debounce_ms']} ms")
+    report.add(
+        "typing storm: requests superseded / cancelled by client",
+        f"{storm['superseded']} / {storm['requests_cancelled_by_client']}",
+    )
+    report.add(
+        "typing storm: reply to the last keystroke",
+        round(storm["last_reply_ms"]),
+        "ms",
+        note=f"{storm['prompt_tokens_reusable']} of {storm['prompt_tokens_after_storm']} prompt tokens reusable"
+        + ("; the prefix window's start moved" if storm["window_start_moved"] else ""),
+    )
+    report.add(
+        "typing storm: gaps between keystrokes over the debounce",
+        storm["gaps_over_debounce"],
+        note=f"longest {storm['longest_gap_between_keystrokes_ms']} ms, debounce {storm['debounce_ms']} ms",
+    )
     report.details["storm"] = {"file": STORM_FILE, **storm}
 
 

@@ -127,7 +127,12 @@ async def main(unsandboxed: bool) -> None:
         server, unix_server, connections = await listener(unix)
         port = server.sockets[0].getsockname()[1]
         probes = STAGED_PROBES.format(
-            outside=str(outside), port=port, real=str(root), home=str(home), server_pid=os.getpid(), unix=str(unix),
+            outside=str(outside),
+            port=port,
+            real=str(root),
+            home=str(home),
+            server_pid=os.getpid(),
+            unix=str(unix),
             system_file=str(system_file),
         )
         await toolbox.call("create_file", json.dumps({"path": "conftest.py", "content": probes}))

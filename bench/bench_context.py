@@ -38,13 +38,16 @@ GOALS = {"cold_s": 30.0, "warm_s": 2.0, "rss_mb": 400.0, "gather_p95_ms": 10.0, 
 
 # --- corpora ----------------------------------------------------------------------------------------------------
 
+
 def fetch_pypi(name: str, into: Path) -> None:
     target = into / name
     if target.exists():
         return
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", tmp,
-                        name], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d", tmp, name],
+            check=True,
+        )
         wheel = next(Path(tmp).glob("*.whl"))
         with zipfile.ZipFile(wheel) as archive:
             archive.extractall(target)
@@ -58,8 +61,9 @@ def fetch_npm(name: str, into: Path) -> None:
         print(f"npm not found: skipping {name}", file=sys.stderr)
         return
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(["npm", "pack", name, "--pack-destination", tmp, "--silent"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", name, "--pack-destination", tmp, "--silent"], check=True, stdout=subprocess.DEVNULL
+        )
         with tarfile.open(next(Path(tmp).glob("*.tgz"))) as archive:
             archive.extractall(target, filter="data")
 
@@ -83,6 +87,7 @@ def corpus_folder(corpus: str, workdir: Path) -> Path:
 
 # --- phases (each in its own process) ----------------------------------------------------------------------------
 
+
 def rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * resource.getpagesize() / 2**20
@@ -104,12 +109,20 @@ def _start(folder: Path, cache: Path):  # noqa: ANN202
 def phase_index(folder: Path, cache: Path) -> dict:
     engine, seconds = _start(folder, cache)
     stats = next(iter(engine.scan_stats().values()))
-    result = {"seconds": round(seconds, 3), "files": stats.total, "parsed": stats.parsed, "loaded": stats.loaded,
-              "lines": sum(r.line_count for r in engine.index.files.values()),
-              "definitions": sum(len(r.definitions) for r in engine.index.files.values()),
-              "chunks": engine.index.window_count(), "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1),
-              "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
-              "cpu_s": round(time.process_time(), 2), "load_avg": os.getloadavg()[0]}
+    result = {
+        "seconds": round(seconds, 3),
+        "files": stats.total,
+        "parsed": stats.parsed,
+        "loaded": stats.loaded,
+        "lines": sum(r.line_count for r in engine.index.files.values()),
+        "definitions": sum(len(r.definitions) for r in engine.index.files.values()),
+        "chunks": engine.index.window_count(),
+        "rss_mb": round(rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "worker_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+        "cpu_s": round(time.process_time(), 2),
+        "load_avg": os.getloadavg()[0],
+    }
     engine.stop()
     return result
 
@@ -145,9 +158,20 @@ def phase_requests(folder: Path, cache: Path, requests: int, seed: int) -> dict:
         def request(body: str, cursor: int) -> ContextRequest:
             first_line = max(0, line - 80)
             prefix_start = sum(len(x) + 1 for x in lines[:first_line])
-            suffix_end = min(len(body), cursor + sum(len(x) + 1 for x in lines[line + 1:line + 30]))
-            return ContextRequest(uri, record.rel, language_id, body, cursor, line, len(lines[line]), 1024,
-                                  lambda s: len(s) // 4 + 1, prefix_start, suffix_end)
+            suffix_end = min(len(body), cursor + sum(len(x) + 1 for x in lines[line + 1 : line + 30]))
+            return ContextRequest(
+                uri,
+                record.rel,
+                language_id,
+                body,
+                cursor,
+                line,
+                len(lines[line]),
+                1024,
+                lambda s: len(s) // 4 + 1,
+                prefix_start,
+                suffix_end,
+            )
 
         cpu = time.thread_time()
         result = engine.gather(request(text, offset))
@@ -165,8 +189,10 @@ def phase_requests(folder: Path, cache: Path, requests: int, seed: int) -> dict:
     engine.wait_idle()
     result = {
         "requests": requests,
-        "gather_first_p50_ms": round(percentile(first_ms, 50), 2), "gather_first_p95_ms": round(percentile(first_ms, 95), 2),
-        "gather_next_p50_ms": round(percentile(next_ms, 50), 2), "gather_next_p95_ms": round(percentile(next_ms, 95), 2),
+        "gather_first_p50_ms": round(percentile(first_ms, 50), 2),
+        "gather_first_p95_ms": round(percentile(first_ms, 95), 2),
+        "gather_next_p50_ms": round(percentile(next_ms, 50), 2),
+        "gather_next_p95_ms": round(percentile(next_ms, 95), 2),
         "gather_max_ms": round(max(first_ms + next_ms), 2),
         "gather_first_cpu_p50_ms": round(percentile(first_cpu_ms, 50), 2),
         "gather_first_cpu_p95_ms": round(percentile(first_cpu_ms, 95), 2),
@@ -175,7 +201,9 @@ def phase_requests(folder: Path, cache: Path, requests: int, seed: int) -> dict:
         "snippets_mean": round(sum(snippet_counts) / max(1, len(snippet_counts)), 2),
         "per_source_p95_ms": {k: round(percentile(v, 95), 3) for k, v in sorted(per_source.items())},
         "keystroke": keystrokes(engine, files, rng),
-        "rss_mb": round(rss_mb(), 1), "peak_rss_mb": round(peak_rss_mb(), 1), "load_avg": os.getloadavg()[0],
+        "rss_mb": round(rss_mb(), 1),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+        "load_avg": os.getloadavg()[0],
     }
     engine.stop()
     return result
@@ -195,10 +223,15 @@ def keystrokes(engine, files: list, rng: random.Random, count: int = 200) -> dic
     lines = text.split("\n")
     # type a new statement inside a block in the middle of the file, one character at a time
     middle = range(len(lines) // 4, 3 * len(lines) // 4)
-    inside = [i for i in middle if lines[i].strip() and lines[i].startswith((" ", "\t"))
-              and lines[i + 1][:len(lines[i]) - len(lines[i].lstrip())] == lines[i][:len(lines[i]) - len(lines[i].lstrip())]]
+    inside = [
+        i
+        for i in middle
+        if lines[i].strip()
+        and lines[i].startswith((" ", "\t"))
+        and lines[i + 1][: len(lines[i]) - len(lines[i].lstrip())] == lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+    ]
     line = rng.choice(inside or list(middle))
-    indent = lines[line][:len(lines[line]) - len(lines[line].lstrip())]
+    indent = lines[line][: len(lines[line]) - len(lines[line].lstrip())]
     offset = sum(len(x) + 1 for x in lines[:line]) + len(lines[line])
     typed = "\n" + indent + "result = compute(value, 1)"
     times: list[float] = []
@@ -216,12 +249,18 @@ def keystrokes(engine, files: list, rng: random.Random, count: int = 200) -> dic
         engine.completion_shape(uri, text, offset, language_id)  # includes the (lazy) incremental re-parse
         shape_times.append((time.perf_counter() - started) * 1000)
     engine.document_closed(uri)
-    return {"file": record.rel, "lines": len(lines), "p50_ms": round(percentile(times, 50), 3),
-            "p95_ms": round(percentile(times, 95), 3), "cpu_p95_ms": round(percentile(cpu_times, 95), 3),
-            "shape_p95_ms": round(percentile(shape_times, 95), 3)}
+    return {
+        "file": record.rel,
+        "lines": len(lines),
+        "p50_ms": round(percentile(times, 50), 3),
+        "p95_ms": round(percentile(times, 95), 3),
+        "cpu_p95_ms": round(percentile(cpu_times, 95), 3),
+        "shape_p95_ms": round(percentile(shape_times, 95), 3),
+    }
 
 
 # --- driver -------------------------------------------------------------------------------------------------------
+
 
 def run_phase(args: list[str]) -> dict:
     out = subprocess.run([sys.executable, __file__, "--phase", *args], check=True, capture_output=True, text=True)
@@ -239,19 +278,28 @@ def bench_corpus(corpus: str, workdir: Path, requests: int, seed: int) -> dict:
 
 
 def print_table(results: list[dict]) -> None:
+    # fmt: off
     header = ("corpus", "files (lines)", "cold s", "warm s", "RSS MB", "gather p50/p95 ms (CPU)", "next key p50/p95 ms (CPU)",
               "keystroke p95 ms (lines)", "load avg")
+    # fmt: on
     rows = []
     for r in results:
         q, k = r["requests"], r["requests"]["keystroke"]
-        rows.append((r["corpus"], f'{r["cold"]["files"]} ({r["cold"]["lines"] // 1000}k)', f'{r["cold"]["seconds"]:.1f}',
-                     f'{r["warm"]["seconds"]:.2f}',
-                     f'{max(r["cold"]["peak_rss_mb"], q["peak_rss_mb"]):.0f}',
-                     f'{q["gather_first_p50_ms"]:.1f} / {q["gather_first_p95_ms"]:.1f} '
-                     f'({q["gather_first_cpu_p50_ms"]:.1f} / {q["gather_first_cpu_p95_ms"]:.1f})',
-                     f'{q["gather_next_p50_ms"]:.1f} / {q["gather_next_p95_ms"]:.1f} '
-                     f'({q["gather_next_cpu_p50_ms"]:.1f} / {q["gather_next_cpu_p95_ms"]:.1f})',
-                     f'{k["p95_ms"]:.2f} ({k["lines"]})', f'{q["load_avg"]:.1f}'))
+        rows.append(
+            (
+                r["corpus"],
+                f"{r['cold']['files']} ({r['cold']['lines'] // 1000}k)",
+                f"{r['cold']['seconds']:.1f}",
+                f"{r['warm']['seconds']:.2f}",
+                f"{max(r['cold']['peak_rss_mb'], q['peak_rss_mb']):.0f}",
+                f"{q['gather_first_p50_ms']:.1f} / {q['gather_first_p95_ms']:.1f} "
+                f"({q['gather_first_cpu_p50_ms']:.1f} / {q['gather_first_cpu_p95_ms']:.1f})",
+                f"{q['gather_next_p50_ms']:.1f} / {q['gather_next_p95_ms']:.1f} "
+                f"({q['gather_next_cpu_p50_ms']:.1f} / {q['gather_next_cpu_p95_ms']:.1f})",
+                f"{k['p95_ms']:.2f} ({k['lines']})",
+                f"{q['load_avg']:.1f}",
+            )
+        )
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in (header, *rows):
         print(" | ".join(str(x).ljust(w) for x, w in zip(row, widths)))
@@ -281,8 +329,12 @@ def main() -> None:
 def machine() -> dict:
     import platform
 
-    return {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform(),
-            "load_avg_at_end": os.getloadavg()}
+    return {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "load_avg_at_end": os.getloadavg(),
+    }
 
 
 if __name__ == "__main__":

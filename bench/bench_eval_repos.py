@@ -67,16 +67,33 @@ def _unpack(archive: Path, into: Path) -> None:
 
 def _download(repo: Repo, tmp: Path) -> Path:
     if repo.registry == "pypi":
-        subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q", "-d",
-                        str(tmp), repo.package], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--only-binary=:all:",
+                "-q",
+                "-d",
+                str(tmp),
+                repo.package,
+            ],
+            check=True,
+        )
         return next(tmp.glob("*.whl"))
     if repo.registry == "npm":
-        subprocess.run(["npm", "pack", repo.package, "--pack-destination", str(tmp), "--silent"], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            ["npm", "pack", repo.package, "--pack-destination", str(tmp), "--silent"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         return next(tmp.glob("*.tgz"))
     # Debian: needs deb-src in the apt sources; only the upstream tarball is used
-    subprocess.run(["apt-get", "source", "--download-only", "-qq", repo.package], check=True, cwd=tmp,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "source", "--download-only", "-qq", repo.package], check=True, cwd=tmp, stdout=subprocess.DEVNULL
+    )
     return next(tmp.glob("*.orig.tar.*"))
 
 
@@ -99,8 +116,10 @@ def fetch(repo: Repo) -> Path:
 
 # --- the evaluation ----------------------------------------------------------------------------------------------
 
-def evaluate_repo(folder: Path, sites: int, seed: int, model: str | None, variants: list[str],
-                  gather_timeout_ms: float) -> dict:
+
+def evaluate_repo(
+    folder: Path, sites: int, seed: int, model: str | None, variants: list[str], gather_timeout_ms: float
+) -> dict:
     from qwen_lsp.context.evaluation.run import evaluate
     from qwen_lsp.context.repository import RepositoryContext
     from qwen_lsp.server.cli.eval import served_window
@@ -122,13 +141,17 @@ def evaluate_repo(folder: Path, sites: int, seed: int, model: str | None, varian
 
                 report = evaluate_with_model(engine, settings, sites, seed, variants)
             else:
-                report = evaluate(engine, sites, seed, budget_tokens=settings.context.budget_tokens,
-                                  window=served_window(settings))
+                report = evaluate(
+                    engine, sites, seed, budget_tokens=settings.context.budget_tokens, window=served_window(settings)
+                )
         finally:
             engine.stop()
     out = report.to_dict(with_results=model is not None)
-    out["misses"] = [f"{r.form}/{r.position} {r.path}:{r.line + 1}:{r.column + 1} {r.callee} -> {r.definition_path}"
-                     for r in report.results if not r.found]
+    out["misses"] = [
+        f"{r.form}/{r.position} {r.path}:{r.line + 1}:{r.column + 1} {r.callee} -> {r.definition_path}"
+        for r in report.results
+        if not r.found
+    ]
     out["index_s"] = round(index_s, 2)
     out["files"] = len(list(p for p in folder.rglob("*") if p.is_file()))
     return out
@@ -154,7 +177,7 @@ def print_table(label: str, repos: dict[str, dict]) -> None:
         language = report["language"]
         for form in ("bare", "qualified"):
             cells = [report["cells"].get(f"{form}/{position}") for position in ("after_call", "before_name")]
-            rows.append((name, language, form, *(f'{c["recall"]:.0%} ({c["n"]})' if c else "-" for c in cells)))
+            rows.append((name, language, form, *(f"{c['recall']:.0%} ({c['n']})" if c else "-" for c in cells)))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     print(f"[{label}]")
     for row in (header, *rows):
@@ -175,16 +198,22 @@ def markdown_table(labels: list[str]) -> str:
     """Recall by language × call form × position from stored runs, the labels side by side (README)."""
     runs = json.loads(RESULTS.read_text())["runs"]
     keys = [f"{form}/{position}" for form in ("bare", "qualified") for position in ("after_call", "before_name")]
-    lines = ["| language (repositories) | " + " | ".join(k.replace("/", ", ").replace("after_call", "after `(`")
-                                                         .replace("before_name", "before the name") for k in keys) + " |",
-             "|---" * (len(keys) + 1) + "|"]
+    lines = [
+        "| language (repositories) | "
+        + " | ".join(
+            k.replace("/", ", ").replace("after_call", "after `(`").replace("before_name", "before the name")
+            for k in keys
+        )
+        + " |",
+        "|---" * (len(keys) + 1) + "|",
+    ]
     first = runs[labels[0]]
     for language, cells in first["by_language"].items():
         names = ", ".join(n for n, r in first["repos"].items() if r["language"] == language)
         row = []
         for key in keys:
             figures = [runs[label]["by_language"].get(language, {}).get(key) for label in labels]
-            shown = " → ".join(f'{c["recall"]:.0%}' if c else "-" for c in figures)
+            shown = " → ".join(f"{c['recall']:.0%}" if c else "-" for c in figures)
             row.append(f"{shown} ({figures[0]['n'] if figures[0] else 0})")
         lines.append(f"| {language} ({names}) | " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -198,11 +227,19 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--model", help="model preset or .gguf path: add the model-based part (slow)")
     parser.add_argument("--fetch-only", action="store_true", help="download and unpack, nothing else")
-    parser.add_argument("--gather-timeout-ms", type=float, default=1000.0,
-                        help="context time budget per request (default 1000: what is found, whatever the machine's "
-                             "load; the served 8 ms budget is measured by bench_context.py)")
-    parser.add_argument("--variants", nargs="+", default=["context", "no_context"],
-                        help="with --model: context, no_context, and either with _suffixN (N characters of suffix)")
+    parser.add_argument(
+        "--gather-timeout-ms",
+        type=float,
+        default=1000.0,
+        help="context time budget per request (default 1000: what is found, whatever the machine's "
+        "load; the served 8 ms budget is measured by bench_context.py)",
+    )
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["context", "no_context"],
+        help="with --model: context, no_context, and either with _suffixN (N characters of suffix)",
+    )
     parser.add_argument("--markdown", nargs="+", metavar="LABEL", help="print the stored runs' table and exit")
     args = parser.parse_args()
     if args.markdown:
@@ -219,9 +256,11 @@ def main() -> None:
     commit = _commit()  # of the code measured, even if the worktree changes during a long run
     for repo in chosen:
         print(f"evaluating {repo.name} ...", file=sys.stderr)
-        results[repo.name] = {"language": repo.language, "package": f"{repo.registry}:{repo.package}",
-                              **evaluate_repo(folders[repo.name], args.sites, args.seed, args.model, variants,
-                                              args.gather_timeout_ms)}
+        results[repo.name] = {
+            "language": repo.language,
+            "package": f"{repo.registry}:{repo.package}",
+            **evaluate_repo(folders[repo.name], args.sites, args.seed, args.model, variants, args.gather_timeout_ms),
+        }
         write_run(args, commit, results)  # after each repository: a long model run keeps what it measured
     print_table(args.label, results)
     print(f"wrote {RESULTS} [{args.label}]")
@@ -233,16 +272,23 @@ def write_run(args: argparse.Namespace, commit: str, results: dict[str, dict]) -
     stored = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     repos = {**stored.get("runs", {}).get(args.label, {}).get("repos", {}), **results}
     stored.setdefault("runs", {})[args.label] = {
-        "commit": commit, "sites_per_form": args.sites, "gather_timeout_ms": args.gather_timeout_ms,
-        "seed": args.seed, "model": args.model, "load_avg": os.getloadavg()[0], "by_language": by_language(repos),
-        "repos": repos}
+        "commit": commit,
+        "sites_per_form": args.sites,
+        "gather_timeout_ms": args.gather_timeout_ms,
+        "seed": args.seed,
+        "model": args.model,
+        "load_avg": os.getloadavg()[0],
+        "by_language": by_language(repos),
+        "repos": repos,
+    }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
 
 
 def _commit() -> str:
-    out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                         cwd=Path(__file__).parent)
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=Path(__file__).parent
+    )
     return out.stdout.strip()
 
 

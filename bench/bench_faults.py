@@ -35,11 +35,18 @@ URI = "file:///work/demo/app.py"
 REQUESTS = 10
 MAX_SECONDS = 3.0
 FAULTS = [  # (name, endpoint mode, SDK retries)
-    ("connection refused", "refused", 0), ("never answers", "never", 0), ("hangs mid-stream", "hang", 0),
-    ("429, Retry-After 60, no retries", "http429", 0), ("429, Retry-After 60, 2 retries", "http429", 2),
-    ("500", "http500", 0), ("500/ok alternating", "flap", 0), ("truncated SSE", "truncated", 0),
-    ("invalid JSON stream", "bad_json", 0), ("/models not JSON", "bad_models", 0),
-    ("trickle 0.5 s/token", "trickle", 0), ("100 tokens past max_tokens", "flood", 0),
+    ("connection refused", "refused", 0),
+    ("never answers", "never", 0),
+    ("hangs mid-stream", "hang", 0),
+    ("429, Retry-After 60, no retries", "http429", 0),
+    ("429, Retry-After 60, 2 retries", "http429", 2),
+    ("500", "http500", 0),
+    ("500/ok alternating", "flap", 0),
+    ("truncated SSE", "truncated", 0),
+    ("invalid JSON stream", "bad_json", 0),
+    ("/models not JSON", "bad_models", 0),
+    ("trickle 0.5 s/token", "trickle", 0),
+    ("100 tokens past max_tokens", "flood", 0),
 ]
 
 
@@ -47,11 +54,16 @@ async def endpoint_fault(tmp: Path, mode: str, retries: int) -> dict:
     text = "".join(f"value_{i} = \n" for i in range(REQUESTS + 30))
     with FaultEndpoint(mode) as endpoint:
         base_url = f"http://127.0.0.1:{free_port()}/v1" if mode == "refused" else endpoint.base_url
-        env = server_env(tmp, QWEN_LSP_BACKEND__KIND="remote", QWEN_LSP_BACKEND__REMOTE__BASE_URL=base_url,
-                         QWEN_LSP_BACKEND__REMOTE__API_KEY_ENV="QWEN_LSP_UNSET_KEY",
-                         QWEN_LSP_BACKEND__REMOTE__MAX_RETRIES=str(retries), QWEN_LSP_COMPLETION__DEBOUNCE_MS="0",
-                         QWEN_LSP_COMPLETION__MAX_TOKENS_SINGLE_LINE="8",
-                         QWEN_LSP_COMPLETION__MAX_SECONDS=str(MAX_SECONDS))
+        env = server_env(
+            tmp,
+            QWEN_LSP_BACKEND__KIND="remote",
+            QWEN_LSP_BACKEND__REMOTE__BASE_URL=base_url,
+            QWEN_LSP_BACKEND__REMOTE__API_KEY_ENV="QWEN_LSP_UNSET_KEY",
+            QWEN_LSP_BACKEND__REMOTE__MAX_RETRIES=str(retries),
+            QWEN_LSP_COMPLETION__DEBOUNCE_MS="0",
+            QWEN_LSP_COMPLETION__MAX_TOKENS_SINGLE_LINE="8",
+            QWEN_LSP_COMPLETION__MAX_SECONDS=str(MAX_SECONDS),
+        )
         async with running_server(QWEN_LSP, env) as client:
             await open_document(client, URI, text)
             latencies, shown = [], []
@@ -73,8 +85,14 @@ async def endpoint_fault(tmp: Path, mode: str, retries: int) -> dict:
                     recovery = time.perf_counter() - started
                     break
                 line += 1
-    return {"max_s": max(latencies), "messages": len(messages), "message": messages[:1], "shown": shown,
-            "recovery_s": recovery, "requests_received": len(endpoint.requests)}
+    return {
+        "max_s": max(latencies),
+        "messages": len(messages),
+        "message": messages[:1],
+        "shown": shown,
+        "recovery_s": recovery,
+        "requests_received": len(endpoint.requests),
+    }
 
 
 def damaged_index(tmp: Path) -> dict:
@@ -109,8 +127,15 @@ def damaged_index(tmp: Path) -> dict:
         started = time.perf_counter()
         db.execute("PRAGMA quick_check(1)").fetchone()
         quick_check_ms = (time.perf_counter() - started) * 1000
-    return {"files": files, "first_index_s": first, "rebuild_s": rebuilt, "messages": len(problems),
-            "warm_after_s": warm, "database_mb": database.stat().st_size / 1e6, "quick_check_ms": quick_check_ms}
+    return {
+        "files": files,
+        "first_index_s": first,
+        "rebuild_s": rebuilt,
+        "messages": len(problems),
+        "warm_after_s": warm,
+        "database_mb": database.stat().st_size / 1e6,
+        "quick_check_ms": quick_check_ms,
+    }
 
 
 def deep_gitignore_chain(tmp: Path, depth: int = 2000) -> dict:
@@ -135,24 +160,39 @@ def deep_gitignore_chain(tmp: Path, depth: int = 2000) -> dict:
 def main() -> None:
     report = Report("faults")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    report.meta = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_commit": commit.strip(),
-                   "python": platform.python_version(), "completion.max_seconds": MAX_SECONDS,
-                   "requests_per_fault": REQUESTS}
+    report.meta = {
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git_commit": commit.strip(),
+        "python": platform.python_version(),
+        "completion.max_seconds": MAX_SECONDS,
+        "requests_per_fault": REQUESTS,
+    }
     with tempfile.TemporaryDirectory(prefix="qwen-lsp-faults-") as tmp_name:
         tmp = Path(tmp_name)
         for name, mode, retries in FAULTS:
             result = asyncio.run(endpoint_fault(tmp, mode, retries))
             report.details[name] = result
             recovery = "" if result["recovery_s"] is None else f", well again in {result['recovery_s']:.2f} s"
-            report.add(f"{name}: slowest of {REQUESTS} answers", round(result["max_s"], 2), "s",
-                       f"≤ {MAX_SECONDS:g} s + 1", result["max_s"] <= MAX_SECONDS + 1,
-                       f"{result['messages']} message(s){recovery}")
+            report.add(
+                f"{name}: slowest of {REQUESTS} answers",
+                round(result["max_s"], 2),
+                "s",
+                f"≤ {MAX_SECONDS:g} s + 1",
+                result["max_s"] <= MAX_SECONDS + 1,
+                f"{result['messages']} message(s){recovery}",
+            )
         index = damaged_index(tmp)
         report.details["damaged index"] = index
-        report.add("damaged index database: rebuild", round(index["rebuild_s"], 2), "s", "", None,
-                   f"{index['files']} files, {index['messages']} message; first index {index['first_index_s']:.1f} s, "
-                   f"warm start after {index['warm_after_s']:.2f} s, quick_check {index['quick_check_ms']:.0f} ms "
-                   f"on {index['database_mb']:.1f} MB")
+        report.add(
+            "damaged index database: rebuild",
+            round(index["rebuild_s"], 2),
+            "s",
+            "",
+            None,
+            f"{index['files']} files, {index['messages']} message; first index {index['first_index_s']:.1f} s, "
+            f"warm start after {index['warm_after_s']:.2f} s, quick_check {index['quick_check_ms']:.0f} ms "
+            f"on {index['database_mb']:.1f} MB",
+        )
         root = tmp / "big"
         root.mkdir()
         write_filler(root, 5000, functions=30)
@@ -160,13 +200,19 @@ def main() -> None:
             for how in ("stdin closed", "shutdown and exit"):
                 seconds = seconds_to_exit_while_indexing(root, tmp, endpoint.base_url, how, 120)
                 report.details[f"exit during first index: {how}"] = seconds
-                report.add(f"exit during a first index of 5,000 files ({how})", round(seconds, 2), "s", "≤ 2 s",
-                           seconds <= 2)
+                report.add(
+                    f"exit during a first index of 5,000 files ({how})", round(seconds, 2), "s", "≤ 2 s", seconds <= 2
+                )
         chain = deep_gitignore_chain(tmp)
         report.details["deep .gitignore chain"] = chain
-        report.add("2,000-deep .gitignore chain: scan + 20 change events",
-                   round(chain["scan_s"] + chain["change_events_s"], 2), "s", "", None,
-                   f"scan {chain['scan_s']:.2f} s, events {chain['change_events_s']:.2f} s, {chain['files']} files")
+        report.add(
+            "2,000-deep .gitignore chain: scan + 20 change events",
+            round(chain["scan_s"] + chain["change_events_s"], 2),
+            "s",
+            "",
+            None,
+            f"scan {chain['scan_s']:.2f} s, events {chain['change_events_s']:.2f} s, {chain['files']} files",
+        )
     show_and_write(report, "faults.json")
 
 

@@ -37,8 +37,17 @@ from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
 from qwen_lsp.server.config import CompletionSettings
 
 from common import (
-    add_model_arguments, control_stop_ids, GreedyCall, healed_tokens, load_direct_llama, LspSession, machine_info,
-    model_settings, Report, show_and_write, token_texts,
+    add_model_arguments,
+    control_stop_ids,
+    GreedyCall,
+    healed_tokens,
+    load_direct_llama,
+    LspSession,
+    machine_info,
+    model_settings,
+    Report,
+    show_and_write,
+    token_texts,
 )
 
 DEFAULT_LIMIT = 100
@@ -75,10 +84,19 @@ def build_tasks(problems: dict[str, dict], keep_indent: bool = True) -> list[Tas
             offset = len(problem["prompt"]) + sum(len(l) + 1 for l in solution_lines[:index]) + len(indent)
             before = text[:offset]
             line = before.count("\n")
-            tasks.append(Task(
-                f"{problem['task_id']}/L{index}", problem["task_id"], index, text, offset, line,
-                len(before) - (before.rfind("\n") + 1), code[len(indent) :], tests,
-            ))
+            tasks.append(
+                Task(
+                    f"{problem['task_id']}/L{index}",
+                    problem["task_id"],
+                    index,
+                    text,
+                    offset,
+                    line,
+                    len(before) - (before.rfind("\n") + 1),
+                    code[len(indent) :],
+                    tests,
+                )
+            )
     return tasks
 
 
@@ -126,7 +144,10 @@ def run_program(source: str) -> bool:
         path.write_text(source)
         try:
             result = subprocess.run(
-                [sys.executable, "-I", str(path)], cwd=scratch, capture_output=True, timeout=TEST_TIMEOUT_S,
+                [sys.executable, "-I", str(path)],
+                cwd=scratch,
+                capture_output=True,
+                timeout=TEST_TIMEOUT_S,
                 env={"PATH": os.environ.get("PATH", ""), "PYTHONHASHSEED": "0"},
             )
         except subprocess.TimeoutExpired:
@@ -212,11 +233,20 @@ async def run(args: argparse.Namespace) -> Report:
                 raise SystemExit(f"{task.task_id}: the bench's prompt differs from the server's; fix the bench")
             raw_started = time.perf_counter()
             tokens, healed = healed_tokens(llm, prompt, texts)
-            call = GreedyCall(llm, tokens, defaults.max_tokens_single_line, stop_ids, stop=["\n"], healed=healed, texts=texts)
+            call = GreedyCall(
+                llm, tokens, defaults.max_tokens_single_line, stop_ids, stop=["\n"], healed=healed, texts=texts
+            )
             raw = "".join(call).split("\n", 1)[0]
             call.close()
             raw_ms = (time.perf_counter() - raw_started) * 1000
-            outcomes.append((Outcome(task.task_id, task.expected, server_text, raw, inspected.get("shape", ""), server_ms, raw_ms), task))
+            outcomes.append(
+                (
+                    Outcome(
+                        task.task_id, task.expected, server_text, raw, inspected.get("shape", ""), server_ms, raw_ms
+                    ),
+                    task,
+                )
+            )
             if number % 10 == 0 or number == len(tasks):
                 elapsed = time.perf_counter() - started
                 print(f"  {number}/{len(tasks)} tasks, {elapsed:.0f} s", flush=True)
@@ -225,7 +255,10 @@ async def run(args: argparse.Namespace) -> Report:
     # Tests run after the model calls so they do not take CPU from the latencies being measured.
     print("running the tests", flush=True)
     keys = [
-        [tester.submit(filled(task, text)) for text in (o.server or "", o.raw, "", dedent_first_line(task, o.server or ""))]
+        [
+            tester.submit(filled(task, text))
+            for text in (o.server or "", o.raw, "", dedent_first_line(task, o.server or ""))
+        ]
         for o, task in outcomes
     ]
     for (outcome, task), (server_key, raw_key, empty_key, dedented_key) in zip(outcomes, keys):
@@ -249,11 +282,19 @@ def summarize(report: Report, outcomes: list[Outcome], broken: list[str], second
 
     server_rate, raw_rate = rate("server_pass"), rate("raw_pass")
     report.add("tasks (problems)", f"{n} ({problems})")
-    report.add("pass rate, through the server (full pipeline)", server_rate, "%", f"≥ raw ({raw_rate} %)", server_rate >= raw_rate)
+    report.add(
+        "pass rate, through the server (full pipeline)",
+        server_rate,
+        "%",
+        f"≥ raw ({raw_rate} %)",
+        server_rate >= raw_rate,
+    )
     report.add("pass rate, raw model (cut at the first newline)", raw_rate, "%")
     report.add("pass rate, masked line left empty (reference)", rate("empty_pass"), "%")
     report.add("pass rate, server text without leading whitespace (what-if)", rate("server_dedented_pass"), "%")
-    report.add("server completions adding indentation after the cursor's", sum(o.extra_indent for o in outcomes), "tasks")
+    report.add(
+        "server completions adding indentation after the cursor's", sum(o.extra_indent for o in outcomes), "tasks"
+    )
     report.add("exact match, server / raw", f"{rate_exact(outcomes, 'server')} / {rate_exact(outcomes, 'raw')}", "%")
     report.add("no completion from the server", sum(1 for o in outcomes if not o.server), "tasks")
     report.add("mean latency, server (LSP round trip)", mean([o.server_ms for o in outcomes]), "ms")
@@ -286,20 +327,34 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_model_arguments(parser)
     scope = parser.add_mutually_exclusive_group()
-    scope.add_argument("--limit", type=int, default=DEFAULT_LIMIT, help=f"tasks in the stratified subset (default {DEFAULT_LIMIT})")
+    scope.add_argument(
+        "--limit", type=int, default=DEFAULT_LIMIT, help=f"tasks in the stratified subset (default {DEFAULT_LIMIT})"
+    )
     scope.add_argument("--all", action="store_true", help="all 1,033 tasks")
-    parser.add_argument("--cursor", choices=["indent", "line-start"], default="indent",
-                        help="cursor after the line's indentation (editor auto-indent, default) or at column 0 with the whole line masked")
+    parser.add_argument(
+        "--cursor",
+        choices=["indent", "line-start"],
+        default="indent",
+        help="cursor after the line's indentation (editor auto-indent, default) or at column 0 with the whole line masked",
+    )
     parser.add_argument("--n-ctx", type=int, default=8192)
     parser.add_argument("--test-workers", type=int, default=2, help="test subprocesses run at the same time")
     scope.add_argument("--shard", type=shard_spec, metavar="I/N", help="the I-th of N shards of all tasks (by problem)")
     scope.add_argument("--merge", nargs="+", type=Path, metavar="JSON", help="merge the result files of shards")
-    parser.add_argument("--output", help="file name under bench/results/ (default: humaneval.json, "
-                        "humaneval_all.json with --all or --merge, humaneval_shard-I-of-N.json with --shard)")
+    parser.add_argument(
+        "--output",
+        help="file name under bench/results/ (default: humaneval.json, "
+        "humaneval_all.json with --all or --merge, humaneval_shard-I-of-N.json with --shard)",
+    )
     args = parser.parse_args()
     if args.output is None:
-        args.output = ("humaneval_all.json" if args.all or args.merge else
-                       f"humaneval_shard-{args.shard[0]}-of-{args.shard[1]}.json" if args.shard else "humaneval.json")
+        args.output = (
+            "humaneval_all.json"
+            if args.all or args.merge
+            else f"humaneval_shard-{args.shard[0]}-of-{args.shard[1]}.json"
+            if args.shard
+            else "humaneval.json"
+        )
     report = merge(args.merge) if args.merge else asyncio.run(run(args))
     for o in report.details["server_lost"][:8]:
         print(f"  lost {o['task_id']}: expected {o['expected']!r}, server {o['server']!r}, raw {o['raw']!r}")

@@ -38,27 +38,58 @@ def run(keystrokes: int) -> Report:
     report = Report("large_documents")
     for number, (name, text) in enumerate(DOCUMENTS.items()):
         uri = f"file:///large/doc{number}.py"
-        opened = timed(client, lambda: client.notify("textDocument/didOpen", {
-            "textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}))
+        opened = timed(
+            client,
+            lambda: client.notify(
+                "textDocument/didOpen",
+                {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}},
+            ),
+        )
 
         def type_keys() -> None:
             for version in range(2, keystrokes + 2):
                 at = {"line": 0, "character": 8 + version}
-                client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                                         "contentChanges": [{"range": {"start": at, "end": at}, "text": "k"}]})
+                client.notify(
+                    "textDocument/didChange",
+                    {
+                        "textDocument": {"uri": uri, "version": version},
+                        "contentChanges": [{"range": {"start": at, "end": at}, "text": "k"}],
+                    },
+                )
 
         typed = timed(client, type_keys)
-        completed = timed(client, lambda: client.wait([client.request("textDocument/inlineCompletion", {
-            "textDocument": {"uri": uri}, "position": {"line": 0, "character": 10}, "context": {"triggerKind": 2}})], 600))
+        completed = timed(
+            client,
+            lambda: client.wait(
+                [
+                    client.request(
+                        "textDocument/inlineCompletion",
+                        {
+                            "textDocument": {"uri": uri},
+                            "position": {"line": 0, "character": 10},
+                            "context": {"triggerKind": 2},
+                        },
+                    )
+                ],
+                600,
+            ),
+        )
         report.add(f"{name}: open", opened * 1000, "ms")
-        report.add(f"{name}: {keystrokes} keystrokes", typed * 1000, "ms", note=f"{typed * 1000 / keystrokes:.1f} ms each")
+        report.add(
+            f"{name}: {keystrokes} keystrokes", typed * 1000, "ms", note=f"{typed * 1000 / keystrokes:.1f} ms each"
+        )
         report.add(f"{name}: one completion", completed * 1000, "ms")
     client.wait([client.request("shutdown", {})])
     client.notify("exit", {})
     client.process.wait(timeout=60)
-    report.meta = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_commit": _commit(),
-                   "python": platform.python_version(), "cpus": os.cpu_count(), "load_average_at_start": load_at_start,
-                   "keystrokes": keystrokes}
+    report.meta = {
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git_commit": _commit(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": load_at_start,
+        "keystrokes": keystrokes,
+    }
     return report
 
 

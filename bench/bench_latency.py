@@ -28,7 +28,14 @@ import time
 from typing import Any
 
 from common import (
-    add_model_arguments, LspSession, machine_info, median, model_settings, process_rss_mb, Report, show_and_write,
+    add_model_arguments,
+    LspSession,
+    machine_info,
+    median,
+    model_settings,
+    process_rss_mb,
+    Report,
+    show_and_write,
     summary,
 )
 from typed_document import TypedDocument, package_source, typing_point
@@ -49,7 +56,9 @@ def document(module: str, at: float = 0.55) -> TypedDocument:
 
 def focus(lsp: LspSession, doc: TypedDocument) -> None:
     line, character = doc.position
-    lsp.client.protocol.notify("qwen/didFocus", {"textDocument": {"uri": doc.uri}, "position": {"line": line, "character": character}})
+    lsp.client.protocol.notify(
+        "qwen/didFocus", {"textDocument": {"uri": doc.uri}, "position": {"line": line, "character": character}}
+    )
 
 
 async def wait_background(lsp: LspSession, key: str, above: int, timeout: float = 900) -> float:
@@ -77,20 +86,35 @@ async def warmed_first_keystroke(lsp: LspSession, doc: TypedDocument, keys: int,
     warm_s = await wait_background(lsp, "warmups_finished", status["background"]["warmups_finished"])
     first_ms, first_text = await keystroke(lsp, doc)
     warm = [(await keystroke(lsp, doc))[0] for _ in range(keys)]
-    print(f"1. {doc.uri}: {prompt_tokens}-token prompt warmed in {warm_s:.1f} s; first keystroke {first_ms:.0f} ms "
-          f"{first_text!r}; warm {[round(w) for w in warm]}", flush=True)
+    print(
+        f"1. {doc.uri}: {prompt_tokens}-token prompt warmed in {warm_s:.1f} s; first keystroke {first_ms:.0f} ms "
+        f"{first_text!r}; warm {[round(w) for w in warm]}",
+        flush=True,
+    )
     ratio = round(first_ms / median(warm), 2)
-    report.add("warm-up of a file's prompt (didFocus → done)", round(warm_s, 1), "s",
-               note=f"{prompt_tokens} prompt tokens, {prompt_tokens / warm_s:.0f} tokens/s")
+    report.add(
+        "warm-up of a file's prompt (didFocus → done)",
+        round(warm_s, 1),
+        "s",
+        note=f"{prompt_tokens} prompt tokens, {prompt_tokens / warm_s:.0f} tokens/s",
+    )
     report.add("first ghost text after the warm-up", round(first_ms), "ms")
     report.add("warm keystroke ghost text, median", round(median(warm)), "ms", note=f"{keys} keystrokes")
     report.add("first after warm-up ÷ warm keystroke", ratio, "×", f"≤ {FIRST_GOAL:g}×", ratio <= FIRST_GOAL)
-    report.details["warm_up"] = {"file": doc.uri, "prompt_tokens": prompt_tokens, "seconds": round(warm_s, 2),
-                                 "first_ms": round(first_ms, 1), "warm_ms": summary(warm), "since_open_s": round(time.perf_counter() - started, 1)}
+    report.details["warm_up"] = {
+        "file": doc.uri,
+        "prompt_tokens": prompt_tokens,
+        "seconds": round(warm_s, 2),
+        "first_ms": round(first_ms, 1),
+        "warm_ms": summary(warm),
+        "since_open_s": round(time.perf_counter() - started, 1),
+    }
     return warm
 
 
-async def switching(lsp: LspSession, a: TypedDocument, b: TypedDocument, switches: int, keys: int, report: Report) -> None:
+async def switching(
+    lsp: LspSession, a: TypedDocument, b: TypedDocument, switches: int, keys: int, report: Report
+) -> None:
     status = await lsp.status()
     b.open(lsp)
     focus(lsp, b)
@@ -105,15 +129,30 @@ async def switching(lsp: LspSession, a: TypedDocument, b: TypedDocument, switche
             (first if key == 0 else warm).append(ms)
     ratio = round(median(first) / median(warm), 2)
     print(f"2. switches: first {[round(f) for f in first]} warm {[round(w) for w in warm]}", flush=True)
-    report.add("switching files: first request after a switch, median", round(median(first)), "ms",
-               note=f"{switches} switches, max {max(first):.0f} ms")
-    report.add("switch ÷ warm keystroke (same phase)", ratio, "×", f"≤ {SWITCH_GOAL:g}×", ratio <= SWITCH_GOAL,
-               note=f"warm median {median(warm):.0f} ms")
-    report.details["switching"] = {"first_ms": summary(first), "warm_ms": summary(warm),
-                                   "kv_cache": (await lsp.status())["kv_cache"]}
+    report.add(
+        "switching files: first request after a switch, median",
+        round(median(first)),
+        "ms",
+        note=f"{switches} switches, max {max(first):.0f} ms",
+    )
+    report.add(
+        "switch ÷ warm keystroke (same phase)",
+        ratio,
+        "×",
+        f"≤ {SWITCH_GOAL:g}×",
+        ratio <= SWITCH_GOAL,
+        note=f"warm median {median(warm):.0f} ms",
+    )
+    report.details["switching"] = {
+        "first_ms": summary(first),
+        "warm_ms": summary(warm),
+        "kv_cache": (await lsp.status())["kv_cache"],
+    }
 
 
-async def accepting(lsp: LspSession, doc: TypedDocument, accepts: int, warm_ms: float, look_s: float, report: Report) -> None:
+async def accepting(
+    lsp: LspSession, doc: TypedDocument, accepts: int, warm_ms: float, look_s: float, report: Report
+) -> None:
     """Warm the file, then: ask, look at the suggestion for ``look_s``, accept it (one didChange), ask again."""
     status = await lsp.status()
     doc.open(lsp)
@@ -135,9 +174,15 @@ async def accepting(lsp: LspSession, doc: TypedDocument, accepts: int, warm_ms: 
         print(f"3. accept → next {ms:.0f} ms (speculation ready {held}, cached {cached}) {text!r}", flush=True)
     times = [s["ms"] for s in steps]
     ratio = round(median(times) / warm_ms, 2)
-    report.add(f"accept {look_s:g} s after the suggestion was shown → next ghost text, median", round(median(times)), "ms",
-               note=f"{sum(s['from_cache'] for s in steps)} of {len(steps)} from the speculative completion")
-    report.add(f"accept after {look_s:g} s → next ÷ warm keystroke", ratio, "×", f"≤ {ACCEPT_GOAL:g}×", ratio <= ACCEPT_GOAL)
+    report.add(
+        f"accept {look_s:g} s after the suggestion was shown → next ghost text, median",
+        round(median(times)),
+        "ms",
+        note=f"{sum(s['from_cache'] for s in steps)} of {len(steps)} from the speculative completion",
+    )
+    report.add(
+        f"accept after {look_s:g} s → next ÷ warm keystroke", ratio, "×", f"≤ {ACCEPT_GOAL:g}×", ratio <= ACCEPT_GOAL
+    )
     report.details[f"accept_after_{look_s:g}s"] = {"file": doc.uri, "look_s": look_s, "steps": steps}
 
 
@@ -160,29 +205,53 @@ async def cold(lsp: LspSession, modules: tuple[str, ...], warm_ms: float, report
         full, full_ms = await lsp.inline(doc.uri, *doc.position)
         status_after = await lsp.status()
         case = {
-            "file": doc.uri, "prompt_tokens": (await lsp.inspect(doc.uri, *doc.position))["prompt_tokens"],
+            "file": doc.uri,
+            "prompt_tokens": (await lsp.inspect(doc.uri, *doc.position))["prompt_tokens"],
             "quick_prompt": after["pipeline"]["quick_prompts"] > status["pipeline"]["quick_prompts"],
-            "first_ms": round(quick_ms, 1), "first": quick, "full_ms": round(full_ms, 1), "full": full, "truth": truth,
-            "first_exact": (quick or "").strip() == truth.strip(), "full_exact": (full or "").strip() == truth.strip(),
-            "first_similarity": round(similarity(quick or "", truth), 3), "full_similarity": round(similarity(full or "", truth), 3),
+            "first_ms": round(quick_ms, 1),
+            "first": quick,
+            "full_ms": round(full_ms, 1),
+            "full": full,
+            "truth": truth,
+            "first_exact": (quick or "").strip() == truth.strip(),
+            "full_exact": (full or "").strip() == truth.strip(),
+            "first_similarity": round(similarity(quick or "", truth), 3),
+            "full_similarity": round(similarity(full or "", truth), 3),
             "first_vs_full_similarity": round(similarity(quick or "", full or ""), 3),
-            "server_rss_mb": process_rss_mb(lsp.server_pid), "saved_states": len(status_after["kv_cache"]["saved"]),
+            "server_rss_mb": process_rss_mb(lsp.server_pid),
+            "saved_states": len(status_after["kv_cache"]["saved"]),
             "saved_mb": round(status_after["kv_cache"]["saved_bytes"] / 2**20, 1),
         }
         cases.append(case)
-        print(f"4. {doc.uri}: first {quick_ms:.0f} ms {quick!r} | full {full_ms:.0f} ms {full!r} | truth {truth!r} | "
-              f"rss {case['server_rss_mb']} MB, {case['saved_states']} saved ({case['saved_mb']} MB)", flush=True)
+        print(
+            f"4. {doc.uri}: first {quick_ms:.0f} ms {quick!r} | full {full_ms:.0f} ms {full!r} | truth {truth!r} | "
+            f"rss {case['server_rss_mb']} MB, {case['saved_states']} saved ({case['saved_mb']} MB)",
+            flush=True,
+        )
     first = [c["first_ms"] for c in cases]
     worst = max(first)
-    report.add("cold file, no warm-up: first ghost text, median / max", f"{median(first):.0f} / {worst:.0f}", "ms",
-               f"≤ {BUDGET_GOAL_MS} ms", worst <= BUDGET_GOAL_MS,
-               note=f"{sum(c['quick_prompt'] for c in cases)} of {len(cases)} from the shorter prompt")
-    report.add("cold file: first ghost text ÷ warm keystroke (medians)", round(median(first) / warm_ms, 2), "×",
-               note="the same run: the load of the machine cancels out")
-    report.add("cold file: same line as the reference, first (short prompt) / full prompt",
-               f"{sum(c['first_exact'] for c in cases)} / {sum(c['full_exact'] for c in cases)} of {len(cases)}")
-    report.add("cold file: similarity to the reference line, first / full (mean)",
-               f"{sum(c['first_similarity'] for c in cases) / len(cases):.2f} / {sum(c['full_similarity'] for c in cases) / len(cases):.2f}")
+    report.add(
+        "cold file, no warm-up: first ghost text, median / max",
+        f"{median(first):.0f} / {worst:.0f}",
+        "ms",
+        f"≤ {BUDGET_GOAL_MS} ms",
+        worst <= BUDGET_GOAL_MS,
+        note=f"{sum(c['quick_prompt'] for c in cases)} of {len(cases)} from the shorter prompt",
+    )
+    report.add(
+        "cold file: first ghost text ÷ warm keystroke (medians)",
+        round(median(first) / warm_ms, 2),
+        "×",
+        note="the same run: the load of the machine cancels out",
+    )
+    report.add(
+        "cold file: same line as the reference, first (short prompt) / full prompt",
+        f"{sum(c['first_exact'] for c in cases)} / {sum(c['full_exact'] for c in cases)} of {len(cases)}",
+    )
+    report.add(
+        "cold file: similarity to the reference line, first / full (mean)",
+        f"{sum(c['first_similarity'] for c in cases) / len(cases):.2f} / {sum(c['full_similarity'] for c in cases) / len(cases):.2f}",
+    )
     report.details["cold"] = cases
 
 
@@ -207,11 +276,20 @@ async def run(args: argparse.Namespace) -> Report:
         status = await lsp.status()
         rss_end = process_rss_mb(lsp.server_pid)
     saved = status["kv_cache"]["saved"]
-    report.add("server memory: model loaded / with saved KV states", f"{rss_loaded:.0f} / {rss_end:.0f}", "MB",
-               note=f"{len(saved)} documents' states saved, {status['kv_cache']['saved_bytes'] / 2**20:.0f} MB "
-                    f"({sum(s['tokens'] for s in saved.values())} tokens)")
-    report.details.update({"server_status_at_end": status, "rss_mb": {"loaded": rss_loaded, "end": rss_end},
-                           "load_average": os.getloadavg()})
+    report.add(
+        "server memory: model loaded / with saved KV states",
+        f"{rss_loaded:.0f} / {rss_end:.0f}",
+        "MB",
+        note=f"{len(saved)} documents' states saved, {status['kv_cache']['saved_bytes'] / 2**20:.0f} MB "
+        f"({sum(s['tokens'] for s in saved.values())} tokens)",
+    )
+    report.details.update(
+        {
+            "server_status_at_end": status,
+            "rss_mb": {"loaded": rss_loaded, "end": rss_end},
+            "load_average": os.getloadavg(),
+        }
+    )
     return report
 
 
@@ -221,8 +299,13 @@ def main() -> None:
     parser.add_argument("--keys", type=int, default=5, help="keystrokes per phase (and per file between switches)")
     parser.add_argument("--switches", type=int, default=4)
     parser.add_argument("--accepts", type=int, default=3)
-    parser.add_argument("--look", type=float, nargs=2, default=[2.0, 8.0],
-                        help="seconds between a suggestion and its acceptance, in the two accept phases")
+    parser.add_argument(
+        "--look",
+        type=float,
+        nargs=2,
+        default=[2.0, 8.0],
+        help="seconds between a suggestion and its acceptance, in the two accept phases",
+    )
     parser.add_argument("--cold-cases", type=int, default=len(COLD_FILES))
     parser.add_argument("--output", default="latency.json", help="file name under bench/results/")
     args = parser.parse_args()

@@ -53,18 +53,33 @@ async def main() -> None:
     leaked = result.leaks()
     median_ms, largest_kb, redacted_again = redaction_cost(raw_bodies)
     report = Report("privacy")
-    report.add("seeded secret values leaked (request bodies, log file, stderr, editor messages)",
-               f"{len(leaked)} of {len(values)}", goal="0", met=not leaked)
-    report.add("completion requests from inside kept-out files", result.requests_from_kept_out, goal="0",
-               met=result.requests_from_kept_out == 0)
-    report.add("kept-out files given a completion or a code action",
-               sum(1 for v in result.completions_in_kept_out.values() if v)
-               + sum(1 for n in result.actions_in_kept_out.values() if n), goal="0")
+    report.add(
+        "seeded secret values leaked (request bodies, log file, stderr, editor messages)",
+        f"{len(leaked)} of {len(values)}",
+        goal="0",
+        met=not leaked,
+    )
+    report.add(
+        "completion requests from inside kept-out files",
+        result.requests_from_kept_out,
+        goal="0",
+        met=result.requests_from_kept_out == 0,
+    )
+    report.add(
+        "kept-out files given a completion or a code action",
+        sum(1 for v in result.completions_in_kept_out.values() if v)
+        + sum(1 for n in result.actions_in_kept_out.values() if n),
+        goal="0",
+    )
     report.add("requests sent (completions / chats)", f"{result.completion_requests} / {result.chat_requests}")
     report.add("redactor time per request body, median", median_ms, "ms", note=f"largest body {largest_kb:.1f} KB")
     report.add("credential-like values left in sent bodies", redacted_again, goal="0", met=redacted_again == 0)
-    report.details = {"seeded": sorted(values), "leaked": leaked, "kept_out_files": KEPT_OUT,
-                      "agent_steps": [(s["tool"], s["ok"]) for s in (result.agent_result or {}).get("steps", [])]}
+    report.details = {
+        "seeded": sorted(values),
+        "leaked": leaked,
+        "kept_out_files": KEPT_OUT,
+        "agent_steps": [(s["tool"], s["ok"]) for s in (result.agent_result or {}).get("steps", [])],
+    }
     show_and_write(report, "privacy.json")
 
 

@@ -65,8 +65,11 @@ class Client:
 
     def __init__(self, env: dict[str, str]) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, __file__, "--serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=env,
+            [sys.executable, __file__, "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=env,
         )
         self.answers: dict = {}
         self._cond = threading.Condition()
@@ -120,11 +123,20 @@ class Client:
 def initialized_client(data_prefix: str) -> Client:
     """A server of its own (fresh data folder, no debounce: every keystroke asks for a completion), initialized."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
-    env.update(QWEN_LSP_DATA_DIR=tempfile.mkdtemp(prefix=data_prefix), QWEN_LSP_COMPLETION__DEBOUNCE_MS="0",
-               PYTHONPATH=str(ROOT))
+    env.update(
+        QWEN_LSP_DATA_DIR=tempfile.mkdtemp(prefix=data_prefix),
+        QWEN_LSP_COMPLETION__DEBOUNCE_MS="0",
+        PYTHONPATH=str(ROOT),
+    )
     client = Client(env)
-    client.wait([client.request("initialize", {"processId": None, "rootUri": None,
-                                               "capabilities": {"textDocument": {"inlineCompletion": {}}}})])
+    client.wait(
+        [
+            client.request(
+                "initialize",
+                {"processId": None, "rootUri": None, "capabilities": {"textDocument": {"inlineCompletion": {}}}},
+            )
+        ]
+    )
     client.notify("initialized", {})
     return client
 
@@ -132,7 +144,10 @@ def initialized_client(data_prefix: str) -> Client:
 def run(requests: int, warmup: int) -> Report:
     load_at_start = os.getloadavg()
     client = initialized_client("soak-")
-    client.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": PREFIX + "\n"}})
+    client.notify(
+        "textDocument/didOpen",
+        {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": PREFIX + "\n"}},
+    )
     version, typed, sent = 1, 0, 0
     latencies: list[float] = []
     samples: list[tuple[int, float]] = [(0, client.rss_mb())]
@@ -147,8 +162,14 @@ def run(requests: int, warmup: int) -> Report:
             at = {"line": 1, "character": 12 + typed}
             change = {"range": {"start": at, "end": at}, "text": "abcdefghij"[typed % 10]}
             typed += 1
-        client.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": version}, "contentChanges": [change]})
-        params = {"textDocument": {"uri": URI}, "position": {"line": 1, "character": 12 + typed}, "context": {"triggerKind": 2}}
+        client.notify(
+            "textDocument/didChange", {"textDocument": {"uri": URI, "version": version}, "contentChanges": [change]}
+        )
+        params = {
+            "textDocument": {"uri": URI},
+            "position": {"line": 1, "character": 12 + typed},
+            "context": {"triggerKind": 2},
+        }
         ids, t0 = [client.request("textDocument/inlineCompletion", params)], time.perf_counter()
         if sent % 5 == 4:  # supersede and cancel
             ids.append(client.request("textDocument/inlineCompletion", params))
@@ -172,9 +193,15 @@ def run(requests: int, warmup: int) -> Report:
     final = samples[-1][1]
     after_warmup = max(1, samples[-1][0] - warmup)
     report = Report("soak")
-    report.meta = {"date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "git_commit": _commit(),
-                   "python": platform.python_version(), "cpus": os.cpu_count(), "load_average_at_start": load_at_start,
-                   "requests": requests, "warmup": warmup}
+    report.meta = {
+        "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "git_commit": _commit(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average_at_start": load_at_start,
+        "requests": requests,
+        "warmup": warmup,
+    }
     report.add("requests", sent, note=f"{cancelled} cancelled, {errors} other errors")
     report.add("throughput", sent / elapsed, "req/s")
     report.add("latency p50", statistics.median(latencies), "ms")
@@ -182,8 +209,14 @@ def run(requests: int, warmup: int) -> Report:
     report.add("RSS after warm-up", warm, "MB", note=f"at {warmup:,} requests")
     report.add("RSS at the end", final, "MB")
     growth = final - warm
-    report.add("RSS growth after warm-up", growth, "MB", goal="<= 5 MB over 50,000 requests", met=growth <= 5,
-               note=f"over {after_warmup:,} requests")
+    report.add(
+        "RSS growth after warm-up",
+        growth,
+        "MB",
+        goal="<= 5 MB over 50,000 requests",
+        met=growth <= 5,
+        note=f"over {after_warmup:,} requests",
+    )
     report.add("pending futures at the end", internals.get("request_futures", -1), note="pygls _request_futures")
     report.add("exit code after shutdown+exit", exit_code)
     report.details = {"rss_samples": samples, "internals": internals}
@@ -191,7 +224,9 @@ def run(requests: int, warmup: int) -> Report:
 
 
 def _commit() -> str:
-    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
 
 
 def main() -> None:

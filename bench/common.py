@@ -96,7 +96,9 @@ def load_direct_llama(settings: ModelSettings) -> Any:
     from qwen_lsp.clients.local.loader import load_llama, plan_load, read_gguf_info
     from qwen_lsp.clients.settings import LocalSettings
 
-    local = LocalSettings(model=str(settings.path), n_threads=settings.n_threads, n_ctx=settings.n_ctx, repack=settings.repack)
+    local = LocalSettings(
+        model=str(settings.path), n_threads=settings.n_threads, n_ctx=settings.n_ctx, repack=settings.repack
+    )
     plan = plan_load(local, read_gguf_info(settings.path), bool(llama_cpp.llama_supports_gpu_offload()))
     return load_llama(settings.path, plan, lambda _progress: True)
 
@@ -134,6 +136,7 @@ def healed_tokens(llm: Any, prompt: Any, texts: Any) -> tuple[list[int], str]:
 
 def token_texts(llm: Any) -> Any:
     from qwen_lsp.clients.local.token_healing import TokenTexts
+
     return TokenTexts.of(llm.n_vocab(), llm.detokenize)
 
 
@@ -141,8 +144,16 @@ class GreedyCall:
     """One direct call with the local backend's sampling (greedy, no penalties) and token healing, streamed;
     stops at the template's control tokens as the backend does and counts the sampled tokens."""
 
-    def __init__(self, llm: Any, tokens: list[int], max_tokens: int, stop_ids: set[int], stop: list[str] | None = None,
-                 healed: str = "", texts: Any = None):
+    def __init__(
+        self,
+        llm: Any,
+        tokens: list[int],
+        max_tokens: int,
+        stop_ids: set[int],
+        stop: list[str] | None = None,
+        healed: str = "",
+        texts: Any = None,
+    ):
         from llama_cpp import LogitsProcessorList, StoppingCriteriaList
 
         from qwen_lsp.clients.local.token_healing import HealingProcessor
@@ -157,8 +168,16 @@ class GreedyCall:
 
         healing = LogitsProcessorList([HealingProcessor(texts, healed, prompt_length)]) if healed else None
         self.stream = llm.create_completion(
-            tokens, max_tokens=max_tokens + (1 if healed else 0), temperature=0.0, top_p=1.0, top_k=0, min_p=0.0,
-            repeat_penalty=1.0, stop=stop or [], stream=True, stopping_criteria=StoppingCriteriaList([criteria]),
+            tokens,
+            max_tokens=max_tokens + (1 if healed else 0),
+            temperature=0.0,
+            top_p=1.0,
+            top_k=0,
+            min_p=0.0,
+            repeat_penalty=1.0,
+            stop=stop or [],
+            stream=True,
+            stopping_criteria=StoppingCriteriaList([criteria]),
             logits_processor=healing,
         )
 
@@ -365,7 +384,15 @@ class Report:
     details: dict[str, Any] = field(default_factory=dict)
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def add(self, name: str, value: float | int | str, unit: str = "", goal: str = "", met: bool | None = None, note: str = "") -> None:
+    def add(
+        self,
+        name: str,
+        value: float | int | str,
+        unit: str = "",
+        goal: str = "",
+        met: bool | None = None,
+        note: str = "",
+    ) -> None:
         self.metrics.append(Metric(name, value, unit, goal, met, note))
 
     def table(self) -> str:
@@ -381,7 +408,12 @@ class Report:
         RESULTS.mkdir(parents=True, exist_ok=True)
         path = RESULTS / name
         self.meta["load_average_at_end"] = os.getloadavg()  # other work on the machine skews the figures
-        payload = {"benchmark": self.benchmark, "meta": self.meta, "metrics": [asdict(m) for m in self.metrics], "details": self.details}
+        payload = {
+            "benchmark": self.benchmark,
+            "meta": self.meta,
+            "metrics": [asdict(m) for m in self.metrics],
+            "details": self.details,
+        }
         path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
         return path
 
@@ -398,10 +430,16 @@ def machine_info(model: ModelSettings) -> dict[str, Any]:
 
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         cpu = platform.processor()
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
     return {
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "git_commit": commit,

@@ -90,9 +90,7 @@ class Backend(Protocol):
 
     async def fim_template(self) -> FimTemplate: ...
 
-    def stream_fim(
-        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
-    ) -> AsyncIterator[str]: ...
+    def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event) -> AsyncIterator[str]: ...
 
     async def chat(
         self,

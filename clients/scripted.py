@@ -55,9 +55,7 @@ class ScriptedBackend(NoPromptCache):
     async def fim_template(self) -> FimTemplate:
         return self.template
 
-    async def stream_fim(
-        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
-    ) -> AsyncIterator[str]:
+    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event) -> AsyncIterator[str]:
         if params.background:
             self.background_calls.append(prompt)
         else:

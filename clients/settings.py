@@ -17,8 +17,7 @@ class LocalSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(
-        "qwen2.5-coder-0.5b",
-        description="A model preset name (see `qwen-lsp model list`) or the path of a .gguf file.",
+        "qwen2.5-coder-0.5b", description="A model preset name (see `qwen-lsp model list`) or the path of a .gguf file."
     )
     n_ctx: int = Field(
         8192,
@@ -26,14 +25,10 @@ class LocalSettings(BaseModel):
         description="Context window in tokens (prompt + completion). Larger costs memory for the KV cache.",
     )
     n_threads: int | None = Field(
-        None,
-        ge=1,
-        description="CPU threads for generation; null means min(4, number of CPUs).",
+        None, ge=1, description="CPU threads for generation; null means min(4, number of CPUs)."
     )
     n_batch: int = Field(
-        512,
-        ge=1,
-        description="Prompt tokens evaluated per step. Smaller steps let a cancelled request stop sooner.",
+        512, ge=1, description="Prompt tokens evaluated per step. Smaller steps let a cancelled request stop sooner."
     )
     n_gpu_layers: int = Field(
         -1,
@@ -42,8 +37,7 @@ class LocalSettings(BaseModel):
         "support (CUDA, Metal, Vulkan, ...), else none. 0 forces the CPU.",
     )
     flash_attn: bool | Literal["auto"] = Field(
-        "auto",
-        description="Flash attention. 'auto' turns it on when layers are offloaded to a GPU and off on the CPU.",
+        "auto", description="Flash attention. 'auto' turns it on when layers are offloaded to a GPU and off on the CPU."
     )
     rope_scaling: Literal["auto", "none", "yarn"] = Field(
         "auto",
@@ -103,8 +97,7 @@ class RemoteSettings(BaseModel):
         description="Base URL of the API, including the version path (usually ending in /v1).",
     )
     model: str = Field(
-        "",
-        description="Model name sent with each request; empty means the first model the endpoint lists.",
+        "", description="Model name sent with each request; empty means the first model the endpoint lists."
     )
     api_key_env: str = Field(
         "QWEN_LSP_API_KEY",
@@ -121,13 +114,11 @@ class RemoteSettings(BaseModel):
         60.0, gt=0, description="Seconds to wait for the next bytes of a response before giving up."
     )
     max_retries: int = Field(
-        2,
-        ge=0,
-        description="Retries with exponential backoff on connection errors, 408/409/429 and 5xx responses.",
+        2, ge=0, description="Retries with exponential backoff on connection errors, 408/409/429 and 5xx responses."
     )
     extra_body: dict[str, Any] = Field(
         default_factory=dict,
-        description="Vendor-specific fields merged into every request body (e.g. {\"cache_prompt\": true}).",
+        description='Vendor-specific fields merged into every request body (e.g. {"cache_prompt": true}).',
     )
 
 

@@ -42,10 +42,10 @@ class ThinkingWatch:
         counts = self.thinking
         if not self.opened and OPEN_TAG in window:
             self.opened = counts = True
-            window = window[window.index(OPEN_TAG) + len(OPEN_TAG):]
+            window = window[window.index(OPEN_TAG) + len(OPEN_TAG) :]
         if self.opened and CLOSE_TAG in window:
             self.closed = True
-        self._tail = window[-len(CLOSE_TAG):]
+        self._tail = window[-len(CLOSE_TAG) :]
         self.spent += counts
         self.answered += not counts
 

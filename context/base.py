@@ -31,7 +31,9 @@ class ContextRequest:
     character: int  # in Python code points
     budget_tokens: int
     count_tokens: Callable[[str], int]
-    prefix_start: int = 0  # the part of ``text`` already in the FIM prefix/suffix window; snippets inside it are dropped
+    prefix_start: int = (
+        0  # the part of ``text`` already in the FIM prefix/suffix window; snippets inside it are dropped
+    )
     suffix_end: int = -1
 
 

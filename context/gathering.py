@@ -45,8 +45,9 @@ class Gathering:
         cached = self._resolved.get(id(imp))
         if cached is None:
             dialect = self.spec.import_dialect if self.spec else ""
-            cached = self._resolved[id(imp)] = resolve_import(self.index, imp, dialect, self.key, self.folder,
-                                                              self.rel, self.record)
+            cached = self._resolved[id(imp)] = resolve_import(
+                self.index, imp, dialect, self.key, self.folder, self.rel, self.record
+            )
         return cached
 
     def shown_path(self, record: FileRecord | None, key: str) -> str:
@@ -61,8 +62,9 @@ class Gathering:
         return self.request.uri if key == self.key else key_to_uri(key)
 
 
-def resolve_import(index: RepoIndex, imp: Import, dialect: str, key: str, folder: str, rel: str,
-                   record: FileRecord | None) -> list[str]:
+def resolve_import(
+    index: RepoIndex, imp: Import, dialect: str, key: str, folder: str, rel: str, record: FileRecord | None
+) -> list[str]:
     """File keys an import in file ``key`` (``rel`` in ``folder``) points to: the first target that resolves.
     Cached until a file appears or disappears somewhere."""
     cache_key = (key, imp)
@@ -112,5 +114,19 @@ def prepare(request: ContextRequest, key: str, doc: OpenDocument | None, index: 
     else:
         imports = []
     lines = doc.lines if doc is not None and doc.text == text else split_lines(text)  # cached per version
-    return Gathering(request, key, folder, rel, spec, tree, source, cursor_byte, lines,
-                     _line_of(text, offset), window, index, record, imports)
+    return Gathering(
+        request,
+        key,
+        folder,
+        rel,
+        spec,
+        tree,
+        source,
+        cursor_byte,
+        lines,
+        _line_of(text, offset),
+        window,
+        index,
+        record,
+        imports,
+    )

@@ -21,6 +21,7 @@ import pathspec
 from .documents import uri_to_key
 from .index.files import is_ignored, leaves_folder
 
+# fmt: off
 DEFAULT_SECRET_FILES = [
     ".env",
     ".env.*",
@@ -55,6 +56,7 @@ DEFAULT_SECRET_FILES = [
     ".gnupg/",
     "*.kdbx",
 ]
+# fmt: on
 _CACHE_SECONDS = 2.0  # ignore files rarely change; a decision is re-checked at most this often
 
 
@@ -69,15 +71,21 @@ def is_secret(path: str, secret_files: Sequence[str] | pathspec.PathSpec = DEFAU
     text = path.replace("\\", "/")
     parts = [p for p in text.split("/") if p]
     folder = text.endswith("/")
-    return any(spec.match_file("/".join(parts[:i]) + ("/" if i < len(parts) or folder else ""))
-               for i in range(1, len(parts) + 1))
+    return any(
+        spec.match_file("/".join(parts[:i]) + ("/" if i < len(parts) or folder else ""))
+        for i in range(1, len(parts) + 1)
+    )
 
 
 class PrivacyPolicy:
     """``why_kept_out(path or uri)``: the reason a file must stay out of every prompt, or None."""
 
-    def __init__(self, secret_files: Sequence[str] = DEFAULT_SECRET_FILES, exclude: Sequence[str] = (),
-                 roots: Sequence[Path | str] = ()) -> None:
+    def __init__(
+        self,
+        secret_files: Sequence[str] = DEFAULT_SECRET_FILES,
+        exclude: Sequence[str] = (),
+        roots: Sequence[Path | str] = (),
+    ) -> None:
         self._lock = threading.Lock()
         self._decisions: dict[tuple[str, tuple[str, ...]], tuple[float, str | None]] = {}
         self.roots: list[str] = []
@@ -133,7 +141,7 @@ class PrivacyPolicy:
         root = max((f for f in folders if key.startswith(f.rstrip("/") + "/")), key=len, default=None)
         if root is None:
             return "it matches privacy.secret_files" if self.is_secret(key) else None
-        rel = key[len(root.rstrip("/")) + 1:]
+        rel = key[len(root.rstrip("/")) + 1 :]
         if self.is_secret(rel):
             return f"{rel} matches privacy.secret_files"
         if is_ignored(Path(root), rel, self.exclude):

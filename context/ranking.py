@@ -60,8 +60,13 @@ def dedup(candidates: Iterable[Candidate]) -> list[Candidate]:
     for c in sorted(candidates, key=lambda c: (-c.score, c.key, c.start_line, c.source)):
         for i, kept in enumerate(best):
             same_text = kept.text == c.text
-            overlaps = (kept.excerpt and c.excerpt and kept.key == c.key
-                        and c.start_line < kept.end_line and kept.start_line < c.end_line)
+            overlaps = (
+                kept.excerpt
+                and c.excerpt
+                and kept.key == c.key
+                and c.start_line < kept.end_line
+                and kept.start_line < c.end_line
+            )
             if same_text or overlaps:
                 if kept.source != c.source:
                     best[i] = kept._replace(score=kept.score + AGREEMENT_SHARE * c.score)
@@ -71,15 +76,20 @@ def dedup(candidates: Iterable[Candidate]) -> list[Candidate]:
     return best
 
 
-def pack(candidates: Iterable[Candidate], budget: int, cost: Callable[[Candidate], int],
-         previous: frozenset[tuple[str, int, int]] = frozenset()) -> list[tuple[Candidate, int]]:
+def pack(
+    candidates: Iterable[Candidate],
+    budget: int,
+    cost: Callable[[Candidate], int],
+    previous: frozenset[tuple[str, int, int]] = frozenset(),
+) -> list[tuple[Candidate, int]]:
     """Best-first selection within ``budget`` tokens; ``cost`` counts a candidate's tokens (header included).
 
     Candidates chosen for the previous request of the same document get a bonus, so small score changes between
     keystrokes do not swap snippets in and out.
     """
-    ranked = sorted(candidates, key=lambda c: (-(c.score + (STICKY_BONUS if c.ident in previous else 0.0)),
-                                               c.key, c.start_line))
+    ranked = sorted(
+        candidates, key=lambda c: (-(c.score + (STICKY_BONUS if c.ident in previous else 0.0)), c.key, c.start_line)
+    )
     chosen: list[tuple[Candidate, int]] = []
     left = budget
     for c in ranked:

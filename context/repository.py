@@ -41,8 +41,13 @@ _HEADER_TOKENS = 2  # the file separator and newline around each snippet's path
 
 
 class RepositoryContext:
-    def __init__(self, options: ContextOptions | None = None, cache_dir: Path | None = None,
-                 privacy: PrivacyPolicy | None = None, on_problem: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        options: ContextOptions | None = None,
+        cache_dir: Path | None = None,
+        privacy: PrivacyPolicy | None = None,
+        on_problem: Callable[[str], None] | None = None,
+    ) -> None:
         """``on_problem(message)`` (called from the indexing thread) hears of problems the user should know of:
         a damaged index database that was moved aside and is being rebuilt."""
         self.options = options or ContextOptions()
@@ -51,8 +56,9 @@ class RepositoryContext:
         self.docs = OpenDocuments()
         self.worker = Worker()
         walk_options = self.options.model_copy(update={"exclude": self.privacy.index_excludes})
-        self.indexer = Indexer(self.index, self.worker, walk_options, cache_dir or default_cache_dir(),
-                               self.docs.is_open, on_problem)
+        self.indexer = Indexer(
+            self.index, self.worker, walk_options, cache_dir or default_cache_dir(), self.docs.is_open, on_problem
+        )
         self._folders: list[str] = []  # the privacy policy's roots for documents and snippets
         self.line_cache = LineCache(self.options.max_file_kb * 1024)
         self._previous: dict[str, frozenset[tuple[str, int, int]]] = {}
@@ -63,8 +69,9 @@ class RepositoryContext:
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
 
-    def start(self, folders: list[Path], progress: Progress | None = None,
-              wait_until_indexed: bool = True) -> list[Future]:
+    def start(
+        self, folders: list[Path], progress: Progress | None = None, wait_until_indexed: bool = True
+    ) -> list[Future]:
         """Index ``folders`` (warm from the persisted index where files are unchanged). ``progress(done, total)``
         is called from the indexing thread. Blocks until done unless ``wait_until_indexed`` is False; returns the
         scans' futures."""
@@ -239,21 +246,30 @@ class RepositoryContext:
 
     def _pack(self, g: Gathering, candidates: list[Candidate]) -> ContextResult:
         options = self.options
-        weights = {"definition": options.definition_weight, "outline": options.outline_weight,
-                   "similar": options.similar_weight, "recent_edit": options.recent_weight,
-                   "recent_file": options.recent_weight, "file": 1.0}
+        weights = {
+            "definition": options.definition_weight,
+            "outline": options.outline_weight,
+            "similar": options.similar_weight,
+            "recent_edit": options.recent_weight,
+            "recent_file": options.recent_weight,
+            "file": 1.0,
+        }
         ranked = dedup(drop_visible(fuse(candidates, weights), g.key, g.window))
         count = self._counter(g.request.count_tokens)
         with self._lock:
             previous = self._previous.get(g.key, frozenset())
-        chosen = stable_order(pack(ranked, g.request.budget_tokens,
-                                   lambda c: count(c.text) + count(c.path) + _HEADER_TOKENS, previous))
+        chosen = stable_order(
+            pack(ranked, g.request.budget_tokens, lambda c: count(c.text) + count(c.path) + _HEADER_TOKENS, previous)
+        )
         with self._lock:
             self._previous[g.key] = frozenset(c.ident for c, _ in chosen)
         # The last check before anything leaves: a snippet of a file the policy keeps out never does (a file can
         # become ignored, or a folder be added, after it was indexed or opened).
-        snippets = [Snippet(c.uri, c.path, c.text, c.start_line, c.end_line, c.source, round(c.score, 4), tokens)
-                    for c, tokens in chosen if self.privacy.allows(c.key, self._folders)]
+        snippets = [
+            Snippet(c.uri, c.path, c.text, c.start_line, c.end_line, c.source, round(c.score, 4), tokens)
+            for c, tokens in chosen
+            if self.privacy.allows(c.key, self._folders)
+        ]
         repo_name = g.folder.rstrip("/").rsplit("/", 1)[-1] if g.folder else ""
         return ContextResult(snippets=snippets, repo_name=repo_name)
 

@@ -34,7 +34,9 @@ log = logging.getLogger(__name__)
 class QwenLanguageServer(LanguageServer):
     def __init__(self, backend_factory: BackendFactory = default_backend_factory) -> None:
         super().__init__(
-            "qwen-lsp", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+            "qwen-lsp",
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
             protocol_cls=QwenProtocol,
         )
         self.backend_factory = backend_factory
@@ -62,8 +64,12 @@ class QwenLanguageServer(LanguageServer):
 
         try:
             asyncio.run(
-                serve_frames(stdin or sys.stdin.buffer, protocol.receive, reject,
-                             lambda: stop.is_set() or protocol.exited.is_set())
+                serve_frames(
+                    stdin or sys.stdin.buffer,
+                    protocol.receive,
+                    reject,
+                    lambda: stop.is_set() or protocol.exited.is_set(),
+                )
             )
         except BrokenPipeError:
             log.error("the connection to the client is lost; shutting down")
@@ -80,10 +86,26 @@ class QwenLanguageServer(LanguageServer):
 
 def create_server(backend_factory: BackendFactory = default_backend_factory) -> QwenLanguageServer:
     from .features import (
-        agent, code_actions, commands, completion_fallback, documents, inline_completion, lifecycle, telemetry,
+        agent,
+        code_actions,
+        commands,
+        completion_fallback,
+        documents,
+        inline_completion,
+        lifecycle,
+        telemetry,
     )
 
     server = QwenLanguageServer(backend_factory)
-    for module in (lifecycle, documents, inline_completion, completion_fallback, commands, telemetry, code_actions, agent):
+    for module in (
+        lifecycle,
+        documents,
+        inline_completion,
+        completion_fallback,
+        commands,
+        telemetry,
+        code_actions,
+        agent,
+    ):
         module.register(server)
     return server

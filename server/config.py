@@ -25,38 +25,58 @@ class CompletionSettings(BaseModel):
 
     enabled: bool = Field(True, description="Offer inline completions at all.")
     debounce_ms: int = Field(
-        75, ge=0, le=5000, description="Wait this long after a request before starting the model; a newer request for the same document replaces it."
+        75,
+        ge=0,
+        le=5000,
+        description="Wait this long after a request before starting the model; a newer request for the same document replaces it.",
     )
-    max_tokens: int = Field(128, ge=1, le=4096, description="Most tokens generated for a multi-line (block) completion.")
-    max_tokens_single_line: int = Field(48, ge=1, le=1024, description="Most tokens generated when completing one line.")
+    max_tokens: int = Field(
+        128, ge=1, le=4096, description="Most tokens generated for a multi-line (block) completion."
+    )
+    max_tokens_single_line: int = Field(
+        48, ge=1, le=1024, description="Most tokens generated when completing one line."
+    )
     max_seconds: float = Field(
-        120.0, gt=0, le=3600, description="Wall-clock limit of one completion request: waiting for the model to load or the "
+        120.0,
+        gt=0,
+        le=3600,
+        description="Wall-clock limit of one completion request: waiting for the model to load or the "
         "endpoint to answer, then generating. A request still waiting gets no completion (loading goes on); a "
         "generation still running is stopped and dropped, with one message. The default leaves room for a cold "
-        "first prompt on a CPU."
+        "first prompt on a CPU.",
     )
-    temperature: float = Field(0.0, ge=0.0, le=2.0, description="Sampling temperature for completions (0 = greedy, reproducible).")
-    max_prefix_chars: int = Field(6000, ge=100, description="Characters of the current file before the cursor sent to the model.")
+    temperature: float = Field(
+        0.0, ge=0.0, le=2.0, description="Sampling temperature for completions (0 = greedy, reproducible)."
+    )
+    max_prefix_chars: int = Field(
+        6000, ge=100, description="Characters of the current file before the cursor sent to the model."
+    )
     max_suffix_chars: int = Field(
         300,
         ge=0,
         description="Characters of the current file after the cursor sent to the model. The suffix comes after the "
         "cursor in the prompt, so it is evaluated again at every keystroke: keep it short on a CPU.",
     )
-    disabled_languages: list[str] = Field(default_factory=list, description="LSP language ids with no completions (e.g. ['markdown']).")
+    disabled_languages: list[str] = Field(
+        default_factory=list, description="LSP language ids with no completions (e.g. ['markdown'])."
+    )
     ignored_globs: list[str] = Field(
         default_factory=list,
         description="Gitignore-style patterns (without '/': at any depth) of further files with no completions; "
         "files kept out by the privacy policy (privacy.secret_files, ignored files) never get any.",
     )
     stop: list[str] = Field(default_factory=list, description="Extra stop strings on top of the model family's own.")
-    cache_size: int = Field(256, ge=0, description="Completions remembered (LRU); typing what a cached completion predicted reuses it.")
+    cache_size: int = Field(
+        256, ge=0, description="Completions remembered (LRU); typing what a cached completion predicted reuses it."
+    )
     prewarm: bool = Field(
         True,
         description="Evaluate a file's prompt in the background when it gets focus (qwen/didFocus) or you pause, so the "
         "first keystroke only evaluates its end. Any request interrupts it at once.",
     )
-    prewarm_after_ms: int = Field(1000, ge=0, le=60000, description="A pause this long after an edit starts a warm-up at the edit.")
+    prewarm_after_ms: int = Field(
+        1000, ge=0, le=60000, description="A pause this long after an edit starts a warm-up at the edit."
+    )
     prompt_budget_ms: int = Field(
         1000,
         ge=0,
@@ -76,8 +96,12 @@ class CompletionSettings(BaseModel):
 class ContextSettings(ContextOptions):
     """Repository context: the engine's tuning (``ContextOptions``) plus whether and how much of it to use."""
 
-    enabled: bool = Field(True, description="Add repository context (definitions, similar code, recent edits) to the prompt.")
-    budget_tokens: int = Field(1024, ge=0, le=1_000_000, description="Tokens of repository context per completion prompt.")
+    enabled: bool = Field(
+        True, description="Add repository context (definitions, similar code, recent edits) to the prompt."
+    )
+    budget_tokens: int = Field(
+        1024, ge=0, le=1_000_000, description="Tokens of repository context per completion prompt."
+    )
 
 
 class PrivacySettings(BaseModel):
@@ -99,12 +123,20 @@ class ServerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     backend: BackendSettings = Field(default_factory=BackendSettings, description="Which model serves completions.")
-    completion: CompletionSettings = Field(default_factory=CompletionSettings, description="Inline completion behaviour.")
+    completion: CompletionSettings = Field(
+        default_factory=CompletionSettings, description="Inline completion behaviour."
+    )
     context: ContextSettings = Field(default_factory=ContextSettings, description="Repository context.")
-    actions: ActionsSettings = Field(default_factory=ActionsSettings, description="Code actions (Refactor with Qwen, Explain, ...).")
-    agent: AgentSettings = Field(default_factory=AgentSettings, description="The agentic refactor (qwen.agentRefactor).")
+    actions: ActionsSettings = Field(
+        default_factory=ActionsSettings, description="Code actions (Refactor with Qwen, Explain, ...)."
+    )
+    agent: AgentSettings = Field(
+        default_factory=AgentSettings, description="The agentic refactor (qwen.agentRefactor)."
+    )
     privacy: PrivacySettings = Field(default_factory=PrivacySettings, description="What never leaves the machine.")
-    log_level: Literal["debug", "info", "warning", "error"] = Field("info", description="Server log level (stderr and the editor's log).")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", description="Server log level (stderr and the editor's log)."
+    )
 
 
 ENV_PREFIX = "QWEN_LSP_"
@@ -118,7 +150,7 @@ def env_overrides(environ: dict[str, str] | None = None) -> dict[str, Any]:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX):
             continue
-        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         if path[0] not in ServerSettings.model_fields:
             continue  # other QWEN_LSP_* variables (API keys, models dir) are not settings
         node = result

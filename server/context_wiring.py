@@ -31,7 +31,10 @@ def context_options(settings: ContextSettings) -> ContextOptions:
 
 
 async def attach_repository_context(
-    session: "Session", folders: list[Path], wait: bool = False, progress: Callable[[int, int], None] | None = None,
+    session: "Session",
+    folders: list[Path],
+    wait: bool = False,
+    progress: Callable[[int, int], None] | None = None,
     on_problem: Callable[[str], None] | None = None,
 ) -> RepositoryContext | None:
     """Index ``folders`` and use them for completions (in the background unless ``wait``). Waiting holds no
@@ -39,8 +42,9 @@ async def attach_repository_context(
     session.set_roots(folders)
     if not session.settings.context.enabled:
         return None
-    provider = RepositoryContext(context_options(session.settings.context), privacy=session.privacy,
-                                 on_problem=on_problem)
+    provider = RepositoryContext(
+        context_options(session.settings.context), privacy=session.privacy, on_problem=on_problem
+    )
     session.set_context_provider(provider)
     scans = provider.start(folders, progress, wait_until_indexed=False)
     if wait and scans:
@@ -65,8 +69,9 @@ async def start_indexing(server: "QwenLanguageServer") -> None:
     await reporter.begin()
     started = time.perf_counter()
     try:
-        provider = await attach_repository_context(session, folders, wait=True, progress=reporter.report,
-                                                   on_problem=reporter.problem)
+        provider = await attach_repository_context(
+            session, folders, wait=True, progress=reporter.report, on_problem=reporter.problem
+        )
     except Exception:
         log.exception("indexing the workspace failed; completions use the current file only")
         reporter.end("failed")
@@ -132,7 +137,8 @@ class _IndexProgress:
         fraction = done / total if total else 1.0
         if self.token:
             self.server.work_done_progress.report(
-                self.token, types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=int(fraction * 100))
+                self.token,
+                types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=int(fraction * 100)),
             )
         send_status(self.server, "indexing", f"{done}/{total} files", fraction)
 

@@ -68,9 +68,25 @@ def uri_to_path(uri: str) -> Path:
 
 
 _EXTENSIONS = {
-    ".py": "python", ".js": "javascript", ".jsx": "javascriptreact", ".ts": "typescript", ".tsx": "typescriptreact",
-    ".go": "go", ".rs": "rust", ".java": "java", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".hpp": "cpp",
-    ".cs": "csharp", ".rb": "ruby", ".lua": "lua", ".sh": "shellscript", ".md": "markdown", ".json": "json",
+    ".py": "python",
+    ".js": "javascript",
+    ".jsx": "javascriptreact",
+    ".ts": "typescript",
+    ".tsx": "typescriptreact",
+    ".go": "go",
+    ".rs": "rust",
+    ".java": "java",
+    ".c": "c",
+    ".h": "c",
+    ".cc": "cpp",
+    ".cpp": "cpp",
+    ".hpp": "cpp",
+    ".cs": "csharp",
+    ".rb": "ruby",
+    ".lua": "lua",
+    ".sh": "shellscript",
+    ".md": "markdown",
+    ".json": "json",
 }
 
 

@@ -18,8 +18,12 @@ class ProblemReporter:
     not again within ``quiet_seconds`` after it was resolved (an endpoint failing every other request would
     otherwise pop up a message per failure). Every report is logged."""
 
-    def __init__(self, show: Callable[[types.ShowMessageParams], None], quiet_seconds: float = QUIET_SECONDS,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        show: Callable[[types.ShowMessageParams], None],
+        quiet_seconds: float = QUIET_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._show = show
         self._quiet = quiet_seconds
         self._clock = clock

@@ -68,8 +68,9 @@ class Session:
     async def apply(self, settings: ServerSettings) -> bool:
         """Use new settings; returns True when the backend was replaced (and must be loaded again)."""
         previous = self.settings
-        backend_changed = (settings.backend != previous.backend
-                           or settings.privacy.local_only != previous.privacy.local_only)
+        backend_changed = (
+            settings.backend != previous.backend or settings.privacy.local_only != previous.privacy.local_only
+        )
         self.settings = settings
         self.privacy.configure(settings.privacy.secret_files, settings.context.exclude)
         if backend_changed:
@@ -88,8 +89,13 @@ class Session:
 
     def _rebuild_pipeline(self) -> None:
         self.pipeline = CompletionPipeline(
-            self.backend, pipeline_options(self.settings), self.context_provider, self.cache, self.counters,
-            privacy=self.privacy, background_counters=self.background_counters,
+            self.backend,
+            pipeline_options(self.settings),
+            self.context_provider,
+            self.cache,
+            self.counters,
+            privacy=self.privacy,
+            background_counters=self.background_counters,
         )
 
 

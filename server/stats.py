@@ -43,7 +43,9 @@ class StatsRecorder:
             self._offered[completion_id] = Offered(model, len(text), latency_ms)
             while len(self._offered) > MAX_PENDING:
                 self._offered.pop(next(iter(self._offered)))
-        self._write({"event": "offered", "id": completion_id, "model": model, "chars": len(text), "latency_ms": latency_ms})
+        self._write(
+            {"event": "offered", "id": completion_id, "model": model, "chars": len(text), "latency_ms": latency_ms}
+        )
 
     def shown(self, completion_id: str) -> None:
         self._record_known("shown", completion_id)
@@ -60,7 +62,14 @@ class StatsRecorder:
         if offered is None:
             log.debug("%s for an unknown completion id %r", event, completion_id)
             return
-        self._write({"event": event, "id": completion_id, "model": offered.model, "chars": offered.chars if chars is None else int(chars)})
+        self._write(
+            {
+                "event": event,
+                "id": completion_id,
+                "model": offered.model,
+                "chars": offered.chars if chars is None else int(chars),
+            }
+        )
 
     def _write(self, record: dict) -> None:
         record["t"] = round(time.time(), 3)

@@ -170,8 +170,5 @@ class LspWorkspace(Workspace):
     def replacing(cls, workspace: Workspace) -> "LspWorkspace":
         """The same workspace (root, folders, sync kind, position encoding) with this document model."""
         return cls(
-            workspace.root_uri,
-            workspace._sync_kind,
-            list(workspace.folders.values()),
-            workspace.position_encoding,
+            workspace.root_uri, workspace._sync_kind, list(workspace.folders.values()), workspace.position_encoding
         )

@@ -10,8 +10,9 @@ from lsprotocol import types
 log = logging.getLogger(__name__)
 
 
-async def ask_user(server: Any, question: str, yes: str, no: str,
-                   kind: types.MessageType = types.MessageType.Info) -> bool:
+async def ask_user(
+    server: Any, question: str, yes: str, no: str, kind: types.MessageType = types.MessageType.Info
+) -> bool:
     """True only when the user picks ``yes``: a dismissed prompt, or a client that fails the request, means no
     (nothing runs, applies or downloads unasked)."""
     params = types.ShowMessageRequestParams(

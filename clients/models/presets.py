@@ -38,8 +38,7 @@ class ModelPreset(BaseModel):
     )
     hf_revision: str = "main"
     sha256: str | None = Field(
-        default=None,
-        description="pinned hash of the single file; None: verify against the hash the hub reports",
+        default=None, description="pinned hash of the single file; None: verify against the hash the hub reports"
     )
     size_bytes: int = Field(description="exact when sha256 is pinned, otherwise approximate (for display)")
     architecture: str
@@ -68,11 +67,7 @@ def pypi_mirror(stem: str, version: str, count: int, member_digits: int) -> tupl
     """The parts of a mirror published as STEM1 ... STEMcount, each holding MODULE{n}/data/part{n}.bin."""
     module = stem.replace("-", "_")
     return tuple(
-        PypiPart(
-            package=f"{stem}{n}",
-            version=version,
-            member=f"{module}{n}/data/part{n:0{member_digits}d}.bin",
-        )
+        PypiPart(package=f"{stem}{n}", version=version, member=f"{module}{n}/data/part{n:0{member_digits}d}.bin")
         for n in range(1, count + 1)
     )
 

@@ -148,7 +148,9 @@ def _staging_file(dest: Path) -> Iterator[Path]:
 # --- Hugging Face ---------------------------------------------------------------------------------------
 
 
-def _hub_file_info(preset: ModelPreset, filename: str, endpoint: str | None, timeout: float) -> tuple[str | None, int | None]:
+def _hub_file_info(
+    preset: ModelPreset, filename: str, endpoint: str | None, timeout: float
+) -> tuple[str | None, int | None]:
     """The sha256 and size the hub reports for one file. One request with a short timeout and no retries,
     so an unreachable hub is known within seconds."""
     from huggingface_hub import constants, get_hf_file_metadata, hf_hub_url
@@ -230,7 +232,9 @@ def fetch_from_hub(
                 except DownloadCancelled:
                     raise
                 except Exception as exc:  # after a successful probe: a transfer that broke off
-                    raise HubError(f"downloading {preset.hf_repo}/{filename} failed: {type(exc).__name__}: {exc}") from exc
+                    raise HubError(
+                        f"downloading {preset.hf_repo}/{filename} failed: {type(exc).__name__}: {exc}"
+                    ) from exc
                 staged = Path(got)
                 _install(staged, dest, expected, sha256_file(staged), preset.hf_repo)
             finally:

@@ -19,7 +19,14 @@ import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
 
 from ..base import (
-    CANCELLED, BackendError, BackendStatus, ChatReply, GenerationParams, NoPromptCache, Prompt, ToolCall,
+    CANCELLED,
+    BackendError,
+    BackendStatus,
+    ChatReply,
+    GenerationParams,
+    NoPromptCache,
+    Prompt,
+    ToolCall,
     until_cancelled,
 )
 from ..models.fim_templates import FimTemplate, template_by_name
@@ -38,9 +45,7 @@ DEFAULT_CHARS_PER_TOKEN = 3.8
 class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt cache, if any
     """``clients.base.Backend`` over an OpenAI-compatible HTTP API."""
 
-    def __init__(
-        self, settings: RemoteSettings, on_status: Callable[[BackendStatus], None] | None = None
-    ) -> None:
+    def __init__(self, settings: RemoteSettings, on_status: Callable[[BackendStatus], None] | None = None) -> None:
         self.name = settings.model or "remote"  # statistics group by it
         self.settings = settings
         self._on_status = on_status
@@ -90,26 +95,38 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
         """A BackendError that says which URL failed and what to check (and never contains the key)."""
         url = self.settings.base_url.rstrip("/") + endpoint
         if isinstance(exc, openai.APITimeoutError):
-            msg = (f"{url} did not answer in time; check that the server is up and not overloaded, or raise "
-                   "backend.remote.read_timeout_s / connect_timeout_s")
+            msg = (
+                f"{url} did not answer in time; check that the server is up and not overloaded, or raise "
+                "backend.remote.read_timeout_s / connect_timeout_s"
+            )
         elif isinstance(exc, openai.APIConnectionError):
-            msg = (f"cannot connect to {url}; check that the server is running and that backend.remote.base_url "
-                   "(including the /v1 part) and any proxy settings are right")
+            msg = (
+                f"cannot connect to {url}; check that the server is running and that backend.remote.base_url "
+                "(including the /v1 part) and any proxy settings are right"
+            )
         elif isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-            msg = (f"{url} rejected the request (HTTP {exc.status_code}): set the API key in the environment "
-                   f"variable {self.settings.api_key_env} (backend.remote.api_key_env) before starting qwen-lsp")
+            msg = (
+                f"{url} rejected the request (HTTP {exc.status_code}): set the API key in the environment "
+                f"variable {self.settings.api_key_env} (backend.remote.api_key_env) before starting qwen-lsp"
+            )
         elif isinstance(exc, openai.NotFoundError):
-            msg = (f"{url} returned 404: check backend.remote.base_url and that the server offers this endpoint "
-                   f"and the model {self._model!r}")
+            msg = (
+                f"{url} returned 404: check backend.remote.base_url and that the server offers this endpoint "
+                f"and the model {self._model!r}"
+            )
         elif isinstance(exc, openai.APIStatusError):
             msg = f"{url} returned HTTP {exc.status_code}: {exc.message}"
         elif isinstance(exc, _CutOff):
-            msg = (f"{url} ended its stream before the answer was finished (no finish_reason); the partial answer "
-                   "was dropped. Check the server's log, or a proxy that cuts long responses")
+            msg = (
+                f"{url} ended its stream before the answer was finished (no finish_reason); the partial answer "
+                "was dropped. Check the server's log, or a proxy that cuts long responses"
+            )
         elif isinstance(exc, ValueError):  # invalid JSON, or JSON not shaped like the API's replies
             log.warning("%s sent a reply that could not be read: %s", url, exc)
-            msg = (f"{url} sent a reply that is not OpenAI-compatible JSON; check that backend.remote.base_url "
-                   "points to an OpenAI-compatible API (the log has the details)")
+            msg = (
+                f"{url} sent a reply that is not OpenAI-compatible JSON; check that backend.remote.base_url "
+                "points to an OpenAI-compatible API (the log has the details)"
+            )
         else:
             msg = f"request to {url} failed: {exc}"
         return BackendError(self._redact(msg))
@@ -169,12 +186,14 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
             body["top_k"] = params.top_k
         if params.repeat_penalty != 1.0:
             body["repeat_penalty"] = params.repeat_penalty
-        return {"temperature": params.temperature, "top_p": params.top_p, "max_tokens": params.max_tokens,
-                "extra_body": body or None}
+        return {
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "extra_body": body or None,
+        }
 
-    async def stream_fim(
-        self, prompt: Prompt, params: GenerationParams, cancel: threading.Event
-    ) -> AsyncIterator[str]:
+    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel: threading.Event) -> AsyncIterator[str]:
         template = await self.fim_template()
         await self.ensure_ready()
         assert self._client is not None
@@ -188,8 +207,13 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
         stops = list(dict.fromkeys(s for s in (*template.stop, *params.stop) if s))
         text = prompt.text
         request = self._client.completions.create(
-            model=self._model, prompt=text, stream=True, stop=stops or None,
-            stream_options={"include_usage": True}, **self._sampling(params), **self._auth_options(),
+            model=self._model,
+            prompt=text,
+            stream=True,
+            stop=stops or None,
+            stream_options={"include_usage": True},
+            **self._sampling(params),
+            **self._auth_options(),
         )
         try:
             stream = await until_cancelled(request, cancel)
@@ -251,8 +275,13 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
         options = self._sampling(params)
         options["extra_body"] = {**(options["extra_body"] or {}), **extra} or None
         request = self._client.chat.completions.create(
-            model=self._model, messages=messages, tools=tools or openai.omit,  # type: ignore[arg-type]
-            stop=list(params.stop) or None, stream=stream, **options, **self._auth_options(),
+            model=self._model,
+            messages=messages,
+            tools=tools or openai.omit,  # type: ignore[arg-type]
+            stop=list(params.stop) or None,
+            stream=stream,
+            **options,
+            **self._auth_options(),
         )
         try:
             return await until_cancelled(request, cancel)
@@ -296,8 +325,10 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
         snapshot = state.current_completion_snapshot if received else None
         message = snapshot.choices[0].message if snapshot is not None and snapshot.choices else None
         if not (reasoning or (message is not None and (message.content or message.tool_calls))):
-            raise BackendError(f"{self.settings.base_url.rstrip('/')}/chat/completions ended its stream without "
-                               "a reply; see the server's log")
+            raise BackendError(
+                f"{self.settings.base_url.rstrip('/')}/chat/completions ended its stream without "
+                "a reply; see the server's log"
+            )
         assert snapshot is not None
         if not watch.exhausted:
             reply = self._reply(snapshot, tools)
@@ -319,12 +350,14 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
         content = choice.message.content or ""
         calls = [
             ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
-            for c in (choice.message.tool_calls or []) if getattr(c, "function", None) is not None
+            for c in (choice.message.tool_calls or [])
+            if getattr(c, "function", None) is not None
         ]
         if not calls:  # servers that leave Qwen's tool calls as text
             content, calls = parse_tool_calls(content, tool_names(tools))
-        return ChatReply(content=content, tool_calls=calls,
-                         finish_reason="tool_calls" if calls else choice.finish_reason)
+        return ChatReply(
+            content=content, tool_calls=calls, finish_reason="tool_calls" if calls else choice.finish_reason
+        )
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -341,9 +374,11 @@ def _reasoning_of(delta: Any) -> str:
     """Thinking text that servers with a reasoning parser (vLLM, SGLang, DashScope) stream apart from the content."""
     if delta is None:
         return ""
-    return getattr(delta, "reasoning_content", None) or (getattr(delta, "model_extra", None) or {}).get(
-        "reasoning_content"
-    ) or ""
+    return (
+        getattr(delta, "reasoning_content", None)
+        or (getattr(delta, "model_extra", None) or {}).get("reasoning_content")
+        or ""
+    )
 
 
 class _StopScanner:

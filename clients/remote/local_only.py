@@ -30,8 +30,10 @@ def is_loopback_url(url: str) -> bool:
 
 
 def refusal_message(base_url: str) -> str:
-    return (f"privacy.local_only is on and {base_url} is not on this machine, so nothing is sent to it: use the "
-            "local backend (backend.kind \"local\"), a server on 127.0.0.1 or localhost, or turn privacy.local_only off")
+    return (
+        f"privacy.local_only is on and {base_url} is not on this machine, so nothing is sent to it: use the "
+        'local backend (backend.kind "local"), a server on 127.0.0.1 or localhost, or turn privacy.local_only off'
+    )
 
 
 class RefusedBackend(UnavailableBackend):

@@ -28,6 +28,9 @@ class RedactingAsyncOpenAI(openai.AsyncOpenAI):
                 setattr(options, field, redacted)
                 found = counts if found is None else found + counts
         if found:  # kinds and counts only: never a value
-            log.debug("redacted %s from a request to %s", ", ".join(f"{n} {kind}" for kind, n in sorted(found.items())),
-                     options.url)
+            log.debug(
+                "redacted %s from a request to %s",
+                ", ".join(f"{n} {kind}" for kind, n in sorted(found.items())),
+                options.url,
+            )
         return options

@@ -43,21 +43,34 @@ def _has_letter_and_digit(value: str) -> bool:
 
 
 _FORMATS = (
-    _FormatRule("aws-access-key-id", ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"),
-                re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b")),
+    _FormatRule(
+        "aws-access-key-id",
+        ("AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "A3T"),
+        re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|A3T[A-Z0-9])[A-Z0-9]{16}\b"),
+    ),
     _FormatRule("github-token", ("gh",), re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,255}\b")),
     _FormatRule("github-token", ("github_pat_",), re.compile(r"\bgithub_pat_[A-Za-z0-9_]{22,255}\b")),
-    _FormatRule("api-key", ("sk-",), re.compile(r"\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
-                check=_has_letter_and_digit),
+    _FormatRule(
+        "api-key",
+        ("sk-",),
+        re.compile(r"\bsk-(?:proj-|ant-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
+        check=_has_letter_and_digit,
+    ),
     _FormatRule("stripe-key", ("_live_", "_test_"), re.compile(r"\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}\b")),
     _FormatRule("slack-token", ("xox",), re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}")),
-    _FormatRule("slack-webhook", ("hooks.slack.com",),
-                re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9_/-]+")),
+    _FormatRule(
+        "slack-webhook", ("hooks.slack.com",), re.compile(r"https://hooks\.slack\.com/services/[A-Za-z0-9_/-]+")
+    ),
     _FormatRule("google-api-key", ("AIza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
     _FormatRule("jwt", ("eyJ",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*")),
     # The password of scheme://user:password@host (database URLs, git remotes, proxies).
-    _FormatRule("password", ("://",), re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/?#@'\"<>]+:([^\s/?#@'\"<>]+)@"),
-                group=1, check=lambda value: _PLACEHOLDER_LIKE.match(value) is None and value.lower() not in _NOT_PASSWORDS),
+    _FormatRule(
+        "password",
+        ("://",),
+        re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/?#@'\"<>]+:([^\s/?#@'\"<>]+)@"),
+        group=1,
+        check=lambda value: _PLACEHOLDER_LIKE.match(value) is None and value.lower() not in _NOT_PASSWORDS,
+    ),
 )
 
 # BEGIN … END of a private key; an unterminated block (cut by the prompt's window) runs as far as its base64 does.
@@ -119,8 +132,9 @@ class Redactor:
         if "=" in text or ":" in text:
             text = _ASSIGNMENT.sub(self._assignment, text)
         if "earer" in text or "oken" in text:
-            text = _BEARER.sub(lambda m: self._replace_group(m, 1, "token") if looks_random(m.group(1), 16)
-                               else m.group(0), text)
+            text = _BEARER.sub(
+                lambda m: self._replace_group(m, 1, "token") if looks_random(m.group(1), 16) else m.group(0), text
+            )
         return text
 
     def json(self, value: Any) -> Any:
@@ -140,7 +154,7 @@ class Redactor:
                 return m.group(0)  # a BEGIN line alone: nothing to hide
             self.found["private-key"] += 1
             before = _LEADING_BREAKS.match(body).group(0)  # keep the block's own line breaks (real or JSON-escaped)
-            after = _TRAILING_BREAKS.search(body[len(before):]).group(0) if m.group(4) else ""
+            after = _TRAILING_BREAKS.search(body[len(before) :]).group(0) if m.group(4) else ""
             return m.group(1) + before + placeholder("private-key") + after + m.group(4)
 
         text = _PEM_BLOCK.sub(block, text)

@@ -35,10 +35,13 @@ _QUALIFIERS = (b"?.", b".", b"::", b"->")
 _QUALIFIER_WORD = re.compile(rb"([A-Za-z_$][\w$]*)\s*(?:\?\.|\.|::|->)\s*$")
 _TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "test_data"})
 _TEST_FILE = re.compile(r"(^test_.*\.py$|_test\.(py|go)$|^conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$|Tests?\.java$)")
+# fmt: off
 _NOT_CALL_LINES = ("def ", "async def ", "class ", "function ", "func ", "fn ", "pub fn ", "import ", "from ",
                    "#", "//", "/*", "*", "use ", "package ")
+# fmt: on
 
 _PY_TYPES = (str, bytes, list, dict, set, tuple, int, float, object, type, frozenset, BaseException)
+# fmt: off
 _COMMON = {
     "python": set(dir(builtins)).union(*(dir(t) for t in _PY_TYPES)),
     "javascript": {
@@ -61,6 +64,7 @@ _COMMON = {
              "clone", "close", "println", "print", "getClass", "compareTo", "stream", "of", "asList", "apply",
              "accept", "test", "run", "call", "clear", "trim", "split", "startsWith", "endsWith", "replace"},
 }
+# fmt: on
 _COMMON["typescript"] = _COMMON["tsx"] = _COMMON["javascript"]
 
 
@@ -84,11 +88,11 @@ class Case:
 
     @property
     def prefix(self) -> str:
-        return self.text[:self.offset]
+        return self.text[: self.offset]
 
     @property
     def suffix(self) -> str:
-        return self.text[self.offset:]
+        return self.text[self.offset :]
 
 
 @dataclass(frozen=True)
@@ -109,12 +113,12 @@ def is_test_path(rel: str) -> bool:
 
 def call_form(source: bytes, name_byte: int) -> str:
     """``qualified`` when a member/path operator comes right before the name (spaces aside), else ``bare``."""
-    before = source[max(0, name_byte - 64):name_byte].rstrip()
+    before = source[max(0, name_byte - 64) : name_byte].rstrip()
     return "qualified" if before.endswith(_QUALIFIERS) else "bare"
 
 
 def _qualifier(source: bytes, name_byte: int) -> str:
-    match = _QUALIFIER_WORD.search(source[max(0, name_byte - 64):name_byte])
+    match = _QUALIFIER_WORD.search(source[max(0, name_byte - 64) : name_byte])
     return match.group(1).decode("utf-8", "replace") if match else ""
 
 
@@ -133,8 +137,9 @@ def is_external_module(language: str, module: str) -> bool:
 
 def _external_names(record: FileRecord) -> set[str]:
     """Names the file binds by importing them from outside the repository (``use std::process::exit``)."""
-    return {local for imp in record.imports if is_external_module(record.language, imp.module)
-            for local, _ in imp.names}
+    return {
+        local for imp in record.imports if is_external_module(record.language, imp.module) for local, _ in imp.names
+    }
 
 
 def unique_definitions(index: RepoIndex) -> dict[str, tuple[FileRecord, int]]:
@@ -166,7 +171,7 @@ def call_sites(record: FileRecord, unique: dict[str, tuple[FileRecord, int]]) ->
     out: list[CallSite] = []
     for name, byte in identifiers_between(spec, tree, 0, len(source)):
         end = byte + len(name.encode())
-        if source[end:end + 1] != b"(" or name in common or name in external or len(name) < 3:
+        if source[end : end + 1] != b"(" or name in common or name in external or len(name) < 3:
             continue
         definition = unique.get(name)
         if definition is None or definition[0].key == record.key:
@@ -196,8 +201,11 @@ def sample_sites(sites: list[CallSite], per_form: int, rng: random.Random) -> li
             for site in pool:
                 if len(picked) >= per_form:
                     break
-                if (site not in picked and per_file.get(site.record.key, 0) < MAX_PER_FILE * relax
-                        and per_callee.get(site.name, 0) < MAX_PER_CALLEE * relax):
+                if (
+                    site not in picked
+                    and per_file.get(site.record.key, 0) < MAX_PER_FILE * relax
+                    and per_callee.get(site.name, 0) < MAX_PER_CALLEE * relax
+                ):
                     picked.append(site)
                     per_file[site.record.key] = per_file.get(site.record.key, 0) + 1
                     per_callee[site.name] = per_callee.get(site.name, 0) + 1
@@ -221,9 +229,25 @@ def cases_at(site: CallSite) -> list[Case]:
         masked = source[cut:line_end].decode("utf-8", "surrogatepass")
         column = len(source[line_start:cut].decode("utf-8", "surrogatepass"))
         defining, start = site.definition
-        out.append(Case(record.rel, site.line, column, site.form, position, site.name,
-                        [(key_to_uri(defining.key), start)], spec.name, typed + after, len(typed), masked.strip(),
-                        spec.lsp_ids[0], key_to_uri(record.key), record.key, defining.rel))
+        out.append(
+            Case(
+                record.rel,
+                site.line,
+                column,
+                site.form,
+                position,
+                site.name,
+                [(key_to_uri(defining.key), start)],
+                spec.name,
+                typed + after,
+                len(typed),
+                masked.strip(),
+                spec.lsp_ids[0],
+                key_to_uri(record.key),
+                record.key,
+                defining.rel,
+            )
+        )
     return out
 
 

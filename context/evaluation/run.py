@@ -23,8 +23,10 @@ Complete = Callable[[Case, str], str]  # (case, variant) -> the text the complet
 Window = Callable[[str, int], tuple[int, int]]  # (text, cursor) -> (prefix_start, suffix_end) of the file window
 VARIANTS = ("context", "no_context")
 
+# fmt: off
 __all__ = ["Case", "CaseResult", "Cell", "Report", "edit_similarity", "evaluate", "format_report", "percentile",
            "pick_cases", "summarize"]
+# fmt: on
 
 
 @dataclass
@@ -88,11 +90,18 @@ class Report:
         return _cell(self.results, self.variants)
 
     def to_dict(self, with_results: bool = True) -> dict:
-        out = {"cases": self.cases, "found": self.found, "found_rate": round(self.found_rate, 4),
-               "gather_p50_ms": self.gather_p50_ms, "gather_p95_ms": self.gather_p95_ms,
-               "overall": self.overall.to_dict(), "cells": {k: c.to_dict() for k, c in self.cells.items()},
-               "languages": {lang: {k: c.to_dict() for k, c in cells.items()} for lang, cells in self.languages.items()},
-               "variants": self.variants, "complete_p50_ms": self.complete_p50_ms}
+        out = {
+            "cases": self.cases,
+            "found": self.found,
+            "found_rate": round(self.found_rate, 4),
+            "gather_p50_ms": self.gather_p50_ms,
+            "gather_p95_ms": self.gather_p95_ms,
+            "overall": self.overall.to_dict(),
+            "cells": {k: c.to_dict() for k, c in self.cells.items()},
+            "languages": {lang: {k: c.to_dict() for k, c in cells.items()} for lang, cells in self.languages.items()},
+            "variants": self.variants,
+            "complete_p50_ms": self.complete_p50_ms,
+        }
         if with_results:
             out["results"] = [asdict(r) for r in self.results]
         return out
@@ -136,14 +145,24 @@ def _first_line(text: str) -> str:
 
 def has_definition(snippets: Iterable[Snippet], case: Case) -> bool:
     """A snippet covers the definition's first line and shows the name (a class outline may leave a member out)."""
-    return any(s.uri == uri and s.start_line <= start < max(s.end_line, s.start_line + 1) and case.callee in s.text
-               for s in snippets for uri, start in case.definitions)
+    return any(
+        s.uri == uri and s.start_line <= start < max(s.end_line, s.start_line + 1) and case.callee in s.text
+        for s in snippets
+        for uri, start in case.definitions
+    )
 
 
-def evaluate(engine: RepositoryContext, n: int = 25, seed: int = 0, complete: Complete | None = None,
-             budget_tokens: int = 1024, count_tokens: Callable[[str], int] | None = None,
-             window: Window | None = None, variants: Iterable[str] = VARIANTS,
-             progress: Callable[[int, int], None] | None = None) -> Report:
+def evaluate(
+    engine: RepositoryContext,
+    n: int = 25,
+    seed: int = 0,
+    complete: Complete | None = None,
+    budget_tokens: int = 1024,
+    count_tokens: Callable[[str], int] | None = None,
+    window: Window | None = None,
+    variants: Iterable[str] = VARIANTS,
+    progress: Callable[[int, int], None] | None = None,
+) -> Report:
     """Run the evaluation on an engine whose folders are indexed (``engine.start`` done): ``n`` call sites per
     call form, each at both cursor positions. Completions run variant by variant, the two positions of a site one
     after the other: consecutive prompts then share most of their text (the local model's KV cache)."""
@@ -155,13 +174,36 @@ def evaluate(engine: RepositoryContext, n: int = 25, seed: int = 0, complete: Co
     for case in cases:
         _open(engine, case)
         prefix_start, suffix_end = window(case.text, case.offset)
-        request = ContextRequest(case.uri, case.path, case.language_id, case.text, case.offset, case.line,
-                                 case.column, budget_tokens, count, prefix_start, suffix_end)
+        request = ContextRequest(
+            case.uri,
+            case.path,
+            case.language_id,
+            case.text,
+            case.offset,
+            case.line,
+            case.column,
+            budget_tokens,
+            count,
+            prefix_start,
+            suffix_end,
+        )
         result = engine.gather(request)
-        results.append(CaseResult(case.path, case.line, case.column, case.form, case.position, case.language,
-                                  case.callee, case.definition_path, case.expected,
-                                  has_definition(result.snippets, case), result.timings_ms.get("total", 0.0),
-                                  len(result.snippets)))
+        results.append(
+            CaseResult(
+                case.path,
+                case.line,
+                case.column,
+                case.form,
+                case.position,
+                case.language,
+                case.callee,
+                case.definition_path,
+                case.expected,
+                has_definition(result.snippets, case),
+                result.timings_ms.get("total", 0.0),
+                len(result.snippets),
+            )
+        )
         engine.document_closed(case.uri)
     done, total = 0, len(cases) * len(variants)
     for variant in variants:
@@ -200,16 +242,26 @@ def _cell(results: list[CaseResult], variants: list[str]) -> Cell:
 
 
 def _cells(results: list[CaseResult], variants: list[str]) -> dict[str, Cell]:
-    return {f"{form}/{position}": _cell([r for r in results if r.form == form and r.position == position], variants)
-            for form in FORMS for position in POSITIONS
-            if any(r.form == form and r.position == position for r in results)}
+    return {
+        f"{form}/{position}": _cell([r for r in results if r.form == form and r.position == position], variants)
+        for form in FORMS
+        for position in POSITIONS
+        if any(r.form == form and r.position == position for r in results)
+    }
 
 
 def summarize(results: list[CaseResult], variants: Iterable[str] = ()) -> Report:
     variants = list(variants)
     gather = [r.gather_ms for r in results]
-    report = Report(len(results), sum(r.found for r in results), round(percentile(gather, 50), 2),
-                    round(percentile(gather, 95), 2), _cells(results, variants), variants=variants, results=results)
+    report = Report(
+        len(results),
+        sum(r.found for r in results),
+        round(percentile(gather, 50), 2),
+        round(percentile(gather, 95), 2),
+        _cells(results, variants),
+        variants=variants,
+        results=results,
+    )
     for language in sorted({r.language for r in results}):
         report.languages[language] = _cells([r for r in results if r.language == language], variants)
     for variant in variants:
@@ -219,11 +271,14 @@ def summarize(results: list[CaseResult], variants: Iterable[str] = ()) -> Report
 
 
 def format_report(report: Report) -> str:
-    lines = [f"cases: {report.cases} (call sites of names defined once in another non-test file, each at two "
-             f"cursor positions)",
-             f"callee definition in the context: {report.found}/{report.cases} ({report.found_rate:.0%})",
-             f"context assembly: p50 {report.gather_p50_ms:.1f} ms, p95 {report.gather_p95_ms:.1f} ms",
-             "", "call form   cursor        recall (n)   " + "".join(f"exact {v:<12}" for v in report.variants)]
+    lines = [
+        f"cases: {report.cases} (call sites of names defined once in another non-test file, each at two "
+        f"cursor positions)",
+        f"callee definition in the context: {report.found}/{report.cases} ({report.found_rate:.0%})",
+        f"context assembly: p50 {report.gather_p50_ms:.1f} ms, p95 {report.gather_p95_ms:.1f} ms",
+        "",
+        "call form   cursor        recall (n)   " + "".join(f"exact {v:<12}" for v in report.variants),
+    ]
     for key, cell in report.cells.items():
         form, position = key.split("/")
         row = f"{form:<11} {position:<13} {cell.recall:>4.0%} ({cell.n:>3})  "
@@ -235,8 +290,13 @@ def format_report(report: Report) -> str:
             lines.append(f"{language}: " + ", ".join(f"{k} {c.recall:.0%} (n {c.n})" for k, c in cells.items()))
     overall = report.overall
     if report.variants:
-        lines += ["", "overall: " + ", ".join(
-            f"{v}: exact {overall.exact.get(v, 0):.0%}, similarity {overall.similarity.get(v, 0):.2f}, "
-            f"callee named {overall.named.get(v, 0):.0%}, p50 {report.complete_p50_ms.get(v, 0):.0f} ms"
-            for v in report.variants)]
+        lines += [
+            "",
+            "overall: "
+            + ", ".join(
+                f"{v}: exact {overall.exact.get(v, 0):.0%}, similarity {overall.similarity.get(v, 0):.2f}, "
+                f"callee named {overall.named.get(v, 0):.0%}, p50 {report.complete_p50_ms.get(v, 0):.0f} ms"
+                for v in report.variants
+            ),
+        ]
     return "\n".join(lines)

@@ -110,7 +110,9 @@ class WorkerPool:
         """Results in job order. Each batch goes to the least busy worker, and a thread per worker drains its
         output at once: a slow batch (a huge file) holds up neither the other workers nor their pipes."""
         finished: queue.Queue[tuple[int, object]] = queue.Queue()
-        readers = [threading.Thread(target=_drain, args=(i, w, finished), daemon=True) for i, w in enumerate(self.workers)]
+        readers = [
+            threading.Thread(target=_drain, args=(i, w, finished), daemon=True) for i, w in enumerate(self.workers)
+        ]
         for reader in readers:
             reader.start()
         outstanding: list[deque[tuple[int, int]]] = [deque() for _ in self.workers]  # (batch number, jobs)

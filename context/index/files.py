@@ -23,6 +23,7 @@ from ..syntax.languages import LanguageSpec, language_for_path
 
 log = logging.getLogger(__name__)
 
+# fmt: off
 EXCLUDED_DIRS = frozenset({
     ".git", ".hg", ".svn", ".bzr", "_darcs", ".jj",
     "node_modules", "bower_components", "jspm_packages", "vendor",
@@ -31,6 +32,7 @@ EXCLUDED_DIRS = frozenset({
     "build", "dist", "target", "out", "obj", ".next", ".nuxt", ".svelte-kit", ".turbo", ".parcel-cache",
     ".gradle", ".idea", ".vs", "coverage", "htmlcov", ".cache", ".terraform", "Pods", "DerivedData",
 })
+# fmt: on
 EXCLUDED_SUFFIXES = (".min.js", ".min.mjs", ".bundle.js", ".min.css", "-min.js", ".chunk.js")
 IGNORE_FILES = (".gitignore", ".qwenignore")
 
@@ -86,8 +88,12 @@ class IgnoreRules:
     it), as the walk does.
     """
 
-    def __init__(self, rules: tuple[tuple[str, pathspec.PathSpec], ...] = (),
-                 names: dict[str, Any] | None = None, reach: tuple[int | None, ...] | None = None) -> None:
+    def __init__(
+        self,
+        rules: tuple[tuple[str, pathspec.PathSpec], ...] = (),
+        names: dict[str, Any] | None = None,
+        reach: tuple[int | None, ...] | None = None,
+    ) -> None:
         self.rules = rules  # (directory relative to the root, spec of its patterns with a slash)
         self._reach = reach if reach is not None else (None,) * len(rules)  # most path segments a spec matches
         self._names = names or {}  # pattern text -> compiled pattern, in file order
@@ -108,8 +114,11 @@ class IgnoreRules:
         """These rules plus gitignore ``lines`` of the folder ``rel_dir``, minus slash patterns that can no
         longer match anything in it."""
         depth = rel_dir.count("/") + 1 if rel_dir else 0
-        live = [(rule, reach) for rule, reach in zip(self.rules, self._reach)
-                if reach is None or depth + 1 - (rule[0].count("/") + 1 if rule[0] else 0) <= reach]
+        live = [
+            (rule, reach)
+            for rule, reach in zip(self.rules, self._reach)
+            if reach is None or depth + 1 - (rule[0].count("/") + 1 if rule[0] else 0) <= reach
+        ]
         merged, anchored, reach_of_new = dict(self._names), [], 0
         for line in lines:
             compiled = _compiled(line)
@@ -138,7 +147,7 @@ class IgnoreRules:
         for base, spec in self.rules:
             if base and not rel.startswith(base + "/"):
                 continue
-            sub = rel[len(base) + 1:] if base else rel
+            sub = rel[len(base) + 1 :] if base else rel
             if spec.match_file(sub + "/" if is_dir else sub):
                 return True
         return False
@@ -157,8 +166,13 @@ def root_rules(root: Path, exclude: list[str] | None) -> IgnoreRules:
     return IgnoreRules().with_lines("", list(exclude or []) + read_patterns(root / ".git" / "info" / "exclude"))
 
 
-def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 50_000,
-                max_bytes: int = 1 << 20, rules_cache: dict[str, IgnoreRules] | None = None) -> Iterator[FileEntry]:
+def walk_folder(
+    root: Path,
+    exclude: list[str] | None = None,
+    max_files: int = 50_000,
+    max_bytes: int = 1 << 20,
+    rules_cache: dict[str, IgnoreRules] | None = None,
+) -> Iterator[FileEntry]:
     """Indexable files under ``root``, in a stable (sorted) order. Plain strings and one ``scandir`` per folder:
     this runs over every file at each start. ``rules_cache`` gets the rules of each folder walked (see
     ``indexable``)."""
@@ -202,8 +216,12 @@ def walk_folder(root: Path, exclude: list[str] | None = None, max_files: int = 5
                 log.info("context index: skipping %s: %s", entry.path, exc.strerror or exc)
                 continue
             if info.st_size > max_bytes:
-                log.info("context index: skipping %s: %d KB is over the %d KB limit", rel, info.st_size >> 10,
-                         max_bytes >> 10)
+                log.info(
+                    "context index: skipping %s: %d KB is over the %d KB limit",
+                    rel,
+                    info.st_size >> 10,
+                    max_bytes >> 10,
+                )
                 continue
             count += 1
             if count > max_files:
@@ -261,8 +279,9 @@ def read_file(path: Path, max_bytes: int) -> bytes | None:
     return data
 
 
-def indexable(root: Path, rel: str, exclude: list[str] | None = None,
-              rules_cache: dict[str, IgnoreRules] | None = None) -> LanguageSpec | None:
+def indexable(
+    root: Path, rel: str, exclude: list[str] | None = None, rules_cache: dict[str, IgnoreRules] | None = None
+) -> LanguageSpec | None:
     """The language of ``root/rel`` if the walk would index it (used for single-file change events).
     ``rules_cache`` keeps the rules of the folders seen (by folder relative to the root) for the next call: the
     caller clears it when an ignore file changes."""
@@ -277,9 +296,13 @@ def indexable(root: Path, rel: str, exclude: list[str] | None = None,
     return None if leaves_folder(str(root / rel), os.path.realpath(root)) else spec
 
 
-def is_ignored(root: Path, rel: str, exclude: list[str] | None = None,
-               folder_left_out: Callable[[str], bool] | None = None,
-               rules_cache: dict[str, IgnoreRules] | None = None) -> bool:
+def is_ignored(
+    root: Path,
+    rel: str,
+    exclude: list[str] | None = None,
+    folder_left_out: Callable[[str], bool] | None = None,
+    rules_cache: dict[str, IgnoreRules] | None = None,
+) -> bool:
     """Whether ``root/rel``, or a folder on its way, is ignored (``exclude``, ``.git/info/exclude``, and
     ``.gitignore``/``.qwenignore`` at any depth) or, for a folder, ``folder_left_out``. ``rules_cache`` keeps the
     rules of each folder passed (folders found ignored are not cached), so a chain of N ignore files costs N reads."""

@@ -58,8 +58,15 @@ class ScanStats:
 
 
 class Indexer:
-    def __init__(self, index: RepoIndex, worker: Worker, options: ContextOptions, cache_dir: Path | None,
-                 is_open: Callable[[str], bool], on_problem: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        index: RepoIndex,
+        worker: Worker,
+        options: ContextOptions,
+        cache_dir: Path | None,
+        is_open: Callable[[str], bool],
+        on_problem: Callable[[str], None] | None = None,
+    ) -> None:
         self.index = index
         self.on_problem = on_problem  # told once when a damaged database was moved aside
         self.worker = worker
@@ -86,9 +93,17 @@ class Indexer:
             self.index.add_folder(key)
         stats = self._scan_recovering(state, progress)
         self.last_scan[key] = stats
-        log.info("context index: %s: %d files (%d unchanged, %d parsed, %d re-used, %d skipped, %d removed) in %.1f s",
-                 root, stats.total, stats.loaded, stats.parsed, stats.reused, stats.skipped, stats.removed,
-                 stats.seconds)
+        log.info(
+            "context index: %s: %d files (%d unchanged, %d parsed, %d re-used, %d skipped, %d removed) in %.1f s",
+            root,
+            stats.total,
+            stats.loaded,
+            stats.parsed,
+            stats.reused,
+            stats.skipped,
+            stats.removed,
+            stats.seconds,
+        )
         return stats
 
     def remove_folder(self, root: Path) -> None:
@@ -196,8 +211,9 @@ class Indexer:
         stats = ScanStats()
         state.stored = state.store.files()
         state.ignore_rules.clear()  # ignore files may have changed since
-        entries = list(walk_folder(state.root, self.options.exclude, self.options.max_files, self.max_bytes,
-                                   state.ignore_rules))
+        entries = list(
+            walk_folder(state.root, self.options.exclude, self.options.max_files, self.max_bytes, state.ignore_rules)
+        )
         stats.total = len(entries)
         reporter = ScanReporter(progress, stats.total)
         unchanged = {e.rel: e for e in entries if state.stored.get(e.rel, (-1, -1, ""))[:2] == (e.size, e.mtime_ns)}
@@ -208,8 +224,11 @@ class Indexer:
         stats.removed = len(removed)
         self._forget(state, removed)
         with self.index.lock:
-            stale = [k for k, r in self.index.files.items()
-                     if r.folder == state.key and r.rel not in present and not self.is_open(k)]
+            stale = [
+                k
+                for k, r in self.index.files.items()
+                if r.folder == state.key and r.rel not in present and not self.is_open(k)
+            ]
         for key in stale:
             self.index.remove(key)
         state.store.begin()
@@ -240,8 +259,9 @@ class Indexer:
         stats.seconds = time.perf_counter() - started
         return stats
 
-    def _load_unchanged(self, state: FolderState, unchanged: dict[str, FileEntry], reporter: "ScanReporter",
-                        stats: ScanStats) -> set[str]:
+    def _load_unchanged(
+        self, state: FolderState, unchanged: dict[str, FileEntry], reporter: "ScanReporter", stats: ScanStats
+    ) -> set[str]:
         """Put the files unchanged since they were stored into the index; return their paths.
 
         On a folder's first scan their chunks come from the window-index snapshot when it has them at the same
@@ -292,7 +312,7 @@ class Indexer:
         prefix = state.key + "/"
         state.snapshot_current = True
         for key in list(windows.by_file):
-            rel = key[len(prefix):] if key.startswith(prefix) else None
+            rel = key[len(prefix) :] if key.startswith(prefix) else None
             stored = state.stored.get(rel) if rel is not None else None
             if rel in unchanged and stored is not None and signature.get(key) == stored[2]:
                 covered.add(rel)
@@ -309,8 +329,11 @@ class Indexer:
         windows = self.index.window_indexes.get(state.key)
         if windows is None:
             return
-        signature = {key: record.digest for key in list(windows.by_file)
-                     if (record := self.index.files.get(key)) is not None and record.digest}
+        signature = {
+            key: record.digest
+            for key in list(windows.by_file)
+            if (record := self.index.files.get(key)) is not None and record.digest
+        }
         exported = windows.export(set(signature))
         try:
             state.store.save_snapshot(marshal.dumps((signature, exported)))
@@ -329,8 +352,9 @@ class Indexer:
             return 0
         return wanted if wanted is not None else process_count()
 
-    def _index_in_processes(self, state: FolderState, todo: list[FileEntry], stats: ScanStats,
-                            reporter: "ScanReporter") -> int:
+    def _index_in_processes(
+        self, state: FolderState, todo: list[FileEntry], stats: ScanStats, reporter: "ScanReporter"
+    ) -> int:
         """Index ``todo`` with worker processes; return how many were done (the rest falls back to this thread)."""
         done = 0
         try:

@@ -111,8 +111,9 @@ class RepoIndex:
             self.generation += 1
             if self._drop(key, keep_chunks=data.chunks is None) is None:
                 self.paths_generation += 1
-            record = FileRecord(key, folder, rel, data.language, data.definitions, data.imports, data.line_count,
-                                digest)
+            record = FileRecord(
+                key, folder, rel, data.language, data.definitions, data.imports, data.line_count, digest
+            )
             self.files[key] = record
             for i, definition in enumerate(data.definitions):
                 bucket = self.symbols.get(definition.name)
@@ -214,8 +215,11 @@ class RepoIndex:
         table = self.dirs if target.directory else self.stems
         with self.lock:
             if target.exact:
-                return [k for k in table.get(target.key, ()) if self.files[k].folder == folder
-                        and _is_exactly(self.files[k].rel, target.key)][:MAX_CANDIDATES_PER_IMPORT]
+                return [
+                    k
+                    for k in table.get(target.key, ())
+                    if self.files[k].folder == folder and _is_exactly(self.files[k].rel, target.key)
+                ][:MAX_CANDIDATES_PER_IMPORT]
             parts = target.key.split("/")[-_MAX_KEY_DEPTH:]
             for i in range(len(parts)):
                 found = table.get("/".join(parts[i:]))
@@ -232,4 +236,4 @@ class RepoIndex:
         text = path.as_posix() if isinstance(path, Path) else path
         with self.lock:
             best = max((root for root in self.roots if text.startswith(root.rstrip("/") + "/")), key=len, default=None)
-        return (best, text[len(best.rstrip("/")) + 1:]) if best else None
+        return (best, text[len(best.rstrip("/")) + 1 :]) if best else None

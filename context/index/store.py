@@ -46,8 +46,14 @@ class FileData:
 
     __slots__ = ("language", "definitions", "imports", "chunks", "line_count")
 
-    def __init__(self, language: str, definitions: list[Definition], imports: list[Import], chunks: list[Chunk] | None,
-                 line_count: int) -> None:
+    def __init__(
+        self,
+        language: str,
+        definitions: list[Definition],
+        imports: list[Import],
+        chunks: list[Chunk] | None,
+        line_count: int,
+    ) -> None:
         self.language = language
         self.definitions = definitions
         self.imports = imports
@@ -55,19 +61,21 @@ class FileData:
         self.line_count = line_count
 
     def dumps(self) -> tuple[bytes, bytes]:
-        symbols = marshal.dumps((
-            self.language,
-            [tuple(d) for d in self.definitions],
-            [tuple(i) for i in self.imports],
-            self.line_count,
-        ))
+        symbols = marshal.dumps(
+            (self.language, [tuple(d) for d in self.definitions], [tuple(i) for i in self.imports], self.line_count)
+        )
         return symbols, marshal.dumps(self.chunks or [])
 
     @classmethod
     def loads(cls, data: bytes, chunks: bytes | None = None) -> "FileData":
         language, definitions, imports, line_count = marshal.loads(data)
-        return cls(language, [tuple.__new__(Definition, d) for d in definitions], [tuple.__new__(Import, i) for i in imports],
-                   marshal.loads(chunks) if chunks is not None else None, line_count)
+        return cls(
+            language,
+            [tuple.__new__(Definition, d) for d in definitions],
+            [tuple.__new__(Import, i) for i in imports],
+            marshal.loads(chunks) if chunks is not None else None,
+            line_count,
+        )
 
 
 class DamagedBlob(ValueError):
@@ -196,8 +204,10 @@ class IndexStore:
         db.execute("PRAGMA synchronous=NORMAL")
         db.executescript(_SCHEMA)
         if fresh or db.execute("SELECT count(*) FROM meta").fetchone()[0] == 0:
-            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)",
-                           [("schema", SCHEMA_VERSION), ("extractor", EXTRACTOR_VERSION)])
+            db.executemany(
+                "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+                [("schema", SCHEMA_VERSION), ("extractor", EXTRACTOR_VERSION)],
+            )
         return db
 
     @staticmethod
@@ -207,11 +217,15 @@ class IndexStore:
 
     def files(self) -> dict[str, tuple[int, int, str]]:
         """path -> (size, mtime_ns, hash) of every stored file."""
-        return {row[0]: (row[1], row[2], row[3]) for row in self.db.execute("SELECT path, size, mtime_ns, hash FROM files")}
+        return {
+            row[0]: (row[1], row[2], row[3]) for row in self.db.execute("SELECT path, size, mtime_ns, hash FROM files")
+        }
 
     def load_all(self) -> Iterator[tuple[str, str, bytes | None]]:
         """(path, hash, symbols blob) of every stored file whose blob is present; the blob is None if damaged."""
-        for path, digest, data in self.db.execute("SELECT f.path, f.hash, b.data FROM files f JOIN blobs b ON b.hash = f.hash"):
+        for path, digest, data in self.db.execute(
+            "SELECT f.path, f.hash, b.data FROM files f JOIN blobs b ON b.hash = f.hash"
+        ):
             try:
                 yield path, digest, unseal(data)
             except DamagedBlob:

@@ -27,14 +27,16 @@ _K1, _B = 1.2, 0.75
 _DEAD = 0xFFFFFFFF
 _EXPORT_VERSION = 2
 # Keywords and ubiquitous names of the supported languages: frequent everywhere, so worthless to a query.
-STOPWORDS = frozenset("""
+STOPWORDS = frozenset(
+    """
     and as assert async await break case catch char class const continue def default del do elif else enum export
     extends false final finally float for from func function go if impl import in int interface is let match mod
     new nil none not null or package pass private protected pub public raise return self static str string struct
     super switch this throw throws true try type typeof use var void while with yield None True False
     undefined let of bool double long byte fn mut ref where unsafe crate namespace using virtual override
     readonly end begin then elsif unless module require local defer chan map range select lambda nonlocal global
-""".split())
+""".split()
+)
 
 Chunk = tuple[int, int, tuple[str, ...]]  # start line, end line (exclusive), distinct identifiers
 
@@ -47,7 +49,7 @@ def make_chunks(lines: list[str], window_lines: int = 16) -> list[Chunk]:
     size = max(1, window_lines // 2)
     chunks: list[Chunk] = []
     for start in range(0, len(lines), size):
-        found = set(TOKEN.findall("\n".join(lines[start:start + size])))
+        found = set(TOKEN.findall("\n".join(lines[start : start + size])))
         found -= STOPWORDS
         if len(found) >= MIN_TOKENS_PER_CHUNK:
             chunks.append((start, min(len(lines), start + size), tuple(sorted(found))[:MAX_TOKENS_PER_CHUNK]))
@@ -119,14 +121,14 @@ class WindowIndex:
 
     def _thaw(self, token: str) -> array:
         span = self.frozen.pop(token, None)
-        return self.flat[span[0]:span[0] + span[1]] if span is not None else array("I")
+        return self.flat[span[0] : span[0] + span[1]] if span is not None else array("I")
 
     def _postings(self, token: str) -> array | None:
         bucket = self.postings.get(token)
         if bucket is None:
             span = self.frozen.get(token)
             if span is not None:
-                return self.flat[span[0]:span[0] + span[1]]
+                return self.flat[span[0] : span[0] + span[1]]
         return bucket
 
     def _df(self, token: str) -> int:
@@ -149,8 +151,14 @@ class WindowIndex:
                 del self.postings[token]
         self.dead = 0
 
-    def search(self, query: set[str], limit: int = 8, max_terms: int = 12, deadline: float | None = None,
-               skip: frozenset[str] = frozenset()) -> list[WindowHit]:
+    def search(
+        self,
+        query: set[str],
+        limit: int = 8,
+        max_terms: int = 12,
+        deadline: float | None = None,
+        skip: frozenset[str] = frozenset(),
+    ) -> list[WindowHit]:
         """Chunks sharing the most informative identifiers with ``query``; files in ``skip`` are left out."""
         n = self.alive
         if n == 0 or not query:
@@ -197,8 +205,20 @@ class WindowIndex:
             bucket = self._postings(token) or array("I")
             spans.append(len(bucket))
             flat.extend(bucket)
-        return marshal.dumps((_EXPORT_VERSION, keys, owner.tobytes(), self.starts.tobytes(), self.ends.tobytes(),
-                              self.lengths.tobytes(), total, tokens, spans.tobytes(), flat.tobytes()))
+        return marshal.dumps(
+            (
+                _EXPORT_VERSION,
+                keys,
+                owner.tobytes(),
+                self.starts.tobytes(),
+                self.ends.tobytes(),
+                self.lengths.tobytes(),
+                total,
+                tokens,
+                spans.tobytes(),
+                flat.tobytes(),
+            )
+        )
 
     @classmethod
     def load(cls, data: bytes) -> "WindowIndex":

@@ -53,7 +53,7 @@ def _python(text: str) -> list[Import]:
             return []
         return [Import(match.group(1), _pairs(match.group(2)))]
     imports = []
-    for part in text[len("import "):].split(","):
+    for part in text[len("import ") :].split(","):
         module, _, alias = part.strip().partition(" as ")
         module = module.strip()
         imports.append(Import(module, ((alias.strip() or module.split(".")[0], "*"),)))

@@ -22,8 +22,12 @@ def package_files(index: RepoIndex, keys: list[str]) -> list[str]:
         tail = "/".join(directory.lower().split("/")[-8:])
         for other in index.dirs.get(tail, [key]) if directory else [key]:
             o = index.files.get(other)
-            if o is not None and o.folder == record.folder and posixpath.dirname(o.rel) == directory \
-                    and other not in out:
+            if (
+                o is not None
+                and o.folder == record.folder
+                and posixpath.dirname(o.rel) == directory
+                and other not in out
+            ):
                 out.append(other)
     return out
 
@@ -32,8 +36,10 @@ def default_export(index: RepoIndex, files: list[str], local: str) -> list[tuple
     """What ``import local from './file'`` binds: the definition named ``local``, else the one named after the
     file, else the file's only top-level function or class."""
     top = [(r, d) for key in files if (r := index.files.get(key)) is not None for d in r.definitions if not d.parent]
-    for wanted in (lambda r, d: d.name == local,
-                   lambda r, d: d.name.lower() == posixpath.splitext(posixpath.basename(r.rel))[0].lower()):
+    for wanted in (
+        lambda r, d: d.name == local,
+        lambda r, d: d.name.lower() == posixpath.splitext(posixpath.basename(r.rel))[0].lower(),
+    ):
         found = [(r, d) for r, d in top if wanted(r, d)]
         if found:
             return found[:1]

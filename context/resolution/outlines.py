@@ -33,8 +33,10 @@ MAX_MODULE_FILES = 12
 _WORD_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
 _MEMBER_USE = re.compile(r"(?:\.|::|->)\s*([A-Za-z_$][\w$]*)\s*\(")
+# fmt: off
 _OUTLINE_KINDS = frozenset({"function", "class", "interface", "enum", "type", "constant", "variable", "macro",
                             "module", "namespace"})
+# fmt: on
 
 
 def _stem(key: str) -> str:
@@ -49,10 +51,20 @@ def is_public(language: str, name: str, d: Definition | None = None) -> bool:
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
-def _candidate(g: Gathering, record: FileRecord, start: int, end: int, text: str, score: float,
-               excerpt: bool) -> Candidate:
-    return Candidate(record.key, g.uri_of(record.key), g.shown_path(record, record.key), start, end, text,
-                     "definition", score, excerpt=excerpt)
+def _candidate(
+    g: Gathering, record: FileRecord, start: int, end: int, text: str, score: float, excerpt: bool
+) -> Candidate:
+    return Candidate(
+        record.key,
+        g.uri_of(record.key),
+        g.shown_path(record, record.key),
+        start,
+        end,
+        text,
+        "definition",
+        score,
+        excerpt=excerpt,
+    )
 
 
 @lru_cache(maxsize=16384)
@@ -64,7 +76,7 @@ def _relevance(g: Gathering, typed: str) -> Callable[[str], tuple[int, ...]]:
     """Sort key for member names: what is typed, then members the file already calls, then members sharing a word
     with the cursor line (``lines = Segment.`` -> ``split_lines``)."""
     request = g.request
-    text = request.text[request.prefix_start:request.suffix_end if request.suffix_end >= 0 else None]
+    text = request.text[request.prefix_start : request.suffix_end if request.suffix_end >= 0 else None]
     called = set(_MEMBER_USE.findall(text))  # the visible window: the whole file may be very long
     line = g.lines[g.cursor_line] if g.cursor_line < len(g.lines) else ""
     words = set().union(*(_words(w) for w in _IDENT.findall(line))) if line else set()
@@ -82,16 +94,23 @@ def _members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[
         files = r.package_files([record.key])
     elif record.language == "rust":
         directory = posixpath.dirname(record.rel)
-        files = [record.key] + [other.key for other, d in g.index.definitions_named(cls.name) if d.kind == "impl"
-                                and other.folder == record.folder and posixpath.dirname(other.rel) == directory]
+        files = [record.key] + [
+            other.key
+            for other, d in g.index.definitions_named(cls.name)
+            if d.kind == "impl" and other.folder == record.folder and posixpath.dirname(other.rel) == directory
+        ]
     else:
         files = [record.key]
     by_name: dict[str, tuple[FileRecord, Definition]] = {}
-    for key in dict.fromkeys(files[:MAX_MODULE_FILES * 4]):
+    for key in dict.fromkeys(files[: MAX_MODULE_FILES * 4]):
         other = g.index.files.get(key)
         for d in other.definitions if other is not None else ():
-            if d.parent != cls.name or d.name == cls.name or not is_public(record.language, d.name, d) \
-                    or (record.language not in ("go", "rust") and key != record.key):
+            if (
+                d.parent != cls.name
+                or d.name == cls.name
+                or not is_public(record.language, d.name, d)
+                or (record.language not in ("go", "rust") and key != record.key)
+            ):
                 continue
             # overloads: the first signature stands for all; a method beats a field of the same name (builders)
             if d.name not in by_name or (_is_attribute(by_name[d.name][1]) and not _is_attribute(d)):
@@ -110,19 +129,28 @@ def type_outline(r: Resolver, scope: Scope, score: float, typed: str = "") -> li
     members = _members_of(r, record, cls)
     small = cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
     if small:  # shown whole: only members declared outside it remain to list
-        members = [(o, d) for o, d in members if o.key != record.key or not cls.start_line <= d.start_line < cls.end_line]
+        members = [
+            (o, d) for o, d in members if o.key != record.key or not cls.start_line <= d.start_line < cls.end_line
+        ]
     head = (cls.summary if small else signature_line(cls), cls.start_line, cls.end_line, small)
     return _listing(g, _ranked(g, members, typed), score, {record.key: head}, indent="" if small else "    ")
 
 
-def _ranked(g: Gathering, entries: list[tuple[FileRecord, Definition]], typed: str) -> list[tuple[FileRecord, Definition]]:
+def _ranked(
+    g: Gathering, entries: list[tuple[FileRecord, Definition]], typed: str
+) -> list[tuple[FileRecord, Definition]]:
     key = _relevance(g, typed)
     order = {id(e): i for i, e in enumerate(entries)}
     return sorted(entries, key=lambda e: (*key(e[1].name), _is_attribute(e[1]), order[id(e)]))
 
 
-def _listing(g: Gathering, ranked: list[tuple[FileRecord, Definition]], score: float,
-             heads: dict[str, tuple[str, int, int, bool]], indent: str = "") -> list[Candidate]:
+def _listing(
+    g: Gathering,
+    ranked: list[tuple[FileRecord, Definition]],
+    score: float,
+    heads: dict[str, tuple[str, int, int, bool]],
+    indent: str = "",
+) -> list[Candidate]:
     """One snippet per defining file: its head (a class header), the signatures of the most relevant members,
     then the names of further callable members (what an IDE's completion list would offer)."""
     signatures: list[tuple[FileRecord, Definition]] = []
@@ -133,7 +161,7 @@ def _listing(g: Gathering, ranked: list[tuple[FileRecord, Definition]], score: f
             break
         signatures.append(entry)
     names: list[tuple[FileRecord, Definition]] = []
-    for entry in ranked[len(signatures):len(signatures) + MAX_LISTED_NAMES]:
+    for entry in ranked[len(signatures) : len(signatures) + MAX_LISTED_NAMES]:
         size += len(entry[1].name) + 2
         if size > MAX_OUTLINE_CHARS:
             break
@@ -156,12 +184,14 @@ def _listing(g: Gathering, ranked: list[tuple[FileRecord, Definition]], score: f
         lines += [indent + signature_line(d) for d in sorted(sigs, key=lambda d: d.start_line)]
         if more:
             comment = language_named(record.language).line_comment
-            lines.append(f"{indent}{comment} also: " + ", ".join(d.name for d in sorted(more, key=lambda d: d.start_line)))
+            lines.append(
+                f"{indent}{comment} also: " + ", ".join(d.name for d in sorted(more, key=lambda d: d.start_line))
+            )
         listed = sigs + more
         start = min(([head[1]] if head else []) + [d.start_line for d in listed])
         end = max(([head[2]] if head else []) + [d.end_line for d in listed])
         excerpt = bool(head and head[3] and not listed)
-        out.append(_candidate(g, record, start, end, "\n".join(lines), score * 0.97 ** rank, excerpt=excerpt))
+        out.append(_candidate(g, record, start, end, "\n".join(lines), score * 0.97**rank, excerpt=excerpt))
     return out
 
 
@@ -172,8 +202,12 @@ def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[
     seen: set[tuple[str, int]] = set()
 
     def add(record: FileRecord, d: Definition) -> None:
-        if (record.key, d.start_line) not in seen and d.kind in _OUTLINE_KINDS and not d.parent \
-                and is_public(record.language, d.name):
+        if (
+            (record.key, d.start_line) not in seen
+            and d.kind in _OUTLINE_KINDS
+            and not d.parent
+            and is_public(record.language, d.name)
+        ):
             seen.add((record.key, d.start_line))
             entries.append((record, d))
 

@@ -16,15 +16,19 @@ from typing import NamedTuple
 MAX_GUESSES = 3
 _PATH = r"[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*"
 # Wrappers whose members are those of the wrapped type (or whose value, once unwrapped, is).
+# fmt: off
 _WRAPPERS = {"Optional", "Final", "ClassVar", "Annotated", "Awaitable", "Coroutine", "Type", "type", "Promise",
              "Readonly", "Partial", "Required", "Option", "Box", "Arc", "Rc", "RefCell", "Cell", "Mutex", "RwLock",
              "Result", "Pin", "Cow", "Ref", "RefMut", "MutexGuard", "Weak", "NonNull", "Lazy", "OnceCell",
              "AtomicReference", "Optional", "Supplier", "CompletableFuture", "Future", "Mono"}
+# fmt: on
+# fmt: off
 _NOT_TYPES = {"return", "new", "throw", "else", "case", "yield", "await", "in", "of", "is", "not", "and", "or",
               "None", "null", "nil", "true", "false", "True", "False", "void", "var", "let", "const", "mut", "self",
               "this", "package", "import", "static", "final", "public", "private", "protected", "goto", "break",
               "continue", "typeof", "instanceof", "delete", "any", "unknown", "string", "number", "boolean", "int",
               "str", "float", "bool", "bytes", "dict", "list", "tuple", "set", "object", "Object", "error", "func"}
+# fmt: on
 
 
 class Guess(NamedTuple):
@@ -69,29 +73,39 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     """(pattern, how to read its type group ``t``) for declarations in ``language``; group ``n`` is the name.
     Compiled once per language: a request looks up several names, and compiling per name would cost more."""
     if language == "python":
-        found = [(rf"\b{_N}\s*:\s*(?P<t>[^=\n,)]+?)\s*(?:=|,|\)|$)", "type"),
-                 (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
-                 (rf"\bwith\b[^\n]*?(?P<t>{_PATH})\([^\n]*\bas\s+{_N}\b", "call")]
+        found = [
+            (rf"\b{_N}\s*:\s*(?P<t>[^=\n,)]+?)\s*(?:=|,|\)|$)", "type"),
+            (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
+            (rf"\bwith\b[^\n]*?(?P<t>{_PATH})\([^\n]*\bas\s+{_N}\b", "call"),
+        ]
     elif language in ("javascript", "typescript", "tsx"):
-        found = [(rf"\b{_N}\s*[?!]?\s*:\s*(?P<t>[\w$.]+(?:<[^=;\n]*>)?)", "type"),
-                 (rf"\b{_N}\s*(?::[^=\n]+)?=\s*new\s+(?P<t>{_PATH})", "type"),
-                 (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call")]
+        found = [
+            (rf"\b{_N}\s*[?!]?\s*:\s*(?P<t>[\w$.]+(?:<[^=;\n]*>)?)", "type"),
+            (rf"\b{_N}\s*(?::[^=\n]+)?=\s*new\s+(?P<t>{_PATH})", "type"),
+            (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
+        ]
     elif language == "go":
-        found = [(rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*&?(?P<t>{_PATH})\s*\{{", "type"),
-                 (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*{_CALL}", "call"),
-                 (rf"\bvar\s+{_N}\s+(?P<t>[*\[\]\w.]+)", "type"),
-                 (rf"[(,]\s*{_N}\s+(?P<t>\*?[\w.]+)", "type")]
+        found = [
+            (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*&?(?P<t>{_PATH})\s*\{{", "type"),
+            (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*{_CALL}", "call"),
+            (rf"\bvar\s+{_N}\s+(?P<t>[*\[\]\w.]+)", "type"),
+            (rf"[(,]\s*{_N}\s+(?P<t>\*?[\w.]+)", "type"),
+        ]
     elif language == "rust":
         let = rf"\blet\s+(?:mut\s+)?{_N}"
-        found = [(rf"{let}\s*:\s*(?P<t>[^=;\n]+)", "type"),
-                 (rf"{let}\s*=\s*&?(?:mut\s+)?(?P<t>{_PATH})\s*\{{", "type"),
-                 (rf"{let}\s*=\s*&?(?:mut\s+)?{_CALL}", "call"),
-                 (rf"[(,]\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=\n]+)", "type")]
+        found = [
+            (rf"{let}\s*:\s*(?P<t>[^=;\n]+)", "type"),
+            (rf"{let}\s*=\s*&?(?:mut\s+)?(?P<t>{_PATH})\s*\{{", "type"),
+            (rf"{let}\s*=\s*&?(?:mut\s+)?{_CALL}", "call"),
+            (rf"[(,]\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=\n]+)", "type"),
+        ]
     elif language in ("java", "csharp", "kotlin", "scala"):
-        found = [(rf"\b{_N}\s*=\s*new\s+(?P<t>{_PATH})", "type"),
-                 (rf"\b{_N}\s*:\s*(?P<t>{_PATH})", "type"),
-                 (rf"(?P<t>{_PATH})(?:<[^;=()]*>)?(?:\[\])?\s+{_N}\s*[=;,):]", "type"),
-                 (rf"\b{_N}\s*=\s*{_CALL}", "call")]
+        found = [
+            (rf"\b{_N}\s*=\s*new\s+(?P<t>{_PATH})", "type"),
+            (rf"\b{_N}\s*:\s*(?P<t>{_PATH})", "type"),
+            (rf"(?P<t>{_PATH})(?:<[^;=()]*>)?(?:\[\])?\s+{_N}\s*[=;,):]", "type"),
+            (rf"\b{_N}\s*=\s*{_CALL}", "call"),
+        ]
     else:
         found = []
     return tuple((re.compile(pattern), how) for pattern, how in found)
@@ -139,7 +153,7 @@ def return_guesses(language: str, name: str, signature: str) -> list[Guess]:
     if at is None:
         return []
     if language in ("java", "csharp"):
-        match = re.search(rf"({_PATH}(?:<[^()]*>)?)(?:\[\])?\s+$", signature[:at.start()])
+        match = re.search(rf"({_PATH}(?:<[^()]*>)?)(?:\[\])?\s+$", signature[: at.start()])
         return _type(match.group(1)) if match else []
     depth, i = 0, at.end() - 1
     while i < len(signature):
@@ -147,7 +161,7 @@ def return_guesses(language: str, name: str, signature: str) -> list[Guess]:
         i += 1
         if depth == 0:
             break
-    rest = signature[i:i + 200]
+    rest = signature[i : i + 200]
     if language == "go":
         match = re.match(r"\s*\(?\s*([*\w.]+)", rest)
         return _type(match.group(1)) if match and not rest.lstrip().startswith("{") else []

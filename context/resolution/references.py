@@ -16,12 +16,23 @@ MAX_LOOKBACK = 400  # characters before the cursor searched for an unclosed call
 MAX_CHAIN = 12  # builder chains: Command::new(..).about(..).arg(..)...
 _IDENT_CHAR = re.compile(r"[\w$]")
 _SEPARATORS = ("?.", "::", "->", ".")
+# fmt: off
 _KEYWORDS = frozenset({"return", "if", "while", "await", "yield", "not", "and", "or", "in", "of", "case", "throw",
                        "typeof", "void", "else", "do", "match", "as", "is"})
+# fmt: on
 _CAST = re.compile(r"\bas\s+([A-Za-z_$][\w$.]*)\s*(?:<[^()]*>)?\s*\)$")
-_TYPE_NODES = {"class_definition": "name", "class_declaration": "name", "abstract_class_declaration": "name",
-               "interface_declaration": "name", "enum_declaration": "name", "record_declaration": "name",
-               "impl_item": "type", "trait_item": "name", "struct_item": "name", "class": "name"}
+_TYPE_NODES = {
+    "class_definition": "name",
+    "class_declaration": "name",
+    "abstract_class_declaration": "name",
+    "interface_declaration": "name",
+    "enum_declaration": "name",
+    "record_declaration": "name",
+    "impl_item": "type",
+    "trait_item": "name",
+    "struct_item": "name",
+    "class": "name",
+}
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,7 @@ def _unclosed_paren(text: str) -> int:
 
 def reference_at(before: str) -> Reference | None:
     """The reference the cursor is in, from the text before the cursor (a few hundred characters suffice)."""
-    before = before[-MAX_LOOKBACK * 2:]
+    before = before[-MAX_LOOKBACK * 2 :]
     member_start = _identifier_before(before, len(before))
     member = before[member_start:]
     sep, at = _separator_before(before, member_start, newlines=True)
@@ -152,11 +163,15 @@ def _name_of(node: Node, field: str) -> str:
     return re.split(r"::|\.", text)[-1].strip()
 
 
-_TYPE_LINE = re.compile(r"^(\s*)(?:(?:[\w@]+|@\w+\([^)]*\))\s+)*(?:class|struct|interface|enum|record|trait|object)"
-                        r"\s+([A-Za-z_$][\w$]*)")
+_TYPE_LINE = re.compile(
+    r"^(\s*)(?:(?:[\w@]+|@\w+\([^)]*\))\s+)*(?:class|struct|interface|enum|record|trait|object)"
+    r"\s+([A-Za-z_$][\w$]*)"
+)
 _IMPL_LINE = re.compile(r"^(\s*)impl\b(?:\s*<[^>]*>)?\s+(?:[\w:]+(?:<[^>]*>)?\s+for\s+)?(?:[\w]+::)*([A-Za-z_]\w*)")
-_FUNC_LINE = re.compile(r"^(\s*)(?:(?:async|pub|export|static|public|private)\s+)*(?:def|func|fn|function)\b"
-                        r"(?:\s*\(\s*(?:\w+\s+)?\*?\s*([A-Za-z_]\w*))?")
+_FUNC_LINE = re.compile(
+    r"^(\s*)(?:(?:async|pub|export|static|public|private)\s+)*(?:def|func|fn|function)\b"
+    r"(?:\s*\(\s*(?:\w+\s+)?\*?\s*([A-Za-z_]\w*))?"
+)
 MAX_TYPE_LOOKBACK = 2000  # lines
 
 

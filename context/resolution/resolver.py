@@ -31,8 +31,10 @@ MAX_VISITED = 48  # files a re-export search may open
 LOCAL_LOOKBACK_LINES = 300
 SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
-_CONSTRUCTOR_LIKE = re.compile(r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
-                               r"(_\w+|[A-Z]\w*)?$")
+_CONSTRUCTOR_LIKE = re.compile(
+    r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
+    r"(_\w+|[A-Z]\w*)?$"
+)
 
 
 @dataclass
@@ -51,8 +53,9 @@ class Resolver:
             g = self.g
             language = g.spec.name if g.spec else ""
             dialect = g.spec.import_dialect if g.spec else ""
-            ctx = self._contexts[""] = FileContext(g.key, g.record, tuple(g.imports), language, dialect, g.folder,
-                                                   g.rel)
+            ctx = self._contexts[""] = FileContext(
+                g.key, g.record, tuple(g.imports), language, dialect, g.folder, g.rel
+            )
         return ctx
 
     def context_of(self, record: FileRecord) -> FileContext:
@@ -61,8 +64,9 @@ class Resolver:
         ctx = self._contexts.get(record.key)
         if ctx is None:
             spec = language_named(record.language)
-            ctx = self._contexts[record.key] = FileContext(record.key, record, tuple(record.imports), spec.name,
-                                                           spec.import_dialect, record.folder, record.rel)
+            ctx = self._contexts[record.key] = FileContext(
+                record.key, record, tuple(record.imports), spec.name, spec.import_dialect, record.folder, record.rel
+            )
         return ctx
 
     def bindings(self, ctx: FileContext) -> dict[str, list[tuple[Import, str]]]:
@@ -88,8 +92,9 @@ class Resolver:
 
     # --- definitions by name --------------------------------------------------------------------------------------
 
-    def defined_in(self, files: list[str] | tuple[str, ...], name: str,
-                   hops: int = MAX_HOPS) -> list[tuple[FileRecord, Definition]]:
+    def defined_in(
+        self, files: list[str] | tuple[str, ...], name: str, hops: int = MAX_HOPS
+    ) -> list[tuple[FileRecord, Definition]]:
         """Top-level definitions of ``name`` in ``files``; else where those files re-export it from (``from .core
         import Name``, ``export * from``, ``export { X } from``, ``pub use``), several hops, breadth first (a
         barrel file's hundred ``export *`` are checked before any is followed further), cycles guarded, at most
@@ -139,6 +144,7 @@ class Resolver:
     def lookup(self, ctx: FileContext, name: str, kinds: frozenset[str] | set[str] | None = None) -> list[Found]:
         """What ``name`` means in the file ``ctx``: its own definition, an imported one, one in the same folder
         (same package), or one of a few in the workspace."""
+
         def ok(d: Definition) -> bool:
             return not d.parent and (kinds is None or d.kind in kinds)
 
@@ -147,13 +153,15 @@ class Resolver:
         if own:
             return own
         for imp, original in self.bindings(ctx).get(name, ()):
-            found = [Found(r, d, 1.0) for r, d in self.imported(ctx, imp, original, name)
-                     if kinds is None or d.kind in kinds]
+            found = [
+                Found(r, d, 1.0) for r, d in self.imported(ctx, imp, original, name) if kinds is None or d.kind in kinds
+            ]
             if found:
                 return found
         directory = posixpath.dirname(ctx.rel)
-        near = [Found(r, d, 0.9) for r, d in everywhere if r.folder == ctx.folder
-                and posixpath.dirname(r.rel) == directory]
+        near = [
+            Found(r, d, 0.9) for r, d in everywhere if r.folder == ctx.folder and posixpath.dirname(r.rel) == directory
+        ]
         if near:
             return near
         same_language = [(r, d) for r, d in everywhere if r.language == ctx.language] or everywhere
@@ -188,8 +196,11 @@ class Resolver:
         for imp, original in self.bindings(ctx).get(name, ()):
             scope = self._module_scope(ctx, imp, original, confidence)
             if scope is not None and original == "default":  # a default-exported class, or a namespace object
-                classes = [Scope("type", confidence, record=r, definition=d) for r, d in
-                           self.g.index.definitions_named(name) if r.key in scope.files and d.kind in TYPE_KINDS]
+                classes = [
+                    Scope("type", confidence, record=r, definition=d)
+                    for r, d in self.g.index.definitions_named(name)
+                    if r.key in scope.files and d.kind in TYPE_KINDS
+                ]
                 out += classes or [scope]
             elif scope is not None:
                 out.append(scope)
@@ -200,13 +211,17 @@ class Resolver:
         return self._results(self.lookup(ctx, name, TYPE_KINDS), confidence, 0, False)
 
     def enclosing(self, confidence: float = 1.0) -> list[Scope]:
-        name = enclosing_type(self.g.tree, self.g.cursor_byte) or enclosing_type_in_text(self.g.lines,
-                                                                                        self.g.cursor_line)
+        name = enclosing_type(self.g.tree, self.g.cursor_byte) or enclosing_type_in_text(
+            self.g.lines, self.g.cursor_line
+        )
         if not name:
             return []
         here = self.here()
-        own = [Scope("type", confidence, record=r, definition=d) for r, d in self.g.index.definitions_named(name)
-               if r.key == here.key and d.kind in TYPE_KINDS]
+        own = [
+            Scope("type", confidence, record=r, definition=d)
+            for r, d in self.g.index.definitions_named(name)
+            if r.key == here.key and d.kind in TYPE_KINDS
+        ]
         return own or [s for s in self.name_scopes(here, name, confidence) if s.kind == "type"]
 
     def type_scopes(self, ctx: FileContext, guess: Guess, confidence: float, depth: int = 0) -> list[Scope]:
@@ -268,13 +283,19 @@ class Resolver:
         record, cls = scope.record, scope.definition
         if record is None or cls is None:
             return []
-        same = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent == cls.name
-                and r.language == record.language]
+        same = [
+            (r, d)
+            for r, d in self.g.index.definitions_named(name)
+            if d.parent == cls.name and r.language == record.language
+        ]
         own = [Found(r, d, scope.confidence) for r, d in same if r.key == record.key]
         if not own:  # Go methods and Rust impls may live in other files of the package
             directory = posixpath.dirname(record.rel)
-            own = [Found(r, d, scope.confidence * 0.9) for r, d in same if r.folder == record.folder
-                   and posixpath.dirname(r.rel) == directory]
+            own = [
+                Found(r, d, scope.confidence * 0.9)
+                for r, d in same
+                if r.folder == record.folder and posixpath.dirname(r.rel) == directory
+            ]
             if not own and len(same) <= MAX_AMBIGUOUS and record.language == "rust":
                 own = [Found(r, d, scope.confidence * 0.6) for r, d in same]
         if own or depth >= MAX_HOPS:
@@ -304,7 +325,7 @@ class Resolver:
             for s in self.type_scopes(ctx, Guess(name), scope.confidence * 0.9, 1):
                 if s.definition is not cls and s not in out:
                     out.append(s)
-        return out[:MAX_SCOPES * 2]
+        return out[: MAX_SCOPES * 2]
 
     def step(self, scopes: list[Scope], segment: str, depth: int = 0) -> list[Scope]:
         """The scopes ``scope.segment`` denotes (``segment()``: the result of calling it)."""
@@ -383,5 +404,5 @@ class Resolver:
         if text is None:
             g = self.g
             start = max(0, g.cursor_line - LOCAL_LOOKBACK_LINES)
-            text = self._texts["before"] = "\n".join(g.lines[start:g.cursor_line + 1])
+            text = self._texts["before"] = "\n".join(g.lines[start : g.cursor_line + 1])
         return text

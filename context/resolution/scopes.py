@@ -35,6 +35,7 @@ class Scope:
 @dataclass(frozen=True)
 class FileContext:
     """The file a name is looked up from: its imports decide what the name means."""
+
     key: str
     record: FileRecord | None
     imports: tuple[Import, ...]

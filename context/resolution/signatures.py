@@ -17,11 +17,11 @@ _PREAMBLE = re.compile(r"\s*(#|//|/\*|\*|@|\"\"\"|'''|$)")
 
 def signature(d: Definition) -> str:
     """The definition's signature text, without leading comments, decorators and attributes."""
-    lines = d.summary.split("\n", MAX_SIGNATURE_LINES * 2)[:MAX_SIGNATURE_LINES * 2]
+    lines = d.summary.split("\n", MAX_SIGNATURE_LINES * 2)[: MAX_SIGNATURE_LINES * 2]
     i = 0
     while i < len(lines) - 1 and _PREAMBLE.match(lines[i]):
         i += 1
-    return "\n".join(lines[i:i + MAX_SIGNATURE_LINES])
+    return "\n".join(lines[i : i + MAX_SIGNATURE_LINES])
 
 
 @lru_cache(maxsize=16384)
@@ -35,7 +35,7 @@ def signature_line(d: Definition, max_chars: int = 120) -> str:
         if depth <= 0:
             break
     text = " ".join(out).replace("( ", "(").replace(" )", ")").removesuffix("{").rstrip()
-    return text if len(text) <= max_chars else text[:max_chars - 3] + "..."
+    return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
 
 
 def base_names(language: str, cls: Definition) -> list[str]:
@@ -45,8 +45,11 @@ def base_names(language: str, cls: Definition) -> list[str]:
         parts = split_top(match.group(1)) if match else []
         return [normalize_type(p) for p in parts if "=" not in p and normalize_type(p)]
     if language == "go":
-        return [normalize_type(m.group(1)) for m in re.finditer(r"(?m)^\s*(\*?[\w.]+)\s*(?:`[^`]*`)?\s*$",
-                                                                 cls.summary) if normalize_type(m.group(1))]
+        return [
+            normalize_type(m.group(1))
+            for m in re.finditer(r"(?m)^\s*(\*?[\w.]+)\s*(?:`[^`]*`)?\s*$", cls.summary)
+            if normalize_type(m.group(1))
+        ]
     match = re.search(r"\b(?:extends|implements|:)\s+([^{]+)", header.split("{", 1)[0].split("\n{")[0])
     if not match:
         return []

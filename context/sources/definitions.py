@@ -66,7 +66,7 @@ def _nearby_identifiers(g: Gathering) -> list[tuple[str, float, str]]:
         weight = 1.0 / (1.0 + 0.25 * distance) if byte <= g.cursor_byte else 0.5 / (1.0 + distance)
         qualifier = ""
         if previous is not None:
-            between = src[previous[1]:byte].strip()
+            between = src[previous[1] : byte].strip()
             if between in (b".", b"->", b"::", b"?."):
                 qualifier = previous[0]
         if name not in best or best[name][0] < weight:
@@ -84,9 +84,17 @@ def _bindings(imports: list[Import]) -> dict[str, list[tuple[Import, str]]]:
 
 
 def _candidate(g: Gathering, record: FileRecord, definition: Definition, score: float) -> Candidate:
-    return Candidate(record.key, g.uri_of(record.key), g.shown_path(record, record.key), definition.start_line,
-                     definition.end_line, definition.summary, "definition", score,
-                     excerpt=definition.end_line - definition.start_line <= SMALL_DEFINITION_LINES)
+    return Candidate(
+        record.key,
+        g.uri_of(record.key),
+        g.shown_path(record, record.key),
+        definition.start_line,
+        definition.end_line,
+        definition.summary,
+        "definition",
+        score,
+        excerpt=definition.end_line - definition.start_line <= SMALL_DEFINITION_LINES,
+    )
 
 
 def _is_one_line_attribute(definition: Definition) -> bool:
@@ -109,7 +117,7 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
     if _in_string_or_comment(g):
         return [], set()
     start = max(0, g.request.offset - CURSOR_LOOKBACK)
-    ref = reference_at(g.request.text[start:g.request.offset])
+    ref = reference_at(g.request.text[start : g.request.offset])
     if ref is None or not ref.chain:
         return _implicit_member(g, resolver, ref), set()
     scopes = resolver.chain(ref.chain)
@@ -123,13 +131,14 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
         out.append(_candidate(g, f.record, f.definition, CURSOR_SCORE * min(1.0, f.confidence)))
     outline_score = OUTLINE_AFTER_MEMBER if members else 1.0
     for rank, scope in enumerate(scopes):
-        score = outline_score * min(1.0, scope.confidence) * 0.9 ** rank
+        score = outline_score * min(1.0, scope.confidence) * 0.9**rank
         typed = "" if ref.called else ref.member
         if scope.kind == "type":
             out += type_outline(resolver, scope, score, typed)
             if not members or not ref.called:
-                out += [c for base in resolver.bases(scope)[:2]
-                        for c in type_outline(resolver, base, score * 0.6, typed)]
+                out += [
+                    c for base in resolver.bases(scope)[:2] for c in type_outline(resolver, base, score * 0.6, typed)
+                ]
         else:
             out += module_outline(resolver, scope, typed, score)
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
@@ -163,7 +172,7 @@ def _implicit_member(g: Gathering, resolver: Resolver, ref: Reference | None) ->
 def _cursor_name(g: Gathering) -> str:
     """The bare name the cursor calls or types (``name(`` / ``nam``), which ranks before names merely near it."""
     start = max(0, g.request.offset - CURSOR_LOOKBACK)
-    ref = reference_at(g.request.text[start:g.request.offset])
+    ref = reference_at(g.request.text[start : g.request.offset])
     return ref.member if ref is not None and not ref.chain else ""
 
 
@@ -192,10 +201,17 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
             for imp, original in bindings[name]:
                 found += [(r, d, 1.0) for r, d in resolver.imported(here_ctx, imp, original, name)]
         elif qualifier and qualifier not in local_names:
-            found = [(f.record, f.definition, f.confidence) for scope in resolver.chain((qualifier,))
-                     for f in resolver.members(scope, name)]
-        if not found and name not in local_names and name not in bindings and (not qualifier or qualifier
-                                                                                  not in bindings):
+            found = [
+                (f.record, f.definition, f.confidence)
+                for scope in resolver.chain((qualifier,))
+                for f in resolver.members(scope, name)
+            ]
+        if (
+            not found
+            and name not in local_names
+            and name not in bindings
+            and (not qualifier or qualifier not in bindings)
+        ):
             everywhere = [(r, d) for r, d in g.index.definitions_named(name) if r.key != g.key]
             for record, definition in everywhere:
                 if record.key in imported_files:
@@ -205,11 +221,14 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
                 elif len(everywhere) <= MAX_AMBIGUOUS:
                     found.append((record, definition, 0.5 / len(everywhere) ** 0.5))
             if qualifier:  # obj.method: the receiver's type is unknown, so any same-named member is a guess
-                found = [(r, d, s * (0.7 if not _is_one_line_attribute(d) else 0.7 * GUESSED_FIELD))
-                         for r, d, s in found]
+                found = [
+                    (r, d, s * (0.7 if not _is_one_line_attribute(d) else 0.7 * GUESSED_FIELD)) for r, d, s in found
+                ]
             elif any(d.parent for _, d, _ in found):
-                found = [(r, d, s * GUESSED_FIELD) if d.parent and _is_one_line_attribute(d) else (r, d, s)
-                         for r, d, s in found]
+                found = [
+                    (r, d, s * GUESSED_FIELD) if d.parent and _is_one_line_attribute(d) else (r, d, s)
+                    for r, d, s in found
+                ]
         if weight == CURSOR_SCORE:  # what the cursor calls: same folder or imported file is evidence enough
             found = [(r, d, min(1.0, s + CURSOR_EVIDENCE)) for r, d, s in found]
         found.sort(key=lambda item: (-item[2], item[0].key, item[1].start_line))
@@ -225,15 +244,18 @@ def _used_once(text: str, name: str) -> bool:
     return first < 0 or text.find(name, first + len(name)) < 0
 
 
-def _imported_definitions(g: Gathering, resolver: Resolver, bindings: dict[str, list[tuple[Import, str]]],
-                          seen: set[str]) -> list[Candidate]:
+def _imported_definitions(
+    g: Gathering, resolver: Resolver, bindings: dict[str, list[tuple[Import, str]]], seen: set[str]
+) -> list[Candidate]:
     """Definitions of names the file imports but that are not near the cursor: what the next line may call.
     A name imported but used nowhere else yet comes first (it was imported to be used, likely soon), then names
     the file uses more often."""
-    text = g.request.text[g.request.prefix_start:g.request.suffix_end if g.request.suffix_end >= 0 else None]
+    text = g.request.text[g.request.prefix_start : g.request.suffix_end if g.request.suffix_end >= 0 else None]
     unused = {name for name in bindings if _used_once(g.request.text, name)}  # only in its import statement
-    names = sorted((name for name in bindings if name not in seen),
-                   key=lambda name: (name not in unused, -min(text.count(name), 5), name))
+    names = sorted(
+        (name for name in bindings if name not in seen),
+        key=lambda name: (name not in unused, -min(text.count(name), 5), name),
+    )
     out: list[Candidate] = []
     for rank, name in enumerate(names[:MAX_IMPORTED_NAMES]):
         if rank >= MIN_NAMES and g.expired():

@@ -15,8 +15,10 @@ from ..gathering import Gathering
 from ..ranking import Candidate
 from ..syntax.symbols import CLASS_LIKE
 
-_SCOPE = re.compile(r"(^|_)(function|method|class|struct|interface|trait|impl|module|namespace|enum|object|record|"
-                    r"constructor|protocol)(_definition|_declaration|_item|_specifier)?$")
+_SCOPE = re.compile(
+    r"(^|_)(function|method|class|struct|interface|trait|impl|module|namespace|enum|object|record|"
+    r"constructor|protocol)(_definition|_declaration|_item|_specifier)?$"
+)
 _CLASS_SCOPE = re.compile(r"(class|struct|interface|trait|impl|module|enum|object|record|protocol)")
 MAX_HEADER_LINES = 8
 MAX_IMPORT_LINES = 40
@@ -62,16 +64,19 @@ def outline_candidates(g: Gathering) -> list[Candidate]:
             end = max(end, summary.header_end)
         else:
             first = start
-            text = "\n".join(g.lines[start:min(end, start + MAX_HEADER_LINES)])
-        out.append(Candidate(g.key, g.request.uri, g.rel, first, end, text, "outline", score,
-                             excerpt=summary is None))
+            text = "\n".join(g.lines[start : min(end, start + MAX_HEADER_LINES)])
+        out.append(Candidate(g.key, g.request.uri, g.rel, first, end, text, "outline", score, excerpt=summary is None))
     if g.imports:
         first = min(imp.line for imp in g.imports)
         last = max(imp.line for imp in g.imports)
         # the last statement may continue on indented lines or up to a closing bracket
-        while last + 1 < len(g.lines) and last - first < MAX_IMPORT_LINES and g.lines[last + 1][:1] in (" ", "\t", ")", "}"):
+        while (
+            last + 1 < len(g.lines)
+            and last - first < MAX_IMPORT_LINES
+            and g.lines[last + 1][:1] in (" ", "\t", ")", "}")
+        ):
             last += 1
         if last < g.window[0] and last - first < MAX_IMPORT_LINES:
-            text = "\n".join(g.lines[first:last + 1])
+            text = "\n".join(g.lines[first : last + 1])
             out.append(Candidate(g.key, g.request.uri, g.rel, first, last + 1, text, "outline", 0.6))
     return out

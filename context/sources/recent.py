@@ -44,8 +44,18 @@ def recent_candidates(g: Gathering, docs: OpenDocuments) -> list[Candidate]:
             continue
         seen.add((edit.key, start))
         record = g.index.files.get(edit.key)
-        out.append(Candidate(edit.key, doc.uri, g.shown_path(record, edit.key), start, end,
-                             "\n".join(lines[start:end]), "recent_edit", 0.9 ** rank))
+        out.append(
+            Candidate(
+                edit.key,
+                doc.uri,
+                g.shown_path(record, edit.key),
+                start,
+                end,
+                "\n".join(lines[start:end]),
+                "recent_edit",
+                0.9**rank,
+            )
+        )
     for rank, key in enumerate(k for k in docs.recently_opened() if k != g.key):
         if rank >= MAX_FILES or g.expired():
             break
@@ -56,6 +66,17 @@ def recent_candidates(g: Gathering, docs: OpenDocuments) -> list[Candidate]:
         lines = [line for line in (_signature_line(d.summary) for d in top) if line]
         if lines:
             end = max(d.end_line for d in top)
-            out.append(Candidate(key, g.uri_of(key), g.shown_path(record, key), top[0].start_line, end,
-                                 "\n".join(lines), "recent_file", 0.5 * 0.8 ** rank, excerpt=False))
+            out.append(
+                Candidate(
+                    key,
+                    g.uri_of(key),
+                    g.shown_path(record, key),
+                    top[0].start_line,
+                    end,
+                    "\n".join(lines),
+                    "recent_file",
+                    0.5 * 0.8**rank,
+                    excerpt=False,
+                )
+            )
     return out

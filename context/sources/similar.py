@@ -28,13 +28,13 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
     # every keystroke
     text = g.request.text
     line_start = text.rfind("\n", 0, g.request.offset) + 1
-    before_cursor = PARTIAL_WORD.sub("", text[line_start:g.request.offset])
-    query = tokens_of("\n".join(g.lines[first:g.cursor_line] + [before_cursor]))
+    before_cursor = PARTIAL_WORD.sub("", text[line_start : g.request.offset])
+    query = tokens_of("\n".join(g.lines[first : g.cursor_line] + [before_cursor]))
     if not query:
         return []
     hits = g.index.search_windows(query, limit=MAX_CANDIDATES * 2, deadline=g.deadline)
     edited = {edit.key for edit in docs.recent_edits()}
-    known_lines = {line.strip() for line in g.lines[g.window[0]:g.window[1]]}
+    known_lines = {line.strip() for line in g.lines[g.window[0] : g.window[1]]}
     out: list[Candidate] = []
     for hit in hits:
         if len(out) >= MAX_CANDIDATES or (out and g.expired()):
@@ -61,8 +61,18 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
         if start >= end or _adds_nothing(lines[start:end], known_lines):
             continue
         boost = OPEN_FILE_BOOST if doc is not None or hit.key in edited else 1.0
-        out.append(Candidate(hit.key, g.uri_of(hit.key), g.shown_path(record, hit.key), start, end,
-                             "\n".join(lines[start:end]), "similar", min(1.0, hit.score * boost)))
+        out.append(
+            Candidate(
+                hit.key,
+                g.uri_of(hit.key),
+                g.shown_path(record, hit.key),
+                start,
+                end,
+                "\n".join(lines[start:end]),
+                "similar",
+                min(1.0, hit.score * boost),
+            )
+        )
     return out
 
 

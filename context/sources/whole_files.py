@@ -34,6 +34,17 @@ def file_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache) ->
         lines = doc.lines if doc is not None else line_cache.lines(key, record.digest) if record else None
         if not lines:
             continue
-        out.append(Candidate(key, g.uri_of(key), g.shown_path(record, key), 0, len(lines), "\n".join(lines), "file",
-                             FILE_SCORE * 0.98 ** len(out), excerpt=False))
+        out.append(
+            Candidate(
+                key,
+                g.uri_of(key),
+                g.shown_path(record, key),
+                0,
+                len(lines),
+                "\n".join(lines),
+                "file",
+                FILE_SCORE * 0.98 ** len(out),
+                excerpt=False,
+            )
+        )
     return out

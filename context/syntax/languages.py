@@ -44,19 +44,36 @@ class LanguageSpec:
 
 LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec("python", (".py", ".pyi", ".pyw"), ("python",), queries.PYTHON, "#", True, (":",)),
-    LanguageSpec("javascript", (".js", ".mjs", ".cjs", ".jsx"), ("javascript", "javascriptreact"), queries.JAVASCRIPT,
-                 block_openers=("{", "=>")),
-    LanguageSpec("typescript", (".ts", ".mts", ".cts"), ("typescript",), queries.TYPESCRIPT,
-                 block_openers=("{", "=>"), imports_as="javascript"),
-    LanguageSpec("tsx", (".tsx",), ("typescriptreact",), queries.TYPESCRIPT, block_openers=("{", "=>"),
-                 imports_as="javascript"),
+    LanguageSpec(
+        "javascript",
+        (".js", ".mjs", ".cjs", ".jsx"),
+        ("javascript", "javascriptreact"),
+        queries.JAVASCRIPT,
+        block_openers=("{", "=>"),
+    ),
+    LanguageSpec(
+        "typescript",
+        (".ts", ".mts", ".cts"),
+        ("typescript",),
+        queries.TYPESCRIPT,
+        block_openers=("{", "=>"),
+        imports_as="javascript",
+    ),
+    LanguageSpec(
+        "tsx", (".tsx",), ("typescriptreact",), queries.TYPESCRIPT, block_openers=("{", "=>"), imports_as="javascript"
+    ),
     LanguageSpec("go", (".go",), ("go",), queries.GO),
     LanguageSpec("rust", (".rs",), ("rust",), queries.RUST),
     LanguageSpec("java", (".java",), ("java",), queries.JAVA),
     LanguageSpec("c", (".c",), ("c",), queries.C),
     # Headers parse as C++: the grammar is a superset that also handles C headers.
-    LanguageSpec("cpp", (".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h", ".ipp"), ("cpp", "cuda-cpp"),
-                 queries.CPP, imports_as="c"),
+    LanguageSpec(
+        "cpp",
+        (".cc", ".cpp", ".cxx", ".c++", ".hpp", ".hh", ".hxx", ".h", ".ipp"),
+        ("cpp", "cuda-cpp"),
+        queries.CPP,
+        imports_as="c",
+    ),
     LanguageSpec("csharp", (".cs",), ("csharp",), queries.CSHARP),
     LanguageSpec("ruby", (".rb", ".rake"), ("ruby",), queries.RUBY, "#", block_openers=("do", "|", "then")),
     LanguageSpec("php", (".php",), ("php",), queries.PHP),
@@ -64,8 +81,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     LanguageSpec("scala", (".scala", ".sc"), ("scala",), queries.SCALA, block_openers=("{", "=")),
     LanguageSpec("lua", (".lua",), ("lua",), queries.LUA, "--", block_openers=("then", "do", ")")),
     LanguageSpec("swift", (".swift",), ("swift",), queries.SWIFT),
-    LanguageSpec("bash", (".sh", ".bash"), ("shellscript", "bash", "sh"), queries.BASH, "#",
-                 block_openers=("{", "then", "do")),
+    LanguageSpec(
+        "bash", (".sh", ".bash"), ("shellscript", "bash", "sh"), queries.BASH, "#", block_openers=("{", "then", "do")
+    ),
 )
 
 _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
@@ -73,9 +91,11 @@ _BY_LSP_ID = {lsp_id: spec for spec in LANGUAGES for lsp_id in spec.lsp_ids}
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}
 
 # Node types that name things, in any grammar; each language keeps the ones its grammar has.
+# fmt: off
 _IDENTIFIER_KINDS = ("identifier", "type_identifier", "field_identifier", "property_identifier",
                      "shorthand_property_identifier", "package_identifier", "namespace_identifier", "constant",
                      "simple_identifier", "name", "word")
+# fmt: on
 _STRING_OR_COMMENT = re.compile(r"(^|_)(string|comment|heredoc|regex)(_|$)|char_literal|rune_literal")
 
 

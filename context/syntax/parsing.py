@@ -19,7 +19,7 @@ MAX_PARSE_BYTES = 4 * 1024 * 1024  # beyond this a document is not parsed at all
 def common_prefix(a: bytes, b: bytes) -> int:
     n = min(len(a), len(b))
     i = 0
-    while i < n and a[i:i + _CHUNK] == b[i:i + _CHUNK]:
+    while i < n and a[i : i + _CHUNK] == b[i : i + _CHUNK]:
         i += _CHUNK
     if i >= n:
         return n
@@ -39,7 +39,7 @@ def common_suffix(a: bytes, b: bytes, limit: int) -> int:
     i = 0
     while i < n:
         step = min(_CHUNK, n - i)
-        if a[len(a) - i - step:len(a) - i] != b[len(b) - i - step:len(b) - i]:
+        if a[len(a) - i - step : len(a) - i] != b[len(b) - i - step : len(b) - i]:
             break
         i += step
     if i >= n:
@@ -47,7 +47,7 @@ def common_suffix(a: bytes, b: bytes, limit: int) -> int:
     lo, hi = i, min(i + _CHUNK, n)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if a[len(a) - mid:len(a) - i] == b[len(b) - mid:len(b) - i]:
+        if a[len(a) - mid : len(a) - i] == b[len(b) - mid : len(b) - i]:
             lo = mid
         else:
             hi = mid - 1
@@ -92,8 +92,9 @@ class ParsedDocument:
                 self._tree = None
             else:
                 parser = parser_for(self.spec)
-                self._tree = parser.parse(self.source, self._tree) if self._tree is not None else \
-                    parser.parse(self.source)
+                self._tree = (
+                    parser.parse(self.source, self._tree) if self._tree is not None else parser.parse(self.source)
+                )
         return self._tree
 
     def fresh_tree(self) -> tuple[str, Tree | None]:
@@ -127,8 +128,14 @@ class ParsedDocument:
         # the end points follow from the start point and the few changed bytes
         new_end_point = _advance(start_point, new[start:new_end])
         if self._tree is not None:
-            self._tree.edit(start_byte=start, old_end_byte=old_end, new_end_byte=new_end, start_point=start_point,
-                            old_end_point=_advance(start_point, old[start:old_end]), new_end_point=new_end_point)
+            self._tree.edit(
+                start_byte=start,
+                old_end_byte=old_end,
+                new_end_byte=new_end,
+                start_point=start_point,
+                old_end_point=_advance(start_point, old[start:old_end]),
+                new_end_point=new_end_point,
+            )
         self.text, self.source = text, new
         self._stale = True
         return start_point.row, new_end_point.row + 1

@@ -32,12 +32,17 @@ _JS_COMMON = """
   (#eq? @ctor "constructor"))
 """
 
-JAVASCRIPT = _JS_COMMON + """
+JAVASCRIPT = (
+    _JS_COMMON
+    + """
 (class_declaration name: (identifier) @name) @def.class
 (field_definition property: (property_identifier) @name) @def.field
 """
+)
 
-TYPESCRIPT = _JS_COMMON + """
+TYPESCRIPT = (
+    _JS_COMMON
+    + """
 (class_declaration name: (_) @name) @def.class
 (abstract_class_declaration name: (_) @name) @def.class
 (interface_declaration name: (_) @name) @def.interface
@@ -52,6 +57,7 @@ TYPESCRIPT = _JS_COMMON + """
   (required_parameter (accessibility_modifier) pattern: (identifier) @name) @def.field)) (#eq? @ctor "constructor"))
 (internal_module name: (_) @name) @def.namespace
 """
+)
 
 GO = """
 (function_declaration name: (identifier) @name) @def.function

@@ -31,10 +31,14 @@ class Shape:
 
 _WORD = re.compile(r"\w")
 _CLOSERS_ONLY = re.compile(r"^[\s)\]}>\"'`;,]*$")
-_ARGUMENT_LIST = re.compile(r"(^|_)(arguments?|argument_list|parameters|parameter_list|formal_parameters|"
-                            r"value_arguments|call_suffix|method_parameters|lambda_parameters)$")
-_BLOCK_NODE = re.compile(r"(^|_)(block|body|statement_block|compound_statement|declaration_list|"
-                         r"lambda|arrow_function|function_expression|closure_expression|do_block)($|_)")
+_ARGUMENT_LIST = re.compile(
+    r"(^|_)(arguments?|argument_list|parameters|parameter_list|formal_parameters|"
+    r"value_arguments|call_suffix|method_parameters|lambda_parameters)$"
+)
+_BLOCK_NODE = re.compile(
+    r"(^|_)(block|body|statement_block|compound_statement|declaration_list|"
+    r"lambda|arrow_function|function_expression|closure_expression|do_block)($|_)"
+)
 _BLOCK_KEYWORDS = {
     "ruby": re.compile(r"^\s*(def|class|module|if|unless|while|until|case|begin|for)\b"),
     "lua": re.compile(r"^\s*(local\s+)?function\b|\b(then|do|repeat)$"),
@@ -80,7 +84,9 @@ def _indent(line: str) -> int:
 
 def _contains(node: Node, byte: int) -> bool:
     # A line comment runs to the end of the line, so a cursor at its end is still inside it.
-    return node.start_byte < byte < node.end_byte or ("comment" in node.type and node.start_byte < byte == node.end_byte)
+    return node.start_byte < byte < node.end_byte or (
+        "comment" in node.type and node.start_byte < byte == node.end_byte
+    )
 
 
 def _string_or_comment_at(node: Node | None, byte: int) -> Node | None:
@@ -115,13 +121,14 @@ def _in_argument_list(node: Node | None) -> bool:
     return False
 
 
-def shape_from_tree(spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None,
-                    byte_offset: int | None = None) -> Shape:
+def shape_from_tree(
+    spec: LanguageSpec | None, text: str, offset: int, tree: Tree | None, byte_offset: int | None = None
+) -> Shape:
     offset = max(0, min(offset, len(text)))
     line_start = text.rfind("\n", 0, offset) + 1
     line_end = text.find("\n", offset)
     before = text[line_start:offset]
-    after = text[offset:line_end if line_end >= 0 else len(text)]
+    after = text[offset : line_end if line_end >= 0 else len(text)]
     if after[:1] and _WORD.match(after[0]):
         return Shape("none", "mid-identifier" if before[-1:] and _WORD.match(before[-1]) else "text right of cursor")
 
@@ -129,7 +136,8 @@ def shape_from_tree(spec: LanguageSpec | None, text: str, offset: int, tree: Tre
         byte = byte_offset if byte_offset is not None else len(text[:offset].encode("utf-8", "surrogatepass"))
         node = tree.root_node.descendant_for_byte_range(max(byte - 1, 0), byte)
         enclosing = _string_or_comment_at(node, byte) or _string_or_comment_at(
-            tree.root_node.descendant_for_byte_range(byte, byte), byte)
+            tree.root_node.descendant_for_byte_range(byte, byte), byte
+        )
         if enclosing is not None:
             if _inside_delimiter(enclosing, byte):
                 return Shape("none", "inside a string delimiter")
@@ -142,7 +150,7 @@ def shape_from_tree(spec: LanguageSpec | None, text: str, offset: int, tree: Tre
     if not before.strip():
         # A block only where one is missing (as Copilot decides): an empty body after an opener, or the end of a
         # block. Between existing statements the user adds one line; a block would re-write the code below.
-        following = first_nonblank_line(text[line_end + 1:]) if line_end >= 0 else None
+        following = first_nonblank_line(text[line_end + 1 :]) if line_end >= 0 else None
         opener = previous_nonblank_line(text, line_start)
         if spec is not None and _opens_block(spec, opener):
             if following is None or _indent(following) <= _indent(opener):

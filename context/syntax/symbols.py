@@ -21,9 +21,11 @@ from .languages import LanguageSpec, definitions_query, identifiers_query, impor
 CLASS_LIKE = frozenset({"class", "interface", "enum", "impl", "module"})
 FUNCTION_LIKE = frozenset({"function", "method"})
 # Nodes that wrap a definition and belong in its signature (``export``, decorators, ``const``, templates).
+# fmt: off
 _WRAPPERS = frozenset({"decorated_definition", "export_statement", "lexical_declaration", "variable_declaration",
                        "type_declaration", "template_declaration", "const_declaration", "var_declaration",
                        "ambient_declaration", "expression_statement", "declaration"})
+# fmt: on
 SMALL_DEFINITION_LINES = 15
 MAX_SUMMARY_LINES = 40
 MAX_DOC_LINES = 20
@@ -76,8 +78,12 @@ def _outer(node: Node) -> Node:
 def _doc_start(node: Node) -> int:
     row = node.start_point.row
     prev = node.prev_named_sibling
-    while (prev is not None and "comment" in prev.type and prev.end_point.row >= row - 1
-           and node.start_point.row - prev.start_point.row <= MAX_DOC_LINES):
+    while (
+        prev is not None
+        and "comment" in prev.type
+        and prev.end_point.row >= row - 1
+        and node.start_point.row - prev.start_point.row <= MAX_DOC_LINES
+    ):
         row = prev.start_point.row
         prev = prev.prev_named_sibling
     return row
@@ -153,8 +159,16 @@ def extract_symbols(spec: LanguageSpec, tree: Tree, lines: list[str]) -> FileSym
         end = node.end_point.row + (1 if node.end_point.column > 0 else 0)
         sig_end, header_end = _header_spans(spec, node, node.child_by_field_name("body"))
         sig_end = max(sig_end, outer.start_point.row + 1)
-        raw = _Raw(name, kind, node, start, max(end, node.start_point.row + 1), max(header_end, sig_end),
-                   sig_end=sig_end, qualifier=qualifier)
+        raw = _Raw(
+            name,
+            kind,
+            node,
+            start,
+            max(end, node.start_point.row + 1),
+            max(header_end, sig_end),
+            sig_end=sig_end,
+            qualifier=qualifier,
+        )
         if spec.name == "go" and kind == "method":
             raw.qualifier = _go_receiver(node)
         first_line = lines[outer.start_point.row] if outer.start_point.row < len(lines) else ""
@@ -188,8 +202,15 @@ def extract_symbols(spec: LanguageSpec, tree: Tree, lines: list[str]) -> FileSym
         if raw.parent:
             by_parent.setdefault(raw.parent, []).append(raw)
     definitions = [
-        Definition(raw.name, raw.kind, raw.start, raw.end, raw.header_end, raw.parent,
-                   _summary(spec, raw, lines, by_parent.get(raw.name, []) if raw.kind in CLASS_LIKE else []))
+        Definition(
+            raw.name,
+            raw.kind,
+            raw.start,
+            raw.end,
+            raw.header_end,
+            raw.parent,
+            _summary(spec, raw, lines, by_parent.get(raw.name, []) if raw.kind in CLASS_LIKE else []),
+        )
         for raw in kept
     ]
     return FileSymbols(spec.name, definitions, extract_imports(spec, tree))
@@ -242,7 +263,7 @@ def _summary(spec: LanguageSpec, raw: _Raw, lines: list[str], members: list[_Raw
             listed.add(member.name)
             # Members show their signature only: the outline is about shape.
             sig_start = _outer(member.node).start_point.row
-            signature = lines[sig_start:min(member.end if member.kind == "field" else member.sig_end, sig_start + 8)]
+            signature = lines[sig_start : min(member.end if member.kind == "field" else member.sig_end, sig_start + 8)]
             if signature and member.kind in FUNCTION_LIKE and member.end > member.sig_end:
                 last = signature[-1].rstrip()
                 signature[-1] = last + (" ..." if spec.indent_blocks else " ... }" if last.endswith("{") else "")

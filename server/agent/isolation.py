@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .sandbox import WorkspaceCopy
 
+# fmt: off
 _ISOLATION = [
     "--unshare-all",
     "--cap-drop", "ALL",
@@ -32,6 +33,7 @@ _ISOLATION = [
     "--proc", "/proc",
     "--tmpfs", "/tmp",
 ]  # fmt: skip
+# fmt: on
 PRIVATE_HOME = "/tmp/home"
 SOCKET_DIRS = [Path("/run"), Path("/var/run"), Path("/var/tmp")]
 

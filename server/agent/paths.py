@@ -123,4 +123,3 @@ class WorkspacePaths:
             return root_rules(root, self.exclude).extended("", root)
         parent = rel_dir.rsplit("/", 1)[0] if "/" in rel_dir else ""
         return self._rules(root, parent).extended(rel_dir, root / rel_dir)
-

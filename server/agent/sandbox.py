@@ -21,10 +21,12 @@ from .paths import WorkspacePaths
 
 log = logging.getLogger(__name__)
 # Never shown to commands, not even read-only: history and credentials (.git/config), and caches (stale results).
+# fmt: off
 LEFT_OUT_DIRS = frozenset(
     {".git", ".hg", ".svn", ".bzr", "_darcs", ".jj", "__pycache__", ".mypy_cache", ".pytest_cache", ".ruff_cache",
      ".hypothesis", ".cache"}
 )
+# fmt: on
 
 
 class SandboxError(RuntimeError):

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..actions.settings import SamplingSettings, ThinkingSettings
 
+# fmt: off
 DEFAULT_COMMAND_ENV = [
     "PATH",
     "LANG",
@@ -24,6 +25,7 @@ DEFAULT_COMMAND_ENV = [
     "JAVA_HOME",
     "NODE_PATH",
 ]
+# fmt: on
 
 
 class AgentSettings(BaseModel):

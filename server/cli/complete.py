@@ -80,8 +80,9 @@ def prepare(args: argparse.Namespace) -> tuple[ServerSettings, CompletionRequest
 def run_complete(args: argparse.Namespace) -> int:
     settings, request, root = prepare(args)
     privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude, [root])
-    decision = prefilter.decide(request, settings.completion.disabled_languages, settings.completion.ignored_globs,
-                                privacy)
+    decision = prefilter.decide(
+        request, settings.completion.disabled_languages, settings.completion.ignored_globs, privacy
+    )
     if decision.kind == "none":
         return _no_completion(f"no completion here: {decision.reason}", args.json, 3)
     try:
@@ -146,7 +147,6 @@ async def _complete(settings: ServerSettings, request: CompletionRequest, root: 
         for name, value in timings.items():
             print(f"{name:>16}: {value:8.1f} ms", file=sys.stderr)
     return 0
-
 
 
 def _no_completion(reason: str, as_json: bool, code: int) -> int:

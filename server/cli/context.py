@@ -23,12 +23,16 @@ def run_context(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"template: {report['template']}  shape: {report['shape']}  "
-          f"prompt: {report['prompt_tokens']} tokens  context budget: {report['budget']} tokens")
+    print(
+        f"template: {report['template']}  shape: {report['shape']}  "
+        f"prompt: {report['prompt_tokens']} tokens  context budget: {report['budget']} tokens"
+    )
     print(f"{'source':<12} {'score':>7} {'tokens':>7}  location")
     for snippet in report["snippets"]:
         start, end = snippet["range"]["start"]["line"] + 1, snippet["range"]["end"]["line"]
-        print(f"{snippet['source']:<12} {snippet['score']:>7.3f} {snippet['tokens']:>7}  {snippet['path']}:{start}-{end}")
+        print(
+            f"{snippet['source']:<12} {snippet['score']:>7.3f} {snippet['tokens']:>7}  {snippet['path']}:{start}-{end}"
+        )
     print("timings (ms): " + ", ".join(f"{k} {v:.1f}" for k, v in report["timings_ms"].items()))
     print("--- prompt ---")
     print(report["prompt"])

@@ -11,4 +11,3 @@ class Order:
 
 def order_total(orders: list[Order]) -> float:
     """The total price of all orders."""
-    

@@ -34,8 +34,10 @@ def run_doctor() -> int:
 
 def _privacy(settings: ServerSettings) -> tuple[str, str, str]:
     """Whether anything can leave the machine, and what is kept out of it either way."""
-    kept = (f"{len(settings.privacy.secret_files)} secret-file patterns and ignored files are never sent; "
-            "credential-like values are redacted from remote requests")
+    kept = (
+        f"{len(settings.privacy.secret_files)} secret-file patterns and ignored files are never sent; "
+        "credential-like values are redacted from remote requests"
+    )
     url = settings.backend.remote.base_url
     remote = settings.backend.kind == "remote"
     if settings.privacy.local_only:
@@ -60,13 +62,19 @@ def _sandbox(settings: ServerSettings) -> tuple[str, str, str]:
 
     status = configured_sandbox(settings.agent.sandbox)
     if status.active:
-        return OK, "agent sandbox", (
-            f"{status.detail}: agent commands run in a workspace copy with no network, a read-only system, "
-            "a private home and temp folder and an allowlisted environment"
+        return (
+            OK,
+            "agent sandbox",
+            (
+                f"{status.detail}: agent commands run in a workspace copy with no network, a read-only system, "
+                "a private home and temp folder and an allowlisted environment"
+            ),
         )
     if settings.agent.allow_unsandboxed_commands:
-        return WARN, "agent sandbox", (
-            f"none ({status.detail}); agent.allow_unsandboxed_commands is on, so agent commands run unconfined"
+        return (
+            WARN,
+            "agent sandbox",
+            (f"none ({status.detail}); agent.allow_unsandboxed_commands is on, so agent commands run unconfined"),
         )
     return WARN, "agent sandbox", f"none ({status.detail}); the agent asks before each command it runs"
 
@@ -87,9 +95,13 @@ def _local_extra(needed: bool) -> list[tuple[str, str, str]]:
     except Exception as error:  # installed but its shared library does not load
         return [(FAIL if needed else WARN, "local extra", f"{versions}; llama_cpp does not load ({error})")]
     gpu = bool(getattr(llama_cpp, "llama_supports_gpu_offload", lambda: False)())
-    gpu_note = "GPU offload supported" if gpu else (
-        "CPU only; for a GPU reinstall with CMAKE_ARGS=\"-DGGML_CUDA=on\" (or -DGGML_METAL=on) "
-        "pip install --force-reinstall --no-cache-dir llama-cpp-python"
+    gpu_note = (
+        "GPU offload supported"
+        if gpu
+        else (
+            'CPU only; for a GPU reinstall with CMAKE_ARGS="-DGGML_CUDA=on" (or -DGGML_METAL=on) '
+            "pip install --force-reinstall --no-cache-dir llama-cpp-python"
+        )
     )
     return [(OK, "local extra", f"installed: {versions}; {gpu_note}")]
 
@@ -153,19 +165,21 @@ def _generation(settings) -> tuple[str, str, str]:
         return WARN, "generation", "skipped (no model file)"
     local = settings.backend.local.model_copy(update={"n_ctx": 512})
     try:
-        done = subprocess.run(
-            [sys.executable, "-c", _PROBE, local.model_dump_json()], capture_output=True, timeout=300
-        )
+        done = subprocess.run([sys.executable, "-c", _PROBE, local.model_dump_json()], capture_output=True, timeout=300)
     except subprocess.TimeoutExpired:
         return WARN, "generation", "a 2-token test generation took over 5 minutes"
     if done.returncode == 0:
         return OK, "generation", "a test generation with the local model works"
     if done.returncode in (-4, 132):  # SIGILL
-        return FAIL, "generation", (
-            "llama.cpp died with 'Illegal instruction' (its build uses CPU instructions this machine traps, e.g. "
-            "Intel AMX on virtual machines). Set backend.local.repack to false, or rebuild portably: "
-            'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
-            "pip install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36"
+        return (
+            FAIL,
+            "generation",
+            (
+                "llama.cpp died with 'Illegal instruction' (its build uses CPU instructions this machine traps, e.g. "
+                "Intel AMX on virtual machines). Set backend.local.repack to false, or rebuild portably: "
+                'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
+                "pip install --force-reinstall --no-cache-dir llama-cpp-python==0.3.36"
+            ),
         )
     tail = done.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
     return FAIL, "generation", f"a test generation failed (exit {done.returncode}): {tail[0]}"

@@ -45,8 +45,13 @@ def run_eval(args: argparse.Namespace) -> int:
     engine.start([root])
     try:
         if args.no_model:
-            report = evaluate(engine, n=args.n, seed=args.seed, budget_tokens=settings.context.budget_tokens,
-                              window=served_window(settings))
+            report = evaluate(
+                engine,
+                n=args.n,
+                seed=args.seed,
+                budget_tokens=settings.context.budget_tokens,
+                window=served_window(settings),
+            )
         else:
             report = evaluate_with_model(engine, settings, args.n, args.seed, variants)
     except BackendError as error:
@@ -86,21 +91,34 @@ def variant_options(options: PipelineOptions, variant: str) -> PipelineOptions:
     return options
 
 
-def evaluate_with_model(engine: RepositoryContext, settings: ServerSettings, n: int, seed: int,
-                        variants: list[str] | tuple[str, ...] = VARIANTS,
-                        backend_factory: BackendFactory = default_backend_factory) -> Report:
+def evaluate_with_model(
+    engine: RepositoryContext,
+    settings: ServerSettings,
+    n: int,
+    seed: int,
+    variants: list[str] | tuple[str, ...] = VARIANTS,
+    backend_factory: BackendFactory = default_backend_factory,
+) -> Report:
     return asyncio.run(_evaluate_with_model(engine, settings, n, seed, list(variants), backend_factory))
 
 
-async def _evaluate_with_model(engine: RepositoryContext, settings: ServerSettings, n: int, seed: int,
-                               variants: list[str], backend_factory: BackendFactory) -> Report:
+async def _evaluate_with_model(
+    engine: RepositoryContext,
+    settings: ServerSettings,
+    n: int,
+    seed: int,
+    variants: list[str],
+    backend_factory: BackendFactory,
+) -> Report:
     session = Session(settings, backend_factory)
     try:
         await session.backend.ensure_ready()
         loop = asyncio.get_running_loop()
         # one pipeline (and completion cache) per variant: the cache key is the file window, not the context
-        pipelines = {v: CompletionPipeline(session.backend, variant_options(session.pipeline.options, v), engine)
-                     for v in variants}
+        pipelines = {
+            v: CompletionPipeline(session.backend, variant_options(session.pipeline.options, v), engine)
+            for v in variants
+        }
 
         def complete(case: Case, variant: str) -> str:
             request = CompletionRequest(case.uri, case.path, case.language_id, case.text, case.offset)
@@ -108,8 +126,17 @@ async def _evaluate_with_model(engine: RepositoryContext, settings: ServerSettin
             completion = future.result()
             return completion.text if completion is not None else ""
 
-        return await asyncio.to_thread(evaluate, engine, n, seed, complete, settings.context.budget_tokens,
-                                       session.backend.count_tokens, served_window(settings), variants,
-                                       _show_progress)
+        return await asyncio.to_thread(
+            evaluate,
+            engine,
+            n,
+            seed,
+            complete,
+            settings.context.budget_tokens,
+            session.backend.count_tokens,
+            served_window(settings),
+            variants,
+            _show_progress,
+        )
     finally:
         await session.backend.aclose()

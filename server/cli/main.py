@@ -9,14 +9,18 @@ from .. import __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="qwen-lsp", description="AI code completion language server for Qwen coder models.")
+    parser = argparse.ArgumentParser(
+        prog="qwen-lsp", description="AI code completion language server for Qwen coder models."
+    )
     parser.add_argument("--version", action="version", version=f"qwen-lsp {__version__}")
     commands = parser.add_subparsers(dest="command")
 
     serve = commands.add_parser("serve", help="run the language server (default; stdio)")
     _add_serve_arguments(serve)
 
-    complete = commands.add_parser("complete", help="complete at FILE:LINE:COL (1-based) and print the completion with timings")
+    complete = commands.add_parser(
+        "complete", help="complete at FILE:LINE:COL (1-based) and print the completion with timings"
+    )
     complete.add_argument("location", help="FILE:LINE:COL, 1-based as editors show them")
     complete.add_argument("--root", help="repository root for context (default: the file's git root or its folder)")
     complete.add_argument("--model", help="model preset or .gguf path (default: settings/env)")
@@ -34,14 +38,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluation = commands.add_parser("eval", help="measure context retrieval (and completions) on your own repository")
     evaluation.add_argument("--root", help="repository to evaluate (default: the current directory)")
-    evaluation.add_argument("--n", type=int, default=25,
-                            help="call sites per call form (bare, qualified), each at two cursor positions (default 25)")
+    evaluation.add_argument(
+        "--n",
+        type=int,
+        default=25,
+        help="call sites per call form (bare, qualified), each at two cursor positions (default 25)",
+    )
     evaluation.add_argument("--seed", type=int, default=0, help="random seed for picking call sites")
     evaluation.add_argument("--model", help="model preset or .gguf path for the completion part")
     evaluation.add_argument("--no-model", action="store_true", help="only check whether the definitions are found")
     evaluation.add_argument("--json", action="store_true", help="print the report as JSON")
-    evaluation.add_argument("--suffix-chars", type=int, default=0,
-                            help="also complete with this many characters of suffix (with and without context)")
+    evaluation.add_argument(
+        "--suffix-chars",
+        type=int,
+        default=0,
+        help="also complete with this many characters of suffix (with and without context)",
+    )
 
     model = commands.add_parser("model", help="list or download models")
     model_commands = model.add_subparsers(dest="model_command", required=True)

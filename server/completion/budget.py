@@ -17,7 +17,9 @@ class WindowLimits(Protocol):
     prompt_budget_ms: int
 
 
-def quick_window(text: str, offset: int, limits: WindowLimits, estimate_ms: Callable[[FileWindow], float]) -> FileWindow:
+def quick_window(
+    text: str, offset: int, limits: WindowLimits, estimate_ms: Callable[[FileWindow], float]
+) -> FileWindow:
     """The largest of the halved file windows whose prompt ``estimate_ms`` says fits the budget (the smallest
     one tried when none does). The suffix gets a quarter of the prefix: the lines before the cursor matter most."""
     prefix_chars = max(MIN_PREFIX_CHARS, limits.max_prefix_chars // 2)

@@ -12,7 +12,11 @@ from .stop import StopRules, cut_point
 
 
 async def generate_until_stop(
-    backend: Backend, prompt: Prompt, params: GenerationParams, rules: StopRules, cancel: threading.Event,
+    backend: Backend,
+    prompt: Prompt,
+    params: GenerationParams,
+    rules: StopRules,
+    cancel: threading.Event,
     max_seconds: float | None = None,
 ) -> str | None:
     """The completion text up to its cut point, or None when ``cancel`` was set from outside before the end

@@ -113,10 +113,17 @@ class CompletionPipeline:
         return await self.backend.prefill(build.prompt, cancel)
 
     def _decide(self, request: CompletionRequest) -> prefilter.Shape:
-        return prefilter.decide(request, self.options.disabled_languages, self.options.ignored_globs, self.privacy,
-                                self.options.syntax_check_max_chars)
+        return prefilter.decide(
+            request,
+            self.options.disabled_languages,
+            self.options.ignored_globs,
+            self.privacy,
+            self.options.syntax_check_max_chars,
+        )
 
-    async def _complete(self, request: CompletionRequest, cancel: threading.Event, background: bool) -> Completion | None:
+    async def _complete(
+        self, request: CompletionRequest, cancel: threading.Event, background: bool
+    ) -> Completion | None:
         started = time.perf_counter()
         counters = self.background_counters if background else self.counters
         counters.requests += 1
@@ -139,7 +146,10 @@ class CompletionPipeline:
         build = await self.build_prompt(request, window, decision.kind)
         if background:
             build = replace(build, prompt=replace(build.prompt, document=request.uri + "#next"))
-        elif self.options.prompt_budget_ms and (full_ms := self.backend.uncached_ms(build.prompt)) > self.options.prompt_budget_ms:
+        elif (
+            self.options.prompt_budget_ms
+            and (full_ms := self.backend.uncached_ms(build.prompt)) > self.options.prompt_budget_ms
+        ):
             short = self._quick_build(request, build)
             if self.backend.uncached_ms(short.prompt) * 2 < full_ms:  # else finishing the full one is as quick
                 build = short
@@ -163,8 +173,12 @@ class CompletionPipeline:
         if raw is None:
             counters.model_calls_cancelled += 1
             return None  # cancelled or superseded
-        text = postprocess(raw, request.line_prefix, request.suffix,
-                           previous_nonblank_line(request.text, request.offset - len(request.line_prefix)))
+        text = postprocess(
+            raw,
+            request.line_prefix,
+            request.suffix,
+            previous_nonblank_line(request.text, request.offset - len(request.line_prefix)),
+        )
         quick = build.prompt.document.endswith("#quick")
         if not quick:  # the full prompt's answer may differ: the next request asks the model again
             self.cache.put(key, text)
@@ -172,13 +186,22 @@ class CompletionPipeline:
             counters.empty += 1
             log.debug("completion at %s:%d empty after post-processing (raw %r)", request.path, request.offset, raw)
             return None
-        return Completion(_new_id(), text, self.backend.name, _ms_since(started), timings_ms=build.timings_ms, quick=quick)
+        return Completion(
+            _new_id(), text, self.backend.name, _ms_since(started), timings_ms=build.timings_ms, quick=quick
+        )
 
     def _quick_build(self, request: CompletionRequest, full: PromptBuild) -> PromptBuild:
         """The prompt without repository context and with a file window short enough for the time budget."""
+
         def render(window: FileWindow) -> Prompt:
-            prompt = render_fim_prompt(full.template, window, request.path, request.language_id, name_file=True,
-                                       typed_line_in_middle=getattr(self.backend, "heals_tokens", False))
+            prompt = render_fim_prompt(
+                full.template,
+                window,
+                request.path,
+                request.language_id,
+                name_file=True,
+                typed_line_in_middle=getattr(self.backend, "heals_tokens", False),
+            )
             return replace(prompt, document=request.uri + "#quick")
 
         window = quick_window(request.text, request.offset, self.options, lambda w: self.backend.uncached_ms(render(w)))
@@ -204,7 +227,12 @@ class CompletionPipeline:
         timings["context"] = _ms_since(started)
 
         prompt = render_fim_prompt(
-            template, window, request.path, request.language_id, context.snippets, context.repo_name,
+            template,
+            window,
+            request.path,
+            request.language_id,
+            context.snippets,
+            context.repo_name,
             typed_line_in_middle=getattr(self.backend, "heals_tokens", False),
         )
         return PromptBuild(replace(prompt, document=request.uri), template, window, shape, context, timings)

@@ -16,8 +16,16 @@ from qwen_lsp.context.base import Snippet
 
 # Comment syntax per language for the path header of families without a file separator token.
 _LINE_COMMENT = {
-    "python": "#", "ruby": "#", "shellscript": "#", "yaml": "#", "toml": "#", "r": "#", "perl": "#",
-    "lua": "--", "sql": "--", "haskell": "--",
+    "python": "#",
+    "ruby": "#",
+    "shellscript": "#",
+    "yaml": "#",
+    "toml": "#",
+    "r": "#",
+    "perl": "#",
+    "lua": "--",
+    "sql": "--",
+    "haskell": "--",
 }
 
 
@@ -67,7 +75,10 @@ def render_fim_prompt(
         if template.repo_name_marker and repo_name:
             pieces += [PromptPiece(template.repo_name_marker, True), PromptPiece(repo_name + "\n")]
         for snippet in snippets:
-            pieces += [PromptPiece(template.file_sep_marker, True), PromptPiece(f"{snippet.path}\n{_ends_with_newline(snippet.text)}")]
+            pieces += [
+                PromptPiece(template.file_sep_marker, True),
+                PromptPiece(f"{snippet.path}\n{_ends_with_newline(snippet.text)}"),
+            ]
         pieces += [PromptPiece(template.file_sep_marker, True), PromptPiece(f"{path}\n")]
         prefix_text = window.prefix
     else:
@@ -80,7 +91,7 @@ def render_fim_prompt(
     # the whole suffix). Without token healing the cut token hurts quality, so the line stays in the prefix.
     typed_line = ""
     if typed_line_in_middle and template.order == "psm" and template.middle_marker:
-        typed_line = prefix_text[prefix_text.rfind("\n") + 1:]
+        typed_line = prefix_text[prefix_text.rfind("\n") + 1 :]
         prefix_text = prefix_text[: len(prefix_text) - len(typed_line)]
     prefix = [PromptPiece(template.prefix_marker, True), PromptPiece(prefix_text)]
     suffix = [PromptPiece(template.suffix_marker, True), PromptPiece(window.suffix)]

@@ -22,9 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def complete_at(
-    ls: "QwenLanguageServer", uri: str, position: types.Position
-) -> Completion | None:
+async def complete_at(ls: "QwenLanguageServer", uri: str, position: types.Position) -> Completion | None:
     """The completion to show at ``position``, or None (nothing useful, superseded, stale, or an error that
     has been reported)."""
     session = ls.session
@@ -64,4 +62,3 @@ async def complete_at(
     ls.stats.offered(completion.id, completion.model, completion.text, completion.latency_ms)
     ls.prewarmer.answered(request, position, completion)
     return completion
-

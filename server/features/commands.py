@@ -54,12 +54,16 @@ def register(server: QwenLanguageServer) -> None:
         if not uri or ls.session is None:
             return {"error": "expected arguments {textDocument: {uri}, position: {line, character}}"}
         try:
-            lsp_position = types.Position(line=int(field(position, "line", 0)), character=int(field(position, "character", 0)))
+            lsp_position = types.Position(
+                line=int(field(position, "line", 0)), character=int(field(position, "character", 0))
+            )
             request = snapshot(ls.workspace, uri, lsp_position)
         except (DocumentError, TypeError, ValueError) as error:
             return {"error": str(error)}
         build = await ls.session.pipeline.build_prompt(request)
-        return describe_prompt(build, ls.session.backend.count_tokens, ls.session.pipeline.options.context_budget_tokens)
+        return describe_prompt(
+            build, ls.session.backend.count_tokens, ls.session.pipeline.options.context_budget_tokens
+        )
 
 
 def describe_prompt(build: PromptBuild, count_tokens, budget: int) -> dict:

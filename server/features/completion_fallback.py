@@ -33,9 +33,10 @@ def register(server: "QwenLanguageServer") -> None:
             kind=types.CompletionItemKind.Snippet,
             detail=f"qwen-lsp ({result.model})",
             documentation=types.MarkupContent(kind=types.MarkupKind.Markdown, value=f"```\n{result.text}\n```"),
-            text_edit=types.TextEdit(range=types.Range(start=params.position, end=params.position), new_text=result.text),
+            text_edit=types.TextEdit(
+                range=types.Range(start=params.position, end=params.position), new_text=result.text
+            ),
             sort_text="0",
             command=types.Command(title="Accept completion", command=ACCEPT_COMMAND, arguments=[{"id": result.id}]),
         )
         return types.CompletionList(is_incomplete=True, items=[item])
-

@@ -99,8 +99,12 @@ def send_to_context(ls: "QwenLanguageServer", uri: str, document: TextDocument) 
         return
     if uri not in ls.oversized_documents:
         ls.oversized_documents.add(uri)
-        log.warning("%s is larger than context.max_file_kb (%d KB): completions there use the text around the "
-                    "cursor only, and it is left out of the repository context", uri, limit_kb)
+        log.warning(
+            "%s is larger than context.max_file_kb (%d KB): completions there use the text around the "
+            "cursor only, and it is left out of the repository context",
+            uri,
+            limit_kb,
+        )
         provider.document_closed(uri)  # forget the smaller version it may have had
 
 

@@ -46,7 +46,7 @@ class ModelDownloads:
 
 
 def download_size(preset: models.ModelPreset) -> str:
-    """"491 MB", "~18.6 GB": what the prompt tells before a download."""
+    """ "491 MB", "~18.6 GB": what the prompt tells before a download."""
     approx = "" if preset.sha256 else "~"
     if preset.size_bytes >= 10**9:
         return f"{approx}{preset.size_bytes / 10**9:.1f} GB"
@@ -108,9 +108,12 @@ async def _download(server: "QwenLanguageServer", preset: models.ModelPreset) ->
         log.info("client refused a progress token (%s); not downloading without progress", error)
         return False
     progress = server.work_done_progress
-    progress.begin(token, types.WorkDoneProgressBegin(
-        title=f"Downloading {preset.name}", cancellable=True, message=download_size(preset), percentage=0
-    ))
+    progress.begin(
+        token,
+        types.WorkDoneProgressBegin(
+            title=f"Downloading {preset.name}", cancellable=True, message=download_size(preset), percentage=0
+        ),
+    )
     cancelled_by_client = progress.tokens[token]  # a concurrent Future pygls cancels on workDoneProgress/cancel
     stop = threading.Event()
     loop = asyncio.get_running_loop()

@@ -49,7 +49,10 @@ async def load_backend(server: "QwenLanguageServer") -> None:
             status = backend.status()
             if token and status.progress is not None:
                 server.work_done_progress.report(
-                    token, types.WorkDoneProgressReport(message=status.detail or backend.name, percentage=int(status.progress * 100))
+                    token,
+                    types.WorkDoneProgressReport(
+                        message=status.detail or backend.name, percentage=int(status.progress * 100)
+                    ),
                 )
             send_status(server, "loading", status.detail or backend.name, status.progress)
         loading.result()

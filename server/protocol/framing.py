@@ -84,7 +84,7 @@ class FrameDecoder:
         for line in block.splitlines():
             known = _HEADER_NAMES.search(line, 1)
             if known:
-                line = line[known.start():]  # junk (the rest of a bad frame's body) before the next header
+                line = line[known.start() :]  # junk (the rest of a bad frame's body) before the next header
             match = _HEADER_LINE.fullmatch(line)
             if match:
                 headers[match.group(1).lower()] = match.group(2)
@@ -157,10 +157,7 @@ async def _stdin_reader(stdin: BinaryIO) -> Callable[[], Awaitable[bytes]]:
 
 
 async def serve_frames(
-    stdin: BinaryIO,
-    receive: Callable[[bytes], None],
-    reject: Callable[[str], None],
-    stopped: Callable[[], bool],
+    stdin: BinaryIO, receive: Callable[[bytes], None], reject: Callable[[str], None], stopped: Callable[[], bool]
 ) -> None:
     """Feed stdin's frames to ``receive`` (bad ones to ``reject``) until EOF or ``stopped()``."""
     read = await _stdin_reader(stdin)

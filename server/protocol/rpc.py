@@ -73,7 +73,9 @@ class QwenProtocol(LanguageServerProtocol):
         method = data["method"]
         is_request = "id" in data
         if is_request and not _valid_id(msg_id):
-            self.send_error(None, INVALID_REQUEST, f"Invalid request: id must be a string or an integer, not {msg_id!r:.50}")
+            self.send_error(
+                None, INVALID_REQUEST, f"Invalid request: id must be a string or an integer, not {msg_id!r:.50}"
+            )
             return
         problem = self._not_servable(data, method, is_request)
         if problem is not None:
@@ -124,8 +126,11 @@ class QwenProtocol(LanguageServerProtocol):
         """A response to one of our requests; a malformed one fails the waiting request instead of leaving it."""
         msg_id = data.get("id")
         if not ("result" in data or "error" in data) or not _valid_id(msg_id) or data.get("jsonrpc") != self.VERSION:
-            self.send_error(msg_id if _valid_id(msg_id) else None, INVALID_REQUEST,
-                            "Invalid request: neither a request, a notification nor a response")
+            self.send_error(
+                msg_id if _valid_id(msg_id) else None,
+                INVALID_REQUEST,
+                "Invalid request: neither a request, a notification nor a response",
+            )
             return
         try:
             if "error" in data:

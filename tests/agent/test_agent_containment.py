@@ -58,9 +58,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def tool_results(counters: dict) -> str:
-    return "\n".join(
-        m["content"] for request in counters["chat_requests"] for m in request if m["role"] == "tool"
-    )
+    return "\n".join(m["content"] for request in counters["chat_requests"] for m in request if m["role"] == "tool")
 
 
 async def test_staged_conftest_runs_only_inside_the_sandbox(tmp_path: Path, project: Path, outside: Path) -> None:

@@ -118,10 +118,7 @@ async def test_agent_progress_then_one_apply_edit(tmp_path: Path, project: Path)
 async def test_neovim_gets_a_server_created_progress_and_plain_edits(tmp_path: Path, project: Path) -> None:
     env = script_env(
         tmp_path,
-        chat_replies=[
-            tool("create_file", path="NOTES.md", content="# notes\n"),
-            tool("finish", summary="added notes"),
-        ],
+        chat_replies=[tool("create_file", path="NOTES.md", content="# notes\n"), tool("finish", summary="added notes")],
     )
     plugin = {"qwenLsp": {"reviewsAgentEdits": True}}  # the Neovim plugin reviews agent edits in its own diff
     server = running_server(scripted_server_command(), env, editor="neovim", root=project, experimental=plugin)

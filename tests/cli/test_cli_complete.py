@@ -18,8 +18,13 @@ QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
 def run(*args: str, model: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
     if model is not None:
-        env.update({"QWEN_LSP_BACKEND__LOCAL__MODEL": str(model), "QWEN_LSP_BACKEND__LOCAL__N_THREADS": "1",
-                    "QWEN_LSP_BACKEND__LOCAL__REPACK": str(repack_survives(model)).lower()})
+        env.update(
+            {
+                "QWEN_LSP_BACKEND__LOCAL__MODEL": str(model),
+                "QWEN_LSP_BACKEND__LOCAL__N_THREADS": "1",
+                "QWEN_LSP_BACKEND__LOCAL__REPACK": str(repack_survives(model)).lower(),
+            }
+        )
     return subprocess.run([QWEN_LSP, "complete", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 

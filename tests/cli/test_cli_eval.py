@@ -14,8 +14,13 @@ QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
 def run_eval(root: Path, **settings: str) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
     env.update(settings)
-    done = subprocess.run([QWEN_LSP, "eval", "--no-model", "--json", "--root", str(root)], env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [QWEN_LSP, "eval", "--no-model", "--json", "--root", str(root)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 

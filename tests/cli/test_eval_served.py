@@ -50,8 +50,14 @@ def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
     engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "cache")
     engine.start([EVAL_REPO])
     try:
-        report = evaluate_with_model(engine, settings, 20, 3, ["context", "no_context", "no_context_suffix2000"],
-                                     backend_factory=lambda s: backend)
+        report = evaluate_with_model(
+            engine,
+            settings,
+            20,
+            3,
+            ["context", "no_context", "no_context_suffix2000"],
+            backend_factory=lambda s: backend,
+        )
     finally:
         engine.stop()
     assert report.cases == len(backend.prompts) // 3 > 0  # one model call per case and variant
@@ -63,25 +69,44 @@ def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
     # the served file window: 300 characters of suffix at most, unless the variant asks for more
     suffixes = [p.text.rsplit("<|fim_suffix|>", 1)[1].split("<|fim_middle|>")[0] for p in backend.prompts]
     k = report.cases  # variant by variant, so that consecutive prompts share their start (the KV cache)
-    assert max(len(s) for s in suffixes[:k]) <= 300 and max(len(s) for s in suffixes[2 * k:]) > 300
+    assert max(len(s) for s in suffixes[:k]) <= 300 and max(len(s) for s in suffixes[2 * k :]) > 300
     assert set(report.cells["qualified/before_name"].exact) == {"context", "no_context", "no_context_suffix2000"}
 
 
 def test_the_command_on_a_tiny_real_model(tmp_path: Path) -> None:
     model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
-    env.update({"QWEN_LSP_BACKEND__LOCAL__MODEL": str(model), "QWEN_LSP_BACKEND__LOCAL__N_THREADS": "1",
-                "QWEN_LSP_CACHE_DIR": str(tmp_path / "cache")})
-    done = subprocess.run([QWEN_LSP, "eval", "--root", str(EVAL_REPO), "--n", "2", "--json", "--suffix-chars", "900"],
-                          env=env, capture_output=True, text=True, timeout=600)
+    env.update(
+        {
+            "QWEN_LSP_BACKEND__LOCAL__MODEL": str(model),
+            "QWEN_LSP_BACKEND__LOCAL__N_THREADS": "1",
+            "QWEN_LSP_CACHE_DIR": str(tmp_path / "cache"),
+        }
+    )
+    done = subprocess.run(
+        [QWEN_LSP, "eval", "--root", str(EVAL_REPO), "--n", "2", "--json", "--suffix-chars", "900"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["variants"] == ["context", "no_context", "context_suffix900", "no_context_suffix900"]
     assert report["cases"] == 8 and set(report["cells"]) == {
-        "bare/after_call", "bare/before_name", "qualified/after_call", "qualified/before_name"}
+        "bare/after_call",
+        "bare/before_name",
+        "qualified/after_call",
+        "qualified/before_name",
+    }
     assert all(set(r["completions"]) == set(report["variants"]) for r in report["results"])
     assert set(report["cells"]["bare/before_name"]["exact"]) == set(report["variants"])
-    done = subprocess.run([QWEN_LSP, "eval", "--root", str(EVAL_REPO), "--n", "2", "--no-model"],
-                          env=env, capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [QWEN_LSP, "eval", "--root", str(EVAL_REPO), "--n", "2", "--no-model"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
     assert "qualified   before_name" in done.stdout and "callee definition in the context" in done.stdout

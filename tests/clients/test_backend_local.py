@@ -162,8 +162,13 @@ async def test_chat_with_tools_and_history_of_tool_calls_runs(tiny_moe: Path) ->
     tools = [{"type": "function", "function": {"name": "read_file", "parameters": no_parameters}}]
     messages = [
         {"role": "user", "content": "read a.py"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "a.py"}'}}]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "read_file", "arguments": '{"path": "a.py"}'}}
+            ],
+        },
         {"role": "tool", "tool_call_id": "c1", "content": "x = 1"},
     ]
     try:
@@ -303,14 +308,16 @@ async def test_real_model_completes_a_function_body(real_backend: LocalLlamaBack
 
 @pytest.mark.real_model
 async def test_real_model_makes_a_tool_call(real_backend: LocalLlamaBackend) -> None:
-    tools = [{
-        "type": "function",
-        "function": {
-            "name": "get_weather",
-            "description": "Get the current weather for a city.",
-            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
-        },
-    }]
+    tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "description": "Get the current weather for a city.",
+                "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]},
+            },
+        }
+    ]
     messages = [{"role": "user", "content": "What is the weather in Paris right now? Use the tool."}]
     reply = await real_backend.chat(messages, GenerationParams(max_tokens=64), tools=tools)
     assert reply.finish_reason == "tool_calls", reply
@@ -339,14 +346,16 @@ async def test_real_model_cancel_interrupts_prompt_evaluation(real_backend: Loca
 
 @pytest.mark.real_model
 @pytest.mark.parametrize(("chat_context", "chat_tokens"), [("separate", 400), ("shared", 40)])
-async def test_a_completion_does_not_wait_for_a_long_chat_in_its_own_context(chat_context: str, chat_tokens: int) -> None:
+async def test_a_completion_does_not_wait_for_a_long_chat_in_its_own_context(
+    chat_context: str, chat_tokens: int
+) -> None:
     """An agent step may generate for minutes; in a separate context the ghost text keeps coming meanwhile."""
     import asyncio
 
     path = require_real_qwen_05b()
-    backend = LocalLlamaBackend(LocalSettings(
-        model=str(path), n_ctx=2048, n_threads=1, repack=repack_survives(path), chat_context=chat_context,
-    ))
+    backend = LocalLlamaBackend(
+        LocalSettings(model=str(path), n_ctx=2048, n_threads=1, repack=repack_survives(path), chat_context=chat_context)
+    )
     await backend.ensure_ready()
     cancel = threading.Event()
     messages = [{"role": "user", "content": "Write the numbers from 1 to 500, separated by commas."}]

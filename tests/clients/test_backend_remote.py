@@ -23,6 +23,7 @@ from tiny_gguf import write_tiny_qwen_gguf
 
 pytest.importorskip("llama_cpp.server")
 
+
 @pytest.fixture(scope="module")
 def tiny_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     directory = tmp_path_factory.mktemp("tiny-server")
@@ -110,7 +111,9 @@ async def test_chat_through_the_server(tiny_server: Server, with_key: None) -> N
 async def test_streamed_chat_within_a_thinking_budget_through_the_server(tiny_server: Server, with_key: None) -> None:
     backend = remote(tiny_server)
     try:
-        reply = await backend.chat([{"role": "user", "content": "hello"}], GenerationParams(max_tokens=8, thinking_budget=16))
+        reply = await backend.chat(
+            [{"role": "user", "content": "hello"}], GenerationParams(max_tokens=8, thinking_budget=16)
+        )
         assert reply.content and reply.finish_reason in ("length", "stop")
         assert len(reply.content) < 200  # the random model never thinks: the answer is cut at max_tokens
     finally:
@@ -177,10 +180,19 @@ class _Scripted(BaseHTTPRequestHandler):
         self.rfile.read(int(self.headers["Content-Length"]))
         if self.gate is not None:
             self.gate.wait(60)
-        events = [{"id": "c", "object": "text_completion", "created": 0, "model": "m",
-                   "choices": [{"index": 0, "text": text, "finish_reason": None}]} for text in self.chunks]
-        events.append({"id": "c", "object": "text_completion", "created": 0, "model": "m", "choices": [],
-                       "usage": self.usage})
+        events = [
+            {
+                "id": "c",
+                "object": "text_completion",
+                "created": 0,
+                "model": "m",
+                "choices": [{"index": 0, "text": text, "finish_reason": None}],
+            }
+            for text in self.chunks
+        ]
+        events.append(
+            {"id": "c", "object": "text_completion", "created": 0, "model": "m", "choices": [], "usage": self.usage}
+        )
         body = "".join(f"data: {json.dumps(e)}\n\n" for e in events) + "data: [DONE]\n\n"
         self._send(200, body.encode(), "text/event-stream")
 
@@ -201,8 +213,9 @@ def scripted() -> Iterator[str]:
 @pytest.mark.parametrize("max_retries", [2, 0])
 async def test_server_errors_are_retried_up_to_max_retries(scripted: str, max_retries: int) -> None:
     _Scripted.failures = 2
-    backend = OpenAICompatBackend(RemoteSettings(base_url=scripted, api_key_env="QWEN_LSP_UNSET_KEY_VAR",
-                                                 max_retries=max_retries))
+    backend = OpenAICompatBackend(
+        RemoteSettings(base_url=scripted, api_key_env="QWEN_LSP_UNSET_KEY_VAR", max_retries=max_retries)
+    )
     try:
         if max_retries == 2:
             await backend.ensure_ready()
@@ -259,7 +272,9 @@ async def test_a_request_cancels_background_completions(tiny_server: Server, wit
     backend = remote(tiny_server)
     try:
         cancel = threading.Event()
-        background = backend.stream_fim(fim_prompt("def f():\n"), GenerationParams(max_tokens=4000, background=True), cancel)
+        background = backend.stream_fim(
+            fim_prompt("def f():\n"), GenerationParams(max_tokens=4000, background=True), cancel
+        )
         assert await anext(background)
         assert "".join(await fim_chunks(backend, fim_prompt("x = "), max_tokens=4))
         assert cancel.is_set()

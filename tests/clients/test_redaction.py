@@ -18,26 +18,45 @@ TRUE_POSITIVES = [
     ('AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"', "AKIAIOSFODNN7EXAMPLE", "aws-access-key-id"),
     ("creds = ('ASIAY34FZKBOKMUTVV7A', x)", "ASIAY34FZKBOKMUTVV7A", "aws-access-key-id"),
     ('token = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"', "ghp_16C7e42F292c6912E7710c838347Ae178B4a", "github-token"),
-    ("GH=github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz", "github_pat_11ABCDEFG0123456789_abcdefghij",
-     "github-token"),
-    ('client = OpenAI(api_key="sk-proj-T3BlbkFJ9aZ8xY7wV6u5t4s3r2q1")', "sk-proj-T3BlbkFJ9aZ8xY7wV6u5t4s3r2q1",
-     "api-key"),
+    (
+        "GH=github_pat_11ABCDEFG0123456789_abcdefghijklmnopqrstuvwxyz",
+        "github_pat_11ABCDEFG0123456789_abcdefghij",
+        "github-token",
+    ),
+    (
+        'client = OpenAI(api_key="sk-proj-T3BlbkFJ9aZ8xY7wV6u5t4s3r2q1")',
+        "sk-proj-T3BlbkFJ9aZ8xY7wV6u5t4s3r2q1",
+        "api-key",
+    ),
     ("DASHSCOPE=sk-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c", "sk-4f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c", "api-key"),
     ('stripe.api_key = "sk_live_51H8abcDEF123ghiJKL456mno"', "sk_live_51H8abcDEF123ghiJKL456mno", "stripe-key"),
-    ("slack: xoxb-123456789012-1234567890123-AbCdEfGhIjKl", "xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
-     "slack-token"),
+    (
+        "slack: xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
+        "xoxb-123456789012-1234567890123-AbCdEfGhIjKl",
+        "slack-token",
+    ),
     ("url = 'https://hooks.slack.com/services/T000/B000/XXXXabcd1234'", "T000/B000/XXXXabcd1234", "slack-webhook"),
-    ('maps_key: "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"', "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe", "google-api-key"),
-    ("jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'",
-     "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", "jwt"),
+    (
+        'maps_key: "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe"',
+        "AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+        "google-api-key",
+    ),
+    (
+        "jwt = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U'",
+        "dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+        "jwt",
+    ),
     ('DATABASE_URL = "postgres://app:Xk29vLq8Rz@db.internal:5432/main"', "Xk29vLq8Rz", "password"),
-    ('AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"', "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-     "secret"),
+    (
+        'AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"',
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "secret",
+    ),
     ("export DJANGO_SECRET_KEY=9x!k2@vq7#mZ4p", "9x!k2@vq7#mZ4p", "secret"),
     ('{"client_secret": "d8f7a6s5d4f3g2h1j0k9"}', "d8f7a6s5d4f3g2h1j0k9", "secret"),
     ("db:\n  password: Hunter2Secret!\n", "Hunter2Secret!", "secret"),
     ('passwd = "Tr0ub4dor&3"', "Tr0ub4dor&3", "secret"),
-    ("apiKey := \"a1b2c3d4e5f6g7h8i9j0\"", "a1b2c3d4e5f6g7h8i9j0", "secret"),
+    ('apiKey := "a1b2c3d4e5f6g7h8i9j0"', "a1b2c3d4e5f6g7h8i9j0", "secret"),
     ('SESSION_TOKEN: str = "Zm9vYmFyYmF6MTIzNDU2"', "Zm9vYmFyYmF6MTIzNDU2", "secret"),
     ('headers = {"Authorization": "Bearer abcDEF123456ghiJKL789"}', "abcDEF123456ghiJKL789", "token"),
 ]
@@ -54,15 +73,19 @@ def test_private_key_blocks_whole_cut_and_json_escaped() -> None:
     body = "MIIEpAIBAAKCAQEA3Tz2mr7SZiAMfQyuvBjM2B8\nZ2lzdGVyZWQgbWVzc2FnZSBib2R5IGZvciB0ZXN0\n"
     whole = f"key = '''-----BEGIN RSA PRIVATE KEY-----\n{body}-----END RSA PRIVATE KEY-----\n'''\n"
     redacted, found = redact_text(whole)
-    assert redacted == ("key = '''-----BEGIN RSA PRIVATE KEY-----\n<redacted:private-key>\n"
-                        "-----END RSA PRIVATE KEY-----\n'''\n") and found["private-key"] == 1
+    assert (
+        redacted
+        == ("key = '''-----BEGIN RSA PRIVATE KEY-----\n<redacted:private-key>\n-----END RSA PRIVATE KEY-----\n'''\n")
+        and found["private-key"] == 1
+    )
     cut_after = "-----BEGIN OPENSSH PRIVATE KEY-----\n" + body  # the prompt window ends inside the block
     assert "MIIEpAIB" not in redact_text(cut_after)[0]
     cut_before = body + "-----END PRIVATE KEY-----\nx = 1\n"  # the window starts inside it
     assert redact_text(cut_before)[0] == "<redacted:private-key>\n-----END PRIVATE KEY-----\nx = 1\n"
     escaped = '{"private_key": "-----BEGIN PRIVATE KEY-----\\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n-----END PRIVATE KEY-----\\n"}'
     assert redact_text(escaped)[0] == (
-        '{"private_key": "-----BEGIN PRIVATE KEY-----\\n<redacted:private-key>\\n-----END PRIVATE KEY-----\\n"}')
+        '{"private_key": "-----BEGIN PRIVATE KEY-----\\n<redacted:private-key>\\n-----END PRIVATE KEY-----\\n"}'
+    )
 
 
 def test_redacted_code_still_parses() -> None:
@@ -84,7 +107,7 @@ def test_json_bodies_are_copied_not_changed() -> None:
     assert body["messages"][0]["content"] == "key AKIAIOSFODNN7EXAMPLE" and redacted["max_tokens"] == 8
 
 
-NORMAL_CODE = '''
+NORMAL_CODE = """
 import hashlib, os
 EXPECTED_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 commit = "3f2a9c1d8e7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"
@@ -109,7 +132,7 @@ task_key_prefix = "task-runner"
 const workDoneToken = `qwen-agent-${Date.now()}`;
 for key, value in items.items():
     print(f"{key}={value}")
-'''
+"""
 
 
 def test_ordinary_code_is_left_alone() -> None:
@@ -144,7 +167,8 @@ def test_log_lines_pass_the_redactor() -> None:
     except ValueError:
         import sys
 
-        record = logging.LogRecord("qwen_lsp.x", logging.DEBUG, __file__, 1, "raw %r", ("AKIAIOSFODNN7EXAMPLE",),
-                                   sys.exc_info())
+        record = logging.LogRecord(
+            "qwen_lsp.x", logging.DEBUG, __file__, 1, "raw %r", ("AKIAIOSFODNN7EXAMPLE",), sys.exc_info()
+        )
     line = RedactingFormatter("%(message)s").format(record)
     assert "AKIAIOSFODNN7EXAMPLE" not in line and "ghp_16C7e42F" not in line and "Traceback" in line

@@ -19,17 +19,34 @@ GITHUB = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"
 
 async def test_fim_chat_tool_results_and_extra_body_are_redacted_on_the_wire() -> None:
     with RecordingEndpoint(completion_text="x") as endpoint:
-        settings = RemoteSettings(base_url=endpoint.base_url, model="m", api_key_env="QWEN_LSP_UNSET_KEY_VAR",
-                                  extra_body={"user_note": f"deploy key {AWS}"})
+        settings = RemoteSettings(
+            base_url=endpoint.base_url,
+            model="m",
+            api_key_env="QWEN_LSP_UNSET_KEY_VAR",
+            extra_body={"user_note": f"deploy key {AWS}"},
+        )
         backend = OpenAICompatBackend(settings)
         try:
-            prompt = Prompt((PromptPiece("<|fim_prefix|>", True), PromptPiece(f'KEY = "{AWS}"\n'),
-                             PromptPiece("<|fim_suffix|>", True), PromptPiece("<|fim_middle|>", True)))
+            prompt = Prompt(
+                (
+                    PromptPiece("<|fim_prefix|>", True),
+                    PromptPiece(f'KEY = "{AWS}"\n'),
+                    PromptPiece("<|fim_suffix|>", True),
+                    PromptPiece("<|fim_middle|>", True),
+                )
+            )
             chunks = [c async for c in backend.stream_fim(prompt, GenerationParams(max_tokens=4), threading.Event())]
-            messages = [{"role": "user", "content": "tidy up"},
-                        {"role": "assistant", "content": "", "tool_calls": [
-                            {"id": "1", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}]},
-                        {"role": "tool", "tool_call_id": "1", "content": f"1| GITHUB_TOKEN = '{GITHUB}'"}]
+            messages = [
+                {"role": "user", "content": "tidy up"},
+                {
+                    "role": "assistant",
+                    "content": "",
+                    "tool_calls": [
+                        {"id": "1", "type": "function", "function": {"name": "read_file", "arguments": "{}"}}
+                    ],
+                },
+                {"role": "tool", "tool_call_id": "1", "content": f"1| GITHUB_TOKEN = '{GITHUB}'"},
+            ]
             reply = await backend.chat(messages, GenerationParams(max_tokens=4))
         finally:
             await backend.aclose()

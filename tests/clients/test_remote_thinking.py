@@ -44,8 +44,15 @@ class _ThinkingServer(BaseHTTPRequestHandler):
         self.requests.append(body)
         if not body.get("stream"):
             message = {"role": "assistant", "content": ANSWER}
-            self._json({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
-                        "choices": [{"index": 0, "message": message, "finish_reason": "stop"}]})
+            self._json(
+                {
+                    "id": "c",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
+                }
+            )
             return
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
@@ -58,8 +65,13 @@ class _ThinkingServer(BaseHTTPRequestHandler):
                     "none": {"content": ANSWER if i == 0 else ""},
                     "empty": {"role": "assistant"},
                 }[self.style]
-                chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                         "choices": [{"index": 0, "delta": delta, "finish_reason": None}]}
+                chunk = {
+                    "id": "c",
+                    "object": "chat.completion.chunk",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [{"index": 0, "delta": delta, "finish_reason": None}],
+                }
                 self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                 self.wfile.flush()
                 if self.style in ("none", "empty"):
@@ -67,8 +79,13 @@ class _ThinkingServer(BaseHTTPRequestHandler):
             if self.style == "empty":  # a server that gave up after the first event
                 self.wfile.write(b"data: [DONE]\n\n")
                 return
-            end = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m",
-                   "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            end = {
+                "id": "c",
+                "object": "chat.completion.chunk",
+                "created": 0,
+                "model": "m",
+                "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}],
+            }
             self.wfile.write(f"data: {json.dumps(end)}\n\ndata: [DONE]\n\n".encode())
         except (BrokenPipeError, ConnectionResetError):  # the client stopped reading at the budget
             pass

@@ -76,11 +76,16 @@ async def real_backend():
 @pytest.mark.parametrize(("typed", "starts"), [("    ret", "urn"), ("    ", "")])
 async def test_real_model_continues_a_cut_token(real_backend, typed: str, starts: str) -> None:
     # The typed part of the line ends the prompt (after the middle marker): "ret" and "    " are cut tokens.
-    prompt = Prompt((
-        PromptPiece("<|fim_prefix|>", True), PromptPiece("def fibonacci(n):\n    if n < 2:\n        return n\n"),
-        PromptPiece("<|fim_suffix|>", True), PromptPiece("\n\nprint(fibonacci(10))\n"),
-        PromptPiece("<|fim_middle|>", True), PromptPiece(typed),
-    ))
+    prompt = Prompt(
+        (
+            PromptPiece("<|fim_prefix|>", True),
+            PromptPiece("def fibonacci(n):\n    if n < 2:\n        return n\n"),
+            PromptPiece("<|fim_suffix|>", True),
+            PromptPiece("\n\nprint(fibonacci(10))\n"),
+            PromptPiece("<|fim_middle|>", True),
+            PromptPiece(typed),
+        )
+    )
     chunks = [c async for c in real_backend.stream_fim(prompt, GenerationParams(max_tokens=12), threading.Event())]
     text = "".join(chunks)
     assert text.startswith(starts) and not text[:1].isspace(), text  # no doubled indentation, no split word

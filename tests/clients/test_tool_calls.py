@@ -93,10 +93,14 @@ def test_prose_with_json_inside_is_not_a_call() -> None:
 def test_earlier_tool_call_arguments_are_decoded_for_chat_templates() -> None:
     messages = [
         {"role": "user", "content": "go"},
-        {"role": "assistant", "content": None, "tool_calls": [
-            {"id": "1", "type": "function", "function": {"name": "a", "arguments": '{"x": 1}'}},
-            {"id": "2", "type": "function", "function": {"name": "b", "arguments": "{broken"}},
-        ]},
+        {
+            "role": "assistant",
+            "content": None,
+            "tool_calls": [
+                {"id": "1", "type": "function", "function": {"name": "a", "arguments": '{"x": 1}'}},
+                {"id": "2", "type": "function", "function": {"name": "b", "arguments": "{broken"}},
+            ],
+        },
     ]
     decoded = arguments_as_objects(messages)
     assert decoded[0] == messages[0]

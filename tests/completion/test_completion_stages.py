@@ -6,7 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qwen_lsp.clients.models.fim_templates import CODELLAMA, CODESTRAL, DEEPSEEK_CODER, QWEN, STARCODER2, detect_template
+from qwen_lsp.clients.models.fim_templates import (
+    CODELLAMA,
+    CODESTRAL,
+    DEEPSEEK_CODER,
+    QWEN,
+    STARCODER2,
+    detect_template,
+)
 from qwen_lsp.context.base import Snippet
 from qwen_lsp.server.completion.cache import CacheKey, CompletionCache
 from qwen_lsp.server.completion.postprocess import postprocess
@@ -21,6 +28,7 @@ def rules(shape="line", line_prefix="x = ", suffix="\n", stops=QWEN.stop):
 
 
 # --- stop rules -------------------------------------------------------------------------------------------
+
 
 def test_stop_string_cuts():
     assert cut_point("foo()<|endoftext|>junk", rules()) == 5
@@ -52,6 +60,7 @@ def test_block_keeps_closing_brace_when_the_suffix_lacks_it():
 
 # --- post-processing --------------------------------------------------------------------------------------
 
+
 def test_fence_and_prose_dropped():
     assert postprocess("return a + b\n```\nThis function adds.", "    ", "\n") == "return a + b"
 
@@ -78,7 +87,9 @@ def test_a_loop_repeating_the_line_above_or_its_own_last_line_is_cut():
     docstring = '    """The total price of all orders."""'
     looping = '"""The total price of all orders."""\n' + (docstring + "\n") * 5
     assert postprocess(looping, "    ", "\n", previous_line=docstring) == ""
-    assert postprocess("total = 0\n    total = 0\n    total = 0", "    ", "\n", previous_line="    x = 1") == "total = 0"
+    assert (
+        postprocess("total = 0\n    total = 0\n    total = 0", "    ", "\n", previous_line="    x = 1") == "total = 0"
+    )
     # short lines legitimately follow themselves
     assert postprocess("}\n}", "  ", "\n", previous_line="    }") == "}\n}"
 
@@ -88,6 +99,7 @@ def test_whitespace_only_is_empty():
 
 
 # --- cache ------------------------------------------------------------------------------------------------
+
 
 def test_cache_exact_and_typed_ahead():
     cache = CompletionCache(capacity=2)
@@ -108,8 +120,16 @@ def test_cache_evicts_least_recently_used():
 
 # --- prompt rendering (golden per family) -----------------------------------------------------------------
 
-SNIPPET = Snippet(uri="file:///r/util.py", path="util.py", text="def helper(x):\n    return x * 2", start_line=0,
-                  end_line=2, source="definition", score=1.0, tokens=10)
+SNIPPET = Snippet(
+    uri="file:///r/util.py",
+    path="util.py",
+    text="def helper(x):\n    return x * 2",
+    start_line=0,
+    end_line=2,
+    source="definition",
+    score=1.0,
+    tokens=10,
+)
 
 
 def window(prefix="def f():\n    return ", suffix="\n"):
@@ -124,11 +144,21 @@ def test_qwen_repo_level_prompt():
         "<|fim_prefix|>def f():\n    return <|fim_suffix|>\n<|fim_middle|>"
     )
     controls = [p.text for p in prompt.pieces if p.control]
-    assert controls == ["<|repo_name|>", "<|file_sep|>", "<|file_sep|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"]
+    assert controls == [
+        "<|repo_name|>",
+        "<|file_sep|>",
+        "<|file_sep|>",
+        "<|fim_prefix|>",
+        "<|fim_suffix|>",
+        "<|fim_middle|>",
+    ]
 
 
 def test_qwen_prompt_without_context_is_plain_fim():
-    assert render_fim_prompt(QWEN, window(), "app.py").text == "<|fim_prefix|>def f():\n    return <|fim_suffix|>\n<|fim_middle|>"
+    assert (
+        render_fim_prompt(QWEN, window(), "app.py").text
+        == "<|fim_prefix|>def f():\n    return <|fim_suffix|>\n<|fim_middle|>"
+    )
 
 
 def test_starcoder2_repo_level_prompt():
@@ -158,11 +188,18 @@ def test_backends_that_heal_tokens_get_the_typed_line_after_the_middle_marker():
     assert prompt.text == "<|fim_prefix|>def f():\n<|fim_suffix|>\n<|fim_middle|>    return "
     assert prompt.pieces[-1].text == "    return " and not prompt.pieces[-1].control
     # what keeps llama.cpp's KV cache valid while typing: the next character's prompt extends this one
-    before = render_fim_prompt(QWEN, window("def f():\n    ret", "\n\nprint(f())\n"), "app.py", typed_line_in_middle=True)
-    after = render_fim_prompt(QWEN, window("def f():\n    retu", "\n\nprint(f())\n"), "app.py", typed_line_in_middle=True)
+    before = render_fim_prompt(
+        QWEN, window("def f():\n    ret", "\n\nprint(f())\n"), "app.py", typed_line_in_middle=True
+    )
+    after = render_fim_prompt(
+        QWEN, window("def f():\n    retu", "\n\nprint(f())\n"), "app.py", typed_line_in_middle=True
+    )
     assert after.text.startswith(before.text)
     # suffix-first families already end with the prefix
-    assert render_fim_prompt(CODESTRAL, window(), "app.py", typed_line_in_middle=True).text == "[SUFFIX]\n[PREFIX]def f():\n    return "
+    assert (
+        render_fim_prompt(CODESTRAL, window(), "app.py", typed_line_in_middle=True).text
+        == "[SUFFIX]\n[PREFIX]def f():\n    return "
+    )
 
 
 def test_user_text_with_a_marker_stays_user_text():
@@ -181,8 +218,8 @@ def test_detect_template_from_vocabulary():
 def test_file_window_is_contiguous_and_contains_the_cursor(text, cursor):
     cursor = min(cursor, len(text))
     win = file_window(text, cursor, 50, 30)
-    assert text[win.prefix_start:cursor] == win.prefix
-    assert text[cursor:win.suffix_end] == win.suffix
+    assert text[win.prefix_start : cursor] == win.prefix
+    assert text[cursor : win.suffix_end] == win.suffix
     assert cursor - win.prefix_start <= 50
     assert win.prefix_start == 0 or text[win.prefix_start - 1] == "\n" or cursor - win.prefix_start >= 50 * 3 // 4
 
@@ -195,10 +232,12 @@ def test_file_window_start_stays_put_while_typing():
 
 # --- prefilter --------------------------------------------------------------------------------------------
 
+
 def request(text, cursor_marker="|", language="python", path="app.py"):
     offset = text.index(cursor_marker)
-    return CompletionRequest(uri="file:///r/" + path, path=path, language_id=language,
-                             text=text.replace(cursor_marker, ""), offset=offset)
+    return CompletionRequest(
+        uri="file:///r/" + path, path=path, language_id=language, text=text.replace(cursor_marker, ""), offset=offset
+    )
 
 
 @pytest.mark.parametrize(

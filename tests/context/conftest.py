@@ -23,5 +23,3 @@ def engine(tmp_path: Path) -> Iterator[RepositoryContext]:
     ctx = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "cache")
     yield ctx
     ctx.stop()
-
-

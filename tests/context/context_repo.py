@@ -26,27 +26,27 @@ FILES = {
             def add(self, price: float) -> None:
                 self.items.append(price)
         ''',
-    "py/app/main.py": '''
+    "py/app/main.py": """
         from shop.pricing import compute_total
 
 
         def checkout(items):
             total = compute_total(
-        ''',
-    "ts/src/format.ts": '''
+        """,
+    "ts/src/format.ts": """
         /** Formats an amount of cents as a price label. */
         export function formatPrice(cents: number, currency: string): string {
           return `${(cents / 100).toFixed(2)} ${currency}`;
         }
-        ''',
-    "ts/src/app.ts": '''
+        """,
+    "ts/src/app.ts": """
         import { formatPrice } from "./format";
 
         export function render(total: number): string {
           const label = formatPrice(
-        ''',
+        """,
     "go/go.mod": "module example.com/shop\n",
-    "go/util/sum.go": '''
+    "go/util/sum.go": """
         package util
 
         // Sum adds up the values.
@@ -57,15 +57,15 @@ FILES = {
         \t}
         \treturn total
         }
-        ''',
-    "go/main.go": '''
+        """,
+    "go/main.go": """
         package main
 
         import "example.com/shop/util"
 
         func main() {
         \ttotal := util.Sum(
-        ''',
+        """,
 }
 
 
@@ -81,13 +81,15 @@ def count_tokens(text: str) -> int:
     return max(1, len(text) // 4)
 
 
-def request_at_end(path: Path, language_id: str, budget: int = 2048, text: str | None = None,
-                   root: Path | None = None) -> ContextRequest:
+def request_at_end(
+    path: Path, language_id: str, budget: int = 2048, text: str | None = None, root: Path | None = None
+) -> ContextRequest:
     """A request with the cursor at the end of the file and the whole file as the visible window."""
     text = path.read_text() if text is None else text
     offset = len(text.rstrip("\n"))
     line = text.count("\n", 0, offset)
     character = offset - (text.rfind("\n", 0, offset) + 1)
     rel = path.relative_to(root).as_posix() if root else path.name
-    return ContextRequest(path.as_uri(), rel, language_id, text, offset, line, character, budget, count_tokens,
-                          0, len(text))
+    return ContextRequest(
+        path.as_uri(), rel, language_id, text, offset, line, character, budget, count_tokens, 0, len(text)
+    )

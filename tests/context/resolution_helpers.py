@@ -14,8 +14,15 @@ from qwen_lsp.context.repository import RepositoryContext
 CURSOR = "<CURSOR>"
 
 
-def definitions_at_end(engine: RepositoryContext, root: Path, files: dict[str, str], open_rel: str, text: str,
-                       language_id: str, budget: int = 2048) -> list[Snippet]:
+def definitions_at_end(
+    engine: RepositoryContext,
+    root: Path,
+    files: dict[str, str],
+    open_rel: str,
+    text: str,
+    language_id: str,
+    budget: int = 2048,
+) -> list[Snippet]:
     """Index ``files``, open ``open_rel`` with ``text`` (the cursor at ``CURSOR``, else at the end) and return the
     definition snippets, best first."""
     offset = text.find(CURSOR) if CURSOR in text else len(text)

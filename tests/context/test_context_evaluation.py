@@ -9,8 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.context.evaluation.cases import (CallSite, call_form, is_external_module, is_test_path, pick_cases,
-                                         sample_sites)
+from qwen_lsp.context.evaluation.cases import (
+    CallSite,
+    call_form,
+    is_external_module,
+    is_test_path,
+    pick_cases,
+    sample_sites,
+)
 from qwen_lsp.context.evaluation.run import CaseResult, edit_similarity, evaluate, format_report, summarize
 from qwen_lsp.context.index.repo_index import FileRecord
 from qwen_lsp.context.repository import RepositoryContext
@@ -24,31 +30,59 @@ def test_edit_similarity() -> None:
     assert edit_similarity("kitten", "sitting") == pytest.approx(1 - 3 / 7)
 
 
-@pytest.mark.parametrize(("line", "form"), [
-    ("x = build(", "bare"), ("return new build(", "bare"), ("x = pkg.build(", "qualified"),
-    ("a?.build(", "qualified"), ("Parser::build(", "qualified"), ("p->build(", "qualified"),
-    ("builder\n    .build(", "qualified"), ("obj. build(", "qualified"), ("f(x).build(", "qualified"),
-    ("x = (build(", "bare"),
-])
+@pytest.mark.parametrize(
+    ("line", "form"),
+    [
+        ("x = build(", "bare"),
+        ("return new build(", "bare"),
+        ("x = pkg.build(", "qualified"),
+        ("a?.build(", "qualified"),
+        ("Parser::build(", "qualified"),
+        ("p->build(", "qualified"),
+        ("builder\n    .build(", "qualified"),
+        ("obj. build(", "qualified"),
+        ("f(x).build(", "qualified"),
+        ("x = (build(", "bare"),
+    ],
+)
 def test_call_form(line: str, form: str) -> None:
     source = line.encode()
     assert call_form(source, source.rindex(b"build")) == form
 
 
-@pytest.mark.parametrize(("rel", "test"), [
-    ("tests/test_core.py", True), ("pkg/core_test.go", True), ("src/app.spec.ts", True), ("src/ui.test.js", True),
-    ("src/test/java/com/AppTest.java", True), ("pkg/conftest.py", True), ("pkg/core.py", False),
-    ("src/contest.ts", False), ("src/testing_utils/x.go", False), ("pkg/latest.py", False),
-])
+@pytest.mark.parametrize(
+    ("rel", "test"),
+    [
+        ("tests/test_core.py", True),
+        ("pkg/core_test.go", True),
+        ("src/app.spec.ts", True),
+        ("src/ui.test.js", True),
+        ("src/test/java/com/AppTest.java", True),
+        ("pkg/conftest.py", True),
+        ("pkg/core.py", False),
+        ("src/contest.ts", False),
+        ("src/testing_utils/x.go", False),
+        ("pkg/latest.py", False),
+    ],
+)
 def test_is_test_path(rel: str, test: bool) -> None:
     assert is_test_path(rel) is test
 
 
-@pytest.mark.parametrize(("language", "module", "external"), [
-    ("python", "os.path", True), ("python", "pkg.core", False), ("rust", "std::process", True),
-    ("rust", "crate::parser", False), ("java", "java.util.List", True), ("java", "com.shop.Registry", False),
-    ("typescript", "lodash", True), ("typescript", "./util", False), ("go", "fmt", False),
-])
+@pytest.mark.parametrize(
+    ("language", "module", "external"),
+    [
+        ("python", "os.path", True),
+        ("python", "pkg.core", False),
+        ("rust", "std::process", True),
+        ("rust", "crate::parser", False),
+        ("java", "java.util.List", True),
+        ("java", "com.shop.Registry", False),
+        ("typescript", "lodash", True),
+        ("typescript", "./util", False),
+        ("go", "fmt", False),
+    ],
+)
 def test_external_modules(language: str, module: str, external: bool) -> None:
     assert is_external_module(language, module) is external
 
@@ -63,11 +97,19 @@ def test_sampled_sites_are_any_unique_name_in_every_language(indexed: Repository
     cases = pick_cases(indexed.index, 20, seed=3)
     sites = {(c.language, c.form, c.callee) for c in cases}
     assert sites == {
-        ("python", "bare", "build_payload"), ("python", "qualified", "Client"), ("python", "qualified", "send_request"),
-        ("go", "bare", "OpenStore"), ("go", "qualified", "OpenStore"), ("go", "qualified", "PutValue"),
-        ("rust", "qualified", "from_tokens"), ("rust", "qualified", "parse_all"),
-        ("java", "qualified", "createDefault"), ("java", "qualified", "registerName"),
-        ("typescript", "qualified", "formatLabel"), ("typescript", "bare", "formatLabel")}
+        ("python", "bare", "build_payload"),
+        ("python", "qualified", "Client"),
+        ("python", "qualified", "send_request"),
+        ("go", "bare", "OpenStore"),
+        ("go", "qualified", "OpenStore"),
+        ("go", "qualified", "PutValue"),
+        ("rust", "qualified", "from_tokens"),
+        ("rust", "qualified", "parse_all"),
+        ("java", "qualified", "createDefault"),
+        ("java", "qualified", "registerName"),
+        ("typescript", "qualified", "formatLabel"),
+        ("typescript", "bare", "formatLabel"),
+    }
     # left out: a name defined twice (normalize), one defined only in a test file (make_test_client), a method of
     # the standard types (append), a name imported from the standard library (dedent_text), and calls inside the
     # defining file
@@ -77,12 +119,13 @@ def test_sampled_sites_are_any_unique_name_in_every_language(indexed: Repository
         line = case.text.split("\n")[case.line]
         assert case.expected not in line or not case.expected
         if case.position == "after_call":
-            assert line.endswith(case.callee + "(") and case.offset == len(case.text[:case.offset])
+            assert line.endswith(case.callee + "(") and case.offset == len(case.text[: case.offset])
         else:
             assert case.expected.startswith(case.callee + "(") and not line.endswith(case.callee)
         assert case.prefix.endswith(line) and case.suffix.startswith("\n")
-    assert [(c.path, c.line, c.position) for c in pick_cases(indexed.index, 20, seed=3)] == \
-        [(c.path, c.line, c.position) for c in cases]
+    assert [(c.path, c.line, c.position) for c in pick_cases(indexed.index, 20, seed=3)] == [
+        (c.path, c.line, c.position) for c in cases
+    ]
     per_position = {p: sum(c.position == p for c in cases) for p in ("after_call", "before_name")}
     assert per_position == {"after_call": 13, "before_name": 13}  # every site at both cursor positions
 
@@ -111,8 +154,7 @@ def test_sampling_is_stratified_by_form_and_spread_over_files_and_callees() -> N
 
 def test_report_is_split_by_form_and_position(indexed: RepositoryContext) -> None:
     report = evaluate(indexed, n=20, seed=3)
-    assert set(report.cells) == {"bare/after_call", "bare/before_name", "qualified/after_call",
-                                 "qualified/before_name"}
+    assert set(report.cells) == {"bare/after_call", "bare/before_name", "qualified/after_call", "qualified/before_name"}
     assert report.cells["bare/after_call"].n == 3 and report.cells["qualified/before_name"].n == 10
     assert sum(c.n for c in report.cells.values()) == report.cases == 26
     assert set(report.languages) == {"python", "go", "rust", "java", "typescript"}

@@ -35,26 +35,29 @@ def walked(root: Path, **kwargs: object) -> list[str]:
 
 
 def test_ignore_files_and_default_excludes(tmp_path: Path) -> None:
-    root = make(tmp_path, {
-        ".gitignore": "generated/\n*.gen.py\n!keep.gen.py\n",
-        ".qwenignore": "secret_*.py\n",
-        "src/app.py": "x = 1\n",
-        "src/keep.gen.py": "x = 1\n",
-        "src/drop.gen.py": "x = 1\n",
-        "src/secret_keys.py": "x = 1\n",
-        "src/nested/.gitignore": "local.py\n",
-        "src/nested/local.py": "x = 1\n",
-        "src/nested/ok.py": "x = 1\n",
-        "generated/out.py": "x = 1\n",
-        "node_modules/pkg/index.js": "x = 1\n",
-        ".git/hooks/pre-commit.py": "x = 1\n",
-        "build/lib/app.py": "x = 1\n",
-        "env311/pyvenv.cfg": "home = /usr\n",
-        "env311/lib/site.py": "x = 1\n",
-        "web/app.min.js": "x=1\n",
-        "README.md": "# not code\n",
-        "src/configured.py": "x = 1\n",
-    })
+    root = make(
+        tmp_path,
+        {
+            ".gitignore": "generated/\n*.gen.py\n!keep.gen.py\n",
+            ".qwenignore": "secret_*.py\n",
+            "src/app.py": "x = 1\n",
+            "src/keep.gen.py": "x = 1\n",
+            "src/drop.gen.py": "x = 1\n",
+            "src/secret_keys.py": "x = 1\n",
+            "src/nested/.gitignore": "local.py\n",
+            "src/nested/local.py": "x = 1\n",
+            "src/nested/ok.py": "x = 1\n",
+            "generated/out.py": "x = 1\n",
+            "node_modules/pkg/index.js": "x = 1\n",
+            ".git/hooks/pre-commit.py": "x = 1\n",
+            "build/lib/app.py": "x = 1\n",
+            "env311/pyvenv.cfg": "home = /usr\n",
+            "env311/lib/site.py": "x = 1\n",
+            "web/app.min.js": "x=1\n",
+            "README.md": "# not code\n",
+            "src/configured.py": "x = 1\n",
+        },
+    )
     assert walked(root, exclude=["configured.py"]) == ["src/app.py", "src/keep.gen.py", "src/nested/ok.py"]
     assert indexable(root, "src/nested/local.py") is None
     assert indexable(root, "node_modules/pkg/index.js") is None
@@ -89,25 +92,33 @@ def indexer(tmp_path: Path):  # noqa: ANN201
     ix.close()
 
 
-def test_bad_files_are_skipped_with_a_log_line(tmp_path: Path, indexer: Indexer,
-                                               caplog: pytest.LogCaptureFixture) -> None:
+def test_bad_files_are_skipped_with_a_log_line(
+    tmp_path: Path, indexer: Indexer, caplog: pytest.LogCaptureFixture
+) -> None:
     deep = "x = " + ("(" * 100 + "\n") * 200 + (")" * 100 + "\n") * 200 + "def after_deep():\n    pass\n"
-    root = make(tmp_path / "r", {
-        "good.py": "def good():\n    pass\n",
-        "huge.py": "x = 1\n" * 20_000,  # 120 KB, over the 64 KB limit
-        "binary.py": b"\x00\x01\x02def x(): pass\n",
-        "latin1.py": "name = 'caf\xe9'\n".encode("latin-1"),
-        "minified.js": "var a=1;" * 5000,
-        "deep.py": deep,
-    })
+    root = make(
+        tmp_path / "r",
+        {
+            "good.py": "def good():\n    pass\n",
+            "huge.py": "x = 1\n" * 20_000,  # 120 KB, over the 64 KB limit
+            "binary.py": b"\x00\x01\x02def x(): pass\n",
+            "latin1.py": "name = 'caf\xe9'\n".encode("latin-1"),
+            "minified.js": "var a=1;" * 5000,
+            "deep.py": deep,
+        },
+    )
     caplog.set_level(logging.INFO, logger="qwen_lsp.context")
     stats = indexer.scan(root)
     keys = {record.rel for record in indexer.index.files.values()}
     assert keys == {"good.py", "deep.py"}
     assert {name for name, _ in indexer.index.symbols.items()} >= {"good", "after_deep"}
     log = caplog.text
-    for fragment in ("huge.py: 117 KB is over the 64 KB limit", "binary.py: binary content", "latin1.py: not UTF-8",
-                     "minified.js: minified or generated"):
+    for fragment in (
+        "huge.py: 117 KB is over the 64 KB limit",
+        "binary.py: binary content",
+        "latin1.py: not UTF-8",
+        "minified.js: minified or generated",
+    ):
         assert fragment in log
     assert stats.skipped == 3  # binary, latin1, minified (huge never gets past the walk)
 
@@ -152,11 +163,14 @@ def test_an_unwritable_cache_keeps_the_index_in_memory(tmp_path: Path) -> None:
     assert store.files() == {"a.py": (1, 1, "h")}
 
 
-def test_worker_processes_index_the_same_as_the_server_process(tmp_path: Path,
-                                                               caplog: pytest.LogCaptureFixture) -> None:
-    files: dict[str, str | bytes] = {f"pkg/m{i}.py": f"from pkg.m{i + 1} import f{i + 1}\n\n\ndef f{i}(x):\n"
-                                                      f"    '''Doc {i}.'''\n    return f{i + 1}(x) + {i}\n"
-                                     for i in range(80)}
+def test_worker_processes_index_the_same_as_the_server_process(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    files: dict[str, str | bytes] = {
+        f"pkg/m{i}.py": f"from pkg.m{i + 1} import f{i + 1}\n\n\ndef f{i}(x):\n"
+        f"    '''Doc {i}.'''\n    return f{i + 1}(x) + {i}\n"
+        for i in range(80)
+    }
     files["pkg/binary.py"] = b"\x00\x01 not text"
     root = make(tmp_path / "r", files)
     caplog.set_level(logging.INFO, logger="qwen_lsp.context")
@@ -164,12 +178,15 @@ def test_worker_processes_index_the_same_as_the_server_process(tmp_path: Path,
     def index_with(processes: int) -> tuple[dict, int, ScanStats]:
         worker = Worker()
         index = RepoIndex()
-        ix = Indexer(index, worker, ContextOptions(index_processes=processes), tmp_path / f"cache{processes}",
-                     lambda key: False)
+        ix = Indexer(
+            index, worker, ContextOptions(index_processes=processes), tmp_path / f"cache{processes}", lambda key: False
+        )
         try:
             stats = ix.scan(root)
-            table = {name: sorted((k.rsplit("/", 1)[-1], index.files[k].definitions[i].summary) for k, i in entries)
-                     for name, entries in index.symbols.items()}
+            table = {
+                name: sorted((k.rsplit("/", 1)[-1], index.files[k].definitions[i].summary) for k, i in entries)
+                for name, entries in index.symbols.items()
+            }
             return table, index.window_count(), stats
         finally:
             worker.stop()

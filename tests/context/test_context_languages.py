@@ -27,7 +27,8 @@ def modules(symbols: FileSymbols) -> list[str]:
 
 
 CASES = {
-    "python": ("""
+    "python": (
+        """
         import os.path as osp
         from .models import User as U, Group
         MAX_SIZE = 3
@@ -42,20 +43,34 @@ CASES = {
             def run(self, x):
                 return x
         """,
-        {("MAX_SIZE", "variable", ""), ("helper", "function", ""), ("Service", "class", ""),
-         ("retries", "field", "Service"), ("run", "method", "Service")},
-        ["os.path", ".models"]),
-    "javascript": ("""
+        {
+            ("MAX_SIZE", "variable", ""),
+            ("helper", "function", ""),
+            ("Service", "class", ""),
+            ("retries", "field", "Service"),
+            ("run", "method", "Service"),
+        },
+        ["os.path", ".models"],
+    ),
+    "javascript": (
+        """
         import def, { a as b, c } from "./mod";
         const req = require("./req");
         export function helper(a) { return a; }
         export const arrow = (a) => a * 2;
         class Service extends Base { run(x) { return x; } }
         """,
-        {("req", "variable", ""), ("helper", "function", ""), ("arrow", "function", ""), ("Service", "class", ""),
-         ("run", "method", "Service")},
-        ["./mod", "./req"]),
-    "typescript": ("""
+        {
+            ("req", "variable", ""),
+            ("helper", "function", ""),
+            ("arrow", "function", ""),
+            ("Service", "class", ""),
+            ("run", "method", "Service"),
+        },
+        ["./mod", "./req"],
+    ),
+    "typescript": (
+        """
         import type { T } from "pkg";
         export interface Shape { area(): number }
         export type Alias = string | number;
@@ -63,16 +78,28 @@ CASES = {
         export abstract class Base { abstract size(): number; protected count = 0; }
         export function make(a: number): Shape { return null!; }
         """,
-        {("Shape", "interface", ""), ("area", "method", "Shape"), ("Alias", "type", ""), ("Color", "enum", ""),
-         ("Base", "class", ""), ("size", "method", "Base"), ("count", "field", "Base"), ("make", "function", "")},
-        ["pkg"]),
-    "typescriptreact": ("""
+        {
+            ("Shape", "interface", ""),
+            ("area", "method", "Shape"),
+            ("Alias", "type", ""),
+            ("Color", "enum", ""),
+            ("Base", "class", ""),
+            ("size", "method", "Base"),
+            ("count", "field", "Base"),
+            ("make", "function", ""),
+        },
+        ["pkg"],
+    ),
+    "typescriptreact": (
+        """
         import React from "react";
         export function Button(props: Props) { return <button>{props.label}</button>; }
         """,
         {("Button", "function", "")},
-        ["react"]),
-    "go": ("""
+        ["react"],
+    ),
+    "go": (
+        """
         package main
         import (
             "fmt"
@@ -84,10 +111,19 @@ CASES = {
         func (p *Point) Move(dx int) { p.X += dx }
         const Pi = 3.14
         """,
-        {("Add", "function", ""), ("Point", "class", ""), ("X", "field", "Point"), ("Shape", "interface", ""),
-         ("Area", "method", "Shape"), ("Move", "method", "Point"), ("Pi", "constant", "")},
-        ["fmt", "strings"]),
-    "rust": ("""
+        {
+            ("Add", "function", ""),
+            ("Point", "class", ""),
+            ("X", "field", "Point"),
+            ("Shape", "interface", ""),
+            ("Area", "method", "Shape"),
+            ("Move", "method", "Point"),
+            ("Pi", "constant", ""),
+        },
+        ["fmt", "strings"],
+    ),
+    "rust": (
+        """
         use std::collections::{HashMap, HashSet as HS};
         use crate::model::User;
         mod util;
@@ -97,10 +133,20 @@ CASES = {
         impl T for P { fn m(&self) -> i32 { 1 } }
         const MAX: i32 = 3;
         """,
-        {("add", "function", ""), ("P", "class", ""), ("x", "field", "P"), ("T", "interface", ""),
-         ("m", "method", "T"), ("P", "impl", ""), ("m", "method", "P"), ("MAX", "constant", "")},
-        ["std::collections", "crate::model", "self::util"]),
-    "java": ("""
+        {
+            ("add", "function", ""),
+            ("P", "class", ""),
+            ("x", "field", "P"),
+            ("T", "interface", ""),
+            ("m", "method", "T"),
+            ("P", "impl", ""),
+            ("m", "method", "P"),
+            ("MAX", "constant", ""),
+        },
+        ["std::collections", "crate::model", "self::util"],
+    ),
+    "java": (
+        """
         package a.b;
         import java.util.List;
         public class A extends B {
@@ -110,10 +156,18 @@ CASES = {
         }
         interface I { void run(); }
         """,
-        {("A", "class", ""), ("MAX", "field", "A"), ("A", "method", "A"), ("m", "method", "A"),
-         ("I", "interface", ""), ("run", "method", "I")},
-        ["java.util.List"]),
-    "c": ("""
+        {
+            ("A", "class", ""),
+            ("MAX", "field", "A"),
+            ("A", "method", "A"),
+            ("m", "method", "A"),
+            ("I", "interface", ""),
+            ("run", "method", "I"),
+        },
+        ["java.util.List"],
+    ),
+    "c": (
+        """
         #include "util.h"
         #define LIMIT 3
         int add(int a, int b) { return a + b; }
@@ -121,10 +175,17 @@ CASES = {
         struct point { int x; };
         typedef struct point point_t;
         """,
-        {("LIMIT", "constant", ""), ("add", "function", ""), ("name", "function", ""), ("point", "class", ""),
-         ("point_t", "type", "")},
-        ["util.h"]),
-    "cpp": ("""
+        {
+            ("LIMIT", "constant", ""),
+            ("add", "function", ""),
+            ("name", "function", ""),
+            ("point", "class", ""),
+            ("point_t", "type", ""),
+        },
+        ["util.h"],
+    ),
+    "cpp": (
+        """
         #include "util.hpp"
         namespace ns {
         class Foo : public Bar {
@@ -137,10 +198,18 @@ CASES = {
         int Foo::compute(int y) { return y; }
         }
         """,
-        {("ns", "namespace", ""), ("Foo", "class", ""), ("Foo", "method", "Foo"), ("get", "method", "Foo"),
-         ("x_", "field", "Foo"), ("compute", "method", "Foo")},
-        ["util.hpp"]),
-    "csharp": ("""
+        {
+            ("ns", "namespace", ""),
+            ("Foo", "class", ""),
+            ("Foo", "method", "Foo"),
+            ("get", "method", "Foo"),
+            ("x_", "field", "Foo"),
+            ("compute", "method", "Foo"),
+        },
+        ["util.hpp"],
+    ),
+    "csharp": (
+        """
         using System.Text;
         namespace App.Core {
           public class Svc {
@@ -150,10 +219,18 @@ CASES = {
           interface IBase { void Run(); }
         }
         """,
-        {("Core", "namespace", ""), ("Svc", "class", ""), ("Prop", "field", "Svc"), ("Run", "method", "Svc"),
-         ("IBase", "interface", ""), ("Run", "method", "IBase")},
-        ["System.Text"]),
-    "ruby": ("""
+        {
+            ("Core", "namespace", ""),
+            ("Svc", "class", ""),
+            ("Prop", "field", "Svc"),
+            ("Run", "method", "Svc"),
+            ("IBase", "interface", ""),
+            ("Run", "method", "IBase"),
+        },
+        ["System.Text"],
+    ),
+    "ruby": (
+        """
         require "json"
         require_relative "lib/util"
         module Tools
@@ -165,24 +242,33 @@ CASES = {
           end
         end
         """,
-        {("Tools", "module", ""), ("LIMIT", "constant", "Tools"), ("Runner", "class", "Tools"),
-         ("run", "method", "Runner")},
-        ["json", "./lib/util"]),
-    "php": ("""
+        {
+            ("Tools", "module", ""),
+            ("LIMIT", "constant", "Tools"),
+            ("Runner", "class", "Tools"),
+            ("run", "method", "Runner"),
+        },
+        ["json", "./lib/util"],
+    ),
+    "php": (
+        """
         <?php
         use App\\Models\\User;
         function top($x) { return $x; }
         class C { public function m($a) {} }
         """,
         {("top", "function", ""), ("C", "class", ""), ("m", "method", "C")},
-        ["App\\Models\\User"]),
-    "lua": ("""
+        ["App\\Models\\User"],
+    ),
+    "lua": (
+        """
         local util = require("mod.util")
         local function f(a) return a end
         function M.g(a) end
         """,
         {("f", "function", ""), ("g", "function", "")},
-        ["mod.util"]),
+        ["mod.util"],
+    ),
 }
 
 
@@ -201,7 +287,9 @@ def test_every_language_query_compiles_and_runs() -> None:
 
 
 def test_python_spans_and_summaries() -> None:
-    symbols = extract("python", """
+    symbols = extract(
+        "python",
+        """
         import os
 
 
@@ -209,7 +297,10 @@ def test_python_spans_and_summaries() -> None:
             '''Add two numbers.'''
             total = a + b
             return total
-        """ + "".join(f"        # line {i}\n" for i in range(20)) + "            return 0\n")
+        """
+        + "".join(f"        # line {i}\n" for i in range(20))
+        + "            return 0\n",
+    )
     helper = next(d for d in symbols.definitions if d.name == "helper")
     assert (helper.start_line, helper.header_end) == (4, 6)  # signature plus docstring
     # a long function is summarised as its signature, docstring and an ellipsis
@@ -217,20 +308,25 @@ def test_python_spans_and_summaries() -> None:
 
 
 def test_doc_comments_belong_to_the_definition() -> None:
-    symbols = extract("go", """
+    symbols = extract(
+        "go",
+        """
         package p
 
         // Add adds two numbers.
         // It never fails.
         func Add(a, b int) int { return a + b }
-        """)
+        """,
+    )
     add = symbols.definitions[0]
     assert add.start_line == 3 and add.summary.startswith("// Add adds two numbers.")
 
 
 def test_class_outline_lists_member_signatures() -> None:
     body = "".join(f"                x{i} = {i}\n" for i in range(20))
-    symbols = extract("python", f"""
+    symbols = extract(
+        "python",
+        f"""
         class Store:
             '''Keeps things.'''
             def get(self, key):
@@ -238,7 +334,8 @@ def test_class_outline_lists_member_signatures() -> None:
                 return None
             def put(self, key, value):
                 pass
-        """)
+        """,
+    )
     store = next(d for d in symbols.definitions if d.name == "Store")
     lines = store.summary.splitlines()
     assert lines[:2] == ["class Store:", "    '''Keeps things.'''"]
@@ -247,13 +344,16 @@ def test_class_outline_lists_member_signatures() -> None:
 
 
 def test_locals_inside_functions_are_not_definitions() -> None:
-    symbols = extract("typescript", """
+    symbols = extract(
+        "typescript",
+        """
         export function outer() {
           const inner = () => 1;
           function nested() {}
           return inner() + nested();
         }
-        """)
+        """,
+    )
     assert defs(symbols) == {("outer", "function", "")}
 
 
@@ -278,7 +378,13 @@ def test_language_lookup() -> None:
 def test_class_outline_lists_an_overloaded_method_once() -> None:
     overloads = "".join(f"  pipe(op{i}: number): number;\n" for i in range(5))
     body = "".join(f"    const x{i} = {i};\n" for i in range(20))
-    symbols = extract("typescript", "export class Stream {\n" + overloads + "  pipe(...ops: number[]): number {\n"
-                      + body + "    return 0;\n  }\n}\n")
+    symbols = extract(
+        "typescript",
+        "export class Stream {\n"
+        + overloads
+        + "  pipe(...ops: number[]): number {\n"
+        + body
+        + "    return 0;\n  }\n}\n",
+    )
     stream = next(d for d in symbols.definitions if d.name == "Stream")
     assert stream.summary.count("pipe(") == 1

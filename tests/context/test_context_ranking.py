@@ -5,10 +5,26 @@ from __future__ import annotations
 from qwen_lsp.context.ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
 
 
-def cand(key: str = "/r/a.py", start: int = 0, end: int = 5, source: str = "similar", score: float = 0.5,
-         text: str | None = None, excerpt: bool = True) -> Candidate:
-    return Candidate(key, "file://" + key, key.rsplit("/", 1)[-1], start, end,
-                     text if text is not None else f"{key}:{start}-{end}", source, score, excerpt)
+def cand(
+    key: str = "/r/a.py",
+    start: int = 0,
+    end: int = 5,
+    source: str = "similar",
+    score: float = 0.5,
+    text: str | None = None,
+    excerpt: bool = True,
+) -> Candidate:
+    return Candidate(
+        key,
+        "file://" + key,
+        key.rsplit("/", 1)[-1],
+        start,
+        end,
+        text if text is not None else f"{key}:{start}-{end}",
+        source,
+        score,
+        excerpt,
+    )
 
 
 def words(text: str) -> int:
@@ -16,29 +32,45 @@ def words(text: str) -> int:
 
 
 def test_fuse_weights_sources_and_drops_empty_and_weak() -> None:
-    fused = fuse([cand(source="definition", score=0.5), cand(source="similar", score=0.5, start=9),
-                  cand(text="   "), cand(source="similar", score=0.1, start=20)], {"definition": 1.0, "similar": 0.5})
+    fused = fuse(
+        [
+            cand(source="definition", score=0.5),
+            cand(source="similar", score=0.5, start=9),
+            cand(text="   "),
+            cand(source="similar", score=0.1, start=20),
+        ],
+        {"definition": 1.0, "similar": 0.5},
+    )
     assert [(c.source, c.score) for c in fused] == [("definition", 0.5), ("similar", 0.25)]
 
 
 def test_drop_visible_only_touches_the_current_file() -> None:
-    kept = drop_visible([cand(start=10, end=20), cand(start=18, end=40), cand("/r/b.py", start=10, end=20)],
-                        "/r/a.py", (0, 21))
+    kept = drop_visible(
+        [cand(start=10, end=20), cand(start=18, end=40), cand("/r/b.py", start=10, end=20)], "/r/a.py", (0, 21)
+    )
     assert [(c.key, c.start_line) for c in kept] == [("/r/a.py", 18), ("/r/b.py", 10)]
 
 
 def test_dedup_keeps_best_of_overlapping_excerpts_and_credits_agreement() -> None:
-    best = dedup([cand(start=0, end=10, score=0.4, source="similar"),
-                  cand(start=5, end=15, score=0.8, source="definition"),
-                  cand(start=20, end=30, score=0.3)])
+    best = dedup(
+        [
+            cand(start=0, end=10, score=0.4, source="similar"),
+            cand(start=5, end=15, score=0.8, source="definition"),
+            cand(start=20, end=30, score=0.3),
+        ]
+    )
     assert [(c.start_line, c.source) for c in best] == [(5, "definition"), (20, "similar")]
     assert abs(best[0].score - (0.8 + 0.25 * 0.4)) < 1e-9
 
 
 def test_dedup_keeps_summaries_next_to_excerpts_but_not_identical_texts() -> None:
-    best = dedup([cand(start=0, end=100, score=0.9, excerpt=False, text="class A: ..."),
-                  cand(start=10, end=20, score=0.5, text="body"),
-                  cand("/r/copy.py", start=10, end=20, score=0.4, text="body")])
+    best = dedup(
+        [
+            cand(start=0, end=100, score=0.9, excerpt=False, text="class A: ..."),
+            cand(start=10, end=20, score=0.5, text="body"),
+            cand("/r/copy.py", start=10, end=20, score=0.4, text="body"),
+        ]
+    )
     assert [(c.key, c.start_line) for c in best] == [("/r/a.py", 0), ("/r/a.py", 10)]
 
 
@@ -60,8 +92,11 @@ def test_pack_prefers_what_was_chosen_before() -> None:
 
 
 def test_stable_order_ignores_scores() -> None:
-    one = [(cand("/r/b.py", source="similar", score=0.9), 1), (cand("/r/a.py", source="definition", score=0.1), 1),
-           (cand("/r/a.py", start=30, source="similar", score=0.5), 1)]
+    one = [
+        (cand("/r/b.py", source="similar", score=0.9), 1),
+        (cand("/r/a.py", source="definition", score=0.1), 1),
+        (cand("/r/a.py", start=30, source="similar", score=0.5), 1),
+    ]
     two = [(c._replace(score=1 - c.score), t) for c, t in one]
     order = [(c.source, c.path, c.start_line) for c, _ in stable_order(one)]
     assert order == [("definition", "a.py", 0), ("similar", "a.py", 30), ("similar", "b.py", 0)]

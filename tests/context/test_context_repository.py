@@ -13,13 +13,17 @@ from qwen_lsp.context.repository import RepositoryContext
 from context_repo import count_tokens, request_at_end
 
 
-@pytest.mark.parametrize(("rel", "language_id", "def_path", "signature"), [
-    ("py/app/main.py", "python", "py/shop/pricing.py", "def compute_total(items: list[float]"),
-    ("ts/src/app.ts", "typescript", "ts/src/format.ts", "export function formatPrice(cents: number"),
-    ("go/main.go", "go", "go/util/sum.go", "func Sum(values []int) int"),
-])
-def test_cross_file_definition_is_in_the_snippets(repo: Path, engine: RepositoryContext, rel: str,
-                                                  language_id: str, def_path: str, signature: str) -> None:
+@pytest.mark.parametrize(
+    ("rel", "language_id", "def_path", "signature"),
+    [
+        ("py/app/main.py", "python", "py/shop/pricing.py", "def compute_total(items: list[float]"),
+        ("ts/src/app.ts", "typescript", "ts/src/format.ts", "export function formatPrice(cents: number"),
+        ("go/main.go", "go", "go/util/sum.go", "func Sum(values []int) int"),
+    ],
+)
+def test_cross_file_definition_is_in_the_snippets(
+    repo: Path, engine: RepositoryContext, rel: str, language_id: str, def_path: str, signature: str
+) -> None:
     engine.start([repo])
     path = repo / rel
     engine.document_changed(path.as_uri(), path.read_text(), 1, language_id)
@@ -35,14 +39,17 @@ def test_cross_file_definition_is_in_the_snippets(repo: Path, engine: Repository
 
 
 def test_a_similar_window_that_only_repeats_the_cursors_file_is_left_out(repo: Path, engine: RepositoryContext) -> None:
-    body = "def order_total(orders: list[Order]) -> float:\n    \"\"\"The total price of all orders.\"\"\"\n"
+    body = 'def order_total(orders: list[Order]) -> float:\n    """The total price of all orders."""\n'
     (repo / "py/shop/copy_of_sample.py").write_text("from dataclasses import dataclass\n\n\n" + body)
-    (repo / "py/shop/with_a_body.py").write_text("import math\n\n\n" + body + "    return math.fsum(o.price for o in orders)\n")
+    (repo / "py/shop/with_a_body.py").write_text(
+        "import math\n\n\n" + body + "    return math.fsum(o.price for o in orders)\n"
+    )
     engine.start([repo])
     engine.wait_idle()
     sample = repo / "py/app/sample.py"
-    result = engine.gather(request_at_end(sample, "python", text="from dataclasses import dataclass\n\n\n" + body
-                                          + "    ", root=repo))
+    result = engine.gather(
+        request_at_end(sample, "python", text="from dataclasses import dataclass\n\n\n" + body + "    ", root=repo)
+    )
     similar = {s.path for s in result.snippets if s.source == "similar"}
     assert "py/shop/with_a_body.py" in similar and "py/shop/copy_of_sample.py" not in similar, result.snippets
 
@@ -77,12 +84,16 @@ def test_file_system_changes_update_the_index(repo: Path, engine: RepositoryCont
     engine.files_changed([new]).result(10)
     main = repo / "py/app/main.py"
     text = "from shop.discounts import seasonal_discount\n\nrate = seasonal_discount(\n"
-    assert any("def seasonal_discount" in s.text for s in engine.gather(
-        request_at_end(main, "python", text=text, root=repo)).snippets)
+    assert any(
+        "def seasonal_discount" in s.text
+        for s in engine.gather(request_at_end(main, "python", text=text, root=repo)).snippets
+    )
     new.unlink()
     engine.files_changed([new]).result(10)
-    assert not any("seasonal_discount" in s.text for s in engine.gather(
-        request_at_end(main, "python", text=text, root=repo)).snippets)
+    assert not any(
+        "seasonal_discount" in s.text
+        for s in engine.gather(request_at_end(main, "python", text=text, root=repo)).snippets
+    )
 
 
 def test_warm_restart_reads_nothing_unchanged(repo: Path, tmp_path: Path) -> None:
@@ -121,8 +132,9 @@ def test_context_is_stable_between_keystrokes(repo: Path, engine: RepositoryCont
         new_text = text.rstrip("\n") + typed + "\n"
         engine.document_changed(main.as_uri(), new_text, 2 + i, "python")
         again = engine.gather(request_at_end(main, "python", text=new_text, root=repo))
-        assert [(s.path, s.start_line, s.text) for s in again.snippets] == \
-            [(s.path, s.start_line, s.text) for s in first.snippets]
+        assert [(s.path, s.start_line, s.text) for s in again.snippets] == [
+            (s.path, s.start_line, s.text) for s in first.snippets
+        ]
 
 
 def test_budget_is_respected(repo: Path, engine: RepositoryContext) -> None:
@@ -141,8 +153,19 @@ def test_snippets_inside_the_visible_window_are_dropped(repo: Path, engine: Repo
     pricing = repo / "py/shop/pricing.py"
     text = pricing.read_text()
     offset = text.index("self.items.append")
-    request = ContextRequest(pricing.as_uri(), "py/shop/pricing.py", "python", text, offset,
-                             text.count("\n", 0, offset), 8, 4096, count_tokens, 0, len(text))
+    request = ContextRequest(
+        pricing.as_uri(),
+        "py/shop/pricing.py",
+        "python",
+        text,
+        offset,
+        text.count("\n", 0, offset),
+        8,
+        4096,
+        count_tokens,
+        0,
+        len(text),
+    )
     result = engine.gather(request)
     assert not [s for s in result.snippets if s.path == "py/shop/pricing.py"]
     # with only the last lines visible, the enclosing class header above them becomes useful
@@ -151,11 +174,14 @@ def test_snippets_inside_the_visible_window_are_dropped(repo: Path, engine: Repo
     assert any(s.source == "outline" and "class Cart" in s.text for s in engine.gather(narrow).snippets)
 
 
-@pytest.mark.parametrize("request_args", [
-    dict(uri="untitled:Untitled-1", path="Untitled-1", language_id="python", text="x = foo(", offset=8),
-    dict(uri="file:///nowhere/a.zz", path="a.zz", language_id="unknown", text="abc", offset=99),
-    dict(uri="file:///nowhere/a.py", path="a.py", language_id="python", text="", offset=0),
-])
+@pytest.mark.parametrize(
+    "request_args",
+    [
+        dict(uri="untitled:Untitled-1", path="Untitled-1", language_id="python", text="x = foo(", offset=8),
+        dict(uri="file:///nowhere/a.zz", path="a.zz", language_id="unknown", text="abc", offset=99),
+        dict(uri="file:///nowhere/a.py", path="a.py", language_id="python", text="", offset=0),
+    ],
+)
 def test_gather_never_raises(engine: RepositoryContext, request_args: dict) -> None:
     request = ContextRequest(line=0, character=0, budget_tokens=512, count_tokens=count_tokens, **request_args)
     result = engine.gather(request)
@@ -178,7 +204,9 @@ def test_folders_can_be_added_and_removed(repo: Path, engine: RepositoryContext)
     go_main = repo / "go/main.go"
 
     def go_snippets() -> list[str]:
-        return [s.path for s in engine.gather(request_at_end(go_main, "go", root=repo)).snippets if s.path.endswith(".go")]
+        return [
+            s.path for s in engine.gather(request_at_end(go_main, "go", root=repo)).snippets if s.path.endswith(".go")
+        ]
 
     assert go_snippets() == []
     engine.add_folder(repo / "go").result(10)

@@ -45,7 +45,7 @@ CASES = [
 @pytest.mark.parametrize(("language", "marked", "expected"), CASES)
 def test_shape(language: str, marked: str, expected: str) -> None:
     offset = marked.rindex("|") if language == "ruby" and "do |x|" in marked else marked.index("|")
-    text = marked[:offset] + marked[offset + 1:]
+    text = marked[:offset] + marked[offset + 1 :]
     shape = completion_shape(text, offset, language)
     assert shape.kind == expected, shape.reason
 

@@ -54,22 +54,38 @@ def workspace(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize(("path", "secret"), [
-    (".env", True), ("sub/.env.production", True), ("a/b/c/.env.local", True), ("deploy/keys/server.key", True),
-    ("x/id_rsa", True), ("x/id_ed25519.pub", True), ("config/credentials-prod.json", True), ("credentials.json", True),
-    ("home/.aws/config", True), (".ssh/", True), ("certs/tls.pem", True),
-    ("src/app.py", False), ("src/secret_santa.py", False), ("keys.py", False), ("docs/environment.md", False),
-])
+@pytest.mark.parametrize(
+    ("path", "secret"),
+    [
+        (".env", True),
+        ("sub/.env.production", True),
+        ("a/b/c/.env.local", True),
+        ("deploy/keys/server.key", True),
+        ("x/id_rsa", True),
+        ("x/id_ed25519.pub", True),
+        ("config/credentials-prod.json", True),
+        ("credentials.json", True),
+        ("home/.aws/config", True),
+        (".ssh/", True),
+        ("certs/tls.pem", True),
+        ("src/app.py", False),
+        ("src/secret_santa.py", False),
+        ("keys.py", False),
+        ("docs/environment.md", False),
+    ],
+)
 def test_secret_file_patterns_match_at_any_depth(path: str, secret: bool) -> None:
     assert is_secret(path) is secret
 
 
 def test_why_kept_out(workspace: Path) -> None:
     policy = PrivacyPolicy(exclude=["drafts/"], roots=[workspace])
+    # fmt: off
     kept = {rel: policy.why_kept_out(workspace / rel) for rel in (
         "sub/.env.production", "deploy/keys/server.key", "config/credentials-prod.json", "home/.ssh/config.py",
         "local_settings.py", "pkg/generated_client.py", "private/notes.py", "drafts/excluded.py",
         "linked_outside.py")}
+    # fmt: on
     assert all(kept.values()), kept
     assert "privacy.secret_files" in kept["sub/.env.production"] and "ignored" in kept["pkg/generated_client.py"]
     assert "outside the workspace" in kept["linked_outside.py"]
@@ -95,8 +111,14 @@ def test_open_and_edited_kept_out_documents_are_never_context(workspace: Path, t
     engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000, exclude=["drafts/"]), cache_dir=tmp_path / "c")
     try:
         engine.start([workspace])
-        kept_out = ["local_settings.py", "pkg/generated_client.py", "private/notes.py", "drafts/excluded.py",
-                    "linked_outside.py", "sub/.env.production"]
+        kept_out = [
+            "local_settings.py",
+            "pkg/generated_client.py",
+            "private/notes.py",
+            "drafts/excluded.py",
+            "linked_outside.py",
+            "sub/.env.production",
+        ]
         for version in (1, 2):  # opened, then edited: recent edits and recently opened files are sources too
             for rel in kept_out:
                 path = workspace / rel
@@ -117,8 +139,9 @@ def test_no_completion_inside_a_kept_out_file(workspace: Path) -> None:
     policy = PrivacyPolicy(roots=[workspace])
 
     def shape(rel: str, **rules) -> str:
-        request = CompletionRequest(uri=(workspace / rel).as_uri(), path=rel, language_id="python", text="x = \n",
-                                    offset=4)
+        request = CompletionRequest(
+            uri=(workspace / rel).as_uri(), path=rel, language_id="python", text="x = \n", offset=4
+        )
         return decide(request, privacy=policy, **rules).kind
 
     assert shape("sub/.env.production") == shape("local_settings.py") == shape("linked_outside.py") == "none"

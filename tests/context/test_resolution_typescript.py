@@ -15,7 +15,7 @@ FILES = {
     "src/lib/index.ts": "export * from './core';\n",
     "src/lib/core.ts": "export { HttpClient } from './http';\nexport { Transport } from './transport';\n",
     "src/lib/base.ts": "export class Base {\n  close(): void {}\n}\n",
-    "src/lib/http.ts": textwrap.dedent('''
+    "src/lib/http.ts": textwrap.dedent("""
         import { Base } from './base';
         import { Transport } from './transport';
 
@@ -31,7 +31,7 @@ FILES = {
             return Promise.resolve(body);
           }
         }
-        ''').lstrip(),
+        """).lstrip(),
     "src/lib/transport.ts": "export class Transport {\n  write(data: string): number {\n    return 0;\n  }\n}\n",
     # a same-named method elsewhere, in a file that sorts first: a guess by name picks it
     "src/_a/mailer.ts": "export class Mailer {\n  send(message: string): void {}\n  write(s: string): void {}\n}\n",
@@ -39,31 +39,43 @@ FILES = {
 SEND = "send(body: string): Promise<string> {"
 
 
-def _at_end(engine: RepositoryContext, tmp_path: Path, text: str, files: dict[str, str] = FILES,
-            language: str = "typescript", rel: str = "src/app.ts"):
+def _at_end(
+    engine: RepositoryContext,
+    tmp_path: Path,
+    text: str,
+    files: dict[str, str] = FILES,
+    language: str = "typescript",
+    rel: str = "src/app.ts",
+):
     return definitions_at_end(engine, tmp_path / "repo", files, rel, textwrap.dedent(text).lstrip(), language)
 
 
 def test_export_star_then_named_reexport(engine: RepositoryContext, tmp_path: Path) -> None:
     snippets = _at_end(engine, tmp_path, "import { HttpClient } from './lib';\n\nconst c = new HttpClient(")
-    assert snippets[0].path == "src/lib/http.ts" and "export class HttpClient extends Base" in snippets[0].text, \
-        first(snippets)
+    assert snippets[0].path == "src/lib/http.ts" and "export class HttpClient extends Base" in snippets[0].text, first(
+        snippets
+    )
 
 
-@pytest.mark.parametrize("text", [
-    "import { HttpClient } from './lib';\n\nconst client = new HttpClient('x');\nclient.send(",
-    "import * as lib from './lib';\n\nconst client = new lib.HttpClient('x');\nclient.send(",
-    "import { HttpClient } from './lib';\n\nexport function run(client: HttpClient) {\n  client.send(",
-    "import { HttpClient } from './lib';\n\nclass App {\n  private client?: HttpClient;\n  run() {\n    this.client.send(",
-], ids=["new", "namespace-new", "typed-parameter", "typed-field"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "import { HttpClient } from './lib';\n\nconst client = new HttpClient('x');\nclient.send(",
+        "import * as lib from './lib';\n\nconst client = new lib.HttpClient('x');\nclient.send(",
+        "import { HttpClient } from './lib';\n\nexport function run(client: HttpClient) {\n  client.send(",
+        "import { HttpClient } from './lib';\n\nclass App {\n  private client?: HttpClient;\n  run() {\n    this.client.send(",
+    ],
+    ids=["new", "namespace-new", "typed-parameter", "typed-field"],
+)
 def test_receiver_type(engine: RepositoryContext, tmp_path: Path, text: str) -> None:
     snippets = _at_end(engine, tmp_path, text)
     assert snippets[0].text.lstrip().startswith(SEND), first(snippets)
 
 
 def test_constructor_assigned_field_of_a_class_elsewhere(engine: RepositoryContext, tmp_path: Path) -> None:
-    snippets = _at_end(engine, tmp_path, "import { HttpClient } from './lib';\n\nfunction f(c: HttpClient) {\n"
-                                         "  c.transport.write(")
+    snippets = _at_end(
+        engine, tmp_path, "import { HttpClient } from './lib';\n\nfunction f(c: HttpClient) {\n  c.transport.write("
+    )
     assert snippets[0].path == "src/lib/transport.ts" and "write(data: string)" in snippets[0].text, first(snippets)
 
 
@@ -84,19 +96,30 @@ def test_javascript_default_import_and_this_in_constructor(engine: RepositoryCon
         "lib/cache.js": "export class Cache {\n  lookup(key) {\n    return null;\n  }\n}\n",
         "lib/_other.js": "export class Other {\n  lookup(key) {\n    return 1;\n  }\n}\n",
     }
-    snippets = _at_end(engine, tmp_path, "import Store from './lib/store.js';\n\nconst s = new Store();\n"
-                                         "s.cache.lookup(", files, "javascript", "app.js")
+    snippets = _at_end(
+        engine,
+        tmp_path,
+        "import Store from './lib/store.js';\n\nconst s = new Store();\ns.cache.lookup(",
+        files,
+        "javascript",
+        "app.js",
+    )
     assert snippets[0].path == "lib/cache.js", first(snippets)
 
 
 def test_default_import_of_a_function(engine: RepositoryContext, tmp_path: Path) -> None:
-    files = {"core/settle.js": "export default function settle(resolve, reject, response) {\n  resolve(response);\n}\n",
-             "core/_a.js": "export function settle(x) {\n  return x;\n}\n"}
+    files = {
+        "core/settle.js": "export default function settle(resolve, reject, response) {\n  resolve(response);\n}\n",
+        "core/_a.js": "export function settle(x) {\n  return x;\n}\n",
+    }
     snippets = _at_end(engine, tmp_path, "import done from './core/settle.js';\n\ndone(", files, "javascript", "app.js")
     assert snippets[0].path == "core/settle.js", first(snippets)
 
 
 def test_cast_expression_as_qualifier(engine: RepositoryContext, tmp_path: Path) -> None:
-    snippets = _at_end(engine, tmp_path, "import { HttpClient } from './lib';\n\nexport function f(x: unknown) {\n"
-                                         "  return (x as HttpClient).send(")
+    snippets = _at_end(
+        engine,
+        tmp_path,
+        "import { HttpClient } from './lib';\n\nexport function f(x: unknown) {\n  return (x as HttpClient).send(",
+    )
     assert snippets[0].text.lstrip().startswith(SEND), first(snippets)

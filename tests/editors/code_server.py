@@ -117,11 +117,7 @@ def code_server(
 def run_driver(params: dict, timeout: float = 600) -> dict:
     """Run the playwright-core driver; returns its JSON result (its last stdout line)."""
     out = subprocess.run(
-        ["node", str(DRIVER), json.dumps(params)],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=HERE,
+        ["node", str(DRIVER), json.dumps(params)], capture_output=True, text=True, timeout=timeout, cwd=HERE
     )
     lines = out.stdout.strip().splitlines()
     if out.returncode != 0 or not lines:

@@ -17,10 +17,12 @@ pytest.importorskip("llama_cpp.server", reason="the OpenAI-compatible test serve
 from llama_server import API_KEY, KEY_ENV, Server, start_llama_server  # noqa: E402
 from tiny_gguf import write_tiny_qwen_gguf  # noqa: E402
 
+# fmt: off
 __all__ = [
     "API_KEY", "KEY_ENV", "LOCAL_MODULES", "endpoint", "importable", "path_without_server", "warm_llama_wheel", "wheel",
     "write_tiny_qwen_gguf",
 ]
+# fmt: on
 
 
 @pytest.fixture(scope="session")
@@ -41,7 +43,6 @@ def path_without_server() -> str:
     return os.pathsep.join(dirs)
 
 
-
 @pytest.fixture
 def warm_llama_wheel(monkeypatch: pytest.MonkeyPatch) -> Path:
     """A prebuilt llama-cpp-python wheel offered to pip (PIP_FIND_LINKS), so the local extra installs without the
@@ -50,7 +51,8 @@ def warm_llama_wheel(monkeypatch: pytest.MonkeyPatch) -> Path:
     wheels = sorted(cache.glob("llama-cpp-python-*/llama_cpp_python-*.whl"))
     if not wheels:
         pytest.skip(f"no prebuilt llama-cpp-python wheel in {cache}: the local install would compile it")
-    configured = subprocess.run([sys.executable, "-m", "pip", "config", "get", "global.find-links"],
-                                capture_output=True, text=True).stdout.split()
+    configured = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "get", "global.find-links"], capture_output=True, text=True
+    ).stdout.split()
     monkeypatch.setenv("PIP_FIND_LINKS", " ".join([str(wheels[-1].parent), *configured]))
     return wheels[-1]

@@ -207,7 +207,10 @@ AGENT_EDIT = {
 @pytest.fixture
 def scripted_agent():
     """Server command + env whose agent edits geometry.py (one edit_file call, then finish)."""
-    chat = [[{"name": "edit_file", "arguments": AGENT_EDIT}], [{"name": "finish", "arguments": {"summary": "Added the return."}}]]
+    chat = [
+        [{"name": "edit_file", "arguments": AGENT_EDIT}],
+        [{"name": "finish", "arguments": {"summary": "Added the return."}}],
+    ]
     env = {"QWEN_LSP_TEST_SCRIPT": json.dumps({"chat": chat})}
     return [sys.executable, str(REPO / "tests" / "editors" / "scripted_agent_server.py")], env
 

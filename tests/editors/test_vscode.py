@@ -64,7 +64,9 @@ def test_ghost_text_accepted_with_tab_scripted(tmp_path, fixture_repo, vsix):
 
 
 @pytest.mark.real_model
-def test_ghost_text_from_real_model_accepted_with_tab(tmp_path, fixture_repo, vsix, model_env, server_command, artifacts):
+def test_ghost_text_from_real_model_accepted_with_tab(
+    tmp_path, fixture_repo, vsix, model_env, server_command, artifacts
+):
     shot = artifacts / "vscode-ghost-text.png"
     shot.unlink(missing_ok=True)
     settings = {"qwenLsp.serverCommand": server_command[0]}
@@ -77,7 +79,7 @@ def test_ghost_text_from_real_model_accepted_with_tab(tmp_path, fixture_repo, vs
     saved = (fixture_repo / FILE).read_text()
     prefix = result["before"] + TYPED
     assert saved.startswith(prefix), saved
-    inserted = saved[len(prefix):]
+    inserted = saved[len(prefix) :]
     # The DOM shows the ghost text line by line: the first line must be exactly what was inserted first.
     assert inserted.split("\n")[0] == ghost.split("\n")[0], (inserted, ghost)
     if "\n" not in ghost:
@@ -120,13 +122,23 @@ AGENT_EDIT = {
 def test_agent_refactor_goes_through_the_refactor_preview(tmp_path, fixture_repo, vsix, artifacts):
     """Agent refactor… with a scripted agent (fixed tool calls): VS Code shows the edit in the Refactor Preview,
     nothing changes before Apply, and Apply writes exactly the agent's edit."""
-    chat = [[{"name": "edit_file", "arguments": AGENT_EDIT}], [{"name": "finish", "arguments": {"summary": "Added it."}}]]
+    chat = [
+        [{"name": "edit_file", "arguments": AGENT_EDIT}],
+        [{"name": "finish", "arguments": {"summary": "Added it."}}],
+    ]
     env = {"QWEN_LSP_TEST_SCRIPT": json.dumps({"chat": chat})}
     script = REPO / "tests" / "editors" / "scripted_agent_server.py"
     settings = {"qwenLsp.serverCommand": sys.executable, "qwenLsp.serverArgs": [str(script)]}
     result = drive(
-        tmp_path, fixture_repo, vsix, env, settings, mode="agent", instruction="add the return statement",
-        timeoutMs=60000, screenshot=str(artifacts / "vscode-refactor-preview.png"),
+        tmp_path,
+        fixture_repo,
+        vsix,
+        env,
+        settings,
+        mode="agent",
+        instruction="add the return statement",
+        timeoutMs=60000,
+        screenshot=str(artifacts / "vscode-refactor-preview.png"),
         failShot=str(artifacts / "vscode-agent-failure.png"),
     )
     assert "error" not in result, (result.get("error"), result.get("notifications"))
@@ -140,8 +152,16 @@ def test_show_completion_context_opens_a_read_only_json_document(tmp_path, fixtu
         pytest.skip("tests/support/scripted_server.py is missing")
     settings = {"qwenLsp.serverCommand": sys.executable, "qwenLsp.serverArgs": [str(script)]}
     result = drive(
-        tmp_path, fixture_repo, vsix, {}, settings, mode="command", command="Qwen: Show completion context",
-        tabText=".json", expect='"prompt"', timeoutMs=60000,
+        tmp_path,
+        fixture_repo,
+        vsix,
+        {},
+        settings,
+        mode="command",
+        command="Qwen: Show completion context",
+        tabText=".json",
+        expect='"prompt"',
+        timeoutMs=60000,
     )
     assert "error" not in result, (result.get("error"), result.get("notifications"))
     assert any(tab.startswith("geometry.py-11-1-") for tab in result["tabs"]), result["tabs"]

@@ -12,7 +12,13 @@ import pytest
 from code_server import code_server, run_driver
 from conftest import code_server_binary
 from managed_install import (  # noqa: F401
-    API_KEY, KEY_ENV, endpoint, path_without_server, warm_llama_wheel, wheel, write_tiny_qwen_gguf,
+    API_KEY,
+    KEY_ENV,
+    endpoint,
+    path_without_server,
+    warm_llama_wheel,
+    wheel,
+    write_tiny_qwen_gguf,
 )
 from test_vscode import FILE, TYPED, vsix  # noqa: F401
 
@@ -20,7 +26,12 @@ pytestmark = [pytest.mark.editor, pytest.mark.timeout(1500)]
 
 
 def test_install_offer_remote_endpoint_only_then_ghost_text(
-    tmp_path, fixture_repo, vsix, endpoint, path_without_server, artifacts  # noqa: F811
+    tmp_path,
+    fixture_repo,
+    vsix,
+    endpoint,
+    path_without_server,
+    artifacts,  # noqa: F811
 ):
     env = {"PATH": path_without_server, KEY_ENV: API_KEY}
     settings = {  # no qwenLsp.install.source: the default is the wheel packed into the extension
@@ -31,13 +42,19 @@ def test_install_offer_remote_endpoint_only_then_ghost_text(
     with code_server(code_server_binary(), fixture_repo, vsix, tmp_path, env, settings) as url:
         result = run_driver(
             {
-                "url": url, "folder": str(fixture_repo), "file": FILE, "mode": "ghost", "typed": TYPED,
+                "url": url,
+                "folder": str(fixture_repo),
+                "file": FILE,
+                "mode": "ghost",
+                "typed": TYPED,
                 "install": {"choice": "Remote endpoint only", "baseUrl": endpoint.base_url, "timeoutMs": 900000},
-                "statusMenu": True, "timeoutMs": 120000,
+                "statusMenu": True,
+                "timeoutMs": 120000,
                 "afterCommands": [
                     {"command": "Qwen: Update server", "restart": True},
                     {"command": "Qwen: Uninstall server", "dialogButton": "Uninstall", "notification": "uninstalled"},
-                ], "failShot": str(artifacts / "vscode-install-failure.png"),
+                ],
+                "failShot": str(artifacts / "vscode-install-failure.png"),
             },
             timeout=1200,
         )
@@ -60,16 +77,24 @@ def test_install_offer_remote_endpoint_only_then_ghost_text(
     assert endpoint.base_url in user_settings and '"qwenLsp.backend.kind": "remote"' in user_settings, user_settings
     menu = result["statusMenu"]
     assert "(installed by the extension, remote endpoint only)" in menu["title"], menu
-    assert any("Update server" in i for i in menu["items"]) and any("Uninstall server" in i for i in menu["items"]), menu
+    assert any("Update server" in i for i in menu["items"]) and any("Uninstall server" in i for i in menu["items"]), (
+        menu
+    )
     # Qwen: Update server reinstalls (progress shown) and restarts the server; Uninstall removes the environment.
     assert any("Updating qwen-lsp (remote endpoint only)" in t for t in result["after"]), result["after"]
     assert not list((tmp_path / "code-server" / "user-data").glob("User/globalStorage/*/server/venv"))
 
 
 def test_install_offer_local_model_with_a_warm_wheel_cache_then_ghost_text(
-    tmp_path, fixture_repo, vsix, wheel, warm_llama_wheel, path_without_server, artifacts  # noqa: F811
+    tmp_path,
+    fixture_repo,
+    vsix,
+    wheel,
+    warm_llama_wheel,
+    path_without_server,
+    artifacts,  # noqa: F811
 ):
-    """"Local model" installs qwen-lsp[local] (llama-cpp-python from the prebuilt wheel instead of compiling) and the
+    """ "Local model" installs qwen-lsp[local] (llama-cpp-python from the prebuilt wheel instead of compiling) and the
     server completes from a tiny GGUF in-process."""
     model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf")
     settings = {
@@ -84,11 +109,19 @@ def test_install_offer_local_model_with_a_warm_wheel_cache_then_ghost_text(
         # driver sees the ghost text go (this test is about the install, not about speculation)
         "qwenLsp.completion.speculate": False,
     }
-    with code_server(code_server_binary(), fixture_repo, vsix, tmp_path, {"PATH": path_without_server}, settings) as url:
+    with code_server(
+        code_server_binary(), fixture_repo, vsix, tmp_path, {"PATH": path_without_server}, settings
+    ) as url:
         result = run_driver(
             {
-                "url": url, "folder": str(fixture_repo), "file": FILE, "mode": "ghost", "typed": TYPED,
-                "install": {"choice": "Local model", "timeoutMs": 900000}, "statusMenu": True, "timeoutMs": 120000,
+                "url": url,
+                "folder": str(fixture_repo),
+                "file": FILE,
+                "mode": "ghost",
+                "typed": TYPED,
+                "install": {"choice": "Local model", "timeoutMs": 900000},
+                "statusMenu": True,
+                "timeoutMs": 120000,
                 "failShot": str(artifacts / "vscode-install-local-failure.png"),
             },
             timeout=1200,

@@ -59,7 +59,9 @@ def remote_env_vars(base_url: str) -> dict[str, str]:
 async def test_server_without_the_local_extra_completes_from_a_remote_endpoint(
     venv: Path, endpoint: Server, tmp_path: Path, route: str
 ) -> None:
-    env = server_env(tmp_path, **{KEY_ENV: API_KEY}, **(remote_env_vars(endpoint.base_url) if route == "environment" else {}))
+    env = server_env(
+        tmp_path, **{KEY_ENV: API_KEY}, **(remote_env_vars(endpoint.base_url) if route == "environment" else {})
+    )
     options = remote_section(endpoint.base_url) if route == "initializationOptions" else None
 
     def configure(client) -> None:
@@ -75,8 +77,14 @@ async def test_server_without_the_local_extra_completes_from_a_remote_endpoint(
 
 def run_cli(venv: Path, tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess:
     environment = server_env(tmp_path, **env)
-    return subprocess.run([str(venv / "bin" / "qwen-lsp"), *args], capture_output=True, text=True, cwd=tmp_path,
-                          env=environment, timeout=300)
+    return subprocess.run(
+        [str(venv / "bin" / "qwen-lsp"), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=environment,
+        timeout=300,
+    )
 
 
 def test_demo_completes_the_bundled_sample_from_a_remote_endpoint(venv: Path, endpoint: Server, tmp_path: Path) -> None:
@@ -93,7 +101,9 @@ def test_demo_without_the_local_extra_says_what_to_install(venv: Path, tmp_path:
 
 def test_doctor_says_the_local_extra_is_not_installed(venv: Path, endpoint: Server, tmp_path: Path) -> None:
     remote = run_cli(venv, tmp_path, "doctor", **remote_env_vars(endpoint.base_url))
-    assert "[ok  ] local extra: not installed (llama-cpp-python, gguf missing); only local models need it" in remote.stdout
+    assert (
+        "[ok  ] local extra: not installed (llama-cpp-python, gguf missing); only local models need it" in remote.stdout
+    )
     assert remote.returncode == 0, remote.stdout
     local = run_cli(venv, tmp_path, "doctor", QWEN_LSP_MODELS_DIR=str(tmp_path / "models"))
     assert "[FAIL] local extra: not installed" in local.stdout and local.returncode == 1

@@ -47,9 +47,25 @@ def test_without_the_local_extra_the_tests_that_need_it_are_skipped_not_failed()
     """As a remote-only install sees the suite (llama-cpp-python and gguf unimportable): it collects cleanly."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "support")}
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "without_local_extra", "-p", "no:randomly",
-         "-p", "no:cacheprovider", str(ROOT / "tests")],
-        capture_output=True, text=True, cwd=ROOT, env=env, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "without_local_extra",
+            "-p",
+            "no:randomly",
+            "-p",
+            "no:cacheprovider",
+            str(ROOT / "tests"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
     )
     assert done.returncode == 0 and "error" not in done.stdout.splitlines()[-1], done.stdout[-3000:]
     collected = done.stdout.splitlines()

@@ -25,8 +25,14 @@ def test_every_setting_has_a_description():
 
 VSCODE_PACKAGE = Path(__file__).resolve().parents[2] / "editors" / "vscode" / "package.json"
 # The extension's own settings, never sent to the server: read from editors/vscode/src/config.ts so they cannot drift.
-VSCODE_CLIENT_ONLY = set(re.findall(r"'([^']+)'", re.search(
-    r"CLIENT_ONLY = new Set\(\[(.*?)\]\)", (VSCODE_PACKAGE.parent / "src" / "config.ts").read_text()).group(1)))
+VSCODE_CLIENT_ONLY = set(
+    re.findall(
+        r"'([^']+)'",
+        re.search(
+            r"CLIENT_ONLY = new Set\(\[(.*?)\]\)", (VSCODE_PACKAGE.parent / "src" / "config.ts").read_text()
+        ).group(1),
+    )
+)
 
 
 def test_vscode_settings_are_server_settings_with_the_same_defaults():
@@ -43,8 +49,13 @@ def test_vscode_settings_are_server_settings_with_the_same_defaults():
         assert entry["default"] == value, f"qwenLsp.{key}: the default differs from the server's"
         for choice in entry.get("enum", []):
             TypeAdapter(model).validate_python(choice)  # every choice offered is one the server takes
-    assert {"privacy.local_only", "privacy.secret_files", "agent.sandbox", "agent.allow_unsandboxed_commands",
-            "agent.command_env"} <= keys
+    assert {
+        "privacy.local_only",
+        "privacy.secret_files",
+        "agent.sandbox",
+        "agent.allow_unsandboxed_commands",
+        "agent.command_env",
+    } <= keys
 
 
 def test_env_overrides_nest_and_ignore_non_settings():

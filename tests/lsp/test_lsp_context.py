@@ -14,7 +14,7 @@ from lsp_helpers import insert_text, open_document, running_server, script_env, 
 REPOS = {
     "python": {
         "files": {
-            "shop/pricing.py": "TAX_RATE = 0.2\n\n\ndef price_with_tax(amount: float) -> float:\n    \"\"\"Gross price.\"\"\"\n    return amount * (1 + TAX_RATE)\n",
+            "shop/pricing.py": 'TAX_RATE = 0.2\n\n\ndef price_with_tax(amount: float) -> float:\n    """Gross price."""\n    return amount * (1 + TAX_RATE)\n',
             "shop/cart.py": "from shop.pricing import price_with_tax\n\n\ndef total(items):\n    return sum(price_with_tax(i) for i in items)\n",
         },
         "open": "shop/cart.py",
@@ -36,7 +36,7 @@ REPOS = {
         "files": {
             "go.mod": "module example.com/shop\n\ngo 1.22\n",
             "money/money.go": "package money\n\n// Add returns the sum of two amounts in cents.\nfunc Add(a, b int64) int64 {\n\treturn a + b\n}\n",
-            "main.go": "package main\n\nimport \"example.com/shop/money\"\n\nfunc main() {\n\ttotal := money.Add(1, \n}\n",
+            "main.go": 'package main\n\nimport "example.com/shop/money"\n\nfunc main() {\n\ttotal := money.Add(1, \n}\n',
         },
         "open": "main.go",
         "cursor": (5, 22),
@@ -117,8 +117,8 @@ async def test_a_qualified_calls_callee_ranks_first(tmp_path):
     class is the best definition snippet, not the same-named method of another class."""
     files = {
         "shop/__init__.py": "from .core import Cart as Cart\n",
-        "shop/core.py": "class Cart:\n    def add(self, price: float) -> None:\n        \"\"\"Add an item.\"\"\"\n"
-                        "        self.total = price\n",
+        "shop/core.py": 'class Cart:\n    def add(self, price: float) -> None:\n        """Add an item."""\n'
+        "        self.total = price\n",
         "shop/_a.py": "class Shelf:\n    def add(self, item: str, count: int) -> None:\n        pass\n",
         "app.py": "import shop\n\n\ndef fill(prices):\n    cart = shop.Cart()\n    cart.add(\n",
     }

@@ -8,13 +8,7 @@ from pathlib import Path
 
 import pytest
 from llama_server import API_KEY, KEY_ENV, start_llama_server
-from lsp_helpers import (
-    first_text,
-    inline_completion,
-    open_document,
-    running_server,
-    server_env,
-)
+from lsp_helpers import first_text, inline_completion, open_document, running_server, server_env
 from lsprotocol import types
 from ports import free_port
 from tiny_gguf import write_tiny_qwen_gguf

@@ -67,12 +67,14 @@ async def test_utf16_positions_after_emoji(tmp_path):
         result = await inline_completion(client, URI, 0, character)
         assert first_text(result) == "1)"
         prompt = (await counters(client))["prompts"][0]
-        assert "<|fim_prefix|>label = \"😀😀\"; total = sum(<|fim_suffix|>" in prompt
+        assert '<|fim_prefix|>label = "😀😀"; total = sum(<|fim_suffix|>' in prompt
 
 
 async def test_latest_request_wins_and_cancel_stops_generation(tmp_path):
     env = script_env(tmp_path, default_reply="x" * 4000, delay_s=0.05, chunk_size=1)
-    async with running_server(scripted_server_command(), env, initialization_options={"completion": {"debounceMs": 0}}) as client:
+    async with running_server(
+        scripted_server_command(), env, initialization_options={"completion": {"debounceMs": 0}}
+    ) as client:
         await open_document(client, URI, "value = \n")
         first = asyncio.ensure_future(inline_completion(client, URI, 0, 8))
         await asyncio.sleep(0.3)
@@ -95,7 +97,9 @@ async def test_latest_request_wins_and_cancel_stops_generation(tmp_path):
 
 async def test_typing_storm_makes_one_model_call_per_pause(tmp_path):
     env = script_env(tmp_path, default_reply="done")
-    async with running_server(scripted_server_command(), env, initialization_options={"completion": {"debounceMs": 150}}) as client:
+    async with running_server(
+        scripted_server_command(), env, initialization_options={"completion": {"debounceMs": 150}}
+    ) as client:
         await open_document(client, URI, "\n")
         pending = []
         for index, char in enumerate("result = compute"):
@@ -148,6 +152,8 @@ async def test_completion_fallback_for_clients_without_inline_completion(tmp_pat
     async with running_server(scripted_server_command(), env, editor="neovim@v0.10.0", inline=False) as client:
         await open_document(client, URI, "def answer():\n    \n")
         result = await client.text_document_completion_async(
-            types.CompletionParams(text_document=types.TextDocumentIdentifier(uri=URI), position=types.Position(line=1, character=4))
+            types.CompletionParams(
+                text_document=types.TextDocumentIdentifier(uri=URI), position=types.Position(line=1, character=4)
+            )
         )
         assert result.items[0].text_edit.new_text == "return 42"

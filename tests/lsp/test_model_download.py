@@ -57,8 +57,12 @@ class Prompts:
 
 
 def download_progress(client: LanguageClient) -> list:
-    return [v for token, values in client.progress_reports.items() if str(token).startswith("qwen-lsp-download")
-            for v in values]
+    return [
+        v
+        for token, values in client.progress_reports.items()
+        if str(token).startswith("qwen-lsp-download")
+        for v in values
+    ]
 
 
 def kinds(values: list) -> list[str]:
@@ -95,9 +99,9 @@ async def test_accepting_the_prompt_downloads_with_progress_then_completes(tmp_p
         assert progress[0].cancellable and any(getattr(v, "percentage", None) == 100 for v in progress)
         assert (tmp_path / "models" / PRESET.local_filename).read_bytes() == model
         # settings change: a new backend is loaded, the file is there, no second prompt
-        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-            settings={"qwenLsp": {"backend": {"local": {"nCtx": 512}}}}
-        ))
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"qwenLsp": {"backend": {"local": {"nCtx": 512}}}})
+        )
         assert await completes(client)
         assert len(prompts.seen) == 1 and hub.gets == 1
         assert not [m for m in client.messages if m.type == types.MessageType.Error]
@@ -111,9 +115,9 @@ async def test_not_now_is_remembered_and_says_what_to_run(tmp_path: Path, fake_h
         await open_document(client, URI, "total = \n")
         await wait_for(lambda: prompts.seen and client.messages)
         for n_ctx in (512, 768):  # two more loads of a new backend for the same missing preset
-            client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-                settings={"qwenLsp": {"backend": {"local": {"nCtx": n_ctx}}}}
-            ))
+            client.workspace_did_change_configuration(
+                types.DidChangeConfigurationParams(settings={"qwenLsp": {"backend": {"local": {"nCtx": n_ctx}}}})
+            )
             assert await inline_completion(client, URI, 0, 8) is None
         await asyncio.sleep(1)
         assert len(prompts.seen) == 1 and hub.gets == 0 and download_progress(client) == []
@@ -126,14 +130,19 @@ async def test_cancelling_the_progress_stops_the_download_and_keeps_nothing(tmp_
     hub = fake_hub({PRESET.local_filename: b"GGUF" + bytes(40 << 20)}, bytes_per_s=40 << 20)
     prompts = Prompts("Download")
     async with running_server(QWEN_LSP, download_env(tmp_path, hub.endpoint), configure=prompts.install) as client:
-        [token] = await wait_for(lambda: [t for t, values in client.progress_reports.items()
-                                          if str(t).startswith("qwen-lsp-download") and "report" in kinds(values)])
+        [token] = await wait_for(
+            lambda: [
+                t
+                for t, values in client.progress_reports.items()
+                if str(t).startswith("qwen-lsp-download") and "report" in kinds(values)
+            ]
+        )
         client.protocol.notify(types.WINDOW_WORK_DONE_PROGRESS_CANCEL, types.WorkDoneProgressCancelParams(token=token))
         await wait_for(lambda: "end" in kinds(download_progress(client)), timeout=60)
         await wait_for(lambda: any("cancelled" in m.message for m in client.messages))
-        client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
-            settings={"qwenLsp": {"backend": {"local": {"nCtx": 512}}}}
-        ))
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"qwenLsp": {"backend": {"local": {"nCtx": 512}}}})
+        )
         await asyncio.sleep(1)
         assert len(prompts.seen) == 1
         assert sorted(p.name for p in (tmp_path / "models").iterdir()) == []

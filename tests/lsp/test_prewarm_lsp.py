@@ -69,9 +69,12 @@ async def wait_status(client, predicate, timeout: float = 60.0) -> dict:
 
 
 async def inspect(client, uri: str, line: int, character: int) -> dict:
-    return await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="qwen.inspectContext", arguments=[{"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}]
-    ))
+    return await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="qwen.inspectContext",
+            arguments=[{"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}],
+        )
+    )
 
 
 def focus(client, uri: str, position: tuple[int, int] | None = None) -> None:
@@ -130,11 +133,15 @@ async def test_a_cold_prompt_over_the_budget_is_answered_from_a_shorter_one_then
 
 async def test_the_speculative_completion_is_served_after_an_accept(tmp_path):
     env = script_env(tmp_path, replies=["compute(1)"], background_replies=["  # the next one"])
-    async with running_server(scripted_server_command(), env, initialization_options={"completion": {"debounceMs": 0}}) as client:
+    async with running_server(
+        scripted_server_command(), env, initialization_options={"completion": {"debounceMs": 0}}
+    ) as client:
         await open_document(client, URI_A, "total = \n")
         assert first_text(await inline_completion(client, URI_A, 0, 8)) == "compute(1)"
         await wait_status(client, lambda s: s["background"]["speculations_cached"] == 1)
-        counters = await client.workspace_execute_command_async(types.ExecuteCommandParams(command="test.backendCounters"))
+        counters = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(command="test.backendCounters")
+        )
         assert counters["background_prompts"] and "total = compute(1)" in counters["background_prompts"][0]
         insert_text(client, URI_A, 2, 0, 8, "compute(1)")  # Tab
         assert first_text(await inline_completion(client, URI_A, 0, 18)) == "  # the next one"

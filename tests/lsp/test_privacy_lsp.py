@@ -59,6 +59,11 @@ def test_doctor_shows_local_only_and_does_not_probe_a_refused_endpoint(tmp_path:
     assert "[FAIL] privacy: privacy.local_only is on and http://192.0.2.1:9/v1 is not on this machine" in done.stdout
     assert "endpoint" not in done.stdout.replace(UNREACHABLE, "")  # never probed
     env = remote_env(tmp_path, UNREACHABLE)
-    done = subprocess.run([QWEN_LSP, "doctor"], env={**env, "QWEN_LSP_BACKEND__KIND": "local"}, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run(
+        [QWEN_LSP, "doctor"],
+        env={**env, "QWEN_LSP_BACKEND__KIND": "local"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "[ok  ] privacy: local_only off" in done.stdout

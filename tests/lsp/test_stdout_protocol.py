@@ -37,15 +37,38 @@ def test_stdout_carries_only_protocol_frames(tmp_path):
     model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf")
     uri = (tmp_path / "a.py").as_uri()
     requests = [
-        {"jsonrpc": "2.0", "id": 1, "method": "initialize",
-         "params": {"processId": None, "rootUri": None, "capabilities": {"textDocument": {"inlineCompletion": {}}}}},
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {"processId": None, "rootUri": None, "capabilities": {"textDocument": {"inlineCompletion": {}}}},
+        },
         {"jsonrpc": "2.0", "method": "initialized", "params": {}},
-        {"jsonrpc": "2.0", "method": "textDocument/didOpen",
-         "params": {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = \n"}}},
-        {"jsonrpc": "2.0", "id": 2, "method": "textDocument/inlineCompletion",
-         "params": {"textDocument": {"uri": uri}, "position": {"line": 0, "character": 4}, "context": {"triggerKind": 2}}},
-        {"jsonrpc": "2.0", "id": 3, "method": "textDocument/inlineCompletion",
-         "params": {"textDocument": {"uri": "file:///missing.py"}, "position": {"line": 9, "character": 0}, "context": {"triggerKind": 2}}},
+        {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": "x = \n"}},
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "textDocument/inlineCompletion",
+            "params": {
+                "textDocument": {"uri": uri},
+                "position": {"line": 0, "character": 4},
+                "context": {"triggerKind": 2},
+            },
+        },
+        {
+            "jsonrpc": "2.0",
+            "id": 3,
+            "method": "textDocument/inlineCompletion",
+            "params": {
+                "textDocument": {"uri": "file:///missing.py"},
+                "position": {"line": 9, "character": 0},
+                "context": {"triggerKind": 2},
+            },
+        },
         {"jsonrpc": "2.0", "id": 4, "method": "no/such/method", "params": {}},
         {"jsonrpc": "2.0", "id": 5, "method": "shutdown"},
         {"jsonrpc": "2.0", "method": "exit"},
@@ -58,8 +81,11 @@ def test_stdout_carries_only_protocol_frames(tmp_path):
         QWEN_LSP_DATA_DIR=str(tmp_path / "data"),
         QWEN_LSP_LOG_LEVEL="debug",
     )
-    process = subprocess.Popen([QWEN_LSP], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process = subprocess.Popen(
+        [QWEN_LSP], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
     output = bytearray()
+
     def read_stdout() -> None:
         while chunk := os.read(process.stdout.fileno(), 65536):
             output.extend(chunk)
@@ -80,7 +106,9 @@ def test_stdout_carries_only_protocol_frames(tmp_path):
             process.stdin.write(frame(request))
             process.stdin.flush()
             deadline = time.monotonic() + 60
-            while answered_id is not None and answered_id not in _answered(bytes(output)) and time.monotonic() < deadline:
+            while (
+                answered_id is not None and answered_id not in _answered(bytes(output)) and time.monotonic() < deadline
+            ):
                 time.sleep(0.05)
         assert process.wait(timeout=30) == 0
     finally:

@@ -57,13 +57,24 @@ class FaultEndpoint:
 
 
 def _chunk(text: str, finish: str | None = None) -> bytes:
-    event = {"id": "cmpl-1", "object": "text_completion", "created": 0, "model": "fault",
-             "choices": [{"index": 0, "text": text, "finish_reason": finish}]}
+    event = {
+        "id": "cmpl-1",
+        "object": "text_completion",
+        "created": 0,
+        "model": "fault",
+        "choices": [{"index": 0, "text": text, "finish_reason": finish}],
+    }
     return f"data: {json.dumps(event)}\n\n".encode()
 
 
-_USAGE = {"id": "cmpl-1", "object": "text_completion", "created": 0, "model": "fault", "choices": [],
-          "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110}}
+_USAGE = {
+    "id": "cmpl-1",
+    "object": "text_completion",
+    "created": 0,
+    "model": "fault",
+    "choices": [],
+    "usage": {"prompt_tokens": 100, "completion_tokens": 10, "total_tokens": 110},
+}
 
 
 def _handler(endpoint: FaultEndpoint) -> type[BaseHTTPRequestHandler]:
@@ -107,7 +118,7 @@ def _handler(endpoint: FaultEndpoint) -> type[BaseHTTPRequestHandler]:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
             endpoint.requests.append(body)
             mode = endpoint.completion_mode()
-            pieces = [endpoint.reply[i:i + 2] for i in range(0, len(endpoint.reply), 2)]
+            pieces = [endpoint.reply[i : i + 2] for i in range(0, len(endpoint.reply), 2)]
             try:
                 if mode == "never":
                     return self._hang()
@@ -121,7 +132,7 @@ def _handler(endpoint: FaultEndpoint) -> type[BaseHTTPRequestHandler]:
                         self._write(_chunk(piece))
                     return self._hang()
                 if mode == "bad_json":
-                    return self._write(b"data: {\"id\": \"cmpl-1\", \"choices\": [{\"text\": \n\n")
+                    return self._write(b'data: {"id": "cmpl-1", "choices": [{"text": \n\n')
                 if mode in ("trickle", "flood"):
                     for _ in range(100):
                         self._write(_chunk("x"))
@@ -137,4 +148,3 @@ def _handler(endpoint: FaultEndpoint) -> type[BaseHTTPRequestHandler]:
                 pass  # the client gave up on this request
 
     return Handler
-

@@ -39,7 +39,9 @@ def scripted_env(tmp_path: Path, **script: Any) -> dict[str, str]:
 class RawServer:
     def __init__(self, env: dict[str, str], command: list[str] = SCRIPTED_SERVER, stderr_path: Path | None = None):
         self._stderr = open(stderr_path or os.devnull, "wb")
-        self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env
+        )
         self.messages: list[dict] = []
         self.answers: dict[Any, list[dict]] = defaultdict(list)
         self.stray: bytes | None = None  # bytes on stdout that are not a frame

@@ -26,8 +26,9 @@ class RawClient:
     quits without ``shutdown``."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        self.proc = subprocess.Popen([QWEN_LSP], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env)
+        self.proc = subprocess.Popen(
+            [QWEN_LSP], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env
+        )
         self.messages: queue.Queue[dict] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -70,14 +71,27 @@ def _indexing_under_way(message: dict) -> bool:
 def seconds_to_exit_while_indexing(root: Path, tmp: Path, base_url: str, how: str, timeout: float) -> float:
     """Start the server on ``root`` (remote backend at ``base_url``, a fresh index cache), and once its first index
     is under way end it (``how``: "stdin closed" or "shutdown and exit"); the seconds until the process exited."""
-    env = server_env(tmp, QWEN_LSP_BACKEND__KIND="remote", QWEN_LSP_BACKEND__REMOTE__BASE_URL=base_url,
-                     QWEN_LSP_BACKEND__REMOTE__API_KEY_ENV="QWEN_LSP_TEST_UNSET_KEY",
-                     QWEN_LSP_CACHE_DIR=str(tmp / f"cache-{time.monotonic_ns()}"))
+    env = server_env(
+        tmp,
+        QWEN_LSP_BACKEND__KIND="remote",
+        QWEN_LSP_BACKEND__REMOTE__BASE_URL=base_url,
+        QWEN_LSP_BACKEND__REMOTE__API_KEY_ENV="QWEN_LSP_TEST_UNSET_KEY",
+        QWEN_LSP_CACHE_DIR=str(tmp / f"cache-{time.monotonic_ns()}"),
+    )
     client = RawClient(env)
     try:
-        client.send({"id": 1, "method": "initialize", "params": {
-            "processId": os.getpid(), "rootUri": root.as_uri(), "capabilities": {},
-            "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}]}})
+        client.send(
+            {
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "processId": os.getpid(),
+                    "rootUri": root.as_uri(),
+                    "capabilities": {},
+                    "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+                },
+            }
+        )
         client.wait_for(lambda m: m.get("id") == 1)
         client.send({"method": "initialized", "params": {}})
         client.wait_for(_indexing_under_way)
@@ -96,10 +110,12 @@ def seconds_to_exit_while_indexing(root: Path, tmp: Path, base_url: str, how: st
 
 
 async def prompt_at(client, uri: str, line: int, character: int) -> str:
-    result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-        command="qwen.inspectContext",
-        arguments=[{"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}],
-    ))
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(
+            command="qwen.inspectContext",
+            arguments=[{"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}],
+        )
+    )
     return result.get("prompt", "")
 
 

@@ -13,8 +13,10 @@ from lsprotocol import types
 
 from qwen_lsp.server.text_document import LspWorkspace
 
+# fmt: off
 PIECES = ["a", "b", " ", "\t", "x = 1", "\n", "\r", "\r\n", "\x0c", "\x1c", "\x1d", "\x1e", "\x85", "\u2028",
           "\u2029", "\x0b", "😀", "𝔘", "中文", "é"]
+# fmt: on
 texts = st.lists(st.sampled_from(PIECES), max_size=12).map("".join)
 
 
@@ -30,7 +32,7 @@ def utf16_len(text: str) -> int:
 def position_of(text: str, offset: int) -> dict:
     starts = line_starts(text)
     line = max(i for i, start in enumerate(starts) if start <= offset)
-    return {"line": line, "character": utf16_len(text[starts[line]:offset])}
+    return {"line": line, "character": utf16_len(text[starts[line] : offset])}
 
 
 def addressable(text: str, offset: int) -> bool:
@@ -65,7 +67,9 @@ def _change(edit: dict) -> types.TextDocumentContentChangePartial:
 def test_document_model_matches_reference(data):
     initial = data.draw(texts)
     workspace = LspWorkspace(None)
-    workspace.put_text_document(types.TextDocumentItem(uri="file:///t.py", language_id="python", version=1, text=initial))
+    workspace.put_text_document(
+        types.TextDocumentItem(uri="file:///t.py", language_id="python", version=1, text=initial)
+    )
     document = workspace.get_text_document("file:///t.py")
     text = initial
     for _ in range(data.draw(st.integers(1, 8))):
@@ -90,19 +94,22 @@ _documents = iter(range(1_000_000))
 def test_server_copy_matches_client_through_edits(server, script, batch):
     initial, edits, expected, probe = script
     uri = f"file:///work/sync/doc{next(_documents)}.py"
-    server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": initial}})
+    server.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": initial}}
+    )
     version = 1
     for i in range(0, len(edits), batch):  # several changes per didChange, applied in order
         version += 1
-        server.notify("textDocument/didChange", {
-            "textDocument": {"uri": uri, "version": version}, "contentChanges": edits[i : i + batch],
-        })
-    answer = server.call("workspace/executeCommand", {
-        "command": "test.document", "arguments": [{"uri": uri, "position": position_of(expected, probe)}],
-    })
+        server.notify(
+            "textDocument/didChange",
+            {"textDocument": {"uri": uri, "version": version}, "contentChanges": edits[i : i + batch]},
+        )
+    answer = server.call(
+        "workspace/executeCommand",
+        {"command": "test.document", "arguments": [{"uri": uri, "position": position_of(expected, probe)}]},
+    )
     assert "result" in answer, answer
     assert answer["result"]["text"] == expected
     assert answer["result"]["offset"] == probe
     server.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
     assert server.alive and server.stray is None
-

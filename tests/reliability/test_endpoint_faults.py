@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 from fault_endpoint import FaultEndpoint
-from lsp_helpers import first_text, inline_completion, open_document, running_server, server_env, start_inline_completion
+from lsp_helpers import (
+    first_text,
+    inline_completion,
+    open_document,
+    running_server,
+    server_env,
+    start_inline_completion,
+)
 from lsprotocol import types
 from ports import free_port
 
@@ -122,13 +129,16 @@ async def test_a_flapping_endpoint_shows_one_message(tmp_path):
             assert len(shown) == 1 and "HTTP 500" in shown[0], shown
 
 
-@pytest.mark.parametrize(("mode", "retries", "expected"), [
-    ("refused", 0, "cannot connect"),
-    ("http500", 0, "HTTP 500"),
-    ("http429", 0, "HTTP 429"),
-    ("http429", 2, "completion.max_seconds"),  # the SDK's retries wait out Retry-After: 60: minutes per request
-    ("hang", 0, "completion.max_seconds"),  # two tokens, then silence
-])
+@pytest.mark.parametrize(
+    ("mode", "retries", "expected"),
+    [
+        ("refused", 0, "cannot connect"),
+        ("http500", 0, "HTTP 500"),
+        ("http429", 0, "HTTP 429"),
+        ("http429", 2, "completion.max_seconds"),  # the SDK's retries wait out Retry-After: 60: minutes per request
+        ("hang", 0, "completion.max_seconds"),  # two tokens, then silence
+    ],
+)
 async def test_failing_endpoints_are_answered_in_bounded_time_with_one_message(tmp_path, mode, retries, expected):
     with FaultEndpoint(mode) as endpoint:
         base_url = f"http://127.0.0.1:{free_port()}/v1" if mode == "refused" else endpoint.base_url

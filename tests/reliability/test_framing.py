@@ -43,11 +43,19 @@ def bad_frames(draw):
         "junk": b"",
     }[kind]
     if kind == "junk":
-        return "junk", draw(st.binary(max_size=40).filter(lambda b: b"\r" not in b and b"\n" not in b and b"ength" not in b.lower())), body
+        return (
+            "junk",
+            draw(
+                st.binary(max_size=40).filter(lambda b: b"\r" not in b and b"\n" not in b and b"ength" not in b.lower())
+            ),
+            body,
+        )
     return ("overlong" if kind == "over-long" else "bad"), header + b"\r\n" + body, body
 
 
-streams = st.lists(good_frames() | bad_frames(), min_size=1, max_size=10).map(lambda items: [*items, ("good", *_last())])
+streams = st.lists(good_frames() | bad_frames(), min_size=1, max_size=10).map(
+    lambda items: [*items, ("good", *_last())]
+)
 
 
 def _last():

@@ -56,10 +56,14 @@ async def test_a_change_event_for_a_fifo_does_not_block_the_index(tmp_path):
         assert await wait_for_context(client, uri, "def price_with_tax")
         os.mkfifo(root / "shop" / "pipe.py")
         (root / "shop" / "pricing.py").write_text(PRICING.replace("TAX_RATE)", "TAX_RATE)  # changed"))
-        client.workspace_did_change_watched_files(types.DidChangeWatchedFilesParams(changes=[
-            types.FileEvent(uri=(root / "shop" / "pipe.py").as_uri(), type=types.FileChangeType.Created),
-            types.FileEvent(uri=(root / "shop" / "pricing.py").as_uri(), type=types.FileChangeType.Changed),
-        ]))
+        client.workspace_did_change_watched_files(
+            types.DidChangeWatchedFilesParams(
+                changes=[
+                    types.FileEvent(uri=(root / "shop" / "pipe.py").as_uri(), type=types.FileChangeType.Created),
+                    types.FileEvent(uri=(root / "shop" / "pricing.py").as_uri(), type=types.FileChangeType.Changed),
+                ]
+            )
+        )
         # the file after the FIFO is indexed again: the index went past it
         assert await wait_for_context(client, uri, "# changed")
 

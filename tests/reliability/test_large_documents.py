@@ -53,7 +53,9 @@ def allocated_peak(action) -> int:
 
 def open_document(text: str):
     workspace = LspWorkspace(None)
-    workspace.put_text_document(types.TextDocumentItem(uri="file:///big.py", language_id="python", version=1, text=text))
+    workspace.put_text_document(
+        types.TextDocumentItem(uri="file:///big.py", language_id="python", version=1, text=text)
+    )
     return workspace.get_text_document("file:///big.py")
 
 
@@ -84,16 +86,21 @@ def test_server_keeps_a_one_megabyte_line_exact_through_keystrokes(tmp_path: Pat
     try:
         server.initialize()
         uri = "file:///work/big/one_line.py"
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": line}})
+        server.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": line}}
+        )
         expected = line
         for version in range(2, 22):
             at = len(expected) // 2
             character = len(expected[:at].encode("utf-16-le")) // 2
             position = {"line": 0, "character": character}
-            server.notify("textDocument/didChange", {
-                "textDocument": {"uri": uri, "version": version},
-                "contentChanges": [{"range": {"start": position, "end": position}, "text": "k"}],
-            })
+            server.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": {"start": position, "end": position}, "text": "k"}],
+                },
+            )
             expected = expected[:at] + "k" + expected[at:]
         answer = server.call("workspace/executeCommand", {"command": "test.document", "arguments": [{"uri": uri}]})
         assert answer["result"]["text"] == expected and answer["result"]["version"] == 21
@@ -112,13 +119,22 @@ def test_document_over_the_context_limit_still_completes_with_one_message(tmp_pa
         server.initialize({"textDocument": {"inlineCompletion": {}}})
         uri = "file:///work/big/large.py"
         text = "value = compute(item)\n" * 200 + "result = "  # 4.4 KB
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}})
+        server.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": uri, "languageId": "python", "version": 1, "text": text}}
+        )
         for version in range(2, 6):
             position = {"line": 200, "character": 9}
-            server.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": version},
-                                                     "contentChanges": [{"range": {"start": position, "end": position}, "text": ""}]})
-        answer = server.call("textDocument/inlineCompletion", {
-            "textDocument": {"uri": uri}, "position": {"line": 200, "character": 9}, "context": {"triggerKind": 2}})
+            server.notify(
+                "textDocument/didChange",
+                {
+                    "textDocument": {"uri": uri, "version": version},
+                    "contentChanges": [{"range": {"start": position, "end": position}, "text": ""}],
+                },
+            )
+        answer = server.call(
+            "textDocument/inlineCompletion",
+            {"textDocument": {"uri": uri}, "position": {"line": 200, "character": 9}, "context": {"triggerKind": 2}},
+        )
         assert answer["result"]["items"][0]["insertText"] == "done()"
     finally:
         server.close()
@@ -131,8 +147,9 @@ def test_no_syntax_check_on_a_huge_line_or_document():
     from qwen_lsp.server.completion.request import CompletionRequest
 
     def shape(text: str, **limits) -> str:
-        request = CompletionRequest(uri="file:///m.py", path="m.py", language_id="python", text=text,
-                                    offset=len(text), version=1)
+        request = CompletionRequest(
+            uri="file:///m.py", path="m.py", language_id="python", text=text, offset=len(text), version=1
+        )
         return decide(request, **limits).reason
 
     assert shape("x = 'abc' + " * 2_000) == "too large for a syntax check"

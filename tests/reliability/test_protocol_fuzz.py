@@ -19,14 +19,19 @@ json_values = st.recursive(
     max_leaves=8,
 )
 positions = st.integers(-(2**33), 2**33) | st.sampled_from([-1, 0, 2**31 - 1, 2**31, 2**32, 10**6])
+# fmt: off
 METHODS = ["textDocument/inlineCompletion", "textDocument/completion", "textDocument/codeAction",
            "workspace/executeCommand", "textDocument/hover", "no/such/method", "$/custom", "codeAction/resolve"]
+# fmt: on
 COMMANDS = ["qwen.serverStatus", "qwen.inspectContext", "qwen.acceptCompletion", "not.a.command"]
 
 
 def completion_params(line, character):
-    return {"textDocument": {"uri": URI}, "position": {"line": line, "character": character},
-            "context": {"triggerKind": 2}}
+    return {
+        "textDocument": {"uri": URI},
+        "position": {"line": line, "character": character},
+        "context": {"triggerKind": 2},
+    }
 
 
 def mutate(value, path_choice, replacement):
@@ -44,7 +49,12 @@ def requests(draw):
     method = draw(st.sampled_from(METHODS))
     if kind == "wrong_types":
         params = mutate(completion_params(0, 0), draw(st.integers(0, 10**4)), draw(json_values))
-        return "request", {"jsonrpc": "2.0", "id": new_id(), "method": "textDocument/inlineCompletion", "params": params}
+        return "request", {
+            "jsonrpc": "2.0",
+            "id": new_id(),
+            "method": "textDocument/inlineCompletion",
+            "params": params,
+        }
     if kind == "random_params":
         return "request", {"jsonrpc": "2.0", "id": new_id(), "method": method, "params": draw(json_values)}
     if kind == "position":
@@ -52,19 +62,38 @@ def requests(draw):
         params = completion_params(draw(positions), draw(positions))
         return "request", {"jsonrpc": "2.0", "id": new_id(), "method": method, "params": params}
     if kind == "command":
-        arguments = draw(st.lists(json_values, max_size=2) | st.just([{"textDocument": {"uri": URI}, "position": {"line": draw(positions), "character": 0}}]))
+        arguments = draw(
+            st.lists(json_values, max_size=2)
+            | st.just([{"textDocument": {"uri": URI}, "position": {"line": draw(positions), "character": 0}}])
+        )
         params = {"command": draw(st.sampled_from(COMMANDS)), "arguments": arguments}
         return "request", {"jsonrpc": "2.0", "id": new_id(), "method": "workspace/executeCommand", "params": params}
     if kind == "bad_id":
-        return "bad", {"jsonrpc": "2.0", "id": draw(st.floats(0.5, 9.5) | st.booleans() | st.just(None) | st.lists(st.integers(), max_size=1)), "method": method}
-    method = draw(st.sampled_from(["textDocument/didChange", "textDocument/didOpen", "$/cancelRequest", "unknown/note"]))
+        return "bad", {
+            "jsonrpc": "2.0",
+            "id": draw(st.floats(0.5, 9.5) | st.booleans() | st.just(None) | st.lists(st.integers(), max_size=1)),
+            "method": method,
+        }
+    method = draw(
+        st.sampled_from(["textDocument/didChange", "textDocument/didOpen", "$/cancelRequest", "unknown/note"])
+    )
     return "notification", {"jsonrpc": "2.0", "method": method, "params": draw(json_values)}
 
 
 # (body, answered with an error whose id is null): notifications and messages with an id are not
-malformed_bodies = st.sampled_from([(b"{", True), (b"", True), (b"[]", True), (b"null", True), (b"42", True),
-                                    (b'{"jsonrpc": "2.0"', True), (b"\xff\xfe{}", True),
-                                    (b'{"jsonrpc": "1.0", "method": "x"}', False), (b'{"id": "orphan"}', False)])
+malformed_bodies = st.sampled_from(
+    [
+        (b"{", True),
+        (b"", True),
+        (b"[]", True),
+        (b"null", True),
+        (b"42", True),
+        (b'{"jsonrpc": "2.0"', True),
+        (b"\xff\xfe{}", True),
+        (b'{"jsonrpc": "1.0", "method": "x"}', False),
+        (b'{"id": "orphan"}', False),
+    ]
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +101,9 @@ def server(tmp_path_factory):
     tmp: Path = tmp_path_factory.mktemp("fuzz")
     raw = RawServer(scripted_env(tmp, default_reply="ok()"), stderr_path=tmp / "stderr.log")
     raw.initialize({"textDocument": {"inlineCompletion": {}}})
-    raw.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": "x = 1\n"}})
+    raw.notify(
+        "textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": "x = 1\n"}}
+    )
     yield raw
     raw.close()
     # the figures the README quotes (pytest -s shows them)
@@ -83,8 +114,11 @@ FUZZED = {"messages": 0, "requests": 0}
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batch=st.lists(requests() | malformed_bodies.map(lambda m: ("malformed" if m[1] else "ignored", m[0])),
-                      min_size=1, max_size=12))
+@given(
+    batch=st.lists(
+        requests() | malformed_bodies.map(lambda m: ("malformed" if m[1] else "ignored", m[0])), min_size=1, max_size=12
+    )
+)
 def test_every_request_is_answered_exactly_once(server, batch):
     nulls_before = len(server.null_id_errors())
     expect_null = 0
@@ -113,8 +147,15 @@ def test_every_request_is_answered_exactly_once(server, batch):
 
 
 def test_out_of_range_positions_get_a_clear_error_or_an_empty_result(server):
-    for line, character, expected in [(-1, 0, -32602), (0, -5, -32602), (2**31, 0, -32602), (0, 2**31, -32602),
-                                      (2**31 - 1, 0, None), (40, 0, None), (0, 10**6, "ok()")]:
+    for line, character, expected in [
+        (-1, 0, -32602),
+        (0, -5, -32602),
+        (2**31, 0, -32602),
+        (0, 2**31, -32602),
+        (2**31 - 1, 0, None),
+        (40, 0, None),
+        (0, 10**6, "ok()"),
+    ]:
         answer = server.call("textDocument/inlineCompletion", completion_params(line, character))
         if isinstance(expected, int):
             assert answer["error"]["code"] == expected and "position" in answer["error"]["message"]
@@ -127,15 +168,25 @@ def test_out_of_range_positions_get_a_clear_error_or_an_empty_result(server):
 def test_lifecycle_errors_and_exit_codes(tmp_path):
     server = RawServer(scripted_env(tmp_path, default_reply="ok()"), stderr_path=tmp_path / "stderr.log")
     try:
-        before = server.call("textDocument/completion", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}})
+        before = server.call(
+            "textDocument/completion", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}
+        )
         assert before["error"]["code"] == -32002  # and not an AttributeError from the handler
-        server.notify("textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": ""}})
+        server.notify(
+            "textDocument/didOpen", {"textDocument": {"uri": URI, "languageId": "python", "version": 1, "text": ""}}
+        )
         assert "capabilities" in server.initialize()["result"]
-        assert server.call("initialize", {"processId": None, "rootUri": None, "capabilities": {}})["error"]["code"] == -32600
+        assert (
+            server.call("initialize", {"processId": None, "rootUri": None, "capabilities": {}})["error"]["code"]
+            == -32600
+        )
         assert server.call("shutdown")["result"] is None
-        for method, params in [("textDocument/completion", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}),
-                               ("initialize", {"processId": None, "rootUri": None, "capabilities": {}}),
-                               ("shutdown", None), ("no/such/method", {})]:
+        for method, params in [
+            ("textDocument/completion", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}}),
+            ("initialize", {"processId": None, "rootUri": None, "capabilities": {}}),
+            ("shutdown", None),
+            ("no/such/method", {}),
+        ]:
             assert server.call(method, params)["error"]["code"] == -32600
         assert server.stray is None
         assert server.exit() == 0
@@ -146,4 +197,3 @@ def test_lifecycle_errors_and_exit_codes(tmp_path):
         if initialize:
             server.initialize()
         assert server.exit() == 1
-

@@ -5,8 +5,10 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-PRICING = 'TAX_RATE = 0.2\n\n\ndef price_with_tax(amount: float) -> float:\n    return amount * (1 + TAX_RATE)\n'
-CART = "from shop.pricing import price_with_tax\n\n\ndef total(items):\n    return sum(price_with_tax(i) for i in items)\n"
+PRICING = "TAX_RATE = 0.2\n\n\ndef price_with_tax(amount: float) -> float:\n    return amount * (1 + TAX_RATE)\n"
+CART = (
+    "from shop.pricing import price_with_tax\n\n\ndef total(items):\n    return sum(price_with_tax(i) for i in items)\n"
+)
 
 
 def write_shop(root: Path) -> None:
@@ -21,9 +23,12 @@ def write_filler(root: Path, count: int, functions: int = 1, per_folder: int = 1
     for i in range(count):
         folder = root / f"pkg{i // per_folder}"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"mod{i}.py").write_text("".join(
-            f"def function_{i}_{j}(value):\n    \"\"\"Number {i}.{j}.\"\"\"\n    return value + {i * j}\n\n\n"
-            for j in range(functions)))
+        (folder / f"mod{i}.py").write_text(
+            "".join(
+                f'def function_{i}_{j}(value):\n    """Number {i}.{j}."""\n    return value + {i * j}\n\n\n'
+                for j in range(functions)
+            )
+        )
 
 
 def write_chain(root: Path, depth: int) -> Path:
@@ -47,5 +52,5 @@ def damage_pages(database: Path, seed: int = 7) -> None:
     page = int.from_bytes(data[16:18], "big") or 65536
     rng = random.Random(seed)
     for start in range(page, len(data), 2 * page):
-        data[start:start + page] = rng.randbytes(min(page, len(data) - start))
+        data[start : start + page] = rng.randbytes(min(page, len(data) - start))
     database.write_bytes(bytes(data))

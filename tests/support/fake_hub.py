@@ -78,7 +78,9 @@ class FakeHub:
 def fake_hub() -> Iterator[Callable[..., FakeHub]]:
     started: list[FakeHub] = []
 
-    def start(files: dict[str, bytes], claimed_sha: dict[str, str] | None = None, bytes_per_s: int | None = None) -> FakeHub:
+    def start(
+        files: dict[str, bytes], claimed_sha: dict[str, str] | None = None, bytes_per_s: int | None = None
+    ) -> FakeHub:
         started.append(FakeHub(files, claimed_sha, bytes_per_s))
         return started[-1]
 

@@ -46,11 +46,26 @@ class Server:
 
 def start_llama_server(model: Path, log: Path, repack: bool = True, port: int | None = None) -> Iterator[Server]:
     port = port or free_port()
-    args = ["--model", str(model), "--host", "127.0.0.1", "--port", str(port), "--n_threads", "1",
-            "--n_ctx", "2048", "--api_key", API_KEY]
+    args = [
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_threads",
+        "1",
+        "--n_ctx",
+        "2048",
+        "--api_key",
+        API_KEY,
+    ]
     with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", LAUNCH, "repack" if repack else "no-repack", *args],
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", LAUNCH, "repack" if repack else "no-repack", *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120
@@ -74,5 +89,3 @@ def start_llama_server(model: Path, log: Path, repack: bool = True, port: int | 
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-
-

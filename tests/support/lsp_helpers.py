@@ -38,7 +38,9 @@ def script_env(tmp_path: Path, **script) -> dict[str, str]:
     return server_env(tmp_path, QWEN_LSP_TEST_SCRIPT=json.dumps(script))
 
 
-async def open_document(client: LanguageClient, uri: str, text: str, language_id: str = "python", version: int = 1) -> None:
+async def open_document(
+    client: LanguageClient, uri: str, text: str, language_id: str = "python", version: int = 1
+) -> None:
     client.text_document_did_open(
         types.DidOpenTextDocumentParams(
             text_document=types.TextDocumentItem(uri=uri, language_id=language_id, version=version, text=text)
@@ -73,9 +75,11 @@ async def inline_completion(client: LanguageClient, uri: str, line: int, charact
 def start_inline_completion(client: LanguageClient, uri: str, line: int, character: int) -> tuple[str, asyncio.Future]:
     """Send the request and return its id (for ``$/cancelRequest``) and the future of its answer."""
     msg_id = f"inline-{uuid.uuid4().hex[:8]}"
-    future = asyncio.ensure_future(client.protocol.send_request_async(
-        types.TEXT_DOCUMENT_INLINE_COMPLETION, _inline_params(uri, line, character), msg_id=msg_id
-    ))
+    future = asyncio.ensure_future(
+        client.protocol.send_request_async(
+            types.TEXT_DOCUMENT_INLINE_COMPLETION, _inline_params(uri, line, character), msg_id=msg_id
+        )
+    )
     return msg_id, future
 
 
@@ -103,10 +107,18 @@ async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
 class running_server:
     """``async with running_server(cmd, env) as client:`` — start, initialize, and always shut down."""
 
-    def __init__(self, command: list[str], env: dict[str, str], editor: str = "visual-studio-code",
-                 initialization_options: dict | None = None, root: Path | None = None, inline: bool = True,
-                 capabilities: types.ClientCapabilities | None = None,
-                 configure: Callable[[LanguageClient], None] | None = None, experimental: dict | None = None):
+    def __init__(
+        self,
+        command: list[str],
+        env: dict[str, str],
+        editor: str = "visual-studio-code",
+        initialization_options: dict | None = None,
+        root: Path | None = None,
+        inline: bool = True,
+        capabilities: types.ClientCapabilities | None = None,
+        configure: Callable[[LanguageClient], None] | None = None,
+        experimental: dict | None = None,
+    ):
         """``capabilities`` replaces the editor's; ``configure`` sees the client before ``initialize`` (handlers
         for server-to-client requests, ``set_configuration``); ``experimental`` is what an editor's plugin
         declares on top of the editor's own."""

@@ -46,8 +46,12 @@ def repack_survives(model: Path) -> bool:
 
 def fim_prompt(prefix: str, suffix: str = "") -> Prompt:
     """A Qwen prefix-suffix-middle prompt; the markers are control pieces, the code is user text."""
-    return Prompt((
-        PromptPiece("<|fim_prefix|>", control=True), PromptPiece(prefix),
-        PromptPiece("<|fim_suffix|>", control=True), PromptPiece(suffix),
-        PromptPiece("<|fim_middle|>", control=True),
-    ))
+    return Prompt(
+        (
+            PromptPiece("<|fim_prefix|>", control=True),
+            PromptPiece(prefix),
+            PromptPiece("<|fim_suffix|>", control=True),
+            PromptPiece(suffix),
+            PromptPiece("<|fim_middle|>", control=True),
+        )
+    )

@@ -63,8 +63,14 @@ def remote_env(tmp_path: Path, base_url: str, **extra: str) -> dict[str, str]:
 
 def logged_command(log_file: Path, stderr_file: Path) -> list[str]:
     """``qwen-lsp serve`` at debug level with its log in a file and its stderr captured."""
-    return ["/bin/sh", "-c", 'exec "$0" serve --log-level debug --log-file "$1" 2>"$2"', QWEN_LSP,
-            str(log_file), str(stderr_file)]
+    return [
+        "/bin/sh",
+        "-c",
+        'exec "$0" serve --log-level debug --log-file "$1" 2>"$2"',
+        QWEN_LSP,
+        str(log_file),
+        str(stderr_file),
+    ]
 
 
 def _body_text(body: bytes) -> str:
@@ -130,8 +136,11 @@ async def run_scenario(tmp_path: Path, repo: Path, endpoint: RecordingEndpoint) 
         await client.code_action_resolve_async(refactor)
 
         endpoint.chat_replies.extend({"tool_calls": [call]} for call in AGENT_CALLS)
-        result.agent_result = await client.workspace_execute_command_async(types.ExecuteCommandParams(
-            command="qwen.agentRefactor", arguments=[{"instruction": "tidy up", "scope": "workspace"}]))
+        result.agent_result = await client.workspace_execute_command_async(
+            types.ExecuteCommandParams(
+                command="qwen.agentRefactor", arguments=[{"instruction": "tidy up", "scope": "workspace"}]
+            )
+        )
         result.logs += [m.message for m in client.log_messages] + [m.message for m in client.messages]
     result.bodies = [_body_text(body) for body in endpoint.bodies]
     result.logs += [path.read_text(errors="replace") for path in (log_file, stderr_file) if path.exists()]

@@ -85,21 +85,39 @@ class RecordingEndpoint:
             def _chat(self, request: dict) -> None:
                 reply = endpoint._next_chat_reply()
                 calls = [
-                    {"id": f"call_{i}", "type": "function",
-                     "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))}}
+                    {
+                        "id": f"call_{i}",
+                        "type": "function",
+                        "function": {"name": c["name"], "arguments": json.dumps(c.get("arguments", {}))},
+                    }
                     for i, c in enumerate(reply.get("tool_calls", []))
                 ]
-                message = {"role": "assistant", "content": reply.get("content", ""), **({"tool_calls": calls} if calls else {})}
+                message = {
+                    "role": "assistant",
+                    "content": reply.get("content", ""),
+                    **({"tool_calls": calls} if calls else {}),
+                }
                 finish = "tool_calls" if calls else "stop"
                 if request.get("stream"):
                     delta = {"index": 0, "delta": message, "finish_reason": finish}
-                    event = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m", "choices": [delta]}
+                    event = {
+                        "id": "c",
+                        "object": "chat.completion.chunk",
+                        "created": 0,
+                        "model": "m",
+                        "choices": [delta],
+                    }
                     for i, call in enumerate(calls):
                         call["index"] = i
                     self._send(f"data: {json.dumps(event)}\n\ndata: [DONE]\n\n".encode(), "text/event-stream")
                     return
-                response = {"id": "c", "object": "chat.completion", "created": 0, "model": "m",
-                            "choices": [{"index": 0, "message": message, "finish_reason": finish}]}
+                response = {
+                    "id": "c",
+                    "object": "chat.completion",
+                    "created": 0,
+                    "model": "m",
+                    "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+                }
                 self._send(json.dumps(response).encode())
 
             def log_message(self, *args: object) -> None:

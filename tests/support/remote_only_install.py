@@ -38,8 +38,10 @@ def _run_or_skip(command: list[str], what: str, timeout: float = 900) -> None:
 
 
 def build_wheel(into: Path) -> Path:
-    _run_or_skip([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(into), str(ROOT)],
-                 "build the qwen-lsp wheel")
+    _run_or_skip(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(into), str(ROOT)],
+        "build the qwen-lsp wheel",
+    )
     [wheel] = into.glob("qwen_lsp-*.whl")
     return wheel
 
@@ -57,12 +59,26 @@ def remote_only_venv(wheel: Path) -> Path:
         if not (venv / ".complete").exists():
             shutil.rmtree(venv, ignore_errors=True)
             _run_or_skip([sys.executable, "-m", "venv", str(venv)], "create a venv")
-            _run_or_skip([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
-                         "install the wheel and its dependencies into a fresh venv")
+            _run_or_skip(
+                [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", str(wheel)],
+                "install the wheel and its dependencies into a fresh venv",
+            )
             (venv / ".complete").touch()
         else:
-            _run_or_skip([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-deps",
-                          "--force-reinstall", str(wheel)], "reinstall the wheel into the cached venv")
+            _run_or_skip(
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "--no-deps",
+                    "--force-reinstall",
+                    str(wheel),
+                ],
+                "reinstall the wheel into the cached venv",
+            )
     return venv
 
 

@@ -22,7 +22,7 @@ def load_config() -> dict:
     return {"region": REGION, "key_id": AWS_ACCESS_KEY_ID, "token": GITHUB_TOKEN}
 '''
 
-APP_PY = '''from config import load_config
+APP_PY = """from config import load_config
 from local_settings import database_password
 from shared_notes import outside_helper
 
@@ -37,33 +37,33 @@ def connect():
 def region():
     settings = load_config()
     
-'''
+"""
 APP_CURSORS = [(9, 11), (14, 4), (7, 14)]  # after "return ", in an empty body line, inside a call
 
 FILES = {
     ".gitignore": "local_settings.py\n",
     ".env": "# plain marker of the dotenv file\nAPI_KEY=sk-proj-Zq81mXv4Rt6Lw0Bn3Yc7Kd2Hs5Fj9Pa\n",
-    "local_settings.py": '''NOTE = "plain marker of the gitignored settings"
+    "local_settings.py": """NOTE = "plain marker of the gitignored settings"
 DB_PASSWORD = "Sup3r-Secret-Passw0rd!"
 
 
 def database_password() -> str:
     return DB_PASSWORD
-''',
+""",
     "sub/.env.production": "# plain marker of the nested env file\nSLACK_TOKEN=xoxb-2931-8812-aLkQz9WmPpE3\n",
     "credentials.json": '{"note": "plain marker of the credentials file", '
-                        '"client_secret": "GOCSPX-4kT9wQ2mZ8vB1nX6yR3c"}\n',
+    '"client_secret": "GOCSPX-4kT9wQ2mZ8vB1nX6yR3c"}\n',
     "id_rsa": "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAplainMarkerOfTheRsaKey0123456789abcdef\n"
-              "-----END RSA PRIVATE KEY-----\n",
+    "-----END RSA PRIVATE KEY-----\n",
     "config.py": CONFIG_PY,
     "app.py": APP_PY,
 }
-OUTSIDE_PY = '''OUTSIDE_NOTE = "plain marker of a file outside the workspace"
+OUTSIDE_PY = """OUTSIDE_NOTE = "plain marker of a file outside the workspace"
 
 
 def outside_helper() -> str:
     return OUTSIDE_NOTE
-'''
+"""
 DOTENV_EDIT = "SESSION_TOKEN=walnut-kestrel-58b1e93a\n"  # typed into .env in the editor
 SETTINGS_EDIT = 'BACKUP_PASSWORD = "Qu1et-Harbor-Lantern-77"\n'  # typed into local_settings.py
 
@@ -85,8 +85,15 @@ SEEDED = {
     "config GitHub token": "ghp_R4nd0mT0k3nF0rT3st1ngPurp0s3sOnly12345",
     "outside file": "plain marker of a file outside the workspace",
 }
-KEPT_OUT = [".env", "local_settings.py", "sub/.env.production", "credentials.json", "id_rsa", "shared_notes.py",
-            "passwd_link.py"]
+KEPT_OUT = [
+    ".env",
+    "local_settings.py",
+    "sub/.env.production",
+    "credentials.json",
+    "id_rsa",
+    "shared_notes.py",
+    "passwd_link.py",
+]
 LANGUAGES = {".py": "python", ".json": "json"}
 
 
