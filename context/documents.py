@@ -11,34 +11,17 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from .index.files import decode_source, read_file
 from .syntax.languages import LanguageSpec, language_for_id
 from .syntax.parsing import ParsedDocument
 from .syntax.symbols import split_lines
+from .uris import uri_to_key
 
 MAX_RECENT_EDITS = 32
 MAX_RECENT_FILES = 16
 _LINE_CACHE_FILES = 64
-
-
-def uri_to_key(uri: str) -> str:
-    """The index key of a document: its absolute path for file URIs, the URI itself otherwise."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        path = unquote(parsed.path)
-        if len(path) > 2 and path[0] == "/" and path[2] == ":":  # file:///C:/x on Windows
-            path = path[1:]
-        return Path(path).as_posix()
-    return uri
-
-
-@lru_cache(maxsize=65536)
-def key_to_uri(key: str) -> str:
-    return Path(key).as_uri() if key.startswith("/") else key
 
 
 @dataclass

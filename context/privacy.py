@@ -18,7 +18,7 @@ from typing import Sequence
 
 import pathspec
 
-from .documents import uri_to_key
+from .uris import uri_to_key
 from .index.files import is_ignored, leaves_folder
 
 # fmt: off

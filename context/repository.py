@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Callable
 
 from .base import ContextRequest, ContextResult, Snippet
-from .documents import LineCache, OpenDocuments, uri_to_key
+from .documents import LineCache, OpenDocuments
+from .uris import uri_to_key
 from .gathering import Gathering, prepare
 from .index.repo_index import RepoIndex, analyze
 from .index.indexer import Indexer, Progress, ScanStats

@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlparse
 from lsprotocol import types
 from pygls.workspace import Workspace
 
+from qwen_lsp.context.uris import uri_to_path
+
 from .completion.request import CompletionRequest
 from .text_document import LspTextDocument
 
@@ -60,11 +62,6 @@ def path_under(path: Path, roots: list[Path]) -> str:
         except ValueError:
             continue
     return path.name
-
-
-def uri_to_path(uri: str) -> Path:
-    parsed = urlparse(uri)
-    return Path(unquote(parsed.path)) if parsed.scheme in ("file", "") else Path(unquote(parsed.path or uri))
 
 
 _EXTENSIONS = {

@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.workspace import Workspace
 
-from ..documents import DocumentError, language_from_path, relative_path, uri_to_path
+from qwen_lsp.context.uris import uri_to_path
+
+from ..documents import DocumentError, language_from_path, relative_path
 from .service import DocumentView
 from .text import Units
 
