@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import unquote
 
 from lsprotocol import types
 from pygls.workspace import Workspace
 
+from qwen_lsp.context.syntax.languages import lsp_language_id
 from qwen_lsp.context.uris import uri_to_path
 
 from .completion.request import CompletionRequest
@@ -35,7 +36,7 @@ def snapshot(workspace: Workspace, uri: str, position: types.Position) -> Comple
     return CompletionRequest(
         uri=uri,
         path=relative_path(workspace, uri),
-        language_id=document.language_id or language_from_path(uri),
+        language_id=document.language_id or lsp_language_id(uri_to_path(uri)),
         text=text,
         offset=offset,
         version=document.version,
@@ -62,30 +63,3 @@ def path_under(path: Path, roots: list[Path]) -> str:
         except ValueError:
             continue
     return path.name
-
-
-_EXTENSIONS = {
-    ".py": "python",
-    ".js": "javascript",
-    ".jsx": "javascriptreact",
-    ".ts": "typescript",
-    ".tsx": "typescriptreact",
-    ".go": "go",
-    ".rs": "rust",
-    ".java": "java",
-    ".c": "c",
-    ".h": "c",
-    ".cc": "cpp",
-    ".cpp": "cpp",
-    ".hpp": "cpp",
-    ".cs": "csharp",
-    ".rb": "ruby",
-    ".lua": "lua",
-    ".sh": "shellscript",
-    ".md": "markdown",
-    ".json": "json",
-}
-
-
-def language_from_path(uri: str) -> str:
-    return _EXTENSIONS.get(Path(urlparse(uri).path).suffix.lower(), "plaintext")

@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.workspace import Workspace
 
+from qwen_lsp.context.syntax.languages import lsp_language_id
 from qwen_lsp.context.uris import uri_to_path
 
-from ..documents import DocumentError, language_from_path, relative_path
+from ..documents import DocumentError, relative_path
 from .service import DocumentView
 from .text import Units
 
@@ -44,7 +45,7 @@ def document_view(workspace: Workspace, uri: str) -> DocumentView:
         uri=uri,
         path=path,
         rel_path=relative_path(workspace, uri),
-        language_id=document.language_id or language_from_path(uri),
+        language_id=document.language_id or lsp_language_id(uri_to_path(uri)),
         text=document.source,
         version=document.version,
         root=root_of(workspace_roots(workspace), path),

@@ -15,12 +15,13 @@ from typing import AsyncIterator
 
 from qwen_lsp.clients.base import BackendError
 from qwen_lsp.context.privacy import PrivacyPolicy
+from qwen_lsp.context.syntax.languages import lsp_language_id
 
 from ..completion import prefilter
 from ..completion.request import CompletionRequest
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import attach_repository_context
-from ..documents import language_from_path, path_under
+from ..documents import path_under
 from ..session import Session
 
 
@@ -70,7 +71,7 @@ def prepare(args: argparse.Namespace) -> tuple[ServerSettings, CompletionRequest
     request = CompletionRequest(
         uri=path.resolve().as_uri(),
         path=path_under(path.resolve(), [root]),
-        language_id=language_from_path(str(path)),
+        language_id=lsp_language_id(path),
         text=text,
         offset=offset_of(text, line, col),
     )
