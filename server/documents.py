@@ -49,17 +49,24 @@ def current_version(workspace: Workspace, uri: str) -> int | None:
 
 
 def relative_path(workspace: Workspace, uri: str) -> str:
-    roots = [uri_to_path(f.uri) for f in workspace.folders.values()]
-    if workspace.root_uri:
+    return path_under(uri_to_path(uri), workspace_roots(workspace))
+
+
+def workspace_roots(workspace: Workspace) -> list[Path]:
+    """The workspace folders; the root URI when the client named no folders."""
+    roots = [uri_to_path(folder.uri) for folder in workspace.folders.values()]
+    if not roots and workspace.root_uri:
         roots.append(uri_to_path(workspace.root_uri))
-    return path_under(uri_to_path(uri), roots)
+    return roots
+
+
+def root_of(roots: list[Path], path: Path) -> Path | None:
+    """The workspace folder holding ``path``: the innermost one (as the context engine's index decides)."""
+    inside = [r for r in roots if path == r or r in path.parents]
+    return max(inside, key=lambda r: len(r.parts)) if inside else None
 
 
 def path_under(path: Path, roots: list[Path]) -> str:
-    """The path shown to the model: relative to the first root that contains it, else the file name."""
-    for root in roots:
-        try:
-            return path.relative_to(root).as_posix()
-        except ValueError:
-            continue
-    return path.name
+    """The path shown to the model: relative to the folder holding it, else the file name."""
+    root = root_of(roots, path)
+    return path.relative_to(root).as_posix() if root is not None and root != path else path.name

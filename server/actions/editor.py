@@ -10,7 +10,7 @@ from pygls.workspace import Workspace
 from qwen_lsp.context.syntax.languages import lsp_language_id
 from qwen_lsp.context.uris import uri_to_path
 
-from ..documents import DocumentError, relative_path
+from ..documents import DocumentError, relative_path, root_of, workspace_roots
 from .service import DocumentView
 from .text import Units
 
@@ -20,20 +20,6 @@ if TYPE_CHECKING:
 
 def units(ls: "QwenLanguageServer") -> Units:
     return ls.workspace.position_codec.client_num_units
-
-
-def workspace_roots(workspace: Workspace) -> list[Path]:
-    roots = [uri_to_path(folder.uri) for folder in workspace.folders.values()]
-    if not roots and workspace.root_uri:
-        roots.append(uri_to_path(workspace.root_uri))
-    return roots
-
-
-def root_of(roots: list[Path], path: Path | None) -> Path | None:
-    if path is None:
-        return roots[0] if roots else None
-    inside = [r for r in roots if path == r or r in path.parents]
-    return max(inside, key=lambda r: len(r.parts)) if inside else None
 
 
 def document_view(workspace: Workspace, uri: str) -> DocumentView:
@@ -48,7 +34,9 @@ def document_view(workspace: Workspace, uri: str) -> DocumentView:
         language_id=document.language_id or lsp_language_id(uri_to_path(uri)),
         text=document.source,
         version=document.version,
-        root=root_of(workspace_roots(workspace), path),
+        root=root_of(workspace_roots(workspace), path)
+        if path is not None
+        else next(iter(workspace_roots(workspace)), None),
     )
 
 

@@ -18,7 +18,7 @@ from lsprotocol import types
 
 from qwen_lsp.context.base import ContextRequest
 
-from ..actions.editor import document_view, read_document, units, workspace_roots
+from ..actions.editor import document_view, read_document, units
 from ..actions.requests import Cancellation, RequestTracker, current_request, work_done_token
 from ..actions.service import DocumentView
 from ..actions.text import position_at
@@ -28,7 +28,7 @@ from ..agent.paths import PathError, WorkspacePaths
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..documents import DocumentError
+from ..documents import DocumentError, workspace_roots
 from ..user_question import ask_user
 
 log = logging.getLogger(__name__)
