@@ -1,4 +1,5 @@
-"""What actions and the agent need from the editor's side: open documents, workspace folders, code units."""
+"""What actions and the agent need from the editor's side beyond document snapshots (``server.documents``): open
+documents by path, the editor's text of a file, code units."""
 
 from __future__ import annotations
 
@@ -7,11 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.workspace import Workspace
 
-from qwen_lsp.context.syntax.languages import lsp_language_id
 from qwen_lsp.context.uris import uri_to_path
 
-from ..documents import DocumentError, relative_path, root_of, workspace_roots
-from .service import DocumentView
 from .text import Units
 
 if TYPE_CHECKING:
@@ -20,24 +18,6 @@ if TYPE_CHECKING:
 
 def units(ls: "QwenLanguageServer") -> Units:
     return ls.workspace.position_codec.client_num_units
-
-
-def document_view(workspace: Workspace, uri: str) -> DocumentView:
-    document = workspace.text_documents.get(uri)
-    if document is None:
-        raise DocumentError(f"unknown document {uri} (not opened with textDocument/didOpen)")
-    path = uri_to_path(uri) if uri.startswith("file:") else None
-    return DocumentView(
-        uri=uri,
-        path=path,
-        rel_path=relative_path(workspace, uri),
-        language_id=document.language_id or lsp_language_id(uri_to_path(uri)),
-        text=document.source,
-        version=document.version,
-        root=root_of(workspace_roots(workspace), path)
-        if path is not None
-        else next(iter(workspace_roots(workspace)), None),
-    )
 
 
 def open_documents_by_path(workspace: Workspace) -> dict[Path, Any]:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from qwen_lsp.clients.base import Backend
 from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 
-from ..actions.service import DocumentView
+from ..documents import DocumentView
 from ..actions.text import Selection, offset_at, selection_for
 from ..actions.workspace_edit import FileChange
 from .loop import AgentLoop, AgentOutcome, StepListener

@@ -15,13 +15,12 @@ from typing import AsyncIterator
 
 from qwen_lsp.clients.base import BackendError
 from qwen_lsp.context.privacy import PrivacyPolicy
-from qwen_lsp.context.syntax.languages import lsp_language_id
 
 from ..completion import prefilter
 from ..completion.request import CompletionRequest
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import attach_repository_context
-from ..documents import path_under
+from ..documents import DocumentError, file_snapshot
 from ..session import Session
 
 
@@ -32,16 +31,6 @@ def parse_location(location: str) -> tuple[Path, int, int]:
         return Path(path), int(line), int(col)
     except ValueError:
         raise SystemExit(f"error: expected FILE:LINE:COL (1-based), got {location!r}") from None
-
-
-def offset_of(text: str, line: int, col: int) -> int:
-    lines = text.split("\n")
-    if not 1 <= line <= len(lines):
-        raise SystemExit(f"error: line {line} is outside the file (1..{len(lines)})")
-    line_text = lines[line - 1]
-    if not 1 <= col <= len(line_text) + 1:
-        raise SystemExit(f"error: column {col} is outside line {line} (1..{len(line_text) + 1})")
-    return sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
 
 
 def repository_root(path: Path) -> Path:
@@ -68,13 +57,10 @@ def prepare(args: argparse.Namespace) -> tuple[ServerSettings, CompletionRequest
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     root = Path(args.root).resolve() if args.root else repository_root(path.resolve())
-    request = CompletionRequest(
-        uri=path.resolve().as_uri(),
-        path=path_under(path.resolve(), [root]),
-        language_id=lsp_language_id(path),
-        text=text,
-        offset=offset_of(text, line, col),
-    )
+    try:
+        request = file_snapshot(path, text, line, col, root)
+    except DocumentError as error:
+        raise SystemExit(f"error: {error}") from None
     return settings, request, root
 
 

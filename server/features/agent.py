@@ -18,9 +18,8 @@ from lsprotocol import types
 
 from qwen_lsp.context.base import ContextRequest
 
-from ..actions.editor import document_view, read_document, units
+from ..actions.editor import read_document, units
 from ..actions.requests import Cancellation, RequestTracker, current_request, work_done_token
-from ..actions.service import DocumentView
 from ..actions.text import position_at
 from ..actions.workspace_edit import EditSupport, build_workspace_edit
 from ..agent.commands import command_environment
@@ -28,7 +27,7 @@ from ..agent.paths import PathError, WorkspacePaths
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..documents import DocumentError, workspace_roots
+from ..documents import DocumentError, DocumentView, document_view, workspace_roots
 from ..user_question import ask_user
 
 log = logging.getLogger(__name__)
