@@ -11,7 +11,6 @@ import json
 import re
 import sys
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from qwen_lsp.clients.base import BackendError
@@ -20,12 +19,12 @@ from qwen_lsp.context.evaluation.run import VARIANTS, Report, Window, evaluate, 
 from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.repository import RepositoryContext
 
-from ..completion.pipeline import CompletionPipeline, PipelineOptions
+from ..completion.pipeline import CompletionPipeline
 from ..completion.prompt import file_window
 from ..completion.request import CompletionRequest
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import context_options
-from ..session import BackendFactory, Session, default_backend_factory, pipeline_options
+from ..session import BackendFactory, Session, default_backend_factory
 
 _VARIANT = re.compile(r"^(context|no_context)(?:_suffix(\d+))?$")
 
@@ -69,26 +68,27 @@ def _show_progress(done: int, total: int) -> None:
 
 def served_window(settings: ServerSettings) -> Window:
     """The file window the server puts in the prompt: the context check drops what is already inside it."""
-    options = pipeline_options(settings)
+    completion = settings.completion
 
     def window(text: str, offset: int) -> tuple[int, int]:
-        cut = file_window(text, offset, options.max_prefix_chars, options.max_suffix_chars)
+        cut = file_window(text, offset, completion.max_prefix_chars, completion.max_suffix_chars)
         return cut.prefix_start, cut.suffix_end
 
     return window
 
 
-def variant_options(options: PipelineOptions, variant: str) -> PipelineOptions:
+def variant_settings(settings: ServerSettings, variant: str) -> ServerSettings:
     """``context`` is the served pipeline; ``no_context`` has no repository context; ``_suffixN`` keeps N
     characters of suffix instead of ``completion.max_suffix_chars``."""
     match = _VARIANT.match(variant)
     if match is None:
         raise ValueError(f"unknown variant {variant!r}")
     if match.group(1) == "no_context":
-        options = replace(options, context_budget_tokens=0)
+        settings = settings.model_copy(update={"context": settings.context.model_copy(update={"enabled": False})})
     if match.group(2):
-        options = replace(options, max_suffix_chars=int(match.group(2)))
-    return options
+        completion = settings.completion.model_copy(update={"max_suffix_chars": int(match.group(2))})
+        settings = settings.model_copy(update={"completion": completion})
+    return settings
 
 
 def evaluate_with_model(
@@ -116,8 +116,7 @@ async def _evaluate_with_model(
         loop = asyncio.get_running_loop()
         # one pipeline (and completion cache) per variant: the cache key is the file window, not the context
         pipelines = {
-            v: CompletionPipeline(session.backend, variant_options(session.pipeline.options, v), engine)
-            for v in variants
+            v: CompletionPipeline(session.backend, variant_settings(session.settings, v), engine) for v in variants
         }
 
         def complete(case: Case, variant: str) -> str:
