@@ -16,6 +16,7 @@ from pathlib import Path
 from .index.files import decode_source, read_file
 from .syntax.languages import LanguageSpec, language_for_id
 from .syntax.parsing import ParsedDocument
+from .syntax.shape import Shape, completion_shape, shape_from_tree
 from .syntax.symbols import split_lines
 from .uris import uri_to_key
 
@@ -106,6 +107,15 @@ class OpenDocuments:
     def is_open(self, key: str) -> bool:
         with self.lock:
             return key in self.docs
+
+    def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:
+        """``shape.completion_shape`` from the open document's live tree (re-parsing only what ``text`` changed in
+        it, for a variant such as a suggestion accepted in the background); a document not open is parsed whole."""
+        key = uri_to_key(uri)
+        doc = self.get(key)
+        if doc is None or doc.parsed is None:
+            return completion_shape(text, offset, language_id or "", key)
+        return shape_from_tree(doc.spec, text, offset, doc.parsed.tree_for(text))
 
     def recent_edits(self) -> list[Edit]:
         with self.lock:

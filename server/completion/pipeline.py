@@ -100,7 +100,12 @@ class CompletionPipeline:
     def _decide(self, request: CompletionRequest) -> prefilter.Shape:
         completion = self.settings.completion
         return prefilter.decide(
-            request, completion.disabled_languages, completion.ignored_globs, self.privacy, self._syntax_check_max_chars
+            request,
+            completion.disabled_languages,
+            completion.ignored_globs,
+            self.privacy,
+            self._syntax_check_max_chars,
+            self.context_provider,
         )
 
     @property
@@ -207,7 +212,9 @@ class CompletionPipeline:
             request.text, request.offset, completion.max_prefix_chars, completion.max_suffix_chars
         )
         if shape is None:
-            kind = prefilter.decide(request, syntax_check_max_chars=self._syntax_check_max_chars).kind
+            kind = prefilter.decide(
+                request, syntax_check_max_chars=self._syntax_check_max_chars, context=self.context_provider
+            ).kind
             shape = kind if kind != "none" else "line"
         started = time.perf_counter()
         await self.backend.ensure_ready()
