@@ -30,12 +30,21 @@ def default_backend_factory(settings: ServerSettings) -> Backend:
     return create_backend(settings.backend, local_only=settings.privacy.local_only)
 
 
+def privacy_policy(settings: ServerSettings, roots: list[Path] | None = None) -> PrivacyPolicy:
+    return PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude, roots or [])
+
+
 class Session:
-    def __init__(self, settings: ServerSettings, backend_factory: BackendFactory = default_backend_factory) -> None:
+    def __init__(
+        self,
+        settings: ServerSettings,
+        backend_factory: BackendFactory = default_backend_factory,
+        privacy: PrivacyPolicy | None = None,
+    ) -> None:
         self.settings = settings
         self._backend_factory = backend_factory
         # One policy object for the pipeline, the context engine, code actions and the agent.
-        self.privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude)
+        self.privacy = privacy or privacy_policy(settings)
         self.backend: Backend = backend_factory(settings)
         self.context_provider: ContextProvider = NoContext()
         self.cache = CompletionCache(settings.completion.cache_size)

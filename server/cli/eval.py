@@ -16,7 +16,6 @@ from pathlib import Path
 from qwen_lsp.clients.base import BackendError
 from qwen_lsp.context.evaluation.cases import Case
 from qwen_lsp.context.evaluation.run import VARIANTS, Report, Window, evaluate, format_report
-from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.repository import RepositoryContext
 
 from ..completion.pipeline import CompletionPipeline
@@ -24,7 +23,7 @@ from ..completion.prompt import file_window
 from ..completion.request import CompletionRequest
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import context_options
-from ..session import BackendFactory, Session, default_backend_factory
+from ..session import BackendFactory, Session, default_backend_factory, privacy_policy
 
 _VARIANT = re.compile(r"^(context|no_context)(?:_suffix(\d+))?$")
 
@@ -38,8 +37,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.suffix_chars:
         variants += [f"context_suffix{args.suffix_chars}", f"no_context_suffix{args.suffix_chars}"]
     root = Path(args.root or ".").resolve()
-    privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude)
-    engine = RepositoryContext(context_options(settings.context), privacy=privacy)
+    engine = RepositoryContext(context_options(settings.context), privacy=privacy_policy(settings, [root]))
     print(f"indexing {root} ...", file=sys.stderr)
     engine.start([root])
     try:
@@ -110,13 +108,16 @@ async def _evaluate_with_model(
     variants: list[str],
     backend_factory: BackendFactory,
 ) -> Report:
-    session = Session(settings, backend_factory)
+    session = Session(settings, backend_factory, engine.privacy)  # one policy for the engine and the pipelines
     try:
         await session.backend.ensure_ready()
         loop = asyncio.get_running_loop()
         # one pipeline (and completion cache) per variant: the cache key is the file window, not the context
         pipelines = {
-            v: CompletionPipeline(session.backend, variant_settings(session.settings, v), engine) for v in variants
+            v: CompletionPipeline(
+                session.backend, variant_settings(session.settings, v), engine, privacy=session.privacy
+            )
+            for v in variants
         }
 
         def complete(case: Case, variant: str) -> str:
