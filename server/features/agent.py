@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -23,7 +22,7 @@ from ..actions.requests import Cancellation, RequestTracker, current_request, wo
 from ..actions.text import position_at
 from ..actions.workspace_edit import EditSupport, build_workspace_edit
 from ..agent.commands import command_environment
-from ..agent.paths import PathError, WorkspacePaths
+from ..agent.tools import FoundDefinition, SymbolLookup
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
@@ -103,7 +102,7 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
         roots=roots,
         read_source=lambda path: read_document(ls.workspace, path, settings.agent.max_file_kb * 1024),
         document=document,
-        symbols=_symbol_lookup(provider, roots, settings.privacy.secret_files, settings.context.exclude),
+        symbols=_symbol_lookup(provider) if roots else None,
         related=_related_code(provider, ls.session.backend.count_tokens),
         context_tokens=window,
         command_env=command_environment(settings.agent.command_env, (backend_settings.remote.api_key_env,)),
@@ -132,24 +131,18 @@ async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
     return await ask_user(ls, question, "Apply", "Discard", types.MessageType.Warning)
 
 
-def _symbol_lookup(provider: Any, roots: list[Path], secret_files: list[str], exclude: list[str]):
-    """Definitions by name from the repository index, when the context engine has one."""
+def _symbol_lookup(provider: Any) -> SymbolLookup | None:
+    """Definitions by name from the repository index, when the context engine has one (the run's path rules decide
+    which it may show)."""
     find = getattr(getattr(provider, "index", None), "definitions_named", None)
-    if find is None or not roots:
+    if find is None:
         return None
-    paths = WorkspacePaths(roots, secret_files, exclude)
 
-    def lookup(name: str) -> list[str]:
-        out = []
-        for record, definition in find(name)[:20]:
-            try:
-                resolved = paths.resolve(str(record.key))
-            except PathError:
-                continue
-            out.append(
-                f"{paths.relative(resolved.path)}:{definition.start_line + 1} {definition.kind} {definition.name}"
-            )
-        return out
+    def lookup(name: str) -> list[FoundDefinition]:
+        return [
+            FoundDefinition(str(record.key), definition.start_line + 1, definition.kind, definition.name)
+            for record, definition in find(name)[:20]
+        ]
 
     return lookup
 
