@@ -108,6 +108,7 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
         command_env=command_environment(settings.agent.command_env, (backend_settings.remote.api_key_env,)),
         secret_files=settings.privacy.secret_files,
         exclude=settings.context.exclude,
+        privacy=ls.session.privacy,
         approve=lambda question: ask_user(ls, question, "Run", "Skip", types.MessageType.Warning),
     )
 
