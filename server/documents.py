@@ -65,7 +65,8 @@ def open_document(workspace: Workspace, uri: str) -> TextDocument:
 
 def view_of(document: TextDocument, roots: list[Path]) -> DocumentView:
     uri = document.uri
-    path = uri_to_path(uri) if uri.startswith("file:") else None
+    named = uri_to_path(uri)  # for an untitled document, its name
+    path = named if uri.startswith("file:") else None
     if path is not None:
         root = root_of(roots, path)
     else:
@@ -73,8 +74,8 @@ def view_of(document: TextDocument, roots: list[Path]) -> DocumentView:
     return DocumentView(
         uri=uri,
         path=path,
-        rel_path=path_under(uri_to_path(uri), roots),
-        language_id=document.language_id or lsp_language_id(uri_to_path(uri)),
+        rel_path=path_under(named, roots),
+        language_id=document.language_id or lsp_language_id(named),
         text=document.source,
         version=document.version,
         root=root,
