@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
+
+if TYPE_CHECKING:
+    from .syntax.shape import Shape
 
 
 @dataclass(frozen=True)
@@ -59,15 +62,29 @@ class ContextProvider(Protocol):
 
     def document_closed(self, uri: str) -> None: ...
 
+    def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:
+        """Whether to complete at ``offset`` of ``text`` (the document at ``uri``, or a variant of it) and how much:
+        from the open document's syntax tree, so that a keystroke re-parses only what it changed."""
+        ...
+
 
 class NoContext:
-    """The provider used before the repository index is ready or when it is disabled."""
+    """The provider used before the repository index is ready or when it is disabled: no snippets, but the open
+    documents' syntax trees for the completion shape."""
+
+    def __init__(self) -> None:
+        from .documents import OpenDocuments
+
+        self.documents = OpenDocuments()
 
     def gather(self, request: ContextRequest) -> ContextResult:
         return ContextResult()
 
     def document_changed(self, uri: str, text: str, version: int | None, language_id: str | None = None) -> None:
-        pass
+        self.documents.change(uri, text, version, language_id)
 
     def document_closed(self, uri: str) -> None:
-        pass
+        self.documents.close(uri)
+
+    def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:
+        return self.documents.completion_shape(uri, text, offset, language_id)

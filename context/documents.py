@@ -11,34 +11,18 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from .index.files import decode_source, read_file
 from .syntax.languages import LanguageSpec, language_for_id
 from .syntax.parsing import ParsedDocument
+from .syntax.shape import Shape, completion_shape, shape_from_tree
 from .syntax.symbols import split_lines
+from .uris import uri_to_key
 
 MAX_RECENT_EDITS = 32
 MAX_RECENT_FILES = 16
 _LINE_CACHE_FILES = 64
-
-
-def uri_to_key(uri: str) -> str:
-    """The index key of a document: its absolute path for file URIs, the URI itself otherwise."""
-    parsed = urlparse(uri)
-    if parsed.scheme == "file":
-        path = unquote(parsed.path)
-        if len(path) > 2 and path[0] == "/" and path[2] == ":":  # file:///C:/x on Windows
-            path = path[1:]
-        return Path(path).as_posix()
-    return uri
-
-
-@lru_cache(maxsize=65536)
-def key_to_uri(key: str) -> str:
-    return Path(key).as_uri() if key.startswith("/") else key
 
 
 @dataclass
@@ -123,6 +107,15 @@ class OpenDocuments:
     def is_open(self, key: str) -> bool:
         with self.lock:
             return key in self.docs
+
+    def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:
+        """``shape.completion_shape`` from the open document's live tree (re-parsing only what ``text`` changed in
+        it, for a variant such as a suggestion accepted in the background); a document not open is parsed whole."""
+        key = uri_to_key(uri)
+        doc = self.get(key)
+        if doc is None or doc.parsed is None:
+            return completion_shape(text, offset, language_id or "", key)
+        return shape_from_tree(doc.spec, text, offset, doc.parsed.tree_for(text))
 
     def recent_edits(self) -> list[Edit]:
         with self.lock:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from tree_sitter import Tree
 
 from .base import ContextRequest
-from .documents import OpenDocument, key_to_uri
+from .documents import OpenDocument
+from .uris import key_to_uri
 from .resolution.imports import Import, targets
 from .index.repo_index import FileRecord, RepoIndex
 from .syntax.languages import LanguageSpec, language_for_id, parser_for

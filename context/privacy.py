@@ -18,8 +18,8 @@ from typing import Sequence
 
 import pathspec
 
-from .documents import uri_to_key
-from .index.files import is_ignored, leaves_folder
+from .uris import uri_to_key
+from .index.files import IgnoreRules, is_ignored, leaves_folder, root_rules
 
 # fmt: off
 DEFAULT_SECRET_FILES = [
@@ -57,7 +57,7 @@ DEFAULT_SECRET_FILES = [
     "*.kdbx",
 ]
 # fmt: on
-_CACHE_SECONDS = 2.0  # ignore files rarely change; a decision is re-checked at most this often
+_CACHE_SECONDS = 2.0  # ignore files rarely change: decisions and folder rules are re-read at most this often
 
 
 def secret_spec(secret_files: Sequence[str]) -> pathspec.PathSpec:
@@ -87,7 +87,11 @@ class PrivacyPolicy:
         roots: Sequence[Path | str] = (),
     ) -> None:
         self._lock = threading.Lock()
-        self._decisions: dict[tuple[str, tuple[str, ...]], tuple[float, str | None]] = {}
+        self._decisions: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        # the ignore rules of each folder (by workspace folder, then folder relative to it): the decisions here and
+        # the agent's path checks read each ignore file once; all is forgotten every _CACHE_SECONDS
+        self._folder_rules: dict[str, dict[str, IgnoreRules]] = {}
+        self._fresh_until = 0.0
         self.roots: list[str] = []
         self.configure(secret_files, exclude)
         self.set_roots(roots)
@@ -98,7 +102,7 @@ class PrivacyPolicy:
             self.secret_files = list(secret_files)
             self.exclude = list(exclude)
             self._secrets = secret_spec(self.secret_files)
-            self._decisions.clear()
+            self._forget()
 
     @property
     def index_excludes(self) -> list[str]:
@@ -109,7 +113,17 @@ class PrivacyPolicy:
         """The workspace folders (ignore rules and the symlink check are relative to them)."""
         with self._lock:
             self.roots = [Path(os.path.abspath(root)).as_posix() for root in roots]
-            self._decisions.clear()
+            self._forget()
+
+    def _forget(self) -> None:
+        self._decisions.clear()
+        self._folder_rules.clear()
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        if now >= self._fresh_until:
+            self._forget()
+            self._fresh_until = now + _CACHE_SECONDS
 
     def is_secret(self, rel: str) -> bool:
         return is_secret(rel, self._secrets)
@@ -122,17 +136,43 @@ class PrivacyPolicy:
         ``roots`` overrides the workspace folders set with ``set_roots``."""
         key = uri_to_key(location) if isinstance(location, str) else Path(location).as_posix()
         folders = tuple(self.roots if roots is None else roots)
-        now = time.monotonic()
         with self._lock:
-            cached = self._decisions.get((key, folders))
-        if cached is not None and now - cached[0] < _CACHE_SECONDS:
-            return cached[1]
+            self._expire()
+            if (key, folders) in self._decisions:
+                return self._decisions[(key, folders)]
         reason = self._decide(key, folders)
         with self._lock:
             if len(self._decisions) > 4096:
                 self._decisions.clear()
-            self._decisions[(key, folders)] = (now, reason)
+            self._decisions[(key, folders)] = reason
         return reason
+
+    def ignore_rules(self, root: Path, rel_dir: str) -> IgnoreRules:
+        """The ignore rules in the folder ``rel_dir`` ('/'-separated, "" for the root) of the workspace folder
+        ``root``: ``context.exclude``, ``.git/info/exclude`` and the ignore files from the root down to it."""
+        rules = self._rules_under(root)
+        known = rules.get(rel_dir)
+        if known is None:
+            if not rel_dir:
+                # a FIFO or device here is skipped, never waited on (root_rules opens regular files only)
+                known = root_rules(root, self.exclude).extended("", root)
+            else:
+                parent = rel_dir.rsplit("/", 1)[0] if "/" in rel_dir else ""
+                known = self.ignore_rules(root, parent).extended(rel_dir, root / rel_dir)
+            rules[rel_dir] = known
+        return known
+
+    def _rules_under(self, root: Path | str) -> dict[str, IgnoreRules]:
+        # on the agent's walks this runs per entry and folder level: no lock unless something changes
+        if time.monotonic() >= self._fresh_until:
+            with self._lock:
+                self._expire()
+        key = os.fspath(root)
+        rules = self._folder_rules.get(key)
+        if rules is None:
+            with self._lock:
+                rules = self._folder_rules.setdefault(key, {})
+        return rules
 
     def _decide(self, key: str, folders: tuple[str, ...]) -> str | None:
         if not key.startswith("/"):  # untitled: and other non-file documents: only their name can tell
@@ -144,7 +184,7 @@ class PrivacyPolicy:
         rel = key[len(root.rstrip("/")) + 1 :]
         if self.is_secret(rel):
             return f"{rel} matches privacy.secret_files"
-        if is_ignored(Path(root), rel, self.exclude):
+        if is_ignored(Path(root), rel, self.exclude, rules_cache=self._rules_under(root)):
             return f"{rel} is ignored (.gitignore, .qwenignore or context.exclude)"
         if leaves_folder(key, os.path.realpath(root)):
             return f"{rel} is a link to a file outside the workspace folder"

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Callable
 
 from .base import ContextRequest, ContextResult, Snippet
-from .documents import LineCache, OpenDocuments, uri_to_key
+from .documents import LineCache, OpenDocuments
+from .uris import uri_to_key
 from .gathering import Gathering, prepare
 from .index.repo_index import RepoIndex, analyze
 from .index.indexer import Indexer, Progress, ScanStats
 from .privacy import PrivacyPolicy
 from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
 from .settings import ContextOptions
-from .syntax.shape import Shape, shape_from_tree
+from .syntax.shape import Shape
 from .sources.definitions import definition_candidates
 from .sources.whole_files import file_candidates
 from .sources.outline import outline_candidates
@@ -188,15 +189,7 @@ class RepositoryContext:
         self.index.put(key, folder, rel, data, digest="")
 
     def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:
-        """``shape.completion_shape`` using the open document's live tree when ``text`` is what it holds."""
-        doc = self.docs.get(uri_to_key(uri))
-        if doc is not None and doc.parsed is not None:
-            doc_text, tree = doc.parsed.fresh_tree()
-            if doc_text == text:
-                return shape_from_tree(doc.spec, text, offset, tree)
-        from .syntax.shape import completion_shape
-
-        return completion_shape(text, offset, language_id or "", uri_to_key(uri))
+        return self.docs.completion_shape(uri, text, offset, language_id)
 
     # --- gathering ------------------------------------------------------------------------------------------------
 

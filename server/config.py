@@ -103,6 +103,11 @@ class ContextSettings(ContextOptions):
         1024, ge=0, le=1_000_000, description="Tokens of repository context per completion prompt."
     )
 
+    @property
+    def tokens_per_completion(self) -> int:
+        """Tokens of repository context a completion prompt gets: none while context is off."""
+        return self.budget_tokens if self.enabled else 0
+
 
 class PrivacySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")

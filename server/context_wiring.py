@@ -15,7 +15,7 @@ from lsprotocol import types
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 
-from .actions.editor import workspace_roots
+from .documents import workspace_roots
 from .config import ContextSettings
 from .models.status import send_status
 

@@ -20,12 +20,34 @@ _LEVELS = {
 }
 
 
+_REDACTED = "_qwen_lsp_redacted"  # (message, its redacted text) on a record
+
+
 class RedactingFormatter(logging.Formatter):
     """A formatter whose lines (tracebacks included) have credential-like values replaced: a key quoted by an error
-    or echoed in a model's raw output at debug level never reaches a log as it is."""
+    or echoed in a model's raw output at debug level never reaches a log as it is.
 
-    def format(self, record: logging.LogRecord) -> str:
-        return redact_text(super().format(record))[0]
+    Only the message, the traceback and the stack can hold one (the rest is the logger's name, level and time), and
+    they are redacted once per record, whichever handler (stderr, log file, editor) formats it first."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        raw = record.message
+        redacted: tuple[str, str] | None = getattr(record, _REDACTED, None)
+        if redacted is None or redacted[0] != raw:
+            redacted = (raw, redact_text(raw)[0])
+            setattr(record, _REDACTED, redacted)
+        record.message = redacted[1]
+        try:
+            return super().formatMessage(record)
+        finally:
+            record.message = raw
+
+    def formatException(self, ei) -> str:  # noqa: ANN001 - logging's own signature
+        # logging keeps the result on the record (exc_text) for the other handlers
+        return redact_text(super().formatException(ei))[0]
+
+    def formatStack(self, stack_info: str) -> str:
+        return redact_text(super().formatStack(stack_info))[0]
 
 
 class EditorLogHandler(logging.Handler):

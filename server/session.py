@@ -16,7 +16,7 @@ from qwen_lsp.context.base import ContextProvider, NoContext
 from qwen_lsp.context.privacy import PrivacyPolicy
 
 from .completion.cache import CompletionCache
-from .completion.pipeline import CompletionPipeline, PipelineCounters, PipelineOptions
+from .completion.pipeline import CompletionPipeline, PipelineCounters
 from .config import ServerSettings
 
 log = logging.getLogger(__name__)
@@ -30,30 +30,21 @@ def default_backend_factory(settings: ServerSettings) -> Backend:
     return create_backend(settings.backend, local_only=settings.privacy.local_only)
 
 
-def pipeline_options(settings: ServerSettings) -> PipelineOptions:
-    completion = settings.completion
-    return PipelineOptions(
-        max_tokens=completion.max_tokens,
-        max_tokens_single_line=completion.max_tokens_single_line,
-        temperature=completion.temperature,
-        max_prefix_chars=completion.max_prefix_chars,
-        max_suffix_chars=completion.max_suffix_chars,
-        context_budget_tokens=settings.context.budget_tokens if settings.context.enabled else 0,
-        disabled_languages=tuple(completion.disabled_languages),
-        ignored_globs=tuple(completion.ignored_globs),
-        extra_stop=tuple(completion.stop),
-        syntax_check_max_chars=settings.context.max_file_kb * 1024,  # the size limit for parsing, as for indexing
-        max_seconds=completion.max_seconds,
-        prompt_budget_ms=completion.prompt_budget_ms,
-    )
+def privacy_policy(settings: ServerSettings, roots: list[Path] | None = None) -> PrivacyPolicy:
+    return PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude, roots or [])
 
 
 class Session:
-    def __init__(self, settings: ServerSettings, backend_factory: BackendFactory = default_backend_factory) -> None:
+    def __init__(
+        self,
+        settings: ServerSettings,
+        backend_factory: BackendFactory = default_backend_factory,
+        privacy: PrivacyPolicy | None = None,
+    ) -> None:
         self.settings = settings
         self._backend_factory = backend_factory
         # One policy object for the pipeline, the context engine, code actions and the agent.
-        self.privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude)
+        self.privacy = privacy or privacy_policy(settings)
         self.backend: Backend = backend_factory(settings)
         self.context_provider: ContextProvider = NoContext()
         self.cache = CompletionCache(settings.completion.cache_size)
@@ -90,7 +81,7 @@ class Session:
     def _rebuild_pipeline(self) -> None:
         self.pipeline = CompletionPipeline(
             self.backend,
-            pipeline_options(self.settings),
+            self.settings,
             self.context_provider,
             self.cache,
             self.counters,

@@ -87,6 +87,9 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
 )
 
 _BY_EXTENSION = {ext: spec for spec in LANGUAGES for ext in spec.extensions}
+# The LSP language id of a file named by its extension, where it is not its language's first id, and of files the
+# engine has no grammar for (an editor sends the id itself; this is for a file named on the command line).
+_OTHER_LSP_IDS = {".jsx": "javascriptreact", ".md": "markdown", ".json": "json"}
 _BY_LSP_ID = {lsp_id: spec for spec in LANGUAGES for lsp_id in spec.lsp_ids}
 _BY_NAME = {spec.name: spec for spec in LANGUAGES}
 
@@ -101,6 +104,13 @@ _STRING_OR_COMMENT = re.compile(r"(^|_)(string|comment|heredoc|regex)(_|$)|char_
 
 def language_for_path(path: str | PurePath) -> LanguageSpec | None:
     return _BY_EXTENSION.get(os.path.splitext(str(path))[1].lower())
+
+
+def lsp_language_id(path: str | PurePath) -> str:
+    """The LSP ``languageId`` an editor gives a file with this name ("plaintext" when nothing is known of it)."""
+    extension = os.path.splitext(str(path))[1].lower()
+    spec = _BY_EXTENSION.get(extension)
+    return _OTHER_LSP_IDS.get(extension) or (spec.lsp_ids[0] if spec is not None else "plaintext")
 
 
 def language_for_id(language_id: str | None, path: str | PurePath = "") -> LanguageSpec | None:

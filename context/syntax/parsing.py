@@ -7,6 +7,7 @@ and suffix, compared in chunks at memcmp speed) and fed to tree-sitter, which th
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 from tree_sitter import Point, Tree
 
@@ -72,6 +73,43 @@ def _advance(start: Point, inserted: bytes) -> Point:
     return Point(start.row + newlines, len(inserted) - inserted.rfind(b"\n") - 1)
 
 
+@dataclass(frozen=True)
+class _Edit:
+    """One changed span between two texts, as ``Tree.edit`` takes it."""
+
+    start_byte: int
+    old_end_byte: int
+    new_end_byte: int
+    start_point: Point
+    old_end_point: Point
+    new_end_point: Point
+
+    @classmethod
+    def between(cls, old: bytes, new: bytes) -> "_Edit":
+        start = _utf8_boundary(new, common_prefix(old, new))
+        tail = common_suffix(old, new, min(len(old), len(new)) - start)
+        start_point = _point(new, start)
+        # the end points follow from the start point and the few changed bytes
+        return cls(
+            start,
+            len(old) - tail,
+            len(new) - tail,
+            start_point,
+            _advance(start_point, old[start : len(old) - tail]),
+            _advance(start_point, new[start : len(new) - tail]),
+        )
+
+    def apply(self, tree: Tree) -> None:
+        tree.edit(
+            start_byte=self.start_byte,
+            old_end_byte=self.old_end_byte,
+            new_end_byte=self.new_end_byte,
+            start_point=self.start_point,
+            old_end_point=self.old_end_point,
+            new_end_point=self.new_end_point,
+        )
+
+
 class ParsedDocument:
     """A text and its syntax tree. ``update`` applies an edit to the tree at once (cheap) and re-parses lazily, when
     ``tree`` is next read, so a burst of keystrokes costs one incremental parse. Guard use with ``lock``."""
@@ -120,25 +158,27 @@ class ParsedDocument:
         if text == self.text:
             return None
         new = text.encode("utf-8", "surrogatepass")
-        old = self.source
-        start = _utf8_boundary(new, common_prefix(old, new))
-        tail = common_suffix(old, new, min(len(old), len(new)) - start)
-        old_end, new_end = len(old) - tail, len(new) - tail
-        start_point = _point(new, start)
-        # the end points follow from the start point and the few changed bytes
-        new_end_point = _advance(start_point, new[start:new_end])
+        edit = _Edit.between(self.source, new)
         if self._tree is not None:
-            self._tree.edit(
-                start_byte=start,
-                old_end_byte=old_end,
-                new_end_byte=new_end,
-                start_point=start_point,
-                old_end_point=_advance(start_point, old[start:old_end]),
-                new_end_point=new_end_point,
-            )
+            edit.apply(self._tree)
         self.text, self.source = text, new
         self._stale = True
-        return start_point.row, new_end_point.row + 1
+        return edit.start_point.row, edit.new_end_point.row + 1
+
+    def tree_for(self, text: str) -> Tree | None:
+        """The tree of ``text``: this document's when it holds that text, else parsed incrementally from it (``text``
+        is a variant of the document, e.g. with a suggestion accepted); the document itself is left as it is."""
+        current, tree = self.fresh_tree()
+        if text == current:
+            return tree
+        new = text.encode("utf-8", "surrogatepass")
+        if len(new) > MAX_PARSE_BYTES:
+            return None
+        parser = parser_for(self.spec)
+        if tree is None:
+            return parser.parse(new)
+        _Edit.between(current.encode("utf-8", "surrogatepass"), new).apply(tree)  # a private copy: ours to edit
+        return parser.parse(new, tree)
 
     def byte_offset(self, offset: int) -> int:
         """Byte index of a string index (Python code points) into ``text``."""

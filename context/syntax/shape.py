@@ -11,7 +11,6 @@ line with code following at its indentation -> line; anything else mid-line -> l
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass
 from typing import Literal
 
@@ -44,9 +43,6 @@ _BLOCK_KEYWORDS = {
     "lua": re.compile(r"^\s*(local\s+)?function\b|\b(then|do|repeat)$"),
     "bash": re.compile(r"\b(then|do|else)$"),
 }
-
-_cache_lock = threading.Lock()
-_cache: dict[str, ParsedDocument] = {}  # one recent document per language: consecutive calls re-parse incrementally
 
 
 def _opens_block(spec: LanguageSpec, line: str) -> bool:
@@ -165,17 +161,9 @@ def shape_from_tree(
 
 
 def completion_shape(text: str, offset: int, language_id: str, path: str = "") -> Shape:
-    """Decide "none" / "line" / "block" for a completion at ``offset`` (a Python string index into ``text``).
-
-    Parses with a per-language cache so consecutive calls on the same document re-parse incrementally.
-    """
+    """Decide "none" / "line" / "block" for a completion at ``offset`` (a Python string index into ``text``), parsing
+    ``text`` whole. An open document has a live tree: ``OpenDocuments.completion_shape`` re-parses only the edit."""
     spec = language_for_id(language_id, path)
     if spec is None:
         return shape_from_tree(None, text, offset, None)
-    with _cache_lock:
-        doc = _cache.get(spec.name)
-        if doc is None:
-            doc = _cache[spec.name] = ParsedDocument(spec, text)
-        else:
-            doc.update(text)
-        return shape_from_tree(spec, text, offset, doc.tree, doc.byte_offset(offset))
+    return shape_from_tree(spec, text, offset, ParsedDocument(spec, text).tree)

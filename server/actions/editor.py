@@ -1,4 +1,5 @@
-"""What actions and the agent need from the editor's side: open documents, workspace folders, code units."""
+"""What actions and the agent need from the editor's side beyond document snapshots (``server.documents``): open
+documents by path, the editor's text of a file, code units."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 from pygls.workspace import Workspace
 
-from ..documents import DocumentError, language_from_path, relative_path, uri_to_path
-from .service import DocumentView
+from qwen_lsp.context.uris import uri_to_path
+
 from .text import Units
 
 if TYPE_CHECKING:
@@ -17,36 +18,6 @@ if TYPE_CHECKING:
 
 def units(ls: "QwenLanguageServer") -> Units:
     return ls.workspace.position_codec.client_num_units
-
-
-def workspace_roots(workspace: Workspace) -> list[Path]:
-    roots = [uri_to_path(folder.uri) for folder in workspace.folders.values()]
-    if not roots and workspace.root_uri:
-        roots.append(uri_to_path(workspace.root_uri))
-    return roots
-
-
-def root_of(roots: list[Path], path: Path | None) -> Path | None:
-    if path is None:
-        return roots[0] if roots else None
-    inside = [r for r in roots if path == r or r in path.parents]
-    return max(inside, key=lambda r: len(r.parts)) if inside else None
-
-
-def document_view(workspace: Workspace, uri: str) -> DocumentView:
-    document = workspace.text_documents.get(uri)
-    if document is None:
-        raise DocumentError(f"unknown document {uri} (not opened with textDocument/didOpen)")
-    path = uri_to_path(uri) if uri.startswith("file:") else None
-    return DocumentView(
-        uri=uri,
-        path=path,
-        rel_path=relative_path(workspace, uri),
-        language_id=document.language_id or language_from_path(uri),
-        text=document.source,
-        version=document.version,
-        root=root_of(workspace_roots(workspace), path),
-    )
 
 
 def open_documents_by_path(workspace: Workspace) -> dict[Path, Any]:

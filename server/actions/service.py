@@ -15,6 +15,7 @@ from lsprotocol import types
 
 from qwen_lsp.clients.base import Backend
 
+from ..documents import DocumentView
 from .answers import AnswerError, extract_code, extract_markdown, replacement_for
 from .kinds import ActionData
 from .prompts import ActionPrompt, messages_for
@@ -30,17 +31,6 @@ ReadDocument = Callable[[Path], "tuple[str, int | None] | None"]  # (text, edito
 
 class ActionCancelled(Exception):
     """The client cancelled the request while the model was working."""
-
-
-@dataclass(frozen=True)
-class DocumentView:
-    uri: str
-    path: Path | None  # on disk, for file: URIs
-    rel_path: str  # shown to the model
-    language_id: str
-    text: str
-    version: int | None
-    root: Path | None = None  # the workspace folder holding the file
 
 
 @dataclass

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
-from qwen_lsp.context.index.files import EXCLUDED_DIRS, IgnoreRules, root_rules
-from qwen_lsp.context.privacy import is_secret, secret_spec
+from qwen_lsp.context.index.files import EXCLUDED_DIRS, IgnoreRules
+from qwen_lsp.context.privacy import PrivacyPolicy, is_secret, secret_spec
 
 
 class PathError(ValueError):
@@ -30,14 +29,22 @@ class Resolved:
 
 
 class WorkspacePaths:
-    def __init__(self, roots: list[Path], secret_files: list[str], exclude: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        roots: list[Path],
+        secret_files: list[str],
+        exclude: list[str] | None = None,
+        privacy: PrivacyPolicy | None = None,
+    ) -> None:
         if not roots:
             raise PathError("the agent needs a workspace folder; open a folder in the editor")
         self.roots = [root.resolve() for root in roots]
         self._given = [Path(os.path.abspath(root)) for root in roots]  # as the editor named them (maybe via symlinks)
         self.secrets = secret_spec(secret_files)  # privacy.secret_files
         self.exclude = list(exclude or [])  # context.exclude: kept out of the agent's reach like ignored files
-        self._rules = lru_cache(maxsize=4096)(self._rules_uncached)
+        # the ignore rules of each folder come from the privacy policy (the session's: one cache with completions
+        # and the context engine), which has these same patterns
+        self._privacy = privacy or PrivacyPolicy(secret_files, self.exclude)
 
     @property
     def primary(self) -> Path:
@@ -117,9 +124,5 @@ class WorkspacePaths:
             if self._rules(root, parent).ignored(sub, as_dir):
                 raise PathError(f"{rel} is ignored (.gitignore/.qwenignore); the agent does not use it")
 
-    def _rules_uncached(self, root: Path, rel_dir: str) -> IgnoreRules:
-        if not rel_dir:
-            # a FIFO or device here is skipped, never waited on (root_rules opens regular files only)
-            return root_rules(root, self.exclude).extended("", root)
-        parent = rel_dir.rsplit("/", 1)[0] if "/" in rel_dir else ""
-        return self._rules(root, parent).extended(rel_dir, root / rel_dir)
+    def _rules(self, root: Path, rel_dir: str) -> IgnoreRules:
+        return self._privacy.ignore_rules(root, rel_dir)

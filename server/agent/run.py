@@ -17,9 +17,9 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qwen_lsp.clients.base import Backend
-from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES, PrivacyPolicy
 
-from ..actions.service import DocumentView
+from ..documents import DocumentView
 from ..actions.text import Selection, offset_at, selection_for
 from ..actions.workspace_edit import FileChange
 from .loop import AgentLoop, AgentOutcome, StepListener
@@ -77,6 +77,7 @@ class AgentEnvironment:
     command_env: dict[str, str] = field(default_factory=dict)
     secret_files: list[str] = field(default_factory=lambda: list(DEFAULT_SECRET_FILES))  # privacy.secret_files
     exclude: list[str] = field(default_factory=list)  # context.exclude
+    privacy: PrivacyPolicy | None = None  # the session's, with these patterns: its ignore-rules cache serves the run
     approve: Approval | None = None  # asks the user before a command runs without a sandbox
 
 
@@ -142,7 +143,7 @@ async def run_agent(
     request: AgentRequest, env: AgentEnvironment, cancel: threading.Event, on_step: StepListener | None = None
 ) -> AgentReport:
     settings = env.settings
-    paths = WorkspacePaths(env.roots, env.secret_files, env.exclude)
+    paths = WorkspacePaths(env.roots, env.secret_files, env.exclude, env.privacy)
     staged = StagedFiles(env.read_source)
     doc_root = env.document.root if env.document is not None and env.document.root else None
     copy = WorkspaceCopy(paths, (doc_root or paths.primary).resolve(), settings.copy_max_files)

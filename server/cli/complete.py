@@ -20,8 +20,8 @@ from ..completion import prefilter
 from ..completion.request import CompletionRequest
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import attach_repository_context
-from ..documents import language_from_path, path_under
-from ..session import Session
+from ..documents import DocumentError, file_snapshot
+from ..session import Session, privacy_policy
 
 
 def parse_location(location: str) -> tuple[Path, int, int]:
@@ -31,16 +31,6 @@ def parse_location(location: str) -> tuple[Path, int, int]:
         return Path(path), int(line), int(col)
     except ValueError:
         raise SystemExit(f"error: expected FILE:LINE:COL (1-based), got {location!r}") from None
-
-
-def offset_of(text: str, line: int, col: int) -> int:
-    lines = text.split("\n")
-    if not 1 <= line <= len(lines):
-        raise SystemExit(f"error: line {line} is outside the file (1..{len(lines)})")
-    line_text = lines[line - 1]
-    if not 1 <= col <= len(line_text) + 1:
-        raise SystemExit(f"error: column {col} is outside line {line} (1..{len(line_text) + 1})")
-    return sum(len(x) + 1 for x in lines[: line - 1]) + col - 1
 
 
 def repository_root(path: Path) -> Path:
@@ -67,26 +57,23 @@ def prepare(args: argparse.Namespace) -> tuple[ServerSettings, CompletionRequest
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     root = Path(args.root).resolve() if args.root else repository_root(path.resolve())
-    request = CompletionRequest(
-        uri=path.resolve().as_uri(),
-        path=path_under(path.resolve(), [root]),
-        language_id=language_from_path(str(path)),
-        text=text,
-        offset=offset_of(text, line, col),
-    )
+    try:
+        request = file_snapshot(path, text, line, col, root)
+    except DocumentError as error:
+        raise SystemExit(f"error: {error}") from None
     return settings, request, root
 
 
 def run_complete(args: argparse.Namespace) -> int:
     settings, request, root = prepare(args)
-    privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude, [root])
+    privacy = privacy_policy(settings, [root])  # the session's too: one policy
     decision = prefilter.decide(
         request, settings.completion.disabled_languages, settings.completion.ignored_globs, privacy
     )
     if decision.kind == "none":
         return _no_completion(f"no completion here: {decision.reason}", args.json, 3)
     try:
-        return asyncio.run(_complete(settings, request, root, args.json))
+        return asyncio.run(_complete(settings, request, root, args.json, privacy))
     except BackendError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
@@ -111,11 +98,13 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 @asynccontextmanager
-async def cli_session(settings: ServerSettings, request: CompletionRequest, root: Path) -> AsyncIterator[Session]:
+async def cli_session(
+    settings: ServerSettings, request: CompletionRequest, root: Path, privacy: PrivacyPolicy | None = None
+) -> AsyncIterator[Session]:
     """A session like the server's: the backend, and the repository indexed with the request's document open. One
     request with nothing after it: the full prompt, however long it takes (no time budget)."""
     completion = settings.completion.model_copy(update={"prompt_budget_ms": 0})
-    session = Session(settings.model_copy(update={"completion": completion}))
+    session = Session(settings.model_copy(update={"completion": completion}), privacy=privacy)
     provider = None
     try:
         provider = await attach_repository_context(session, [root], wait=True)
@@ -129,8 +118,10 @@ async def cli_session(settings: ServerSettings, request: CompletionRequest, root
         await session.backend.aclose()
 
 
-async def _complete(settings: ServerSettings, request: CompletionRequest, root: Path, as_json: bool) -> int:
-    async with cli_session(settings, request, root) as session:
+async def _complete(
+    settings: ServerSettings, request: CompletionRequest, root: Path, as_json: bool, privacy: PrivacyPolicy
+) -> int:
+    async with cli_session(settings, request, root, privacy) as session:
         started = time.perf_counter()
         await session.backend.ensure_ready()
         load_ms = (time.perf_counter() - started) * 1000

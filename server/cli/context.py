@@ -42,4 +42,6 @@ def run_context(args: argparse.Namespace) -> int:
 async def _inspect(settings, request, root) -> dict:
     async with cli_session(settings, request, root) as session:
         build = await session.pipeline.build_prompt(request)
-        return describe_prompt(build, session.backend.count_tokens, session.pipeline.options.context_budget_tokens)
+        return describe_prompt(
+            build, session.backend.count_tokens, session.pipeline.settings.context.tokens_per_completion
+        )

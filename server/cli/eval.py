@@ -11,21 +11,19 @@ import json
 import re
 import sys
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from qwen_lsp.clients.base import BackendError
 from qwen_lsp.context.evaluation.cases import Case
 from qwen_lsp.context.evaluation.run import VARIANTS, Report, Window, evaluate, format_report
-from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.repository import RepositoryContext
 
-from ..completion.pipeline import CompletionPipeline, PipelineOptions
+from ..completion.pipeline import CompletionPipeline
 from ..completion.prompt import file_window
 from ..completion.request import CompletionRequest
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import context_options
-from ..session import BackendFactory, Session, default_backend_factory, pipeline_options
+from ..session import BackendFactory, Session, default_backend_factory, privacy_policy
 
 _VARIANT = re.compile(r"^(context|no_context)(?:_suffix(\d+))?$")
 
@@ -39,8 +37,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.suffix_chars:
         variants += [f"context_suffix{args.suffix_chars}", f"no_context_suffix{args.suffix_chars}"]
     root = Path(args.root or ".").resolve()
-    privacy = PrivacyPolicy(settings.privacy.secret_files, settings.context.exclude)
-    engine = RepositoryContext(context_options(settings.context), privacy=privacy)
+    engine = RepositoryContext(context_options(settings.context), privacy=privacy_policy(settings, [root]))
     print(f"indexing {root} ...", file=sys.stderr)
     engine.start([root])
     try:
@@ -69,26 +66,27 @@ def _show_progress(done: int, total: int) -> None:
 
 def served_window(settings: ServerSettings) -> Window:
     """The file window the server puts in the prompt: the context check drops what is already inside it."""
-    options = pipeline_options(settings)
+    completion = settings.completion
 
     def window(text: str, offset: int) -> tuple[int, int]:
-        cut = file_window(text, offset, options.max_prefix_chars, options.max_suffix_chars)
+        cut = file_window(text, offset, completion.max_prefix_chars, completion.max_suffix_chars)
         return cut.prefix_start, cut.suffix_end
 
     return window
 
 
-def variant_options(options: PipelineOptions, variant: str) -> PipelineOptions:
+def variant_settings(settings: ServerSettings, variant: str) -> ServerSettings:
     """``context`` is the served pipeline; ``no_context`` has no repository context; ``_suffixN`` keeps N
     characters of suffix instead of ``completion.max_suffix_chars``."""
     match = _VARIANT.match(variant)
     if match is None:
         raise ValueError(f"unknown variant {variant!r}")
     if match.group(1) == "no_context":
-        options = replace(options, context_budget_tokens=0)
+        settings = settings.model_copy(update={"context": settings.context.model_copy(update={"enabled": False})})
     if match.group(2):
-        options = replace(options, max_suffix_chars=int(match.group(2)))
-    return options
+        completion = settings.completion.model_copy(update={"max_suffix_chars": int(match.group(2))})
+        settings = settings.model_copy(update={"completion": completion})
+    return settings
 
 
 def evaluate_with_model(
@@ -110,13 +108,15 @@ async def _evaluate_with_model(
     variants: list[str],
     backend_factory: BackendFactory,
 ) -> Report:
-    session = Session(settings, backend_factory)
+    session = Session(settings, backend_factory, engine.privacy)  # one policy for the engine and the pipelines
     try:
         await session.backend.ensure_ready()
         loop = asyncio.get_running_loop()
         # one pipeline (and completion cache) per variant: the cache key is the file window, not the context
         pipelines = {
-            v: CompletionPipeline(session.backend, variant_options(session.pipeline.options, v), engine)
+            v: CompletionPipeline(
+                session.backend, variant_settings(session.settings, v), engine, privacy=session.privacy
+            )
             for v in variants
         }
 

@@ -24,6 +24,7 @@ from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.syntax.shape import previous_nonblank_line
 
 from . import prefilter
+from ..config import ServerSettings
 from .budget import quick_window
 from .cache import CacheKey, CompletionCache
 from .generate import generate_until_stop
@@ -34,22 +35,6 @@ from .stop import StopRules
 
 log = logging.getLogger(__name__)
 SUFFIX_SCAN_CHARS = 64 * 1024  # what stop rules see of the text after the cursor (not all of a 20 MB file)
-
-
-@dataclass(frozen=True)
-class PipelineOptions:
-    max_tokens: int = 128
-    max_tokens_single_line: int = 48
-    temperature: float = 0.0
-    max_prefix_chars: int = 6000
-    max_suffix_chars: int = 300
-    context_budget_tokens: int = 1024
-    disabled_languages: tuple[str, ...] = ()
-    ignored_globs: tuple[str, ...] = ()
-    extra_stop: tuple[str, ...] = ()
-    syntax_check_max_chars: int = 1 << 20  # larger documents complete one line without the tree-sitter check
-    max_seconds: float | None = 120.0  # wall-clock limit of one completion (waiting for the backend and generating)
-    prompt_budget_ms: int = 0  # 0: always the full prompt
 
 
 @dataclass
@@ -81,7 +66,7 @@ class CompletionPipeline:
     def __init__(
         self,
         backend: Backend,
-        options: PipelineOptions,
+        settings: ServerSettings,
         context_provider: ContextProvider | None = None,
         cache: CompletionCache | None = None,
         counters: PipelineCounters | None = None,
@@ -90,7 +75,7 @@ class CompletionPipeline:
     ) -> None:
         self.backend = backend
         self.privacy = privacy or PrivacyPolicy()
-        self.options = options
+        self.settings = settings  # read where used: one source of truth (a settings change builds a new pipeline)
         self.context_provider = context_provider or NoContext()
         self.cache = cache or CompletionCache()
         self.counters = counters or PipelineCounters()
@@ -113,13 +98,21 @@ class CompletionPipeline:
         return await self.backend.prefill(build.prompt, cancel)
 
     def _decide(self, request: CompletionRequest) -> prefilter.Shape:
+        completion = self.settings.completion
         return prefilter.decide(
             request,
-            self.options.disabled_languages,
-            self.options.ignored_globs,
+            completion.disabled_languages,
+            completion.ignored_globs,
             self.privacy,
-            self.options.syntax_check_max_chars,
+            self._syntax_check_max_chars,
+            self.context_provider,
         )
+
+    @property
+    def _syntax_check_max_chars(self) -> int:
+        """Larger documents complete one line without the tree-sitter check: the size limit for parsing, as for
+        indexing."""
+        return self.settings.context.max_file_kb * 1024
 
     async def _complete(
         self, request: CompletionRequest, cancel: threading.Event, background: bool
@@ -132,13 +125,14 @@ class CompletionPipeline:
             log.debug("no completion at %s:%d: %s", request.path, request.offset, decision.reason)
             counters.skipped += 1
             return None
-        window = file_window(request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars)
+        completion = self.settings.completion
+        window = file_window(request.text, request.offset, completion.max_prefix_chars, completion.max_suffix_chars)
         key = CacheKey(request.uri, window.prefix, window.suffix)
         if (cached := self.cache.get(key)) is not None:
             counters.cache_hits += 1
             return Completion(_new_id(), cached, self.backend.name, _ms_since(started), cached=True)
 
-        limit = self.options.max_seconds
+        limit = completion.max_seconds  # wall-clock limit: waiting for the backend and generating
         if await until_cancelled(self.backend.ensure_ready(), cancel, limit) is CANCELLED:
             # superseded, or the model is still loading / the endpoint still being checked (that goes on, and
             # reports its own failure): nothing to show for this request
@@ -147,8 +141,8 @@ class CompletionPipeline:
         if background:
             build = replace(build, prompt=replace(build.prompt, document=request.uri + "#next"))
         elif (
-            self.options.prompt_budget_ms
-            and (full_ms := self.backend.uncached_ms(build.prompt)) > self.options.prompt_budget_ms
+            completion.prompt_budget_ms
+            and (full_ms := self.backend.uncached_ms(build.prompt)) > completion.prompt_budget_ms
         ):
             short = self._quick_build(request, build)
             if self.backend.uncached_ms(short.prompt) * 2 < full_ms:  # else finishing the full one is as quick
@@ -156,7 +150,7 @@ class CompletionPipeline:
                 counters.quick_prompts += 1
         generate_started = time.perf_counter()
         rules = StopRules(
-            stop_strings=build.template.stop + self.options.extra_stop,
+            stop_strings=self._stop_strings(build),
             shape=build.shape,
             line_prefix=request.line_prefix,
             suffix=request.suffix[:SUFFIX_SCAN_CHARS],  # the rules look at the next lines only
@@ -204,18 +198,23 @@ class CompletionPipeline:
             )
             return replace(prompt, document=request.uri + "#quick")
 
-        window = quick_window(request.text, request.offset, self.options, lambda w: self.backend.uncached_ms(render(w)))
+        window = quick_window(
+            request.text, request.offset, self.settings.completion, lambda w: self.backend.uncached_ms(render(w))
+        )
         return replace(full, prompt=render(window), window=window, context=ContextResult())
 
     async def build_prompt(
         self, request: CompletionRequest, window: FileWindow | None = None, shape: Extent | None = None
     ) -> PromptBuild:
         timings: dict[str, float] = {}
+        completion = self.settings.completion
         window = window or file_window(
-            request.text, request.offset, self.options.max_prefix_chars, self.options.max_suffix_chars
+            request.text, request.offset, completion.max_prefix_chars, completion.max_suffix_chars
         )
         if shape is None:
-            kind = prefilter.decide(request, syntax_check_max_chars=self.options.syntax_check_max_chars).kind
+            kind = prefilter.decide(
+                request, syntax_check_max_chars=self._syntax_check_max_chars, context=self.context_provider
+            ).kind
             shape = kind if kind != "none" else "line"
         started = time.perf_counter()
         await self.backend.ensure_ready()
@@ -238,7 +237,8 @@ class CompletionPipeline:
         return PromptBuild(replace(prompt, document=request.uri), template, window, shape, context, timings)
 
     def _gather_context(self, request: CompletionRequest, window: FileWindow) -> ContextResult:
-        if self.options.context_budget_tokens <= 0:
+        budget_tokens = self.settings.context.tokens_per_completion
+        if budget_tokens <= 0:
             return ContextResult()
         line = request.text.count("\n", 0, request.offset)
         context_request = ContextRequest(
@@ -249,7 +249,7 @@ class CompletionPipeline:
             offset=request.offset,
             line=line,
             character=len(request.line_prefix),
-            budget_tokens=self.options.context_budget_tokens,
+            budget_tokens=budget_tokens,
             count_tokens=self.backend.count_tokens,
             prefix_start=window.prefix_start,
             suffix_end=window.suffix_end,
@@ -260,12 +260,14 @@ class CompletionPipeline:
             log.exception("context gathering failed for %s", request.path)
             return ContextResult()
 
+    def _stop_strings(self, build: PromptBuild) -> tuple[str, ...]:
+        return build.template.stop + tuple(self.settings.completion.stop)
+
     def _params(self, build: PromptBuild) -> GenerationParams:
-        max_tokens = self.options.max_tokens if build.shape == "block" else self.options.max_tokens_single_line
+        completion = self.settings.completion
+        max_tokens = completion.max_tokens if build.shape == "block" else completion.max_tokens_single_line
         return GenerationParams(
-            max_tokens=max_tokens,
-            temperature=self.options.temperature,
-            stop=build.template.stop + self.options.extra_stop,
+            max_tokens=max_tokens, temperature=completion.temperature, stop=self._stop_strings(build)
         )
 
 

@@ -1,6 +1,7 @@
 """Decide before any model call whether to complete here, and whether one line or a block.
 
-The syntax-aware part (strings, argument lists, block openers) is the context engine's ``completion_shape``;
+The syntax-aware part (strings, argument lists, block openers) is the context provider's ``completion_shape`` (from
+the open document's live syntax tree);
 this stage adds the per-user rules (disabled languages, ignored files) and the privacy policy: nothing is completed
 inside a file it keeps out (secrets, ignored files, links leaving the workspace), so its text is never sent.
 """
@@ -12,6 +13,7 @@ from functools import lru_cache
 
 import pathspec
 
+from qwen_lsp.context.base import ContextProvider
 from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.syntax.shape import Shape, completion_shape
 
@@ -33,8 +35,10 @@ def decide(
     ignored_globs: list[str] | tuple[str, ...] = (),
     privacy: PrivacyPolicy | None = None,
     syntax_check_max_chars: int = 1 << 20,
+    context: ContextProvider | None = None,
 ) -> Shape:
-    """``Shape("none", why)`` to skip, else ``"line"`` or ``"block"`` with the reason."""
+    """``Shape("none", why)`` to skip, else ``"line"`` or ``"block"`` with the reason. The syntax check asks
+    ``context`` (the text parsed whole without one)."""
     if privacy is not None and (reason := privacy.why_kept_out(request.uri)):
         return Shape("none", f"kept out by the privacy policy: {reason}")
     if request.language_id in disabled_languages:
@@ -45,6 +49,8 @@ def decide(
         # parsing megabytes, or minified/generated lines (one 1 MB line of code: ~10 s), blocks the server
         return Shape("line", "too large for a syntax check")
     try:
+        if context is not None:
+            return context.completion_shape(request.uri, request.text, request.offset, request.language_id)
         return completion_shape(request.text, request.offset, request.language_id, request.path)
     except Exception:  # a parser problem must never block completions
         log.warning("syntax check failed for %s; completing one line", request.path, exc_info=True)

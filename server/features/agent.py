@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 
 from qwen_lsp.context.base import ContextRequest
 
-from ..actions.editor import document_view, read_document, units, workspace_roots
+from ..actions.editor import read_document, units
 from ..actions.requests import Cancellation, RequestTracker, current_request, work_done_token
-from ..actions.service import DocumentView
 from ..actions.text import position_at
 from ..actions.workspace_edit import EditSupport, build_workspace_edit
 from ..agent.commands import command_environment
-from ..agent.paths import PathError, WorkspacePaths
+from ..agent.tools import FoundDefinition, SymbolLookup
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..documents import DocumentError
+from ..documents import DocumentError, DocumentView, document_view, workspace_roots
 from ..user_question import ask_user
 
 log = logging.getLogger(__name__)
@@ -104,12 +102,13 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
         roots=roots,
         read_source=lambda path: read_document(ls.workspace, path, settings.agent.max_file_kb * 1024),
         document=document,
-        symbols=_symbol_lookup(provider, roots, settings.privacy.secret_files, settings.context.exclude),
+        symbols=_symbol_lookup(provider) if roots else None,
         related=_related_code(provider, ls.session.backend.count_tokens),
         context_tokens=window,
         command_env=command_environment(settings.agent.command_env, (backend_settings.remote.api_key_env,)),
         secret_files=settings.privacy.secret_files,
         exclude=settings.context.exclude,
+        privacy=ls.session.privacy,
         approve=lambda question: ask_user(ls, question, "Run", "Skip", types.MessageType.Warning),
     )
 
@@ -133,24 +132,18 @@ async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
     return await ask_user(ls, question, "Apply", "Discard", types.MessageType.Warning)
 
 
-def _symbol_lookup(provider: Any, roots: list[Path], secret_files: list[str], exclude: list[str]):
-    """Definitions by name from the repository index, when the context engine has one."""
+def _symbol_lookup(provider: Any) -> SymbolLookup | None:
+    """Definitions by name from the repository index, when the context engine has one (the run's path rules decide
+    which it may show)."""
     find = getattr(getattr(provider, "index", None), "definitions_named", None)
-    if find is None or not roots:
+    if find is None:
         return None
-    paths = WorkspacePaths(roots, secret_files, exclude)
 
-    def lookup(name: str) -> list[str]:
-        out = []
-        for record, definition in find(name)[:20]:
-            try:
-                resolved = paths.resolve(str(record.key))
-            except PathError:
-                continue
-            out.append(
-                f"{paths.relative(resolved.path)}:{definition.start_line + 1} {definition.kind} {definition.name}"
-            )
-        return out
+    def lookup(name: str) -> list[FoundDefinition]:
+        return [
+            FoundDefinition(str(record.key), definition.start_line + 1, definition.kind, definition.name)
+            for record, definition in find(name)[:20]
+        ]
 
     return lookup
 

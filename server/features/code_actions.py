@@ -21,14 +21,14 @@ from pydantic import ValidationError
 from qwen_lsp.clients.base import BackendError
 
 from ..actions.answers import AnswerError
-from ..actions.editor import document_view, read_document, units
+from ..actions.editor import read_document, units
 from ..actions.kinds import ACTIONS, BY_ID, ActionData
 from ..actions.offer import APPLY_ACTION_COMMAND, EXPLAIN_COMMAND, offer_actions
 from ..actions.requests import Cancellation, RequestTracker
 from ..actions.service import ActionCancelled, ActionOutcome, run_action
 from ..actions.workspace_edit import EditSupport
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..documents import DocumentError
+from ..documents import DocumentError, document_view
 from ..stats import data_dir
 from .telemetry import field
 

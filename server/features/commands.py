@@ -62,7 +62,7 @@ def register(server: QwenLanguageServer) -> None:
             return {"error": str(error)}
         build = await ls.session.pipeline.build_prompt(request)
         return describe_prompt(
-            build, ls.session.backend.count_tokens, ls.session.pipeline.options.context_budget_tokens
+            build, ls.session.backend.count_tokens, ls.session.pipeline.settings.context.tokens_per_completion
         )
 
 

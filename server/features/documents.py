@@ -10,9 +10,9 @@ from lsprotocol import types
 from pygls.workspace import TextDocument
 
 from qwen_lsp.context.repository import RepositoryContext
+from qwen_lsp.context.uris import uri_to_path
 
-from ..actions.editor import workspace_roots
-from ..documents import uri_to_path
+from ..documents import workspace_roots
 from ..text_document import LspTextDocument
 from .telemetry import field
 

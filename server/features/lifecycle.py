@@ -10,7 +10,7 @@ from lsprotocol import types
 
 from qwen_lsp.context.repository import RepositoryContext
 
-from ..actions.editor import workspace_roots
+from ..documents import workspace_roots
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import start_indexing
 from ..lsp_logging import attach_editor_log

@@ -14,7 +14,7 @@ import pytest
 from qwen_lsp.clients.base import ChatReply, ToolCall
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
-from qwen_lsp.server.actions.service import DocumentView
+from qwen_lsp.server.documents import DocumentView
 from qwen_lsp.server.agent.arguments import parse_arguments
 from qwen_lsp.server.agent.loop import AgentLoop
 from qwen_lsp.server.agent.paths import WorkspacePaths

@@ -23,7 +23,7 @@ from qwen_lsp.server.agent.runner import CommandRunner
 from qwen_lsp.server.agent.sandbox import WorkspaceCopy
 from qwen_lsp.server.agent.settings import AgentSettings
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
-from qwen_lsp.server.agent.tools import Toolbox
+from qwen_lsp.server.agent.tools import FoundDefinition, Toolbox
 
 
 @pytest.fixture
@@ -131,6 +131,21 @@ async def test_tools_never_show_secrets_or_ignored_files(workspace: Path) -> Non
     ]:
         result = await toolbox.call(name, json.dumps(args))
         assert not result.ok and result.text.startswith("Error:") and "hunter2" not in result.text
+
+
+async def test_definitions_from_the_index_pass_the_runs_path_rules(workspace: Path, tmp_path: Path) -> None:
+    """The repository index's definitions of a name are shown through the run's own path rules: never one in a
+    secret, ignored or outside file."""
+    found = [
+        FoundDefinition(str(workspace / "src" / "app.py"), 1, "function", "main"),
+        FoundDefinition(str(workspace / ".env"), 1, "variable", "main"),
+        FoundDefinition(str(workspace / "generated" / "out.py"), 1, "variable", "main"),
+        FoundDefinition(str(tmp_path / "outside.txt"), 1, "function", "main"),
+    ]
+    toolbox = Toolbox(make_paths(workspace), StagedFiles(read_from_disk), AgentSettings(), None, lambda name: found)
+    result = (await toolbox.call("search", json.dumps({"query": "main", "path": "src"}))).text
+    assert result.split("\n")[0] == "definition: src/app.py:1 function main"
+    assert ".env" not in result and "generated" not in result and "outside" not in result
 
 
 def test_allowlist_matches_whole_arguments_without_a_shell() -> None:

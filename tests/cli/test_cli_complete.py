@@ -42,3 +42,22 @@ def test_no_completion_here_says_why_in_json() -> None:
     assert done.returncode == 3
     result = json.loads(done.stdout)
     assert result["completion"] is None and result["reason"].startswith("no completion here")
+
+
+async def test_one_privacy_policy_decides_before_and_during_the_completion(tmp_path: Path) -> None:
+    """The check before the model loads and the session's pipeline and context engine use the same policy."""
+    import argparse
+
+    from qwen_lsp.context.repository import RepositoryContext
+    from qwen_lsp.server.cli.complete import cli_session, prepare
+    from qwen_lsp.server.session import privacy_policy
+
+    (tmp_path / "app.py").write_text("total = 1\n", encoding="utf-8")
+    args = argparse.Namespace(location=f"{tmp_path / 'app.py'}:1:10", root=str(tmp_path), model=None, json=True)
+    settings, request, root = prepare(args)
+    policy = privacy_policy(settings, [root])
+    async with cli_session(settings, request, root, policy) as session:
+        assert session.privacy is policy and session.pipeline.privacy is policy
+        provider = session.context_provider
+        assert isinstance(provider, RepositoryContext) and provider.privacy is policy
+        assert policy.roots == [root.as_posix()]

@@ -17,8 +17,7 @@ from qwen_lsp.clients.base import GenerationParams, Prompt
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
-from qwen_lsp.server.cli.eval import evaluate_with_model, variant_options
-from qwen_lsp.server.completion.pipeline import PipelineOptions
+from qwen_lsp.server.cli.eval import evaluate_with_model, variant_settings
 from qwen_lsp.server.config import load_settings
 
 EVAL_REPO = Path(__file__).resolve().parents[1] / "fixtures" / "eval_repo"
@@ -34,14 +33,15 @@ class PromptAwareBackend(ScriptedBackend):
             yield chunk
 
 
-def test_variant_options() -> None:
-    served = PipelineOptions(max_suffix_chars=300, context_budget_tokens=1024)
-    assert variant_options(served, "context") == served
-    assert variant_options(served, "no_context").context_budget_tokens == 0
-    longer = variant_options(served, "no_context_suffix2000")
-    assert (longer.max_suffix_chars, longer.context_budget_tokens) == (2000, 0)
+def test_variant_settings() -> None:
+    served, _ = load_settings({"completion": {"max_suffix_chars": 300}, "context": {"budget_tokens": 1024}})
+    assert variant_settings(served, "context") == served
+    assert variant_settings(served, "no_context").context.tokens_per_completion == 0
+    longer = variant_settings(served, "no_context_suffix2000")
+    assert (longer.completion.max_suffix_chars, longer.context.tokens_per_completion) == (2000, 0)
+    assert served.completion.max_suffix_chars == 300 and served.context.tokens_per_completion == 1024  # untouched
     with pytest.raises(ValueError):
-        variant_options(served, "context_prefix9")
+        variant_settings(served, "context_prefix9")
 
 
 def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:

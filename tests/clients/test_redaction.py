@@ -172,3 +172,35 @@ def test_log_lines_pass_the_redactor() -> None:
         )
     line = RedactingFormatter("%(message)s").format(record)
     assert "AKIAIOSFODNN7EXAMPLE" not in line and "ghp_16C7e42F" not in line and "Traceback" in line
+
+
+def test_a_log_record_is_redacted_once_for_all_its_handlers(monkeypatch) -> None:
+    """stderr, a log file and the editor format the same record: the redactor runs once for its message and once for
+    its traceback, and every line has the key replaced."""
+    import io
+
+    from qwen_lsp.server import lsp_logging
+
+    calls: list[str] = []
+    real = lsp_logging.redact_text
+    monkeypatch.setattr(lsp_logging, "redact_text", lambda text: calls.append(text) or real(text))
+    streams = [io.StringIO() for _ in range(3)]
+    logger = logging.getLogger("qwen_lsp.test_redaction_once")
+    logger.propagate = False
+    formats = ["%(asctime)s %(levelname)s %(name)s: %(message)s", "%(name)s: %(message)s", "%(message)s"]
+    for stream, fmt in zip(streams, formats):
+        handler = logging.StreamHandler(stream)
+        handler.setFormatter(lsp_logging.RedactingFormatter(fmt))
+        logger.addHandler(handler)
+    try:
+        try:
+            raise ValueError("bad GITHUB_TOKEN=ghp_16C7e42F292c6912E7710c838347Ae178B4a")
+        except ValueError:
+            logger.exception("endpoint refused key %s", "AKIAIOSFODNN7EXAMPLE")
+    finally:
+        logger.handlers.clear()
+    assert len(calls) == 2  # the message, the traceback
+    for stream in streams:
+        text = stream.getvalue()
+        assert "endpoint refused key <redacted:" in text and "Traceback" in text
+        assert "AKIAIOSFODNN7EXAMPLE" not in text and "ghp_16C7e42F" not in text

@@ -256,3 +256,34 @@ def test_prefilter_shapes(text, kind):
 def test_prefilter_user_rules():
     assert decide(request("x = |\n"), disabled_languages=["python"]).kind == "none"
     assert decide(request("X=|\n", path=".env"), ignored_globs=[".env*"]).kind == "none"
+
+
+async def test_the_pipeline_takes_the_shape_from_the_context_providers_live_tree():
+    """One parse per document: the syntax check asks the context provider (its open document's tree), the one the
+    context engine keeps anyway, not a parse of its own."""
+    import threading
+
+    from qwen_lsp.clients.scripted import ScriptedBackend
+    from qwen_lsp.context.base import NoContext
+    from qwen_lsp.context.syntax.shape import Shape
+    from qwen_lsp.server.completion.pipeline import CompletionPipeline
+    from qwen_lsp.server.config import ServerSettings
+
+    asked: list[tuple[str, int]] = []
+
+    class Shapes(NoContext):
+        def completion_shape(self, uri, text, offset, language_id=None):
+            asked.append((uri, offset))
+            return (
+                Shape("none", "the provider says no")
+                if "skip" in text
+                else super().completion_shape(uri, text, offset, language_id)
+            )
+
+    backend = ScriptedBackend(default_reply="1")
+    provider = Shapes()
+    pipeline = CompletionPipeline(backend, ServerSettings(), provider)
+    provider.document_changed("file:///r/app.py", "skip = \n", 1, "python")
+    assert await pipeline.complete(request("skip = |\n"), threading.Event()) is None and not backend.prompts
+    assert await pipeline.complete(request("x = |\n"), threading.Event()) is not None
+    assert [offset for _, offset in asked] == [7, 4]

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from qwen_lsp.context.syntax.languages import LANGUAGES, language_for_id, language_for_path, parser_for
+from qwen_lsp.context.syntax.languages import LANGUAGES, language_for_id, language_for_path, lsp_language_id, parser_for
 from qwen_lsp.context.syntax.symbols import FileSymbols, extract_symbols, identifiers_between, split_lines
 
 
@@ -388,3 +388,28 @@ def test_class_outline_lists_an_overloaded_method_once() -> None:
     )
     stream = next(d for d in symbols.definitions if d.name == "Stream")
     assert stream.summary.count("pipe(") == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "language_id"),
+    [
+        ("app.py", "python"),
+        ("stubs.pyi", "python"),
+        ("Main.java", "java"),
+        ("view.jsx", "javascriptreact"),
+        ("view.tsx", "typescriptreact"),
+        ("lib.ts", "typescript"),
+        ("run.sh", "shellscript"),
+        ("util.h", "cpp"),  # headers parse as C++ (as VS Code names them)
+        ("util.hpp", "cpp"),
+        ("README.MD", "markdown"),
+        ("package.json", "json"),
+        ("notes.txt", "plaintext"),
+        ("Makefile", "plaintext"),
+    ],
+)
+def test_lsp_language_ids_by_file_name(name: str, language_id: str) -> None:
+    """What an editor would call the file (for a file named on the command line): one table with the engine's."""
+    assert lsp_language_id(name) == language_id
+    spec = language_for_path(name)
+    assert spec is None or language_for_id(language_id, name) == spec  # the engine reads the id back as the same

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from qwen_lsp.context.documents import OpenDocuments
 from qwen_lsp.context.syntax.shape import completion_shape
 
 # "|" marks the cursor.
@@ -50,14 +51,33 @@ def test_shape(language: str, marked: str, expected: str) -> None:
     assert shape.kind == expected, shape.reason
 
 
-def test_consecutive_keystrokes_reuse_the_tree() -> None:
+@pytest.mark.parametrize(("language", "marked", "expected"), CASES)
+def test_shape_from_the_open_documents_live_tree(language: str, marked: str, expected: str) -> None:
+    """An open document answers from its live tree: for its own text, and for a variant of it (the text before the
+    last keystroke, a suggestion accepted in the background) re-parsed from that tree, leaving the document as is."""
+    offset = marked.rindex("|") if language == "ruby" and "do |x|" in marked else marked.index("|")
+    text = marked[:offset] + marked[offset + 1 :]
+    documents = OpenDocuments()
+    uri = "file:///work/doc.txt"
+    earlier = text[: offset // 2] + text[offset:]  # as it was before typing half the cursor's line
+    documents.change(uri, earlier, 1, language)
+    documents.completion_shape(uri, earlier, offset // 2, language)  # the live tree exists
+    assert documents.completion_shape(uri, text, offset, language).kind == expected  # a variant
+    documents.change(uri, text, 2, language)
+    assert documents.completion_shape(uri, text, offset, language).kind == expected  # its own text
+    assert documents.completion_shape(uri, text + "\n\n", offset, language).kind == expected
+    assert documents.get("/work/doc.txt").text == text
+
+
+def test_consecutive_keystrokes_reuse_the_live_tree() -> None:
+    documents = OpenDocuments()
     text = "def f(a):\n    return g(a, )\n"
     for i in range(5):
         typed = text.replace("g(a, )", f"g(a, {'x' * i})")
-        cursor = typed.index(")")
-        assert completion_shape(typed, cursor, "python").kind == "line"
-    # an unrelated document in the same language after that still gets its own answer
-    assert completion_shape("class A:\n", len("class A:"), "python").kind == "block"
+        documents.change("file:///a.py", typed, i, "python")
+        assert documents.completion_shape("file:///a.py", typed, typed.index(")"), "python").kind == "line"
+    # a document that is not open gets its own answer
+    assert documents.completion_shape("file:///b.py", "class A:\n", len("class A:"), "python").kind == "block"
 
 
 def test_reason_is_given() -> None:

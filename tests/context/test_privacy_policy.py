@@ -153,3 +153,35 @@ def test_a_qwenignore_negation_lets_a_gitignored_file_back_in(workspace: Path) -
     assert PrivacyPolicy(roots=[workspace]).why_kept_out(workspace / "local_settings.py")
     (workspace / ".qwenignore").write_text("private/\n!local_settings.py\n")
     assert PrivacyPolicy(roots=[workspace]).allows(workspace / "local_settings.py")
+
+
+def test_one_ignore_rules_cache_serves_completions_and_the_agent(tmp_path: Path, monkeypatch) -> None:
+    """Each ignore file along a path is read once for the policy's decisions and the agent's path checks together,
+    and read again once the cache expires (an edited .gitignore counts within seconds)."""
+    from qwen_lsp.context.index import files
+    from qwen_lsp.server.agent.paths import PathError, WorkspacePaths
+
+    root = tmp_path / "ws"
+    (root / "a" / "b").mkdir(parents=True)
+    (root / ".gitignore").write_text("*.log\n")
+    (root / "a" / ".gitignore").write_text("b/drafts/\n")
+    (root / "a" / "b" / ".qwenignore").write_text("scratch.py\n")
+    for name in ("main.py", "scratch.py", "other.py"):
+        (root / "a" / "b" / name).write_text("x = 1\n")
+    reads: list[str] = []
+    real = files.read_patterns
+    monkeypatch.setattr(files, "read_patterns", lambda path: reads.append(str(path)) or real(path))
+    policy = PrivacyPolicy(roots=[root])
+    paths = WorkspacePaths([root], policy.secret_files, policy.exclude, privacy=policy)
+    assert paths.resolve("a/b/main.py").rel == "a/b/main.py"
+    with pytest.raises(PathError, match="ignored"):
+        paths.resolve("a/b/scratch.py")
+    first = len(reads)
+    assert first > 0
+    assert policy.why_kept_out(root / "a" / "b" / "other.py") is None  # the agent's reads serve the policy
+    assert "ignored" in (policy.why_kept_out(root / "a" / "b" / "scratch.py") or "")
+    assert len(reads) == first
+    (root / "a" / "b" / ".qwenignore").write_text("other.py\n")
+    monkeypatch.setattr(policy, "_fresh_until", 0.0)  # as if the cache's time were up
+    assert "ignored" in (policy.why_kept_out(root / "a" / "b" / "other.py") or "")
+    assert paths.resolve("a/b/scratch.py").rel == "a/b/scratch.py" and len(reads) == 2 * first

@@ -122,3 +122,28 @@ async def test_changed_completion_settings_reach_the_cache_without_a_new_backend
     session.cache.put(CacheKey("file:///a.py", "b", ""), "2")
     assert session.cache.get(CacheKey("file:///a.py", "a", "")) is None  # capacity 1 now
     assert session.pipeline.cache is session.cache
+
+
+async def test_the_pipeline_reads_the_settings_it_is_given_and_a_change_reaches_it():
+    import threading
+
+    from qwen_lsp.clients.scripted import ScriptedBackend
+    from qwen_lsp.server.completion.request import CompletionRequest
+    from qwen_lsp.server.session import Session
+
+    backend = ScriptedBackend(default_reply="total = 1 END more")
+    session = Session(ServerSettings(), lambda _settings: backend)
+    text = "def f():\n    " + "\n" * 10 + "# " + "y" * 500 + "\n"
+    request = CompletionRequest("file:///a.py", "a.py", "python", text, len("def f():\n    "))
+    first = await session.pipeline.complete(request, threading.Event())
+    assert first is not None and first.text == "total = 1 END more"
+    changed, _ = load_settings(
+        {"completion": {"stop": ["END"], "max_suffix_chars": 20, "disabled_languages": ["go"]}, "context": {}}
+    )
+    await session.apply(changed)
+    second = await session.pipeline.complete(request, threading.Event())
+    assert second is not None and second.text == "total = 1"  # the extra stop string
+    suffix = backend.prompts[-1].text.rsplit("<|fim_suffix|>", 1)[1].split("<|fim_middle|>")[0]
+    assert len(suffix) <= 20 < len(backend.prompts[0].text.rsplit("<|fim_suffix|>", 1)[1])
+    go = CompletionRequest("file:///a.go", "a.go", "go", "func f() {\n\t", len("func f() {\n\t"))
+    assert await session.pipeline.complete(go, threading.Event()) is None and len(backend.prompts) == 2
