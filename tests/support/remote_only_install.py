@@ -2,7 +2,7 @@
 extra, in a venv of its own (no llama-cpp-python, no gguf).
 
 The venv is kept between runs in ``~/.cache/qwen-lsp-tests`` (``QWEN_LSP_TEST_CACHE``), keyed by the declared
-dependencies and the Python version; each run only reinstalls the freshly built wheel into it. When the venv
+dependencies, the Python version and the checkout; each run only reinstalls the freshly built wheel into it. When the venv
 cannot be built (no pip cache and no index), the tests that need it are skipped, saying why.
 """
 
@@ -51,7 +51,8 @@ def remote_only_venv(wheel: Path) -> Path:
     from filelock import FileLock  # a dependency of huggingface-hub
 
     dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-    key = hashlib.sha256(json.dumps([dependencies, sys.version]).encode()).hexdigest()[:12]
+    # per checkout too: two checkouts tested at once would otherwise install their wheels over each other's
+    key = hashlib.sha256(json.dumps([dependencies, sys.version, str(ROOT)]).encode()).hexdigest()[:12]
     venv = _cache_dir() / f"remote-only-{key}"
     python = venv / "bin" / "python"
     venv.parent.mkdir(parents=True, exist_ok=True)
