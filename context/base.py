@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable, Protocol
 
 
@@ -37,6 +38,16 @@ class ContextRequest:
     suffix_end: int = -1
 
 
+@dataclass(frozen=True)
+class SymbolDefinition:
+    """Where a symbol is defined, for the agent's symbol lookup."""
+
+    key: str  # the file: its absolute path ('/'-separated), or the URI of a document that is not a file
+    line: int  # 0-based
+    kind: str  # "function", "class", "method", ...
+    name: str
+
+
 @dataclass
 class ContextResult:
     snippets: list[Snippet] = field(default_factory=list)
@@ -45,11 +56,12 @@ class ContextResult:
 
 
 class ContextProvider(Protocol):
-    """Gathers snippets for one completion request within ``request.budget_tokens``.
+    """Gathers snippets for one completion request within ``request.budget_tokens``, and follows the workspace.
 
-    Called off the event loop; must return within a few milliseconds and never raise for bad input.
-    Snippets come back in a stable order (most stable first) so a local model's KV prefix cache stays valid
-    between keystrokes.
+    ``gather`` is called off the event loop; it must return within a few milliseconds and never raise for bad
+    input. Snippets come back in a stable order (most stable first) so a local model's KV prefix cache stays valid
+    between keystrokes. The other members are called on the event loop and must not block it: they schedule work.
+    Their results (e.g. a future of the scheduled work) are not used by the server.
     """
 
     def gather(self, request: ContextRequest) -> ContextResult: ...
@@ -59,9 +71,25 @@ class ContextProvider(Protocol):
 
     def document_closed(self, uri: str) -> None: ...
 
+    def add_folder(self, folder: Path) -> object:
+        """A workspace folder was added (didChangeWorkspaceFolders)."""
+
+    def remove_folder(self, folder: Path) -> object:
+        """A workspace folder was removed: nothing from it may be gathered any more."""
+
+    def files_changed(self, paths: list[Path]) -> object:
+        """Files created, changed or deleted on disk (didChangeWatchedFiles, didSave)."""
+
+    def find_definitions(self, name: str) -> list[SymbolDefinition]:
+        """Where ``name`` is defined in the workspace (the agent's symbol lookup); [] when nothing is indexed."""
+
+    def stop(self, save_timeout: float = 30.0) -> None:
+        """Stop background work and save what a warm restart needs, within about ``save_timeout`` seconds (shutdown,
+        exit). A second call does nothing."""
+
 
 class NoContext:
-    """The provider used before the repository index is ready or when it is disabled."""
+    """The provider used before the repository index is ready or when it is disabled: no folders, no index."""
 
     def gather(self, request: ContextRequest) -> ContextResult:
         return ContextResult()
@@ -70,4 +98,19 @@ class NoContext:
         pass
 
     def document_closed(self, uri: str) -> None:
+        pass
+
+    def add_folder(self, folder: Path) -> None:
+        pass
+
+    def remove_folder(self, folder: Path) -> None:
+        pass
+
+    def files_changed(self, paths: list[Path]) -> None:
+        pass
+
+    def find_definitions(self, name: str) -> list[SymbolDefinition]:
+        return []
+
+    def stop(self, save_timeout: float = 30.0) -> None:
         pass

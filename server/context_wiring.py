@@ -59,8 +59,6 @@ def workspace_folders(server: "QwenLanguageServer") -> list[Path]:
 async def start_indexing(server: "QwenLanguageServer") -> None:
     """Index the workspace in the background with ``$/progress``; completions get less context meanwhile."""
     session = server.session
-    if session is None:
-        return
     folders = workspace_folders(server)
     if not folders:
         return
@@ -84,7 +82,7 @@ async def start_indexing(server: "QwenLanguageServer") -> None:
     for uri, document in list(server.workspace.text_documents.items()):
         send_to_context(server, uri, document)
     stats = provider.scan_stats()
-    files = sum(getattr(s, "indexed", 0) + getattr(s, "reused", 0) for s in stats.values())
+    files = sum(s.total for s in stats.values())
     log.info("indexed %s in %.1f s (%s)", ", ".join(map(str, folders)), time.perf_counter() - started, files or stats)
     reporter.end("done")
 
@@ -92,12 +90,10 @@ async def start_indexing(server: "QwenLanguageServer") -> None:
 def stop_indexing(server: "QwenLanguageServer") -> None:
     """Stop the index (an exit without ``shutdown``, e.g. the editor closed the pipe): a scan in progress stops at
     its next file, so the process ends at once. Nothing happens if ``shutdown`` did it already."""
-    provider = server.session.context_provider if server.session else None
-    if isinstance(provider, RepositoryContext):
-        try:
-            provider.stop(save_timeout=2.0)
-        except Exception:  # noqa: BLE001 - exiting anyway
-            log.exception("stopping the context index failed")
+    try:
+        server.session.context_provider.stop(save_timeout=2.0)
+    except Exception:  # noqa: BLE001 - exiting anyway
+        log.exception("stopping the context index failed")
 
 
 class _IndexProgress:
@@ -145,6 +141,5 @@ class _IndexProgress:
     def end(self, message: str) -> None:
         if self.token:
             self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-        backend = self.server.session.backend.status() if self.server.session else None
-        if backend is not None:
-            send_status(self.server, "ready" if backend.state == "ready" else backend.state, backend.detail)
+        backend = self.server.session.backend.status()
+        send_status(self.server, "ready" if backend.state == "ready" else backend.state, backend.detail)

@@ -315,6 +315,9 @@ class LocalLlamaBackend:
     def forget(self, document: str) -> int:
         return self._states.forget(document)
 
+    def local_model(self) -> str | None:
+        return self.settings.model
+
     def cache_report(self) -> dict[str, Any]:
         return {**self._states.report(), "prompt_tokens_per_s": round(self._speed.tokens_per_s, 1)}
 

@@ -24,7 +24,7 @@ from ..base import (
     BackendStatus,
     ChatReply,
     GenerationParams,
-    NoPromptCache,
+    NoLocalModel,
     Prompt,
     ToolCall,
     until_cancelled,
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHARS_PER_TOKEN = 3.8
 
 
-class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt cache, if any
+class OpenAICompatBackend(NoLocalModel):  # the model, and its prompt cache if any, are the endpoint's
     """``clients.base.Backend`` over an OpenAI-compatible HTTP API."""
 
     def __init__(self, settings: RemoteSettings, on_status: Callable[[BackendStatus], None] | None = None) -> None:

@@ -26,7 +26,7 @@ async def complete_at(ls: "QwenLanguageServer", uri: str, position: types.Positi
     """The completion to show at ``position``, or None (nothing useful, superseded, stale, or an error that
     has been reported)."""
     session = ls.session
-    if session is None or not session.settings.completion.enabled:
+    if not session.settings.completion.enabled:
         return None
     try:
         request = snapshot(ls.workspace, uri, position)

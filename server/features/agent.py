@@ -16,7 +16,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from qwen_lsp.context.base import ContextRequest
+from qwen_lsp.context.base import ContextProvider, ContextRequest
 
 from ..actions.editor import document_view, read_document, units, workspace_roots
 from ..actions.requests import Cancellation, RequestTracker, current_request, work_done_token
@@ -28,7 +28,6 @@ from ..agent.paths import PathError, WorkspacePaths
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
 from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..documents import DocumentError
 from ..user_question import ask_user
 
 log = logging.getLogger(__name__)
@@ -40,8 +39,6 @@ def register(server: QwenLanguageServer) -> None:
 
     @server.command(AGENT_COMMAND)
     async def agent_refactor(ls: QwenLanguageServer, *args: Any) -> dict:
-        if ls.session is None:
-            raise DocumentError("the server is not initialized")
         settings = ls.session.settings
         if not settings.agent.enabled:
             raise ValueError("the agent is turned off (agent.enabled)")
@@ -84,7 +81,6 @@ def register(server: QwenLanguageServer) -> None:
 
 
 def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironment:
-    assert ls.session is not None
     settings = ls.session.settings
     document = (
         document_view(ls.workspace, request.uri) if request.uri and request.uri in ls.workspace.text_documents else None
@@ -133,29 +129,26 @@ async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
     return await ask_user(ls, question, "Apply", "Discard", types.MessageType.Warning)
 
 
-def _symbol_lookup(provider: Any, roots: list[Path], secret_files: list[str], exclude: list[str]):
-    """Definitions by name from the repository index, when the context engine has one."""
-    find = getattr(getattr(provider, "index", None), "definitions_named", None)
-    if find is None or not roots:
+def _symbol_lookup(provider: ContextProvider, roots: list[Path], secret_files: list[str], exclude: list[str]):
+    """Definitions by name from the context provider (the repository index)."""
+    if not roots:
         return None
     paths = WorkspacePaths(roots, secret_files, exclude)
 
     def lookup(name: str) -> list[str]:
         out = []
-        for record, definition in find(name)[:20]:
+        for definition in provider.find_definitions(name)[:20]:
             try:
-                resolved = paths.resolve(str(record.key))
+                resolved = paths.resolve(definition.key)
             except PathError:
                 continue
-            out.append(
-                f"{paths.relative(resolved.path)}:{definition.start_line + 1} {definition.kind} {definition.name}"
-            )
+            out.append(f"{paths.relative(resolved.path)}:{definition.line + 1} {definition.kind} {definition.name}")
         return out
 
     return lookup
 
 
-def _related_code(provider: Any, count_tokens):
+def _related_code(provider: ContextProvider, count_tokens):
     """Related definitions and similar code around the scope from the repository context engine."""
 
     def related(doc: DocumentView, offset: int, budget: int) -> list[tuple[str, str]]:

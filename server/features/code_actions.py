@@ -43,7 +43,7 @@ def register(server: QwenLanguageServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
     def code_action(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
-        if ls.session is None or not ls.session.settings.actions.enabled:
+        if not ls.session.settings.actions.enabled:
             return None
         document = ls.workspace.text_documents.get(params.text_document.uri)
         if document is None or _kept_out(ls, params.text_document.uri):
@@ -130,8 +130,6 @@ async def _attempt(ls: QwenLanguageServer, data: ActionData) -> tuple[ActionOutc
 
 
 async def _run(ls: QwenLanguageServer, data: ActionData) -> ActionOutcome:
-    if ls.session is None:
-        raise DocumentError("the server is not initialized")
     doc = document_view(ls.workspace, data.uri)
     if reason := _kept_out(ls, data.uri):
         raise DocumentError(f"{reason}: it is never sent to a model")
@@ -163,7 +161,7 @@ def _resolves_edits(ls: QwenLanguageServer) -> bool:
 
 def _kept_out(ls: QwenLanguageServer, uri: str) -> str | None:
     """Why the privacy policy keeps this document away from models, or None."""
-    return ls.session.privacy.why_kept_out(uri) if ls.session is not None else None
+    return ls.session.privacy.why_kept_out(uri)
 
 
 def _show_error(ls: QwenLanguageServer, title: str, error: Exception) -> None:
@@ -173,7 +171,7 @@ def _show_error(ls: QwenLanguageServer, title: str, error: Exception) -> None:
 
 async def _show_markdown(ls: QwenLanguageServer, data: ActionData, markdown: str) -> str | None:
     """Write the explanation to a markdown file and open it in the editor; show it as a message otherwise."""
-    configured = ls.session.settings.actions.explanations_dir if ls.session else ""
+    configured = ls.session.settings.actions.explanations_dir
     folder = Path(configured).expanduser() if configured else data_dir() / "explanations"
     stem = re.sub(r"[^\w.-]+", "_", Path(data.uri).stem) or "code"
     first, last = data.range["start"]["line"] + 1, data.range["end"]["line"] + 1

@@ -28,8 +28,6 @@ def register(server: QwenLanguageServer) -> None:
 
     @server.command(SERVER_STATUS)
     def server_status(ls: QwenLanguageServer, *args: Any) -> dict:
-        if ls.session is None:
-            return {"state": "uninitialized"}
         status = ls.session.backend.status()
         return {
             "state": status.state,
@@ -51,7 +49,7 @@ def register(server: QwenLanguageServer) -> None:
         text_document = field(arguments, "textDocument") or {}
         position = field(arguments, "position") or {}
         uri = field(text_document, "uri")
-        if not uri or ls.session is None:
+        if not uri:
             return {"error": "expected arguments {textDocument: {uri}, position: {line, character}}"}
         try:
             lsp_position = types.Position(

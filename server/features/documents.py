@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.workspace import TextDocument
 
-from qwen_lsp.context.repository import RepositoryContext
-
 from ..actions.editor import workspace_roots
 from ..documents import uri_to_path
 from ..text_document import LspTextDocument
@@ -59,11 +57,8 @@ def register(server: "QwenLanguageServer") -> None:
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
     def did_change_workspace_folders(ls: "QwenLanguageServer", params: types.DidChangeWorkspaceFoldersParams) -> None:
-        if ls.session is not None:
-            ls.session.set_roots(workspace_roots(ls.workspace))
-        provider = ls.session.context_provider if ls.session else None
-        if not isinstance(provider, RepositoryContext):
-            return
+        ls.session.set_roots(workspace_roots(ls.workspace))
+        provider = ls.session.context_provider
         for folder in params.event.removed:
             provider.remove_folder(uri_to_path(folder.uri))
         for folder in params.event.added:
@@ -74,8 +69,7 @@ def register(server: "QwenLanguageServer") -> None:
         ls.inflight.cancel_document(params.text_document.uri)
         ls.oversized_documents.discard(params.text_document.uri)
         ls.prewarmer.closed(params.text_document.uri)
-        if ls.session is not None:
-            ls.session.context_provider.document_closed(params.text_document.uri)
+        ls.session.context_provider.document_closed(params.text_document.uri)
 
 
 def _changed(ls: "QwenLanguageServer", uri: str) -> None:
@@ -88,8 +82,6 @@ def send_to_context(ls: "QwenLanguageServer", uri: str, document: TextDocument) 
     """Give an open document to the context engine, unless it is larger than ``context.max_file_kb`` (the limit
     for indexing): the engine re-parses a document per edit, which for a file of megabytes blocks the server for
     seconds. Such a document still gets completions from the text around the cursor; one message says so."""
-    if ls.session is None:
-        return
     provider = ls.session.context_provider
     limit_kb = ls.session.settings.context.max_file_kb
     size = document.length if isinstance(document, LspTextDocument) else len(document.source)
@@ -109,6 +101,4 @@ def send_to_context(ls: "QwenLanguageServer", uri: str, document: TextDocument) 
 
 
 def _files_changed(ls: "QwenLanguageServer", uris: list[str]) -> None:
-    provider = ls.session.context_provider if ls.session else None
-    if isinstance(provider, RepositoryContext):
-        provider.files_changed([uri_to_path(uri) for uri in uris if uri.startswith("file:")])
+    ls.session.context_provider.files_changed([uri_to_path(uri) for uri in uris if uri.startswith("file:")])

@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from qwen_lsp.context.repository import RepositoryContext
-
 from ..actions.editor import workspace_roots
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import start_indexing
@@ -56,12 +54,8 @@ def register(server: "QwenLanguageServer") -> None:
     @server.feature(types.SHUTDOWN)
     async def shutdown(ls: "QwenLanguageServer", params: Any = None) -> None:
         ls.background.cancel_all()
-        if ls.session is None:
-            return
         try:
-            provider = ls.session.context_provider
-            if isinstance(provider, RepositoryContext):
-                await asyncio.to_thread(provider.stop)  # saves the index: not on the event loop
+            await asyncio.to_thread(ls.session.context_provider.stop)  # saves the index: not on the event loop
             await ls.session.backend.aclose()
         except Exception:  # the reply must still go out
             log.exception("shutdown: releasing the model or the index failed")
@@ -93,8 +87,6 @@ async def _pull_configuration(ls: "QwenLanguageServer", load: bool = True) -> No
 
 
 async def _apply(ls: "QwenLanguageServer", section: dict, load: bool = True) -> None:
-    if ls.session is None:
-        return
     settings = _settings(ls, section)
     if await ls.session.apply(settings) and load:
         log.info("backend settings changed: loading %s", ls.session.backend.name)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -59,13 +58,10 @@ async def offer_model_download(server: "QwenLanguageServer") -> None:
     Returns when there is nothing to do, the user declined, or the download ended (either way); loading then
     proceeds and reports whatever is still wrong.
     """
-    assert server.session is not None
-    backend = server.session.settings.backend
-    preset = models.get_preset(backend.local.model) if backend.kind == "local" else None
-    # Only a llama.cpp backend loads preset files (not an UnavailableBackend, nor a test's). Its module is loaded
-    # when such a backend exists: looked up, not imported (an import here would stall the event loop).
-    local_llama = sys.modules.get("qwen_lsp.clients.local.backend")
-    if preset is None or local_llama is None or not isinstance(server.session.backend, local_llama.LocalLlamaBackend):
+    # Only a backend that loads a model file on this machine may need a download (not a stand-in, nor a test's).
+    model = server.session.backend.local_model()
+    preset = models.get_preset(model) if model else None
+    if preset is None:
         return
     downloads = server.model_downloads
     async with downloads.lock:

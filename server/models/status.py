@@ -21,7 +21,7 @@ STATUS_NOTIFICATION = "qwen/status"
 
 
 def send_status(server: "QwenLanguageServer", state: str, detail: str = "", progress: float | None = None) -> None:
-    model = server.session.backend.name if server.session else ""
+    model = server.session.backend.name
     try:
         server.protocol.notify(
             STATUS_NOTIFICATION, {"state": state, "model": model, "detail": detail, "progress": progress}
@@ -33,7 +33,6 @@ def send_status(server: "QwenLanguageServer", state: str, detail: str = "", prog
 async def load_backend(server: "QwenLanguageServer") -> None:
     """Start loading the model (after offering to download a missing preset); report progress until it is
     ready or has failed."""
-    assert server.session is not None
     await offer_model_download(server)
     backend = server.session.backend
     token = await _create_progress(server)
