@@ -22,7 +22,7 @@ from . import __version__
 from .background import BackgroundTasks
 from .protocol.framing import serve_frames
 from .completion.inflight import InflightRequests
-from .models.download import ModelDownloads
+from .models.download_state import ModelDownloads
 from .completion.prewarm import Prewarmer
 from .problems import ProblemReporter
 from .protocol.rpc import PARSE_ERROR, QwenProtocol

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pygls.workspace import Workspace
 
 from ..documents import DocumentError, language_from_path, relative_path, uri_to_path
+from ..host import Host
 from .service import DocumentView
 from .text import Units
 
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
 
-
-def units(ls: "QwenLanguageServer") -> Units:
+def units(ls: Host) -> Units:
     return ls.workspace.position_codec.client_num_units
 
 

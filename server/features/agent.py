@@ -27,18 +27,18 @@ from ..agent.commands import command_environment
 from ..agent.paths import PathError, WorkspacePaths
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
-from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
+from ..host import Host
 from ..user_question import ask_user
 
 log = logging.getLogger(__name__)
 AGENT_COMMAND = "qwen.agentRefactor"
 
 
-def register(server: QwenLanguageServer) -> None:
+def register(server: Host) -> None:
     tracker = RequestTracker.install(server.protocol)  # before any request: it records each request's id and token
 
     @server.command(AGENT_COMMAND)
-    async def agent_refactor(ls: QwenLanguageServer, *args: Any) -> dict:
+    async def agent_refactor(ls: Host, *args: Any) -> dict:
         settings = ls.session.settings
         if not settings.agent.enabled:
             raise ValueError("the agent is turned off (agent.enabled)")
@@ -80,7 +80,7 @@ def register(server: QwenLanguageServer) -> None:
             return {**result, "applied": bool(response.applied), "failureReason": response.failure_reason}
 
 
-def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironment:
+def _environment(ls: Host, request: AgentRequest) -> AgentEnvironment:
     settings = ls.session.settings
     document = (
         document_view(ls.workspace, request.uri) if request.uri and request.uri in ls.workspace.text_documents else None
@@ -110,7 +110,7 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
     )
 
 
-def _client_reviews_edits(ls: QwenLanguageServer) -> bool:
+def _client_reviews_edits(ls: Host) -> bool:
     """The client shows agent edits for review itself (the Neovim plugin's diff declares this experimental
     capability); others without change annotations are asked here first."""
     experimental = getattr(ls.client_capabilities, "experimental", None)
@@ -118,7 +118,7 @@ def _client_reviews_edits(ls: QwenLanguageServer) -> bool:
     return isinstance(section, dict) and section.get("reviewsAgentEdits") is True
 
 
-async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
+async def _user_approves(ls: Host, report: AgentReport) -> bool:
     """For editors that apply a ``workspace/applyEdit`` without showing it: the user decides before it is sent."""
     files = ", ".join(f"{f['path']} (+{f['added']} -{f['removed']})" for f in report.files[:6])
     more = f" and {len(report.files) - 6} more" if len(report.files) > 6 else ""

@@ -6,6 +6,7 @@ missing would fail only when that path runs."""
 from __future__ import annotations
 
 import inspect
+import re
 from typing import Any
 
 
@@ -18,7 +19,7 @@ def _assigned_in_init(cls: type, name: str) -> bool:
     """An attribute the constructor sets (``self.name = ...``) exists only on instances."""
     for klass in cls.__mro__:
         init = vars(klass).get("__init__")
-        if inspect.isfunction(init) and f"self.{name} =" in inspect.getsource(init):
+        if inspect.isfunction(init) and re.search(rf"self\.{name}\s*(:[^=\n]*)?=", inspect.getsource(init)):
             return True
     return False
 
