@@ -113,7 +113,7 @@ def _environment(ls: Host, request: AgentRequest) -> AgentEnvironment:
 def _client_reviews_edits(ls: Host) -> bool:
     """The client shows agent edits for review itself (the Neovim plugin's diff declares this experimental
     capability); others without change annotations are asked here first."""
-    experimental = getattr(ls.client_capabilities, "experimental", None)
+    experimental = ls.client_capabilities.experimental
     section = experimental.get("qwenLsp") if isinstance(experimental, dict) else None
     return isinstance(section, dict) and section.get("reviewsAgentEdits") is True
 
