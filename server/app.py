@@ -24,6 +24,7 @@ from .protocol.framing import serve_frames
 from .completion.inflight import InflightRequests
 from .models.download_state import ModelDownloads
 from .completion.prewarm import Prewarmer
+from .host import Host
 from .problems import ProblemReporter
 from .protocol.rpc import PARSE_ERROR, QwenProtocol
 from .session import BackendFactory, Session, default_backend_factory
@@ -113,6 +114,7 @@ def create_server(backend_factory: BackendFactory = default_backend_factory) -> 
     )
 
     server = QwenLanguageServer(backend_factory)
+    host: Host = server  # what the features are typed against (a type checker verifies that the server is one)
     for module in (
         lifecycle,
         documents,
@@ -123,5 +125,5 @@ def create_server(backend_factory: BackendFactory = default_backend_factory) -> 
         code_actions,
         agent,
     ):
-        module.register(server)
+        module.register(host)
     return server
