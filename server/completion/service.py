@@ -16,7 +16,6 @@ from .request import Completion
 from ..documents import DocumentError, current_version, snapshot
 from ..host import Host
 
-
 log = logging.getLogger(__name__)
 
 

@@ -3,7 +3,6 @@ stale work."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from lsprotocol import types
@@ -13,9 +12,6 @@ from ..context_wiring import send_to_context
 from ..documents import uri_to_path
 from ..host import Host
 from ..protocol.params import field
-
-
-log = logging.getLogger(__name__)
 
 DID_FOCUS = "qwen/didFocus"
 

@@ -8,7 +8,6 @@ from lsprotocol import types
 from ..completion.service import complete_at
 from ..host import Host
 
-
 ACCEPT_COMMAND = "qwen.acceptCompletion"
 
 

@@ -16,7 +16,6 @@ from ..models.loading import load_backend
 from ..session import Session
 from ..host import Host
 
-
 log = logging.getLogger(__name__)
 CONFIG_SECTION = "qwenLsp"
 
