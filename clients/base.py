@@ -78,9 +78,15 @@ class BackendError(RuntimeError):
 
 class Backend(Protocol):
     """A source of completions. ``stream_fim`` yields text chunks until done, the stop strings match,
-    or ``cancel`` is set; it must notice ``cancel`` within one generated token."""
+    or ``cancel`` is set; it must notice ``cancel`` within one generated token.
+
+    Everything the server uses of a backend is here: a backend without a prompt cache, token healing or a model
+    file of its own takes the defaults of ``NoLocalModel``."""
 
     name: str
+    # The prompt layout: True when the backend re-chooses the prompt's last token (token healing), so the typed
+    # part of the cursor's line may end the prompt (typing then only appends to it; see completion/prompt.py).
+    heals_tokens: bool
 
     def status(self) -> BackendStatus: ...
 
@@ -117,12 +123,19 @@ class Backend(Protocol):
     def cache_report(self) -> dict[str, Any]:
         """What the prompt cache holds, for ``qwen.serverStatus``."""
 
+    def local_model(self) -> str | None:
+        """The model file this backend loads on this machine, as configured (a preset name or a path), which the
+        server may offer to download before loading; None for a backend without a model file of its own."""
+
     async def aclose(self) -> None: ...
 
 
-class NoPromptCache:
-    """The prompt-cache part of ``Backend`` for backends without a cache of their own to manage (a remote endpoint
-    keeps its own, a stand-in has none): nothing to warm, estimate or drop."""
+class NoLocalModel:
+    """The parts of ``Backend`` that belong to a model run in this process, for backends without one (a remote
+    endpoint keeps its own prompt cache, a stand-in has none): nothing to warm, estimate or drop, no token
+    healing, no model file to download."""
+
+    heals_tokens = False
 
     async def prefill(self, prompt: Prompt, cancel: threading.Event) -> int:
         return 0
@@ -135,6 +148,9 @@ class NoPromptCache:
 
     def cache_report(self) -> dict[str, Any]:
         return {}
+
+    def local_model(self) -> str | None:
+        return None
 
 
 CANCELLED = object()  # what ``until_cancelled`` returns when the wait was given up

@@ -10,11 +10,11 @@ import threading
 from collections import deque
 from typing import Any, AsyncIterator
 
-from .base import BackendStatus, ChatReply, GenerationParams, NoPromptCache, Prompt
+from .base import BackendStatus, ChatReply, GenerationParams, NoLocalModel, Prompt
 from .models.fim_templates import QWEN, FimTemplate
 
 
-class ScriptedBackend(NoPromptCache):
+class ScriptedBackend(NoLocalModel):
     """Replies with queued texts (or ``default_reply``), streamed in ``chunk_size`` pieces with ``delay_s`` each.
     Background calls (speculative completions) take ``background_replies`` instead, so they never use up the
     replies a test queued for its requests."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 import threading
 from typing import Any, AsyncIterator
 
-from .base import BackendError, BackendStatus, ChatReply, GenerationParams, NoPromptCache, Prompt
+from .base import BackendError, BackendStatus, ChatReply, GenerationParams, NoLocalModel, Prompt
 from .models.fim_templates import FimTemplate
 
 
-class UnavailableBackend(NoPromptCache):
+class UnavailableBackend(NoLocalModel):
     def __init__(self, name: str, reason: str) -> None:
         self.name = name
         self.reason = reason
@@ -33,13 +33,7 @@ class UnavailableBackend(NoPromptCache):
         raise BackendError(self.reason)
         yield ""  # an async generator, like the real backends
 
-    async def chat(
-        self,
-        messages: list[dict[str, Any]],
-        params: GenerationParams,
-        tools: list[dict[str, Any]] | None = None,
-        cancel: threading.Event | None = None,
-    ) -> ChatReply:
+    async def chat(self, *args: Any, **kwargs: Any) -> ChatReply:
         raise BackendError(self.reason)
 
     def count_tokens(self, text: str) -> int:

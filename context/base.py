@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Protocol
 
 if TYPE_CHECKING:
@@ -40,6 +41,16 @@ class ContextRequest:
     suffix_end: int = -1
 
 
+@dataclass(frozen=True)
+class SymbolDefinition:
+    """Where a symbol is defined, for the agent's symbol lookup."""
+
+    key: str  # the file: its absolute path ('/'-separated), or the URI of a document that is not a file
+    line: int  # 0-based
+    kind: str  # "function", "class", "method", ...
+    name: str
+
+
 @dataclass
 class ContextResult:
     snippets: list[Snippet] = field(default_factory=list)
@@ -48,11 +59,12 @@ class ContextResult:
 
 
 class ContextProvider(Protocol):
-    """Gathers snippets for one completion request within ``request.budget_tokens``.
+    """Gathers snippets for one completion request within ``request.budget_tokens``, and follows the workspace.
 
-    Called off the event loop; must return within a few milliseconds and never raise for bad input.
-    Snippets come back in a stable order (most stable first) so a local model's KV prefix cache stays valid
-    between keystrokes.
+    ``gather`` is called off the event loop; it must return within a few milliseconds and never raise for bad
+    input. Snippets come back in a stable order (most stable first) so a local model's KV prefix cache stays valid
+    between keystrokes. The other members are called on the event loop and must not block it: they schedule work.
+    Their results (e.g. a future of the scheduled work) are not used by the server.
     """
 
     def gather(self, request: ContextRequest) -> ContextResult: ...
@@ -67,10 +79,26 @@ class ContextProvider(Protocol):
         from the open document's syntax tree, so that a keystroke re-parses only what it changed."""
         ...
 
+    def add_folder(self, folder: Path) -> object:
+        """A workspace folder was added (didChangeWorkspaceFolders)."""
+
+    def remove_folder(self, folder: Path) -> object:
+        """A workspace folder was removed: nothing from it may be gathered any more."""
+
+    def files_changed(self, paths: list[Path]) -> object:
+        """Files created, changed or deleted on disk (didChangeWatchedFiles, didSave)."""
+
+    def find_definitions(self, name: str) -> list[SymbolDefinition]:
+        """Where ``name`` is defined in the workspace (the agent's symbol lookup); [] when nothing is indexed."""
+
+    def stop(self, save_timeout: float = 30.0) -> None:
+        """Stop background work and save what a warm restart needs, within about ``save_timeout`` seconds (shutdown,
+        exit). A second call does nothing."""
+
 
 class NoContext:
-    """The provider used before the repository index is ready or when it is disabled: no snippets, but the open
-    documents' syntax trees for the completion shape."""
+    """The provider used before the repository index is ready or when it is disabled: no folders, no index, no
+    snippets, but the open documents' syntax trees for the completion shape."""
 
     def __init__(self) -> None:
         from .documents import OpenDocuments
@@ -88,3 +116,18 @@ class NoContext:
 
     def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:
         return self.documents.completion_shape(uri, text, offset, language_id)
+
+    def add_folder(self, folder: Path) -> None:
+        pass
+
+    def remove_folder(self, folder: Path) -> None:
+        pass
+
+    def files_changed(self, paths: list[Path]) -> None:
+        pass
+
+    def find_definitions(self, name: str) -> list[SymbolDefinition]:
+        return []
+
+    def stop(self, save_timeout: float = 30.0) -> None:
+        pass

@@ -16,7 +16,7 @@ from concurrent.futures import Future, wait
 from pathlib import Path
 from typing import Callable
 
-from .base import ContextRequest, ContextResult, Snippet
+from .base import ContextRequest, ContextResult, Snippet, SymbolDefinition
 from .documents import LineCache, OpenDocuments
 from .uris import uri_to_key
 from .gathering import Gathering, prepare
@@ -142,6 +142,12 @@ class RepositoryContext:
 
     def scan_stats(self) -> dict[str, ScanStats]:
         return dict(self.indexer.last_scan)
+
+    def find_definitions(self, name: str) -> list[SymbolDefinition]:
+        return [
+            SymbolDefinition(str(record.key), definition.start_line, definition.kind, definition.name)
+            for record, definition in self.index.definitions_named(name)
+        ]
 
     # --- documents ------------------------------------------------------------------------------------------------
 

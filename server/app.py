@@ -14,6 +14,7 @@ import threading
 from typing import BinaryIO
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcServerNotInitialized
 from pygls.io_ import StdoutWriter
 from pygls.lsp.server import LanguageServer
 
@@ -21,8 +22,9 @@ from . import __version__
 from .background import BackgroundTasks
 from .protocol.framing import serve_frames
 from .completion.inflight import InflightRequests
-from .models.download import ModelDownloads
+from .models.download_state import ModelDownloads
 from .completion.prewarm import Prewarmer
+from .host import Host
 from .problems import ProblemReporter
 from .protocol.rpc import PARSE_ERROR, QwenProtocol
 from .session import BackendFactory, Session, default_backend_factory
@@ -40,7 +42,7 @@ class QwenLanguageServer(LanguageServer):
             protocol_cls=QwenProtocol,
         )
         self.backend_factory = backend_factory
-        self.session: Session | None = None
+        self._session: Session | None = None
         self.inflight = InflightRequests()
         self.problems = ProblemReporter(self.window_show_message)
         self.stats = StatsRecorder()
@@ -51,6 +53,21 @@ class QwenLanguageServer(LanguageServer):
         self.oversized_documents: set[str] = set()  # open documents left out of the context engine (too large)
 
     protocol: QwenProtocol
+
+    @property
+    def session(self) -> Session:
+        """What the server works with, from ``initialize`` on (the protocol refuses everything else before it)."""
+        if self._session is None:
+            raise JsonRpcServerNotInitialized("the server is not initialized")
+        return self._session
+
+    @session.setter
+    def session(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def initialized(self) -> bool:
+        return self._session is not None
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> int:
         """Serve LSP over stdio until ``exit`` or EOF; returns the process exit code (LSP: 1 when ``exit``
@@ -97,6 +114,7 @@ def create_server(backend_factory: BackendFactory = default_backend_factory) -> 
     )
 
     server = QwenLanguageServer(backend_factory)
+    host: Host = server  # what the features are typed against (a type checker verifies that the server is one)
     for module in (
         lifecycle,
         documents,
@@ -107,5 +125,5 @@ def create_server(backend_factory: BackendFactory = default_backend_factory) -> 
         code_actions,
         agent,
     ):
-        module.register(server)
+        module.register(host)
     return server

@@ -8,20 +8,20 @@ import logging
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from lsprotocol import types
+from pygls.workspace import TextDocument
 
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 
 from .documents import workspace_roots
 from .config import ContextSettings
+from .host import Host
 from .models.status import send_status
-
-if TYPE_CHECKING:
-    from .app import QwenLanguageServer
-    from .session import Session
+from .session import Session
+from .text_document import LspTextDocument
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def context_options(settings: ContextSettings) -> ContextOptions:
 
 
 async def attach_repository_context(
-    session: "Session",
+    session: Session,
     folders: list[Path],
     wait: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -52,15 +52,13 @@ async def attach_repository_context(
     return provider
 
 
-def workspace_folders(server: "QwenLanguageServer") -> list[Path]:
+def workspace_folders(server: Host) -> list[Path]:
     return [folder for folder in workspace_roots(server.workspace) if folder.is_dir()]
 
 
-async def start_indexing(server: "QwenLanguageServer") -> None:
+async def start_indexing(server: Host) -> None:
     """Index the workspace in the background with ``$/progress``; completions get less context meanwhile."""
     session = server.session
-    if session is None:
-        return
     folders = workspace_folders(server)
     if not folders:
         return
@@ -79,31 +77,49 @@ async def start_indexing(server: "QwenLanguageServer") -> None:
     if provider is None:
         reporter.end("disabled")
         return
-    from .features.documents import send_to_context
-
     for uri, document in list(server.workspace.text_documents.items()):
         send_to_context(server, uri, document)
     stats = provider.scan_stats()
-    files = sum(getattr(s, "indexed", 0) + getattr(s, "reused", 0) for s in stats.values())
+    files = sum(s.total for s in stats.values())
     log.info("indexed %s in %.1f s (%s)", ", ".join(map(str, folders)), time.perf_counter() - started, files or stats)
     reporter.end("done")
 
 
-def stop_indexing(server: "QwenLanguageServer") -> None:
+def send_to_context(ls: Host, uri: str, document: TextDocument) -> None:
+    """Give an open document to the context engine, unless it is larger than ``context.max_file_kb`` (the limit
+    for indexing): the engine re-parses a document per edit, which for a file of megabytes blocks the server for
+    seconds. Such a document still gets completions from the text around the cursor; one message says so."""
+    provider = ls.session.context_provider
+    limit_kb = ls.session.settings.context.max_file_kb
+    size = document.length if isinstance(document, LspTextDocument) else len(document.source)
+    if size <= limit_kb * 1024:
+        ls.oversized_documents.discard(uri)
+        provider.document_changed(uri, document.source, document.version, document.language_id)
+        return
+    if uri not in ls.oversized_documents:
+        ls.oversized_documents.add(uri)
+        log.warning(
+            "%s is larger than context.max_file_kb (%d KB): completions there use the text around the "
+            "cursor only, and it is left out of the repository context",
+            uri,
+            limit_kb,
+        )
+        provider.document_closed(uri)  # forget the smaller version it may have had
+
+
+def stop_indexing(server: Host) -> None:
     """Stop the index (an exit without ``shutdown``, e.g. the editor closed the pipe): a scan in progress stops at
     its next file, so the process ends at once. Nothing happens if ``shutdown`` did it already."""
-    provider = server.session.context_provider if server.session else None
-    if isinstance(provider, RepositoryContext):
-        try:
-            provider.stop(save_timeout=2.0)
-        except Exception:  # noqa: BLE001 - exiting anyway
-            log.exception("stopping the context index failed")
+    try:
+        server.session.context_provider.stop(save_timeout=2.0)
+    except Exception:  # noqa: BLE001 - exiting anyway
+        log.exception("stopping the context index failed")
 
 
 class _IndexProgress:
     """Turns the indexer's (done, total) callbacks, which come from its thread, into throttled LSP progress."""
 
-    def __init__(self, server: "QwenLanguageServer", loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, server: Host, loop: asyncio.AbstractEventLoop) -> None:
         self.server, self.loop = server, loop
         self.token: str | None = None
         self.last_sent = 0.0
@@ -145,6 +161,5 @@ class _IndexProgress:
     def end(self, message: str) -> None:
         if self.token:
             self.server.work_done_progress.end(self.token, types.WorkDoneProgressEnd(message=message))
-        backend = self.server.session.backend.status() if self.server.session else None
-        if backend is not None:
-            send_status(self.server, "ready" if backend.state == "ready" else backend.state, backend.detail)
+        backend = self.server.session.backend.status()
+        send_status(self.server, "ready" if backend.state == "ready" else backend.state, backend.detail)

@@ -3,8 +3,8 @@
 The model loads in a background thread on first use (status "loading" with progress, then "ready" or "error";
 a later call after an error tries again, so fixing the file recovers). Completions generate in one
 ``GenerationSlot`` (one context, one thread), which keeps its KV cache between requests: a prompt that extends the
-previous one only evaluates the new tokens; the KV states of the last few documents are kept too (``kv_states``),
-and a document's prompt can be evaluated ahead of its first request at low priority (``prefill``). Chats (code
+previous one only evaluates the new tokens; the KV states of the last few documents are kept too, and a document's
+prompt can be evaluated ahead of its first request at low priority (both in ``prompt_cache``). Chats (code
 actions, agent steps) get a second slot on the same weights unless ``chat_context`` is "shared" (see ``slot``).
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Callable
 
 from ..base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
-from .generation_stats import EvaluationSpeed, GenerationStats, common_prefix
-from .kv_reuse import reuse_shifted, sequence_kept
-from .kv_states import DocumentStates
+from .generation_stats import GenerationStats
+from .kv_reuse import sequence_kept
+from .prompt_cache import PromptCache
 from ..models.fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
 from .cpu_probe import repack_is_safe
 from .loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path, second_context
@@ -33,8 +33,6 @@ from ..tool_calls import arguments_as_objects, parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
 _CHARS_PER_TOKEN_BEFORE_LOAD = 3.5  # only until the tokenizer is loaded
-_PRIOR_TOKENS_PER_S = 40.0  # prompt evaluation speed until measured (0.5B model, one CPU thread)
-PREFILL_CHUNK = 64  # tokens per llama_decode in a warm-up: an interrupted warm-up loses at most this much work
 
 
 class LocalLlamaBackend:
@@ -57,8 +55,7 @@ class LocalLlamaBackend:
         self._token_texts: TokenTexts | None = None
         self._load_task: asyncio.Task[None] | None = None
         self._chat_slot_lock = asyncio.Lock()
-        self._states = DocumentStates(settings.cached_documents, settings.cached_documents_mb * 2**20)
-        self._speed = EvaluationSpeed(_PRIOR_TOKENS_PER_S)
+        self._cache = PromptCache(settings)
         self._tokenized: tuple[Prompt, tuple[list[int], str]] | None = None  # the last prompt's tokens
 
     @property
@@ -225,7 +222,7 @@ class LocalLlamaBackend:
 
         if should_stop():
             return
-        self._states.select(self._llm, tokens, document)
+        self._cache.states.select(self._llm, tokens, document)
         healing = LogitsProcessorList([HealingProcessor(self._token_texts, healed, len(tokens))]) if healed else None
         emit = DropPrefix(healed, emit)  # the healed text is already in the document
         slot = self._completions
@@ -239,7 +236,7 @@ class LocalLlamaBackend:
                 if stats.first_token_ms is None:
                     stats.first_token_ms = (time.perf_counter() - start) * 1000
                     slot.watch_prompt_evaluation(False)
-                    self._speed.add(len(tokens) - stats.cached_tokens, stats.first_token_ms / 1000)
+                    self._cache.speed.add(len(tokens) - stats.cached_tokens, stats.first_token_ms / 1000)
                 return should_stop()
 
             for chunk in self._llm.create_completion(
@@ -273,50 +270,26 @@ class LocalLlamaBackend:
         evaluated = [0]  # also when interrupted (the stream drops what a pre-empted job emits)
 
         def job(_emit: Callable[[str], None], stop: Callable[[], bool]) -> None:
-            evaluated[0] = self._prefill_sync(stable, prompt.document, stop, evaluated)
+            evaluated[0] = self._cache.prefill(self._completions, stable, prompt.document, stop, evaluated)
 
         async for _ in self._completions.stream(job, cancel, background=True):
             pass
         return evaluated[0]
 
-    def _prefill_sync(
-        self, tokens: list[int], document: str, should_stop: Callable[[], bool], progress: list[int]
-    ) -> int:
-        llm = self._llm
-        if should_stop():
-            return 0
-        self._states.select(llm, tokens, document)
-        if self.settings.reuse_shifted_cache:
-            reuse_shifted(llm, tokens)
-        start = common_prefix(llm.input_ids[: llm.n_tokens].tolist(), tokens)
-        if start >= len(tokens):
-            return 0
-        llm.n_tokens = start  # ``eval`` drops the KV entries after this
-        llm._requires_eval = True  # the logits are not of token ``start - 1``
-        evaluated = 0
-        with self._completions.abortable(should_stop):
-            for index in range(start, len(tokens), PREFILL_CHUNK):
-                if should_stop():
-                    break
-                chunk = tokens[index : index + PREFILL_CHUNK]
-                began = time.perf_counter()
-                llm.eval(chunk)
-                self._speed.add(len(chunk), time.perf_counter() - began)
-                evaluated += len(chunk)
-                progress[0] = evaluated
-        return evaluated
-
     def uncached_ms(self, prompt: Prompt) -> float:
         if self._llm is None or self._template is None:
             return 0.0
         tokens, _ = self._healed_tokens(prompt)
-        return self._speed.ms(len(tokens) - self._states.best_shared(self._llm, tokens))
+        return self._cache.uncached_ms(self._llm, tokens)
 
     def forget(self, document: str) -> int:
-        return self._states.forget(document)
+        return self._cache.states.forget(document)
+
+    def local_model(self) -> str | None:
+        return self.settings.model
 
     def cache_report(self) -> dict[str, Any]:
-        return {**self._states.report(), "prompt_tokens_per_s": round(self._speed.tokens_per_s, 1)}
+        return self._cache.report()
 
     async def chat(
         self,

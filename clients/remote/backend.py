@@ -24,16 +24,16 @@ from ..base import (
     BackendStatus,
     ChatReply,
     GenerationParams,
-    NoPromptCache,
+    NoLocalModel,
     Prompt,
-    ToolCall,
     until_cancelled,
 )
 from ..models.fim_templates import FimTemplate, template_by_name
+from .errors import CutOff, failure_message
 from .outbound import RedactingAsyncOpenAI
+from .replies import StopScanner, chat_reply, reasoning_of
 from ..settings import RemoteSettings
 from ..thinking import CLOSE_THINKING, ThinkingWatch
-from ..tool_calls import parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
 # Qwen2.5's tokenizer measured on source code: Python standard library 4.3 characters per token, TypeScript
@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 DEFAULT_CHARS_PER_TOKEN = 3.8
 
 
-class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt cache, if any
+class OpenAICompatBackend(NoLocalModel):  # the model, and its prompt cache if any, are the endpoint's
     """``clients.base.Backend`` over an OpenAI-compatible HTTP API."""
 
     def __init__(self, settings: RemoteSettings, on_status: Callable[[BackendStatus], None] | None = None) -> None:
@@ -94,42 +94,7 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
     def _error(self, exc: Exception, endpoint: str) -> BackendError:
         """A BackendError that says which URL failed and what to check (and never contains the key)."""
         url = self.settings.base_url.rstrip("/") + endpoint
-        if isinstance(exc, openai.APITimeoutError):
-            msg = (
-                f"{url} did not answer in time; check that the server is up and not overloaded, or raise "
-                "backend.remote.read_timeout_s / connect_timeout_s"
-            )
-        elif isinstance(exc, openai.APIConnectionError):
-            msg = (
-                f"cannot connect to {url}; check that the server is running and that backend.remote.base_url "
-                "(including the /v1 part) and any proxy settings are right"
-            )
-        elif isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
-            msg = (
-                f"{url} rejected the request (HTTP {exc.status_code}): set the API key in the environment "
-                f"variable {self.settings.api_key_env} (backend.remote.api_key_env) before starting qwen-lsp"
-            )
-        elif isinstance(exc, openai.NotFoundError):
-            msg = (
-                f"{url} returned 404: check backend.remote.base_url and that the server offers this endpoint "
-                f"and the model {self._model!r}"
-            )
-        elif isinstance(exc, openai.APIStatusError):
-            msg = f"{url} returned HTTP {exc.status_code}: {exc.message}"
-        elif isinstance(exc, _CutOff):
-            msg = (
-                f"{url} ended its stream before the answer was finished (no finish_reason); the partial answer "
-                "was dropped. Check the server's log, or a proxy that cuts long responses"
-            )
-        elif isinstance(exc, ValueError):  # invalid JSON, or JSON not shaped like the API's replies
-            log.warning("%s sent a reply that could not be read: %s", url, exc)
-            msg = (
-                f"{url} sent a reply that is not OpenAI-compatible JSON; check that backend.remote.base_url "
-                "points to an OpenAI-compatible API (the log has the details)"
-            )
-        else:
-            msg = f"request to {url} failed: {exc}"
-        return BackendError(self._redact(msg))
+        return BackendError(self._redact(failure_message(exc, url, self.settings.api_key_env, self._model)))
 
     async def ensure_ready(self) -> None:
         if self._status.state == "ready" and self._client is not None:
@@ -221,7 +186,7 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
             raise self._failed(exc, "/completions") from None
         if stream is CANCELLED:
             return
-        scanner = _StopScanner(stops)
+        scanner = StopScanner(stops)
         chunks = stream.__aiter__()
         finished = False  # a finish_reason or the usage report came: the stream was not cut off
         try:
@@ -237,7 +202,7 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
                     if done:
                         return
             if chunk is None and not finished:
-                raise self._failed(_CutOff(), "/completions")
+                raise self._failed(CutOff(), "/completions")
             if chunk is None and (tail := scanner.flush()):
                 yield tail
         except (openai.OpenAIError, ValueError) as exc:
@@ -260,7 +225,7 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
         response = await self._chat_request(messages, params, tools, cancel)
         if response is CANCELLED:
             return ChatReply(content="", finish_reason="cancelled")
-        return self._reply(response, tools)
+        return chat_reply(response, tools)
 
     async def _chat_request(
         self,
@@ -311,7 +276,7 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
                 received = True
                 state.handle_chunk(chunk)
                 delta = chunk.choices[0].delta if chunk.choices else None
-                if thought := _reasoning_of(delta):
+                if thought := reasoning_of(delta):
                     reasoning.append(thought)
                 watch.feed_delta(thought, (delta.content or "") if delta is not None else "")
                 if (cancel is not None and cancel.is_set()) or watch.exhausted or watch.answered >= params.max_tokens:
@@ -331,7 +296,7 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
             )
         assert snapshot is not None
         if not watch.exhausted:
-            reply = self._reply(snapshot, tools)
+            reply = chat_reply(snapshot, tools)
             cut = watch.answered >= params.max_tokens and not reply.tool_calls  # max_tokens is for the answer
             return replace(reply, finish_reason="length") if cut else reply
         so_far = "<think>\n" + "".join(reasoning) if reasoning else (message.content if message else "") or ""
@@ -342,64 +307,11 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
         )
         if response is CANCELLED:
             return ChatReply(content="", finish_reason="cancelled")
-        reply = self._reply(response, tools)
+        reply = chat_reply(response, tools)
         return ChatReply(prefix + reply.content, reply.tool_calls, reply.finish_reason)
-
-    def _reply(self, response: Any, tools: list[dict[str, Any]] | None) -> ChatReply:
-        choice = response.choices[0]
-        content = choice.message.content or ""
-        calls = [
-            ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
-            for c in (choice.message.tool_calls or [])
-            if getattr(c, "function", None) is not None
-        ]
-        if not calls:  # servers that leave Qwen's tool calls as text
-            content, calls = parse_tool_calls(content, tool_names(tools))
-        return ChatReply(
-            content=content, tool_calls=calls, finish_reason="tool_calls" if calls else choice.finish_reason
-        )
 
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.close()
             self._client = None
         self._set_status("idle", "closed")
-
-
-class _CutOff(Exception):
-    """A stream that ended without its end (no finish_reason, no usage report): the connection was cut."""
-
-
-def _reasoning_of(delta: Any) -> str:
-    """Thinking text that servers with a reasoning parser (vLLM, SGLang, DashScope) stream apart from the content."""
-    if delta is None:
-        return ""
-    return (
-        getattr(delta, "reasoning_content", None)
-        or (getattr(delta, "model_extra", None) or {}).get("reasoning_content")
-        or ""
-    )
-
-
-class _StopScanner:
-    """Cuts a text stream at the first stop string, holding back text that could be the start of one
-    (the server should stop there itself; this covers servers that ignore or render the stops)."""
-
-    def __init__(self, stops: list[str]) -> None:
-        self.stops = stops
-        self.pending = ""
-
-    def feed(self, text: str) -> tuple[str, bool]:
-        self.pending += text
-        hits = [i for i in (self.pending.find(s) for s in self.stops) if i >= 0]
-        if hits:
-            out, self.pending = self.pending[: min(hits)], ""
-            return out, True
-        hold = max((k for s in self.stops for k in range(1, len(s)) if self.pending.endswith(s[:k])), default=0)
-        cut = len(self.pending) - hold
-        out, self.pending = self.pending[:cut], self.pending[cut:]
-        return out, False
-
-    def flush(self) -> str:
-        out, self.pending = self.pending, ""
-        return out

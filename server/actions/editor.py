@@ -4,19 +4,17 @@ documents by path, the editor's text of a file, code units."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pygls.workspace import Workspace
 
 from qwen_lsp.context.uris import uri_to_path
 
+from ..host import Host
 from .text import Units
 
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
 
-
-def units(ls: "QwenLanguageServer") -> Units:
+def units(ls: Host) -> Units:
     return ls.workspace.position_codec.client_num_units
 
 

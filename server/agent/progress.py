@@ -6,20 +6,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from lsprotocol import types
 
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
+from ..host import Host
 
 log = logging.getLogger(__name__)
 
 
 class AgentProgress:
-    def __init__(
-        self, ls: "QwenLanguageServer", token: str | int | None, on_cancel: Callable[[], None], max_steps: int
-    ) -> None:
+    def __init__(self, ls: Host, token: str | int | None, on_cancel: Callable[[], None], max_steps: int) -> None:
         self.ls, self.token, self.on_cancel, self.max_steps = ls, token, on_cancel, max_steps
         self._created = False
 

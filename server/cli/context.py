@@ -10,7 +10,7 @@ import sys
 from qwen_lsp.clients.base import BackendError
 
 from .complete import cli_session, prepare
-from ..features.commands import describe_prompt
+from ..completion.inspection import describe_prompt
 
 
 def run_context(args: argparse.Namespace) -> int:

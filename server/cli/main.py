@@ -142,7 +142,8 @@ def serve(args: argparse.Namespace) -> int:
             return 0
         return server.start_io()
     finally:
-        stop_indexing(server)
+        if server.initialized:
+            stop_indexing(server)
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ class CompletionPipeline:
                 request.path,
                 request.language_id,
                 name_file=True,
-                typed_line_in_middle=getattr(self.backend, "heals_tokens", False),
+                typed_line_in_middle=self.backend.heals_tokens,
             )
             return replace(prompt, document=request.uri + "#quick")
 
@@ -232,7 +232,7 @@ class CompletionPipeline:
             request.language_id,
             context.snippets,
             context.repo_name,
-            typed_line_in_middle=getattr(self.backend, "heals_tokens", False),
+            typed_line_in_middle=self.backend.heals_tokens,
         )
         return PromptBuild(replace(prompt, document=request.uri), template, window, shape, context, timings)
 

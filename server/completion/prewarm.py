@@ -15,17 +15,29 @@ import asyncio
 import logging
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from lsprotocol import types
+from pygls.workspace import Workspace
 
 from .request import Completion, CompletionRequest
+from ..background import BackgroundTasks
 from ..documents import DocumentError, snapshot
-
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
+from ..session import Session
 
 log = logging.getLogger(__name__)
+
+
+class WarmingServer(Protocol):
+    """What warm-ups use of the language server."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def workspace(self) -> Workspace: ...
+
+    background: BackgroundTasks
 
 
 @dataclass
@@ -41,7 +53,7 @@ class WarmupCounters:
 
 
 class Prewarmer:
-    def __init__(self, ls: "QwenLanguageServer") -> None:
+    def __init__(self, ls: WarmingServer) -> None:
         self.ls = ls
         self.cursors: dict[str, types.Position] = {}  # the last known cursor of each document
         self.counters = WarmupCounters()
@@ -49,8 +61,8 @@ class Prewarmer:
         self._speculation = threading.Event()
 
     def _enabled(self) -> bool:
-        session = self.ls.session
-        return session is not None and session.settings.completion.enabled and session.settings.completion.prewarm
+        completion = self.ls.session.settings.completion
+        return completion.enabled and completion.prewarm
 
     # -- warm-ups ---------------------------------------------------------------------------------------------
 
@@ -72,9 +84,9 @@ class Prewarmer:
     async def _warm(self, uri: str, position: types.Position, delay_s: float, cancel: threading.Event) -> None:
         if delay_s:
             await asyncio.sleep(delay_s)
-        session = self.ls.session
-        if cancel.is_set() or session is None:
+        if cancel.is_set():
             return
+        session = self.ls.session
         try:
             request = snapshot(self.ls.workspace, uri, position)
         except DocumentError as error:
@@ -97,10 +109,8 @@ class Prewarmer:
         """A completion was offered at ``position``: speculate on its acceptance, and keep warming the full prompt
         when the answer came from the shorter one."""
         self.cursors[request.uri] = position
-        session = self.ls.session
-        if session is None:
-            return
-        if session.settings.completion.speculate and session.settings.completion.cache_size > 0:
+        completion_settings = self.ls.session.settings.completion
+        if completion_settings.speculate and completion_settings.cache_size > 0:
             self._speculation.set()
             self._speculation = cancel = threading.Event()
             self.ls.background.spawn(self._speculate(request, completion, cancel), f"speculation {request.uri}")
@@ -108,12 +118,9 @@ class Prewarmer:
             self.warm(request.uri, position)
 
     async def _speculate(self, request: CompletionRequest, completion: Completion, cancel: threading.Event) -> None:
-        session = self.ls.session
-        if session is None:
-            return
         self.counters.speculations_started += 1
         try:
-            if await session.pipeline.speculate(request, completion, cancel):
+            if await self.ls.session.pipeline.speculate(request, completion, cancel):
                 self.counters.speculations_cached += 1
         except Exception as error:
             log.debug("speculative completion failed: %s", error)
@@ -133,17 +140,14 @@ class Prewarmer:
         if cursor is None:
             return
         self.cursors[uri] = cursor
-        session = self.ls.session
-        if session is not None:
-            self.warm(uri, cursor, session.settings.completion.prewarm_after_ms / 1000)
+        self.warm(uri, cursor, self.ls.session.settings.completion.prewarm_after_ms / 1000)
 
     def closed(self, uri: str) -> None:
         self.cursors.pop(uri, None)
         self.forget(uri)
 
     def forget(self, uri: str) -> None:
-        if self.ls.session is not None:
-            self.counters.states_dropped += self.ls.session.backend.forget(uri)
+        self.counters.states_dropped += self.ls.session.backend.forget(uri)
 
     def request_started(self, uri: str) -> None:
         """A request for ``uri`` arrived: a pending warm-up of another moment is no longer wanted."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -15,18 +14,16 @@ from qwen_lsp.clients.base import BackendError
 
 from .request import Completion
 from ..documents import DocumentError, current_version, snapshot
-
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
+from ..host import Host
 
 log = logging.getLogger(__name__)
 
 
-async def complete_at(ls: "QwenLanguageServer", uri: str, position: types.Position) -> Completion | None:
+async def complete_at(ls: Host, uri: str, position: types.Position) -> Completion | None:
     """The completion to show at ``position``, or None (nothing useful, superseded, stale, or an error that
     has been reported)."""
     session = ls.session
-    if session is None or not session.settings.completion.enabled:
+    if not session.settings.completion.enabled:
         return None
     try:
         request = snapshot(ls.workspace, uri, position)

@@ -15,7 +15,7 @@ from typing import Any
 
 from lsprotocol import types
 
-from qwen_lsp.context.base import ContextRequest
+from qwen_lsp.context.base import ContextProvider, ContextRequest
 
 from ..actions.editor import read_document, units
 from ..actions.requests import Cancellation, RequestTracker, current_request, work_done_token
@@ -25,21 +25,19 @@ from ..agent.commands import command_environment
 from ..agent.tools import FoundDefinition, SymbolLookup
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
-from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..documents import DocumentError, DocumentView, document_view, workspace_roots
+from ..documents import DocumentView, document_view, workspace_roots
+from ..host import Host
 from ..user_question import ask_user
 
 log = logging.getLogger(__name__)
 AGENT_COMMAND = "qwen.agentRefactor"
 
 
-def register(server: QwenLanguageServer) -> None:
+def register(server: Host) -> None:
     tracker = RequestTracker.install(server.protocol)  # before any request: it records each request's id and token
 
     @server.command(AGENT_COMMAND)
-    async def agent_refactor(ls: QwenLanguageServer, *args: Any) -> dict:
-        if ls.session is None:
-            raise DocumentError("the server is not initialized")
+    async def agent_refactor(ls: Host, *args: Any) -> dict:
         settings = ls.session.settings
         if not settings.agent.enabled:
             raise ValueError("the agent is turned off (agent.enabled)")
@@ -81,8 +79,7 @@ def register(server: QwenLanguageServer) -> None:
             return {**result, "applied": bool(response.applied), "failureReason": response.failure_reason}
 
 
-def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironment:
-    assert ls.session is not None
+def _environment(ls: Host, request: AgentRequest) -> AgentEnvironment:
     settings = ls.session.settings
     document = (
         document_view(ls.workspace, request.uri) if request.uri and request.uri in ls.workspace.text_documents else None
@@ -113,15 +110,15 @@ def _environment(ls: QwenLanguageServer, request: AgentRequest) -> AgentEnvironm
     )
 
 
-def _client_reviews_edits(ls: QwenLanguageServer) -> bool:
+def _client_reviews_edits(ls: Host) -> bool:
     """The client shows agent edits for review itself (the Neovim plugin's diff declares this experimental
     capability); others without change annotations are asked here first."""
-    experimental = getattr(ls.client_capabilities, "experimental", None)
+    experimental = ls.client_capabilities.experimental
     section = experimental.get("qwenLsp") if isinstance(experimental, dict) else None
     return isinstance(section, dict) and section.get("reviewsAgentEdits") is True
 
 
-async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
+async def _user_approves(ls: Host, report: AgentReport) -> bool:
     """For editors that apply a ``workspace/applyEdit`` without showing it: the user decides before it is sent."""
     files = ", ".join(f"{f['path']} (+{f['added']} -{f['removed']})" for f in report.files[:6])
     more = f" and {len(report.files) - 6} more" if len(report.files) > 6 else ""
@@ -132,23 +129,20 @@ async def _user_approves(ls: QwenLanguageServer, report: AgentReport) -> bool:
     return await ask_user(ls, question, "Apply", "Discard", types.MessageType.Warning)
 
 
-def _symbol_lookup(provider: Any) -> SymbolLookup | None:
-    """Definitions by name from the repository index, when the context engine has one (the run's path rules decide
-    which it may show)."""
-    find = getattr(getattr(provider, "index", None), "definitions_named", None)
-    if find is None:
-        return None
+def _symbol_lookup(provider: ContextProvider) -> SymbolLookup:
+    """Definitions by name from the context provider (the repository index; the run's path rules decide which it may
+    show)."""
 
     def lookup(name: str) -> list[FoundDefinition]:
         return [
-            FoundDefinition(str(record.key), definition.start_line + 1, definition.kind, definition.name)
-            for record, definition in find(name)[:20]
+            FoundDefinition(definition.key, definition.line + 1, definition.kind, definition.name)
+            for definition in provider.find_definitions(name)[:20]
         ]
 
     return lookup
 
 
-def _related_code(provider: Any, count_tokens):
+def _related_code(provider: ContextProvider, count_tokens):
     """Related definitions and similar code around the scope from the repository context engine."""
 
     def related(doc: DocumentView, offset: int, budget: int) -> list[tuple[str, str]]:

@@ -27,23 +27,23 @@ from ..actions.offer import APPLY_ACTION_COMMAND, EXPLAIN_COMMAND, offer_actions
 from ..actions.requests import Cancellation, RequestTracker
 from ..actions.service import ActionCancelled, ActionOutcome, run_action
 from ..actions.workspace_edit import EditSupport
-from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
 from ..documents import DocumentError, document_view
+from ..host import Host
+from ..protocol.params import field
 from ..stats import data_dir
-from .telemetry import field
 
 log = logging.getLogger(__name__)
 REFACTOR_COMMAND = "qwen.refactor"
 
 
-def register(server: QwenLanguageServer) -> None:
+def register(server: Host) -> None:
     RequestTracker.install(server.protocol)  # before any request, so commands can be cancelled
     kinds = sorted({a.lsp_kind for a in ACTIONS})
     options = types.CodeActionOptions(code_action_kinds=kinds, resolve_provider=True)
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)
-    def code_action(ls: QwenLanguageServer, params: types.CodeActionParams) -> list[types.CodeAction] | None:
-        if ls.session is None or not ls.session.settings.actions.enabled:
+    def code_action(ls: Host, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        if not ls.session.settings.actions.enabled:
             return None
         document = ls.workspace.text_documents.get(params.text_document.uri)
         if document is None or _kept_out(ls, params.text_document.uri):
@@ -62,7 +62,7 @@ def register(server: QwenLanguageServer) -> None:
         )
 
     @server.feature(types.CODE_ACTION_RESOLVE)
-    async def resolve(ls: QwenLanguageServer, action: types.CodeAction) -> types.CodeAction:
+    async def resolve(ls: Host, action: types.CodeAction) -> types.CodeAction:
         try:
             data = ActionData.model_validate(action.data)
         except ValidationError:
@@ -74,14 +74,14 @@ def register(server: QwenLanguageServer) -> None:
         return action
 
     @server.command(REFACTOR_COMMAND)
-    async def refactor(ls: QwenLanguageServer, *args: Any) -> Any:
+    async def refactor(ls: Host, *args: Any) -> Any:
         """``{"textDocument": {"uri"}, "range", "instruction"}`` → the ``WorkspaceEdit`` (the client applies it)."""
         data = _data_from_arguments(args, "refactor")
         outcome, _ = await _attempt(ls, data)  # a rejected answer is shown, not thrown at the editor
         return outcome.edit if outcome else None
 
     @server.command(APPLY_ACTION_COMMAND)
-    async def apply_action(ls: QwenLanguageServer, *args: Any) -> dict:
+    async def apply_action(ls: Host, *args: Any) -> dict:
         """For clients without ``codeAction/resolve``: compute the action's edit and send it with
         ``workspace/applyEdit``."""
         data = ActionData.model_validate(args[0] if args else {})
@@ -93,7 +93,7 @@ def register(server: QwenLanguageServer) -> None:
         return {"applied": bool(response.applied), "failureReason": response.failure_reason}
 
     @server.command(EXPLAIN_COMMAND)
-    async def explain(ls: QwenLanguageServer, *args: Any) -> dict:
+    async def explain(ls: Host, *args: Any) -> dict:
         """``{"textDocument": {"uri"}, "range"}`` → ``{"markdown", "uri"}``, shown to the user as well."""
         data = _data_from_arguments(args, "explain")
         outcome, problem = await _attempt(ls, data)
@@ -118,7 +118,7 @@ def _data_from_arguments(args: tuple, action: str) -> ActionData:
     return ActionData(action=action, uri=uri, range=lsp_range, instruction=str(field(arguments, "instruction") or ""))
 
 
-async def _attempt(ls: QwenLanguageServer, data: ActionData) -> tuple[ActionOutcome | None, str | None]:
+async def _attempt(ls: Host, data: ActionData) -> tuple[ActionOutcome | None, str | None]:
     """The outcome, or None and what went wrong (already shown to the user; "cancelled" is not shown)."""
     try:
         return await _run(ls, data), None
@@ -129,9 +129,7 @@ async def _attempt(ls: QwenLanguageServer, data: ActionData) -> tuple[ActionOutc
         return None, str(error)
 
 
-async def _run(ls: QwenLanguageServer, data: ActionData) -> ActionOutcome:
-    if ls.session is None:
-        raise DocumentError("the server is not initialized")
+async def _run(ls: Host, data: ActionData) -> ActionOutcome:
     doc = document_view(ls.workspace, data.uri)
     if reason := _kept_out(ls, data.uri):
         raise DocumentError(f"{reason}: it is never sent to a model")
@@ -154,26 +152,26 @@ async def _run(ls: QwenLanguageServer, data: ActionData) -> ActionOutcome:
     return outcome
 
 
-def _resolves_edits(ls: QwenLanguageServer) -> bool:
+def _resolves_edits(ls: Host) -> bool:
     text_document = ls.client_capabilities.text_document
     code_action = text_document.code_action if text_document else None
     support = code_action.resolve_support if code_action else None
     return bool(support and "edit" in support.properties)
 
 
-def _kept_out(ls: QwenLanguageServer, uri: str) -> str | None:
+def _kept_out(ls: Host, uri: str) -> str | None:
     """Why the privacy policy keeps this document away from models, or None."""
-    return ls.session.privacy.why_kept_out(uri) if ls.session is not None else None
+    return ls.session.privacy.why_kept_out(uri)
 
 
-def _show_error(ls: QwenLanguageServer, title: str, error: Exception) -> None:
+def _show_error(ls: Host, title: str, error: Exception) -> None:
     log.warning("%s failed: %s", title, error)
     ls.window_show_message(types.ShowMessageParams(type=types.MessageType.Error, message=f"qwen-lsp: {title}: {error}"))
 
 
-async def _show_markdown(ls: QwenLanguageServer, data: ActionData, markdown: str) -> str | None:
+async def _show_markdown(ls: Host, data: ActionData, markdown: str) -> str | None:
     """Write the explanation to a markdown file and open it in the editor; show it as a message otherwise."""
-    configured = ls.session.settings.actions.explanations_dir if ls.session else ""
+    configured = ls.session.settings.actions.explanations_dir
     folder = Path(configured).expanduser() if configured else data_dir() / "explanations"
     stem = re.sub(r"[^\w.-]+", "_", Path(data.uri).stem) or "code"
     first, last = data.range["start"]["line"] + 1, data.range["end"]["line"] + 1

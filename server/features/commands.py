@@ -8,28 +8,26 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..app import QwenLanguageServer  # at run time: pygls resolves command handler annotations
-from ..completion.pipeline import PromptBuild
+from ..host import Host
+from ..protocol.params import field
+from ..completion.inspection import describe_prompt
 from ..documents import DocumentError, snapshot
 from .inline_completion import ACCEPT_COMMAND
-from .telemetry import field
 
 log = logging.getLogger(__name__)
 INSPECT_CONTEXT = "qwen.inspectContext"
 SERVER_STATUS = "qwen.serverStatus"
 
 
-def register(server: QwenLanguageServer) -> None:
+def register(server: Host) -> None:
     @server.command(ACCEPT_COMMAND)
-    def accept_completion(ls: QwenLanguageServer, *args: Any) -> None:
+    def accept_completion(ls: Host, *args: Any) -> None:
         completion_id = field(args[0], "id") if args else None
         if completion_id:
             ls.stats.accepted(str(completion_id))
 
     @server.command(SERVER_STATUS)
-    def server_status(ls: QwenLanguageServer, *args: Any) -> dict:
-        if ls.session is None:
-            return {"state": "uninitialized"}
+    def server_status(ls: Host, *args: Any) -> dict:
         status = ls.session.backend.status()
         return {
             "state": status.state,
@@ -46,12 +44,12 @@ def register(server: QwenLanguageServer) -> None:
         }
 
     @server.command(INSPECT_CONTEXT)
-    async def inspect_context(ls: QwenLanguageServer, *args: Any) -> dict:
+    async def inspect_context(ls: Host, *args: Any) -> dict:
         arguments = args[0] if args else {}
         text_document = field(arguments, "textDocument") or {}
         position = field(arguments, "position") or {}
         uri = field(text_document, "uri")
-        if not uri or ls.session is None:
+        if not uri:
             return {"error": "expected arguments {textDocument: {uri}, position: {line, character}}"}
         try:
             lsp_position = types.Position(
@@ -64,26 +62,3 @@ def register(server: QwenLanguageServer) -> None:
         return describe_prompt(
             build, ls.session.backend.count_tokens, ls.session.pipeline.settings.context.tokens_per_completion
         )
-
-
-def describe_prompt(build: PromptBuild, count_tokens, budget: int) -> dict:
-    """The JSON shape of ``qwen.inspectContext`` and ``qwen-lsp context --json``."""
-    return {
-        "prompt": build.prompt.text,
-        "prompt_tokens": count_tokens(build.prompt.text),
-        "budget": budget,
-        "template": build.template.family,
-        "shape": build.shape,
-        "snippets": [
-            {
-                "uri": s.uri,
-                "path": s.path,
-                "range": {"start": {"line": s.start_line, "character": 0}, "end": {"line": s.end_line, "character": 0}},
-                "source": s.source,
-                "score": round(s.score, 4),
-                "tokens": s.tokens,
-            }
-            for s in build.context.snippets
-        ],
-        "timings_ms": {**build.timings_ms, **{f"context.{k}": v for k, v in build.context.timings_ms.items()}},
-    }

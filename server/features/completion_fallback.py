@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from ..completion.service import complete_at
 from .inline_completion import ACCEPT_COMMAND
-
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
+from ..host import Host
 
 
-def client_has_inline_completion(ls: "QwenLanguageServer") -> bool:
-    capabilities = getattr(ls.protocol, "client_capabilities", None)  # None before initialize
-    text_document = capabilities.text_document if capabilities else None
+def client_has_inline_completion(ls: Host) -> bool:
+    text_document = ls.client_capabilities.text_document
     return bool(text_document and text_document.inline_completion is not None)
 
 
-def register(server: "QwenLanguageServer") -> None:
+def register(server: Host) -> None:
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
-    async def completion(ls: "QwenLanguageServer", params: types.CompletionParams) -> types.CompletionList | None:
+    async def completion(ls: Host, params: types.CompletionParams) -> types.CompletionList | None:
         if client_has_inline_completion(ls):
             return None  # the client shows ghost text instead; do not duplicate it in the menu
         result = await complete_at(ls, params.text_document.uri, params.position)

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from ..completion.service import complete_at
-
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
+from ..host import Host
 
 ACCEPT_COMMAND = "qwen.acceptCompletion"
 
 
-def register(server: "QwenLanguageServer") -> None:
+def register(server: Host) -> None:
     # Registering with options is what makes pygls advertise inlineCompletionProvider.
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
-    async def inline_completion(
-        ls: "QwenLanguageServer", params: types.InlineCompletionParams
-    ) -> types.InlineCompletionList | None:
+    async def inline_completion(ls: Host, params: types.InlineCompletionParams) -> types.InlineCompletionList | None:
         completion = await complete_at(ls, params.text_document.uri, params.position)
         if completion is None:
             return None

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lsprotocol import types
-
-from qwen_lsp.context.repository import RepositoryContext
 
 from ..documents import workspace_roots
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import start_indexing
 from ..lsp_logging import attach_editor_log
-from ..models.status import load_backend
+from ..models.loading import load_backend
 from ..session import Session
-
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
+from ..host import Host
 
 log = logging.getLogger(__name__)
 CONFIG_SECTION = "qwenLsp"
 
 
-def register(server: "QwenLanguageServer") -> None:
+def register(server: Host) -> None:
     @server.feature(types.INITIALIZE)
-    def initialize(ls: "QwenLanguageServer", params: types.InitializeParams) -> None:
+    def initialize(ls: Host, params: types.InitializeParams) -> None:
         attach_editor_log(ls.window_log_message)
         options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         ls.initialization_options = options
@@ -39,14 +35,14 @@ def register(server: "QwenLanguageServer") -> None:
         ls.session.set_roots(workspace_roots(ls.workspace))
 
     @server.feature(types.INITIALIZED)
-    async def initialized(ls: "QwenLanguageServer", params: types.InitializedParams) -> None:
+    async def initialized(ls: Host, params: types.InitializedParams) -> None:
         await _pull_configuration(ls, load=False)
         ls.background.spawn(load_backend(ls), "load-backend")
         ls.background.spawn(start_indexing(ls), "index-workspace")
         ls.background.spawn(_watch_files(ls), "watch-files")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: "QwenLanguageServer", params: types.DidChangeConfigurationParams) -> None:
+    async def did_change_configuration(ls: Host, params: types.DidChangeConfigurationParams) -> None:
         pushed = params.settings.get(CONFIG_SECTION) if isinstance(params.settings, dict) else None
         if isinstance(pushed, dict):
             await _apply(ls, pushed)
@@ -54,20 +50,16 @@ def register(server: "QwenLanguageServer") -> None:
             await _pull_configuration(ls)
 
     @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: "QwenLanguageServer", params: Any = None) -> None:
+    async def shutdown(ls: Host, params: Any = None) -> None:
         ls.background.cancel_all()
-        if ls.session is None:
-            return
         try:
-            provider = ls.session.context_provider
-            if isinstance(provider, RepositoryContext):
-                await asyncio.to_thread(provider.stop)  # saves the index: not on the event loop
+            await asyncio.to_thread(ls.session.context_provider.stop)  # saves the index: not on the event loop
             await ls.session.backend.aclose()
         except Exception:  # the reply must still go out
             log.exception("shutdown: releasing the model or the index failed")
 
 
-def _settings(ls: "QwenLanguageServer", *sources: dict | None) -> ServerSettings:
+def _settings(ls: Host, *sources: dict | None) -> ServerSettings:
     settings, warnings = load_settings(env_overrides(), ls.initialization_options, *sources)
     if warnings:
         ls.problems.report("settings", " ".join(warnings), types.MessageType.Warning)
@@ -76,7 +68,7 @@ def _settings(ls: "QwenLanguageServer", *sources: dict | None) -> ServerSettings
     return settings
 
 
-async def _pull_configuration(ls: "QwenLanguageServer", load: bool = True) -> None:
+async def _pull_configuration(ls: Host, load: bool = True) -> None:
     workspace = ls.client_capabilities.workspace
     if not (workspace and workspace.configuration):
         return
@@ -92,16 +84,14 @@ async def _pull_configuration(ls: "QwenLanguageServer", load: bool = True) -> No
         await _apply(ls, section, load)
 
 
-async def _apply(ls: "QwenLanguageServer", section: dict, load: bool = True) -> None:
-    if ls.session is None:
-        return
+async def _apply(ls: Host, section: dict, load: bool = True) -> None:
     settings = _settings(ls, section)
     if await ls.session.apply(settings) and load:
         log.info("backend settings changed: loading %s", ls.session.backend.name)
         ls.background.spawn(load_backend(ls), "load-backend")
 
 
-async def _watch_files(ls: "QwenLanguageServer") -> None:
+async def _watch_files(ls: Host) -> None:
     """Ask the client to report file changes on disk, when it can register watchers dynamically."""
     workspace = ls.client_capabilities.workspace
     watched = workspace.did_change_watched_files if workspace else None

@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
+from ..host import Host
+from ..protocol.params import field
 
 log = logging.getLogger(__name__)
 DID_SHOW = "qwen/didShowCompletion"
 DID_PARTIALLY_ACCEPT = "qwen/didPartiallyAcceptCompletion"
 
 
-def field(params: Any, name: str, default: Any = None) -> Any:
-    """Custom notifications arrive as plain objects or dicts depending on the client library."""
-    if isinstance(params, dict):
-        return params.get(name, default)
-    return getattr(params, name, default)
-
-
-def register(server: "QwenLanguageServer") -> None:
+def register(server: Host) -> None:
     @server.feature(DID_SHOW)
-    def did_show(ls: "QwenLanguageServer", params: Any) -> None:
+    def did_show(ls: Host, params: Any) -> None:
         completion_id = field(params, "id")
         if completion_id:
             ls.stats.shown(str(completion_id))
 
     @server.feature(DID_PARTIALLY_ACCEPT)
-    def did_partially_accept(ls: "QwenLanguageServer", params: Any) -> None:
+    def did_partially_accept(ls: Host, params: Any) -> None:
         completion_id = field(params, "id")
         accepted = field(params, "acceptedLength", 0)
         try:

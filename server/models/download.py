@@ -10,39 +10,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sys
 import threading
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
 from qwen_lsp.clients.models import files as models
 from qwen_lsp.clients.base import BackendError
 
+from ..host import Host
 from ..user_question import ask_user
-
-if TYPE_CHECKING:
-    from ..app import QwenLanguageServer
+from .status import send_status
 
 log = logging.getLogger(__name__)
 DOWNLOAD, NOT_NOW = "Download", "Not now"
 PROBLEM_KEY = "model-download"
-
-
-@dataclass
-class ModelDownloads:
-    """Per session: presets the user declined (or whose download was cancelled or failed), and one offer at a time."""
-
-    declined: set[str] = field(default_factory=set)
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-    @property
-    def active(self) -> bool:
-        """An offer or a download is under way (the model is missing on purpose: no error for it meanwhile)."""
-        return self.lock.locked()
 
 
 def download_size(preset: models.ModelPreset) -> str:
@@ -53,19 +36,16 @@ def download_size(preset: models.ModelPreset) -> str:
     return f"{approx}{max(1, round(preset.size_bytes / 10**6))} MB"
 
 
-async def offer_model_download(server: "QwenLanguageServer") -> None:
+async def offer_model_download(server: Host) -> None:
     """When the configured local model is a preset that is not downloaded, ask once and download it if wanted.
 
     Returns when there is nothing to do, the user declined, or the download ended (either way); loading then
     proceeds and reports whatever is still wrong.
     """
-    assert server.session is not None
-    backend = server.session.settings.backend
-    preset = models.get_preset(backend.local.model) if backend.kind == "local" else None
-    # Only a llama.cpp backend loads preset files (not an UnavailableBackend, nor a test's). Its module is loaded
-    # when such a backend exists: looked up, not imported (an import here would stall the event loop).
-    local_llama = sys.modules.get("qwen_lsp.clients.local.backend")
-    if preset is None or local_llama is None or not isinstance(server.session.backend, local_llama.LocalLlamaBackend):
+    # Only a backend that loads a model file on this machine may need a download (not a stand-in, nor a test's).
+    model = server.session.backend.local_model()
+    preset = models.get_preset(model) if model else None
+    if preset is None:
         return
     downloads = server.model_downloads
     async with downloads.lock:
@@ -81,12 +61,12 @@ async def offer_model_download(server: "QwenLanguageServer") -> None:
             downloads.declined.add(preset.name)
 
 
-def _can_offer(server: "QwenLanguageServer") -> bool:
+def _can_offer(server: Host) -> bool:
     window = server.client_capabilities.window
     return bool(window and window.show_message is not None and window.work_done_progress)
 
 
-async def _ask(server: "QwenLanguageServer", preset: models.ModelPreset) -> bool:
+async def _ask(server: Host, preset: models.ModelPreset) -> bool:
     message = (
         f"qwen-lsp: Download {preset.name} ({download_size(preset)})? The configured local model is not "
         f"downloaded yet; it goes to {models.models_dir()}."
@@ -97,10 +77,8 @@ async def _ask(server: "QwenLanguageServer", preset: models.ModelPreset) -> bool
     return True
 
 
-async def _download(server: "QwenLanguageServer", preset: models.ModelPreset) -> bool:
+async def _download(server: Host, preset: models.ModelPreset) -> bool:
     """Download with cancellable progress; True when the file is in place and verified."""
-    from .status import send_status
-
     token = f"qwen-lsp-download-{uuid.uuid4().hex[:8]}"
     try:
         await asyncio.wait_for(server.work_done_progress.create_async(token), timeout=5)

@@ -13,7 +13,7 @@ import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcRequestCancelled
 
-from lsp_helpers import open_document, running_server, script_env, scripted_server_command, wait_for
+from lsp_helpers import indexing_done, open_document, running_server, script_env, scripted_server_command, wait_for
 from workspace_edits import apply_workspace_edit
 
 APP = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n    return result\n"
@@ -263,3 +263,14 @@ async def test_editors_without_annotations_ask_the_user_before_applying(
         assert received == [] and result["applied"] is False
         assert result["failureReason"] == "the user did not apply the proposed edit"
         assert (project / "app.py").read_text() == APP
+
+
+async def test_the_agent_search_lists_definitions_from_the_repository_index(tmp_path: Path, project: Path) -> None:
+    """The symbol lookup comes from the context provider (``find_definitions``), for whichever provider it is."""
+    env = script_env(tmp_path, chat_replies=[tool("search", query="total"), tool("finish", summary="found it")])
+    async with running_server(scripted_server_command(), env, root=project) as client:
+        await wait_for(lambda: indexing_done(client))
+        result = await run_command(client, {"instruction": "where is total defined?", "scope": "workspace"})
+    first = result["steps"][0]
+    assert first["tool"] == "search" and first["ok"]
+    assert "definition: app.py:1 function total" in first["result"]

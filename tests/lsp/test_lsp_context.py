@@ -9,7 +9,15 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from lsp_helpers import insert_text, open_document, running_server, script_env, scripted_server_command
+from lsp_helpers import (
+    indexing_done,
+    insert_text,
+    open_document,
+    running_server,
+    script_env,
+    scripted_server_command,
+    wait_for,
+)
 
 REPOS = {
     "python": {
@@ -133,3 +141,37 @@ async def test_a_qualified_calls_callee_ranks_first(tmp_path):
         definitions = sorted((s for s in result["snippets"] if s["source"] == "definition"), key=lambda s: -s["score"])
         assert definitions and definitions[0]["path"] == "shop/core.py", result["snippets"]
         assert definitions[0]["range"]["start"]["line"] == 1  # the method itself, not its class
+
+
+async def test_workspace_folders_added_and_removed_reach_the_context_engine(tmp_path):
+    """didChangeWorkspaceFolders goes to the context provider: an added folder is indexed (a definition found only
+    through the index, not through an import, reaches the prompt), a removed one is dropped."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    write_repo(first, {"app.py": "x = 1\n"})
+    write_repo(second, {"shop/pricing.py": REPOS["python"]["files"]["shop/pricing.py"]})
+    env = script_env(tmp_path, default_reply="")
+    env["QWEN_LSP_CACHE_DIR"] = str(tmp_path / "cache")
+    uri = (second / "shop" / "gross.py").as_uri()
+    text = "def gross(amount):\n    return price_with_tax(\n"  # no import: only the index knows where it is
+    needle = "def price_with_tax"
+
+    def folders(added: list[Path], removed: list[Path]) -> types.DidChangeWorkspaceFoldersParams:
+        event = types.WorkspaceFoldersChangeEvent(
+            added=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in added],
+            removed=[types.WorkspaceFolder(uri=f.as_uri(), name=f.name) for f in removed],
+        )
+        return types.DidChangeWorkspaceFoldersParams(event=event)
+
+    async with running_server(scripted_server_command(), env, root=first) as client:
+        await wait_for(lambda: indexing_done(client))  # the folders at start are indexed: the next one is an event
+        client.workspace_did_change_workspace_folders(folders([second], []))
+        await open_document(client, uri, text, language_id="python")
+        result = await wait_for_snippet(client, uri, 1, 26, needle, attempts=100)
+        assert needle in result["prompt"], result["snippets"]
+        client.workspace_did_change_workspace_folders(folders([], [second]))
+        for _ in range(100):
+            result = await inspect(client, uri, 1, 26)
+            if needle not in result["prompt"]:
+                break
+            await asyncio.sleep(0.1)
+        assert needle not in result["prompt"]

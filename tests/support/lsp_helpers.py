@@ -104,6 +104,14 @@ async def wait_for(predicate, timeout: float = 30.0, interval: float = 0.05):
     raise TimeoutError("condition not met in time")
 
 
+def indexing_done(client: LanguageClient) -> bool:
+    """The server's indexing progress (of the workspace at start) has ended."""
+    return any(
+        str(token).startswith("qwen-lsp-index-") and reports and isinstance(reports[-1], types.WorkDoneProgressEnd)
+        for token, reports in client.progress_reports.items()
+    )
+
+
 class running_server:
     """``async with running_server(cmd, env) as client:`` — start, initialize, and always shut down."""
 
