@@ -30,11 +30,24 @@ MAX_SCOPES = 4
 MAX_VISITED = 48  # files a re-export search may open
 LOCAL_LOOKBACK_LINES = 300
 SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
+IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})  # ``f()`` may be ``this.f()``
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
 _CONSTRUCTOR_LIKE = re.compile(
     r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
     r"(_\w+|[A-Z]\w*)?$"
 )
+
+
+def distinct(scopes: list[Scope], limit: int = MAX_SCOPES) -> list[Scope]:
+    """The first of each scope reached several ways (a type found by two guesses), at most ``limit``."""
+    out: list[Scope] = []
+    seen: set[tuple] = set()
+    for s in scopes:
+        ident = (s.kind, s.files, s.record.key if s.record else "", s.definition.start_line if s.definition else -1)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(s)
+    return out[:limit]
 
 
 @dataclass
@@ -266,7 +279,7 @@ class Resolver:
             elif d.kind in ("field", "variable", "constant") and not called:
                 for guess in field_guesses(f.record.language, d.name, d.summary):
                     out += self._in_type_of(f.record, guess, conf, depth)
-        return out[:MAX_SCOPES]
+        return distinct(out)
 
     def _in_type_of(self, record: FileRecord, guess: Guess, confidence: float, depth: int) -> list[Scope]:
         if guess.path == "Self" and record.key == self.g.key:
@@ -343,7 +356,7 @@ class Resolver:
                     files = [k for k in self.resolve(ctx, Import(path, ())) if is_module_named(k, name)]
                     if files:
                         out.append(Scope("module", scope.confidence, tuple(files), path))
-        return out[:MAX_SCOPES]
+        return distinct(out)
 
     def chain(self, chain: tuple[str, ...]) -> list[Scope]:
         """Scopes the qualifier chain at the cursor denotes (``self.client`` -> the client's type)."""
@@ -385,14 +398,21 @@ class Resolver:
         if name == "super":
             return [b for s in self.enclosing() for b in self.bases(s)]
         if called:
-            found = self.lookup(here, name) or self._methods_named(name)
+            found = self.lookup(here, name) or self.implicit_members(name) or self._methods_named(name)
             return self._results(found, 1.0, depth, True)
         if name in self.bindings(here) or depth > MAX_HOPS:
             return self.name_scopes(here, name)
         out: list[Scope] = []
         for rank, guess in enumerate(variable_guesses(here.language, name, self._text_before())):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
-        return out[:MAX_SCOPES] or self.name_scopes(here, name)
+        return distinct(out) or self.name_scopes(here, name)
+
+    def implicit_members(self, name: str) -> list[Found]:
+        """``name`` as a member of the enclosing class (its own or inherited), where a bare name may mean
+        ``this.name`` (Java, C#, Kotlin...)."""
+        if self.here().language not in IMPLICIT_THIS:
+            return []
+        return [f for scope in self.enclosing() for f in self.members(scope, name)]
 
     def _methods_named(self, name: str) -> list[Found]:
         """Methods called ``name`` anywhere (the head of a chain whose start is out of sight), if only a few."""
