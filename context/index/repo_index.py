@@ -12,6 +12,7 @@ import posixpath
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from ..resolution.imports import Import, Target
 from ..syntax.languages import LanguageSpec, parser_for
@@ -196,6 +197,12 @@ class RepoIndex:
             for index in self.window_indexes.values():
                 hits += index.search(query, limit=limit, deadline=deadline)
         return sorted(hits, key=lambda h: -h.rank)[:limit] if len(self.window_indexes) > 1 else hits
+
+    def usage(self, names: Iterable[str]) -> dict[str, int]:
+        """How many chunks of the workspace mention each name: how much the repository uses it."""
+        with self.lock:
+            indexes = list(self.window_indexes.values())
+            return {name: sum(index.df(name) for index in indexes) for name in names}
 
     def window_count(self) -> int:
         with self.lock:

@@ -40,7 +40,7 @@ def normalize_type(text: str) -> str:
     """The dotted path of the type a declaration names: wrappers, pointers, references, generics removed."""
     text = text.strip().strip("'\"`").strip()
     for _ in range(4):
-        text = re.sub(r"^(?:&'?\w*\s*|&|\*|mut\s+|dyn\s+|impl\s+|readonly\s+|const\s+|\?)+", "", text).strip()
+        text = re.sub(r"^(?:&'\w+\s*|&|\*|mut\s+|dyn\s+|impl\s+|readonly\s+|const\s+|\?)+", "", text).strip()
         match = re.match(rf"({_PATH})\s*[\[<]\s*(.*)$", text, re.S)
         if match and match.group(1).replace("::", ".").split(".")[-1] in _WRAPPERS:
             text = match.group(2)
