@@ -156,7 +156,7 @@ def type_outline(r: Resolver, scope: Scope, score: float, typed: str = "") -> li
             (o, d) for o, d in members if o.key != record.key or not cls.start_line <= d.start_line < cls.end_line
         ]
     head = (cls.summary if small else signature_line(cls), cls.start_line, cls.end_line, small)
-    return _listing(g, _ranked(g, members, typed), score, {record.key: head}, indent="" if small else "    ")
+    return listing(g, _ranked(g, members, typed), score, {record.key: head}, indent="" if small else "    ")
 
 
 def _ranked(
@@ -178,7 +178,7 @@ def _ranked(
     )
 
 
-def _listing(
+def listing(
     g: Gathering,
     ranked: list[tuple[FileRecord, Definition]],
     score: float,
@@ -268,4 +268,4 @@ def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[
                     continue
                 for other, d in r.defined_in(r.module_files(r.context_of(record), imp), original, hops=2)[:1]:
                     add(other, d)
-    return _listing(g, _ranked(g, entries, typed), score, {})
+    return listing(g, _ranked(g, entries, typed), score, {})

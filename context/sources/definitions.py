@@ -21,6 +21,7 @@ from ..ranking import Candidate
 from ..resolution.references import Reference, reference_at
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
 from ..resolution.scopes import Found
+from .used_callees import used_callee_candidates
 from ..syntax.symbols import SMALL_DEFINITION_LINES, Definition, identifiers_between
 
 LINES_BEFORE = 8
@@ -253,7 +254,7 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         for record, definition, score in found[:MAX_PER_NAME]:
             out.append(_candidate(g, record, definition, score * weight))
             found_count += 1
-    return out + _imported_definitions(g, resolver, bindings, seen)
+    return out + _imported_definitions(g, resolver, bindings, seen) + used_callee_candidates(g, resolver, seen)
 
 
 def _used_once(text: str, name: str) -> bool:

@@ -1,0 +1,47 @@
+"""Before a bare name is typed, the context lists what the code around the cursor already calls: functions of the
+same package (Go), imported ones (Python), the enclosing class's inherited methods (Java)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from resolution_helpers import CURSOR, definitions_at_end
+
+from qwen_lsp.context.repository import RepositoryContext
+
+FILLER = "".join(f"\tx{i} := {i}\n\t_ = x{i}\n" for i in range(12))  # the earlier calls are out of the nearby lines
+
+
+def test_go_same_package_function_the_file_calls(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "go.mod": "module example.com/cfg\n",
+        "util.go": "package cfg\n\n// stringInSlice reports whether a is in list.\n"
+        "func stringInSlice(a string, list []string) bool {\n\treturn false\n}\n",
+        "other.go": "package cfg\n\nfunc unrelated() int {\n\treturn 0\n}\n",
+    }
+    main = (
+        'package cfg\n\nfunc first(keys []string) bool {\n\treturn stringInSlice("a", keys)\n}\n\n'
+        "func second(keys []string) bool {\n" + FILLER + "\tif !" + CURSOR + "\n\treturn true\n}\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "viper.go", main, "go")
+    assert any(
+        s.path == "util.go" and "func stringInSlice(a string, list []string) bool" in s.text for s in snippets
+    ), [(s.path, s.text[:60]) for s in snippets]
+
+
+def test_java_inherited_method_the_class_calls(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "src/org/x/nodes/TextNode.java": "package org.x.nodes;\n\npublic class TextNode {\n"
+        + "".join(f"    public String part{i}() {{\n        return null;\n    }}\n" for i in range(40))
+        + "    public String getWholeText() {\n        return null;\n    }\n}\n"
+    }
+    main = (
+        "package org.x.nodes;\n\npublic class CDataNode extends TextNode {\n    public String text() {\n"
+        "        return getWholeText();\n    }\n\n"
+        + "".join(f"    int f{i}() {{\n        return {i};\n    }}\n" for i in range(4))
+        + "    void outer(StringBuilder accum) {\n        accum.append("
+        + CURSOR
+        + ");\n    }\n}\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/org/x/nodes/CDataNode.java", main, "java")
+    assert any("public String getWholeText()" in s.text for s in snippets), [(s.path, s.text[:60]) for s in snippets]
