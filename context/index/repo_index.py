@@ -54,6 +54,8 @@ def _path_keys(rel: str) -> tuple[list[str], list[str]]:
     if len(parts) > 1 and parts[-1] in _PACKAGE_FILES:
         keys += ["/".join(parts[i:-1]) for i in range(len(parts) - 1)]
     dir_parts = parts[:-1]
+    if len(stem.split("/")) == 1:  # a file at the folder's root: its package is the root (a Go module's main one)
+        return keys, [""]
     return keys, ["/".join(dir_parts[i:]) for i in range(len(dir_parts))]
 
 

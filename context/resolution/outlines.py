@@ -110,7 +110,7 @@ def _is_attribute(d: Definition) -> bool:
     return d.kind in ("field", "variable", "constant")
 
 
-def _members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[FileRecord, Definition]]:
+def members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[FileRecord, Definition]]:
     """The type's members the cursor's file may use: in its body, and (Go, Rust) methods declared in the package / next to it."""
     g = r.g
     if record.language == "go":
@@ -149,7 +149,7 @@ def type_outline(r: Resolver, scope: Scope, score: float, typed: str = "") -> li
     if record is None or cls is None:
         return []
     g = r.g
-    members = _members_of(r, record, cls)
+    members = members_of(r, record, cls)
     small = cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
     if small:  # shown whole: only members declared outside it remain to list
         members = [

@@ -45,3 +45,17 @@ def test_java_inherited_method_the_class_calls(engine: RepositoryContext, tmp_pa
     )
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/org/x/nodes/CDataNode.java", main, "java")
     assert any("public String getWholeText()" in s.text for s in snippets), [(s.path, s.text[:60]) for s in snippets]
+
+
+def test_go_package_functions_not_called_yet_most_used_first(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "go.mod": "module example.com/doc\n",
+        "util.go": "package doc\n\n// hasSeeAlso reports whether the command has related commands.\n"
+        "func hasSeeAlso(name string) bool {\n\treturn false\n}\n",
+        **{f"gen{i}.go": f'package doc\n\nfunc gen{i}() bool {{\n\treturn hasSeeAlso("x")\n}}\n' for i in range(3)},
+    }
+    main = "package doc\n\nfunc genMarkdown(name string) error {\n" + FILLER + "\tif " + CURSOR + "\n\treturn nil\n}\n"
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "md_docs.go", main, "go")
+    assert any(s.path == "util.go" and "func hasSeeAlso(name string) bool" in s.text for s in snippets), [
+        (s.path, s.text[:60]) for s in snippets
+    ]
