@@ -254,7 +254,8 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         for record, definition, score in found[:MAX_PER_NAME]:
             out.append(_candidate(g, record, definition, score * weight))
             found_count += 1
-    return out + _imported_definitions(g, resolver, bindings, seen) + used_callee_candidates(g, resolver, seen)
+    used, listed = used_callee_candidates(g, resolver, seen)  # called names: their signature line stands for them
+    return out + used + _imported_definitions(g, resolver, bindings, seen | listed)
 
 
 def _used_once(text: str, name: str) -> bool:

@@ -40,8 +40,9 @@ def _bare_calls(line: str) -> tuple[str, ...]:
     return tuple(name for name in _BARE_CALL.findall(line) if len(name) > 2 and name not in STOPWORDS)
 
 
-def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> list[Candidate]:
-    """Signatures of what the visible window calls by bare name (``skip``: names already resolved)."""
+def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> tuple[list[Candidate], set[str]]:
+    """Signatures of what the code around the cursor calls by bare name (``skip``: names already resolved), then
+    of what it may call; and the names listed."""
     first = max(0, min(g.window[0], g.cursor_line - LINES_BEFORE))
     last = max(g.window[1], g.cursor_line + LINES_AFTER)
     counts: Counter[str] = Counter()
@@ -63,7 +64,7 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     more = [(r, d) for r, d in _neighbours(g, resolver) if (r.key, d.start_line) not in listed and d.name not in skip]
     if more:
         out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {})
-    return out
+    return out, {d.name for _, d in entries}
 
 
 def _callable(g: Gathering, resolver: Resolver, name: str) -> list[tuple[FileRecord, Definition]]:

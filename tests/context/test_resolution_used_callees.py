@@ -59,3 +59,15 @@ def test_go_package_functions_not_called_yet_most_used_first(engine: RepositoryC
     assert any(s.path == "util.go" and "func hasSeeAlso(name string) bool" in s.text for s in snippets), [
         (s.path, s.text[:60]) for s in snippets
     ]
+
+
+def test_called_import_listed_by_its_signature_not_its_body(engine: RepositoryContext, tmp_path: Path) -> None:
+    body = "".join(f"    step{i} = value + {i}\n" for i in range(10))
+    files = {"pkg/__init__.py": "", "pkg/utils.py": f"def to_native(value):\n{body}    return value\n"}
+    main = (
+        "from .utils import to_native\n\n\ndef first(x):\n    return to_native(x)\n\n\n"
+        "def second(y):\n" + "".join(f"    y{i} = y\n" for i in range(10)) + "    return " + CURSOR + "\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "pkg/sessions.py", main, "python")
+    texts = [s.text for s in snippets if s.path == "pkg/utils.py"]
+    assert "def to_native(value):" in texts and not any("step9" in t for t in texts), texts
