@@ -30,6 +30,7 @@ MAX_SCOPES = 4
 MAX_VISITED = 48  # files a re-export search may open
 LOCAL_LOOKBACK_LINES = 300
 SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
+NAMED_AFTER_TYPE = 0.5  # confidence of a variable's type guessed from its name alone
 IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})  # ``f()`` may be ``this.f()``
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
 _CONSTRUCTOR_LIKE = re.compile(
@@ -405,7 +406,14 @@ class Resolver:
         out: list[Scope] = []
         for rank, guess in enumerate(variable_guesses(here.language, name, self._text_before())):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
-        return distinct(out) or self.name_scopes(here, name)
+        return distinct(out) or self.name_scopes(here, name) or self._named_after(here, name)
+
+    def _named_after(self, ctx: FileContext, name: str) -> list[Scope]:
+        """An untyped variable named after its type (``|arg| arg.``, ``for node in nodes: node.``): a guess."""
+        type_name = "".join(part[:1].upper() + part[1:] for part in name.strip("_$").split("_"))
+        if not type_name or type_name == name:
+            return []
+        return self._results(self.lookup(ctx, type_name, TYPE_KINDS), NAMED_AFTER_TYPE, 0, False)
 
     def implicit_members(self, name: str) -> list[Found]:
         """``name`` as a member of the enclosing class (its own or inherited), where a bare name may mean

@@ -100,3 +100,18 @@ def test_member_through_an_uncertain_receiver_ranks_above_nearby_names(
         engine, tmp_path / "repo", files, "src/test/org/x/parser/ParserTest.java", main, "java", budget=1024
     )
     assert snippets and "public Node childNode(int index)" in snippets[0].text, first(snippets)
+
+
+def test_untyped_variable_named_after_its_type(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "Cargo.toml": '[package]\nname = "x"\n',
+        "src/lib.rs": "pub mod arg;\n",
+        "src/arg.rs": "pub struct Arg {\n    last: bool,\n}\n\nimpl Arg {\n"
+        "    pub fn is_last_set(&self) -> bool {\n        self.last\n    }\n}\n",
+        # the same method on another type, in a file that sorts first: a guess by the method's name picks it
+        "src/_a.rs": "pub struct Flag {}\n\nimpl Flag {\n    pub fn is_last_set(&self) -> bool {\n        false\n"
+        "    }\n}\n",
+    }
+    main = "use crate::arg::Arg;\n\nfn check(args: &[Arg]) -> bool {\n    args.iter().any(|arg| arg.is_last_set("
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/check.rs", main, "rust")
+    assert snippets and "self.last" in snippets[0].text, first(snippets)
