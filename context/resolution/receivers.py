@@ -74,12 +74,14 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     Compiled once per language: a request looks up several names, and compiling per name would cost more."""
     if language == "python":
         found = [
+            (rf"\bisinstance\(\s*{_N}\s*,\s*(?P<t>{_PATH})\s*\)", "type"),  # narrowed by a check
             (rf"\b{_N}\s*:\s*(?P<t>[^=\n,)]+?)\s*(?:=|,|\)|$)", "type"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
             (rf"\bwith\b[^\n]*?(?P<t>{_PATH})\([^\n]*\bas\s+{_N}\b", "call"),
         ]
     elif language in ("javascript", "typescript", "tsx"):
         found = [
+            (rf"\b{_N}\s+instanceof\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*[?!]?\s*:\s*(?P<t>[\w$.]+(?:<[^=;\n]*>)?)", "type"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*new\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
@@ -101,6 +103,7 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
         ]
     elif language in ("java", "csharp", "kotlin", "scala"):
         found = [
+            (rf"\b{_N}\s+(?:instanceof|is)\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*=\s*new\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*:\s*(?P<t>{_PATH})", "type"),
             (rf"(?P<t>{_PATH})(?:<[^;=()]*>)?(?:\[\])?\s+{_N}\s*[=;,):]", "type"),

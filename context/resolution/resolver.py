@@ -33,6 +33,7 @@ SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
 NAMED_AFTER_TYPE = 0.5  # confidence of a variable's type guessed from its name alone
 IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})  # ``f()`` may be ``this.f()``
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
+_TYPE_GUARD = re.compile(r"\)\s*:\s*[\w$]+\s+is\s+([A-Za-z_$][\w$.]*)")
 _CONSTRUCTOR_LIKE = re.compile(
     r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
     r"(_\w+|[A-Z]\w*)?$"
@@ -404,9 +405,22 @@ class Resolver:
         if name in self.bindings(here) or depth > MAX_HOPS:
             return self.name_scopes(here, name)
         out: list[Scope] = []
-        for rank, guess in enumerate(variable_guesses(here.language, name, self._text_before())):
+        guesses = self._guarded(here, name) + variable_guesses(here.language, name, self._text_before())
+        for rank, guess in enumerate(guesses):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
         return distinct(out) or self.name_scopes(here, name) or self._named_after(here, name)
+
+    def _guarded(self, ctx: FileContext, name: str) -> list[Guess]:
+        """The type a TypeScript type guard narrowed ``name`` to: ``if (isAdministration(adm))`` where the guard is
+        declared ``(thing): thing is Administration``; the last such check before the cursor."""
+        if ctx.language not in ("typescript", "tsx"):
+            return []
+        for guard in reversed(re.findall(rf"\b([A-Za-z_$][\w$]*)\(\s*{re.escape(name)}\s*\)", self._text_before())):
+            for f in self.lookup(ctx, guard, FUNCTION_LIKE)[:1]:
+                narrowed = _TYPE_GUARD.search(signature(f.definition))
+                if narrowed:
+                    return [Guess(narrowed.group(1))]
+        return []
 
     def _named_after(self, ctx: FileContext, name: str) -> list[Scope]:
         """An untyped variable named after its type (``|arg| arg.``, ``for node in nodes: node.``): a guess."""
