@@ -17,39 +17,26 @@ from ..gathering import Gathering, resolve_import
 from .imports import Import
 from ..index.repo_index import FileRecord
 from ..syntax.languages import language_named
+from .guesses import guarded, named_after
 from .modules import default_export, is_module_named, package_files
 from .receivers import Guess, field_guesses, return_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
-from .scopes import TYPE_KINDS, FileContext, Found, Scope
+from .scopes import MAX_SCOPES, TYPE_KINDS, FileContext, Found, Scope, distinct
 from .signatures import base_names, signature
 from ..syntax.symbols import FUNCTION_LIKE, Definition
 
 MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
 MAX_AMBIGUOUS = 4
-MAX_SCOPES = 4
+
 MAX_VISITED = 48  # files a re-export search may open
 LOCAL_LOOKBACK_LINES = 300
 SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
-NAMED_AFTER_TYPE = 0.5  # confidence of a variable's type guessed from its name alone
 IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})  # ``f()`` may be ``this.f()``
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
-_TYPE_GUARD = re.compile(r"\)\s*:\s*[\w$]+\s+is\s+([A-Za-z_$][\w$.]*)")
 _CONSTRUCTOR_LIKE = re.compile(
     r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
     r"(_\w+|[A-Z]\w*)?$"
 )
-
-
-def distinct(scopes: list[Scope], limit: int = MAX_SCOPES) -> list[Scope]:
-    """The first of each scope reached several ways (a type found by two guesses), at most ``limit``."""
-    out: list[Scope] = []
-    seen: set[tuple] = set()
-    for s in scopes:
-        ident = (s.kind, s.files, s.record.key if s.record else "", s.definition.start_line if s.definition else -1)
-        if ident not in seen:
-            seen.add(ident)
-            out.append(s)
-    return out[:limit]
 
 
 @dataclass
@@ -223,7 +210,7 @@ class Resolver:
             return out
         if ctx.dialect == "rust" and name in ("crate", "super", "self"):
             return [Scope("module", confidence, tuple(self.resolve(ctx, Import(name, ()))), name)]
-        return self._results(self.lookup(ctx, name, TYPE_KINDS), confidence, 0, False)
+        return self.results(self.lookup(ctx, name, TYPE_KINDS), confidence, 0, False)
 
     def enclosing(self, confidence: float = 1.0) -> list[Scope]:
         name = enclosing_type(self.g.tree, self.g.cursor_byte) or enclosing_type_in_text(
@@ -248,7 +235,7 @@ class Resolver:
             return self.enclosing(confidence)
         if len(parts) == 1:
             found = self.lookup(ctx, parts[0], TYPE_KINDS | FUNCTION_LIKE if guess.call else TYPE_KINDS)
-            return self._results(found, confidence, depth, called=guess.call)
+            return self.results(found, confidence, depth, called=guess.call)
         if ctx.key == self.g.key:  # ``self.factory.make()``, ``client.get()``: the head may be a local
             scopes = [s.scaled(confidence) for s in self.head(parts[0], depth=depth + 1)]
         else:
@@ -260,7 +247,7 @@ class Resolver:
             return out
         return self.type_scopes(ctx, Guess(parts[-1]), confidence * 0.6, depth + 1)  # the last name alone
 
-    def _results(self, found: list[Found], confidence: float, depth: int, called: bool) -> list[Scope]:
+    def results(self, found: list[Found], confidence: float, depth: int, called: bool) -> list[Scope]:
         """Scopes for definitions reached by name: a type stays a type (called: its instance); a function called
         gives its return type; a field gives its declared type."""
         out: list[Scope] = []
@@ -349,7 +336,7 @@ class Resolver:
         out: list[Scope] = []
         for scope in scopes:
             found = self.members(scope, name)
-            out += self._results(found, 1.0, depth, called)
+            out += self.results(found, 1.0, depth, called)
             if scope.kind == "module" and not found and scope.path:
                 ctx = self.here()
                 sep = _MODULE_SEPARATOR.get(ctx.dialect)
@@ -371,7 +358,7 @@ class Resolver:
             attribute = self.step(scopes, rest[0])
             if not attribute:  # the class as the index has it may lag behind the text: read the text
                 here = self.here()
-                for rank, guess in enumerate(variable_guesses(here.language, rest[0], self._text_before())):
+                for rank, guess in enumerate(variable_guesses(here.language, rest[0], self.text_before())):
                     attribute += self.type_scopes(here, guess, 0.8 if rank == 0 else 0.5 / rank, 1)
             scopes, rest = attribute, rest[1:]
         for segment in rest:
@@ -401,33 +388,14 @@ class Resolver:
             return [b for s in self.enclosing() for b in self.bases(s)]
         if called:
             found = self.lookup(here, name) or self.implicit_members(name) or self._methods_named(name)
-            return self._results(found, 1.0, depth, True)
+            return self.results(found, 1.0, depth, True)
         if name in self.bindings(here) or depth > MAX_HOPS:
             return self.name_scopes(here, name)
         out: list[Scope] = []
-        guesses = self._guarded(here, name) + variable_guesses(here.language, name, self._text_before())
+        guesses = guarded(self, here, name) + variable_guesses(here.language, name, self.text_before())
         for rank, guess in enumerate(guesses):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
-        return distinct(out) or self.name_scopes(here, name) or self._named_after(here, name)
-
-    def _guarded(self, ctx: FileContext, name: str) -> list[Guess]:
-        """The type a TypeScript type guard narrowed ``name`` to: ``if (isAdministration(adm))`` where the guard is
-        declared ``(thing): thing is Administration``; the last such check before the cursor."""
-        if ctx.language not in ("typescript", "tsx"):
-            return []
-        for guard in reversed(re.findall(rf"\b([A-Za-z_$][\w$]*)\(\s*{re.escape(name)}\s*\)", self._text_before())):
-            for f in self.lookup(ctx, guard, FUNCTION_LIKE)[:1]:
-                narrowed = _TYPE_GUARD.search(signature(f.definition))
-                if narrowed:
-                    return [Guess(narrowed.group(1))]
-        return []
-
-    def _named_after(self, ctx: FileContext, name: str) -> list[Scope]:
-        """An untyped variable named after its type (``|arg| arg.``, ``for node in nodes: node.``): a guess."""
-        type_name = "".join(part[:1].upper() + part[1:] for part in name.strip("_$").split("_"))
-        if not type_name or type_name == name:
-            return []
-        return self._results(self.lookup(ctx, type_name, TYPE_KINDS), NAMED_AFTER_TYPE, 0, False)
+        return distinct(out) or self.name_scopes(here, name) or named_after(self, here, name)
 
     def implicit_members(self, name: str) -> list[Found]:
         """``name`` as a member of the enclosing class (its own or inherited), where a bare name may mean
@@ -441,7 +409,7 @@ class Resolver:
         found = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent and d.kind in FUNCTION_LIKE]
         return [Found(r, d, 0.7 / len(found) ** 0.5) for r, d in found] if len(found) <= MAX_AMBIGUOUS else []
 
-    def _text_before(self) -> str:
+    def text_before(self) -> str:
         text = self._texts.get("before")
         if text is None:
             g = self.g

@@ -43,6 +43,8 @@ def _bare_calls(line: str) -> tuple[str, ...]:
 def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> tuple[list[Candidate], set[str]]:
     """Signatures of what the code around the cursor calls by bare name (``skip``: names already resolved), then
     of what it may call; and the names listed."""
+    if g.expired():  # the least certain part of the definitions source: only in the time left to it
+        return [], set()
     first = max(0, min(g.window[0], g.cursor_line - LINES_BEFORE))
     last = max(g.window[1], g.cursor_line + LINES_AFTER)
     counts: Counter[str] = Counter()
@@ -52,7 +54,7 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     here = resolver.here()
     entries: list[tuple[FileRecord, Definition]] = []
     for rank, (name, _) in enumerate(counts.most_common(MAX_NAMES)):
-        if rank >= 4 and g.expired():
+        if g.expired():
             break
         if name in own or name in skip:
             continue
@@ -61,7 +63,8 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
             break
     out = listing(g, entries, USED_SCORE, {}) if entries else []
     listed = {(r.key, d.start_line) for r, d in entries}
-    more = [(r, d) for r, d in _neighbours(g, resolver) if (r.key, d.start_line) not in listed and d.name not in skip]
+    neighbours = _neighbours(g, resolver) if not g.expired() else []
+    more = [(r, d) for r, d in neighbours if (r.key, d.start_line) not in listed and d.name not in skip]
     if more:
         out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {})
     return out, {d.name for _, d in entries}
