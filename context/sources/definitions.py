@@ -188,11 +188,9 @@ def _implicit_member(g: Gathering, resolver: Resolver, ref: Reference | None) ->
     return [_candidate(g, f.record, f.definition, CURSOR_SCORE * min(1.0, f.confidence)) for f in _best(found)]
 
 
-def _cursor_name(g: Gathering) -> str:
-    """The bare name the cursor calls or types (``name(`` / ``nam``), which ranks before names merely near it."""
+def _cursor_reference(g: Gathering) -> Reference | None:
     start = max(0, g.request.offset - CURSOR_LOOKBACK)
-    ref = reference_at(g.request.text[start : g.request.offset])
-    return ref.member if ref is not None and not ref.chain else ""
+    return reference_at(g.request.text[start : g.request.offset])
 
 
 def definition_candidates(g: Gathering) -> list[Candidate]:
@@ -205,7 +203,8 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         imported_files.update(g.resolve(imp))
     here = g.rel.rpartition("/")[0]
     found_count = len(out)
-    cursor_name = _cursor_name(g)
+    ref = _cursor_reference(g)
+    cursor_name = ref.member if ref is not None and not ref.chain else ""  # ranks before names merely near it
     for rank, (name, weight, qualifier) in enumerate(_nearby_identifiers(g)):
         if found_count >= MAX_CANDIDATES or (rank >= MIN_NAMES and g.expired()):
             break
@@ -254,7 +253,9 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         for record, definition, score in found[:MAX_PER_NAME]:
             out.append(_candidate(g, record, definition, score * weight))
             found_count += 1
-    used, listed = used_callee_candidates(g, resolver, seen)  # called names: their signature line stands for them
+    member_access = ref is not None and bool(ref.chain) and not ref.called  # ``x.`` has its outline instead
+    # what the code around calls, by signature line (not again as an imported definition)
+    used, listed = used_callee_candidates(g, resolver, seen) if not member_access else ([], set())
     return out + used + _imported_definitions(g, resolver, bindings, seen | listed)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import chain
 
 from ..gathering import Gathering
 from ..index.repo_index import FileRecord
@@ -47,9 +48,7 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
         return [], set()
     first = max(0, min(g.window[0], g.cursor_line - LINES_BEFORE))
     last = max(g.window[1], g.cursor_line + LINES_AFTER)
-    counts: Counter[str] = Counter()
-    for line in g.lines[first:last]:
-        counts.update(_bare_calls(line))
+    counts = Counter(chain.from_iterable(map(_bare_calls, g.lines[first:last])))
     own = {d.name for d in g.record.definitions if not d.parent} if g.record is not None else set()
     here = resolver.here()
     entries: list[tuple[FileRecord, Definition]] = []
