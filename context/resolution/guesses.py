@@ -21,7 +21,7 @@ _TYPE_GUARD = re.compile(r"\)\s*:\s*[\w$]+\s+is\s+([A-Za-z_$][\w$.]*)")
 def guarded(r: "Resolver", ctx: FileContext, name: str) -> list[Guess]:
     """The type a TypeScript type guard narrowed ``name`` to: ``if (isAdministration(adm))`` where the guard is
     declared ``(thing): thing is Administration``; the last such check before the cursor."""
-    if ctx.language not in ("typescript", "tsx"):
+    if ctx.language not in ("typescript", "tsx") or f"({name})" not in r.text_before():
         return []
     for guard in reversed(re.findall(rf"\b([A-Za-z_$][\w$]*)\(\s*{re.escape(name)}\s*\)", r.text_before())):
         for f in r.lookup(ctx, guard, FUNCTION_LIKE)[:1]:

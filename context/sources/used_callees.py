@@ -10,6 +10,7 @@ snippet per file, one signature per line), so they cost little of the budget.
 from __future__ import annotations
 
 import re
+import time
 from collections import Counter
 from functools import lru_cache
 from itertools import chain
@@ -22,6 +23,7 @@ from ..resolution.outlines import listing, members_of
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
 from ..syntax.symbols import CLASS_LIKE, FUNCTION_LIKE, Definition
 
+MAX_SECONDS = 0.0015  # at most this share of the definitions source's time
 MAX_NAMES = 24  # names resolved per request, most called first
 MAX_LISTED = 16  # signatures listed in all
 LINES_BEFORE = 300  # the code read for calls: a few hundred lines around the cursor, not a whole long file
@@ -46,23 +48,23 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     of what it may call; and the names listed."""
     if g.expired():  # the least certain part of the definitions source: only in the time left to it
         return [], set()
+    stop = min(g.deadline, time.perf_counter() + MAX_SECONDS)
     first = max(0, min(g.window[0], g.cursor_line - LINES_BEFORE))
     last = max(g.window[1], g.cursor_line + LINES_AFTER)
     counts = Counter(chain.from_iterable(map(_bare_calls, g.lines[first:last])))
     own = {d.name for d in g.record.definitions if not d.parent} if g.record is not None else set()
-    here = resolver.here()
     entries: list[tuple[FileRecord, Definition]] = []
-    for rank, (name, _) in enumerate(counts.most_common(MAX_NAMES)):
-        if g.expired():
+    for name, _ in counts.most_common(MAX_NAMES):
+        if time.perf_counter() > stop:
             break
-        if name in own or name in skip:
+        if name in own or name in skip or name not in g.index.symbols:  # builtins, the standard library
             continue
         entries += _callable(g, resolver, name)
         if len(entries) >= MAX_LISTED:
             break
     out = listing(g, entries, USED_SCORE, {}) if entries else []
     listed = {(r.key, d.start_line) for r, d in entries}
-    neighbours = _neighbours(g, resolver) if not g.expired() else []
+    neighbours = _neighbours(g, resolver) if time.perf_counter() < stop else []
     more = [(r, d) for r, d in neighbours if (r.key, d.start_line) not in listed and d.name not in skip]
     if more:
         out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {})
