@@ -12,6 +12,7 @@ import posixpath
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from ..resolution.imports import Import, Target
 from ..syntax.languages import LanguageSpec, parser_for
@@ -53,6 +54,8 @@ def _path_keys(rel: str) -> tuple[list[str], list[str]]:
     if len(parts) > 1 and parts[-1] in _PACKAGE_FILES:
         keys += ["/".join(parts[i:-1]) for i in range(len(parts) - 1)]
     dir_parts = parts[:-1]
+    if len(stem.split("/")) == 1:  # a file at the folder's root: its package is the root (a Go module's main one)
+        return keys, [""]
     return keys, ["/".join(dir_parts[i:]) for i in range(len(dir_parts))]
 
 
@@ -196,6 +199,12 @@ class RepoIndex:
             for index in self.window_indexes.values():
                 hits += index.search(query, limit=limit, deadline=deadline)
         return sorted(hits, key=lambda h: -h.rank)[:limit] if len(self.window_indexes) > 1 else hits
+
+    def usage(self, names: Iterable[str]) -> dict[str, int]:
+        """How many chunks of the workspace mention each name: how much the repository uses it."""
+        with self.lock:
+            indexes = list(self.window_indexes.values())
+            return {name: sum(index.df(name) for index in indexes) for name in names}
 
     def window_count(self) -> int:
         with self.lock:

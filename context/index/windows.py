@@ -131,7 +131,8 @@ class WindowIndex:
                 return self.flat[span[0] : span[0] + span[1]]
         return bucket
 
-    def _df(self, token: str) -> int:
+    def df(self, token: str) -> int:
+        """Number of chunks the token occurs in (removed chunks may still count until compacted)."""
         bucket = self.postings.get(token)
         if bucket is not None:
             return len(bucket)
@@ -166,7 +167,7 @@ class WindowIndex:
         max_df = max(50, n // 200)  # identifiers in over 0.5% of chunks say little and cost much
         terms = []
         for token in query:
-            df = self._df(token)
+            df = self.df(token)
             if 0 < df <= max_df:
                 terms.append((df, token))
         if not terms:

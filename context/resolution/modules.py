@@ -20,7 +20,7 @@ def package_files(index: RepoIndex, keys: list[str]) -> list[str]:
             continue
         directory = posixpath.dirname(record.rel)
         tail = "/".join(directory.lower().split("/")[-8:])
-        for other in index.dirs.get(tail, [key]) if directory else [key]:
+        for other in index.dirs.get(tail, [key]):
             o = index.files.get(other)
             if (
                 o is not None

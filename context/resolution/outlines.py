@@ -10,6 +10,7 @@ names of the other callable members are listed (what an IDE's completion list of
 
 from __future__ import annotations
 
+import math
 import posixpath
 import re
 from functools import lru_cache
@@ -30,8 +31,10 @@ MAX_LISTED_NAMES = 120  # further members listed by name only
 MAX_SIGNATURE_CHARS = 1600  # ~400 tokens of signatures, then names up to ~600 tokens in all: the outline must fit
 MAX_OUTLINE_CHARS = 2400  # in the default budget next to the other snippets
 MAX_MODULE_FILES = 12
+WORD_SHARE = 2.0  # a member sharing a word with the cursor line ranks as if used 4x as much
 _WORD_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
+_PRIVATE_MODIFIER = re.compile(r"(?:@\w+(?:\([^)]*\))?\s+)*(?:\w+\s+)*?private\b")
 _MEMBER_USE = re.compile(r"(?:\.|::|->)\s*([A-Za-z_$][\w$]*)\s*\(")
 # fmt: off
 _OUTLINE_KINDS = frozenset({"function", "class", "interface", "enum", "type", "constant", "variable", "macro",
@@ -72,23 +75,43 @@ def _words(name: str) -> frozenset[str]:
     return frozenset(w.lower() for w in _WORD_PARTS.findall(name) if len(w) > 2)
 
 
-def _relevance(g: Gathering, typed: str) -> Callable[[str], tuple[int, ...]]:
-    """Sort key for member names: what is typed, then members the file already calls, then members sharing a word
-    with the cursor line (``lines = Segment.`` -> ``split_lines``)."""
+def _relevance(g: Gathering, typed: str, usage: dict[str, int]) -> Callable[[str], tuple[float, ...]]:
+    """Sort key for member names: what is typed, then members the file already calls, then by how much the
+    repository uses them (``usage``: chunks mentioning the name), sharing a word with the cursor line (``lines =
+    Segment.`` -> ``split_lines``) counting as WORD_SHARE doublings of use."""
     request = g.request
     text = request.text[request.prefix_start : request.suffix_end if request.suffix_end >= 0 else None]
     called = set(_MEMBER_USE.findall(text))  # the visible window: the whole file may be very long
     line = g.lines[g.cursor_line] if g.cursor_line < len(g.lines) else ""
     words = set().union(*(_words(w) for w in _IDENT.findall(line))) if line else set()
-    return lambda name: (not (typed and name.startswith(typed)), name not in called, not (_words(name) & words))
+    return lambda name: (
+        not (typed and name.startswith(typed)),
+        name not in called,
+        -(math.log2(1 + usage.get(name, 0)) + (WORD_SHARE if _words(name) & words else 0)),
+    )
+
+
+def is_private(language: str, d: Definition) -> bool:
+    """Hidden from other modules by its name (Go, Python) or from other classes by a ``private`` modifier."""
+    return not is_public(language, d.name, d) or bool(_PRIVATE_MODIFIER.match(signature_line(d)))
+
+
+def _accessible(g: Gathering, record: FileRecord, d: Definition) -> bool:
+    """Whether the cursor's file may use the member: a private one from its own file (``private``) or package
+    (Go's lower-case names, Python's ``_names``)."""
+    if not is_private(record.language, d) or record.key == g.key:
+        return True
+    if _PRIVATE_MODIFIER.match(signature_line(d)):
+        return False
+    return record.folder == g.folder and posixpath.dirname(record.rel) == posixpath.dirname(g.rel)
 
 
 def _is_attribute(d: Definition) -> bool:
     return d.kind in ("field", "variable", "constant")
 
 
-def _members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[FileRecord, Definition]]:
-    """The type's public members: in its body, and (Go, Rust) methods declared in the package / next to it."""
+def members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[FileRecord, Definition]]:
+    """The type's members the cursor's file may use: in its body, and (Go, Rust) methods declared in the package / next to it."""
     g = r.g
     if record.language == "go":
         files = r.package_files([record.key])
@@ -108,7 +131,7 @@ def _members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[
             if (
                 d.parent != cls.name
                 or d.name == cls.name
-                or not is_public(record.language, d.name, d)
+                or not _accessible(g, other, d)
                 or (record.language not in ("go", "rust") and key != record.key)
             ):
                 continue
@@ -126,25 +149,36 @@ def type_outline(r: Resolver, scope: Scope, score: float, typed: str = "") -> li
     if record is None or cls is None:
         return []
     g = r.g
-    members = _members_of(r, record, cls)
+    members = members_of(r, record, cls)
     small = cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
     if small:  # shown whole: only members declared outside it remain to list
         members = [
             (o, d) for o, d in members if o.key != record.key or not cls.start_line <= d.start_line < cls.end_line
         ]
     head = (cls.summary if small else signature_line(cls), cls.start_line, cls.end_line, small)
-    return _listing(g, _ranked(g, members, typed), score, {record.key: head}, indent="" if small else "    ")
+    return listing(g, _ranked(g, members, typed), score, {record.key: head}, indent="" if small else "    ")
 
 
 def _ranked(
     g: Gathering, entries: list[tuple[FileRecord, Definition]], typed: str
 ) -> list[tuple[FileRecord, Definition]]:
-    key = _relevance(g, typed)
+    # a large type or module: the members the repository uses most are the likely next ones
+    usage = g.index.usage({d.name for _, d in entries}) if len(entries) > MAX_OUTLINE_LINES else {}
+    key = _relevance(g, typed, usage)
     order = {id(e): i for i, e in enumerate(entries)}
-    return sorted(entries, key=lambda e: (*key(e[1].name), _is_attribute(e[1]), order[id(e)]))
+    return sorted(
+        entries,
+        key=lambda e: (
+            *key(e[1].name)[:2],
+            is_private(e[0].language, e[1]),
+            *key(e[1].name)[2:],
+            _is_attribute(e[1]),
+            order[id(e)],
+        ),
+    )
 
 
-def _listing(
+def listing(
     g: Gathering,
     ranked: list[tuple[FileRecord, Definition]],
     score: float,
@@ -234,4 +268,4 @@ def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[
                     continue
                 for other, d in r.defined_in(r.module_files(r.context_of(record), imp), original, hops=2)[:1]:
                     add(other, d)
-    return _listing(g, _ranked(g, entries, typed), score, {})
+    return listing(g, _ranked(g, entries, typed), score, {})

@@ -40,7 +40,7 @@ def normalize_type(text: str) -> str:
     """The dotted path of the type a declaration names: wrappers, pointers, references, generics removed."""
     text = text.strip().strip("'\"`").strip()
     for _ in range(4):
-        text = re.sub(r"^(?:&'?\w*\s*|&|\*|mut\s+|dyn\s+|impl\s+|readonly\s+|const\s+|\?)+", "", text).strip()
+        text = re.sub(r"^(?:&'\w+\s*|&|\*|mut\s+|dyn\s+|impl\s+|readonly\s+|const\s+|\?)+", "", text).strip()
         match = re.match(rf"({_PATH})\s*[\[<]\s*(.*)$", text, re.S)
         if match and match.group(1).replace("::", ".").split(".")[-1] in _WRAPPERS:
             text = match.group(2)
@@ -74,12 +74,14 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     Compiled once per language: a request looks up several names, and compiling per name would cost more."""
     if language == "python":
         found = [
+            (rf"\bisinstance\(\s*{_N}\s*,\s*(?P<t>{_PATH})\s*\)", "type"),  # narrowed by a check
             (rf"\b{_N}\s*:\s*(?P<t>[^=\n,)]+?)\s*(?:=|,|\)|$)", "type"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
             (rf"\bwith\b[^\n]*?(?P<t>{_PATH})\([^\n]*\bas\s+{_N}\b", "call"),
         ]
     elif language in ("javascript", "typescript", "tsx"):
         found = [
+            (rf"\b{_N}\s+instanceof\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*[?!]?\s*:\s*(?P<t>[\w$.]+(?:<[^=;\n]*>)?)", "type"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*new\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
@@ -101,6 +103,7 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
         ]
     elif language in ("java", "csharp", "kotlin", "scala"):
         found = [
+            (rf"\b{_N}\s+(?:instanceof|is)\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*=\s*new\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*:\s*(?P<t>{_PATH})", "type"),
             (rf"(?P<t>{_PATH})(?:<[^;=()]*>)?(?:\[\])?\s+{_N}\s*[=;,):]", "type"),

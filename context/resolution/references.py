@@ -16,10 +16,12 @@ MAX_LOOKBACK = 400  # characters before the cursor searched for an unclosed call
 MAX_CHAIN = 12  # builder chains: Command::new(..).about(..).arg(..)...
 _IDENT_CHAR = re.compile(r"[\w$]")
 _SEPARATORS = ("?.", "::", "->", ".")
+_COMMENT_STARTS = ("//", "#", "/*", "* ", "--")
 # fmt: off
 _KEYWORDS = frozenset({"return", "if", "while", "await", "yield", "not", "and", "or", "in", "of", "case", "throw",
                        "typeof", "void", "else", "do", "match", "as", "is"})
 # fmt: on
+_PREFIX_CAST = re.compile(r"\(\s*\(\s*([A-Z][\w$.]*)\s*(?:<[^()]*>)?\s*\)\s*[\w$]")  # ((Element) next)
 _CAST = re.compile(r"\bas\s+([A-Za-z_$][\w$.]*)\s*(?:<[^()]*>)?\s*\)$")
 _TYPE_NODES = {
     "class_definition": "name",
@@ -100,7 +102,7 @@ def _chain_before(text: str, end: int) -> tuple[str, ...]:
                     j -= 2
         start = _identifier_before(text, j)
         if called and (start == j or text[start:j] in _KEYWORDS):  # (expr as Type).member: a cast
-            cast = _CAST.search(text[group:end].rstrip())
+            cast = _CAST.search(text[group:end].rstrip()) or _PREFIX_CAST.match(text, group)
             if cast:
                 segments.append(":" + cast.group(1))
             break
@@ -129,13 +131,19 @@ def _unclosed_paren(text: str) -> int:
     return -1
 
 
+def _in_line_comment(text: str, at: int) -> bool:
+    """Whether ``at`` is in a comment line (``// ... dispose call.`` above the cursor is not a member access)."""
+    line = text[text.rfind("\n", 0, at) + 1 : at].lstrip()
+    return line.startswith(_COMMENT_STARTS)
+
+
 def reference_at(before: str) -> Reference | None:
     """The reference the cursor is in, from the text before the cursor (a few hundred characters suffice)."""
     before = before[-MAX_LOOKBACK * 2 :]
     member_start = _identifier_before(before, len(before))
     member = before[member_start:]
     sep, at = _separator_before(before, member_start, newlines=True)
-    if sep:
+    if sep and not _in_line_comment(before, at):
         return Reference(_chain_before(before, at), member, False, sep)
     paren = _unclosed_paren(before)
     if paren < 0:

@@ -17,19 +17,21 @@ from ..gathering import Gathering, resolve_import
 from .imports import Import
 from ..index.repo_index import FileRecord
 from ..syntax.languages import language_named
+from .guesses import guarded, named_after
 from .modules import default_export, is_module_named, package_files
 from .receivers import Guess, field_guesses, return_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
-from .scopes import TYPE_KINDS, FileContext, Found, Scope
+from .scopes import MAX_SCOPES, TYPE_KINDS, FileContext, Found, Scope, distinct
 from .signatures import base_names, signature
 from ..syntax.symbols import FUNCTION_LIKE, Definition
 
 MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
 MAX_AMBIGUOUS = 4
-MAX_SCOPES = 4
+
 MAX_VISITED = 48  # files a re-export search may open
 LOCAL_LOOKBACK_LINES = 300
 SELF_NAMES = frozenset({"self", "this", "Self", "cls"})
+IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})  # ``f()`` may be ``this.f()``
 _MODULE_SEPARATOR = {"python": ".", "rust": "::"}
 _CONSTRUCTOR_LIKE = re.compile(
     r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
@@ -208,7 +210,7 @@ class Resolver:
             return out
         if ctx.dialect == "rust" and name in ("crate", "super", "self"):
             return [Scope("module", confidence, tuple(self.resolve(ctx, Import(name, ()))), name)]
-        return self._results(self.lookup(ctx, name, TYPE_KINDS), confidence, 0, False)
+        return self.results(self.lookup(ctx, name, TYPE_KINDS), confidence, 0, False)
 
     def enclosing(self, confidence: float = 1.0) -> list[Scope]:
         name = enclosing_type(self.g.tree, self.g.cursor_byte) or enclosing_type_in_text(
@@ -233,7 +235,7 @@ class Resolver:
             return self.enclosing(confidence)
         if len(parts) == 1:
             found = self.lookup(ctx, parts[0], TYPE_KINDS | FUNCTION_LIKE if guess.call else TYPE_KINDS)
-            return self._results(found, confidence, depth, called=guess.call)
+            return self.results(found, confidence, depth, called=guess.call)
         if ctx.key == self.g.key:  # ``self.factory.make()``, ``client.get()``: the head may be a local
             scopes = [s.scaled(confidence) for s in self.head(parts[0], depth=depth + 1)]
         else:
@@ -245,7 +247,7 @@ class Resolver:
             return out
         return self.type_scopes(ctx, Guess(parts[-1]), confidence * 0.6, depth + 1)  # the last name alone
 
-    def _results(self, found: list[Found], confidence: float, depth: int, called: bool) -> list[Scope]:
+    def results(self, found: list[Found], confidence: float, depth: int, called: bool) -> list[Scope]:
         """Scopes for definitions reached by name: a type stays a type (called: its instance); a function called
         gives its return type; a field gives its declared type."""
         out: list[Scope] = []
@@ -266,7 +268,7 @@ class Resolver:
             elif d.kind in ("field", "variable", "constant") and not called:
                 for guess in field_guesses(f.record.language, d.name, d.summary):
                     out += self._in_type_of(f.record, guess, conf, depth)
-        return out[:MAX_SCOPES]
+        return distinct(out)
 
     def _in_type_of(self, record: FileRecord, guess: Guess, confidence: float, depth: int) -> list[Scope]:
         if guess.path == "Self" and record.key == self.g.key:
@@ -334,7 +336,7 @@ class Resolver:
         out: list[Scope] = []
         for scope in scopes:
             found = self.members(scope, name)
-            out += self._results(found, 1.0, depth, called)
+            out += self.results(found, 1.0, depth, called)
             if scope.kind == "module" and not found and scope.path:
                 ctx = self.here()
                 sep = _MODULE_SEPARATOR.get(ctx.dialect)
@@ -343,7 +345,7 @@ class Resolver:
                     files = [k for k in self.resolve(ctx, Import(path, ())) if is_module_named(k, name)]
                     if files:
                         out.append(Scope("module", scope.confidence, tuple(files), path))
-        return out[:MAX_SCOPES]
+        return distinct(out)
 
     def chain(self, chain: tuple[str, ...]) -> list[Scope]:
         """Scopes the qualifier chain at the cursor denotes (``self.client`` -> the client's type)."""
@@ -356,7 +358,7 @@ class Resolver:
             attribute = self.step(scopes, rest[0])
             if not attribute:  # the class as the index has it may lag behind the text: read the text
                 here = self.here()
-                for rank, guess in enumerate(variable_guesses(here.language, rest[0], self._text_before())):
+                for rank, guess in enumerate(variable_guesses(here.language, rest[0], self.text_before())):
                     attribute += self.type_scopes(here, guess, 0.8 if rank == 0 else 0.5 / rank, 1)
             scopes, rest = attribute, rest[1:]
         for segment in rest:
@@ -385,21 +387,29 @@ class Resolver:
         if name == "super":
             return [b for s in self.enclosing() for b in self.bases(s)]
         if called:
-            found = self.lookup(here, name) or self._methods_named(name)
-            return self._results(found, 1.0, depth, True)
+            found = self.lookup(here, name) or self.implicit_members(name) or self._methods_named(name)
+            return self.results(found, 1.0, depth, True)
         if name in self.bindings(here) or depth > MAX_HOPS:
             return self.name_scopes(here, name)
         out: list[Scope] = []
-        for rank, guess in enumerate(variable_guesses(here.language, name, self._text_before())):
+        guesses = guarded(self, here, name) + variable_guesses(here.language, name, self.text_before())
+        for rank, guess in enumerate(guesses):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
-        return out[:MAX_SCOPES] or self.name_scopes(here, name)
+        return distinct(out) or self.name_scopes(here, name) or named_after(self, here, name)
+
+    def implicit_members(self, name: str) -> list[Found]:
+        """``name`` as a member of the enclosing class (its own or inherited), where a bare name may mean
+        ``this.name`` (Java, C#, Kotlin...)."""
+        if self.here().language not in IMPLICIT_THIS:
+            return []
+        return [f for scope in self.enclosing() for f in self.members(scope, name)]
 
     def _methods_named(self, name: str) -> list[Found]:
         """Methods called ``name`` anywhere (the head of a chain whose start is out of sight), if only a few."""
         found = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent and d.kind in FUNCTION_LIKE]
         return [Found(r, d, 0.7 / len(found) ** 0.5) for r, d in found] if len(found) <= MAX_AMBIGUOUS else []
 
-    def _text_before(self) -> str:
+    def text_before(self) -> str:
         text = self._texts.get("before")
         if text is None:
             g = self.g

@@ -43,3 +43,18 @@ class FileContext:
     dialect: str
     folder: str
     rel: str
+
+
+MAX_SCOPES = 4
+
+
+def distinct(scopes: list[Scope], limit: int = MAX_SCOPES) -> list[Scope]:
+    """The first of each scope reached several ways (a type found by two guesses), at most ``limit``."""
+    out: list[Scope] = []
+    seen: set[tuple] = set()
+    for s in scopes:
+        ident = (s.kind, s.files, s.record.key if s.record else "", s.definition.start_line if s.definition else -1)
+        if ident not in seen:
+            seen.add(ident)
+            out.append(s)
+    return out[:limit]

@@ -20,6 +20,9 @@ def signature(d: Definition) -> str:
     lines = d.summary.split("\n", MAX_SIGNATURE_LINES * 2)[: MAX_SIGNATURE_LINES * 2]
     i = 0
     while i < len(lines) - 1 and _PREAMBLE.match(lines[i]):
+        if lines[i].lstrip().startswith("/*"):  # a block comment's lines need not start with '*' (javadoc)
+            while i < len(lines) - 1 and "*/" not in lines[i]:
+                i += 1
         i += 1
     return "\n".join(lines[i : i + MAX_SIGNATURE_LINES])
 

@@ -19,8 +19,9 @@ from ..syntax.languages import is_string_or_comment
 from ..resolution.outlines import module_outline, type_outline
 from ..ranking import Candidate
 from ..resolution.references import Reference, reference_at
-from ..resolution.resolver import Resolver
+from ..resolution.resolver import IMPLICIT_THIS, Resolver
 from ..resolution.scopes import Found
+from .used_callees import used_callee_candidates
 from ..syntax.symbols import SMALL_DEFINITION_LINES, Definition, identifiers_between
 
 LINES_BEFORE = 8
@@ -36,8 +37,9 @@ GUESSED_FIELD = 0.3  # factor for a one-line field/variable reached by a guess (
 OUTLINE_AFTER_MEMBER = 0.35  # the outline of the callee's type once the member is typed: after the definitions
 CURSOR_LOOKBACK = 800  # characters before the cursor read to find what it refers to
 CURSOR_SCORE = 1.3  # what the cursor refers to ranks above everything merely near it
-CURSOR_EVIDENCE = 0.4  # raises a found-by-folder (0.6) or by-import (0.8) definition of the cursor's name to 1.0
-IMPLICIT_THIS = frozenset({"java", "csharp", "kotlin", "scala", "cpp", "swift", "php"})
+CURSOR_EVIDENCE = 0.4
+FOUND_MEMBER_FLOOR = 0.8  # a member typed in full and found in (one of) the qualifier's types
+BY_NAME_MEMBER = 0.7  # ``x.name(`` whose qualifier resolved to nothing that has it: ``name`` wherever defined  # raises a found-by-folder (0.6) or by-import (0.8) definition of the cursor's name to 1.0
 
 
 def _nearby_identifiers(g: Gathering) -> list[tuple[str, float, str]]:
@@ -121,14 +123,19 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
     if ref is None or not ref.chain:
         return _implicit_member(g, resolver, ref), set()
     scopes = resolver.chain(ref.chain)
-    if not scopes:
-        return [], set()
     out: list[Candidate] = []
     members: list[Found] = []
     if ref.member:
         members = [f for scope in scopes for f in resolver.members(scope, ref.member)]
-    for f in _best(members):
-        out.append(_candidate(g, f.record, f.definition, CURSOR_SCORE * min(1.0, f.confidence)))
+    for rank, f in enumerate(_best(members)):
+        # the typed member found in what the qualifier denotes: above anything merely near the cursor
+        confidence = max(FOUND_MEMBER_FLOOR, f.confidence) if rank == 0 else f.confidence
+        out.append(_candidate(g, f.record, f.definition, CURSOR_SCORE * min(1.0, confidence)))
+    external = any(s.kind == "module" and not s.files for s in scopes)  # a package outside the workspace
+    if not members and ref.member and ref.called and not external:
+        out += _member_by_name(g, ref.member)
+    if not scopes:
+        return out, ({ref.member} if out else set())
     outline_score = OUTLINE_AFTER_MEMBER if members else 1.0
     for rank, scope in enumerate(scopes):
         score = outline_score * min(1.0, scope.confidence) * 0.9**rank
@@ -142,6 +149,18 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
         else:
             out += module_outline(resolver, scope, typed, score)
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
+
+
+def _member_by_name(g: Gathering, name: str) -> list[Candidate]:
+    """``x.name(`` where what ``x`` denotes is unknown or lacks ``name`` (a parse error, an object built at run
+    time): the definitions of ``name`` in the workspace, if only a few, members before top-level ones."""
+    language = g.spec.name if g.spec else ""
+    found = [(r, d) for r, d in g.index.definitions_named(name) if r.key != g.key and r.language == language]
+    if not found or len(found) > MAX_AMBIGUOUS:
+        return []
+    found.sort(key=lambda item: (not item[1].parent, item[0].key, item[1].start_line))
+    score = CURSOR_SCORE * BY_NAME_MEMBER / len(found) ** 0.5
+    return [_candidate(g, r, d, score) for r, d in found[:MAX_PER_NAME]]
 
 
 def _in_string_or_comment(g: Gathering) -> bool:
@@ -165,15 +184,13 @@ def _implicit_member(g: Gathering, resolver: Resolver, ref: Reference | None) ->
         return []
     if g.record is not None and any(d.name == ref.member and not d.parent for d in g.record.definitions):
         return []
-    found = [f for scope in resolver.enclosing() for f in resolver.members(scope, ref.member)]
+    found = resolver.implicit_members(ref.member)
     return [_candidate(g, f.record, f.definition, CURSOR_SCORE * min(1.0, f.confidence)) for f in _best(found)]
 
 
-def _cursor_name(g: Gathering) -> str:
-    """The bare name the cursor calls or types (``name(`` / ``nam``), which ranks before names merely near it."""
+def _cursor_reference(g: Gathering) -> Reference | None:
     start = max(0, g.request.offset - CURSOR_LOOKBACK)
-    ref = reference_at(g.request.text[start : g.request.offset])
-    return ref.member if ref is not None and not ref.chain else ""
+    return reference_at(g.request.text[start : g.request.offset])
 
 
 def definition_candidates(g: Gathering) -> list[Candidate]:
@@ -186,7 +203,8 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         imported_files.update(g.resolve(imp))
     here = g.rel.rpartition("/")[0]
     found_count = len(out)
-    cursor_name = _cursor_name(g)
+    ref = _cursor_reference(g)
+    cursor_name = ref.member if ref is not None and not ref.chain else ""  # ranks before names merely near it
     for rank, (name, weight, qualifier) in enumerate(_nearby_identifiers(g)):
         if found_count >= MAX_CANDIDATES or (rank >= MIN_NAMES and g.expired()):
             break
@@ -235,7 +253,10 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         for record, definition, score in found[:MAX_PER_NAME]:
             out.append(_candidate(g, record, definition, score * weight))
             found_count += 1
-    return out + _imported_definitions(g, resolver, bindings, seen)
+    member_access = ref is not None and bool(ref.chain) and not ref.called  # ``x.`` has its outline instead
+    # what the code around calls, by signature line (not again as an imported definition)
+    used, listed = used_callee_candidates(g, resolver, seen) if not member_access else ([], set())
+    return out + used + _imported_definitions(g, resolver, bindings, seen | listed)
 
 
 def _used_once(text: str, name: str) -> bool:

@@ -1,0 +1,129 @@
+"""Retrieval helper: the functions and classes the current file already calls, as one-line signatures.
+
+Before a bare name is typed (``return |``, ``x := |``), nothing on the line names the callee; what an IDE offers
+there is what the code around already uses: functions of the same package, imported names, and (Java, C#...) the
+enclosing class's own and inherited methods. The names called without a qualifier in the visible window are
+counted, resolved from the current file, and the most used ones are listed under their defining files (one
+snippet per file, one signature per line), so they cost little of the budget.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from functools import lru_cache
+from itertools import chain
+
+from ..gathering import Gathering
+from ..index.repo_index import FileRecord
+from ..index.windows import STOPWORDS
+from ..ranking import Candidate
+from ..resolution.outlines import listing, members_of
+from ..resolution.resolver import IMPLICIT_THIS, Resolver
+from ..syntax.symbols import CLASS_LIKE, FUNCTION_LIKE, Definition
+
+MAX_SECONDS = 0.0015  # at most this share of the definitions source's time
+MAX_NAMES = 24  # names resolved per request, most called first
+MAX_LISTED = 16  # signatures listed in all
+LINES_BEFORE = 300  # the code read for calls: a few hundred lines around the cursor, not a whole long file
+LINES_AFTER = 100
+USED_SCORE = 0.45  # below what the cursor line names, above definitions merely imported
+NEIGHBOUR_SCORE = 0.3  # callable without a qualifier but not called yet: the most used ones
+MAX_NEIGHBOURS = 30
+MAX_PACKAGE_FILES = 48
+MAX_BASE_DEPTH = 3
+_BARE_CALL = re.compile(r"(?<![\w$.:>])([A-Za-z_$][\w$]*)\s*\(")
+_CALLABLE = FUNCTION_LIKE | CLASS_LIKE | {"type"}
+
+
+@lru_cache(maxsize=65536)
+def _bare_calls(line: str) -> tuple[str, ...]:
+    """Names called without a qualifier on a line (cached: from one keystroke to the next, one line changes)."""
+    return tuple(name for name in _BARE_CALL.findall(line) if len(name) > 2 and name not in STOPWORDS)
+
+
+def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> tuple[list[Candidate], set[str]]:
+    """Signatures of what the code around the cursor calls by bare name (``skip``: names already resolved), then
+    of what it may call; and the names listed."""
+    if g.expired():  # the least certain part of the definitions source: only in the time left to it
+        return [], set()
+    stop = min(g.deadline, time.perf_counter() + MAX_SECONDS)
+    first = max(0, min(g.window[0], g.cursor_line - LINES_BEFORE))
+    last = max(g.window[1], g.cursor_line + LINES_AFTER)
+    counts = Counter(chain.from_iterable(map(_bare_calls, g.lines[first:last])))
+    own = {d.name for d in g.record.definitions if not d.parent} if g.record is not None else set()
+    entries: list[tuple[FileRecord, Definition]] = []
+    for name, _ in counts.most_common(MAX_NAMES):
+        if time.perf_counter() > stop:
+            break
+        if name in own or name in skip or name not in g.index.symbols:  # builtins, the standard library
+            continue
+        entries += _callable(g, resolver, name)
+        if len(entries) >= MAX_LISTED:
+            break
+    out = listing(g, entries, USED_SCORE, {}) if entries else []
+    listed = {(r.key, d.start_line) for r, d in entries}
+    neighbours = _neighbours(g, resolver) if time.perf_counter() < stop else []
+    more = [(r, d) for r, d in neighbours if (r.key, d.start_line) not in listed and d.name not in skip]
+    if more:
+        out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {})
+    return out, {d.name for _, d in entries}
+
+
+def _callable(g: Gathering, resolver: Resolver, name: str) -> list[tuple[FileRecord, Definition]]:
+    """The function or class ``name`` denotes in the current file, if defined in another one (kept for the
+    index's generation: the same names are looked up keystroke after keystroke)."""
+    memo_key = ("used_callee", g.key, name)
+    cached = g.index.cached_lookup(memo_key)
+    if cached is None:
+        found = resolver.lookup(resolver.here(), name) or resolver.implicit_members(name)
+        cached = [
+            (f.record, f.definition) for f in found[:1] if f.record.key != g.key and f.definition.kind in _CALLABLE
+        ]
+        g.index.store_lookup(memo_key, cached)
+    return cached  # type: ignore[return-value]
+
+
+def _neighbours(g: Gathering, resolver: Resolver) -> list[tuple[FileRecord, Definition]]:
+    """What the cursor's code may call without a qualifier besides what it already calls: the functions of its
+    package in other files (Go), the methods the enclosing class inherits (Java-like languages); the ones the
+    repository uses most first (kept for the index's generation)."""
+    language = g.spec.name if g.spec else ""
+    if language != "go" and language not in IMPLICIT_THIS:
+        return []
+    types = "" if language == "go" else "/".join(s.definition.name for s in resolver.enclosing() if s.definition)
+    memo_key = ("neighbours", g.key, types)
+    cached = g.index.cached_lookup(memo_key)
+    if cached is None:
+        cached = _ranked_by_usage(g, _reachable(g, resolver, language))
+        g.index.store_lookup(memo_key, cached)
+    return cached  # type: ignore[return-value]
+
+
+def _ranked_by_usage(g: Gathering, entries: list[tuple[FileRecord, Definition]]) -> list[tuple[FileRecord, Definition]]:
+    usage = g.index.usage({d.name for _, d in entries})
+    return sorted(entries, key=lambda e: -usage.get(e[1].name, 0))
+
+
+def _reachable(g: Gathering, resolver: Resolver, language: str) -> list[tuple[FileRecord, Definition]]:
+    out: list[tuple[FileRecord, Definition]] = []
+    if language == "go":
+        tests = g.rel.endswith("_test.go")
+        for key in resolver.package_files([g.key])[:MAX_PACKAGE_FILES]:
+            record = g.index.files.get(key)
+            if record is None or key == g.key or (record.rel.endswith("_test.go") and not tests):
+                continue
+            out += [(record, d) for d in record.definitions if not d.parent and d.kind in FUNCTION_LIKE]
+    elif language in IMPLICIT_THIS:
+        scopes = resolver.enclosing()
+        for _ in range(MAX_BASE_DEPTH):
+            scopes = [base for scope in scopes for base in resolver.bases(scope)]
+            for scope in scopes:
+                if scope.record is not None and scope.definition is not None:
+                    out += [
+                        (r, d)
+                        for r, d in members_of(resolver, scope.record, scope.definition)
+                        if d.kind in FUNCTION_LIKE and r.key != g.key
+                    ]
+    return out

@@ -1,0 +1,73 @@
+"""Before a bare name is typed, the context lists what the code around the cursor already calls: functions of the
+same package (Go), imported ones (Python), the enclosing class's inherited methods (Java)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from resolution_helpers import CURSOR, definitions_at_end
+
+from qwen_lsp.context.repository import RepositoryContext
+
+FILLER = "".join(f"\tx{i} := {i}\n\t_ = x{i}\n" for i in range(12))  # the earlier calls are out of the nearby lines
+
+
+def test_go_same_package_function_the_file_calls(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "go.mod": "module example.com/cfg\n",
+        "util.go": "package cfg\n\n// stringInSlice reports whether a is in list.\n"
+        "func stringInSlice(a string, list []string) bool {\n\treturn false\n}\n",
+        "other.go": "package cfg\n\nfunc unrelated() int {\n\treturn 0\n}\n",
+    }
+    main = (
+        'package cfg\n\nfunc first(keys []string) bool {\n\treturn stringInSlice("a", keys)\n}\n\n'
+        "func second(keys []string) bool {\n" + FILLER + "\tif !" + CURSOR + "\n\treturn true\n}\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "viper.go", main, "go")
+    assert any(
+        s.path == "util.go" and "func stringInSlice(a string, list []string) bool" in s.text for s in snippets
+    ), [(s.path, s.text[:60]) for s in snippets]
+
+
+def test_java_inherited_method_the_class_calls(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "src/org/x/nodes/TextNode.java": "package org.x.nodes;\n\npublic class TextNode {\n"
+        + "".join(f"    public String part{i}() {{\n        return null;\n    }}\n" for i in range(40))
+        + "    public String getWholeText() {\n        return null;\n    }\n}\n"
+    }
+    main = (
+        "package org.x.nodes;\n\npublic class CDataNode extends TextNode {\n    public String text() {\n"
+        "        return getWholeText();\n    }\n\n"
+        + "".join(f"    int f{i}() {{\n        return {i};\n    }}\n" for i in range(4))
+        + "    void outer(StringBuilder accum) {\n        accum.append("
+        + CURSOR
+        + ");\n    }\n}\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/org/x/nodes/CDataNode.java", main, "java")
+    assert any("public String getWholeText()" in s.text for s in snippets), [(s.path, s.text[:60]) for s in snippets]
+
+
+def test_go_package_functions_not_called_yet_most_used_first(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "go.mod": "module example.com/doc\n",
+        "util.go": "package doc\n\n// hasSeeAlso reports whether the command has related commands.\n"
+        "func hasSeeAlso(name string) bool {\n\treturn false\n}\n",
+        **{f"gen{i}.go": f'package doc\n\nfunc gen{i}() bool {{\n\treturn hasSeeAlso("x")\n}}\n' for i in range(3)},
+    }
+    main = "package doc\n\nfunc genMarkdown(name string) error {\n" + FILLER + "\tif " + CURSOR + "\n\treturn nil\n}\n"
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "md_docs.go", main, "go")
+    assert any(s.path == "util.go" and "func hasSeeAlso(name string) bool" in s.text for s in snippets), [
+        (s.path, s.text[:60]) for s in snippets
+    ]
+
+
+def test_called_import_listed_by_its_signature_not_its_body(engine: RepositoryContext, tmp_path: Path) -> None:
+    body = "".join(f"    step{i} = value + {i}\n" for i in range(10))
+    files = {"pkg/__init__.py": "", "pkg/utils.py": f"def to_native(value):\n{body}    return value\n"}
+    main = (
+        "from .utils import to_native\n\n\ndef first(x):\n    return to_native(x)\n\n\n"
+        "def second(y):\n" + "".join(f"    y{i} = y\n" for i in range(10)) + "    return " + CURSOR + "\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "pkg/sessions.py", main, "python")
+    texts = [s.text for s in snippets if s.path == "pkg/utils.py"]
+    assert "def to_native(value):" in texts and not any("step9" in t for t in texts), texts
