@@ -12,26 +12,26 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, wait
 from pathlib import Path
-from typing import Callable
 
 from .base import ContextRequest, ContextResult, Snippet
 from .documents import LineCache, OpenDocuments, uri_to_key
 from .gathering import Gathering, prepare
-from .index.repo_index import RepoIndex, analyze
 from .index.indexer import Indexer, Progress, ScanStats
+from .index.repo_index import RepoIndex, analyze
+from .index.store import default_cache_dir
+from .index.worker import Worker
 from .privacy import PrivacyPolicy
 from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
 from .settings import ContextOptions
-from .syntax.shape import Shape, shape_from_tree
 from .sources.definitions import definition_candidates
-from .sources.whole_files import file_candidates
 from .sources.outline import outline_candidates
 from .sources.recent import recent_candidates
 from .sources.similar import similar_candidates
-from .index.store import default_cache_dir
-from .index.worker import Worker
+from .sources.whole_files import file_candidates
+from .syntax.shape import Shape, shape_from_tree
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,9 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -31,7 +32,7 @@ def context_options(settings: ContextSettings) -> ContextOptions:
 
 
 async def attach_repository_context(
-    session: "Session",
+    session: Session,
     folders: list[Path],
     wait: bool = False,
     progress: Callable[[int, int], None] | None = None,
@@ -52,11 +53,11 @@ async def attach_repository_context(
     return provider
 
 
-def workspace_folders(server: "QwenLanguageServer") -> list[Path]:
+def workspace_folders(server: QwenLanguageServer) -> list[Path]:
     return [folder for folder in workspace_roots(server.workspace) if folder.is_dir()]
 
 
-async def start_indexing(server: "QwenLanguageServer") -> None:
+async def start_indexing(server: QwenLanguageServer) -> None:
     """Index the workspace in the background with ``$/progress``; completions get less context meanwhile."""
     session = server.session
     if session is None:
@@ -89,7 +90,7 @@ async def start_indexing(server: "QwenLanguageServer") -> None:
     reporter.end("done")
 
 
-def stop_indexing(server: "QwenLanguageServer") -> None:
+def stop_indexing(server: QwenLanguageServer) -> None:
     """Stop the index (an exit without ``shutdown``, e.g. the editor closed the pipe): a scan in progress stops at
     its next file, so the process ends at once. Nothing happens if ``shutdown`` did it already."""
     provider = server.session.context_provider if server.session else None
@@ -103,7 +104,7 @@ def stop_indexing(server: "QwenLanguageServer") -> None:
 class _IndexProgress:
     """Turns the indexer's (done, total) callbacks, which come from its thread, into throttled LSP progress."""
 
-    def __init__(self, server: "QwenLanguageServer", loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, server: QwenLanguageServer, loop: asyncio.AbstractEventLoop) -> None:
         self.server, self.loop = server, loop
         self.token: str | None = None
         self.last_sent = 0.0

@@ -15,21 +15,22 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from ..base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
+from ..models.fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
+from ..settings import LocalSettings
+from ..tool_calls import arguments_as_objects, parse_tool_calls, tool_names
+from .chat import generate_chat, render_chat
+from .cpu_probe import repack_is_safe
 from .generation_stats import EvaluationSpeed, GenerationStats, common_prefix
 from .kv_reuse import reuse_shifted, sequence_kept
 from .kv_states import DocumentStates
-from ..models.fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
-from .cpu_probe import repack_is_safe
 from .loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path, second_context
 from .slot import GenerationSlot, Job
-from .chat import generate_chat, render_chat
-from ..settings import LocalSettings
 from .token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
-from ..tool_calls import arguments_as_objects, parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
 _CHARS_PER_TOKEN_BEFORE_LOAD = 3.5  # only until the tokenizer is loaded

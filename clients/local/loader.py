@@ -16,9 +16,10 @@ import io
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from ..base import BackendError
 from ..models.gguf_header import GgufFormatError, read_scalars
@@ -257,7 +258,7 @@ def _marker_text_tokenizer() -> type:
     return MarkerTextTokenizer
 
 
-def load_llama(path: Path, plan: LoadPlan, progress: Callable[[float], bool]) -> "Llama":
+def load_llama(path: Path, plan: LoadPlan, progress: Callable[[float], bool]) -> Llama:
     """Load the model. ``verbose=True`` on purpose: with verbose=False llama-cpp-python points file
     descriptors 1 and 2 at /dev/null while loading, which would swallow the LSP messages other threads
     write to stdout. Its Python-level prints are captured instead and verbosity is turned off afterwards."""
@@ -291,7 +292,7 @@ class _BorrowedModel:
         pass
 
 
-def second_context(llm: "Llama", path: Path, plan: LoadPlan) -> "Llama":
+def second_context(llm: Llama, path: Path, plan: LoadPlan) -> Llama:
     """Another ``Llama`` (own context, KV cache and batch) on ``llm``'s loaded weights: costs the KV cache and
     compute buffers, not a second copy of the model. Close it before ``llm``."""
     import llama_cpp._internals as internals
@@ -308,7 +309,7 @@ def second_context(llm: "Llama", path: Path, plan: LoadPlan) -> "Llama":
     return _configured(second)
 
 
-def _configured(llm: "Llama") -> "Llama":
+def _configured(llm: Llama) -> Llama:
     llm.verbose = False
     llm.tokenizer_ = _marker_text_tokenizer()(llm)
     if "chat_template.default" in getattr(llm, "_chat_handlers", {}):

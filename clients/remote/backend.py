@@ -12,8 +12,9 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
@@ -30,10 +31,10 @@ from ..base import (
     until_cancelled,
 )
 from ..models.fim_templates import FimTemplate, template_by_name
-from .outbound import RedactingAsyncOpenAI
 from ..settings import RemoteSettings
 from ..thinking import CLOSE_THINKING, ThinkingWatch
 from ..tool_calls import parse_tool_calls, tool_names
+from .outbound import RedactingAsyncOpenAI
 
 log = logging.getLogger(__name__)
 # Qwen2.5's tokenizer measured on source code: Python standard library 4.3 characters per token, TypeScript

@@ -12,12 +12,12 @@ the completed rest of the line, and how often the completion names the callee, p
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable
 
 from ..base import ContextRequest, Snippet
-from .cases import FORMS, POSITIONS, Case, pick_cases
 from ..repository import RepositoryContext
+from .cases import FORMS, POSITIONS, Case, pick_cases
 
 Complete = Callable[[Case, str], str]  # (case, variant) -> the text the completion inserts at the cursor
 Window = Callable[[str, int], tuple[int, int]]  # (text, cursor) -> (prefix_start, suffix_end) of the file window
@@ -125,7 +125,7 @@ def edit_similarity(a: str, b: str) -> float:
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (0.0 for no values)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def line_window(prefix_lines: int = 80, suffix_lines: int = 30) -> Window:
@@ -207,7 +207,7 @@ def evaluate(
         engine.document_closed(case.uri)
     done, total = 0, len(cases) * len(variants)
     for variant in variants:
-        for case, outcome in zip(cases, results):
+        for case, outcome in zip(cases, results, strict=True):
             _open(engine, case)  # the served pipeline gathers its own context from the document as typed
             started = time.perf_counter()
             outcome.completions[variant] = _first_line(complete(case, variant))  # type: ignore[misc]

@@ -18,10 +18,11 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO
 
-from .files import read_bytes, why_unusable
 from ..syntax.languages import language_named
+from .files import read_bytes, why_unusable
 
 POOL_MIN_FILES = 64  # below this, starting processes costs more than it saves
 BATCH = 8
@@ -86,7 +87,7 @@ class WorkerPool:
             self.close()
             raise
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -159,7 +160,7 @@ def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
         yield batch
 
 
-def _drain(index: int, worker: subprocess.Popen, finished: "queue.Queue[tuple[int, object]]") -> None:
+def _drain(index: int, worker: subprocess.Popen, finished: queue.Queue[tuple[int, object]]) -> None:
     """Read a worker's result frames as they come (reader thread); ends with the worker."""
     assert worker.stdout is not None
     while True:

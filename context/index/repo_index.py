@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ..resolution.imports import Import, Target
 from ..syntax.languages import LanguageSpec, parser_for
-from .store import FileData
 from ..syntax.symbols import Definition, extract_symbols, split_lines
+from .store import FileData
 from .windows import WindowHit, WindowIndex, make_chunks
 
 _PACKAGE_FILES = frozenset({"__init__", "index", "mod", "package"})  # a file that stands for its folder
@@ -36,7 +36,7 @@ class FileRecord:
     digest: str
 
 
-def analyze(spec: LanguageSpec, text: str, window_lines: int = 16, tree=None) -> FileData:  # noqa: ANN001
+def analyze(spec: LanguageSpec, text: str, window_lines: int = 16, tree=None) -> FileData:
     """Extract what the index stores about a file from its text (and tree, when the caller has one)."""
     lines = split_lines(text)
     if tree is None:
@@ -82,7 +82,7 @@ def _is_exactly(rel: str, key: str) -> bool:
 
 def _shared_prefix(a: str, b: str) -> int:
     count = 0
-    for x, y in zip(a.split("/"), b.split("/")):
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):
         if x != y:
             break
         count += 1

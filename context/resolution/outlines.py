@@ -12,18 +12,18 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from ..gathering import Gathering
 from ..index.repo_index import FileRecord
-from ..syntax.languages import language_named
 from ..ranking import Candidate
+from ..syntax.languages import language_named
+from ..syntax.symbols import Definition
 from .modules import PACKAGE_STEMS
 from .resolver import Resolver
 from .scopes import Scope
 from .signatures import signature_line
-from ..syntax.symbols import Definition
 
 MAX_OUTLINE_LINES = 30  # members listed with their signature
 MAX_LISTED_NAMES = 120  # further members listed by name only

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .imports import Import
 from ..index.repo_index import FileRecord
 from ..syntax.symbols import CLASS_LIKE, Definition
+from .imports import Import
 
 TYPE_KINDS = CLASS_LIKE | {"type"}
 
@@ -28,7 +28,7 @@ class Scope:
     record: FileRecord | None = None  # type: where it is defined
     definition: Definition | None = None
 
-    def scaled(self, factor: float) -> "Scope":
+    def scaled(self, factor: float) -> Scope:
         return replace(self, confidence=self.confidence * factor)
 
 

@@ -13,8 +13,8 @@ import re
 
 from ..documents import LineCache, OpenDocuments
 from ..gathering import Gathering
-from ..ranking import Candidate
 from ..index.windows import tokens_of
+from ..ranking import Candidate
 
 MAX_CANDIDATES = 6
 PARTIAL_WORD = re.compile(r"[A-Za-z0-9_$]+$")

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..app import QwenLanguageServer
 
 
-def units(ls: "QwenLanguageServer") -> Units:
+def units(ls: QwenLanguageServer) -> Units:
     return ls.workspace.position_codec.client_num_units
 
 

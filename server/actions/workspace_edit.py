@@ -33,7 +33,7 @@ class EditSupport:
     annotations: bool = False
 
     @classmethod
-    def of(cls, capabilities: types.ClientCapabilities | None) -> "EditSupport":
+    def of(cls, capabilities: types.ClientCapabilities | None) -> EditSupport:
         workspace = capabilities.workspace if capabilities else None
         edit = workspace.workspace_edit if workspace else None
         if edit is None:

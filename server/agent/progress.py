@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 class AgentProgress:
     def __init__(
-        self, ls: "QwenLanguageServer", token: str | int | None, on_cancel: Callable[[], None], max_steps: int
+        self, ls: QwenLanguageServer, token: str | int | None, on_cancel: Callable[[], None], max_steps: int
     ) -> None:
         self.ls, self.token, self.on_cancel, self.max_steps = ls, token, on_cancel, max_steps
         self._created = False

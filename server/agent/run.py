@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -53,7 +54,7 @@ class AgentRequest(BaseModel):
         return (self.text_document or {}).get("uri")
 
     @classmethod
-    def parse(cls, arguments: Any) -> "AgentRequest":
+    def parse(cls, arguments: Any) -> AgentRequest:
         try:
             return cls.model_validate(arguments if isinstance(arguments, dict) else {})
         except ValidationError as error:

@@ -7,14 +7,14 @@ changes become one ``WorkspaceEdit`` (with the editor's document versions, so a 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..actions.answers import covered_after, covered_before
+from ..actions.syntax import new_syntax_error
 from ..actions.workspace_edit import FileChange
 from .paths import Resolved
-from ..actions.syntax import new_syntax_error
 
 SourceReader = Callable[[Path], "tuple[str, int | None] | None"]
 

@@ -4,7 +4,8 @@ prompt is warmed in the background for the next keystrokes (see ``server.prewarm
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from .prompt import FileWindow, file_window
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from .request import Completion, CompletionRequest
 from ..documents import DocumentError, snapshot
+from .request import Completion, CompletionRequest
 
 if TYPE_CHECKING:
     from ..app import QwenLanguageServer
@@ -41,7 +41,7 @@ class WarmupCounters:
 
 
 class Prewarmer:
-    def __init__(self, ls: "QwenLanguageServer") -> None:
+    def __init__(self, ls: QwenLanguageServer) -> None:
         self.ls = ls
         self.cursors: dict[str, types.Position] = {}  # the last known cursor of each document
         self.counters = WarmupCounters()

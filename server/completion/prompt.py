@@ -7,8 +7,8 @@ for the local backend the typed part of the cursor's line comes last, so typing 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from qwen_lsp.clients.base import Prompt, PromptPiece
 from qwen_lsp.clients.models.fim_templates import FimTemplate

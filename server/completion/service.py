@@ -13,8 +13,8 @@ from lsprotocol import types
 
 from qwen_lsp.clients.base import BackendError
 
-from .request import Completion
 from ..documents import DocumentError, current_version, snapshot
+from .request import Completion
 
 if TYPE_CHECKING:
     from ..app import QwenLanguageServer
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def complete_at(ls: "QwenLanguageServer", uri: str, position: types.Position) -> Completion | None:
+async def complete_at(ls: QwenLanguageServer, uri: str, position: types.Position) -> Completion | None:
     """The completion to show at ``position``, or None (nothing useful, superseded, stale, or an error that
     has been reported)."""
     session = ls.session

@@ -13,15 +13,15 @@ if TYPE_CHECKING:
     from ..app import QwenLanguageServer
 
 
-def client_has_inline_completion(ls: "QwenLanguageServer") -> bool:
+def client_has_inline_completion(ls: QwenLanguageServer) -> bool:
     capabilities = getattr(ls.protocol, "client_capabilities", None)  # None before initialize
     text_document = capabilities.text_document if capabilities else None
     return bool(text_document and text_document.inline_completion is not None)
 
 
-def register(server: "QwenLanguageServer") -> None:
+def register(server: QwenLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_COMPLETION, types.CompletionOptions(resolve_provider=False))
-    async def completion(ls: "QwenLanguageServer", params: types.CompletionParams) -> types.CompletionList | None:
+    async def completion(ls: QwenLanguageServer, params: types.CompletionParams) -> types.CompletionList | None:
         if client_has_inline_completion(ls):
             return None  # the client shows ghost text instead; do not duplicate it in the menu
         result = await complete_at(ls, params.text_document.uri, params.position)

@@ -24,19 +24,19 @@ log = logging.getLogger(__name__)
 DID_FOCUS = "qwen/didFocus"
 
 
-def register(server: "QwenLanguageServer") -> None:
+def register(server: QwenLanguageServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: "QwenLanguageServer", params: types.DidOpenTextDocumentParams) -> None:
+    def did_open(ls: QwenLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
         _changed(ls, params.text_document.uri)
         ls.prewarmer.warm(params.text_document.uri)  # at its last known cursor, if it was open before
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: "QwenLanguageServer", params: types.DidChangeTextDocumentParams) -> None:
+    def did_change(ls: QwenLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
         _changed(ls, params.text_document.uri)
         ls.prewarmer.changed(params.text_document.uri, list(params.content_changes))
 
     @server.feature(DID_FOCUS)
-    def did_focus(ls: "QwenLanguageServer", params: Any) -> None:
+    def did_focus(ls: QwenLanguageServer, params: Any) -> None:
         """``{textDocument: {uri}, position?}``: the editor shows this document (Copilot's textDocument/didFocus)."""
         uri = field(field(params, "textDocument") or {}, "uri")
         position = field(params, "position")
@@ -49,16 +49,16 @@ def register(server: "QwenLanguageServer") -> None:
         ls.prewarmer.focused(uri, cursor)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
-    def did_save(ls: "QwenLanguageServer", params: types.DidSaveTextDocumentParams) -> None:
+    def did_save(ls: QwenLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
         _changed(ls, params.text_document.uri)
         _files_changed(ls, [params.text_document.uri])
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    def did_change_watched_files(ls: "QwenLanguageServer", params: types.DidChangeWatchedFilesParams) -> None:
+    def did_change_watched_files(ls: QwenLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:
         _files_changed(ls, [change.uri for change in params.changes])
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
-    def did_change_workspace_folders(ls: "QwenLanguageServer", params: types.DidChangeWorkspaceFoldersParams) -> None:
+    def did_change_workspace_folders(ls: QwenLanguageServer, params: types.DidChangeWorkspaceFoldersParams) -> None:
         if ls.session is not None:
             ls.session.set_roots(workspace_roots(ls.workspace))
         provider = ls.session.context_provider if ls.session else None
@@ -70,7 +70,7 @@ def register(server: "QwenLanguageServer") -> None:
             provider.add_folder(uri_to_path(folder.uri))
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: "QwenLanguageServer", params: types.DidCloseTextDocumentParams) -> None:
+    def did_close(ls: QwenLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
         ls.inflight.cancel_document(params.text_document.uri)
         ls.oversized_documents.discard(params.text_document.uri)
         ls.prewarmer.closed(params.text_document.uri)
@@ -78,13 +78,13 @@ def register(server: "QwenLanguageServer") -> None:
             ls.session.context_provider.document_closed(params.text_document.uri)
 
 
-def _changed(ls: "QwenLanguageServer", uri: str) -> None:
+def _changed(ls: QwenLanguageServer, uri: str) -> None:
     document = ls.workspace.text_documents.get(uri)
     if document is not None:
         send_to_context(ls, uri, document)
 
 
-def send_to_context(ls: "QwenLanguageServer", uri: str, document: TextDocument) -> None:
+def send_to_context(ls: QwenLanguageServer, uri: str, document: TextDocument) -> None:
     """Give an open document to the context engine, unless it is larger than ``context.max_file_kb`` (the limit
     for indexing): the engine re-parses a document per edit, which for a file of megabytes blocks the server for
     seconds. Such a document still gets completions from the text around the cursor; one message says so."""
@@ -108,7 +108,7 @@ def send_to_context(ls: "QwenLanguageServer", uri: str, document: TextDocument) 
         provider.document_closed(uri)  # forget the smaller version it may have had
 
 
-def _files_changed(ls: "QwenLanguageServer", uris: list[str]) -> None:
+def _files_changed(ls: QwenLanguageServer, uris: list[str]) -> None:
     provider = ls.session.context_provider if ls.session else None
     if isinstance(provider, RepositoryContext):
         provider.files_changed([uri_to_path(uri) for uri in uris if uri.startswith("file:")])

@@ -14,11 +14,11 @@ if TYPE_CHECKING:
 ACCEPT_COMMAND = "qwen.acceptCompletion"
 
 
-def register(server: "QwenLanguageServer") -> None:
+def register(server: QwenLanguageServer) -> None:
     # Registering with options is what makes pygls advertise inlineCompletionProvider.
     @server.feature(types.TEXT_DOCUMENT_INLINE_COMPLETION, types.InlineCompletionOptions())
     async def inline_completion(
-        ls: "QwenLanguageServer", params: types.InlineCompletionParams
+        ls: QwenLanguageServer, params: types.InlineCompletionParams
     ) -> types.InlineCompletionList | None:
         completion = await complete_at(ls, params.text_document.uri, params.position)
         if completion is None:

@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 CONFIG_SECTION = "qwenLsp"
 
 
-def register(server: "QwenLanguageServer") -> None:
+def register(server: QwenLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
-    def initialize(ls: "QwenLanguageServer", params: types.InitializeParams) -> None:
+    def initialize(ls: QwenLanguageServer, params: types.InitializeParams) -> None:
         attach_editor_log(ls.window_log_message)
         options = params.initialization_options if isinstance(params.initialization_options, dict) else {}
         ls.initialization_options = options
@@ -39,14 +39,14 @@ def register(server: "QwenLanguageServer") -> None:
         ls.session.set_roots(workspace_roots(ls.workspace))
 
     @server.feature(types.INITIALIZED)
-    async def initialized(ls: "QwenLanguageServer", params: types.InitializedParams) -> None:
+    async def initialized(ls: QwenLanguageServer, params: types.InitializedParams) -> None:
         await _pull_configuration(ls, load=False)
         ls.background.spawn(load_backend(ls), "load-backend")
         ls.background.spawn(start_indexing(ls), "index-workspace")
         ls.background.spawn(_watch_files(ls), "watch-files")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
-    async def did_change_configuration(ls: "QwenLanguageServer", params: types.DidChangeConfigurationParams) -> None:
+    async def did_change_configuration(ls: QwenLanguageServer, params: types.DidChangeConfigurationParams) -> None:
         pushed = params.settings.get(CONFIG_SECTION) if isinstance(params.settings, dict) else None
         if isinstance(pushed, dict):
             await _apply(ls, pushed)
@@ -54,7 +54,7 @@ def register(server: "QwenLanguageServer") -> None:
             await _pull_configuration(ls)
 
     @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: "QwenLanguageServer", params: Any = None) -> None:
+    async def shutdown(ls: QwenLanguageServer, params: Any = None) -> None:
         ls.background.cancel_all()
         if ls.session is None:
             return
@@ -67,7 +67,7 @@ def register(server: "QwenLanguageServer") -> None:
             log.exception("shutdown: releasing the model or the index failed")
 
 
-def _settings(ls: "QwenLanguageServer", *sources: dict | None) -> ServerSettings:
+def _settings(ls: QwenLanguageServer, *sources: dict | None) -> ServerSettings:
     settings, warnings = load_settings(env_overrides(), ls.initialization_options, *sources)
     if warnings:
         ls.problems.report("settings", " ".join(warnings), types.MessageType.Warning)
@@ -76,7 +76,7 @@ def _settings(ls: "QwenLanguageServer", *sources: dict | None) -> ServerSettings
     return settings
 
 
-async def _pull_configuration(ls: "QwenLanguageServer", load: bool = True) -> None:
+async def _pull_configuration(ls: QwenLanguageServer, load: bool = True) -> None:
     workspace = ls.client_capabilities.workspace
     if not (workspace and workspace.configuration):
         return
@@ -92,7 +92,7 @@ async def _pull_configuration(ls: "QwenLanguageServer", load: bool = True) -> No
         await _apply(ls, section, load)
 
 
-async def _apply(ls: "QwenLanguageServer", section: dict, load: bool = True) -> None:
+async def _apply(ls: QwenLanguageServer, section: dict, load: bool = True) -> None:
     if ls.session is None:
         return
     settings = _settings(ls, section)
@@ -101,7 +101,7 @@ async def _apply(ls: "QwenLanguageServer", section: dict, load: bool = True) -> 
         ls.background.spawn(load_backend(ls), "load-backend")
 
 
-async def _watch_files(ls: "QwenLanguageServer") -> None:
+async def _watch_files(ls: QwenLanguageServer) -> None:
     """Ask the client to report file changes on disk, when it can register watchers dynamically."""
     workspace = ls.client_capabilities.workspace
     watched = workspace.did_change_watched_files if workspace else None

@@ -20,15 +20,15 @@ def field(params: Any, name: str, default: Any = None) -> Any:
     return getattr(params, name, default)
 
 
-def register(server: "QwenLanguageServer") -> None:
+def register(server: QwenLanguageServer) -> None:
     @server.feature(DID_SHOW)
-    def did_show(ls: "QwenLanguageServer", params: Any) -> None:
+    def did_show(ls: QwenLanguageServer, params: Any) -> None:
         completion_id = field(params, "id")
         if completion_id:
             ls.stats.shown(str(completion_id))
 
     @server.feature(DID_PARTIALLY_ACCEPT)
-    def did_partially_accept(ls: "QwenLanguageServer", params: Any) -> None:
+    def did_partially_accept(ls: QwenLanguageServer, params: Any) -> None:
         completion_id = field(params, "id")
         accepted = field(params, "acceptedLength", 0)
         try:

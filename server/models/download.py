@@ -9,6 +9,7 @@ answer a message request or show progress gets the usual error with the ``qwen-l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sys
 import threading
@@ -19,8 +20,8 @@ from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from qwen_lsp.clients.models import files as models
 from qwen_lsp.clients.base import BackendError
+from qwen_lsp.clients.models import files as models
 
 from ..user_question import ask_user
 
@@ -53,7 +54,7 @@ def download_size(preset: models.ModelPreset) -> str:
     return f"{approx}{max(1, round(preset.size_bytes / 10**6))} MB"
 
 
-async def offer_model_download(server: "QwenLanguageServer") -> None:
+async def offer_model_download(server: QwenLanguageServer) -> None:
     """When the configured local model is a preset that is not downloaded, ask once and download it if wanted.
 
     Returns when there is nothing to do, the user declined, or the download ended (either way); loading then
@@ -81,12 +82,12 @@ async def offer_model_download(server: "QwenLanguageServer") -> None:
             downloads.declined.add(preset.name)
 
 
-def _can_offer(server: "QwenLanguageServer") -> bool:
+def _can_offer(server: QwenLanguageServer) -> bool:
     window = server.client_capabilities.window
     return bool(window and window.show_message is not None and window.work_done_progress)
 
 
-async def _ask(server: "QwenLanguageServer", preset: models.ModelPreset) -> bool:
+async def _ask(server: QwenLanguageServer, preset: models.ModelPreset) -> bool:
     message = (
         f"qwen-lsp: Download {preset.name} ({download_size(preset)})? The configured local model is not "
         f"downloaded yet; it goes to {models.models_dir()}."
@@ -97,7 +98,7 @@ async def _ask(server: "QwenLanguageServer", preset: models.ModelPreset) -> bool
     return True
 
 
-async def _download(server: "QwenLanguageServer", preset: models.ModelPreset) -> bool:
+async def _download(server: QwenLanguageServer, preset: models.ModelPreset) -> bool:
     """Download with cancellable progress; True when the file is in place and verified."""
     from .status import send_status
 
@@ -169,10 +170,8 @@ async def _in_daemon_thread(work) -> Path:
             value = work()
         except BaseException as error:  # handed to the awaiting task
             failure = error
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the server has exited
             loop.call_soon_threadsafe(_settle, result, value, failure)
-        except RuntimeError:  # the loop is closed: the server has exited
-            pass
 
     threading.Thread(target=run, name="model-download", daemon=True).start()
     return await result

@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 STATUS_NOTIFICATION = "qwen/status"
 
 
-def send_status(server: "QwenLanguageServer", state: str, detail: str = "", progress: float | None = None) -> None:
+def send_status(server: QwenLanguageServer, state: str, detail: str = "", progress: float | None = None) -> None:
     model = server.session.backend.name if server.session else ""
     try:
         server.protocol.notify(
@@ -30,7 +30,7 @@ def send_status(server: "QwenLanguageServer", state: str, detail: str = "", prog
         log.debug("could not send status", exc_info=True)
 
 
-async def load_backend(server: "QwenLanguageServer") -> None:
+async def load_backend(server: QwenLanguageServer) -> None:
     """Start loading the model (after offering to download a missing preset); report progress until it is
     ready or has failed."""
     assert server.session is not None
@@ -72,7 +72,7 @@ async def load_backend(server: "QwenLanguageServer") -> None:
             server.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
 
 
-async def _create_progress(server: "QwenLanguageServer") -> str | None:
+async def _create_progress(server: QwenLanguageServer) -> str | None:
     capabilities = server.client_capabilities.window
     if not (capabilities and capabilities.work_done_progress):
         return None

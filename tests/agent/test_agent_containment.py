@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from test_agent_lsp import answer_message_requests, record_apply_edits, run_command, tool
+from test_agent_sandbox import require_bubblewrap
 
 from lsp_helpers import running_server, script_env, scripted_server_command
 from service_sockets import listener, socket_place
-from test_agent_lsp import answer_message_requests, record_apply_edits, run_command, tool
-from test_agent_sandbox import outside, require_bubblewrap  # noqa: F401  (a fixture)
 
 SEEDED = {"SEEDED_TOKEN": "seeded-token-4f9a", "DATABASE_URL": "postgres://u:seeded-db-pass@db/x"}
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"]  # -s: the conftest's report shows

@@ -107,7 +107,7 @@ async def test_malformed_and_unknown_calls_are_fed_back_not_fatal(workspace: Pat
 
 async def test_edit_not_found_and_ambiguous_edits_explain_themselves(workspace: Path) -> None:
     (workspace / "twice.py").write_text("if a:\n    x = 1\nif b:\n        x = 1\n")
-    loop, backend, staged = make_loop(
+    loop, _backend, staged = make_loop(
         workspace,
         [
             reply(call("edit_file", {"path": "app.py", "old_text": "result", "new_text": "acc"})),
@@ -131,7 +131,7 @@ async def test_edit_not_found_and_ambiguous_edits_explain_themselves(workspace: 
 async def test_edit_matching_but_for_indentation_is_applied_reindented(workspace: Path) -> None:
     old = "result = 0\nfor v in values:\n    result += v"  # the model lost the function's indentation
     new = "result = 0\nfor v in values:\n    result += v * 1"
-    loop, backend, staged = make_loop(
+    loop, _backend, staged = make_loop(
         workspace,
         [reply(call("edit_file", {"path": "app.py", "old_text": old, "new_text": new})), reply(call("finish", {}))],
     )
@@ -145,7 +145,7 @@ async def test_small_model_json_slips_are_repaired_but_truncation_is_not(workspa
         '{"name": "edit_file", "arguments": {"path": ".\\app.py", "old_text": "    return result", '
         '"new_text": """    return result  # "the" total"""}}'
     )
-    loop, backend, staged = make_loop(
+    loop, _backend, staged = make_loop(
         workspace,
         [
             reply(call("edit_file", wrapped)),
@@ -341,7 +341,7 @@ def test_bad_agent_arguments_say_what_is_expected() -> None:
 
 
 async def test_an_edit_that_breaks_the_syntax_is_flagged(workspace: Path) -> None:
-    loop, backend, staged = make_loop(
+    loop, _backend, staged = make_loop(
         workspace,
         [
             reply(call("edit_file", {"path": "app.py", "old_text": "def total(values):", "new_text": "Sums values."})),

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from tiny_gguf import write_tiny_qwen_gguf
 
 from qwen_lsp.clients.base import GenerationParams, Prompt
 from qwen_lsp.clients.scripted import ScriptedBackend
@@ -20,6 +19,7 @@ from qwen_lsp.context.settings import ContextOptions
 from qwen_lsp.server.cli.eval import evaluate_with_model, variant_options
 from qwen_lsp.server.completion.pipeline import PipelineOptions
 from qwen_lsp.server.config import load_settings
+from tiny_gguf import write_tiny_qwen_gguf
 
 EVAL_REPO = Path(__file__).resolve().parents[1] / "fixtures" / "eval_repo"
 QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
@@ -28,7 +28,7 @@ QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
 class PromptAwareBackend(ScriptedBackend):
     """Answers 'seen' when the prompt shows a callee's definition body (they carry a marker), else 'unseen'."""
 
-    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel):  # noqa: ANN001, ANN201
+    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel):
         self.replies.append("seen" if "CALLEE-MARKER" in prompt.text else "unseen")
         async for chunk in super().stream_fim(prompt, params, cancel):
             yield chunk

@@ -9,8 +9,8 @@ import inspect
 import pytest
 
 from qwen_lsp.clients.base import Backend
-from qwen_lsp.clients.remote.local_only import RefusedBackend
 from qwen_lsp.clients.remote.backend import OpenAICompatBackend
+from qwen_lsp.clients.remote.local_only import RefusedBackend
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.clients.unavailable import UnavailableBackend
 

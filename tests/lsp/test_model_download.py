@@ -12,15 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_hub import fake_hub  # noqa: F401 (fixture)
-from lsp_helpers import capabilities, first_text, inline_completion, open_document, running_server, server_env, wait_for
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-pytest.importorskip("llama_cpp", reason="loading the downloaded model needs the local extra (llama-cpp-python)")
-from tiny_gguf import write_tiny_qwen_gguf  # noqa: E402 (needs gguf, part of the local extra)
+from lsp_helpers import capabilities, first_text, inline_completion, open_document, running_server, server_env, wait_for
 
-from qwen_lsp.clients.models.files import get_preset  # noqa: E402
+pytest.importorskip("llama_cpp", reason="loading the downloaded model needs the local extra (llama-cpp-python)")
+from qwen_lsp.clients.models.files import get_preset
+from tiny_gguf import write_tiny_qwen_gguf
 
 PRESET = get_preset("qwen3-coder-30b-a3b")
 QWEN_LSP = [str(Path(sys.executable).parent / "qwen-lsp")]

@@ -7,8 +7,9 @@ import json
 import subprocess
 from pathlib import Path
 
-from lsp_helpers import first_text, inline_completion, open_document, running_server
 from lsprotocol import types
+
+from lsp_helpers import first_text, inline_completion, open_document, running_server
 from privacy_scenario import QWEN_LSP, remote_env, run_scenario
 from recording_endpoint import RecordingEndpoint
 from seeded_secrets import KEPT_OUT, seed_repository

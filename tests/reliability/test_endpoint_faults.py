@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from fault_endpoint import FaultEndpoint
+from lsprotocol import types
+
 from lsp_helpers import (
     first_text,
     inline_completion,
@@ -19,7 +21,6 @@ from lsp_helpers import (
     server_env,
     start_inline_completion,
 )
-from lsprotocol import types
 from ports import free_port
 
 QWEN_LSP = [str(Path(sys.executable).parent / "qwen-lsp")]

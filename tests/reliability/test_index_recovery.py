@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from fault_endpoint import FaultEndpoint
-from lsp_helpers import open_document, running_server, scripted_server_command
 from server_process import seconds_to_exit_while_indexing, server_env_with_cache, wait_for_context
 from workspaces import CART, damage_pages, write_filler, write_shop
 
+from lsp_helpers import open_document, running_server, scripted_server_command
+from qwen_lsp.context.index.store import IndexStore
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
-from qwen_lsp.context.index.store import IndexStore
 
 EXIT_BOUND = 10.0  # seconds; before, an exit waited for the whole first index (54 s for 5,000 files)
 
