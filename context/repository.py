@@ -19,8 +19,9 @@ from pathlib import Path
 from .base import ContextRequest, ContextResult, Snippet
 from .documents import LineCache, OpenDocuments, uri_to_key
 from .gathering import Gathering, prepare
-from .index.indexer import Indexer, Progress, ScanStats
+from .index.indexer import Indexer, ScanStats
 from .index.repo_index import RepoIndex, analyze
+from .index.scan_progress import Progress
 from .index.store import default_cache_dir
 from .index.worker import Worker
 from .privacy import PrivacyPolicy
@@ -71,7 +72,7 @@ class RepositoryContext:
 
     def start(
         self, folders: list[Path], progress: Progress | None = None, wait_until_indexed: bool = True
-    ) -> list[Future]:
+    ) -> list[Future[None]]:
         """Index ``folders`` (warm from the persisted index where files are unchanged). ``progress(done, total)``
         is called from the indexing thread. Blocks until done unless ``wait_until_indexed`` is False; returns the
         scans' futures."""
@@ -80,7 +81,7 @@ class RepositoryContext:
             wait(futures)
         return futures
 
-    def add_folder(self, folder: Path, progress: Progress | None = None) -> Future:
+    def add_folder(self, folder: Path, progress: Progress | None = None) -> Future[None]:
         root = Path(os.path.abspath(folder))
         with self._lock:
             self._folders = [f for f in self._folders if f != root.as_posix()] + [root.as_posix()]
@@ -100,14 +101,14 @@ class RepositoryContext:
 
         return self.worker.submit(scan)
 
-    def remove_folder(self, folder: Path) -> Future:
+    def remove_folder(self, folder: Path) -> Future[None]:
         root = Path(os.path.abspath(folder))
         with self._lock:
             self._progress.pop(root.as_posix(), None)
             self._folders = [f for f in self._folders if f != root.as_posix()]
         return self.worker.submit(lambda: self.indexer.remove_folder(root))
 
-    def files_changed(self, paths: list[Path]) -> Future:
+    def files_changed(self, paths: list[Path]) -> Future[None]:
         """Files created, changed or deleted on disk (didChangeWatchedFiles, didSave)."""
         return self.worker.submit(lambda: self.indexer.files_changed([Path(p) for p in paths]))
 

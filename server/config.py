@@ -230,9 +230,9 @@ def _remove_path(raw: dict[str, Any], location: tuple[Any, ...]) -> None:
         else:
             return
     last = location[-1] if location else None
-    if (isinstance(node, dict) and last in node) or (
-        isinstance(node, list) and isinstance(last, int) and last < len(node)
-    ):
+    if isinstance(node, dict) and last in node:
+        node.pop(last)
+    elif isinstance(node, list) and isinstance(last, int) and last < len(node):
         del node[last]
     elif location:
         _remove_path(raw, location[:-1])

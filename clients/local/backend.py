@@ -227,7 +227,8 @@ class LocalLlamaBackend:
         if should_stop():
             return
         self._states.select(self._llm, tokens, document)
-        healing = LogitsProcessorList([HealingProcessor(self._token_texts, healed, len(tokens))]) if healed else None
+        texts = self._token_texts
+        healing = LogitsProcessorList([HealingProcessor(texts, healed, len(tokens))]) if healed and texts else None
         emit = DropPrefix(healed, emit)  # the healed text is already in the document
         slot = self._completions
         with slot.generating(tokens, should_stop, self.settings.reuse_shifted_cache) as stats:
@@ -346,6 +347,8 @@ class LocalLlamaBackend:
                 slot = GenerationSlot("llama-chat", self._closed)
                 main, path, plan = self._completions.llm, self._path, self._plan
                 try:
+                    if path is None or plan is None:
+                        raise BackendError("the model is not loaded")
                     slot.attach(await slot.run(lambda: second_context(main, path, plan)))
                 except Exception as exc:  # e.g. no memory for a second KV cache: share the one there is
                     log.warning("no second llama.cpp context for chats (%s); chats share the completion context", exc)

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, SupportsInt
 
 from ..base import BackendError
 from ..models.gguf_header import GgufFormatError, read_scalars
@@ -91,8 +91,10 @@ def read_gguf_info(path: Path) -> GgufInfo:
 
     def number(key: str) -> int | None:
         value = fields.get(key)
+        if not isinstance(value, (SupportsInt, str, bytes)):
+            return None
         try:
-            return int(value) if value is not None else None  # type: ignore[arg-type]
+            return int(value)
         except (TypeError, ValueError):
             return None
 
@@ -156,7 +158,7 @@ def install_log_routing() -> None:
         return
     import llama_cpp
 
-    @llama_cpp.llama_log_callback
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # a ctypes callback type
     def route(level: int, text: bytes, _user_data: Any) -> None:
         line = text.decode("utf-8", errors="replace").rstrip()
         if not line:
@@ -301,11 +303,12 @@ def second_context(llm: Llama, path: Path, plan: LoadPlan) -> Llama:
     borrowed = _BorrowedModel(llm._model)
     with _PATCH_LOCK, contextlib.redirect_stderr(_LogWriter()):
         original = internals.LlamaModel
-        internals.LlamaModel = lambda **_kwargs: borrowed  # Llama.__init__ would load the file again
+        # Llama.__init__ would load the file again; patched for this one construction
+        internals.LlamaModel = lambda **_kwargs: borrowed  # type: ignore[misc, assignment]
         try:
             second = Llama(model_path=str(path), verbose=True, **plan.llama_kwargs)
         finally:
-            internals.LlamaModel = original
+            internals.LlamaModel = original  # type: ignore[misc]
     return _configured(second)
 
 

@@ -14,7 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import platformdirs
 
@@ -214,7 +214,7 @@ def stderr_progress(description: str = "downloading") -> Progress:
     """A progress callback for ``pull`` that draws a bar on stderr (never stdout)."""
     from tqdm import tqdm
 
-    bar: tqdm | None = None
+    bar: tqdm[Any] | None = None
 
     def report(done: int, total: int) -> None:
         nonlocal bar

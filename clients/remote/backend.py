@@ -14,10 +14,11 @@ import os
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
 import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
+from openai.types.chat import ChatCompletionMessageParam
 
 from ..base import (
     CANCELLED,
@@ -277,7 +278,7 @@ class OpenAICompatBackend(NoPromptCache):  # the endpoint keeps its own prompt c
         options["extra_body"] = {**(options["extra_body"] or {}), **extra} or None
         request = self._client.chat.completions.create(
             model=self._model,
-            messages=messages,
+            messages=cast("list[ChatCompletionMessageParam]", messages),  # dicts in the chat format
             tools=tools or openai.omit,  # type: ignore[arg-type]
             stop=list(params.stop) or None,
             stream=stream,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ..base import ContextRequest, Snippet
 from ..repository import RepositoryContext
@@ -61,8 +62,8 @@ class Cell:
     def recall(self) -> float:
         return self.found / self.n if self.n else 0.0
 
-    def to_dict(self) -> dict:
-        out = {"n": self.n, "found": self.found, "recall": round(self.recall, 4)}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"n": self.n, "found": self.found, "recall": round(self.recall, 4)}
         for name in ("exact", "similarity", "named"):
             if getattr(self, name):
                 out[name] = {k: round(v, 4) for k, v in getattr(self, name).items()}
@@ -89,7 +90,7 @@ class Report:
     def overall(self) -> Cell:
         return _cell(self.results, self.variants)
 
-    def to_dict(self, with_results: bool = True) -> dict:
+    def to_dict(self, with_results: bool = True) -> dict[str, Any]:
         out = {
             "cases": self.cases,
             "found": self.found,

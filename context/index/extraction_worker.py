@@ -23,7 +23,7 @@ def main() -> None:
             jobs = read_frame(stdin)
         except EOFError:
             return
-        write_frame(stdout, [extract_job(tuple(job), max_bytes, window_lines) for job in jobs])  # type: ignore[arg-type]
+        write_frame(stdout, [extract_job((job[0], job[1]), max_bytes, window_lines) for job in jobs])
 
 
 if __name__ == "__main__":

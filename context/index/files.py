@@ -91,7 +91,7 @@ class IgnoreRules:
 
     def __init__(
         self,
-        rules: tuple[tuple[str, pathspec.PathSpec], ...] = (),
+        rules: tuple[tuple[str, pathspec.PathSpec[Any]], ...] = (),
         names: dict[str, Any] | None = None,
         reach: tuple[int | None, ...] | None = None,
     ) -> None:
@@ -120,7 +120,8 @@ class IgnoreRules:
             for rule, reach in zip(self.rules, self._reach, strict=True)
             if reach is None or depth + 1 - (rule[0].count("/") + 1 if rule[0] else 0) <= reach
         ]
-        merged, anchored, reach_of_new = dict(self._names), [], 0
+        merged, anchored = dict(self._names), []
+        reach_of_new: int | None = 0
         for line in lines:
             compiled = _compiled(line)
             if compiled is None:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..settings import ContextOptions
 from ..syntax.languages import warm_up_queries
@@ -377,7 +378,7 @@ class Indexer:
             log.warning("context index: worker processes failed; indexing in the server process", exc_info=True)
         return done
 
-    def _apply(self, state: FolderState, entry: FileEntry, result: tuple, stats: ScanStats) -> None:
+    def _apply(self, state: FolderState, entry: FileEntry, result: tuple[Any, ...], stats: ScanStats) -> None:
         if result[0] != "ok":
             log.info("context index: skipping %s: %s", entry.rel, result[1])
             stats.skipped += 1

@@ -174,7 +174,7 @@ class WindowIndex:
     """Inverted index over the chunks of many files. Not thread-safe: the caller holds a lock."""
 
     def __init__(self) -> None:
-        self.postings: dict[str, array] = {}
+        self.postings: dict[str, array[int]] = {}
         # Postings loaded from a snapshot stay in one flat array until a token is written to (copy on write):
         # token -> (offset, length) into ``flat``. Loading then costs one copy instead of one array per token.
         self.frozen: dict[str, tuple[int, int]] = {}
@@ -224,11 +224,11 @@ class WindowIndex:
         if self.dead > max(20_000, self.alive):
             self.compact()
 
-    def _thaw(self, token: str) -> array:
+    def _thaw(self, token: str) -> array[int]:
         span = self.frozen.pop(token, None)
         return self.flat[span[0] : span[0] + span[1]] if span is not None else array("I")
 
-    def _postings(self, token: str) -> array | None:
+    def _postings(self, token: str) -> array[int] | None:
         bucket = self.postings.get(token)
         if bucket is None:
             span = self.frozen.get(token)

@@ -43,6 +43,7 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
             continue  # the query's own lines
         doc = docs.get(hit.key)
         record = g.index.files.get(hit.key)
+        lines: list[str] | None
         if hit.key == g.key:
             lines = g.lines
         elif doc is not None:

@@ -135,7 +135,8 @@ class StagedFiles:
 
 
 def _match_lines(text: str, old: str) -> list[int]:
-    lines, start = [], text.find(old)
+    lines: list[int] = []
+    start = text.find(old)
     while start >= 0 and len(lines) < 10:
         lines.append(text.count("\n", 0, start) + 1)
         start = text.find(old, start + 1)

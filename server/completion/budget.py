@@ -13,9 +13,12 @@ MIN_PREFIX_CHARS = 100  # below this the answer is no better than none: stop shr
 
 
 class WindowLimits(Protocol):
-    max_prefix_chars: int
-    max_suffix_chars: int
-    prompt_budget_ms: int
+    @property
+    def max_prefix_chars(self) -> int: ...
+    @property
+    def max_suffix_chars(self) -> int: ...
+    @property
+    def prompt_budget_ms(self) -> int: ...
 
 
 def quick_window(
