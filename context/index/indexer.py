@@ -361,7 +361,8 @@ class Indexer:
         try:
             with WorkerPool(self._pool_size(len(todo)), self.max_bytes, self.options.window_lines) as pool:
                 jobs = ((str(e.path), e.language.name) for e in todo)
-                for entry, result in zip(todo, pool.extract(jobs), strict=True):
+                # strict=False: a pool that ends early leaves the rest to this thread
+                for entry, result in zip(todo, pool.extract(jobs), strict=False):
                     if self.cancelled:
                         pool.close(kill=True)  # their queued batches are not wanted any more
                         break

@@ -347,5 +347,7 @@ class WindowIndex:
         lengths_of.frombytes(spans)
         index.flat.frombytes(flat)
         offsets = list(accumulate(lengths_of, initial=0))
-        index.frozen = dict(zip(tokens, zip(offsets, lengths_of, strict=True), strict=True))
+        index.frozen = dict(
+            zip(tokens, zip(offsets, lengths_of, strict=False), strict=True)
+        )  # offsets: one more, the end
         return index
