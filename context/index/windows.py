@@ -347,7 +347,6 @@ class WindowIndex:
         lengths_of.frombytes(spans)
         index.flat.frombytes(flat)
         offsets = list(accumulate(lengths_of, initial=0))
-        index.frozen = dict(
-            zip(tokens, zip(offsets, lengths_of, strict=False), strict=True)
-        )  # offsets: one more, the end
+        # offsets has one more item (the end)
+        index.frozen = dict(zip(tokens, zip(offsets, lengths_of, strict=False), strict=True))
         return index
