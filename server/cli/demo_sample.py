@@ -11,3 +11,4 @@ class Order:
 
 def order_total(orders: list[Order]) -> float:
     """The total price of all orders."""
+    
