@@ -178,6 +178,7 @@ async def test_plain_pytest_runs_in_the_sandbox_with_dependencies_read_only(work
     assert (workspace / "node_modules" / "lib" / "index.js").read_text() == "module.exports = 1\n"
 
 
+@pytest.mark.slow
 async def test_a_backtracking_regex_stops_at_the_time_limit(workspace: Path) -> None:
     (workspace / "data.txt").write_text("a" * 40 + "b\n")
     toolbox, _copy = make_toolbox(workspace, AgentSettings())

@@ -73,6 +73,7 @@ def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
     assert set(report.cells["qualified/before_name"].exact) == {"context", "no_context", "no_context_suffix2000"}
 
 
+@pytest.mark.slow
 def test_the_command_on_a_tiny_real_model(tmp_path: Path) -> None:
     model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}

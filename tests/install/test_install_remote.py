@@ -21,7 +21,7 @@ from llama_server import API_KEY, KEY_ENV, Server, start_llama_server
 from tiny_gguf import write_tiny_qwen_gguf
 
 URI = "file:///work/demo/app.py"
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # builds a venv and a wheel
 
 
 @pytest.fixture(scope="module")

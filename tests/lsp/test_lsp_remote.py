@@ -34,6 +34,7 @@ def remote_env(tmp_path: Path, base_url: str) -> dict[str, str]:
     )
 
 
+@pytest.mark.slow
 async def test_unreachable_endpoint_is_reported_once_then_recovers(tmp_path):
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"

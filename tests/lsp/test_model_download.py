@@ -106,6 +106,7 @@ async def test_accepting_the_prompt_downloads_with_progress_then_completes(tmp_p
         assert not [m for m in client.messages if m.type == types.MessageType.Error]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 async def test_not_now_is_remembered_and_says_what_to_run(tmp_path: Path, fake_hub) -> None:
     hub = fake_hub({PRESET.local_filename: write_tiny_qwen_gguf(tmp_path / "tiny.gguf").read_bytes()})
@@ -123,6 +124,7 @@ async def test_not_now_is_remembered_and_says_what_to_run(tmp_path: Path, fake_h
         assert any(f"qwen-lsp model pull {PRESET.name}" in m.message for m in client.messages)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 async def test_cancelling_the_progress_stops_the_download_and_keeps_nothing(tmp_path: Path, fake_hub) -> None:
     # 40 MB at 40 MB/s: huggingface_hub reports every 10 MB, so the cancel lands well before the end

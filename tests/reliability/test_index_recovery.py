@@ -24,6 +24,7 @@ def warnings_about_damage(client) -> list[str]:
     return [m.message for m in client.messages if "damaged" in m.message]
 
 
+@pytest.mark.slow
 async def test_a_damaged_index_database_is_moved_aside_rebuilt_and_reported_once(tmp_path):
     root = tmp_path / "repo"
     write_shop(root)
@@ -95,6 +96,7 @@ def test_blobs_are_checked_before_they_are_decoded(tmp_path):
         engine.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["stdin closed", "shutdown and exit"])
 def test_exit_during_a_big_first_index_is_prompt(tmp_path, how):
     root = tmp_path / "repo"
