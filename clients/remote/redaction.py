@@ -71,7 +71,7 @@ _FORMATS = (
         ("://",),
         re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/?#@'\"<>]+:([^\s/?#@'\"<>]+)@"),
         group=1,
-        check=lambda value: _is_password(value),
+        check=lambda value: _is_password(value),  # defined below, after the patterns it uses
     ),
 )
 
@@ -160,8 +160,10 @@ class Redactor:
                 return m.group(0)  # a BEGIN line alone: nothing to hide
             self.found["private-key"] += 1
             # keep the block's own line breaks (real or JSON-escaped); both patterns match at least ""
-            before = _LEADING_BREAKS.match(body).group(0)  # type: ignore[union-attr]
-            after = _TRAILING_BREAKS.search(body[len(before) :]).group(0) if m.group(4) else ""  # type: ignore[union-attr]
+            leading = _LEADING_BREAKS.match(body)
+            before = leading.group(0) if leading else ""
+            trailing = _TRAILING_BREAKS.search(body[len(before) :]) if m.group(4) else None
+            after = trailing.group(0) if trailing else ""
             return m.group(1) + before + placeholder("private-key") + after + m.group(4)
 
         text = _PEM_BLOCK.sub(block, text)
