@@ -25,10 +25,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from common import add_model_arguments, LspSession, machine_info, model_settings, Report, show_and_write, summary
+from common import LspSession, Report, add_model_arguments, machine_info, model_settings, show_and_write, summary
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
-from workspace_edits import apply_workspace_edit, structure_code_actions_like_editors  # noqa: E402
+from workspace_edits import apply_workspace_edit, structure_code_actions_like_editors
 
 SOURCE = '''"""Small statistics helpers."""
 

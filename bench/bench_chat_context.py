@@ -23,14 +23,14 @@ from lsprotocol import types
 
 from bench_actions import SOURCE, structure_code_actions_like_editors
 from common import (
-    add_model_arguments,
     LspSession,
+    ModelSettings,
+    Report,
+    add_model_arguments,
     machine_info,
     median,
     model_settings,
-    ModelSettings,
     process_rss_mb,
-    Report,
     show_and_write,
 )
 

@@ -20,37 +20,37 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import time
 from dataclasses import dataclass
 from typing import Any
 
-from qwen_lsp.clients.models.fim_templates import QWEN, FimTemplate
-from qwen_lsp.clients.local.generation_stats import common_prefix
-from qwen_lsp.server.completion.postprocess import postprocess
-from qwen_lsp.server.completion.prompt import file_window
-from qwen_lsp.server.completion.stop import cut_point
-from qwen_lsp.server.config import CompletionSettings
-
 from common import (
+    GreedyCall,
+    LspSession,
+    ModelSettings,
+    Report,
     add_model_arguments,
     control_stop_ids,
     first_text,
-    GreedyCall,
     healed_tokens,
     load_direct_llama,
     load_vocab,
-    LspSession,
     machine_info,
     median,
     model_settings,
-    ModelSettings,
     process_cpu_seconds,
-    Report,
     show_and_write,
     summary,
     token_texts,
     tokenize_prompt,
 )
+from qwen_lsp.clients.local.generation_stats import common_prefix
+from qwen_lsp.clients.models.fim_templates import QWEN, FimTemplate
+from qwen_lsp.server.completion.postprocess import postprocess
+from qwen_lsp.server.completion.prompt import file_window
+from qwen_lsp.server.completion.stop import cut_point
+from qwen_lsp.server.config import CompletionSettings
 from typed_document import TypedDocument, package_source, typing_point
 
 FILE_A = "pygls.protocol.json_rpc"  # 735 lines
@@ -220,8 +220,8 @@ async def _storm(lsp: LspSession, doc: TypedDocument, keys: int, rate: float) ->
         msg_id, future = lsp.start_inline(doc.uri, *doc.position)
         pending.append((msg_id, future, time.perf_counter()))
     typed_for = loop.time() - started
-    gaps = [(b[2] - a[2]) * 1000 for a, b in zip(pending, pending[1:])]
-    last_id, last_future, last_sent = pending[-1]
+    gaps = [(b[2] - a[2]) * 1000 for a, b in itertools.pairwise(pending)]
+    _, last_future, last_sent = pending[-1]
     last_result = await last_future
     last_ms = (time.perf_counter() - last_sent) * 1000
     results = await asyncio.gather(*(f for _, f, _ in pending[:-1]), return_exceptions=True)

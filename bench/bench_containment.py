@@ -27,17 +27,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
-from common import Report, show_and_write  # noqa: E402
-from service_sockets import listener, socket_place  # noqa: E402
-
-from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES  # noqa: E402
-from qwen_lsp.server.agent.isolation import sandbox_status  # noqa: E402
-from qwen_lsp.server.agent.paths import WorkspacePaths  # noqa: E402
-from qwen_lsp.server.agent.runner import CommandRunner  # noqa: E402
-from qwen_lsp.server.agent.sandbox import WorkspaceCopy  # noqa: E402
-from qwen_lsp.server.agent.settings import AgentSettings  # noqa: E402
-from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk  # noqa: E402
-from qwen_lsp.server.agent.tools import Toolbox  # noqa: E402
+from common import Report, show_and_write
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
+from qwen_lsp.server.agent.isolation import sandbox_status
+from qwen_lsp.server.agent.paths import WorkspacePaths
+from qwen_lsp.server.agent.runner import CommandRunner
+from qwen_lsp.server.agent.sandbox import WorkspaceCopy
+from qwen_lsp.server.agent.settings import AgentSettings
+from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
+from qwen_lsp.server.agent.tools import Toolbox
+from service_sockets import listener, socket_place
 
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"]
 SECRET = "seeded-secret-7c1e"

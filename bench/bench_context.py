@@ -97,7 +97,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _start(folder: Path, cache: Path):  # noqa: ANN202
+def _start(folder: Path, cache: Path):
     from qwen_lsp.context.repository import RepositoryContext
 
     engine = RepositoryContext(cache_dir=cache)
@@ -127,7 +127,7 @@ def phase_index(folder: Path, cache: Path) -> dict:
     return result
 
 
-def _files(engine) -> list:  # noqa: ANN001
+def _files(engine) -> list:
     return sorted((r for r in engine.index.files.values() if r.line_count > 40), key=lambda r: r.key)
 
 
@@ -209,7 +209,7 @@ def phase_requests(folder: Path, cache: Path, requests: int, seed: int) -> dict:
     return result
 
 
-def keystrokes(engine, files: list, rng: random.Random, count: int = 200) -> dict:  # noqa: ANN001
+def keystrokes(engine, files: list, rng: random.Random, count: int = 200) -> dict:
     """Typing in the file closest to (and above) 5k lines: time of ``document_changed`` per keystroke."""
     from qwen_lsp.context.syntax.languages import language_named
 
@@ -300,9 +300,9 @@ def print_table(results: list[dict]) -> None:
                 f"{q['load_avg']:.1f}",
             )
         )
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     for row in (header, *rows):
-        print(" | ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+        print(" | ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
 
 
 def main() -> None:

@@ -178,10 +178,10 @@ def print_table(label: str, repos: dict[str, dict]) -> None:
         for form in ("bare", "qualified"):
             cells = [report["cells"].get(f"{form}/{position}") for position in ("after_call", "before_name")]
             rows.append((name, language, form, *(f"{c['recall']:.0%} ({c['n']})" if c else "-" for c in cells)))
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     print(f"[{label}]")
     for row in (header, *rows):
-        print(" | ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+        print(" | ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
     print("by language:")
     for language, cells in by_language(repos).items():
         print(f"  {language:<11}" + "  ".join(f"{k} {c['recall']:.0%} ({c['n']})" for k, c in cells.items()))
@@ -208,7 +208,7 @@ def markdown_table(labels: list[str]) -> str:
         "|---" * (len(keys) + 1) + "|",
     ]
     first = runs[labels[0]]
-    for language, cells in first["by_language"].items():
+    for language in first["by_language"]:
         names = ", ".join(n for n, r in first["repos"].items() if r["language"] == language)
         row = []
         for key in keys:

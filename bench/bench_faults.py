@@ -24,11 +24,12 @@ from common import ROOT, Report, show_and_write
 sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT / "tests" / "reliability")]
 
 from fault_endpoint import FaultEndpoint  # noqa: E402
-from lsp_helpers import first_text, inline_completion, open_document, running_server, server_env  # noqa: E402
 from lsprotocol import types  # noqa: E402
-from ports import free_port  # noqa: E402
 from server_process import seconds_to_exit_while_indexing  # noqa: E402
 from workspaces import damage_pages, write_chain, write_filler  # noqa: E402
+
+from lsp_helpers import first_text, inline_completion, open_document, running_server, server_env  # noqa: E402
+from ports import free_port  # noqa: E402
 
 QWEN_LSP = [str(Path(sys.executable).parent / "qwen-lsp")]
 URI = "file:///work/demo/app.py"

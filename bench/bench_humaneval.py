@@ -32,23 +32,22 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from qwen_lsp.clients.models.fim_templates import QWEN
-from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
-from qwen_lsp.server.config import CompletionSettings
-
 from common import (
+    GreedyCall,
+    LspSession,
+    Report,
     add_model_arguments,
     control_stop_ids,
-    GreedyCall,
     healed_tokens,
     load_direct_llama,
-    LspSession,
     machine_info,
     model_settings,
-    Report,
     show_and_write,
     token_texts,
 )
+from qwen_lsp.clients.models.fim_templates import QWEN
+from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
+from qwen_lsp.server.config import CompletionSettings
 
 DEFAULT_LIMIT = 100
 TEST_TIMEOUT_S = 10.0
@@ -81,7 +80,7 @@ def build_tasks(problems: dict[str, dict], keep_indent: bool = True) -> list[Tas
             indent = code[: len(code) - len(code.lstrip())] if keep_indent else ""
             masked = solution_lines[:index] + [indent] + solution_lines[index + 1 :]
             text = problem["prompt"] + "\n".join(masked)
-            offset = len(problem["prompt"]) + sum(len(l) + 1 for l in solution_lines[:index]) + len(indent)
+            offset = len(problem["prompt"]) + sum(len(line) + 1 for line in solution_lines[:index]) + len(indent)
             before = text[:offset]
             line = before.count("\n")
             tasks.append(
@@ -261,7 +260,7 @@ async def run(args: argparse.Namespace) -> Report:
         ]
         for o, task in outcomes
     ]
-    for (outcome, task), (server_key, raw_key, empty_key, dedented_key) in zip(outcomes, keys):
+    for (outcome, task), (server_key, raw_key, empty_key, dedented_key) in zip(outcomes, keys, strict=True):
         outcome.extra_indent = dedent_first_line(task, outcome.server or "") != (outcome.server or "")
         outcome.server_pass, outcome.raw_pass = tester.passed(server_key), tester.passed(raw_key)
         outcome.empty_pass, outcome.server_dedented_pass = tester.passed(empty_key), tester.passed(dedented_key)

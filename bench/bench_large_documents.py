@@ -16,8 +16,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_soak import Client, _commit, initialized_client  # noqa: E402
-from common import Report, show_and_write  # noqa: E402
+from bench_soak import Client, _commit, initialized_client
+from common import Report, show_and_write
 
 DOCUMENTS = {
     "20 MB, 500,000 lines": "value = compute(item, 42)  # a comment\n" * 500_000,

@@ -21,12 +21,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "support"))
 
-from common import Report, show_and_write  # noqa: E402
-from privacy_scenario import run_scenario  # noqa: E402
-from recording_endpoint import RecordingEndpoint  # noqa: E402
-from seeded_secrets import KEPT_OUT, seed_repository, seeded_values  # noqa: E402
-
-from qwen_lsp.clients.remote.redaction import redact_json  # noqa: E402
+from common import Report, show_and_write
+from privacy_scenario import run_scenario
+from qwen_lsp.clients.remote.redaction import redact_json
+from recording_endpoint import RecordingEndpoint
+from seeded_secrets import KEPT_OUT, seed_repository, seeded_values
 
 
 def redaction_cost(bodies: list[bytes]) -> tuple[float, float, int]:

@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import RESULTS, ROOT, Report, show_and_write  # noqa: E402
+from common import RESULTS, ROOT, Report, show_and_write
 
 URI = "file:///soak/app.py"
 PREFIX = "def handler(request):\n    value = "
@@ -56,7 +56,7 @@ def serve() -> None:
 
 
 class _Discard(list):
-    def append(self, item) -> None:  # noqa: D102
+    def append(self, item) -> None:
         pass
 
 

@@ -82,7 +82,7 @@ def model_settings(args: argparse.Namespace, n_ctx: int) -> ModelSettings:
     return ModelSettings(find_model(args.model), n_threads=1, n_ctx=n_ctx, repack=not args.no_repack)
 
 
-def show_and_write(report: "Report", name: str) -> None:
+def show_and_write(report: Report, name: str) -> None:
     """Print the report's table and write its JSON under bench/results/."""
     print()
     print(report.table())
@@ -217,7 +217,7 @@ class LspSession:
         self.statuses: list[Any] = []
         self._data_dir = tempfile.TemporaryDirectory(prefix="qwen-lsp-bench-")
 
-    async def __aenter__(self) -> "LspSession":
+    async def __aenter__(self) -> LspSession:
         from pytest_lsp import ClientServerConfig
 
         # The client warns when it cancels a request whose answer is already on its way: expected in a storm.

@@ -8,12 +8,11 @@ import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from common import LspSession
 from qwen_lsp.clients.base import Prompt
 from qwen_lsp.clients.models.fim_templates import FimTemplate
 from qwen_lsp.server.completion.prompt import file_window, render_fim_prompt
 from qwen_lsp.server.completion.stop import StopRules
-
-from common import LspSession
 
 
 def package_source(module: str) -> tuple[str, str]:
@@ -53,25 +52,25 @@ class TypedDocument:
     history: list[str] = field(default_factory=list)
 
     @classmethod
-    def cut_line(cls, uri: str, text: str, line: int, column: int) -> "TypedDocument":
+    def cut_line(cls, uri: str, text: str, line: int, column: int) -> TypedDocument:
         """``text`` with the rest of ``line`` after ``column`` removed; the cursor at the cut; the removed
         rest is what gets typed."""
         lines = text.split("\n")
         rest = lines[line][column:]
         lines[line] = lines[line][:column]
         cut = "\n".join(lines)
-        offset = sum(len(l) + 1 for l in lines[:line]) + column
+        offset = sum(len(text) + 1 for text in lines[:line]) + column
         return cls(uri, cut, offset, rest)
 
     @classmethod
-    def cut_lines(cls, uri: str, text: str, line: int, chars: int) -> "TypedDocument":
+    def cut_lines(cls, uri: str, text: str, line: int, chars: int) -> TypedDocument:
         """``text`` without the whole lines from ``line`` on that hold at least ``chars`` characters; the cursor
         at the start of the gap, at the end of an empty line (nothing to its right, as when writing new code).
         Typing all of ``to_type`` gives back the original text."""
         lines = text.split("\n")
-        offset = sum(len(l) + 1 for l in lines[:line])
+        offset = sum(len(text) + 1 for text in lines[:line])
         end = offset
-        for length in (len(l) + 1 for l in lines[line:]):
+        for length in (len(text) + 1 for text in lines[line:]):
             if end - 1 - offset >= chars:
                 break
             end += length

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from .models.fim_templates import FimTemplate
 

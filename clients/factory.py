@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-from typing import Callable
+from collections.abc import Callable
 
 from .base import Backend, BackendStatus
 from .remote.local_only import RefusedBackend, is_loopback_url

@@ -8,7 +8,8 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from .base import BackendStatus, ChatReply, GenerationParams, NoLocalModel, Prompt
 from .models.fim_templates import QWEN, FimTemplate

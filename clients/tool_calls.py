@@ -10,10 +10,12 @@ silently dropping it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import uuid
-from typing import Any, Collection
+from collections.abc import Collection
+from typing import Any
 
 from .base import ToolCall
 
@@ -114,8 +116,6 @@ def arguments_as_objects(messages: list[dict[str, Any]]) -> list[dict[str, Any]]
 def _decoded(call: dict[str, Any]) -> dict[str, Any]:
     fn = call.get("function") or {}
     if isinstance(fn.get("arguments"), str):
-        try:
+        with contextlib.suppress(ValueError):
             fn = {**fn, "arguments": json.loads(fn["arguments"])}
-        except ValueError:
-            pass
     return {**call, "function": fn}

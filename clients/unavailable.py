@@ -9,7 +9,8 @@ the ``local`` extra.
 from __future__ import annotations
 
 import threading
-from typing import Any, AsyncIterator
+from collections.abc import AsyncIterator
+from typing import Any
 
 from .base import BackendError, BackendStatus, ChatReply, GenerationParams, NoLocalModel, Prompt
 from .models.fim_templates import FimTemplate

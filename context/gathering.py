@@ -11,12 +11,12 @@ from tree_sitter import Tree
 
 from .base import ContextRequest
 from .documents import OpenDocument
-from .uris import key_to_uri
-from .resolution.imports import Import, targets
 from .index.repo_index import FileRecord, RepoIndex
+from .resolution.imports import Import, targets
 from .syntax.languages import LanguageSpec, language_for_id, parser_for
 from .syntax.parsing import MAX_PARSE_BYTES
 from .syntax.symbols import extract_imports, split_lines
+from .uris import key_to_uri
 
 
 @dataclass

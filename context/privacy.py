@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+from typing import Any
 
 import pathspec
 
-from .uris import uri_to_key
 from .index.files import IgnoreRules, is_ignored, leaves_folder, root_rules
+from .uris import uri_to_key
 
 # fmt: off
 DEFAULT_SECRET_FILES = [
@@ -60,11 +61,11 @@ DEFAULT_SECRET_FILES = [
 _CACHE_SECONDS = 2.0  # ignore files rarely change: decisions and folder rules are re-read at most this often
 
 
-def secret_spec(secret_files: Sequence[str]) -> pathspec.PathSpec:
+def secret_spec(secret_files: Sequence[str]) -> pathspec.PathSpec[Any]:
     return pathspec.GitIgnoreSpec.from_lines(list(secret_files))
 
 
-def is_secret(path: str, secret_files: Sequence[str] | pathspec.PathSpec = DEFAULT_SECRET_FILES) -> bool:
+def is_secret(path: str, secret_files: Sequence[str] | pathspec.PathSpec[Any] = DEFAULT_SECRET_FILES) -> bool:
     """Whether a relative path, or any folder on its way, matches the secret-file patterns (at any depth).
     A trailing '/' says the path itself is a folder."""
     spec = secret_files if isinstance(secret_files, pathspec.PathSpec) else secret_spec(secret_files)

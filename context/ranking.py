@@ -9,7 +9,8 @@ cache stays valid from one keystroke to the next.
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, NamedTuple
+from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 # Most stable first: recently opened files and definitions change rarely; similar code follows the cursor.
 SOURCE_ORDER = {"file": 0, "recent_file": 1, "definition": 2, "outline": 3, "recent_edit": 4, "similar": 5}

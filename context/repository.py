@@ -12,27 +12,28 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, wait
 from pathlib import Path
-from typing import Callable
 
 from .base import ContextRequest, ContextResult, Snippet, SymbolDefinition
 from .documents import LineCache, OpenDocuments
-from .uris import uri_to_key
 from .gathering import Gathering, prepare
+from .index.indexer import Indexer, ScanStats
 from .index.repo_index import RepoIndex, analyze
-from .index.indexer import Indexer, Progress, ScanStats
+from .index.scan_progress import Progress
+from .index.store import default_cache_dir
+from .index.worker import Worker
 from .privacy import PrivacyPolicy
 from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
 from .settings import ContextOptions
-from .syntax.shape import Shape
 from .sources.definitions import definition_candidates
-from .sources.whole_files import file_candidates
 from .sources.outline import outline_candidates
 from .sources.recent import recent_candidates
 from .sources.similar import similar_candidates
-from .index.store import default_cache_dir
-from .index.worker import Worker
+from .sources.whole_files import file_candidates
+from .syntax.shape import Shape
+from .uris import uri_to_key
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class RepositoryContext:
 
     def start(
         self, folders: list[Path], progress: Progress | None = None, wait_until_indexed: bool = True
-    ) -> list[Future]:
+    ) -> list[Future[None]]:
         """Index ``folders`` (warm from the persisted index where files are unchanged). ``progress(done, total)``
         is called from the indexing thread. Blocks until done unless ``wait_until_indexed`` is False; returns the
         scans' futures."""
@@ -81,7 +82,7 @@ class RepositoryContext:
             wait(futures)
         return futures
 
-    def add_folder(self, folder: Path, progress: Progress | None = None) -> Future:
+    def add_folder(self, folder: Path, progress: Progress | None = None) -> Future[None]:
         root = Path(os.path.abspath(folder))
         with self._lock:
             self._folders = [f for f in self._folders if f != root.as_posix()] + [root.as_posix()]
@@ -101,14 +102,14 @@ class RepositoryContext:
 
         return self.worker.submit(scan)
 
-    def remove_folder(self, folder: Path) -> Future:
+    def remove_folder(self, folder: Path) -> Future[None]:
         root = Path(os.path.abspath(folder))
         with self._lock:
             self._progress.pop(root.as_posix(), None)
             self._folders = [f for f in self._folders if f != root.as_posix()]
         return self.worker.submit(lambda: self.indexer.remove_folder(root))
 
-    def files_changed(self, paths: list[Path]) -> Future:
+    def files_changed(self, paths: list[Path]) -> Future[None]:
         """Files created, changed or deleted on disk (didChangeWatchedFiles, didSave)."""
         return self.worker.submit(lambda: self.indexer.files_changed([Path(p) for p in paths]))
 

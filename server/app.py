@@ -20,12 +20,12 @@ from pygls.lsp.server import LanguageServer
 
 from . import __version__
 from .background import BackgroundTasks
-from .protocol.framing import serve_frames
 from .completion.inflight import InflightRequests
-from .models.download_state import ModelDownloads
 from .completion.prewarm import Prewarmer
 from .host import Host
+from .models.download_state import ModelDownloads
 from .problems import ProblemReporter
+from .protocol.framing import serve_frames
 from .protocol.rpc import PARSE_ERROR, QwenProtocol
 from .session import BackendFactory, Session, default_backend_factory
 from .stats import StatsRecorder

@@ -228,15 +228,15 @@ def _snake(name: str) -> str:
 def _remove_path(raw: dict[str, Any], location: tuple[Any, ...]) -> None:
     node: Any = raw
     for part in location[:-1]:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
             node = node[part]
         else:
             return
     last = location[-1] if location else None
     if isinstance(node, dict) and last in node:
-        del node[last]
+        node.pop(last)
     elif isinstance(node, list) and isinstance(last, int) and last < len(node):
         del node[last]
     elif location:

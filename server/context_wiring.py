@@ -7,8 +7,8 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from lsprotocol import types
 from pygls.workspace import TextDocument
@@ -16,8 +16,8 @@ from pygls.workspace import TextDocument
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 
-from .documents import workspace_roots
 from .config import ContextSettings
+from .documents import workspace_roots
 from .host import Host
 from .models.status import send_status
 from .session import Session

@@ -67,10 +67,8 @@ def view_of(document: TextDocument, roots: list[Path]) -> DocumentView:
     uri = document.uri
     named = uri_to_path(uri)  # for an untitled document, its name
     path = named if uri.startswith("file:") else None
-    if path is not None:
-        root = root_of(roots, path)
-    else:
-        root = roots[0] if roots else None  # an untitled document: the first folder stands for its place
+    # an untitled document: the first folder stands for its place
+    root = root_of(roots, path) if path is not None else (roots[0] if roots else None)
     return DocumentView(
         uri=uri,
         path=path,

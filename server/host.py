@@ -4,7 +4,8 @@ register them), so imports among server modules run one way."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
 
 from lsprotocol import types
 from pygls.progress import Progress

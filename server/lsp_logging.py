@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from typing import Callable
+from collections.abc import Callable
 
 from lsprotocol import types
 
@@ -42,7 +42,7 @@ class RedactingFormatter(logging.Formatter):
         finally:
             record.message = raw
 
-    def formatException(self, ei) -> str:  # noqa: ANN001 - logging's own signature
+    def formatException(self, ei) -> str:
         # logging keeps the result on the record (exc_text) for the other handlers
         return redact_text(super().formatException(ei))[0]
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from qwen_lsp.clients.base import Backend
 from qwen_lsp.context.base import ContextProvider, NoContext

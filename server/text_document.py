@@ -9,7 +9,7 @@ than a Python loop per character; the full text is joined only when asked for an
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from lsprotocol import types
 from pygls.workspace import TextDocument, Workspace
@@ -167,7 +167,7 @@ class LspWorkspace(Workspace):
         )
 
     @classmethod
-    def replacing(cls, workspace: Workspace) -> "LspWorkspace":
+    def replacing(cls, workspace: Workspace) -> LspWorkspace:
         """The same workspace (root, folders, sync kind, position encoding) with this document model."""
         return cls(
             workspace.root_uri, workspace._sync_kind, list(workspace.folders.values()), workspace.position_encoding

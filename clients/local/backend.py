@@ -15,21 +15,22 @@ import contextlib
 import logging
 import threading
 import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable
+from typing import Any
 
 from ..base import BackendError, BackendStatus, ChatReply, GenerationParams, Prompt
+from ..models.fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
+from ..settings import LocalSettings
+from ..tool_calls import arguments_as_objects, parse_tool_calls, tool_names
+from .chat import generate_chat, render_chat
+from .cpu_probe import repack_is_safe
 from .generation_stats import GenerationStats
 from .kv_reuse import sequence_kept
-from .prompt_cache import PromptCache
-from ..models.fim_templates import TEMPLATES, FimTemplate, detect_template, template_by_name
-from .cpu_probe import repack_is_safe
 from .loader import GgufInfo, LoadPlan, load_llama, plan_load, read_gguf_info, resolve_model_path, second_context
+from .prompt_cache import PromptCache
 from .slot import GenerationSlot, Job
-from .chat import generate_chat, render_chat
-from ..settings import LocalSettings
 from .token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
-from ..tool_calls import arguments_as_objects, parse_tool_calls, tool_names
 
 log = logging.getLogger(__name__)
 _CHARS_PER_TOKEN_BEFORE_LOAD = 3.5  # only until the tokenizer is loaded
@@ -223,7 +224,8 @@ class LocalLlamaBackend:
         if should_stop():
             return
         self._cache.states.select(self._llm, tokens, document)
-        healing = LogitsProcessorList([HealingProcessor(self._token_texts, healed, len(tokens))]) if healed else None
+        texts = self._token_texts
+        healing = LogitsProcessorList([HealingProcessor(texts, healed, len(tokens))]) if healed and texts else None
         emit = DropPrefix(healed, emit)  # the healed text is already in the document
         slot = self._completions
         with slot.generating(tokens, should_stop, self.settings.reuse_shifted_cache) as stats:
@@ -318,6 +320,8 @@ class LocalLlamaBackend:
                 slot = GenerationSlot("llama-chat", self._closed)
                 main, path, plan = self._completions.llm, self._path, self._plan
                 try:
+                    if path is None or plan is None:
+                        raise BackendError("the model is not loaded")
                     slot.attach(await slot.run(lambda: second_context(main, path, plan)))
                 except Exception as exc:  # e.g. no memory for a second KV cache: share the one there is
                     log.warning("no second llama.cpp context for chats (%s); chats share the completion context", exc)

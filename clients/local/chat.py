@@ -6,12 +6,13 @@ thread, with the thinking budget of ``clients.thinking``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from ..base import GenerationParams
-from .generation_stats import GenerationStats
 from ..thinking import CLOSE_THINKING, ThinkingWatch, opens_thinking
+from .generation_stats import GenerationStats
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,10 @@ import io
 import logging
 import os
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, SupportsInt
 
 from ..base import BackendError
 from ..models.gguf_header import GgufFormatError, read_scalars
@@ -90,8 +91,10 @@ def read_gguf_info(path: Path) -> GgufInfo:
 
     def number(key: str) -> int | None:
         value = fields.get(key)
+        if not isinstance(value, (SupportsInt, str, bytes)):
+            return None
         try:
-            return int(value) if value is not None else None  # type: ignore[arg-type]
+            return int(value)
         except (TypeError, ValueError):
             return None
 
@@ -155,7 +158,7 @@ def install_log_routing() -> None:
         return
     import llama_cpp
 
-    @llama_cpp.llama_log_callback
+    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator]  # a ctypes callback type
     def route(level: int, text: bytes, _user_data: Any) -> None:
         line = text.decode("utf-8", errors="replace").rstrip()
         if not line:
@@ -257,7 +260,7 @@ def _marker_text_tokenizer() -> type:
     return MarkerTextTokenizer
 
 
-def load_llama(path: Path, plan: LoadPlan, progress: Callable[[float], bool]) -> "Llama":
+def load_llama(path: Path, plan: LoadPlan, progress: Callable[[float], bool]) -> Llama:
     """Load the model. ``verbose=True`` on purpose: with verbose=False llama-cpp-python points file
     descriptors 1 and 2 at /dev/null while loading, which would swallow the LSP messages other threads
     write to stdout. Its Python-level prints are captured instead and verbosity is turned off afterwards."""
@@ -291,7 +294,7 @@ class _BorrowedModel:
         pass
 
 
-def second_context(llm: "Llama", path: Path, plan: LoadPlan) -> "Llama":
+def second_context(llm: Llama, path: Path, plan: LoadPlan) -> Llama:
     """Another ``Llama`` (own context, KV cache and batch) on ``llm``'s loaded weights: costs the KV cache and
     compute buffers, not a second copy of the model. Close it before ``llm``."""
     import llama_cpp._internals as internals
@@ -300,15 +303,16 @@ def second_context(llm: "Llama", path: Path, plan: LoadPlan) -> "Llama":
     borrowed = _BorrowedModel(llm._model)
     with _PATCH_LOCK, contextlib.redirect_stderr(_LogWriter()):
         original = internals.LlamaModel
-        internals.LlamaModel = lambda **_kwargs: borrowed  # Llama.__init__ would load the file again
+        # Llama.__init__ would load the file again; patched for this one construction
+        internals.LlamaModel = lambda **_kwargs: borrowed  # type: ignore[misc, assignment]
         try:
             second = Llama(model_path=str(path), verbose=True, **plan.llama_kwargs)
         finally:
-            internals.LlamaModel = original
+            internals.LlamaModel = original  # type: ignore[misc]
     return _configured(second)
 
 
-def _configured(llm: "Llama") -> "Llama":
+def _configured(llm: Llama) -> Llama:
     llm.verbose = False
     llm.tokenizer_ = _marker_text_tokenizer()(llm)
     if "chat_template.default" in getattr(llm, "_chat_handlers", {}):

@@ -5,7 +5,8 @@ still costs."""
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..settings import LocalSettings
 from .generation_stats import EvaluationSpeed, common_prefix

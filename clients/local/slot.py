@@ -16,8 +16,9 @@ import contextlib
 import ctypes
 import threading
 import time
+from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, AsyncIterator, Callable, Iterator
+from typing import Any
 
 from .generation_stats import GenerationStats, common_prefix
 from .kv_reuse import reuse_shifted

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class TokenTexts:
                 self._exact[piece].append(token)
 
     @classmethod
-    def of(cls, n_vocab: int, detokenize: Callable[[list[int]], bytes]) -> "TokenTexts":
+    def of(cls, n_vocab: int, detokenize: Callable[[list[int]], bytes]) -> TokenTexts:
         return cls([detokenize([token]) for token in range(n_vocab)])
 
     def allowed(self, remaining: bytes) -> np.ndarray:
@@ -87,7 +88,7 @@ class HealingProcessor:
         self.healed = healed.encode("utf-8")
         self.prompt_tokens = prompt_tokens
 
-    def remaining(self, generated: "np.ndarray | list[int]") -> bytes:
+    def remaining(self, generated: np.ndarray | list[int]) -> bytes:
         remaining = self.healed
         for token in generated:
             piece = self.texts.pieces[int(token)]

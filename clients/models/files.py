@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Any, Literal
 
 import platformdirs
 
@@ -203,7 +204,9 @@ def format_model_table(rows: list[tuple[ModelPreset, Path | None]]) -> str:
         for p, path in rows
     ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header) - 1)]
-    table = ["  ".join(cell.ljust(w) for cell, w in zip(line, widths)) + "  " + line[-1] for line in lines]
+    table = [
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=False)) + "  " + line[-1] for line in lines
+    ]
     return "\n".join(table + [f"models directory: {models_dir()}"])
 
 
@@ -211,7 +214,7 @@ def stderr_progress(description: str = "downloading") -> Progress:
     """A progress callback for ``pull`` that draws a bar on stderr (never stdout)."""
     from tqdm import tqdm
 
-    bar: tqdm | None = None
+    bar: tqdm[Any] | None = None
 
     def report(done: int, total: int) -> None:
         nonlocal bar

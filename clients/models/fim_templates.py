@@ -6,8 +6,9 @@ suffix-prefix-middle), the optional repository-level markers, and the strings th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, Literal
+from typing import Literal
 
 
 @dataclass(frozen=True)

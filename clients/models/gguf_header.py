@@ -49,7 +49,8 @@ def _parse(data: mmap.mmap) -> dict[str, object]:
                 continue
             value, offset = _value(data, offset, value_type)
             values[key] = value
-        _check_tensor_data(data, offset, tensor_count, int(values.get("general.alignment", 32)))
+        alignment = values.get("general.alignment", 32)
+        _check_tensor_data(data, offset, tensor_count, alignment if isinstance(alignment, int) else 32)
     except (struct.error, UnicodeDecodeError, IndexError) as error:
         raise GgufFormatError(f"truncated or corrupt metadata ({error})") from error
     return values
@@ -112,4 +113,4 @@ def _skip_array(data: mmap.mmap, offset: int) -> int:
     fmt = _SCALARS.get(element_type)
     if fmt is None:
         raise GgufFormatError(f"unknown array element type {element_type}")
-    return offset + struct.calcsize(fmt) * count
+    return offset + struct.calcsize(fmt) * int(count)

@@ -23,10 +23,11 @@ import subprocess
 import sys
 import tempfile
 import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Any
 
 from tqdm.std import tqdm
 
@@ -169,11 +170,11 @@ def _hub_file_info(
     return (etag if _SHA256.fullmatch(etag) else None), meta.size
 
 
-def _tqdm_reporting_to(progress: Progress, offset: int, total: int) -> type[tqdm]:
+def _tqdm_reporting_to(progress: Progress, offset: int, total: int) -> type[tqdm[Any]]:
     """A tqdm class for ``hf_hub_download`` that reports to ``progress`` instead of drawing a bar."""
 
-    class _Reporter(tqdm):
-        def __init__(self, *args: object, **kwargs: object) -> None:
+    class _Reporter(tqdm):  # type: ignore[type-arg]  # generic in its stubs only
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.update(disable=False, file=io.StringIO())
             super().__init__(*args, **kwargs)
 

@@ -12,11 +12,13 @@ import asyncio
 import logging
 import os
 import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from typing import Any, AsyncIterator, Callable
+from typing import Any, cast
 
 import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
+from openai.types.chat import ChatCompletionMessageParam
 
 from ..base import (
     CANCELLED,
@@ -29,11 +31,11 @@ from ..base import (
     until_cancelled,
 )
 from ..models.fim_templates import FimTemplate, template_by_name
+from ..settings import RemoteSettings
+from ..thinking import CLOSE_THINKING, ThinkingWatch
 from .errors import CutOff, failure_message
 from .outbound import RedactingAsyncOpenAI
 from .replies import StopScanner, chat_reply, reasoning_of
-from ..settings import RemoteSettings
-from ..thinking import CLOSE_THINKING, ThinkingWatch
 
 log = logging.getLogger(__name__)
 # Qwen2.5's tokenizer measured on source code: Python standard library 4.3 characters per token, TypeScript
@@ -241,7 +243,7 @@ class OpenAICompatBackend(NoLocalModel):  # the model, and its prompt cache if a
         options["extra_body"] = {**(options["extra_body"] or {}), **extra} or None
         request = self._client.chat.completions.create(
             model=self._model,
-            messages=messages,
+            messages=cast("list[ChatCompletionMessageParam]", messages),  # dicts in the chat format
             tools=tools or openai.omit,  # type: ignore[arg-type]
             stop=list(params.stop) or None,
             stream=stream,

@@ -9,7 +9,7 @@ A loopback port forwarded elsewhere (an SSH tunnel) is the user's own choice and
 from __future__ import annotations
 
 import ipaddress
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from ..base import BackendStatus

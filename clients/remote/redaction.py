@@ -19,8 +19,10 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from functools import partial
+from typing import Any
 
 PLACEHOLDER = "<redacted:{}>"
 
@@ -69,7 +71,7 @@ _FORMATS = (
         ("://",),
         re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,20}://[^\s:/?#@'\"<>]+:([^\s/?#@'\"<>]+)@"),
         group=1,
-        check=lambda value: _PLACEHOLDER_LIKE.match(value) is None and value.lower() not in _NOT_PASSWORDS,
+        check=lambda value: _is_password(value),  # defined below, after the patterns it uses
     ),
 )
 
@@ -97,6 +99,10 @@ _BEARER = re.compile(r"(?i)\b(?:bearer|token)\s+([A-Za-z0-9._~+/-]{16,}=*)")
 _NOT_PASSWORDS = frozenset({"password", "pass", "passwd", "secret", "pwd", "token"})
 _CODE_LIKE = re.compile(r"^(?:[A-Za-z_]\w*\.)+[A-Za-z_]\w*$|^(?:None|null|nil|true|false|True|False|undefined)$")
 _PLACEHOLDER_LIKE = re.compile(r"^(?:<.*>|\$\{.*\}|\$\w+|\{\{.*\}\}|%\(.*\)s|\$\(.*\)|(.)\1+)$")
+
+
+def _is_password(value: str) -> bool:
+    return _PLACEHOLDER_LIKE.match(value) is None and value.lower() not in _NOT_PASSWORDS
 
 
 def entropy(value: str) -> float:
@@ -128,7 +134,7 @@ class Redactor:
             text = self._private_keys(text)
         for rule in _FORMATS:
             if any(h in text for h in rule.hint):
-                text = rule.pattern.sub(lambda m, r=rule: self._format_match(m, r), text)
+                text = rule.pattern.sub(partial(self._format_match, rule=rule), text)
         if "=" in text or ":" in text:
             text = _ASSIGNMENT.sub(self._assignment, text)
         if "earer" in text or "oken" in text:
@@ -153,8 +159,11 @@ class Redactor:
             if not body.replace("\\n", "").replace("\\r", "").strip():
                 return m.group(0)  # a BEGIN line alone: nothing to hide
             self.found["private-key"] += 1
-            before = _LEADING_BREAKS.match(body).group(0)  # keep the block's own line breaks (real or JSON-escaped)
-            after = _TRAILING_BREAKS.search(body[len(before) :]).group(0) if m.group(4) else ""
+            # keep the block's own line breaks (real or JSON-escaped); both patterns match at least ""
+            leading = _LEADING_BREAKS.match(body)
+            before = leading.group(0) if leading else ""
+            trailing = _TRAILING_BREAKS.search(body[len(before) :]) if m.group(4) else None
+            after = trailing.group(0) if trailing else ""
             return m.group(1) + before + placeholder("private-key") + after + m.group(4)
 
         text = _PEM_BLOCK.sub(block, text)

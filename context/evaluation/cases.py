@@ -21,10 +21,10 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..uris import key_to_uri
 from ..index.repo_index import FileRecord, RepoIndex
 from ..syntax.languages import language_named, parser_for
 from ..syntax.symbols import identifiers_between, split_lines
+from ..uris import key_to_uri
 
 FORMS = ("bare", "qualified")
 POSITIONS = ("after_call", "before_name")

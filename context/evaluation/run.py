@@ -12,12 +12,13 @@ the completed rest of the line, and how often the completion names the callee, p
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable
+from typing import Any
 
 from ..base import ContextRequest, Snippet
-from .cases import FORMS, POSITIONS, Case, pick_cases
 from ..repository import RepositoryContext
+from .cases import FORMS, POSITIONS, Case, pick_cases
 
 Complete = Callable[[Case, str], str]  # (case, variant) -> the text the completion inserts at the cursor
 Window = Callable[[str, int], tuple[int, int]]  # (text, cursor) -> (prefix_start, suffix_end) of the file window
@@ -61,8 +62,8 @@ class Cell:
     def recall(self) -> float:
         return self.found / self.n if self.n else 0.0
 
-    def to_dict(self) -> dict:
-        out = {"n": self.n, "found": self.found, "recall": round(self.recall, 4)}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"n": self.n, "found": self.found, "recall": round(self.recall, 4)}
         for name in ("exact", "similarity", "named"):
             if getattr(self, name):
                 out[name] = {k: round(v, 4) for k, v in getattr(self, name).items()}
@@ -89,7 +90,7 @@ class Report:
     def overall(self) -> Cell:
         return _cell(self.results, self.variants)
 
-    def to_dict(self, with_results: bool = True) -> dict:
+    def to_dict(self, with_results: bool = True) -> dict[str, Any]:
         out = {
             "cases": self.cases,
             "found": self.found,
@@ -125,7 +126,7 @@ def edit_similarity(a: str, b: str) -> float:
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile (0.0 for no values)."""
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] if ordered else 0.0
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
 
 
 def line_window(prefix_lines: int = 80, suffix_lines: int = 30) -> Window:
@@ -207,7 +208,7 @@ def evaluate(
         engine.document_closed(case.uri)
     done, total = 0, len(cases) * len(variants)
     for variant in variants:
-        for case, outcome in zip(cases, results):
+        for case, outcome in zip(cases, results, strict=True):
             _open(engine, case)  # the served pipeline gathers its own context from the document as typed
             started = time.perf_counter()
             outcome.completions[variant] = _first_line(complete(case, variant))  # type: ignore[misc]

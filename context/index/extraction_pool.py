@@ -18,17 +18,18 @@ import subprocess
 import sys
 import threading
 from collections import deque
-from typing import IO, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
 
-from .files import read_bytes, why_unusable
 from ..syntax.languages import language_named
+from .files import read_bytes, why_unusable
 
 POOL_MIN_FILES = 64  # below this, starting processes costs more than it saves
 BATCH = 8
 AHEAD = 4  # batches queued per worker
 
 Job = tuple[str, str]  # absolute path, language name
-Result = tuple  # ("ok", digest, symbols, chunks) or ("skip", reason)
+Result = tuple[Any, ...]  # ("ok", digest, symbols, chunks) or ("skip", reason)
 _HEADER = struct.Struct("<I")
 
 
@@ -52,13 +53,13 @@ def extract_job(job: Job, max_bytes: int, window_lines: int) -> Result:
     return ("ok", content_hash(data), symbols, chunks)
 
 
-def write_frame(stream: IO[bytes], value: object) -> None:
+def write_frame(stream: IO[bytes], value: Any) -> None:
     data = marshal.dumps(value)
     stream.write(_HEADER.pack(len(data)) + data)
     stream.flush()
 
 
-def read_frame(stream: IO[bytes]) -> object:
+def read_frame(stream: IO[bytes]) -> Any:
     header = stream.read(_HEADER.size)
     if len(header) < _HEADER.size:
         raise EOFError("extraction worker ended")
@@ -78,7 +79,7 @@ class WorkerPool:
 
     def __init__(self, processes: int, max_bytes: int, window_lines: int) -> None:
         command = [sys.executable, "-m", "qwen_lsp.context.index.extraction_worker", str(max_bytes), str(window_lines)]
-        self.workers: list[subprocess.Popen] = []
+        self.workers: list[subprocess.Popen[bytes]] = []
         try:
             for _ in range(processes):
                 self.workers.append(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE))
@@ -86,7 +87,7 @@ class WorkerPool:
             self.close()
             raise
 
-    def __enter__(self) -> "WorkerPool":
+    def __enter__(self) -> WorkerPool:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -159,7 +160,7 @@ def _batches(jobs: Iterable[Job]) -> Iterator[list[Job]]:
         yield batch
 
 
-def _drain(index: int, worker: subprocess.Popen, finished: "queue.Queue[tuple[int, object]]") -> None:
+def _drain(index: int, worker: subprocess.Popen[bytes], finished: queue.Queue[tuple[int, object]]) -> None:
     """Read a worker's result frames as they come (reader thread); ends with the worker."""
     assert worker.stdout is not None
     while True:

@@ -3,6 +3,7 @@ closes. ``python -m qwen_lsp.context.index.extraction_worker MAX_BYTES WINDOW_LI
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -13,10 +14,8 @@ def main() -> None:
     max_bytes, window_lines = int(sys.argv[1]), int(sys.argv[2])
     nice = getattr(os, "nice", None)  # not on Windows
     if nice is not None:
-        try:
+        with contextlib.suppress(OSError):
             nice(5)  # the editor and the model come first
-        except OSError:
-            pass
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but frames may reach the parent's pipe
     while True:
@@ -24,7 +23,7 @@ def main() -> None:
             jobs = read_frame(stdin)
         except EOFError:
             return
-        write_frame(stdout, [extract_job(tuple(job), max_bytes, window_lines) for job in jobs])  # type: ignore[arg-type]
+        write_frame(stdout, [extract_job((job[0], job[1]), max_bytes, window_lines) for job in jobs])
 
 
 if __name__ == "__main__":

@@ -13,9 +13,10 @@ import functools
 import logging
 import os
 import stat
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pathspec
 
@@ -90,7 +91,7 @@ class IgnoreRules:
 
     def __init__(
         self,
-        rules: tuple[tuple[str, pathspec.PathSpec], ...] = (),
+        rules: tuple[tuple[str, pathspec.PathSpec[Any]], ...] = (),
         names: dict[str, Any] | None = None,
         reach: tuple[int | None, ...] | None = None,
     ) -> None:
@@ -99,7 +100,7 @@ class IgnoreRules:
         self._names = names or {}  # pattern text -> compiled pattern, in file order
         self._names_spec = pathspec.GitIgnoreSpec(list(self._names.values())) if self._names else None
 
-    def extended(self, rel_dir: str, directory: Path | str, names: set[str] | None = None) -> "IgnoreRules":
+    def extended(self, rel_dir: str, directory: Path | str, names: set[str] | None = None) -> IgnoreRules:
         """The rules for ``directory``: these plus its own ignore files (``names``: its entries, when known)."""
         lines: list[str] = []
         for name in IGNORE_FILES:
@@ -110,16 +111,17 @@ class IgnoreRules:
                 lines += read_patterns(candidate)
         return self.with_lines(rel_dir, lines)
 
-    def with_lines(self, rel_dir: str, lines: list[str]) -> "IgnoreRules":
+    def with_lines(self, rel_dir: str, lines: list[str]) -> IgnoreRules:
         """These rules plus gitignore ``lines`` of the folder ``rel_dir``, minus slash patterns that can no
         longer match anything in it."""
         depth = rel_dir.count("/") + 1 if rel_dir else 0
         live = [
             (rule, reach)
-            for rule, reach in zip(self.rules, self._reach)
+            for rule, reach in zip(self.rules, self._reach, strict=True)
             if reach is None or depth + 1 - (rule[0].count("/") + 1 if rule[0] else 0) <= reach
         ]
-        merged, anchored, reach_of_new = dict(self._names), [], 0
+        merged, anchored = dict(self._names), []
+        reach_of_new: int | None = 0
         for line in lines:
             compiled = _compiled(line)
             if compiled is None:

@@ -14,16 +14,17 @@ import marshal
 import os
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
+from ..settings import ContextOptions
+from ..syntax.languages import warm_up_queries
 from .extraction_pool import POOL_MIN_FILES, WorkerPool, process_count
 from .files import IGNORE_FILES, FileEntry, IgnoreRules, decode_source, indexable, read_file, walk_folder
 from .repo_index import RepoIndex, analyze
-from ..syntax.languages import warm_up_queries
 from .scan_progress import Progress, ScanReporter
-from ..settings import ContextOptions
 from .store import FileData, IndexStore, content_hash, database_path, is_damage
 from .windows import WindowIndex
 from .worker import Worker
@@ -260,7 +261,7 @@ class Indexer:
         return stats
 
     def _load_unchanged(
-        self, state: FolderState, unchanged: dict[str, FileEntry], reporter: "ScanReporter", stats: ScanStats
+        self, state: FolderState, unchanged: dict[str, FileEntry], reporter: ScanReporter, stats: ScanStats
     ) -> set[str]:
         """Put the files unchanged since they were stored into the index; return their paths.
 
@@ -353,14 +354,15 @@ class Indexer:
         return wanted if wanted is not None else process_count()
 
     def _index_in_processes(
-        self, state: FolderState, todo: list[FileEntry], stats: ScanStats, reporter: "ScanReporter"
+        self, state: FolderState, todo: list[FileEntry], stats: ScanStats, reporter: ScanReporter
     ) -> int:
         """Index ``todo`` with worker processes; return how many were done (the rest falls back to this thread)."""
         done = 0
         try:
             with WorkerPool(self._pool_size(len(todo)), self.max_bytes, self.options.window_lines) as pool:
                 jobs = ((str(e.path), e.language.name) for e in todo)
-                for entry, result in zip(todo, pool.extract(jobs)):
+                # strict=False: a pool that ends early leaves the rest to this thread
+                for entry, result in zip(todo, pool.extract(jobs), strict=False):
                     if self.cancelled:
                         pool.close(kill=True)  # their queued batches are not wanted any more
                         break
@@ -377,7 +379,7 @@ class Indexer:
             log.warning("context index: worker processes failed; indexing in the server process", exc_info=True)
         return done
 
-    def _apply(self, state: FolderState, entry: FileEntry, result: tuple, stats: ScanStats) -> None:
+    def _apply(self, state: FolderState, entry: FileEntry, result: tuple[Any, ...], stats: ScanStats) -> None:
         if result[0] != "ok":
             log.info("context index: skipping %s: %s", entry.rel, result[1])
             stats.skipped += 1

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import posixpath
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Any
+
+from tree_sitter import Tree
 
 from ..resolution.imports import Import, Target
 from ..syntax.languages import LanguageSpec, parser_for
-from .store import FileData
 from ..syntax.symbols import Definition, extract_symbols, split_lines
+from .store import FileData
 from .windows import WindowHit, WindowIndex, make_chunks
 
 _PACKAGE_FILES = frozenset({"__init__", "index", "mod", "package"})  # a file that stands for its folder
@@ -37,7 +40,7 @@ class FileRecord:
     digest: str
 
 
-def analyze(spec: LanguageSpec, text: str, window_lines: int = 16, tree=None) -> FileData:  # noqa: ANN001
+def analyze(spec: LanguageSpec, text: str, window_lines: int = 16, tree: Tree | None = None) -> FileData:
     """Extract what the index stores about a file from its text (and tree, when the caller has one)."""
     lines = split_lines(text)
     if tree is None:
@@ -85,7 +88,7 @@ def _is_exactly(rel: str, key: str) -> bool:
 
 def _shared_prefix(a: str, b: str) -> int:
     count = 0
-    for x, y in zip(a.split("/"), b.split("/")):
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):
         if x != y:
             break
         count += 1
@@ -102,9 +105,9 @@ class RepoIndex:
         self.window_indexes: dict[str, WindowIndex] = {}  # per workspace folder ("" for files outside folders)
         self.roots: set[str] = set()  # the workspace folders, absolute, '/'-separated
         self.paths_generation = 0  # changes when a file appears or disappears: import resolution may change
-        self.resolve_cache: dict[tuple, tuple[int, list[str]]] = {}
+        self.resolve_cache: dict[tuple[Any, ...], tuple[int, list[str]]] = {}
         self.generation = 0  # changes with any file's content: answers derived from definitions may change
-        self.lookup_cache: dict[tuple, object] = {}  # such answers, valid for ``lookup_generation``
+        self.lookup_cache: dict[tuple[Any, ...], object] = {}  # such answers, valid for ``lookup_generation``
         self.lookup_generation = 0
 
     def put(self, key: str, folder: str, rel: str, data: FileData, digest: str) -> None:
@@ -170,13 +173,13 @@ class RepoIndex:
             self.window_indexes[record.folder].remove_file(key)
         return record
 
-    def cached_lookup(self, key: tuple) -> object | None:
+    def cached_lookup(self, key: tuple[Any, ...]) -> object | None:
         """An answer derived from the definitions (``store_lookup``), if nothing changed since it was stored."""
         if self.lookup_generation != self.generation:
             self.lookup_cache, self.lookup_generation = {}, self.generation
         return self.lookup_cache.get(key)
 
-    def store_lookup(self, key: tuple, value: object) -> None:
+    def store_lookup(self, key: tuple[Any, ...], value: object) -> None:
         if len(self.lookup_cache) > 50_000:
             self.lookup_cache.clear()
         self.lookup_cache[key] = value

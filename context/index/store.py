@@ -12,13 +12,14 @@ on random bytes can take many seconds to fail. Used by one thread at a time (the
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import marshal
 import os
 import sqlite3
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
 
 import platformdirs
 
@@ -44,7 +45,7 @@ class FileData:
     """What the index knows about one file's content. ``chunks`` (for the similar-code search) are stored apart:
     a warm restart usually takes them from the snapshot of the whole window index instead."""
 
-    __slots__ = ("language", "definitions", "imports", "chunks", "line_count")
+    __slots__ = ("chunks", "definitions", "imports", "language", "line_count")
 
     def __init__(
         self,
@@ -67,7 +68,7 @@ class FileData:
         return symbols, marshal.dumps(self.chunks or [])
 
     @classmethod
-    def loads(cls, data: bytes, chunks: bytes | None = None) -> "FileData":
+    def loads(cls, data: bytes, chunks: bytes | None = None) -> FileData:
         language, definitions, imports, line_count = marshal.loads(data)
         return cls(
             language,
@@ -163,10 +164,8 @@ class IndexStore:
 
     def recover(self, exc: BaseException) -> None:
         """After a read found the database damaged: move it aside and continue with a fresh one."""
-        try:
+        with contextlib.suppress(sqlite3.Error):
             self.db.close()
-        except sqlite3.Error:
-            pass
         if self.path is None:
             self.db = self._connect(":memory:", fresh=True)
             return

@@ -16,8 +16,8 @@ import math
 import re
 import time
 from array import array
-from itertools import accumulate
 from dataclasses import dataclass
+from itertools import accumulate
 from operator import itemgetter
 
 TOKEN = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]+")
@@ -28,14 +28,119 @@ _DEAD = 0xFFFFFFFF
 _EXPORT_VERSION = 2
 # Keywords and ubiquitous names of the supported languages: frequent everywhere, so worthless to a query.
 STOPWORDS = frozenset(
-    """
-    and as assert async await break case catch char class const continue def default del do elif else enum export
-    extends false final finally float for from func function go if impl import in int interface is let match mod
-    new nil none not null or package pass private protected pub public raise return self static str string struct
-    super switch this throw throws true try type typeof use var void while with yield None True False
-    undefined let of bool double long byte fn mut ref where unsafe crate namespace using virtual override
-    readonly end begin then elsif unless module require local defer chan map range select lambda nonlocal global
-""".split()
+    [
+        "and",
+        "as",
+        "assert",
+        "async",
+        "await",
+        "break",
+        "case",
+        "catch",
+        "char",
+        "class",
+        "const",
+        "continue",
+        "def",
+        "default",
+        "del",
+        "do",
+        "elif",
+        "else",
+        "enum",
+        "export",
+        "extends",
+        "false",
+        "final",
+        "finally",
+        "float",
+        "for",
+        "from",
+        "func",
+        "function",
+        "go",
+        "if",
+        "impl",
+        "import",
+        "in",
+        "int",
+        "interface",
+        "is",
+        "let",
+        "match",
+        "mod",
+        "new",
+        "nil",
+        "none",
+        "not",
+        "null",
+        "or",
+        "package",
+        "pass",
+        "private",
+        "protected",
+        "pub",
+        "public",
+        "raise",
+        "return",
+        "self",
+        "static",
+        "str",
+        "string",
+        "struct",
+        "super",
+        "switch",
+        "this",
+        "throw",
+        "throws",
+        "true",
+        "try",
+        "type",
+        "typeof",
+        "use",
+        "var",
+        "void",
+        "while",
+        "with",
+        "yield",
+        "None",
+        "True",
+        "False",
+        "undefined",
+        "let",
+        "of",
+        "bool",
+        "double",
+        "long",
+        "byte",
+        "fn",
+        "mut",
+        "ref",
+        "where",
+        "unsafe",
+        "crate",
+        "namespace",
+        "using",
+        "virtual",
+        "override",
+        "readonly",
+        "end",
+        "begin",
+        "then",
+        "elsif",
+        "unless",
+        "module",
+        "require",
+        "local",
+        "defer",
+        "chan",
+        "map",
+        "range",
+        "select",
+        "lambda",
+        "nonlocal",
+        "global",
+    ]
 )
 
 Chunk = tuple[int, int, tuple[str, ...]]  # start line, end line (exclusive), distinct identifiers
@@ -69,7 +174,7 @@ class WindowIndex:
     """Inverted index over the chunks of many files. Not thread-safe: the caller holds a lock."""
 
     def __init__(self) -> None:
-        self.postings: dict[str, array] = {}
+        self.postings: dict[str, array[int]] = {}
         # Postings loaded from a snapshot stay in one flat array until a token is written to (copy on write):
         # token -> (offset, length) into ``flat``. Loading then costs one copy instead of one array per token.
         self.frozen: dict[str, tuple[int, int]] = {}
@@ -119,11 +224,11 @@ class WindowIndex:
         if self.dead > max(20_000, self.alive):
             self.compact()
 
-    def _thaw(self, token: str) -> array:
+    def _thaw(self, token: str) -> array[int]:
         span = self.frozen.pop(token, None)
         return self.flat[span[0] : span[0] + span[1]] if span is not None else array("I")
 
-    def _postings(self, token: str) -> array | None:
+    def _postings(self, token: str) -> array[int] | None:
         bucket = self.postings.get(token)
         if bucket is None:
             span = self.frozen.get(token)
@@ -222,7 +327,7 @@ class WindowIndex:
         )
 
     @classmethod
-    def load(cls, data: bytes) -> "WindowIndex":
+    def load(cls, data: bytes) -> WindowIndex:
         version, keys, owner_bytes, starts, ends, lengths, total, tokens, spans, flat = marshal.loads(data)
         if version != _EXPORT_VERSION:
             raise ValueError("index snapshot from another version")
@@ -243,5 +348,6 @@ class WindowIndex:
         lengths_of.frombytes(spans)
         index.flat.frombytes(flat)
         offsets = list(accumulate(lengths_of, initial=0))
-        index.frozen = dict(zip(tokens, zip(offsets, lengths_of)))
+        # offsets has one more item (the end)
+        index.frozen = dict(zip(tokens, zip(offsets, lengths_of, strict=False), strict=True))
         return index

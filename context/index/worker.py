@@ -11,8 +11,9 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -20,15 +21,15 @@ log = logging.getLogger(__name__)
 class Worker:
     def __init__(self, name: str = "qwen-lsp-context") -> None:
         self._cond = threading.Condition()
-        self._jobs: deque[tuple[Callable[[], Any], Future]] = deque()
+        self._jobs: deque[tuple[Callable[[], Any], Future[Any]]] = deque()
         self._delayed: dict[str, tuple[float, Callable[[], Any]]] = {}
         self._background: set[str] = set()  # delayed jobs nobody waits for (``idle`` ignores them)
         self._stopped = False
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
-    def submit(self, fn: Callable[[], Any]) -> Future:
-        future: Future = Future()
+    def submit(self, fn: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
         with self._cond:
             if self._stopped:
                 future.set_exception(RuntimeError("context worker stopped"))
@@ -78,7 +79,7 @@ class Worker:
             return not self._jobs and set(self._delayed) <= self._background
 
     @staticmethod
-    def _call(fn: Callable[[], Any], future: Future | None = None) -> None:
+    def _call(fn: Callable[[], Any], future: Future[Any] | None = None) -> None:
         try:
             result = fn()
         except BaseException as exc:  # noqa: BLE001 - the thread must survive any job

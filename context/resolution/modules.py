@@ -4,6 +4,7 @@ a name denotes."""
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 
 from ..index.repo_index import FileRecord, RepoIndex
 from ..syntax.symbols import CLASS_LIKE, FUNCTION_LIKE, Definition
@@ -36,10 +37,11 @@ def default_export(index: RepoIndex, files: list[str], local: str) -> list[tuple
     """What ``import local from './file'`` binds: the definition named ``local``, else the one named after the
     file, else the file's only top-level function or class."""
     top = [(r, d) for key in files if (r := index.files.get(key)) is not None for d in r.definitions if not d.parent]
-    for wanted in (
+    matchers: tuple[Callable[[FileRecord, Definition], bool], ...] = (
         lambda r, d: d.name == local,
         lambda r, d: d.name.lower() == posixpath.splitext(posixpath.basename(r.rel))[0].lower(),
-    ):
+    )
+    for wanted in matchers:
         found = [(r, d) for r, d in top if wanted(r, d)]
         if found:
             return found[:1]

@@ -13,18 +13,18 @@ from __future__ import annotations
 import math
 import posixpath
 import re
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 from ..gathering import Gathering
 from ..index.repo_index import FileRecord
-from ..syntax.languages import language_named
 from ..ranking import Candidate
+from ..syntax.languages import language_named
+from ..syntax.symbols import Definition
 from .modules import PACKAGE_STEMS
 from .resolver import Resolver
 from .scopes import Scope
 from .signatures import signature_line
-from ..syntax.symbols import Definition
 
 MAX_OUTLINE_LINES = 30  # members listed with their signature
 MAX_LISTED_NAMES = 120  # further members listed by name only
@@ -127,7 +127,9 @@ def members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[F
     by_name: dict[str, tuple[FileRecord, Definition]] = {}
     for key in dict.fromkeys(files[: MAX_MODULE_FILES * 4]):
         other = g.index.files.get(key)
-        for d in other.definitions if other is not None else ():
+        if other is None:
+            continue
+        for d in other.definitions:
             if (
                 d.parent != cls.name
                 or d.name == cls.name
@@ -203,14 +205,14 @@ def listing(
             names.append(entry)
     files: dict[str, tuple[FileRecord | None, list[Definition], list[Definition]]] = {k: (None, [], []) for k in heads}
     for group, entries in ((1, signatures), (2, names)):
-        for record, d in entries:
-            files.setdefault(record.key, (record, [], []))
-            if files[record.key][0] is None:
-                files[record.key] = (record, *files[record.key][1:])
-            files[record.key][group].append(d)
+        for owner, d in entries:
+            known, sigs, more = files.setdefault(owner.key, (owner, [], []))
+            if known is None:
+                files[owner.key] = (owner, sigs, more)
+            (sigs if group == 1 else more).append(d)
     out: list[Candidate] = []
-    for rank, (key, (record, sigs, more)) in enumerate(files.items()):
-        record = record or g.index.files.get(key)
+    for rank, (key, (known, sigs, more)) in enumerate(files.items()):
+        record = known or g.index.files.get(key)
         head = heads.get(key)
         if record is None or not (sigs or more or head):
             continue

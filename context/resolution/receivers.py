@@ -10,7 +10,7 @@ definitions and ranks several when unsure.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from typing import NamedTuple
 
 MAX_GUESSES = 3
@@ -20,7 +20,7 @@ _PATH = r"[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*"
 _WRAPPERS = {"Optional", "Final", "ClassVar", "Annotated", "Awaitable", "Coroutine", "Type", "type", "Promise",
              "Readonly", "Partial", "Required", "Option", "Box", "Arc", "Rc", "RefCell", "Cell", "Mutex", "RwLock",
              "Result", "Pin", "Cow", "Ref", "RefMut", "MutexGuard", "Weak", "NonNull", "Lazy", "OnceCell",
-             "AtomicReference", "Optional", "Supplier", "CompletableFuture", "Future", "Mono"}
+             "AtomicReference", "Supplier", "CompletableFuture", "Future", "Mono"}
 # fmt: on
 # fmt: off
 _NOT_TYPES = {"return", "new", "throw", "else", "case", "yield", "await", "in", "of", "is", "not", "and", "or",
@@ -68,7 +68,7 @@ _N = r"(?P<n>[A-Za-z_$][\w$]*)"
 _CALL = rf"(?:await\s+|try\s+|yield\s+)?(?P<t>{_PATH})\s*(?:<[^<>()]*>)?\("
 
 
-@lru_cache(maxsize=None)
+@cache
 def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     """(pattern, how to read its type group ``t``) for declarations in ``language``; group ``n`` is the name.
     Compiled once per language: a request looks up several names, and compiling per name would cost more."""

@@ -215,8 +215,9 @@ def enclosing_type(tree: Tree | None, byte: int) -> str:
         field = _TYPE_NODES.get(node.type)
         if field:
             return _name_of(node, field)
-        if node.type == "method_declaration" and node.child_by_field_name("receiver") is not None:
-            receiver = (node.child_by_field_name("receiver").text or b"").decode("utf-8", "replace")
+        receiver_node = node.child_by_field_name("receiver") if node.type == "method_declaration" else None
+        if receiver_node is not None:
+            receiver = (receiver_node.text or b"").decode("utf-8", "replace")
             match = re.search(r"\(\s*(?:\w+\s+)?\*?\s*([A-Za-z_]\w*)", receiver)
             return match.group(1) if match else ""
         node = node.parent

@@ -14,16 +14,16 @@ import re
 from dataclasses import dataclass, field
 
 from ..gathering import Gathering, resolve_import
-from .imports import Import
 from ..index.repo_index import FileRecord
 from ..syntax.languages import language_named
+from ..syntax.symbols import FUNCTION_LIKE, Definition
 from .guesses import guarded, named_after
+from .imports import Import
 from .modules import default_export, is_module_named, package_files
 from .receivers import Guess, field_guesses, return_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
 from .scopes import MAX_SCOPES, TYPE_KINDS, FileContext, Found, Scope, distinct
 from .signatures import base_names, signature
-from ..syntax.symbols import FUNCTION_LIKE, Definition
 
 MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
 MAX_AMBIGUOUS = 4
@@ -45,7 +45,7 @@ class Resolver:
     _bindings: dict[str, dict[str, list[tuple[Import, str]]]] = field(default_factory=dict)
     _contexts: dict[str, FileContext] = field(default_factory=dict)
     _texts: dict[str, str] = field(default_factory=dict)
-    _heads: dict[str, list["Scope"]] = field(default_factory=dict)
+    _heads: dict[str, list[Scope]] = field(default_factory=dict)
 
     # --- files and imports ----------------------------------------------------------------------------------------
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .imports import Import
 from ..index.repo_index import FileRecord
 from ..syntax.symbols import CLASS_LIKE, Definition
+from .imports import Import
 
 TYPE_KINDS = CLASS_LIKE | {"type"}
 
@@ -28,7 +28,7 @@ class Scope:
     record: FileRecord | None = None  # type: where it is defined
     definition: Definition | None = None
 
-    def scaled(self, factor: float) -> "Scope":
+    def scaled(self, factor: float) -> Scope:
         return replace(self, confidence=self.confidence * factor)
 
 
@@ -51,7 +51,7 @@ MAX_SCOPES = 4
 def distinct(scopes: list[Scope], limit: int = MAX_SCOPES) -> list[Scope]:
     """The first of each scope reached several ways (a type found by two guesses), at most ``limit``."""
     out: list[Scope] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[str, tuple[str, ...], str, int]] = set()
     for s in scopes:
         ident = (s.kind, s.files, s.record.key if s.record else "", s.definition.start_line if s.definition else -1)
         if ident not in seen:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .receivers import normalize_type
 from ..syntax.symbols import Definition
+from .receivers import normalize_type
 
 MAX_SIGNATURE_LINES = 24  # long parameter lists put the return type far down
 

@@ -13,16 +13,16 @@ attribute declarations reached only by a guess are demoted: they rarely say what
 from __future__ import annotations
 
 from ..gathering import Gathering
-from ..resolution.imports import Import
 from ..index.repo_index import FileRecord
-from ..syntax.languages import is_string_or_comment
-from ..resolution.outlines import module_outline, type_outline
 from ..ranking import Candidate
+from ..resolution.imports import Import
+from ..resolution.outlines import module_outline, type_outline
 from ..resolution.references import Reference, reference_at
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
 from ..resolution.scopes import Found
-from .used_callees import used_callee_candidates
+from ..syntax.languages import is_string_or_comment
 from ..syntax.symbols import SMALL_DEFINITION_LINES, Definition, identifiers_between
+from .used_callees import used_callee_candidates
 
 LINES_BEFORE = 8
 LINES_AFTER = 2

@@ -13,8 +13,8 @@ import re
 
 from ..documents import LineCache, OpenDocuments
 from ..gathering import Gathering
-from ..ranking import Candidate
 from ..index.windows import tokens_of
+from ..ranking import Candidate
 
 MAX_CANDIDATES = 6
 PARTIAL_WORD = re.compile(r"[A-Za-z0-9_$]+$")
@@ -43,6 +43,7 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
             continue  # the query's own lines
         doc = docs.get(hit.key)
         record = g.index.files.get(hit.key)
+        lines: list[str] | None
         if hit.key == g.key:
             lines = g.lines
         elif doc is not None:

@@ -11,7 +11,7 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import PurePath
 
 from tree_sitter import Language, Parser, Query
@@ -129,7 +129,7 @@ def is_string_or_comment(node_type: str) -> bool:
     return _STRING_OR_COMMENT.search(node_type) is not None
 
 
-@lru_cache(maxsize=None)
+@cache
 def grammar(spec: LanguageSpec) -> Language:
     from tree_sitter_language_pack import get_language
 
@@ -147,30 +147,30 @@ def parser_for(spec: LanguageSpec) -> Parser:
     return parser
 
 
-@lru_cache(maxsize=None)
+@cache
 def definitions_query(spec: LanguageSpec) -> Query:
     return Query(grammar(spec), spec.definitions)
 
 
-@lru_cache(maxsize=None)
+@cache
 def imports_query(spec: LanguageSpec) -> Query | None:
     source = queries.IMPORTS.get(spec.name) or queries.IMPORTS.get(spec.import_dialect)
     return Query(grammar(spec), source) if source else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def identifier_kinds(spec: LanguageSpec) -> frozenset[str]:
     language = grammar(spec)
     return frozenset(kind for kind in _IDENTIFIER_KINDS if language.id_for_node_kind(kind, True))
 
 
-@lru_cache(maxsize=None)
+@cache
 def identifiers_query(spec: LanguageSpec) -> Query:
     alternatives = " ".join(f"({kind})" for kind in sorted(identifier_kinds(spec)))
     return Query(grammar(spec), f"[{alternatives}] @id")
 
 
-def warm_up_queries(specs: "set[LanguageSpec] | list[LanguageSpec]") -> None:
+def warm_up_queries(specs: set[LanguageSpec] | list[LanguageSpec]) -> None:
     """Compile the queries of these languages now, so the first request in each language does not pay for it."""
     for spec in specs:
         try:

@@ -85,7 +85,7 @@ class _Edit:
     new_end_point: Point
 
     @classmethod
-    def between(cls, old: bytes, new: bytes) -> "_Edit":
+    def between(cls, old: bytes, new: bytes) -> _Edit:
         start = _utf8_boundary(new, common_prefix(old, new))
         tail = common_suffix(old, new, min(len(old), len(new)) - start)
         start_point = _point(new, start)

@@ -131,7 +131,7 @@ class _Raw:
     parent: str = ""
     qualifier: str = ""
     indent: str = ""
-    members: list["_Raw"] = field(default_factory=list)
+    members: list[_Raw] = field(default_factory=list)
 
 
 def extract_symbols(spec: LanguageSpec, tree: Tree, lines: list[str]) -> FileSymbols:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -28,7 +29,7 @@ ACTIONS: tuple[ActionKind, ...] = (
 BY_ID = {action.id: action for action in ACTIONS}
 
 
-def wanted(kind: ActionKind, only: list[str] | None) -> bool:
+def wanted(kind: ActionKind, only: Sequence[str] | None) -> bool:
     """Whether a request's ``context.only`` filter admits ``kind`` (LSP kinds match by dotted prefix)."""
     if not only:
         return True

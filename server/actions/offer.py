@@ -6,6 +6,8 @@ command instead: its answer is markdown to show, not an edit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lsprotocol import types
 
 from .kinds import ACTIONS, ActionData, DiagnosticData, wanted
@@ -39,7 +41,7 @@ def offer_actions(
     version: int | None,
     lsp_range: types.Range,
     diagnostics: list[types.Diagnostic],
-    only: list[str] | None,
+    only: Sequence[str] | None,
     resolves_edits: bool = True,
 ) -> list[types.CodeAction]:
     """The menu. Clients that cannot resolve an action's edit get a command computing and applying it instead."""

@@ -14,8 +14,9 @@ import asyncio
 import contextvars
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class RequestTracker:
         self._listeners: dict[Any, list[Callable[[], None]]] = {}
 
     @classmethod
-    def install(cls, protocol: Any) -> "RequestTracker":
+    def install(cls, protocol: Any) -> RequestTracker:
         """Attach to a pygls protocol once (idempotent); returns the tracker."""
         existing = getattr(protocol, "_qwen_request_tracker", None)
         if existing is not None:
@@ -116,7 +117,7 @@ class Cancellation:
             remove()
         self._removers.clear()
 
-    def __enter__(self) -> "Cancellation":
+    def __enter__(self) -> Cancellation:
         return self
 
     def __exit__(self, kind: type[BaseException] | None, *rest: Any) -> None:

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from qwen_lsp.clients.base import GenerationParams
 
-ACTION_KINDS = ("refactor", "explain", "docstring", "fix", "tests")
+ActionKindName = Literal["refactor", "explain", "docstring", "fix", "tests"]
+ACTION_KINDS: tuple[ActionKindName, ...] = ("refactor", "explain", "docstring", "fix", "tests")
 
 
 class SamplingSettings(BaseModel):
@@ -61,7 +62,7 @@ class ThinkingSettings(BaseModel):
     )
 
 
-def _thinking_defaults() -> dict[str, ThinkingSettings]:
+def _thinking_defaults() -> dict[ActionKindName, ThinkingSettings]:
     return {kind: ThinkingSettings() for kind in ACTION_KINDS}
 
 
@@ -75,7 +76,7 @@ class ActionsSettings(BaseModel):
     max_tokens: int = Field(
         2048, ge=16, le=65536, description="Most tokens the model may write for one action's answer."
     )
-    thinking: dict[Literal["refactor", "explain", "docstring", "fix", "tests"], ThinkingSettings] = Field(
+    thinking: dict[ActionKindName, ThinkingSettings] = Field(
         default_factory=_thinking_defaults, description="Thinking mode and budget per action kind."
     )
     default_instruction: str = Field(

@@ -7,8 +7,8 @@ repository context engine's tree-sitter queries, or to the current line when the
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from lsprotocol import types
 

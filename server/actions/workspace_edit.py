@@ -7,6 +7,7 @@ lines that change and the editor keeps its markers elsewhere. Positions are in t
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from lsprotocol import types
@@ -33,7 +34,7 @@ class EditSupport:
     annotations: bool = False
 
     @classmethod
-    def of(cls, capabilities: types.ClientCapabilities | None) -> "EditSupport":
+    def of(cls, capabilities: types.ClientCapabilities | None) -> EditSupport:
         workspace = capabilities.workspace if capabilities else None
         edit = workspace.workspace_edit if workspace else None
         if edit is None:
@@ -100,7 +101,9 @@ def build_workspace_edit(
     for change in changes:
         if change.old_text == change.new_text:
             continue
-        edits = text_edits(change.old_text or "", change.new_text, units)
+        edits: Sequence[types.TextEdit | types.AnnotatedTextEdit] = text_edits(
+            change.old_text or "", change.new_text, units
+        )
         if change.old_text is None:
             document_changes.append(
                 types.CreateFile(

@@ -10,6 +10,7 @@ stay inside the workspace the command sees and out of version-control folders; p
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shlex
@@ -139,7 +140,7 @@ async def run_command(
     try:
         await asyncio.wait_for(read_all(), timeout_s)
         exit_code: int | None = await asyncio.wait_for(process.wait(), timeout_s)
-    except (asyncio.TimeoutError, asyncio.CancelledError) as stop:
+    except (TimeoutError, asyncio.CancelledError) as stop:
         _kill_group(process)
         await process.wait()
         if isinstance(stop, asyncio.CancelledError):
@@ -153,7 +154,5 @@ async def run_command(
 
 
 def _kill_group(process: asyncio.subprocess.Process) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass

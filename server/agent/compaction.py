@@ -7,7 +7,8 @@ The system message, the task and the latest turns stay as they are. Assistant to
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 COMPACTED = "[compacted to save context: {head} … ({chars} characters); call the tool again if you need it]"
 

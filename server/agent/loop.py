@@ -13,8 +13,9 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from qwen_lsp.clients.base import Backend, BackendError, ChatReply, ToolCall
 
@@ -135,7 +136,7 @@ class AgentLoop:
         try:
             chat = self.backend.chat(messages, self.params, TOOL_SCHEMAS, self.cancel)
             reply = await asyncio.wait_for(chat, remaining)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return self._stop(outcome, "time_limit", time_limit)
         except BackendError as error:
             return self._stop(outcome, "error", f"The model failed: {error}")

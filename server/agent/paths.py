@@ -98,9 +98,9 @@ class WorkspacePaths:
     def _inside(self, path: Path, roots: list[Path] | None = None) -> tuple[Path, str] | None:
         best = None
         for root in roots or self.roots:
-            if path == root or root in path.parents:
-                if best is None or len(root.parts) > len(best.parts):
-                    best = root
+            inside = path == root or root in path.parents
+            if inside and (best is None or len(root.parts) > len(best.parts)):
+                best = root
         if best is None:
             return None
         rel = path.relative_to(best).as_posix()

@@ -10,18 +10,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from qwen_lsp.clients.base import Backend
 from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES, PrivacyPolicy
 
-from ..documents import DocumentView
 from ..actions.text import Selection, offset_at, selection_for
 from ..actions.workspace_edit import FileChange
+from ..documents import DocumentView
 from .loop import AgentLoop, AgentOutcome, StepListener
 from .paths import PathError, WorkspacePaths
 from .prompts import AgentTask, system_message
@@ -53,7 +54,7 @@ class AgentRequest(BaseModel):
         return (self.text_document or {}).get("uri")
 
     @classmethod
-    def parse(cls, arguments: Any) -> "AgentRequest":
+    def parse(cls, arguments: Any) -> AgentRequest:
         try:
             return cls.model_validate(arguments if isinstance(arguments, dict) else {})
         except ValidationError as error:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import shlex
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 from .commands import CommandRefused, CommandResult, check_arguments, run_command
 from .isolation import Launch, SandboxStatus, configured_sandbox, in_bubblewrap, unsandboxed

@@ -7,14 +7,14 @@ changes become one ``WorkspaceEdit`` (with the editor's document versions, so a 
 from __future__ import annotations
 
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from ..actions.answers import covered_after, covered_before
+from ..actions.syntax import new_syntax_error
 from ..actions.workspace_edit import FileChange
 from .paths import Resolved
-from ..actions.syntax import new_syntax_error
 
 SourceReader = Callable[[Path], "tuple[str, int | None] | None"]
 
@@ -135,7 +135,8 @@ class StagedFiles:
 
 
 def _match_lines(text: str, old: str) -> list[int]:
-    lines, start = [], text.find(old)
+    lines: list[int] = []
+    start = text.find(old)
     while start >= 0 and len(lines) < 10:
         lines.append(text.count("\n", 0, start) + 1)
         start = text.find(old, start + 1)

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pathspec
 import regex
 
+from ..actions.syntax import new_syntax_error
 from .arguments import CreateArgs, EditArgs, FinishArgs, ListArgs, ReadArgs, RunArgs, SearchArgs, parse_arguments
 from .commands import CommandRefused, check_allowed, parse_command
 from .paths import PathError, Resolved, WorkspacePaths
@@ -22,7 +24,6 @@ from .runner import CommandRunner
 from .sandbox import SandboxError
 from .settings import AgentSettings
 from .staging import EditError, StagedFiles
-from ..actions.syntax import new_syntax_error
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class Toolbox:
             if name in READ_ONLY:  # they run in worker threads; a stuck one must not hold the run forever
                 return await asyncio.wait_for(work, READ_TOOL_SECONDS)
             return await work
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return ToolResult(f"Error: {name} took longer than {READ_TOOL_SECONDS:.0f} s; narrow it down", ok=False)
         except (ValueError, PathError, EditError, CommandRefused, SandboxError) as error:
             return ToolResult(f"Error: {error}", ok=False)
@@ -175,9 +176,13 @@ class Toolbox:
                     out.append(self.paths.relative(entry))
         for path in self.staged.staged_texts():
             shown = self.paths.relative(path)
-            if shown not in out and (base.path == path or base.path in path.parents):
-                if spec is None or spec.match_file(path.relative_to(base.path).as_posix()):
-                    out.append(shown)
+            under_base = base.path == path or base.path in path.parents
+            if (
+                shown not in out
+                and under_base
+                and (spec is None or spec.match_file(path.relative_to(base.path).as_posix()))
+            ):
+                out.append(shown)
         return sorted(out)
 
     def _link_allowed(self, link: Path) -> bool:

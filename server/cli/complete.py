@@ -9,9 +9,9 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
 
 from qwen_lsp.clients.base import BackendError
 from qwen_lsp.context.privacy import PrivacyPolicy

@@ -9,8 +9,8 @@ import sys
 
 from qwen_lsp.clients.base import BackendError
 
-from .complete import cli_session, prepare
 from ..completion.inspection import describe_prompt
+from .complete import cli_session, prepare
 
 
 def run_context(args: argparse.Namespace) -> int:

@@ -51,7 +51,7 @@ def _privacy(settings: ServerSettings) -> tuple[str, str, str]:
 
 def _python() -> tuple[str, str, str]:
     version = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - a checkout can be run by any interpreter
         return FAIL, "python", f"{version}; qwen-lsp needs Python 3.11 or newer"
     return OK, "python", f"{version} ({sys.executable})"
 

@@ -77,7 +77,7 @@ def _add_serve_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0].startswith("--") and argv[0] not in ("--help", "-h", "--version"):
+    if not argv or (argv[0].startswith("--") and argv[0] not in ("--help", "-h", "--version")):
         argv = ["serve", *argv]
     args = build_parser().parse_args(argv)
     if args.command in (None, "serve"):
@@ -129,9 +129,8 @@ def serve(args: argparse.Namespace) -> int:
     import os
 
     from ..app import create_server
-    from ..lsp_logging import setup_logging
-
     from ..context_wiring import stop_indexing
+    from ..lsp_logging import setup_logging
 
     setup_logging(args.log_level or os.environ.get("QWEN_LSP_LOG_LEVEL", "info"), args.log_file)
     server = create_server()

@@ -4,7 +4,8 @@ prompt is warmed in the background for the next keystrokes (see ``server.prewarm
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+from collections.abc import Callable
+from typing import Protocol
 
 from .prompt import FileWindow, file_window
 
@@ -12,9 +13,12 @@ MIN_PREFIX_CHARS = 100  # below this the answer is no better than none: stop shr
 
 
 class WindowLimits(Protocol):
-    max_prefix_chars: int
-    max_suffix_chars: int
-    prompt_budget_ms: int
+    @property
+    def max_prefix_chars(self) -> int: ...
+    @property
+    def max_suffix_chars(self) -> int: ...
+    @property
+    def prompt_budget_ms(self) -> int: ...
 
 
 def quick_window(

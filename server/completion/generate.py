@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import AsyncGenerator
 
 from qwen_lsp.clients.base import Backend, BackendError, GenerationParams, Prompt
 
@@ -47,7 +48,8 @@ async def generate_until_stop(
                 return None
     finally:
         timer.stop()
-        await stream.aclose()
+        if isinstance(stream, AsyncGenerator):  # what the backends return
+            await stream.aclose()
     return text
 
 

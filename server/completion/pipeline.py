@@ -23,8 +23,8 @@ from qwen_lsp.context.base import ContextProvider, ContextRequest, ContextResult
 from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.syntax.shape import previous_nonblank_line
 
-from . import prefilter
 from ..config import ServerSettings
+from . import prefilter
 from .budget import quick_window
 from .cache import CacheKey, CompletionCache
 from .generate import generate_until_stop

@@ -20,10 +20,10 @@ from typing import Protocol
 from lsprotocol import types
 from pygls.workspace import Workspace
 
-from .request import Completion, CompletionRequest
 from ..background import BackgroundTasks
 from ..documents import DocumentError, snapshot
 from ..session import Session
+from .request import Completion, CompletionRequest
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ for the local backend the typed part of the cursor's line comes last, so typing 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from qwen_lsp.clients.base import Prompt, PromptPiece
 from qwen_lsp.clients.models.fim_templates import FimTemplate
@@ -70,16 +70,13 @@ def render_fim_prompt(
     """``name_file``: the file's path even without snippets (a short prompt's only hint of the language)."""
     pieces: list[PromptPiece] = []
     snippets = list(snippets)
-    uses_repo_form = (bool(snippets) or name_file) and template.file_sep_marker is not None
-    if uses_repo_form:
+    file_sep = template.file_sep_marker if (snippets or name_file) else None
+    if file_sep is not None:
         if template.repo_name_marker and repo_name:
             pieces += [PromptPiece(template.repo_name_marker, True), PromptPiece(repo_name + "\n")]
         for snippet in snippets:
-            pieces += [
-                PromptPiece(template.file_sep_marker, True),
-                PromptPiece(f"{snippet.path}\n{_ends_with_newline(snippet.text)}"),
-            ]
-        pieces += [PromptPiece(template.file_sep_marker, True), PromptPiece(f"{path}\n")]
+            pieces += [PromptPiece(file_sep, True), PromptPiece(f"{snippet.path}\n{_ends_with_newline(snippet.text)}")]
+        pieces += [PromptPiece(file_sep, True), PromptPiece(f"{path}\n")]
         prefix_text = window.prefix
     else:
         header = "".join(_comment_header(s.path, s.text, language_id) for s in snippets)

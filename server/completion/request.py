@@ -33,7 +33,7 @@ class CompletionRequest:
     def line_suffix(self) -> str:
         return self.suffix.split("\n", 1)[0]
 
-    def with_inserted(self, text: str) -> "CompletionRequest":
+    def with_inserted(self, text: str) -> CompletionRequest:
         """The request after ``text`` is inserted at the cursor (an accepted completion), cursor after it."""
         return replace(self, text=self.prefix + text + self.suffix, offset=self.offset + len(text), version=None)
 

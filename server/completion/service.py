@@ -12,9 +12,9 @@ from lsprotocol import types
 
 from qwen_lsp.clients.base import BackendError
 
-from .request import Completion
 from ..documents import DocumentError, current_version, snapshot
 from ..host import Host
+from .request import Completion
 
 log = logging.getLogger(__name__)
 

@@ -22,9 +22,9 @@ from ..actions.requests import Cancellation, RequestTracker, current_request, wo
 from ..actions.text import position_at
 from ..actions.workspace_edit import EditSupport, build_workspace_edit
 from ..agent.commands import command_environment
-from ..agent.tools import FoundDefinition, SymbolLookup
 from ..agent.progress import AgentProgress
 from ..agent.run import AgentEnvironment, AgentReport, AgentRequest, run_agent
+from ..agent.tools import FoundDefinition, SymbolLookup
 from ..documents import DocumentView, document_view, workspace_roots
 from ..host import Host
 from ..user_question import ask_user

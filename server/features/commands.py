@@ -8,10 +8,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..host import Host
-from ..protocol.params import field
 from ..completion.inspection import describe_prompt
 from ..documents import DocumentError, snapshot
+from ..host import Host
+from ..protocol.params import field
 from .inline_completion import ACCEPT_COMMAND
 
 log = logging.getLogger(__name__)

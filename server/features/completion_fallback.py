@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-
 from lsprotocol import types
 
 from ..completion.service import complete_at
-from .inline_completion import ACCEPT_COMMAND
 from ..host import Host
+from .inline_completion import ACCEPT_COMMAND
 
 
 def client_has_inline_completion(ls: Host) -> bool:

@@ -8,13 +8,13 @@ from typing import Any
 
 from lsprotocol import types
 
-from ..documents import workspace_roots
 from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import start_indexing
+from ..documents import workspace_roots
+from ..host import Host
 from ..lsp_logging import attach_editor_log
 from ..models.loading import load_backend
 from ..session import Session
-from ..host import Host
 
 log = logging.getLogger(__name__)
 CONFIG_SECTION = "qwenLsp"

@@ -9,6 +9,7 @@ answer a message request or show progress gets the usual error with the ``qwen-l
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import uuid
@@ -16,8 +17,8 @@ from pathlib import Path
 
 from lsprotocol import types
 
-from qwen_lsp.clients.models import files as models
 from qwen_lsp.clients.base import BackendError
+from qwen_lsp.clients.models import files as models
 
 from ..host import Host
 from ..user_question import ask_user
@@ -147,10 +148,8 @@ async def _in_daemon_thread(work) -> Path:
             value = work()
         except BaseException as error:  # handed to the awaiting task
             failure = error
-        try:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the server has exited
             loop.call_soon_threadsafe(_settle, result, value, failure)
-        except RuntimeError:  # the loop is closed: the server has exited
-            pass
 
     threading.Thread(target=run, name="model-download", daemon=True).start()
     return await result

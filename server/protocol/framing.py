@@ -14,8 +14,9 @@ import logging
 import os
 import re
 import threading
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Awaitable, BinaryIO, Callable
+from typing import BinaryIO
 
 log = logging.getLogger(__name__)
 

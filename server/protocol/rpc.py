@@ -15,7 +15,7 @@ import logging
 import threading
 from concurrent.futures import Future
 from functools import partial
-from typing import Any
+from typing import Any, TypeGuard
 
 from cattrs import transform_error
 from lsprotocol import types
@@ -34,7 +34,7 @@ INVALID_PARAMS = -32602
 SERVER_NOT_INITIALIZED = -32002
 
 
-def _valid_id(value: Any) -> bool:
+def _valid_id(value: Any) -> TypeGuard[str | int]:
     return isinstance(value, (str, int)) and not isinstance(value, bool)
 
 
@@ -132,6 +132,7 @@ class QwenProtocol(LanguageServerProtocol):
                 "Invalid request: neither a request, a notification nor a response",
             )
             return
+        message: Any  # pygls's handle_message takes any of its message classes
         try:
             if "error" in data:
                 message = self._converter.structure(data, types.ResponseErrorMessage)
@@ -187,16 +188,16 @@ class QwenProtocol(LanguageServerProtocol):
         try:
             step = next(steps)
             # pygls has just created the workspace (before the first step): use LSP lines for its documents
-            self._workspace = LspWorkspace.replacing(self._workspace)
+            self._workspace = LspWorkspace.replacing(self.workspace)
             while True:
                 step = steps.send((yield step))
         except StopIteration as done:
             if not isinstance(self._workspace, LspWorkspace):
-                self._workspace = LspWorkspace.replacing(self._workspace)
+                self._workspace = LspWorkspace.replacing(self.workspace)
             return done.value
 
     @lsp_method(types.EXIT)
-    def lsp_exit(self, *args: Any) -> None:
+    def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]  # pygls's is a generator; this one ends at once
         """LSP: exit code 0 after a shutdown request, 1 otherwise. The serving loop ends when it sees ``exited``."""
         self.exit_code = 0 if self.shutdown_received else 1
         self.exited.set()

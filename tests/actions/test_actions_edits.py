@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types
 
+from lsp_helpers import capabilities
 from qwen_lsp.server.actions.kinds import ACTIONS, DiagnosticData, wanted
 from qwen_lsp.server.actions.offer import offer_actions
 from qwen_lsp.server.actions.prompts import ActionPrompt, fence_for, messages_for
@@ -21,7 +22,6 @@ from qwen_lsp.server.actions.workspace_edit import (
     build_workspace_edit,
     text_edits,
 )
-from lsp_helpers import capabilities
 
 SOURCE = """import math
 

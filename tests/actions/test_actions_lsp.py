@@ -115,7 +115,7 @@ async def test_write_tests_creates_the_test_file(tmp_path: Path, project: Path) 
     uri = (project / "geometry.py").as_uri()
     async with running_server(scripted_server_command(), env, root=project) as client:
         await open_document(client, uri, SOURCE)
-        action = [a for a in await actions_at(client, uri, cursor(4)) if a.kind == "refactor.qwen.tests"][0]
+        action = next(a for a in await actions_at(client, uri, cursor(4)) if a.kind == "refactor.qwen.tests")
         resolved = await client.code_action_resolve_async(action)
         target = (project / "tests" / "test_geometry.py").as_uri()
         assert apply_workspace_edit(resolved.edit, {uri: SOURCE}) == {uri: SOURCE, target: tests}
@@ -129,7 +129,7 @@ async def test_explain_opens_a_markdown_document(tmp_path: Path, project: Path) 
     uri = (project / "geometry.py").as_uri()
     async with running_server(scripted_server_command(), env, root=project) as client:
         await open_document(client, uri, SOURCE)
-        explain = [a for a in await actions_at(client, uri, cursor(4)) if a.title == "Explain (Qwen)"][0]
+        explain = next(a for a in await actions_at(client, uri, cursor(4)) if a.title == "Explain (Qwen)")
         resolved = await client.code_action_resolve_async(explain)
         command = resolved.command
         result = await client.workspace_execute_command_async(

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types
+from test_agent_lsp import answer_message_requests, record_apply_edits, run_command, tool
+from test_agent_sandbox import require_bubblewrap
 
 from lsp_helpers import running_server, script_env, scripted_server_command
 from service_sockets import listener, socket_place
-from test_agent_lsp import answer_message_requests, record_apply_edits, run_command, tool
-from test_agent_sandbox import outside, require_bubblewrap  # noqa: F401  (a fixture)
 
 SEEDED = {"SEEDED_TOKEN": "seeded-token-4f9a", "DATABASE_URL": "postgres://u:seeded-db-pass@db/x"}
 PYTEST = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider"]  # -s: the conftest's report shows
@@ -61,6 +61,7 @@ def tool_results(counters: dict) -> str:
     return "\n".join(m["content"] for request in counters["chat_requests"] for m in request if m["role"] == "tool")
 
 
+@pytest.mark.slow
 async def test_staged_conftest_runs_only_inside_the_sandbox(tmp_path: Path, project: Path, outside: Path) -> None:
     require_bubblewrap()
     unix_path = socket_place(tmp_path, "qwen-lsp-test")
@@ -112,6 +113,7 @@ async def test_staged_conftest_runs_only_inside_the_sandbox(tmp_path: Path, proj
     assert not any(value in everything for value in [*SEEDED.values(), "sk-seeded-key", "hunter2"])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("answer", ["Skip", "Run"])
 async def test_without_a_sandbox_each_command_needs_the_users_consent(
     tmp_path: Path, project: Path, answer: str
@@ -142,6 +144,7 @@ async def test_without_a_sandbox_each_command_needs_the_users_consent(
     assert not (project / "conftest.py").exists()
 
 
+@pytest.mark.slow
 async def test_a_backtracking_regex_does_not_stall_the_server(tmp_path: Path, project: Path) -> None:
     (project / "data.txt").write_text(("a" * 40 + "b\n") * 3)
     env = script_env(

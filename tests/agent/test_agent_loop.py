@@ -14,7 +14,6 @@ import pytest
 from qwen_lsp.clients.base import ChatReply, ToolCall
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
-from qwen_lsp.server.documents import DocumentView
 from qwen_lsp.server.agent.arguments import parse_arguments
 from qwen_lsp.server.agent.loop import AgentLoop
 from qwen_lsp.server.agent.paths import WorkspacePaths
@@ -22,6 +21,7 @@ from qwen_lsp.server.agent.run import AgentEnvironment, AgentRequest, run_agent
 from qwen_lsp.server.agent.settings import AgentSettings
 from qwen_lsp.server.agent.staging import StagedFiles, read_from_disk
 from qwen_lsp.server.agent.tools import Toolbox
+from qwen_lsp.server.documents import DocumentView
 
 APP = "def total(values):\n    result = 0\n    for v in values:\n        result += v\n    return result\n"
 
@@ -107,7 +107,7 @@ async def test_malformed_and_unknown_calls_are_fed_back_not_fatal(workspace: Pat
 
 async def test_edit_not_found_and_ambiguous_edits_explain_themselves(workspace: Path) -> None:
     (workspace / "twice.py").write_text("if a:\n    x = 1\nif b:\n        x = 1\n")
-    loop, backend, staged = make_loop(
+    loop, _backend, staged = make_loop(
         workspace,
         [
             reply(call("edit_file", {"path": "app.py", "old_text": "result", "new_text": "acc"})),
@@ -131,7 +131,7 @@ async def test_edit_not_found_and_ambiguous_edits_explain_themselves(workspace: 
 async def test_edit_matching_but_for_indentation_is_applied_reindented(workspace: Path) -> None:
     old = "result = 0\nfor v in values:\n    result += v"  # the model lost the function's indentation
     new = "result = 0\nfor v in values:\n    result += v * 1"
-    loop, backend, staged = make_loop(
+    loop, _backend, staged = make_loop(
         workspace,
         [reply(call("edit_file", {"path": "app.py", "old_text": old, "new_text": new})), reply(call("finish", {}))],
     )
@@ -145,7 +145,7 @@ async def test_small_model_json_slips_are_repaired_but_truncation_is_not(workspa
         '{"name": "edit_file", "arguments": {"path": ".\\app.py", "old_text": "    return result", '
         '"new_text": """    return result  # "the" total"""}}'
     )
-    loop, backend, staged = make_loop(
+    loop, _backend, staged = make_loop(
         workspace,
         [
             reply(call("edit_file", wrapped)),
@@ -341,7 +341,7 @@ def test_bad_agent_arguments_say_what_is_expected() -> None:
 
 
 async def test_an_edit_that_breaks_the_syntax_is_flagged(workspace: Path) -> None:
-    loop, backend, staged = make_loop(
+    loop, _backend, staged = make_loop(
         workspace,
         [
             reply(call("edit_file", {"path": "app.py", "old_text": "def total(values):", "new_text": "Sums values."})),

@@ -134,6 +134,7 @@ async def test_neovim_gets_a_server_created_progress_and_plain_edits(tmp_path: P
         assert tokens and any(isinstance(r, types.WorkDoneProgressReport) for r in client.progress_reports[tokens[0]])
 
 
+@pytest.mark.slow
 async def test_cancel_request_stops_the_agent_without_an_edit(tmp_path: Path, project: Path) -> None:
     replies = [tool("search", query=f"q{i}") for i in range(40)]
     replies[0] = tool("edit_file", path="app.py", old_text="result = 0", new_text="result = 1")

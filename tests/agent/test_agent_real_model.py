@@ -18,8 +18,8 @@ from lsp_helpers import open_document, running_server, server_env
 from model_files import repack_survives, require_real_qwen_05b
 from qwen_lsp.clients.local.backend import LocalLlamaBackend
 from qwen_lsp.clients.remote.backend import OpenAICompatBackend
-from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 from qwen_lsp.clients.settings import LocalSettings, RemoteSettings
+from qwen_lsp.context.privacy import DEFAULT_SECRET_FILES
 from qwen_lsp.server.actions.settings import SamplingSettings
 from qwen_lsp.server.agent.loop import AgentLoop, AgentOutcome
 from qwen_lsp.server.agent.paths import WorkspacePaths
@@ -115,5 +115,5 @@ async def test_real_refactor_action_gives_an_edit_that_parses(real_server: Serve
     assert "```" not in new_text
     assert [n.name for n in tree.body if isinstance(n, ast.FunctionDef)] == ["average"]
     namespace: dict = {}
-    exec(compile(tree, "stats.py", "exec"), namespace)  # noqa: S102 - the model's refactor must still work
+    exec(compile(tree, "stats.py", "exec"), namespace)  # the model's refactor must still work
     assert namespace["average"]([1, 2, 3, 6]) == 3

@@ -72,7 +72,7 @@ def test_symlinks_are_resolved_before_the_check(workspace: Path) -> None:
     (workspace / ".env.local").symlink_to(workspace / "src" / "app.py")
     paths = make_paths(workspace)
     for raw in ("link_out.txt", "linkdir/outside.txt", "linkdir/ws/.env"):
-        with pytest.raises(PathError, match="outside|secret"):
+        with pytest.raises(PathError, match=r"outside|secret"):
             paths.resolve(raw)
     with pytest.raises(PathError, match="secret"):
         paths.resolve("innocent.txt")  # the target is a secret

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from model_files import repack_survives, require_real_qwen_05b
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from tiny_gguf import write_tiny_qwen_gguf
 
 from qwen_lsp.clients.base import GenerationParams, Prompt
 from qwen_lsp.clients.scripted import ScriptedBackend
@@ -19,6 +18,7 @@ from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 from qwen_lsp.server.cli.eval import evaluate_with_model, variant_settings
 from qwen_lsp.server.config import load_settings
+from tiny_gguf import write_tiny_qwen_gguf
 
 EVAL_REPO = Path(__file__).resolve().parents[1] / "fixtures" / "eval_repo"
 QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
@@ -27,7 +27,7 @@ QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
 class PromptAwareBackend(ScriptedBackend):
     """Answers 'seen' when the prompt shows a callee's definition body (they carry a marker), else 'unseen'."""
 
-    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel):  # noqa: ANN001, ANN201
+    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel):
         self.replies.append("seen" if "CALLEE-MARKER" in prompt.text else "unseen")
         async for chunk in super().stream_fim(prompt, params, cancel):
             yield chunk
@@ -73,6 +73,7 @@ def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
     assert set(report.cells["qualified/before_name"].exact) == {"context", "no_context", "no_context_suffix2000"}
 
 
+@pytest.mark.slow
 def test_the_command_on_a_tiny_real_model(tmp_path: Path) -> None:
     model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}

@@ -5,11 +5,11 @@ only says what is missing), and nothing else of it."""
 from __future__ import annotations
 
 import pytest
-from interface_check import interface_problems, protocol_members
 
+from interface_check import interface_problems, protocol_members
 from qwen_lsp.clients.base import Backend, NoLocalModel
-from qwen_lsp.clients.remote.local_only import RefusedBackend
 from qwen_lsp.clients.remote.backend import OpenAICompatBackend
+from qwen_lsp.clients.remote.local_only import RefusedBackend
 from qwen_lsp.clients.scripted import ScriptedBackend
 from qwen_lsp.clients.settings import RemoteSettings
 from qwen_lsp.clients.unavailable import UnavailableBackend

@@ -11,8 +11,10 @@ import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
+
 from llama_server import API_KEY, KEY_ENV, Server, start_llama_server
 from model_files import fim_prompt, repack_survives, require_real_qwen_05b
 from ports import free_port
@@ -157,9 +159,9 @@ class _Scripted(BaseHTTPRequestHandler):
 
     failures = 0
     gate: threading.Event | None = None  # completions wait for it (a slow prompt evaluation)
-    chunks: list[str] = []
-    usage = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
-    seen: list[str | None] = []  # the Authorization header of each request
+    chunks: ClassVar[list[str]] = []
+    usage: ClassVar[dict[str, int]] = {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}
+    seen: ClassVar[list[str | None]] = []  # the Authorization header of each request
 
     def _send(self, status: int, body: bytes, content_type: str = "application/json") -> None:
         self.send_response(status)

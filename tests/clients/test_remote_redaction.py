@@ -7,11 +7,10 @@ from __future__ import annotations
 import json
 import threading
 
-from recording_endpoint import RecordingEndpoint
-
 from qwen_lsp.clients.base import GenerationParams, Prompt, PromptPiece
 from qwen_lsp.clients.remote.backend import OpenAICompatBackend
 from qwen_lsp.clients.settings import RemoteSettings
+from recording_endpoint import RecordingEndpoint
 
 AWS = "AKIAIOSFODNN7EXAMPLE"
 GITHUB = "ghp_16C7e42F292c6912E7710c838347Ae178B4a"

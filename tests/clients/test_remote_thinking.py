@@ -9,6 +9,7 @@ import json
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -22,7 +23,7 @@ ANSWER = "def f():\n    return 1\n"
 
 class _ThinkingServer(BaseHTTPRequestHandler):
     style = "reasoning"  # "reasoning": a separate channel; "inline": <think> in the content; "none": no thinking
-    requests: list[dict] = []
+    requests: ClassVar[list[dict]] = []
 
     def log_message(self, *_args: object) -> None:
         pass

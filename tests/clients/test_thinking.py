@@ -7,10 +7,10 @@ import threading
 from pathlib import Path
 
 import pytest
-from tiny_gguf import THINKING_CHAT_TEMPLATE, write_tiny_qwen_gguf
 
 from qwen_lsp.clients.base import GenerationParams
 from qwen_lsp.clients.thinking import CLOSE_THINKING, ThinkingWatch, opens_thinking
+from tiny_gguf import THINKING_CHAT_TEMPLATE, write_tiny_qwen_gguf
 
 
 def test_the_watch_counts_only_thinking_and_sees_tags_split_across_chunks() -> None:

@@ -5,18 +5,21 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from local_extra import require_local_extra
 
 require_local_extra()
+# after the skip above: gguf comes with the local extra
 from gguf import GGUFReader  # noqa: E402
-from tiny_gguf import FIM_TOKENS, TOKEN_CONTROL, write_tiny_qwen_gguf
+
+from tiny_gguf import FIM_TOKENS, TOKEN_CONTROL, write_tiny_qwen_gguf  # noqa: E402
 
 
 def _tokens(path: Path) -> dict[str, int]:
     reader = GGUFReader(path)
     tokens = reader.fields["tokenizer.ggml.tokens"].contents()
     types = reader.fields["tokenizer.ggml.token_type"].contents()
-    return dict(zip(tokens, types))
+    return dict(zip(tokens, types, strict=True))
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:

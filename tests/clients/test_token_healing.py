@@ -7,8 +7,8 @@ import threading
 
 import numpy as np
 import pytest
-from model_files import repack_survives, require_real_qwen_05b
 
+from model_files import repack_survives, require_real_qwen_05b
 from qwen_lsp.clients.base import GenerationParams, Prompt, PromptPiece
 from qwen_lsp.clients.local.token_healing import DropPrefix, HealingProcessor, TokenTexts, back_off, prompt_tokens
 

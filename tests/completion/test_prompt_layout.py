@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from qwen_lsp.clients.scripted import ScriptedBackend
-from qwen_lsp.server.config import ServerSettings
 from qwen_lsp.server.completion.pipeline import CompletionPipeline
 from qwen_lsp.server.completion.request import CompletionRequest
+from qwen_lsp.server.config import ServerSettings
 
 TEXT = "def total(values):\n    ret\n"
 

@@ -10,7 +10,6 @@ from context_repo import request_at_end, write_repo
 from qwen_lsp.context.base import Snippet
 from qwen_lsp.context.repository import RepositoryContext
 
-
 CURSOR = "<CURSOR>"
 
 

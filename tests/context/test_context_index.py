@@ -3,6 +3,7 @@ nested, symlink loops, unreadable, deleted while indexing, corrupt database)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import sqlite3
@@ -11,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from qwen_lsp.context.index.files import FileEntry, indexable, walk_folder
-from qwen_lsp.context.index.repo_index import RepoIndex
 from qwen_lsp.context.index.indexer import Indexer, ScanStats
-from qwen_lsp.context.syntax.languages import language_for_path
-from qwen_lsp.context.settings import ContextOptions
+from qwen_lsp.context.index.repo_index import RepoIndex
 from qwen_lsp.context.index.store import IndexStore, database_path
 from qwen_lsp.context.index.worker import Worker
+from qwen_lsp.context.settings import ContextOptions
+from qwen_lsp.context.syntax.languages import language_for_path
 
 
 def make(root: Path, files: dict[str, str | bytes]) -> Path:
@@ -83,7 +84,7 @@ def test_unreadable_folder_is_skipped(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def indexer(tmp_path: Path):  # noqa: ANN201
+def indexer(tmp_path: Path):
     worker = Worker()
     index = RepoIndex()
     ix = Indexer(index, worker, ContextOptions(max_file_kb=64), tmp_path / "cache", lambda key: False)
@@ -139,7 +140,7 @@ def test_progress_reports_up_to_the_total(tmp_path: Path, indexer: Indexer) -> N
     seen: list[tuple[int, int]] = []
     indexer.scan(root, lambda done, total: seen.append((done, total)))
     assert seen[0] == (0, 30) and seen[-1] == (30, 30)
-    assert all(a[0] <= b[0] for a, b in zip(seen, seen[1:]))
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen))
 
 
 def test_a_corrupt_database_is_rebuilt(tmp_path: Path) -> None:

@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from context_repo import count_tokens, request_at_end
 
 from qwen_lsp.context.base import ContextRequest
 from qwen_lsp.context.repository import RepositoryContext
-
-from context_repo import count_tokens, request_at_end
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from qwen_lsp.context.index.worker import Worker
 
 
 @pytest.fixture
-def worker():  # noqa: ANN201
+def worker():
     w = Worker()
     yield w
     w.stop()

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+from context_repo import request_at_end
 
 from qwen_lsp.context.index.files import indexable, walk_folder
 from qwen_lsp.context.privacy import PrivacyPolicy, is_secret
@@ -15,8 +16,6 @@ from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 from qwen_lsp.server.completion.prefilter import decide
 from qwen_lsp.server.completion.request import CompletionRequest
-
-from context_repo import request_at_end
 
 USES = "from helpers import token_for\n\n\ndef main():\n    return token_for('x')\n"
 HELPERS = "def token_for(name: str) -> str:\n    return name.upper()\n"

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from interface_check import interface_problems, protocol_members
 
+from interface_check import interface_problems, protocol_members
 from qwen_lsp.context.base import ContextProvider, NoContext, SymbolDefinition
 from qwen_lsp.context.repository import RepositoryContext
 

@@ -12,9 +12,9 @@ import signal
 import subprocess
 import time
 import urllib.request
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterator
 
 from ports import free_port
 
@@ -96,9 +96,10 @@ def code_server(
             try:
                 with urllib.request.urlopen(url + "/healthz", timeout=2):
                     break
-            except OSError:
+            except OSError as error:
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"code-server did not start; log: {(root / 'code-server.log').read_text()}")
+                    log = (root / "code-server.log").read_text()
+                    raise RuntimeError(f"code-server did not start; log: {log}") from error
                 time.sleep(0.3)
         yield url
     finally:
@@ -106,10 +107,8 @@ def code_server(
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=10)
         except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
+            with suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             proc.wait(timeout=10)
         log.close()
 

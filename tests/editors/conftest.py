@@ -8,17 +8,22 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from code_server import build_vsix
+
+from llama_server import Server, start_llama_server
+from model_files import require_real_qwen_05b
+from remote_only_install import build_wheel
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 ARTIFACTS = REPO / "tests" / "artifacts"
 INSTALL_HINT = "run `bash tests/editors/install.sh`"
-
-from model_files import require_real_qwen_05b  # noqa: E402
 
 
 def package_binary(package: str) -> Path | None:
@@ -86,3 +91,55 @@ def code_server_binary() -> Path:
     if not binary.exists():
         pytest.skip(f"code-server is not installed: {INSTALL_HINT}")
     return binary
+
+
+# --- the editor-side install tests: a wheel built from this checkout (the package source the editors install from),
+# a real OpenAI-compatible endpoint on 127.0.0.1 (llama_cpp.server with a tiny GGUF) and a PATH on which no
+# `qwen-lsp` is found, so the editors must install their own.
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="session")
+def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    pytest.importorskip("llama_cpp.server", reason="the OpenAI-compatible test server is llama_cpp.server")
+    from tiny_gguf import write_tiny_qwen_gguf  # needs gguf (the local extra): only here, not for every editor test
+
+    folder = tmp_path_factory.mktemp("endpoint")
+    yield from start_llama_server(write_tiny_qwen_gguf(folder / "tiny.gguf"), folder / "server.log")
+
+
+@pytest.fixture
+def path_without_server() -> str:
+    """PATH without the folders holding a `qwen-lsp` (e.g. this checkout's venv)."""
+    dirs = [d for d in os.environ.get("PATH", "").split(os.pathsep) if d and not (Path(d) / "qwen-lsp").exists()]
+    return os.pathsep.join(dirs)
+
+
+@pytest.fixture
+def warm_llama_wheel(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A prebuilt llama-cpp-python wheel offered to pip (PIP_FIND_LINKS), so the local extra installs without the
+    10–15 minute compile; skips when there is none."""
+    cache = Path(os.environ.get("QWEN_LSP_BUILD_CACHE", Path.home() / ".cache" / "qwen-lsp-build"))
+    wheels = sorted(cache.glob("llama-cpp-python-*/llama_cpp_python-*.whl"))
+    if not wheels:
+        pytest.skip(f"no prebuilt llama-cpp-python wheel in {cache}: the local install would compile it")
+    configured = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "get", "global.find-links"], capture_output=True, text=True
+    ).stdout.split()
+    monkeypatch.setenv("PIP_FIND_LINKS", " ".join([str(wheels[-1].parent), *configured]))
+    return wheels[-1]
+
+
+@pytest.fixture(scope="session")
+def vsix() -> Path:
+    if not (REPO / "tests" / "editors" / "node_modules" / "playwright-core").is_dir():
+        pytest.skip(f"playwright-core is not installed: {INSTALL_HINT}")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.skip(f"chromium is not installed: {INSTALL_HINT}")
+    path = build_vsix(REPO)
+    assert path.is_file() and path.suffix == ".vsix"
+    return path

@@ -6,11 +6,13 @@ the editor runs as `nvim --embed --headless --clean` and the test types into it 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pynvim
 
@@ -149,8 +151,6 @@ def nvim_session(
             nvim.exec_lua(_SETUP_LUA, str(PLUGIN_DIR), setup_opts)
         yield NvimSession(nvim, ghost_namespace)
     finally:
-        try:
+        with contextlib.suppress(Exception):  # nvim exits while answering
             nvim.command("qa!")
-        except Exception:  # nvim exits while answering
-            pass
         nvim.close()

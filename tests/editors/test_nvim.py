@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO, nvim_binary
 from nvim_session import NvimSession, nvim_session, wait_for
 

@@ -7,24 +7,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
-
 import pytest
-
 from conftest import nvim_binary
-from managed_install import (  # noqa: F401
-    API_KEY,
-    KEY_ENV,
-    LOCAL_MODULES,
-    endpoint,
-    importable,
-    path_without_server,
-    warm_llama_wheel,
-    wheel,
-    write_tiny_qwen_gguf,
-)
 from nvim_session import nvim_session, wait_for
 from test_nvim import GHOST_NS, type_return_statement
+
+from llama_server import API_KEY, KEY_ENV
+from remote_only_install import LOCAL_MODULES, importable
+from tiny_gguf import write_tiny_qwen_gguf
+
+REPO = Path(__file__).resolve().parents[2]
 
 pytestmark = [pytest.mark.editor, pytest.mark.timeout(1200)]
 

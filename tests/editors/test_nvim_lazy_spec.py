@@ -8,7 +8,6 @@ import re
 import shutil
 
 import pytest
-
 from conftest import REPO, nvim_binary
 from nvim_session import nvim_session
 

@@ -11,25 +11,13 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from code_server import build_vsix, code_server, run_driver
-from conftest import INSTALL_HINT, REPO, code_server_binary
+from code_server import code_server, run_driver
+from conftest import REPO, code_server_binary
 
 pytestmark = pytest.mark.editor
 
 FILE = "shapes/geometry.py"
 TYPED = "    return "
-
-
-@pytest.fixture(scope="session")
-def vsix() -> Path:
-    if not (REPO / "tests" / "editors" / "node_modules" / "playwright-core").is_dir():
-        pytest.skip(f"playwright-core is not installed: {INSTALL_HINT}")
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip(f"chromium is not installed: {INSTALL_HINT}")
-    path = build_vsix(REPO)
-    assert path.is_file() and path.suffix == ".vsix"
-    return path
 
 
 def drive(tmp_path: Path, repo: Path, vsix: Path, env: dict, settings: dict, **params) -> dict:

@@ -8,30 +8,18 @@ installed version; Update reinstalls and restarts it, Uninstall removes it."""
 from __future__ import annotations
 
 import pytest
-
 from code_server import code_server, run_driver
 from conftest import code_server_binary
-from managed_install import (  # noqa: F401
-    API_KEY,
-    KEY_ENV,
-    endpoint,
-    path_without_server,
-    warm_llama_wheel,
-    wheel,
-    write_tiny_qwen_gguf,
-)
-from test_vscode import FILE, TYPED, vsix  # noqa: F401
+from test_vscode import FILE, TYPED
+
+from llama_server import API_KEY, KEY_ENV
+from tiny_gguf import write_tiny_qwen_gguf
 
 pytestmark = [pytest.mark.editor, pytest.mark.timeout(1500)]
 
 
 def test_install_offer_remote_endpoint_only_then_ghost_text(
-    tmp_path,
-    fixture_repo,
-    vsix,
-    endpoint,
-    path_without_server,
-    artifacts,  # noqa: F811
+    tmp_path, fixture_repo, vsix, endpoint, path_without_server, artifacts
 ):
     env = {"PATH": path_without_server, KEY_ENV: API_KEY}
     settings = {  # no qwenLsp.install.source: the default is the wheel packed into the extension
@@ -86,13 +74,7 @@ def test_install_offer_remote_endpoint_only_then_ghost_text(
 
 
 def test_install_offer_local_model_with_a_warm_wheel_cache_then_ghost_text(
-    tmp_path,
-    fixture_repo,
-    vsix,
-    wheel,
-    warm_llama_wheel,
-    path_without_server,
-    artifacts,  # noqa: F811
+    tmp_path, fixture_repo, vsix, wheel, warm_llama_wheel, path_without_server, artifacts
 ):
     """ "Local model" installs qwen-lsp[local] (llama-cpp-python from the prebuilt wheel instead of compiling) and the
     server completes from a tiny GGUF in-process."""

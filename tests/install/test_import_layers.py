@@ -85,7 +85,6 @@ def test_context_and_clients_import_nothing_from_the_server_or_each_other(layer:
 def test_the_language_server_is_a_whole_host() -> None:
     """Features are typed against ``Host``; the server they are registered on has every member of it."""
     from interface_check import interface_problems
-
     from qwen_lsp.server.app import QwenLanguageServer
     from qwen_lsp.server.host import Host
 

@@ -7,20 +7,21 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-from lsp_helpers import first_text, inline_completion, open_document, running_server, server_env
 from lsprotocol import types
+
+from lsp_helpers import first_text, inline_completion, open_document, running_server, server_env
 from remote_only_install import LOCAL_MODULES, build_wheel, importable, remote_only_venv
 
 pytest.importorskip("llama_cpp.server", reason="the OpenAI-compatible test server is llama_cpp.server")
-from llama_server import API_KEY, KEY_ENV, Server, start_llama_server  # noqa: E402
-from tiny_gguf import write_tiny_qwen_gguf  # noqa: E402
+from llama_server import API_KEY, KEY_ENV, Server, start_llama_server
+from tiny_gguf import write_tiny_qwen_gguf
 
 URI = "file:///work/demo/app.py"
-pytestmark = pytest.mark.timeout(1200)
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # builds a venv and a wheel
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ import tomllib
 import zipfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 MAPPING = {"server": "qwen_lsp.server", "context": "qwen_lsp.context", "clients": "qwen_lsp.clients"}
 
@@ -27,6 +29,7 @@ def test_every_package_is_listed_in_pyproject():
     assert source_packages() == listed
 
 
+@pytest.mark.slow
 def test_built_wheel_contains_every_module_and_no_generic_top_level_names(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
@@ -43,6 +46,7 @@ def test_built_wheel_contains_every_module_and_no_generic_top_level_names(tmp_pa
             assert expected in names, f"{expected} missing from the wheel"
 
 
+@pytest.mark.slow
 def test_without_the_local_extra_the_tests_that_need_it_are_skipped_not_failed():
     """As a remote-only install sees the suite (llama-cpp-python and gguf unimportable): it collects cleanly."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "tests" / "support")}

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
+
 from llama_server import API_KEY, KEY_ENV, start_llama_server
 from lsp_helpers import first_text, inline_completion, open_document, running_server, server_env
-from lsprotocol import types
 from ports import free_port
 from tiny_gguf import write_tiny_qwen_gguf
 
@@ -33,6 +34,7 @@ def remote_env(tmp_path: Path, base_url: str) -> dict[str, str]:
     )
 
 
+@pytest.mark.slow
 async def test_unreachable_endpoint_is_reported_once_then_recovers(tmp_path):
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
@@ -45,7 +47,7 @@ async def test_unreachable_endpoint_is_reported_once_then_recovers(tmp_path):
         assert all(API_KEY not in m.message for m in client.log_messages)
 
         model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf")
-        for server in start_llama_server(model, tmp_path / "server.log", port=port):
+        for _server in start_llama_server(model, tmp_path / "server.log", port=port):
             result = await inline_completion(client, URI, 0, 8)
             assert first_text(result)  # the tiny model always writes printable text
             assert client.error is None

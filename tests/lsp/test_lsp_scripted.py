@@ -8,12 +8,10 @@ import json
 
 import pytest
 from lsprotocol import types
-
 from pygls.exceptions import JsonRpcRequestCancelled
 
 from lsp_helpers import (
     cancel_request,
-    start_inline_completion,
     first_text,
     inline_completion,
     insert_text,
@@ -21,6 +19,7 @@ from lsp_helpers import (
     running_server,
     script_env,
     scripted_server_command,
+    start_inline_completion,
 )
 
 URI = "file:///work/demo/app.py"

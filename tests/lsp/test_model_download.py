@@ -12,15 +12,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from fake_hub import fake_hub  # noqa: F401 (fixture)
-from lsp_helpers import capabilities, first_text, inline_completion, open_document, running_server, server_env, wait_for
 from lsprotocol import types
 from pytest_lsp import LanguageClient
 
-pytest.importorskip("llama_cpp", reason="loading the downloaded model needs the local extra (llama-cpp-python)")
-from tiny_gguf import write_tiny_qwen_gguf  # noqa: E402 (needs gguf, part of the local extra)
+from lsp_helpers import capabilities, first_text, inline_completion, open_document, running_server, server_env, wait_for
 
-from qwen_lsp.clients.models.files import get_preset  # noqa: E402
+pytest.importorskip("llama_cpp", reason="loading the downloaded model needs the local extra (llama-cpp-python)")
+from qwen_lsp.clients.models.files import get_preset
+from tiny_gguf import write_tiny_qwen_gguf
 
 PRESET = get_preset("qwen3-coder-30b-a3b")
 QWEN_LSP = [str(Path(sys.executable).parent / "qwen-lsp")]
@@ -107,6 +106,7 @@ async def test_accepting_the_prompt_downloads_with_progress_then_completes(tmp_p
         assert not [m for m in client.messages if m.type == types.MessageType.Error]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 async def test_not_now_is_remembered_and_says_what_to_run(tmp_path: Path, fake_hub) -> None:
     hub = fake_hub({PRESET.local_filename: write_tiny_qwen_gguf(tmp_path / "tiny.gguf").read_bytes()})
@@ -124,6 +124,7 @@ async def test_not_now_is_remembered_and_says_what_to_run(tmp_path: Path, fake_h
         assert any(f"qwen-lsp model pull {PRESET.name}" in m.message for m in client.messages)
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 async def test_cancelling_the_progress_stops_the_download_and_keeps_nothing(tmp_path: Path, fake_hub) -> None:
     # 40 MB at 40 MB/s: huggingface_hub reports every 10 MB, so the cancel lands well before the end

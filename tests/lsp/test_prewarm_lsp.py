@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from lsprotocol import types
+
 from lsp_helpers import (
     first_text,
     inline_completion,
@@ -20,7 +22,6 @@ from lsp_helpers import (
     scripted_server_command,
     server_env,
 )
-from lsprotocol import types
 from tiny_gguf import write_tiny_qwen_gguf
 
 pytest.importorskip("llama_cpp")
@@ -115,7 +116,7 @@ async def test_saved_states_are_dropped_when_the_file_changes_above_the_cursor(t
         insert_text(client, URI_A, 3, 2, 0, "# a comment\n")  # an edit above the cursor drops it
         after = await status(client)
         assert URI_A not in after["kv_cache"]["saved"] and after["background"]["states_dropped"] == 1
-        assert URI_B == after["kv_cache"]["live"]
+        assert after["kv_cache"]["live"] == URI_B
 
 
 async def test_a_cold_prompt_over_the_budget_is_answered_from_a_shorter_one_then_the_full_one_warms(tmp_path, tiny):

@@ -7,8 +7,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from lsp_helpers import first_text, inline_completion, open_document, running_server
+import pytest
 from lsprotocol import types
+
+from lsp_helpers import first_text, inline_completion, open_document, running_server
 from privacy_scenario import QWEN_LSP, remote_env, run_scenario
 from recording_endpoint import RecordingEndpoint
 from seeded_secrets import KEPT_OUT, seed_repository
@@ -16,6 +18,7 @@ from seeded_secrets import KEPT_OUT, seed_repository
 UNREACHABLE = "http://192.0.2.1:9/v1"  # TEST-NET-1: never routed; with local_only nothing may even try
 
 
+@pytest.mark.slow
 async def test_no_seeded_secret_reaches_the_endpoint_or_a_log(tmp_path: Path) -> None:
     repo = seed_repository(tmp_path)
     with RecordingEndpoint() as endpoint:
@@ -35,6 +38,7 @@ async def test_no_seeded_secret_reaches_the_endpoint_or_a_log(tmp_path: Path) ->
     assert refused == set(KEPT_OUT)
 
 
+@pytest.mark.slow
 async def test_local_only_refuses_an_endpoint_off_this_machine_but_not_one_on_loopback(tmp_path: Path) -> None:
     uri = "file:///work/demo/app.py"
     env = remote_env(tmp_path, UNREACHABLE, QWEN_LSP_PRIVACY__LOCAL_ONLY="true")
@@ -52,6 +56,7 @@ async def test_local_only_refuses_an_endpoint_off_this_machine_but_not_one_on_lo
             assert first_text(await inline_completion(client, uri, 0, 8)) == "42"
 
 
+@pytest.mark.slow
 def test_doctor_shows_local_only_and_does_not_probe_a_refused_endpoint(tmp_path: Path) -> None:
     env = remote_env(tmp_path, UNREACHABLE, QWEN_LSP_PRIVACY__LOCAL_ONLY="true")
     done = subprocess.run([QWEN_LSP, "doctor"], env=env, capture_output=True, text=True, timeout=120)

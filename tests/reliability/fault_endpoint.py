@@ -49,7 +49,7 @@ class FaultEndpoint:
         self._server.shutdown()
         self._server.server_close()
 
-    def __enter__(self) -> "FaultEndpoint":
+    def __enter__(self) -> FaultEndpoint:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -38,7 +38,7 @@ def scripted_env(tmp_path: Path, **script: Any) -> dict[str, str]:
 
 class RawServer:
     def __init__(self, env: dict[str, str], command: list[str] = SCRIPTED_SERVER, stderr_path: Path | None = None):
-        self._stderr = open(stderr_path or os.devnull, "wb")
+        self._stderr = open(stderr_path or os.devnull, "wb")  # noqa: SIM115 - closed by close()
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr, env=env
         )

@@ -12,11 +12,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
+
+from lsprotocol import types
 
 from lsp_helpers import script_env, server_env
-from lsprotocol import types
 
 QWEN_LSP = str(Path(sys.executable).parent / "qwen-lsp")
 

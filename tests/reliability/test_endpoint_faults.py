@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from fault_endpoint import FaultEndpoint
+from lsprotocol import types
+
 from lsp_helpers import (
     first_text,
     inline_completion,
@@ -19,7 +21,6 @@ from lsp_helpers import (
     server_env,
     start_inline_completion,
 )
-from lsprotocol import types
 from ports import free_port
 
 QWEN_LSP = [str(Path(sys.executable).parent / "qwen-lsp")]
@@ -56,6 +57,7 @@ async def complete_line(client, line: int) -> str | None:
     return first_text(result)
 
 
+@pytest.mark.slow
 async def test_a_superseded_request_returns_at_once_while_the_endpoint_never_answers(tmp_path):
     with FaultEndpoint("never") as endpoint:
         async with running_server(QWEN_LSP, fault_env(tmp_path, endpoint.base_url)) as client:
@@ -70,6 +72,7 @@ async def test_a_superseded_request_returns_at_once_while_the_endpoint_never_ans
             assert superseded_after < 2.0 and errors(client) == []  # the check itself has not failed (yet)
 
 
+@pytest.mark.slow
 async def test_a_trickling_completion_is_stopped_at_the_wall_clock_limit(tmp_path):
     with FaultEndpoint("trickle", trickle_s=0.5) as endpoint:  # 100 tokens at 0.5 s each: 50 s
         async with running_server(QWEN_LSP, fault_env(tmp_path, endpoint.base_url)) as client:
@@ -83,6 +86,7 @@ async def test_a_trickling_completion_is_stopped_at_the_wall_clock_limit(tmp_pat
             assert len(endpoint.requests) == 2
 
 
+@pytest.mark.slow
 async def test_max_tokens_is_honoured_when_the_endpoint_ignores_it(tmp_path):
     with FaultEndpoint("flood") as endpoint:  # 100 tokens, whatever max_tokens says
         async with running_server(QWEN_LSP, fault_env(tmp_path, endpoint.base_url)) as client:
@@ -92,6 +96,7 @@ async def test_max_tokens_is_honoured_when_the_endpoint_ignores_it(tmp_path):
             assert text == "x" * 8, text
 
 
+@pytest.mark.slow
 async def test_a_truncated_stream_is_dropped_not_shown_or_cached(tmp_path):
     with FaultEndpoint("truncated", reply="return total") as endpoint:
         async with running_server(QWEN_LSP, fault_env(tmp_path, endpoint.base_url)) as client:
@@ -105,6 +110,7 @@ async def test_a_truncated_stream_is_dropped_not_shown_or_cached(tmp_path):
             assert await complete_line(client, 0) == "return total"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["bad_json", "bad_models"])
 async def test_invalid_json_from_the_endpoint_gives_one_clear_message(tmp_path, mode):
     with FaultEndpoint(mode) as endpoint:
@@ -119,6 +125,7 @@ async def test_invalid_json_from_the_endpoint_gives_one_clear_message(tmp_path, 
             assert await complete_line(client, 6) == "value = 42"
 
 
+@pytest.mark.slow
 async def test_a_flapping_endpoint_shows_one_message(tmp_path):
     with FaultEndpoint("flap") as endpoint:  # 500 and a good answer in turn
         async with running_server(QWEN_LSP, fault_env(tmp_path, endpoint.base_url)) as client:
@@ -139,6 +146,7 @@ async def test_a_flapping_endpoint_shows_one_message(tmp_path):
         ("hang", 0, "completion.max_seconds"),  # two tokens, then silence
     ],
 )
+@pytest.mark.slow
 async def test_failing_endpoints_are_answered_in_bounded_time_with_one_message(tmp_path, mode, retries, expected):
     with FaultEndpoint(mode) as endpoint:
         base_url = f"http://127.0.0.1:{free_port()}/v1" if mode == "refused" else endpoint.base_url

@@ -4,6 +4,7 @@ junk between frames, bodies shorter or longer than announced; however the bytes 
 
 from __future__ import annotations
 
+import itertools
 import json
 
 from hypothesis import HealthCheck, given, settings
@@ -65,7 +66,7 @@ def _last():
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
     points = sorted({c % (len(data) + 1) for c in cuts})
-    return [data[a:b] for a, b in zip([0, *points], [*points, len(data)])]
+    return [data[a:b] for a, b in itertools.pairwise([0, *points, len(data)])]
 
 
 @settings(max_examples=300, deadline=None)
@@ -86,7 +87,7 @@ def expected_reports(items: list) -> tuple[int, int]:
     over-long headers right after it (they have no Content-Length to stop at): one report for the run."""
     kinds = [kind for kind, _, _ in items if kind != "junk"]  # junk has no header to stop the skip at
     high = sum(kind in ("bad", "overlong") for kind in kinds)
-    swallowed = sum(1 for before, kind in zip(kinds, kinds[1:]) if before == kind == "overlong")
+    swallowed = sum(1 for before, kind in itertools.pairwise(kinds) if before == kind == "overlong")
     return high - swallowed, high
 
 

@@ -6,16 +6,16 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import AsyncIterator
 
 import pathspec
 import pytest
-from lsp_helpers import open_document, running_server, scripted_server_command
 from lsprotocol import types
 from server_process import server_env_with_cache, wait_for_context
 from workspaces import CART, PRICING, write_chain, write_shop
 
+from lsp_helpers import open_document, running_server, scripted_server_command
 from qwen_lsp.context.index import files
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions

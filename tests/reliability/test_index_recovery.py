@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from fault_endpoint import FaultEndpoint
-from lsp_helpers import open_document, running_server, scripted_server_command
 from server_process import seconds_to_exit_while_indexing, server_env_with_cache, wait_for_context
 from workspaces import CART, damage_pages, write_filler, write_shop
 
+from lsp_helpers import open_document, running_server, scripted_server_command
+from qwen_lsp.context.index.store import IndexStore
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
-from qwen_lsp.context.index.store import IndexStore
 
 EXIT_BOUND = 10.0  # seconds; before, an exit waited for the whole first index (54 s for 5,000 files)
 
@@ -24,6 +24,7 @@ def warnings_about_damage(client) -> list[str]:
     return [m.message for m in client.messages if "damaged" in m.message]
 
 
+@pytest.mark.slow
 async def test_a_damaged_index_database_is_moved_aside_rebuilt_and_reported_once(tmp_path):
     root = tmp_path / "repo"
     write_shop(root)
@@ -95,6 +96,7 @@ def test_blobs_are_checked_before_they_are_decoded(tmp_path):
         engine.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["stdin closed", "shutdown and exit"])
 def test_exit_during_a_big_first_index_is_prompt(tmp_path, how):
     root = tmp_path / "repo"

@@ -119,6 +119,7 @@ FUZZED = {"messages": 0, "requests": 0}
         requests() | malformed_bodies.map(lambda m: ("malformed" if m[1] else "ignored", m[0])), min_size=1, max_size=12
     )
 )
+@pytest.mark.slow
 def test_every_request_is_answered_exactly_once(server, batch):
     nulls_before = len(server.null_id_errors())
     expect_null = 0
@@ -165,6 +166,7 @@ def test_out_of_range_positions_get_a_clear_error_or_an_empty_result(server):
             assert answer["result"]["items"][0]["insertText"] == expected
 
 
+@pytest.mark.slow
 def test_lifecycle_errors_and_exit_codes(tmp_path):
     server = RawServer(scripted_env(tmp_path, default_reply="ok()"), stderr_path=tmp_path / "stderr.log")
     try:

@@ -8,9 +8,6 @@ import http.server
 import re
 import threading
 import time
-from typing import Callable, Iterator
-
-import pytest
 
 
 class FakeHub:
@@ -35,7 +32,7 @@ class FakeHub:
                 name = self.path.split("?")[0].rsplit("/", 1)[-1]
                 self.send_response(200)
                 self.send_header("X-Repo-Commit", "a" * 40)
-                self.send_header("ETag", '"%s"' % hub.claimed_sha.get(name, hashlib.sha256(data).hexdigest()))
+                self.send_header("ETag", f'"{hub.claimed_sha.get(name, hashlib.sha256(data).hexdigest())}"')
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
 
@@ -72,18 +69,3 @@ class FakeHub:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
-
-
-@pytest.fixture
-def fake_hub() -> Iterator[Callable[..., FakeHub]]:
-    started: list[FakeHub] = []
-
-    def start(
-        files: dict[str, bytes], claimed_sha: dict[str, str] | None = None, bytes_per_s: int | None = None
-    ) -> FakeHub:
-        started.append(FakeHub(files, claimed_sha, bytes_per_s))
-        return started[-1]
-
-    yield start
-    for hub in started:
-        hub.close()

@@ -7,8 +7,8 @@ import json
 import os
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from local_extra import require_local_extra
 from qwen_lsp.clients.base import Prompt, PromptPiece
 from qwen_lsp.clients.local.cpu_probe import repack_is_safe

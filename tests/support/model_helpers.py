@@ -1,4 +1,4 @@
-"""Shared pieces of the model tests: tiny GGUF-like bytes, wheels built on the spot, test presets, fixtures."""
+"""Shared pieces of the model tests: tiny GGUF-like bytes, wheels built on the spot, test presets."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ import socket
 import zipfile
 from pathlib import Path
 
-import pytest
-
-from qwen_lsp.clients.models import files as models
-from qwen_lsp.clients.models.presets import pypi_mirror
 from qwen_lsp.clients.models.files import ModelPreset
+from qwen_lsp.clients.models.presets import pypi_mirror
 
 GGUF_BYTES = b"GGUF" + bytes(range(256)) * 40  # 10 kB that look like a GGUF header
 SHA = hashlib.sha256(GGUF_BYTES).hexdigest()
@@ -75,22 +72,6 @@ def hub_preset(name: str, sha256: str | None) -> ModelPreset:
         architecture="qwen3moe",
         context_length=4096,
     )
-
-
-@pytest.fixture
-def models_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "models"
-    monkeypatch.setenv(models.MODELS_DIR_ENV, str(home))
-    return home
-
-
-@pytest.fixture
-def register(monkeypatch: pytest.MonkeyPatch):
-    def add(preset: ModelPreset) -> ModelPreset:
-        monkeypatch.setitem(models.PRESETS, preset.name, preset)
-        return preset
-
-    return add
 
 
 def local_pip_args(wheel_dir: Path) -> list[str]:

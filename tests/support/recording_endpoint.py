@@ -37,7 +37,7 @@ class RecordingEndpoint:
         with self.lock:
             return sum(1 for path, _ in self.requests if path.endswith(path_end))
 
-    def __enter__(self) -> "RecordingEndpoint":
+    def __enter__(self) -> RecordingEndpoint:
         self._thread.start()
         return self
 

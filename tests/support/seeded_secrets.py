@@ -37,7 +37,7 @@ def connect():
 def region():
     settings = load_config()
     
-"""
+"""  # noqa: W291, W293 - the sample's cursor lines end in spaces, as while typing
 APP_CURSORS = [(9, 11), (14, 4), (7, 14)]  # after "return ", in an empty body line, inside a call
 
 FILES = {

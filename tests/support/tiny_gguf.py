@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
+
 from local_extra import require_local_extra
 
 require_local_extra()
@@ -51,7 +52,7 @@ def _bytes_to_unicode() -> dict[int, str]:
             printable.append(b)
             chars.append(256 + extra)
             extra += 1
-    return {b: chr(c) for b, c in zip(printable, chars)}
+    return {b: chr(c) for b, c in zip(printable, chars, strict=True)}
 
 
 def _vocabulary(fim: bool) -> tuple[list[str], list[int], list[str], set[int]]:

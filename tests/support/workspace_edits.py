@@ -42,9 +42,9 @@ def structure_code_actions_like_editors(client: Any) -> None:
     (VS Code's ``Command.is``, Neovim) look for a string there. Make the test client do what editors do."""
     converter = client.protocol._converter
 
-    def hook(value: Any, _: type) -> Union[types.Command, types.CodeAction]:
+    def hook(value: Any, _: type) -> types.Command | types.CodeAction:
         if isinstance(value.get("command"), str):
             return converter.structure(value, types.Command)
         return converter.structure(value, types.CodeAction)
 
-    converter.register_structure_hook(Union[types.Command, types.CodeAction], hook)
+    converter.register_structure_hook(Union[types.Command, types.CodeAction], hook)  # noqa: UP007 - the key lsprotocol looks up

@@ -103,7 +103,6 @@ export function createClient(deps: ClientDeps): QwenLanguageClient {
     transport: TransportKind.stdio,
     options: { env: deps.env },
   };
-  let client: QwenLanguageClient;
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: 'file' }, { scheme: 'untitled' }],
     initializationOptions: explicitServerConfig(deps.configKeys),
@@ -121,7 +120,7 @@ export function createClient(deps: ClientDeps): QwenLanguageClient {
           const rest = next(params, token);
           return Promise.resolve(rest).then((values) =>
             Array.isArray(values)
-              ? values.map((value, i) => {
+              ? values.map((value: unknown, i) => {
                   const item = params.items[i];
                   if (item.section !== SECTION) return value;
                   const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
@@ -135,7 +134,7 @@ export function createClient(deps: ClientDeps): QwenLanguageClient {
       },
     },
   };
-  client = new QwenLanguageClient('qwenLsp', 'Qwen LSP', serverOptions, clientOptions);
+  const client = new QwenLanguageClient('qwenLsp', 'Qwen LSP', serverOptions, clientOptions);
   client.events = new CompletionEvents((method, params) => {
     void client.sendNotification(method, params).catch(() => undefined);
   });

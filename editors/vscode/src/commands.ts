@@ -55,7 +55,7 @@ export async function refactorWithQwen(client: LanguageClient | undefined): Prom
     range: selectionRange(client, editor),
     instruction,
   };
-  const result = await vscode.window.withProgress(
+  const result: unknown = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Qwen: refactoring…', cancellable: true },
     (_progress, token) =>
       client.sendRequest(ExecuteCommandRequest.type, { command: 'qwen.refactor', arguments: [args] }, token),
@@ -91,7 +91,7 @@ export async function agentRefactor(client: LanguageClient | undefined, inFlight
   const workDoneToken = `qwen-agent-${Date.now()}`;
   inFlight.count++;
   try {
-    const result = await vscode.window.withProgress(
+    const result: unknown = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: 'Qwen agent', cancellable: true },
       async (progress, token) => {
         let last = 0;
@@ -102,11 +102,12 @@ export async function agentRefactor(client: LanguageClient | undefined, inFlight
           if (pct !== undefined) last = pct;
         });
         try {
-          return await client.sendRequest(
+          const answer: unknown = await client.sendRequest(
             ExecuteCommandRequest.type,
             { command: 'qwen.agentRefactor', arguments: [args], workDoneToken },
             token,
           );
+          return answer;
         } finally {
           sub.dispose();
         }
@@ -156,7 +157,7 @@ export class ContextDocuments implements vscode.TextDocumentContentProvider {
     const editor = vscode.window.activeTextEditor;
     if (!client || !editor) return void vscode.window.showWarningMessage('Qwen: open a file and start the server first.');
     const pos = editor.selection.active;
-    const result = await client.sendRequest(ExecuteCommandRequest.type, {
+    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, {
       command: 'qwen.inspectContext',
       arguments: [{ textDocument: { uri: editor.document.uri.toString() }, position: { line: pos.line, character: pos.character } }],
     });

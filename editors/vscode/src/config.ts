@@ -17,7 +17,8 @@ export type ServerConfig = { [key: string]: unknown };
 
 /** Keys (without the section prefix) contributed by this extension's package.json. */
 export function contributedKeys(extension: vscode.Extension<unknown>): string[] {
-  const props = extension.packageJSON?.contributes?.configuration?.properties ?? {};
+  const manifest = extension.packageJSON as { contributes?: { configuration?: { properties?: object } } } | undefined;
+  const props = manifest?.contributes?.configuration?.properties ?? {};
   return Object.keys(props)
     .filter((k) => k.startsWith(SECTION + '.'))
     .map((k) => k.slice(SECTION.length + 1));

@@ -89,13 +89,11 @@ export class ServerInstaller {
   }
 
   private async pickVariant(): Promise<Variant | undefined> {
-    const picked = await vscode.window.showQuickPick(
-      [
-        { label: LOCAL, variant: 'local' as Variant, detail: `Runs a GGUF model in the server with llama.cpp (${COMPILE_NOTE}).` },
-        { label: REMOTE, variant: 'remote' as Variant, detail: 'Uses an OpenAI-compatible endpoint (vLLM, llama-server, Ollama, …); nothing compiles.' },
-      ],
-      { title: 'Qwen: install the qwen-lsp server', ignoreFocusOut: true },
-    );
+    const items: (vscode.QuickPickItem & { variant: Variant })[] = [
+      { label: LOCAL, variant: 'local', detail: `Runs a GGUF model in the server with llama.cpp (${COMPILE_NOTE}).` },
+      { label: REMOTE, variant: 'remote', detail: 'Uses an OpenAI-compatible endpoint (vLLM, llama-server, Ollama, …); nothing compiles.' },
+    ];
+    const picked = await vscode.window.showQuickPick(items, { title: 'Qwen: install the qwen-lsp server', ignoreFocusOut: true });
     return picked?.variant;
   }
 
@@ -148,7 +146,7 @@ export class ServerInstaller {
       report.step('Finding Python 3.11 or newer');
       const configured = vscode.workspace.getConfiguration(SECTION).get<string>('install.python', '');
       const python = await findPython(configured, !findOnPath(process.env.PATH, 'uv'));
-      return installServer(this.env, { source: this.source(), variant: variant!, python: python.path, gpu }, report, signal);
+      return installServer(this.env, { source: this.source(), variant, python: python.path, gpu }, report, signal);
     });
   }
 
