@@ -1,7 +1,10 @@
 """``qwen-lsp eval``: on your own repository, how often is the callee's definition in the context (by call form ×
 cursor position), and (with a model) how much does repository context improve the completion. The completions go
 through the served pipeline (prefilter, file window, context, prompt, generation with stop rules, post-processing),
-once per variant: with the repository context, without it, and optionally with another suffix length."""
+once per variant: with the repository context, without it, and optionally with another suffix length. Every
+completion reads its full prompt (no shorter first answer under a time budget, no time limit: a busy machine must
+not change what is measured) and reuses the KV cache only where the prompts are the same token for token (no
+shifted reuse: a variant without context would otherwise read entries computed with the context before them)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from qwen_lsp.clients.base import BackendError
 from qwen_lsp.context.evaluation.cases import Case
-from qwen_lsp.context.evaluation.run import VARIANTS, Report, Window, evaluate, format_report
+from qwen_lsp.context.evaluation.run import VARIANTS, Completed, Report, Window, evaluate, format_report
 from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.repository import RepositoryContext
 
@@ -91,6 +94,16 @@ def variant_options(options: PipelineOptions, variant: str) -> PipelineOptions:
     return options
 
 
+def eval_options(options: PipelineOptions) -> PipelineOptions:
+    """The served options, but always the full prompt and no wall-clock limit (see the module's docstring)."""
+    return replace(options, prompt_budget_ms=0, max_seconds=None)
+
+
+def eval_settings(settings: ServerSettings) -> ServerSettings:
+    local = settings.backend.local.model_copy(update={"reuse_shifted_cache": False})
+    return settings.model_copy(update={"backend": settings.backend.model_copy(update={"local": local})})
+
+
 def evaluate_with_model(
     engine: RepositoryContext,
     settings: ServerSettings,
@@ -110,21 +123,27 @@ async def _evaluate_with_model(
     variants: list[str],
     backend_factory: BackendFactory,
 ) -> Report:
-    session = Session(settings, backend_factory)
+    session = Session(eval_settings(settings), backend_factory)
     try:
-        await session.backend.ensure_ready()
+        backend = session.backend
+        await backend.ensure_ready()
         loop = asyncio.get_running_loop()
+        served = eval_options(session.pipeline.options)
         # one pipeline (and completion cache) per variant: the cache key is the file window, not the context
-        pipelines = {
-            v: CompletionPipeline(session.backend, variant_options(session.pipeline.options, v), engine)
-            for v in variants
-        }
+        pipelines = {v: CompletionPipeline(backend, variant_options(served, v), engine) for v in variants}
 
-        def complete(case: Case, variant: str) -> str:
+        def complete(case: Case, variant: str) -> Completed:
             request = CompletionRequest(case.uri, case.path, case.language_id, case.text, case.offset)
+            before = getattr(backend, "last_stats", None)  # the local backend's figures of its last generation
             future = asyncio.run_coroutine_threadsafe(pipelines[variant].complete(request, threading.Event()), loop)
             completion = future.result()
-            return completion.text if completion is not None else ""
+            text = completion.text if completion is not None else ""
+            stats = getattr(backend, "last_stats", None)
+            if stats is None or stats is before:  # no figures, or no model call (a cached answer)
+                return Completed(text)
+            return Completed(
+                text, stats.prompt_tokens, stats.prompt_tokens - stats.cached_tokens, stats.first_token_ms or 0.0
+            )
 
         return await asyncio.to_thread(
             evaluate,
