@@ -75,6 +75,41 @@ def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
     assert set(report.cells["qualified/before_name"].exact) == {"context", "no_context", "no_context_suffix2000"}
 
 
+class SlowPromptBackend(PromptAwareBackend):
+    """Says every prompt takes seconds to read (a cold prompt on a CPU): the server would answer first from a
+    shorter prompt without the repository context."""
+
+    def uncached_ms(self, prompt: Prompt) -> float:
+        return 10.0 * len(prompt.text)
+
+
+def test_every_completion_reads_the_full_prompt_in_an_order_that_shares_prompt_starts(tmp_path: Path) -> None:
+    settings, _ = load_settings({}, {"context": {"budget_tokens": 2048}})
+    assert settings.completion.prompt_budget_ms > 0  # the served default: a slow prompt gets a quick one first
+    backend = SlowPromptBackend(name="stand-in")
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "cache")
+    engine.start([EVAL_REPO])
+    variants = ["context", "context_suffix2000", "no_context", "no_context_suffix2000"]
+    try:
+        report = evaluate_with_model(engine, settings, 20, 3, variants, backend_factory=lambda s: backend)
+    finally:
+        engine.stop()
+    assert not any(p.document.endswith("#quick") for p in backend.prompts)
+    assert all(r.completions["context"] == "seen" for r in report.results if r.found and r.position == "after_call")
+    order = completion_order(report.results, report.variants)
+    assert sorted(order) == sorted((i, v) for i in range(report.cases) for v in variants)
+    # the longer suffix comes right after the shorter one at the same site, with the same context setting: the
+    # prompt up to the suffix is the same, so a local model reads only the rest of the suffix again
+    for (i, variant), prompt, (j, previous), before in zip(order[1:], backend.prompts[1:], order, backend.prompts):
+        if variant.endswith("_suffix2000"):
+            results = report.results
+            assert (results[i].path, results[i].line) == (results[j].path, results[j].line)
+            assert previous.startswith(variant.removesuffix("_suffix2000"))
+            head = before.text.split("<|fim_suffix|>")[0]
+            if i == j:
+                assert prompt.text.startswith(head)
+
+
 def test_the_command_on_a_tiny_real_model(tmp_path: Path) -> None:
     model = write_tiny_qwen_gguf(tmp_path / "tiny.gguf", arch="qwen2")
     env = {k: v for k, v in os.environ.items() if not k.startswith("QWEN_LSP_")}
