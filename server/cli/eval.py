@@ -23,6 +23,7 @@ from qwen_lsp.context.evaluation.run import VARIANTS, Completed, Report, Window,
 from qwen_lsp.context.privacy import PrivacyPolicy
 from qwen_lsp.context.repository import RepositoryContext
 
+from ..completion.cache import CompletionCache
 from ..completion.pipeline import CompletionPipeline, PipelineOptions
 from ..completion.prompt import file_window
 from ..completion.request import CompletionRequest
@@ -129,8 +130,12 @@ async def _evaluate_with_model(
         await backend.ensure_ready()
         loop = asyncio.get_running_loop()
         served = eval_options(session.pipeline.options)
-        # one pipeline (and completion cache) per variant: the cache key is the file window, not the context
-        pipelines = {v: CompletionPipeline(backend, variant_options(served, v), engine) for v in variants}
+        # one pipeline per variant, without a completion cache: a cached answer at the name would serve the cursor
+        # after 'name(' as if its start had been typed (each case is a cursor the model completes on its own)
+        pipelines = {
+            v: CompletionPipeline(backend, variant_options(served, v), engine, cache=CompletionCache(0))
+            for v in variants
+        }
 
         def complete(case: Case, variant: str) -> Completed:
             request = CompletionRequest(case.uri, case.path, case.language_id, case.text, case.offset)
