@@ -220,9 +220,14 @@ def markdown_table(labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _short(variant: str) -> str:
+    return variant.replace("no_context", "none").replace("context", "ctx").replace("_suffix", " sfx")
+
+
 def model_tables(label: str) -> str:
     """The model-based figures of a stored run, per variant: by language and by call form × cursor position
-    (n per row), from the per-case results, so a weakness cannot hide in an average."""
+    (n per row), from the per-case results, so a weakness cannot hide in an average. Completion times depend on
+    the order (a prompt sharing its start with the previous one is read in part); prompt tokens do not."""
     from qwen_lsp.context.evaluation.run import CaseResult, summarize
 
     run = json.loads(RESULTS.read_text())["runs"][label]
@@ -233,23 +238,26 @@ def model_tables(label: str) -> str:
     rows += [(language, summarize([r for r in results if r.language == language], variants).overall)
              for language in report.languages]  # fmt: skip
     rows += [(key.replace("/", ", "), cell) for key, cell in report.cells.items()]
-    columns = ["exact", "similarity", "named", "complete_p50_ms"]
-    header = " | ".join(f"{c} ({' / '.join(variants)})" for c in columns)
-    lines = [f"| cases (n) | {header} |", "|---" * (len(columns) + 1) + "|"]
+    formats = {
+        "exact": lambda x: f"{x:.0%}",
+        "similarity": lambda x: f"{x:.2f}",
+        "named": lambda x: f"{x:.0%}",
+        "prompt_tokens_p50": lambda x: f"{x:.0f}",
+        "complete_p50_ms": lambda x: f"{x / 1000:.0f} s",
+    }
+    names = " / ".join(_short(v) for v in variants)
+    lines = [
+        "| cases (n) | " + " | ".join(f"{column} ({names})" for column in formats) + " |",
+        "|---" * (len(formats) + 1) + "|",
+    ]
     for name, cell in rows:
-        shown = []
-        for column in columns:
-            values = getattr(cell, column)
-            if column == "complete_p50_ms":
-                shown.append(" / ".join(f"{values[v] / 1000:.0f} s" if v in values else "-" for v in variants))
-            elif column == "similarity":
-                shown.append(" / ".join(f"{values[v]:.2f}" if v in values else "-" for v in variants))
-            else:
-                shown.append(" / ".join(f"{values[v]:.0%}" if v in values else "-" for v in variants))
+        shown = [
+            " / ".join(show(getattr(cell, column)[v]) if v in getattr(cell, column) else "-" for v in variants)
+            for column, show in formats.items()
+        ]
         lines.append(f"| {name} ({cell.n}) | " + " | ".join(shown) + " |")
-    tokens = " / ".join(f"{report.prompt_tokens_p50.get(v, 0):.0f}" for v in variants)
-    rate = summarize(results, variants).prompt_tokens_per_s
-    lines.append(f"\nprompt tokens p50 ({' / '.join(variants)}): {tokens}; prompt evaluation {rate} tokens/s")
+    counts = " / ".join(str(sum(v in r.completions for r in results)) for v in variants)
+    lines.append(f"\ncompletions per variant: {counts}; prompt evaluation {report.prompt_tokens_per_s} tokens/s")
     return "\n".join(lines)
 
 
