@@ -9,6 +9,7 @@ call sites per repository (the served completion pipeline with and without repos
     python bench/bench_eval_repos.py [--label baseline] [--repos requests rich ...] [--sites 40] [--seed 0]
     python bench/bench_eval_repos.py --label model-0.5b --model qwen2.5-coder-0.5b --sites 3 \\
         --repos rich mobx viper clap jsoup --variants context no_context no_context_suffix2000
+    python bench/bench_eval_repos.py --model-markdown model-0.5b   # its figures by language and by form × position
 """
 
 from __future__ import annotations
@@ -219,6 +220,47 @@ def markdown_table(labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def _short(variant: str) -> str:
+    return variant.replace("no_context", "none").replace("context", "ctx").replace("_suffix", " sfx")
+
+
+def model_tables(label: str) -> str:
+    """The model-based figures of a stored run, per variant: by language and by call form × cursor position
+    (n per row), from the per-case results, so a weakness cannot hide in an average. Completion times depend on
+    the order (a prompt sharing its start with the previous one is read in part); prompt tokens do not."""
+    from qwen_lsp.context.evaluation.run import CaseResult, summarize
+
+    run = json.loads(RESULTS.read_text())["runs"][label]
+    results = [CaseResult(**r) for repo in run["repos"].values() for r in repo.get("results", [])]
+    variants = list(dict.fromkeys(v for r in results for v in r.completions))
+    report = summarize(results, variants)
+    rows = [(f"all ({', '.join(run['repos'])})", report.overall)]
+    rows += [(language, summarize([r for r in results if r.language == language], variants).overall)
+             for language in report.languages]  # fmt: skip
+    rows += [(key.replace("/", ", "), cell) for key, cell in report.cells.items()]
+    formats = {
+        "exact": lambda x: f"{x:.0%}",
+        "similarity": lambda x: f"{x:.2f}",
+        "named": lambda x: f"{x:.0%}",
+        "prompt_tokens_p50": lambda x: f"{x:.0f}",
+        "complete_p50_ms": lambda x: f"{x / 1000:.0f} s",
+    }
+    names = " / ".join(_short(v) for v in variants)
+    lines = [
+        "| cases (n) | " + " | ".join(f"{column} ({names})" for column in formats) + " |",
+        "|---" * (len(formats) + 1) + "|",
+    ]
+    for name, cell in rows:
+        shown = [
+            " / ".join(show(getattr(cell, column)[v]) if v in getattr(cell, column) else "-" for v in variants)
+            for column, show in formats.items()
+        ]
+        lines.append(f"| {name} ({cell.n}) | " + " | ".join(shown) + " |")
+    counts = " / ".join(str(sum(v in r.completions for r in results)) for v in variants)
+    lines.append(f"\ncompletions per variant: {counts}; prompt evaluation {report.prompt_tokens_per_s} tokens/s")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repos", nargs="+", choices=[r.name for r in REPOS], default=[r.name for r in REPOS])
@@ -241,9 +283,13 @@ def main() -> None:
         help="with --model: context, no_context, and either with _suffixN (N characters of suffix)",
     )
     parser.add_argument("--markdown", nargs="+", metavar="LABEL", help="print the stored runs' table and exit")
+    parser.add_argument("--model-markdown", metavar="LABEL", help="print a stored model run's tables and exit")
     args = parser.parse_args()
     if args.markdown:
         print(markdown_table(args.markdown))
+        return
+    if args.model_markdown:
+        print(model_tables(args.model_markdown))
         return
     variants = args.variants
     chosen = [r for r in REPOS if r.name in args.repos]
@@ -259,6 +305,7 @@ def main() -> None:
         results[repo.name] = {
             "language": repo.language,
             "package": f"{repo.registry}:{repo.package}",
+            "sites_per_form": args.sites,  # a run continued repository by repository may use other sample sizes
             **evaluate_repo(folders[repo.name], args.sites, args.seed, args.model, variants, args.gather_timeout_ms),
         }
         write_run(args, commit, results)  # after each repository: a long model run keeps what it measured

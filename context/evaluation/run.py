@@ -6,13 +6,15 @@ line typed up to the cursor, the rest of it masked, so nothing leaks from the in
 and checks whether the callee's definition is among the snippets. Figures are split by call form × cursor position
 (and by language), with n per cell. Given ``complete(case, variant) -> str`` (the served completion pipeline, run
 once per variant such as with / without repository context), it also reports exact match and edit similarity of
-the completed rest of the line, and how often the completion names the callee, per variant and per cell.
+the completed rest of the line, and how often the completion names the callee, per variant and per cell. The completions run site by site, in
+the order where consecutive prompts share the longest start (``completion_order``): a local model then evaluates
+only what differs (the other suffix length, the other cursor position) instead of each prompt cold.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -20,13 +22,24 @@ from ..base import ContextRequest, Snippet
 from ..repository import RepositoryContext
 from .cases import FORMS, POSITIONS, Case, pick_cases
 
-Complete = Callable[[Case, str], str]  # (case, variant) -> the text the completion inserts at the cursor
+
+@dataclass(frozen=True)
+class Completed:
+    """What one completion inserted, and what the model read for it (0 when the backend does not say)."""
+
+    text: str
+    prompt_tokens: int = 0
+    evaluated_tokens: int = 0  # prompt tokens not reused from the KV cache
+    first_token_ms: float = 0.0
+
+
+Complete = Callable[[Case, str], "str | Completed"]  # (case, variant) -> what the completion inserts at the cursor
 Window = Callable[[str, int], tuple[int, int]]  # (text, cursor) -> (prefix_start, suffix_end) of the file window
 VARIANTS = ("context", "no_context")
 
 # fmt: off
-__all__ = ["Case", "CaseResult", "Cell", "Report", "edit_similarity", "evaluate", "format_report", "percentile",
-           "pick_cases", "summarize"]
+__all__ = ["Case", "CaseResult", "Cell", "Completed", "Report", "completion_order", "edit_similarity", "evaluate",
+           "format_report", "percentile", "pick_cases", "summarize"]
 # fmt: on
 
 
@@ -46,6 +59,9 @@ class CaseResult:
     snippets: int
     completions: dict[str, str] = field(default_factory=dict)  # variant -> first completed line
     completion_ms: dict[str, float] = field(default_factory=dict)
+    prompt_tokens: dict[str, int] = field(default_factory=dict)
+    evaluated_tokens: dict[str, int] = field(default_factory=dict)
+    first_token_ms: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -57,6 +73,8 @@ class Cell:
     exact: dict[str, float] = field(default_factory=dict)  # variant -> share of exact matches
     similarity: dict[str, float] = field(default_factory=dict)
     named: dict[str, float] = field(default_factory=dict)  # before the name: the completion starts with the callee
+    complete_p50_ms: dict[str, float] = field(default_factory=dict)
+    prompt_tokens_p50: dict[str, float] = field(default_factory=dict)
 
     @property
     def recall(self) -> float:
@@ -64,7 +82,7 @@ class Cell:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"n": self.n, "found": self.found, "recall": round(self.recall, 4)}
-        for name in ("exact", "similarity", "named"):
+        for name in ("exact", "similarity", "named", "complete_p50_ms", "prompt_tokens_p50"):
             if getattr(self, name):
                 out[name] = {k: round(v, 4) for k, v in getattr(self, name).items()}
         return out
@@ -80,6 +98,8 @@ class Report:
     languages: dict[str, dict[str, Cell]] = field(default_factory=dict)  # language -> "form/position" -> cell
     variants: list[str] = field(default_factory=list)
     complete_p50_ms: dict[str, float] = field(default_factory=dict)
+    prompt_tokens_p50: dict[str, float] = field(default_factory=dict)
+    prompt_tokens_per_s: float = 0.0  # measured on the calls that evaluated most of their prompt
     results: list[CaseResult] = field(default_factory=list)
 
     @property
@@ -102,6 +122,8 @@ class Report:
             "languages": {lang: {k: c.to_dict() for k, c in cells.items()} for lang, cells in self.languages.items()},
             "variants": self.variants,
             "complete_p50_ms": self.complete_p50_ms,
+            "prompt_tokens_p50": self.prompt_tokens_p50,
+            "prompt_tokens_per_s": self.prompt_tokens_per_s,
         }
         if with_results:
             out["results"] = [asdict(r) for r in self.results]
@@ -123,7 +145,7 @@ def edit_similarity(a: str, b: str) -> float:
     return 1.0 - previous[-1] / max(len(a), len(b))
 
 
-def percentile(values: list[float], p: float) -> float:
+def percentile(values: Sequence[float], p: float) -> float:
     """Nearest-rank percentile (0.0 for no values)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else 0.0
@@ -165,8 +187,7 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> Report:
     """Run the evaluation on an engine whose folders are indexed (``engine.start`` done): ``n`` call sites per
-    call form, each at both cursor positions. Completions run variant by variant, the two positions of a site one
-    after the other: consecutive prompts then share most of their text (the local model's KV cache)."""
+    call form, each at both cursor positions, each completed once per variant (in ``completion_order``)."""
     count = count_tokens or (lambda s: len(s) // 4 + 1)
     window = window or line_window()
     variants = list(variants) if complete is not None else []
@@ -206,19 +227,52 @@ def evaluate(
             )
         )
         engine.document_closed(case.uri)
-    done, total = 0, len(cases) * len(variants)
-    for variant in variants:
-        for case, outcome in zip(cases, results, strict=True):
-            _open(engine, case)  # the served pipeline gathers its own context from the document as typed
-            started = time.perf_counter()
-            outcome.completions[variant] = _first_line(complete(case, variant))  # type: ignore[misc]
-            outcome.completion_ms[variant] = round((time.perf_counter() - started) * 1000, 1)
-            engine.document_closed(case.uri)
-            done += 1
-            if progress is not None:
-                progress(done, total)
+    order = completion_order(cases, variants)
+    for done, (i, variant) in enumerate(order, 1):
+        case, outcome = cases[i], results[i]
+        _open(engine, case)  # the served pipeline gathers its own context from the document as typed
+        started = time.perf_counter()
+        answer = complete(case, variant)  # type: ignore[misc]
+        outcome.completion_ms[variant] = round((time.perf_counter() - started) * 1000, 1)
+        answer = answer if isinstance(answer, Completed) else Completed(answer)
+        outcome.completions[variant] = _first_line(answer.text)
+        if answer.prompt_tokens:
+            outcome.prompt_tokens[variant] = answer.prompt_tokens
+            outcome.evaluated_tokens[variant] = answer.evaluated_tokens
+            outcome.first_token_ms[variant] = round(answer.first_token_ms, 1)
+        engine.document_closed(case.uri)
+        if progress is not None:
+            progress(done, len(order))
     engine.wait_idle()
     return summarize(results, variants)
+
+
+def _with_context(variant: str) -> bool:
+    return not variant.startswith("no_context")
+
+
+def completion_order(cases: Sequence[Case | CaseResult], variants: list[str]) -> list[tuple[int, str]]:
+    """(case index, variant) in the order the completions run: site by site (a site's two cursor positions are
+    consecutive cases), and within a site the variants with the same context setting next to each other, the
+    positions alternating (after, before, before, after, ...). Prompts put the context first, then the file's
+    prefix, then its suffix, and the typed part of the line last: so the other position of a variant, and the
+    other suffix length at the same position, reuse the previous prompt's KV cache up to where they differ. The
+    next site starts with the setting the previous one ended with (same file: the same prefix up to that site)."""
+    groups: list[list[int]] = []
+    for i, case in enumerate(cases):
+        if groups and (cases[groups[-1][0]].path, cases[groups[-1][0]].line) == (case.path, case.line):
+            groups[-1].append(i)
+        else:
+            groups.append([i])
+    modes = [[v for v in variants if _with_context(v)], [v for v in variants if not _with_context(v)]]
+    order: list[tuple[int, str]] = []
+    for g, group in enumerate(groups):
+        forward = True
+        for mode in modes if g % 2 == 0 else modes[::-1]:
+            for variant in mode:
+                order += [(i, variant) for i in (group if forward else group[::-1])]
+                forward = not forward
+    return order
 
 
 def _open(engine: RepositoryContext, case: Case) -> None:
@@ -239,6 +293,12 @@ def _cell(results: list[CaseResult], variants: list[str]) -> Cell:
         naming = [r for r in done if r.position == "before_name"]
         if naming:
             cell.named[variant] = sum(r.completions[variant].startswith(r.callee) for r in naming) / len(naming)
+        times = [r.completion_ms[variant] for r in done if variant in r.completion_ms]
+        if times:
+            cell.complete_p50_ms[variant] = round(percentile(times, 50), 1)
+        tokens = [r.prompt_tokens[variant] for r in done if variant in r.prompt_tokens]
+        if tokens:
+            cell.prompt_tokens_p50[variant] = percentile(tokens, 50)
     return cell
 
 
@@ -265,10 +325,23 @@ def summarize(results: list[CaseResult], variants: Iterable[str] = ()) -> Report
     )
     for language in sorted({r.language for r in results}):
         report.languages[language] = _cells([r for r in results if r.language == language], variants)
-    for variant in variants:
-        times = [r.completion_ms[variant] for r in results if variant in r.completion_ms]
-        report.complete_p50_ms[variant] = round(percentile(times, 50), 1)
+    overall = report.overall
+    report.complete_p50_ms = overall.complete_p50_ms
+    report.prompt_tokens_p50 = overall.prompt_tokens_p50
+    report.prompt_tokens_per_s = prompt_rate(results)
     return report
+
+
+def prompt_rate(results: list[CaseResult], min_tokens: int = 256) -> float:
+    """Prompt tokens evaluated per second over the calls that evaluated at least ``min_tokens`` (the time to the
+    first token is then mostly prompt evaluation): with the prompt sizes, what a cold prompt costs."""
+    tokens = seconds = 0.0
+    for r in results:
+        for variant, evaluated in r.evaluated_tokens.items():
+            if evaluated >= min_tokens and r.first_token_ms.get(variant):
+                tokens += evaluated
+                seconds += r.first_token_ms[variant] / 1000
+    return round(tokens / seconds, 1) if seconds else 0.0
 
 
 def format_report(report: Report) -> str:

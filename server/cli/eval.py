@@ -1,7 +1,10 @@
 """``qwen-lsp eval``: on your own repository, how often is the callee's definition in the context (by call form ×
 cursor position), and (with a model) how much does repository context improve the completion. The completions go
 through the served pipeline (prefilter, file window, context, prompt, generation with stop rules, post-processing),
-once per variant: with the repository context, without it, and optionally with another suffix length."""
+once per variant: with the repository context, without it, and optionally with another suffix length. Every
+completion reads its full prompt (no shorter first answer under a time budget, no time limit: a busy machine must
+not change what is measured) and reuses the KV cache only where the prompts are the same token for token (no
+shifted reuse: a variant without context would otherwise read entries computed with the context before them)."""
 
 from __future__ import annotations
 
@@ -15,9 +18,10 @@ from pathlib import Path
 
 from qwen_lsp.clients.base import BackendError
 from qwen_lsp.context.evaluation.cases import Case
-from qwen_lsp.context.evaluation.run import VARIANTS, Report, Window, evaluate, format_report
+from qwen_lsp.context.evaluation.run import VARIANTS, Completed, Report, Window, evaluate, format_report
 from qwen_lsp.context.repository import RepositoryContext
 
+from ..completion.cache import CompletionCache
 from ..completion.pipeline import CompletionPipeline
 from ..completion.prompt import file_window
 from ..completion.request import CompletionRequest
@@ -89,6 +93,15 @@ def variant_settings(settings: ServerSettings, variant: str) -> ServerSettings:
     return settings
 
 
+def eval_settings(settings: ServerSettings) -> ServerSettings:
+    """The served settings, but always the full prompt, the longest wall-clock limit and no approximate KV reuse (see the
+    module's docstring)."""
+    completion = settings.completion.model_copy(update={"prompt_budget_ms": 0, "max_seconds": 3600.0})
+    local = settings.backend.local.model_copy(update={"reuse_shifted_cache": False})
+    backend = settings.backend.model_copy(update={"local": local})
+    return settings.model_copy(update={"completion": completion, "backend": backend})
+
+
 def evaluate_with_model(
     engine: RepositoryContext,
     settings: ServerSettings,
@@ -108,23 +121,36 @@ async def _evaluate_with_model(
     variants: list[str],
     backend_factory: BackendFactory,
 ) -> Report:
-    session = Session(settings, backend_factory, engine.privacy)  # one policy for the engine and the pipelines
+    session = Session(eval_settings(settings), backend_factory, engine.privacy)  # one policy for engine and pipelines
     try:
-        await session.backend.ensure_ready()
+        backend = session.backend
+        await backend.ensure_ready()
         loop = asyncio.get_running_loop()
-        # one pipeline (and completion cache) per variant: the cache key is the file window, not the context
+        # one pipeline per variant, without a completion cache: a cached answer at the name would serve the cursor
+        # after 'name(' as if its start had been typed (each case is a cursor the model completes on its own)
         pipelines = {
             v: CompletionPipeline(
-                session.backend, variant_settings(session.settings, v), engine, privacy=session.privacy
+                backend,
+                variant_settings(session.settings, v),
+                engine,
+                cache=CompletionCache(0),
+                privacy=session.privacy,
             )
             for v in variants
         }
 
-        def complete(case: Case, variant: str) -> str:
+        def complete(case: Case, variant: str) -> Completed:
             request = CompletionRequest(case.uri, case.path, case.language_id, case.text, case.offset)
+            before = getattr(backend, "last_stats", None)  # the local backend's figures of its last generation
             future = asyncio.run_coroutine_threadsafe(pipelines[variant].complete(request, threading.Event()), loop)
             completion = future.result()
-            return completion.text if completion is not None else ""
+            text = completion.text if completion is not None else ""
+            stats = getattr(backend, "last_stats", None)
+            if stats is None or stats is before:  # no figures, or no model call (a cached answer)
+                return Completed(text)
+            return Completed(
+                text, stats.prompt_tokens, stats.prompt_tokens - stats.cached_tokens, stats.first_token_ms or 0.0
+            )
 
         return await asyncio.to_thread(
             evaluate,

@@ -9,11 +9,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import pytest
 
 from qwen_lsp.clients.base import GenerationParams, Prompt
 from qwen_lsp.clients.scripted import ScriptedBackend
+from qwen_lsp.context.evaluation.run import completion_order
 from qwen_lsp.context.repository import RepositoryContext
 from qwen_lsp.context.settings import ContextOptions
 from qwen_lsp.server.cli.eval import evaluate_with_model, variant_settings
@@ -68,9 +70,76 @@ def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
     assert any(r.found for r in report.results)
     # the served file window: 300 characters of suffix at most, unless the variant asks for more
     suffixes = [p.text.rsplit("<|fim_suffix|>", 1)[1].split("<|fim_middle|>")[0] for p in backend.prompts]
-    k = report.cases  # variant by variant, so that consecutive prompts share their start (the KV cache)
-    assert max(len(s) for s in suffixes[:k]) <= 300 and max(len(s) for s in suffixes[2 * k :]) > 300
+    order = completion_order(report.results, report.variants)
+    assert max(len(s) for s, (_, v) in zip(suffixes, order, strict=True) if v != "no_context_suffix2000") <= 300
+    assert max(len(s) for s, (_, v) in zip(suffixes, order, strict=True) if v == "no_context_suffix2000") > 300
     assert set(report.cells["qualified/before_name"].exact) == {"context", "no_context", "no_context_suffix2000"}
+
+
+class SlowPromptBackend(PromptAwareBackend):
+    """Says every prompt takes seconds to read (a cold prompt on a CPU): the server would answer first from a
+    shorter prompt without the repository context."""
+
+    def uncached_ms(self, prompt: Prompt) -> float:
+        return 10.0 * len(prompt.text)
+
+
+def test_every_completion_reads_the_full_prompt_in_an_order_that_shares_prompt_starts(tmp_path: Path) -> None:
+    settings, _ = load_settings({}, {"context": {"budget_tokens": 2048}})
+    assert settings.completion.prompt_budget_ms > 0  # the served default: a slow prompt gets a quick one first
+    backend = SlowPromptBackend(name="stand-in")
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "cache")
+    engine.start([EVAL_REPO])
+    variants = ["context", "context_suffix2000", "no_context", "no_context_suffix2000"]
+    try:
+        report = evaluate_with_model(engine, settings, 20, 3, variants, backend_factory=lambda s: backend)
+    finally:
+        engine.stop()
+    assert not any(p.document.endswith("#quick") for p in backend.prompts)
+    assert len(backend.prompts) == report.cases * len(variants)  # every answer from the model (none from a cache)
+    assert all(r.completions["context"] == "seen" for r in report.results if r.found and r.position == "after_call")
+    order = completion_order(report.results, report.variants)
+    assert sorted(order) == sorted((i, v) for i in range(report.cases) for v in variants)
+    # the longer suffix comes right after the shorter one at the same site, with the same context setting: the
+    # prompt up to the suffix is mostly the same (the context may leave out what the longer suffix shows), so a local
+    # model reads only the rest of the suffix again
+    shared = []
+    for (i, variant), prompt, (j, previous), before in zip(
+        order[1:], backend.prompts[1:], order, backend.prompts, strict=False
+    ):  # each with the one before
+        if variant.endswith("_suffix2000"):
+            results = report.results
+            assert (results[i].path, results[i].line) == (results[j].path, results[j].line)
+            assert previous.startswith(variant.removesuffix("_suffix2000"))
+            if i == j:
+                shared.append(prompt.text.startswith(before.text.split("<|fim_suffix|>")[0]))
+    assert sum(shared) > len(shared) / 2
+
+
+class OracleBackend(ScriptedBackend):
+    """Answers with the real rest of the line, read from the file on disk (the eval masks it in the document)."""
+
+    async def stream_fim(self, prompt: Prompt, params: GenerationParams, cancel):
+        typed = prompt.text.split("<|fim_suffix|>")[0].rsplit("\n", 1)[-1]
+        lines = Path(unquote(urlparse(prompt.document).path)).read_text().splitlines()
+        self.replies.append(next(line[len(typed) :] for line in lines if typed and line.startswith(typed)))
+        async for chunk in super().stream_fim(prompt, params, cancel):
+            yield chunk
+
+
+def test_each_cursor_is_completed_by_the_model_not_from_another_cursors_answer(tmp_path: Path) -> None:
+    settings, _ = load_settings({}, {})
+    backend = OracleBackend(name="stand-in")
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "cache")
+    engine.start([EVAL_REPO])
+    variants = ["no_context", "no_context_suffix2000"]
+    try:
+        report = evaluate_with_model(engine, settings, 2, 3, variants, backend_factory=lambda s: backend)
+    finally:
+        engine.stop()
+    # after 'name(' follows 'name(' completed at the name: the served cache would answer it as typed-through
+    assert len(backend.prompts) == report.cases * len(variants)
+    assert report.overall.exact == {"no_context": 1.0, "no_context_suffix2000": 1.0}
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,14 @@ from qwen_lsp.context.evaluation.cases import (
     pick_cases,
     sample_sites,
 )
-from qwen_lsp.context.evaluation.run import CaseResult, edit_similarity, evaluate, format_report, summarize
+from qwen_lsp.context.evaluation.run import (
+    CaseResult,
+    completion_order,
+    edit_similarity,
+    evaluate,
+    format_report,
+    summarize,
+)
 from qwen_lsp.context.index.repo_index import FileRecord
 from qwen_lsp.context.repository import RepositoryContext
 
@@ -195,3 +203,20 @@ def test_model_figures_per_variant_and_cell() -> None:
     assert report.cells["qualified/after_call"].named == {}  # the name is already typed there
     assert report.overall.exact["context"] == pytest.approx(2 / 3)
     assert "context: exact 67%" in format_report(report)
+
+
+def test_completion_order_groups_a_sites_prompts_that_share_their_start() -> None:
+    a_after, a_before = _result("bare", "after_call", "x)", {}, True), _result("bare", "before_name", "f(x)", {}, True)
+    b_after = replace(a_after, line=9)
+    b_before = replace(a_before, line=9)
+    variants = ["context", "no_context", "context_suffix2000", "no_context_suffix2000"]
+    order = completion_order([a_after, a_before, b_after, b_before], variants)
+    assert order == [
+        # site a: with context (two suffix lengths), then without; positions alternate so that each prompt follows
+        # the one it shares most with (the same variant at the other position, or the same position and context)
+        (0, "context"), (1, "context"), (1, "context_suffix2000"), (0, "context_suffix2000"),
+        (0, "no_context"), (1, "no_context"), (1, "no_context_suffix2000"), (0, "no_context_suffix2000"),
+        # site b starts without context, as site a ended
+        (2, "no_context"), (3, "no_context"), (3, "no_context_suffix2000"), (2, "no_context_suffix2000"),
+        (2, "context"), (3, "context"), (3, "context_suffix2000"), (2, "context_suffix2000"),
+    ]  # fmt: skip
