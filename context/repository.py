@@ -264,6 +264,7 @@ class RepositoryContext:
         options = self.options
         weights = {
             "definition": options.definition_weight,
+            "editor_definition": options.definition_weight,
             "outline": options.outline_weight,
             "similar": options.similar_weight,
             "recent_edit": options.recent_weight,
