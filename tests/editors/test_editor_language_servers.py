@@ -184,3 +184,34 @@ def test_nvim_passes_pylsps_definition_to_the_prompt(tmp_path, server_command, v
         assert any(AUDIT_DISPATCH in p for p in sent)
     else:
         assert not found and not notified
+
+
+_IDENTIFIERS = """
+local plugin_dir, current, previous = ...
+vim.opt.rtp:prepend(plugin_dir)
+local out = {}
+for _, id in ipairs(require('qwen_lsp.definitions').identifiers(current, previous, 5, #current)) do
+  table.insert(out, ('%s@%d:%d%s'):format(id.name, id.line, id.col, id.qualifier and '*' or ''))
+end
+return table.concat(out, ' ')
+"""
+
+
+@pytest.mark.parametrize(
+    ("current", "previous", "expected"),
+    [
+        # the call at the cursor and its receiver (whose type is asked for too)
+        ("    handler.dispatch(", '    handler = HANDLERS["audit"]', "dispatch@5:12 handler@5:4*"),
+        # a partly typed member: the name and its qualifier chain (keywords skipped); the previous line's calls
+        ("  return self.client.se", "x = make(1)", "se@5:21 client@5:14* make@4:4"),
+        ("  foo::bar::", "", "bar@5:7* foo@5:2"),
+        ("  if x?.y.", "return compute(a, b(c))", "y@5:8* x@5:5 b@4:18 compute@4:7"),
+    ],
+)
+def test_nvim_looks_up_the_names_at_and_before_the_cursor(tmp_path, current, previous, expected):
+    from conftest import nvim_binary
+    from nvim_session import nvim_session
+
+    with nvim_session(nvim_binary("0.12"), tmp_path, {}, tmp_path, "", load_plugin=False) as s:
+        plugin = str(Path(__file__).resolve().parents[2] / "editors" / "nvim")
+        assert s.lua(_IDENTIFIERS, plugin, current, previous) == expected

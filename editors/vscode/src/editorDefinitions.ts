@@ -42,22 +42,25 @@ export function identifiersNear(lines: { current: string; previous: string }, li
     if (!out.some((o) => o.line === atLine && o.character === at)) out.push({ name, line: atLine, character: at, qualifier });
   };
   const before = lines.current.slice(0, character);
-  // the chain ending at the cursor: `a.b?.c::d` or `a.b.` (walk back over identifiers and separators)
-  let end = before.length;
-  let pendingQualifier = false;
+  // the chain ending at the cursor: `a.b?.c::d`, `a.b.` or `a.b(`; the name right before the last separator is the
+  // qualifier whose type is asked for too
   const chain = /(?:\?\.|\.|::|->)\s*$/;
-  if (chain.test(before)) {
-    end = before.replace(chain, '').length;
-    pendingQualifier = true;
+  let rest = before.replace(/\(\s*$/, ''); // right after `x.call(`: the chain of the call
+  let separatorFollows = false;
+  let qualifierGiven = false;
+  if (chain.test(rest)) {
+    rest = rest.replace(chain, '');
+    separatorFollows = true;
   }
   for (;;) {
-    const match = /[A-Za-z_$][\w$]*$/.exec(before.slice(0, end));
+    const match = /[A-Za-z_$][\w$]*$/.exec(rest);
     if (!match) break;
-    add(match[0], match.index, line, pendingQualifier);
-    const rest = before.slice(0, match.index);
+    add(match[0], match.index, line, separatorFollows && !qualifierGiven);
+    qualifierGiven ||= separatorFollows;
+    rest = rest.slice(0, match.index);
     if (!chain.test(rest)) break;
-    end = rest.replace(chain, '').length;
-    pendingQualifier = false;
+    rest = rest.replace(chain, '');
+    separatorFollows = true;
   }
   for (const [text, atLine] of [
     [before, line],

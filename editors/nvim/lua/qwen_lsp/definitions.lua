@@ -58,20 +58,24 @@ function M.identifiers(current, previous, row, col)
     table.insert(out, { name = name, line = line, col = at, qualifier = qualifier })
   end
   local before = current:sub(1, col)
-  local rest = strip_separator(before)
-  local qualifier = rest ~= nil
-  rest = rest or before
+  -- the chain ending at the cursor; the name right before the last separator is the qualifier whose type is asked
+  local called = before:gsub('%(%s*$', '') -- right after `x.call(`: the chain of the call
+  local rest = strip_separator(called)
+  local separator_follows = rest ~= nil
+  local qualifier_given = false
+  rest = rest or called
   while true do
     local start, _, name = rest:find('(' .. IDENT .. ')$')
     if not start then
       break
     end
-    add(name, start - 1, row, qualifier)
+    add(name, start - 1, row, separator_follows and not qualifier_given)
+    qualifier_given = qualifier_given or separator_follows
     rest = strip_separator(rest:sub(1, start - 1))
     if not rest then
       break
     end
-    qualifier = false
+    separator_follows = true
   end
   for _, source in ipairs({ { before, row }, { previous, row - 1 } }) do
     local calls = {}
