@@ -137,7 +137,12 @@ async def test_bad_notifications_are_ignored_and_completions_go_on(tmp_path: Pat
             {"textDocument": {"uri": uri}, "position": {"line": 5, "character": 0}, "definitions": {"a": 1}},
             {"textDocument": {"uri": uri}, "position": {"line": 5, "character": 0}, "definitions": [{"uri": 3}]},
             {"textDocument": {"uri": uri}, "position": {"line": -1, "character": 0}, "definitions": [good]},
-            {"textDocument": {"uri": uri}, "position": {"line": 5, "character": 0}, "definitions": [good] * 100_000},
+            {"textDocument": {"uri": uri}, "position": {"line": 5, "character": 0}, "definitions": [good] * 2_000},
+            {
+                "textDocument": {"uri": uri},
+                "position": {"line": 5, "character": 0},
+                "definitions": [{**good, "name": "x" * 100_000}],
+            },
             {"textDocument": {"uri": (root / "not_open.py").as_uri()}, "position": {"line": 0, "character": 0}},
             {"textDocument": {"uri": "http://[bad"}, "position": {"line": 0, "character": 0}, "definitions": []},
             [1, 2, 3],

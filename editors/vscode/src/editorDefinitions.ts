@@ -6,8 +6,9 @@
  * qualifier right before a `.`, `vscode.executeTypeDefinitionProvider`): whatever language server the user runs for
  * the file (pyright, gopls, tsserver, rust-analyzer, jdtls) answers with what its type inference knows. Locations
  * inside the current document or outside the workspace are dropped; the rest go to the server, which reads the text
- * itself under its privacy policy. Debounced, a newer lookup supersedes an older one, and the whole lookup is
- * time-boxed: it never delays a completion request, and the server works as well without it.
+ * itself under its privacy policy. Debounced, a newer lookup supersedes an older one, and the answers that came within
+ * the time box are sent at once (a slow server's later ones follow while the cursor stays): it never delays a
+ * completion request, and the server works as well without it.
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
@@ -16,6 +17,8 @@ import { SECTION, completionsEnabledFor } from './config';
 export const METHOD = 'qwen/editorDefinitions';
 const DEBOUNCE_MS = 250;
 const TIME_BOX_MS = 150;
+/** Answers later than the time box still count, up to this, if the cursor has not moved meanwhile. */
+const LATE_LIMIT_MS = 2000;
 const MAX_IDENTIFIERS = 8;
 const MAX_DEFINITIONS = 16;
 const KEYWORDS = new Set(
@@ -140,8 +143,23 @@ export class EditorDefinitions implements vscode.Disposable {
       ...(id.qualifier ? [ask('vscode.executeTypeDefinitionProvider', id).then((found) => ({ id, found }))] : []),
       ask('vscode.executeDefinitionProvider', id).then((found) => ({ id, found })),
     ]);
+    const current = (): boolean =>
+      generation === this.generation && document.version === version && this.client.isRunning();
+    // What came within the time box goes at once; a slow server's later answers follow while the cursor stays.
     const answers = await Promise.all(lookups.map((lookup) => withinTimeBox(lookup, TIME_BOX_MS)));
-    if (generation !== this.generation || document.version !== version || !this.client.isRunning()) return;
+    if (!current()) return;
+    await this.send(document, position, version, answers);
+    if (answers.every((answer) => answer !== undefined)) return;
+    const late = await Promise.all(lookups.map((lookup) => withinTimeBox(lookup, LATE_LIMIT_MS)));
+    if (current()) await this.send(document, position, version, late);
+  }
+
+  private async send(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    version: number,
+    answers: ({ id: Identifier; found: Found[] | undefined } | undefined)[],
+  ): Promise<void> {
     const definitions: { name: string; uri: string; range: object }[] = [];
     const seen = new Set<string>();
     for (const answer of answers) {
@@ -162,6 +180,9 @@ export class EditorDefinitions implements vscode.Disposable {
     const documentKey = document.uri.toString();
     const params = { textDocument: { uri }, version, position: { line: position.line, character: position.character }, definitions };
     const fingerprint = JSON.stringify([position.line, definitions]);
+    const complete = answers.every((answer) => answer !== undefined);
+    // none (yet): keep the set the server has unless every answer is in and there is one to clear
+    if (!definitions.length && (!complete || !this.lastSent.has(documentKey))) return;
     if (this.lastSent.get(documentKey) === fingerprint) return;
     this.lastSent.set(documentKey, fingerprint);
     await this.client.sendNotification(METHOD, params);

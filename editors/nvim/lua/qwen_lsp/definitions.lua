@@ -5,7 +5,8 @@
 --- textDocument/typeDefinition for the qualifier right before a `.`) on the OTHER clients attached to the buffer
 --- (pyright, gopls, tsserver, rust-analyzer, jdtls...; never qwen-lsp itself). Locations in the buffer itself or
 --- outside the project root are dropped; the rest go to qwen-lsp, which reads the text under its privacy policy.
---- Debounced, a newer lookup supersedes an older one, and each lookup is time-boxed: it never delays a completion.
+--- Debounced, a newer lookup supersedes an older one; what came within the time box is sent at once, later answers
+--- follow while the cursor stays: it never delays a completion.
 local config = require('qwen_lsp.config')
 local server = require('qwen_lsp.server')
 
@@ -156,14 +157,16 @@ function M.look_up(qwen, bufnr)
   local identifiers = M.identifiers(current, previous, row, col)
   local uri = vim.uri_from_bufnr(bufnr)
   local root = qwen.config.root_dir
-  local found, seen, pending, finished = {}, {}, 0, false
+  local found, seen, pending = {}, {}, 0
+  -- called when the time box ends (what came so far) and when the last answer comes (a slow server's later ones,
+  -- while the cursor stays); the same set is not sent twice
   local function finish()
-    if finished or generation ~= s.generation or stopped(qwen) then
+    if generation ~= s.generation or stopped(qwen) then
       return
     end
-    finished = true
     local fingerprint = vim.json.encode({ row, found })
-    if #found == 0 and s.last == nil or fingerprint == s.last then
+    -- none (yet): keep the set the server has unless every answer is in and there is one to clear
+    if #found == 0 and (s.last == nil or pending > 0) or fingerprint == s.last then
       return
     end
     s.last = fingerprint
