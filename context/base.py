@@ -52,6 +52,17 @@ class SymbolDefinition:
     name: str
 
 
+@dataclass(frozen=True)
+class EditorDefinition:
+    """Where the editor's own language server (pyright, gopls, tsserver...) says a symbol near the cursor is
+    defined: a location only; the context engine reads the text itself, under the privacy policy."""
+
+    name: str
+    uri: str
+    line: int  # 0-based line of the definition's range start
+    character: int
+
+
 @dataclass
 class ContextResult:
     snippets: list[Snippet] = field(default_factory=list)
@@ -92,6 +103,10 @@ class ContextProvider(Protocol):
     def find_definitions(self, name: str) -> list[SymbolDefinition]:
         """Where ``name`` is defined in the workspace (the agent's symbol lookup); [] when nothing is indexed."""
 
+    def editor_definitions(self, uri: str, line: int, definitions: list[EditorDefinition]) -> None:
+        """What the editor's language server reports for the symbols around ``line`` of the open document ``uri``
+        (``qwen/editorDefinitions``): replaces the previous set of that document; [] forgets it."""
+
     def stop(self, save_timeout: float = 30.0) -> None:
         """Stop background work and save what a warm restart needs, within about ``save_timeout`` seconds (shutdown,
         exit). A second call does nothing."""
@@ -129,6 +144,9 @@ class NoContext:
 
     def find_definitions(self, name: str) -> list[SymbolDefinition]:
         return []
+
+    def editor_definitions(self, uri: str, line: int, definitions: list[EditorDefinition]) -> None:
+        pass
 
     def stop(self, save_timeout: float = 30.0) -> None:
         pass

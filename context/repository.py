@@ -16,7 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from pathlib import Path
 
-from .base import ContextRequest, ContextResult, Snippet, SymbolDefinition
+from .base import ContextRequest, ContextResult, EditorDefinition, Snippet, SymbolDefinition
 from .documents import LineCache, OpenDocuments
 from .gathering import Gathering, prepare
 from .index.indexer import Indexer, ScanStats
@@ -28,6 +28,7 @@ from .privacy import PrivacyPolicy
 from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
 from .settings import ContextOptions
 from .sources.definitions import definition_candidates
+from .sources.editor_definitions import EditorDefinitionStore, editor_definition_candidates
 from .sources.outline import outline_candidates
 from .sources.recent import recent_candidates
 from .sources.similar import similar_candidates
@@ -38,7 +39,7 @@ from .uris import uri_to_key
 log = logging.getLogger(__name__)
 
 # Share of the gather time each source may use, in the order they run.
-_SHARES = (("definitions", 0.35), ("outline", 0.15), ("similar", 0.35), ("recent", 0.15))
+_SHARES = (("editor", 0.05), ("definitions", 0.35), ("outline", 0.15), ("similar", 0.35), ("recent", 0.15))
 _HEADER_TOKENS = 2  # the file separator and newline around each snippet's path
 
 
@@ -68,6 +69,7 @@ class RepositoryContext:
         self._token_counter: Callable[[str], int] | None = None
         self._lock = threading.Lock()
         self._progress: dict[str, tuple[int, int]] = {}
+        self.editor_definition_sets = EditorDefinitionStore()
 
     # --- lifecycle ------------------------------------------------------------------------------------------------
 
@@ -164,7 +166,11 @@ class RepositoryContext:
         except Exception:  # noqa: BLE001 - a document update must never take the server down
             log.exception("context: could not take the change of %s", uri)
 
+    def editor_definitions(self, uri: str, line: int, definitions: list[EditorDefinition]) -> None:
+        self.editor_definition_sets.put(uri_to_key(uri), line, definitions)
+
     def document_closed(self, uri: str) -> None:
+        self.editor_definition_sets.drop(uri_to_key(uri))
         doc = self.docs.close(uri)
         if doc is None:
             return
@@ -226,6 +232,9 @@ class RepositoryContext:
     def _run_sources(self, g: Gathering, timings: dict[str, float]) -> list[Candidate]:
         budget_s = self.options.gather_timeout_ms / 1000
         sources: dict[str, Callable[[], list[Candidate]]] = {
+            "editor": lambda: editor_definition_candidates(
+                g, self.editor_definition_sets, self.docs, self.line_cache, self._readable
+            ),
             "definitions": lambda: definition_candidates(g),
             "outline": lambda: outline_candidates(g),
             "similar": lambda: similar_candidates(g, self.docs, self.line_cache, self.options.window_lines),
@@ -244,10 +253,18 @@ class RepositoryContext:
             timings[name] = _ms(t)
         return found
 
+    def _readable(self, key: str) -> bool:
+        """A file inside a workspace folder that the privacy policy lets into a prompt (or an open unsaved one)."""
+        with self._lock:
+            folders = list(self._folders)
+        inside = any(key.startswith(folder.rstrip("/") + "/") for folder in folders)
+        return (inside or (not key.startswith("/") and self.docs.is_open(key))) and self.privacy.allows(key, folders)
+
     def _pack(self, g: Gathering, candidates: list[Candidate]) -> ContextResult:
         options = self.options
         weights = {
             "definition": options.definition_weight,
+            "editor_definition": options.definition_weight,
             "outline": options.outline_weight,
             "similar": options.similar_weight,
             "recent_edit": options.recent_weight,

@@ -108,6 +108,7 @@ def create_server(backend_factory: BackendFactory = default_backend_factory) -> 
         commands,
         completion_fallback,
         documents,
+        editor_definitions,
         inline_completion,
         lifecycle,
         telemetry,
@@ -118,6 +119,7 @@ def create_server(backend_factory: BackendFactory = default_backend_factory) -> 
     for module in (
         lifecycle,
         documents,
+        editor_definitions,
         inline_completion,
         completion_fallback,
         commands,

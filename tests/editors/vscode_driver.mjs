@@ -5,7 +5,8 @@
 // params: { url, folder, file, typed, mode: "ghost" | "codeaction" | "command", screenshot?, accept?,
 //           select?: [fromLine, toLine], actionTitle?, instruction?, command?, timeoutMs?,
 //           install?: { choice, baseUrl?, timeoutMs }, statusMenu?,
-//           afterCommands?: [{ command, dialogButton?, restart?: boolean, notification?: string, timeoutMs? }] }
+//           afterCommands?: [{ command, dialogButton?, restart?: boolean, notification?: string, timeoutMs? }],
+//           steps?: [{ press?, waitMs? }] (ghost mode: keys and pauses at the end of the file before typing) }
 import { chromium } from 'playwright-core';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -162,6 +163,10 @@ try {
 
   if (p.mode === 'ghost') {
     await page.keyboard.press('Control+End');
+    for (const step of p.steps ?? []) {
+      if (step.press) await page.keyboard.press(step.press);
+      if (step.waitMs) await new Promise((r) => setTimeout(r, step.waitMs));
+    }
     await page.keyboard.type(p.typed, { delay: 30 });
     const deadline = Date.now() + timeout;
     let ghost = '';

@@ -11,7 +11,7 @@ import * as vscode from 'vscode';
 export const SECTION = 'qwenLsp';
 
 /** Settings read by the extension itself, never sent to the server. */
-const CLIENT_ONLY = new Set(['serverCommand', 'serverArgs', 'pythonPath', 'trace.server', 'install.source', 'install.python']);
+const CLIENT_ONLY = new Set(['serverCommand', 'serverArgs', 'pythonPath', 'trace.server', 'install.source', 'install.python', 'editorDefinitions']);
 
 export type ServerConfig = { [key: string]: unknown };
 

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import { apiKeyEnvName, contributedKeys, SECTION } from './config';
 import { createClient, notifyConfigurationChanged, QwenLanguageClient, trackFocus, trackServerProgress } from './client';
+import { EditorDefinitions } from './editorDefinitions';
 import { agentRefactor, CONTEXT_SCHEME, ContextDocuments, refactorWithQwen } from './commands';
 import { ServerInstaller } from './install';
 import { resolveServer, ServerNotFoundError, ServerNotInstalledError } from './serverCommand';
@@ -69,7 +70,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       });
       return;
     }
-    context.subscriptions.push(trackServerProgress(client, status), trackFocus(client));
+    context.subscriptions.push(trackServerProgress(client, status), trackFocus(client), new EditorDefinitions(client));
     // The server's qwen/status notification replaces this once it reports.
     if (status.state.state === 'starting') status.setStatus({ state: 'ready' });
     // Tests and users can see in the developer console that the client is up.

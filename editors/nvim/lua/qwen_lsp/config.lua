@@ -19,6 +19,7 @@ local M = {}
 ---@field inline { enabled: boolean, builtin: boolean|nil, debounce_ms: integer }
 ---@field keymaps qwen_lsp.Keymaps
 ---@field install { source: string|nil, python: string|nil }  what :QwenInstall installs, and from which Python
+---@field editor_definitions boolean  pass the other language servers' definitions at the cursor as context
 M.defaults = {
   cmd = nil,
   python = nil,
@@ -30,6 +31,9 @@ M.defaults = {
   root_markers = { '.git', 'pyproject.toml', 'package.json', 'go.mod', 'Cargo.toml', 'setup.py', 'Makefile' },
   server = {},
   env = {},
+  -- Ask the buffer's other language servers for the definitions of the symbols at the cursor and pass them to
+  -- qwen-lsp as context (qwen/editorDefinitions).
+  editor_definitions = true,
   install = {
     -- nil: the repository this plugin lives in. Else the path of a qwen-lsp checkout or wheel, or a pip requirement.
     source = nil,
@@ -63,6 +67,7 @@ function M.set(opts)
   for _, spec in ipairs({
     { 'cmd', 'table' }, { 'python', 'string' }, { 'filetypes', 'table' }, { 'root_markers', 'table' },
     { 'server', 'table' }, { 'env', 'table' }, { 'inline', 'table' }, { 'keymaps', 'table' }, { 'install', 'table' },
+    { 'editor_definitions', 'boolean' },
   }) do
     local value = opts[spec[1]]
     if value ~= nil and type(value) ~= spec[2] then

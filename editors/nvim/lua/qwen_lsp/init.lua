@@ -19,6 +19,7 @@ local function on_attach(client, bufnr)
     require('qwen_lsp.ghost').attach(client, bufnr)
   end
   events.focused(client, bufnr) -- the buffer being opened has focus: BufEnter came before the client
+  require('qwen_lsp.definitions').attach(client, bufnr)
 end
 
 local function handlers()
