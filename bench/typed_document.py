@@ -112,5 +112,8 @@ class TypedDocument:
     def stop_rules(self, template: FimTemplate, shape: str) -> StopRules:
         line_prefix = self.text[: self.offset].rsplit("\n", 1)[-1]
         return StopRules(
-            stop_strings=template.stop, shape=shape, line_prefix=line_prefix, suffix=self.text[self.offset :]
-        )  # type: ignore[arg-type]
+            stop_strings=template.stop,
+            shape=shape,  # type: ignore[arg-type]  # "line" or "block", from the inspection's JSON
+            line_prefix=line_prefix,
+            suffix=self.text[self.offset :],
+        )

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
+import json
+import os
+import urllib.parse
+import urllib.request
 from collections.abc import Callable
 
 from .base import Backend, BackendStatus
@@ -17,6 +22,20 @@ LOCAL_PACKAGES = {"llama_cpp": "llama-cpp-python", "gguf": "gguf"}
 def missing_local_packages() -> list[str]:
     """The distributions of the ``local`` extra that cannot be imported (checked without importing them)."""
     return [dist for module, dist in LOCAL_PACKAGES.items() if importlib.util.find_spec(module) is None]
+
+
+def local_extra_command() -> str:
+    """The command that adds the ``local`` extra. qwen-lsp is not on PyPI, so it names the folder or wheel this
+    install came from (pip records it: PEP 610's direct_url.json) when that is still there."""
+    source = "<qwen-lsp checkout or wheel>"
+    try:
+        recorded = importlib.metadata.distribution("qwen-lsp").read_text("direct_url.json") or "{}"
+        url = urllib.parse.urlparse(str(json.loads(recorded).get("url", "")))
+    except (importlib.metadata.PackageNotFoundError, ValueError, AttributeError):
+        url = urllib.parse.urlparse("")
+    if url.scheme == "file" and os.path.exists(path := urllib.request.url2pathname(url.path)):
+        source = path
+    return f"pip install '{source}[local]'"
 
 
 def create_backend(
@@ -37,7 +56,7 @@ def create_backend(
         return UnavailableBackend(
             settings.local.model,
             f"the local backend needs {' and '.join(missing)}, which are not installed: "
-            "`pip install 'qwen-lsp[local]'` (see the README for GPU builds), or set backend.kind to \"remote\"",
+            f'`{local_extra_command()}` (see the README for GPU builds), or set backend.kind to "remote"',
         )
     from .local.backend import LocalLlamaBackend
 

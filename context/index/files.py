@@ -233,9 +233,28 @@ def walk_folder(
         stack.extend(reversed(subdirs))
 
 
+def resolved_path(path: str) -> str:
+    """``os.path.realpath(path)``, resolved by the kernel where it can: realpath takes one lstat per folder on the
+    way, each walking the path from the root again, so a file N folders deep costs N² steps (a 2,000-deep tree:
+    0.3 s per file)."""
+    if _PROC_FD:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)  # resolves every link; opens nothing for reading
+        except OSError:  # gone, a dangling link, a loop: realpath resolves as far as it can
+            return os.path.realpath(path)
+        try:
+            return os.readlink(f"/proc/self/fd/{fd}")
+        finally:
+            os.close(fd)
+    return os.path.realpath(path)
+
+
+_PROC_FD = hasattr(os, "O_PATH") and os.path.isdir("/proc/self/fd")
+
+
 def leaves_folder(path: str, real_root: str) -> bool:
     """Whether ``path``, with every symlink resolved, is outside the folder ``real_root`` (itself resolved)."""
-    target = os.path.realpath(path)
+    target = resolved_path(path)
     return target != real_root and not target.startswith(real_root.rstrip("/") + "/")
 
 

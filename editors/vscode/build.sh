@@ -14,7 +14,7 @@ fi
 version="$(node -p 'require("./package.json").version')"
 vsix="qwen-lsp-$version.vsix"
 repo="$(cd ../.. && pwd)"
-server_sources=("$repo/pyproject.toml" "$repo/README.md" "$repo/server" "$repo/context" "$repo/clients")
+server_sources=("$repo/pyproject.toml" "$repo/README.md" "$repo/LICENSE" "$repo/server" "$repo/context" "$repo/clients")
 # Up to date: nothing the package (or the server wheel in it) is made from is newer than it.
 if [ -e "$vsix" ] && ls server/qwen_lsp-*.whl >/dev/null 2>&1 && [ -z "$(find src package.json package-lock.json tsconfig.json build.sh README.md .vscodeignore "${server_sources[@]}" -newer "$vsix" -not -path '*/__pycache__*' -print -quit)" ]; then
   echo "$PWD/$vsix"

@@ -81,14 +81,14 @@ def _sandbox(settings: ServerSettings) -> tuple[str, str, str]:
 
 def _local_extra(needed: bool) -> list[tuple[str, str, str]]:
     """What of the ``local`` extra is installed: llama-cpp-python (with GPU offload or not) and gguf."""
-    from qwen_lsp.clients.factory import LOCAL_PACKAGES, missing_local_packages
+    from qwen_lsp.clients.factory import LOCAL_PACKAGES, local_extra_command, missing_local_packages
 
     missing = missing_local_packages()
     if missing:
         what = f"not installed ({', '.join(missing)} missing)"
         if needed:
-            return [(FAIL, "local extra", f"{what}; backend.kind is local: `pip install 'qwen-lsp[local]'`")]
-        return [(OK, "local extra", f"{what}; only local models need it (`pip install 'qwen-lsp[local]'`)")]
+            return [(FAIL, "local extra", f"{what}; backend.kind is local: `{local_extra_command()}`")]
+        return [(OK, "local extra", f"{what}; only local models need it (`{local_extra_command()}`)")]
     versions = ", ".join(f"{dist} {importlib.metadata.version(dist)}" for dist in LOCAL_PACKAGES.values())
     try:
         import llama_cpp

@@ -126,3 +126,48 @@ def test_qwen_install_local_with_a_warm_wheel_cache_then_ghost_text(
         before = type_return_statement(s, fixture_repo / "shapes" / "geometry.py")
         ghost = s.wait_for_ghost(timeout=120)
         assert ghost["row"] == len(before) - 1 and ghost["text"].strip(), ghost
+
+
+# :QwenInstall local with an NVIDIA GPU: the choice (what it will do), then every install step gets its CMAKE_ARGS.
+# The steps that would compile are recorded and replaced by `false`, so the install stops at its first step.
+GPU_OFFER = """
+local install = require('qwen_lsp.install')
+local seen = { steps = {} }
+local real_system = vim.system
+vim.ui.select = function(items, opts, on_choice)
+  seen.prompt = opts.prompt
+  seen.items = vim.tbl_map(opts.format_item, items)
+  vim.system = function(cmd, o, on_exit)
+    if o and o.env and o.env.CMAKE_ARGS then
+      table.insert(seen.steps, { cmd = table.concat(cmd, ' '), cmake_args = o.env.CMAKE_ARGS })
+      return real_system({ 'false' }, o, on_exit)
+    end
+    return real_system(cmd, o, on_exit)
+  end
+  on_choice(items[1])
+end
+install.install('local')
+_G.gpu_offer = seen
+"""
+
+
+def test_qwen_install_local_offers_the_cuda_build_when_nvidia_smi_answers(
+    tmp_path, fixture_repo, path_without_server, monkeypatch
+):
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "nvidia-smi").write_text("#!/bin/sh\necho 'NVIDIA GeForce RTX 4090'\n")
+    (fake / "nvidia-smi").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake}:{path_without_server}")
+    with nvim_session(nvim_binary("0.12"), fixture_repo, {}, tmp_path, GHOST_NS["0.12"]) as s:
+        s.lua(GPU_OFFER)
+        last = wait_for(lambda: s.lua("return require('qwen_lsp.install').last"), 120, "the install to stop", 0.5)
+        offer = s.lua("return _G.gpu_offer")
+    # nvidia-smi names the card with its maker (drivers since 2021): said once, not "NVIDIA NVIDIA ..."
+    assert offer["prompt"] == "NVIDIA GeForce RTX 4090 found. Build llama.cpp:", offer
+    assert offer["items"] == [
+        'for NVIDIA GeForce RTX 4090: CMAKE_ARGS="-DGGML_CUDA=on" (needs the CUDA toolkit (nvcc))',
+        "for the CPU only",
+    ], offer
+    assert offer["steps"] and all(step["cmake_args"] == "-DGGML_CUDA=on" for step in offer["steps"]), offer
+    assert not last["ok"]  # the recorded step ran `false`

@@ -25,8 +25,13 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # builds a venv and 
 
 
 @pytest.fixture(scope="module")
-def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    venv = remote_only_venv(build_wheel(tmp_path_factory.mktemp("wheel")))
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_wheel(tmp_path_factory.mktemp("wheel"))
+
+
+@pytest.fixture(scope="module")
+def venv(wheel: Path) -> Path:
+    venv = remote_only_venv(wheel)
     assert not any(importable(venv, module) for module in LOCAL_MODULES), "the venv must not have the local extra"
     return venv
 
@@ -94,13 +99,16 @@ def test_demo_completes_the_bundled_sample_from_a_remote_endpoint(venv: Path, en
     assert done.stdout.strip() and "order_total()" in done.stderr and "total_request" in done.stderr
 
 
-def test_demo_without_the_local_extra_says_what_to_install(venv: Path, tmp_path: Path) -> None:
+def test_demo_without_the_local_extra_says_what_to_install(venv: Path, wheel: Path, tmp_path: Path) -> None:
     done = run_cli(venv, tmp_path, "demo", QWEN_LSP_MODELS_DIR=str(tmp_path / "models"))
     assert done.returncode == 1 and done.stdout == ""
-    assert "pip install 'qwen-lsp[local]'" in done.stderr and 'backend.kind to "remote"' in done.stderr
+    # qwen-lsp is not on PyPI: the command names the wheel (or folder) this install came from
+    assert f"pip install '{wheel}[local]'" in done.stderr and 'backend.kind to "remote"' in done.stderr
 
 
-def test_doctor_says_the_local_extra_is_not_installed(venv: Path, endpoint: Server, tmp_path: Path) -> None:
+def test_doctor_says_the_local_extra_is_not_installed(
+    venv: Path, wheel: Path, endpoint: Server, tmp_path: Path
+) -> None:
     remote = run_cli(venv, tmp_path, "doctor", **remote_env_vars(endpoint.base_url))
     assert (
         "[ok  ] local extra: not installed (llama-cpp-python, gguf missing); only local models need it" in remote.stdout
@@ -108,6 +116,7 @@ def test_doctor_says_the_local_extra_is_not_installed(venv: Path, endpoint: Serv
     assert remote.returncode == 0, remote.stdout
     local = run_cli(venv, tmp_path, "doctor", QWEN_LSP_MODELS_DIR=str(tmp_path / "models"))
     assert "[FAIL] local extra: not installed" in local.stdout and local.returncode == 1
+    assert f"pip install '{wheel}[local]'" in local.stdout
     assert os.path.commonpath([str(venv), _installed_package(venv)]) == str(venv)
 
 

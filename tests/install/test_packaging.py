@@ -44,6 +44,10 @@ def test_built_wheel_contains_every_module_and_no_generic_top_level_names(tmp_pa
         for module in (ROOT / folder).rglob("*.py"):
             expected = "/".join((*package.split("."), *module.relative_to(ROOT / folder).parts))
             assert expected in names, f"{expected} missing from the wheel"
+    # the license as an SPDX expression with its text (PEP 639), not the deprecated `license = { text = ... }`
+    [metadata] = [name for name in names if name.endswith(".dist-info/METADATA")]
+    assert "License-Expression: Apache-2.0" in zipfile.ZipFile(wheel).read(metadata).decode().splitlines()
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 
 
 @pytest.mark.slow

@@ -63,21 +63,26 @@ class RawClient:
             self.proc.wait()
 
 
-def _indexing_under_way(message: dict) -> bool:
+def _files_done(message: dict) -> int:
+    """How many files a first index has done, from a ``qwen/status`` message (-1 for other messages)."""
     detail = (message.get("params") or {}).get("detail", "") if message.get("method") == "qwen/status" else ""
     found = re.match(r"(\d+)/(\d+) files", detail or "")
-    return bool(found) and 0 < int(found.group(1)) < int(found.group(2))
+    return int(found.group(1)) if found and int(found.group(1)) < int(found.group(2)) else -1
 
 
-def seconds_to_exit_while_indexing(root: Path, tmp: Path, base_url: str, how: str, timeout: float) -> float:
-    """Start the server on ``root`` (remote backend at ``base_url``, a fresh index cache), and once its first index
-    is under way end it (``how``: "stdin closed" or "shutdown and exit"); the seconds until the process exited."""
+def _indexing_under_way(message: dict) -> bool:
+    return _files_done(message) > 0
+
+
+def _indexing_client(root: Path, tmp: Path, base_url: str, cache: Path) -> RawClient:
+    """The server on ``root`` (remote backend at ``base_url``, index cache ``cache``), once its first index is
+    under way."""
     env = server_env(
         tmp,
         QWEN_LSP_BACKEND__KIND="remote",
         QWEN_LSP_BACKEND__REMOTE__BASE_URL=base_url,
         QWEN_LSP_BACKEND__REMOTE__API_KEY_ENV="QWEN_LSP_TEST_UNSET_KEY",
-        QWEN_LSP_CACHE_DIR=str(tmp / f"cache-{time.monotonic_ns()}"),
+        QWEN_LSP_CACHE_DIR=str(cache),
     )
     client = RawClient(env)
     try:
@@ -96,6 +101,26 @@ def seconds_to_exit_while_indexing(root: Path, tmp: Path, base_url: str, how: st
         client.wait_for(lambda m: m.get("id") == 1)
         client.send({"method": "initialized", "params": {}})
         client.wait_for(_indexing_under_way)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def killed_while_indexing(root: Path, tmp: Path, base_url: str, cache: Path) -> None:
+    """SIGKILL the server once its first index of ``root`` into ``cache`` is under way."""
+    client = _indexing_client(root, tmp, base_url, cache)
+    try:
+        client.wait_for(lambda m: _files_done(m) >= 100)  # some batches stored
+    finally:
+        client.close()  # SIGKILL
+
+
+def seconds_to_exit_while_indexing(root: Path, tmp: Path, base_url: str, how: str, timeout: float) -> float:
+    """Start the server on ``root`` (remote backend at ``base_url``, a fresh index cache), and once its first index
+    is under way end it (``how``: "stdin closed" or "shutdown and exit"); the seconds until the process exited."""
+    client = _indexing_client(root, tmp, base_url, tmp / f"cache-{time.monotonic_ns()}")
+    try:
         started = time.monotonic()
         if how == "stdin closed":
             assert client.proc.stdin is not None

@@ -74,8 +74,8 @@ DEPTH = 120  # enough to tell depth x files (before: 20 x 121 reads) from depth 
 def test_a_deep_gitignore_chain_costs_time_in_proportion_to_its_depth(tmp_path, monkeypatch):
     root = tmp_path / "repo"
     bottom = write_chain(root, DEPTH)
-    reads, matches = [0], [0]
-    read_patterns, match_file = files.read_patterns, pathspec.GitIgnoreSpec.match_file
+    reads, matches, lstats = [0], [0], [0]
+    read_patterns, match_file, lstat = files.read_patterns, pathspec.GitIgnoreSpec.match_file, os.lstat
 
     def counting_read(path):
         reads[0] += 1
@@ -85,8 +85,13 @@ def test_a_deep_gitignore_chain_costs_time_in_proportion_to_its_depth(tmp_path, 
         matches[0] += 1
         return match_file(self, path, *args, **kwargs)
 
+    def counting_lstat(path, *args, **kwargs):
+        lstats[0] += 1
+        return lstat(path, *args, **kwargs)
+
     monkeypatch.setattr(files, "read_patterns", counting_read)
     monkeypatch.setattr(pathspec.GitIgnoreSpec, "match_file", counting_match)
+    monkeypatch.setattr(os, "lstat", counting_lstat)  # os.path.realpath: one lstat per folder on the way
     engine = RepositoryContext(ContextOptions(index_processes=0), cache_dir=tmp_path / "cache")
     try:
         engine.start([root])
@@ -96,12 +101,13 @@ def test_a_deep_gitignore_chain_costs_time_in_proportion_to_its_depth(tmp_path, 
         assert walk_reads <= DEPTH + 2
         assert walk_matches <= 4 * (DEPTH + 25)  # before: every folder against every ancestor's file (~DEPTH²/2)
 
-        reads[0] = matches[0] = 0
+        reads[0] = matches[0] = lstats[0] = 0
         for i in range(20):  # change events re-check the ignore files above each file
             (bottom / f"f{i}.py").write_text(f"def g{i}():\n    return {i}\n")
         engine.files_changed([bottom / f"f{i}.py" for i in range(20)]).result(60)
         assert reads[0] <= DEPTH + 2  # before: DEPTH + 1 reads for each of the 20 files
         assert matches[0] <= 4 * (DEPTH + 25)
+        assert lstats[0] <= 4 * (DEPTH + 25)  # before: the outside-link check resolved each file folder by folder
     finally:
         engine.stop()
 

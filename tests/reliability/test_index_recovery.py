@@ -1,5 +1,6 @@
 """The index's lifetime: a damaged database is moved aside, rebuilt and reported once; damaged blobs are caught by
-their checksum; an exit during a big first index is prompt."""
+their checksum; an exit during a big first index is prompt; a kill -9 while indexing leaves an index the next start
+reuses."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from pathlib import Path
 
 import pytest
 from fault_endpoint import FaultEndpoint
-from server_process import seconds_to_exit_while_indexing, server_env_with_cache, wait_for_context
+from server_process import (
+    killed_while_indexing,
+    seconds_to_exit_while_indexing,
+    server_env_with_cache,
+    wait_for_context,
+)
 from workspaces import CART, damage_pages, write_filler, write_shop
 
 from lsp_helpers import open_document, running_server, scripted_server_command
@@ -104,3 +110,27 @@ def test_exit_during_a_big_first_index_is_prompt(tmp_path, how):
     write_filler(root, 5000, functions=30)  # a first index of minutes on a busy machine
     with FaultEndpoint("ok") as endpoint:
         assert seconds_to_exit_while_indexing(root, tmp_path, endpoint.base_url, how, EXIT_BOUND) < EXIT_BOUND
+
+
+@pytest.mark.slow
+def test_a_server_killed_while_indexing_leaves_an_index_the_restart_reuses(tmp_path):
+    root, cache = tmp_path / "repo", tmp_path / "cache"
+    root.mkdir()
+    write_filler(root, 2000, functions=10)
+    with FaultEndpoint("ok") as endpoint:
+        killed_while_indexing(root, tmp_path, endpoint.base_url, cache)
+    [database] = (cache / "index").glob("*.sqlite")
+    with sqlite3.connect(database) as db:
+        assert db.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        stored = db.execute("SELECT COUNT(*) FROM files").fetchone()[0]
+    assert 0 < stored < 2000  # what was indexed before the kill is on disk, and the index was not finished
+    problems: list[str] = []
+    engine = RepositoryContext(ContextOptions(index_processes=0), cache_dir=cache, on_problem=problems.append)
+    try:
+        engine.start([root])
+        stats = engine.scan_stats()[root.as_posix()]
+        assert problems == []  # not taken for a damaged database
+        assert stats.loaded + stats.from_snapshot >= stored and stats.total == 2000
+        assert engine.index.definitions_named("function_1999_9") and engine.index.definitions_named("function_0_0")
+    finally:
+        engine.stop()

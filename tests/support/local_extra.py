@@ -8,4 +8,4 @@ import pytest
 
 def require_local_extra() -> None:
     for module in ("llama_cpp", "gguf"):
-        pytest.importorskip(module, reason=f"needs the local extra ({module}): pip install 'qwen-lsp[local]'")
+        pytest.importorskip(module, reason=f"needs the local extra ({module}): pip install '.[local]'")

@@ -132,7 +132,10 @@ export async function detectGpu(): Promise<Gpu | undefined> {
   }
   const out = await capture('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], 5000);
   const name = out?.trim().split(/\r?\n/)[0];
-  return name ? { label: `NVIDIA ${name}`, cmakeArgs: '-DGGML_CUDA=on', needs: 'the CUDA toolkit (nvcc)' } : undefined;
+  if (!name) return undefined;
+  // Drivers since 2021 name the card with its maker ("NVIDIA GeForce RTX 4090"), older ones without ("Tesla T4").
+  const label = name.startsWith('NVIDIA') ? name : `NVIDIA ${name}`;
+  return { label, cmakeArgs: '-DGGML_CUDA=on', needs: 'the CUDA toolkit (nvcc)' };
 }
 
 export interface Reporter {

@@ -69,14 +69,14 @@ export function resolveServer(
     if (isExecutable(python)) {
       throw new ServerNotFoundError(
         `qwen-lsp is not installed in the environment of ${python}. ` +
-          `Install it there with: "${python}" -m pip install "qwen-lsp[local]"`,
+          `Install it there with: "${python}" -m pip install "/path/to/qwen-lsp[local]" (a qwen-lsp checkout or wheel)`,
       );
     }
     throw new ServerNotFoundError(`qwenLsp.pythonPath "${pythonPath}" is not an executable Python interpreter.`);
   }
   throw new ServerNotInstalledError(
     'The qwen-lsp language server was not found on PATH. Run "Qwen: Install server", or install it with ' +
-      '`pipx install "qwen-lsp[local]"` (or `pip install "qwen-lsp[local]"` in a virtual environment), then set ' +
+      '`pipx install "/path/to/qwen-lsp[local]"` (a checkout; or `pip install` in a virtual environment), then set ' +
       '"qwenLsp.serverCommand" to the qwen-lsp executable or "qwenLsp.pythonPath" to that environment\'s python.',
   );
 }

@@ -158,7 +158,9 @@ function M.detect_gpu()
   if name == '' then
     return nil
   end
-  return { label = 'NVIDIA ' .. name, cmake_args = '-DGGML_CUDA=on', needs = 'the CUDA toolkit (nvcc)' }
+  -- drivers since 2021 name the card with its maker ("NVIDIA GeForce RTX 4090"), older ones without ("Tesla T4")
+  local label = vim.startswith(name, 'NVIDIA') and name or ('NVIDIA ' .. name)
+  return { label = label, cmake_args = '-DGGML_CUDA=on', needs = 'the CUDA toolkit (nvcc)' }
 end
 
 --- Run a command asynchronously; each output line goes to on_line (main loop); done(ok, last_lines).

@@ -30,14 +30,15 @@ function M.resolve_cmd()
     if vim.fn.executable(script) == 1 then
       return { script }
     end
-    return nil, ('qwen-lsp is not installed in the environment of %s: run `%s -m pip install "qwen-lsp[local]"`'):format(
-      python,
-      python
-    )
+    return nil,
+      ('qwen-lsp is not installed in the environment of %s: run `%s -m pip install "/path/to/qwen-lsp[local]"` (a checkout or wheel)'):format(
+        python,
+        python
+      )
   end
   return nil,
     'qwen-lsp not found on PATH: run `:QwenInstall remote` or `:QwenInstall local` (`:help :QwenInstall`), '
-      .. 'or install it with `pipx install "qwen-lsp[local]"`, '
+      .. 'or install a checkout with `pipx install "/path/to/qwen-lsp[local]"`, '
       .. 'or pass setup({ cmd = { "/path/to/qwen-lsp" } }) or setup({ python = "/path/to/venv/bin/python" })'
 end
 
