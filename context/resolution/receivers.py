@@ -114,22 +114,41 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(pattern), how) for pattern, how in found)
 
 
+def _has_word(line: str, name: str) -> bool:
+    """``name`` occurs in ``line`` as a whole identifier (not inside a longer one)."""
+    at = line.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if (at == 0 or not _is_identifier_char(line[at - 1])) and (
+            end == len(line) or not _is_identifier_char(line[end])
+        ):
+            return True
+        at = line.find(name, end)
+    return False
+
+
+def _is_identifier_char(char: str) -> bool:
+    return char.isalnum() or char in "_$"
+
+
 def variable_guesses(language: str, name: str, text: str) -> list[Guess]:
-    """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first."""
-    found: list[tuple[int, int, Guess]] = []
+    """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first.
+    Read from the last line up, so the search ends at the ``MAX_GUESSES`` nearest declarations."""
     patterns = _patterns(language)
-    for row, line in enumerate(text.split("\n")):
-        if name not in line:
+    out: list[Guess] = []
+    for line in reversed(text.split("\n")):
+        if not _has_word(line, name):
             continue
+        found: list[tuple[int, Guess]] = []
         for pattern, how in patterns:
             for match in pattern.finditer(line):
                 if match.group("n") == name:
-                    for guess in (_type if how == "type" else _call)(match.group("t")):
-                        found.append((row, match.start(), guess))
-    out: list[Guess] = []
-    for _, _, guess in sorted(found, key=lambda item: (-item[0], -item[1])):
-        if guess not in out:
-            out.append(guess)
+                    found += [(match.start(), guess) for guess in (_type if how == "type" else _call)(match.group("t"))]
+        for _, guess in sorted(found, key=lambda item: -item[0]):
+            if guess not in out:
+                out.append(guess)
+        if len(out) >= MAX_GUESSES:
+            break
     return out[:MAX_GUESSES]
 
 

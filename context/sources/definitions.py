@@ -12,6 +12,9 @@ attribute declarations reached only by a guess are demoted: they rarely say what
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterable
+
 from ..gathering import Gathering
 from ..index.repo_index import FileRecord
 from ..ranking import Candidate
@@ -259,10 +262,47 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
     return out + used + _imported_definitions(g, resolver, bindings, seen | listed)
 
 
-def _used_once(text: str, name: str) -> bool:
-    """``name`` occurs at most once in ``text`` (a second occurrence usually comes soon: no full count)."""
-    first = text.find(name)
-    return first < 0 or text.find(name, first + len(name)) < 0
+# (file key, name) -> (offset, offset, text length): two occurrences of an imported name seen in that file, the
+# proof that it is used beyond its import; re-checked on the next request's text instead of scanning it again
+_USE_PROOFS: dict[tuple[str, str], tuple[int, int, int]] = {}
+MAX_PROOFS = 20_000
+UNUSED_SCAN_S = 0.001  # a cold scan of a long file for every imported name stops after this (or a quarter of the
+UNUSED_SCAN_SHARE = 0.25  # time left, if more); names not scanned count as used
+
+
+def _proof_holds(text: str, name: str, proof: tuple[int, int, int]) -> bool:
+    """Both occurrences are still there, in place or moved by the edit since (one insertion or deletion)."""
+    delta = len(text) - proof[2]
+    found = []
+    for offset in proof[:2]:
+        at = next((o for o in (offset, offset + delta) if o >= 0 and text.startswith(name, o)), None)
+        if at is None:
+            return False
+        found.append(at)
+    return abs(found[0] - found[1]) >= len(name)
+
+
+def _unused_names(g: Gathering, names: Iterable[str]) -> set[str]:
+    """Names that occur at most once in the text (only in their import statement)."""
+    text, key = g.request.text, g.key
+    now = time.perf_counter()
+    stop = now + max(UNUSED_SCAN_S, UNUSED_SCAN_SHARE * (g.deadline - now))
+    if len(_USE_PROOFS) > MAX_PROOFS:
+        _USE_PROOFS.clear()
+    unused: set[str] = set()
+    for name in names:
+        proof = _USE_PROOFS.get((key, name))
+        if proof is not None and _proof_holds(text, name, proof):
+            continue
+        if time.perf_counter() > stop:
+            continue
+        first = text.find(name)
+        second = text.find(name, first + len(name)) if first >= 0 else -1
+        if second < 0:
+            unused.add(name)
+        else:
+            _USE_PROOFS[(key, name)] = (first, second, len(text))
+    return unused
 
 
 def _imported_definitions(
@@ -272,7 +312,7 @@ def _imported_definitions(
     A name imported but used nowhere else yet comes first (it was imported to be used, likely soon), then names
     the file uses more often."""
     text = g.request.text[g.request.prefix_start : g.request.suffix_end if g.request.suffix_end >= 0 else None]
-    unused = {name for name in bindings if _used_once(g.request.text, name)}  # only in its import statement
+    unused = _unused_names(g, bindings)
     names = sorted(
         (name for name in bindings if name not in seen),
         key=lambda name: (name not in unused, -min(text.count(name), 5), name),
