@@ -23,8 +23,9 @@ from ..resolution.outlines import module_outline, type_outline
 from ..resolution.references import Reference, reference_at
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
 from ..resolution.scopes import Found
-from ..syntax.languages import is_string_or_comment
-from ..syntax.symbols import SMALL_DEFINITION_LINES, Definition, identifiers_between
+from ..resolution.signatures import signature
+from ..syntax.languages import is_string_or_comment, language_named
+from ..syntax.symbols import CLASS_LIKE, SMALL_DEFINITION_LINES, Definition, identifiers_between
 from .used_callees import used_callee_candidates
 
 LINES_BEFORE = 8
@@ -42,6 +43,7 @@ CURSOR_LOOKBACK = 800  # characters before the cursor read to find what it refer
 CURSOR_SCORE = 1.3  # what the cursor refers to ranks above everything merely near it
 CURSOR_EVIDENCE = 0.4
 FOUND_MEMBER_FLOOR = 0.8  # a member typed in full and found in (one of) the qualifier's types
+NAMED_TYPE_LINES = 12  # a large type named near the cursor (not what it calls): its header and first members
 BY_NAME_MEMBER = 0.7  # ``x.name(`` whose qualifier resolved to nothing that has it: ``name`` wherever defined  # raises a found-by-folder (0.6) or by-import (0.8) definition of the cursor's name to 1.0
 
 
@@ -88,18 +90,35 @@ def _bindings(imports: list[Import]) -> dict[str, list[tuple[Import, str]]]:
     return out
 
 
-def _candidate(g: Gathering, record: FileRecord, definition: Definition, score: float) -> Candidate:
+def _candidate(g: Gathering, record: FileRecord, definition: Definition, score: float, whole: bool = True) -> Candidate:
+    """``whole`` False: a large type merely named near the cursor is shown by its header and first members only,
+    so it does not take the budget from what the next line is more likely to call."""
+    excerpt = definition.end_line - definition.start_line <= SMALL_DEFINITION_LINES
+    text = definition.summary
+    if not whole and not excerpt and definition.kind in CLASS_LIKE:
+        text = _shortened(record, definition)
     return Candidate(
         record.key,
         g.uri_of(record.key),
         g.shown_path(record, record.key),
         definition.start_line,
         definition.end_line,
-        definition.summary,
+        text,
         "definition",
         score,
-        excerpt=definition.end_line - definition.start_line <= SMALL_DEFINITION_LINES,
+        excerpt=excerpt,
     )
+
+
+def _shortened(record: FileRecord, definition: Definition) -> str:
+    lines = signature(definition).split("\n")  # from the header on: the doc comment goes
+    if len(lines) <= NAMED_TYPE_LINES:
+        return "\n".join(lines)
+    last = definition.summary.rsplit("\n", 1)[-1]
+    closing = [last] if last.strip() in ("}", "};", "end") else []
+    indent = lines[1][: len(lines[1]) - len(lines[1].lstrip())]
+    more = f"{indent}{language_named(record.language).line_comment} ..."
+    return "\n".join(lines[:NAMED_TYPE_LINES] + [more] + closing)
 
 
 def _is_one_line_attribute(definition: Definition) -> bool:
@@ -254,7 +273,7 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
             found = [(r, d, min(1.0, s + CURSOR_EVIDENCE)) for r, d, s in found]
         found.sort(key=lambda item: (-item[2], item[0].key, item[1].start_line))
         for record, definition, score in found[:MAX_PER_NAME]:
-            out.append(_candidate(g, record, definition, score * weight))
+            out.append(_candidate(g, record, definition, score * weight, whole=weight == CURSOR_SCORE))
             found_count += 1
     member_access = ref is not None and bool(ref.chain) and not ref.called  # ``x.`` has its outline instead
     # what the code around calls, by signature line (not again as an imported definition)
@@ -325,5 +344,5 @@ def _imported_definitions(
         score = UNUSED_IMPORT_SCORE if name in unused else IMPORTED_SCORE + 0.05 * uses
         for imp, original in bindings[name]:
             for record, definition in resolver.imported(resolver.here(), imp, original, name)[:1]:
-                out.append(_candidate(g, record, definition, score))
+                out.append(_candidate(g, record, definition, score, whole=False))
     return out
