@@ -17,10 +17,11 @@ from ..gathering import Gathering, resolve_import
 from ..index.repo_index import FileRecord
 from ..syntax.languages import language_named
 from ..syntax.symbols import FUNCTION_LIKE, Definition
+from .elements import SAME_VALUE, element_step
 from .guesses import guarded, named_after
 from .imports import Import
 from .modules import default_export, is_module_named, package_files
-from .receivers import Guess, field_guesses, return_guesses, variable_guesses
+from .receivers import Guess, field_guesses, return_guesses, type_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
 from .scopes import MAX_SCOPES, TYPE_KINDS, FileContext, Found, Scope, distinct
 from .signatures import base_names, signature
@@ -230,6 +231,11 @@ class Resolver:
         """Types a guess denotes, looked up from ``ctx``: a type name, or the result of a call."""
         if depth > MAX_HOPS or not guess.path:
             return []
+        if guess.element:  # a container: its members are not in the index, its element type is known
+            return [Scope("container", confidence, (ctx.key,), guess.element)]
+        if guess.iterate:  # a loop or closure variable: an element of what the expression denotes
+            scopes = self.value_scopes(ctx, guess._replace(iterate=False), confidence, depth + 1)
+            return distinct([e for s in scopes for e in self.elements(s, depth + 1)])
         parts = guess.path.split(".")
         if parts[-1] == "Self" and len(parts) == 1:
             return self.enclosing(confidence)
@@ -246,6 +252,13 @@ class Resolver:
         if out or guess.call:
             return out
         return self.type_scopes(ctx, Guess(parts[-1]), confidence * 0.6, depth + 1)  # the last name alone
+
+    def value_scopes(self, ctx: FileContext, guess: Guess, confidence: float, depth: int) -> list[Scope]:
+        """Types of an expression of the current file (``nodes``, ``cmd.args()``): its head may be a local."""
+        parts = guess.path.split(".")
+        if ctx.key != self.g.key or len(parts) > 1:
+            return self.type_scopes(ctx, guess, confidence, depth)
+        return [s.scaled(confidence) for s in self.head(parts[0], guess.call, depth)]
 
     def results(self, found: list[Found], confidence: float, depth: int, called: bool) -> list[Scope]:
         """Scopes for definitions reached by name: a type stays a type (called: its instance); a function called
@@ -329,14 +342,34 @@ class Resolver:
                     out.append(s)
         return out[: MAX_SCOPES * 2]
 
+    def elements(self, scope: Scope, depth: int) -> list[Scope]:
+        """What an element of ``scope`` denotes: a container's element type; any other type stands for its own
+        elements (a slice declared ``[]T`` was read as ``T``)."""
+        if scope.kind != "container":
+            return [scope]
+        record = self.g.index.files.get(scope.files[0]) if scope.files else None
+        ctx = self.here() if record is None or record.key == self.g.key else self.context_of(record)
+        return [
+            s for guess in type_guesses(scope.path) for s in self.type_scopes(ctx, guess, scope.confidence, depth + 1)
+        ]
+
     def step(self, scopes: list[Scope], segment: str, depth: int = 0) -> list[Scope]:
-        """The scopes ``scope.segment`` denotes (``segment()``: the result of calling it)."""
+        """The scopes ``scope.segment`` denotes (``segment()``: the result of calling it, ``segment[]``: an
+        element of it)."""
+        if segment.endswith("[]"):
+            return distinct([e for s in self.step(scopes, segment[:-2], depth) for e in self.elements(s, depth)])
         called = segment.endswith("()")
         name = segment[:-2] if called else segment
         out: list[Scope] = []
         for scope in scopes:
+            if scope.kind == "container":
+                how = element_step(name) if called else ""
+                out += self.elements(scope, depth) if how == "element" else [scope] if how == "same" else []
+                continue
             found = self.members(scope, name)
             out += self.results(found, 1.0, depth, called)
+            if not found and called and scope.kind == "type" and name in SAME_VALUE:  # x.clone(), x.unwrap()
+                out.append(scope)
             if scope.kind == "module" and not found and scope.path:
                 ctx = self.here()
                 sep = _MODULE_SEPARATOR.get(ctx.dialect)
@@ -352,7 +385,10 @@ class Resolver:
         if not chain:
             return []
         head, called = (chain[0][:-2], True) if chain[0].endswith("()") else (chain[0], False)
-        scopes = self.head(head, called)
+        index = head.endswith("[]")  # items[i].
+        scopes = self.head(head.removesuffix("[]"), called)
+        if index:
+            scopes = distinct([e for s in scopes for e in self.elements(s, 1)])
         rest = chain[1:]
         if head in SELF_NAMES and rest and not rest[0].endswith("()"):
             attribute = self.step(scopes, rest[0])
