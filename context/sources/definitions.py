@@ -12,6 +12,7 @@ attribute declarations reached only by a guess are demoted: they rarely say what
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 
@@ -22,7 +23,7 @@ from ..resolution.imports import Import
 from ..resolution.outlines import module_outline, type_outline
 from ..resolution.references import Reference, reference_at
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
-from ..resolution.scopes import Found
+from ..resolution.scopes import Found, Scope
 from ..resolution.signatures import signature
 from ..syntax.languages import is_string_or_comment, language_named
 from ..syntax.symbols import CLASS_LIKE, SMALL_DEFINITION_LINES, Definition, identifiers_between
@@ -43,6 +44,9 @@ CURSOR_LOOKBACK = 800  # characters before the cursor read to find what it refer
 CURSOR_SCORE = 1.3  # what the cursor refers to ranks above everything merely near it
 CURSOR_EVIDENCE = 0.4
 FOUND_MEMBER_FLOOR = 0.8  # a member typed in full and found in (one of) the qualifier's types
+MAX_BASE_DEPTH = 3
+MAX_BASES = 6
+_UNTYPED_CAST = re.compile(r"\bas\s+(?:any|unknown)\s*\)\s*(?:\?\.|\.)\s*[\w$]*$")
 NAMED_TYPE_LINES = 12  # a large type named near the cursor (not what it calls): its header and first members
 BY_NAME_MEMBER = 0.7  # ``x.name(`` whose qualifier resolved to nothing that has it: ``name`` wherever defined  # raises a found-by-folder (0.6) or by-import (0.8) definition of the cursor's name to 1.0
 
@@ -159,18 +163,28 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
     if not scopes:
         return out, ({ref.member} if out else set())
     outline_score = OUTLINE_AFTER_MEMBER if members else 1.0
+    untyped = bool(_UNTYPED_CAST.search(g.request.text, start, g.request.offset))  # (x as any).: privates too
     for rank, scope in enumerate(scopes):
         score = outline_score * min(1.0, scope.confidence) * 0.9**rank
         typed = "" if ref.called else ref.member
         if scope.kind == "type":
-            out += type_outline(resolver, scope, score, typed)
-            if not members or not ref.called:
-                out += [
-                    c for base in resolver.bases(scope)[:2] for c in type_outline(resolver, base, score * 0.6, typed)
-                ]
+            inherited = _ancestors(resolver, scope) if not members or not ref.called else []
+            out += type_outline(resolver, scope, score, typed, inherited, everything=untyped)
         else:
             out += module_outline(resolver, scope, typed, score)
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
+
+
+def _ancestors(resolver: Resolver, scope: Scope) -> list[Scope]:
+    """Base types, nearest first, a few levels up (deep hierarchies: Element extends Node...)."""
+    out: list[Scope] = []
+    level = [scope]
+    for _ in range(MAX_BASE_DEPTH):
+        level = [b for s in level for b in resolver.bases(s) if b not in out and b.definition is not scope.definition]
+        out += level
+        if len(out) >= MAX_BASES:
+            break
+    return out[:MAX_BASES]
 
 
 def _member_by_name(g: Gathering, name: str) -> list[Candidate]:
