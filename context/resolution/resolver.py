@@ -47,6 +47,8 @@ class Resolver:
     _contexts: dict[str, FileContext] = field(default_factory=dict)
     _texts: dict[str, str] = field(default_factory=dict)
     _heads: dict[str, list[Scope]] = field(default_factory=dict)
+    _lookups: dict[tuple[str, str, frozenset[str] | None], list[Found]] = field(default_factory=dict)
+    _named: dict[str, list[tuple[FileRecord, Definition]]] = field(default_factory=dict)
 
     # --- files and imports ----------------------------------------------------------------------------------------
 
@@ -112,7 +114,7 @@ class Resolver:
         for depth in range(hops + 1):
             for wanted in dict.fromkeys(n for _, n in frontier):
                 keys = {key for key, n in frontier if n == wanted}
-                found += [(r, d) for r, d in self.g.index.definitions_named(wanted) if r.key in keys and not d.parent]
+                found += [(r, d) for r, d in self.named(wanted) if r.key in keys and not d.parent]
             if found or depth == hops:
                 break
             following: list[tuple[str, str]] = []
@@ -142,16 +144,30 @@ class Resolver:
         if original == "default":
             return default_export(self.g.index, files, local)
         found = self.defined_in(files, original)
-        return found or [(r, d) for r, d in self.g.index.definitions_named(original) if r.key in files][:MAX_AMBIGUOUS]
+        return found or [(r, d) for r, d in self.named(original) if r.key in files][:MAX_AMBIGUOUS]
 
     def lookup(self, ctx: FileContext, name: str, kinds: frozenset[str] | set[str] | None = None) -> list[Found]:
         """What ``name`` means in the file ``ctx``: its own definition, an imported one, one in the same folder
         (same package), or one of a few in the workspace."""
 
+        memo_key = (ctx.key, name, None if kinds is None else frozenset(kinds))
+        found = self._lookups.get(memo_key)
+        if found is None:
+            found = self._lookups[memo_key] = self._lookup(ctx, name, kinds)
+        return found
+
+    def named(self, name: str) -> list[tuple[FileRecord, Definition]]:
+        """``index.definitions_named``, once per request: a common name has thousands."""
+        found = self._named.get(name)
+        if found is None:
+            found = self._named[name] = self.g.index.definitions_named(name)
+        return found
+
+    def _lookup(self, ctx: FileContext, name: str, kinds: frozenset[str] | set[str] | None) -> list[Found]:
         def ok(d: Definition) -> bool:
             return not d.parent and (kinds is None or d.kind in kinds)
 
-        everywhere = [(r, d) for r, d in self.g.index.definitions_named(name) if ok(d)]
+        everywhere = [(r, d) for r, d in self.named(name) if ok(d)]
         own = [Found(r, d, 1.0) for r, d in everywhere if r.key == ctx.key]
         if own:
             return own
@@ -201,7 +217,7 @@ class Resolver:
             if scope is not None and original == "default":  # a default-exported class, or a namespace object
                 classes = [
                     Scope("type", confidence, record=r, definition=d)
-                    for r, d in self.g.index.definitions_named(name)
+                    for r, d in self.named(name)
                     if r.key in scope.files and d.kind in TYPE_KINDS
                 ]
                 out += classes or [scope]
@@ -222,7 +238,7 @@ class Resolver:
         here = self.here()
         own = [
             Scope("type", confidence, record=r, definition=d)
-            for r, d in self.g.index.definitions_named(name)
+            for r, d in self.named(name)
             if r.key == here.key and d.kind in TYPE_KINDS
         ]
         return own or [s for s in self.name_scopes(here, name, confidence) if s.kind == "type"]
@@ -298,11 +314,7 @@ class Resolver:
         record, cls = scope.record, scope.definition
         if record is None or cls is None:
             return []
-        same = [
-            (r, d)
-            for r, d in self.g.index.definitions_named(name)
-            if d.parent == cls.name and r.language == record.language
-        ]
+        same = [(r, d) for r, d in self.named(name) if d.parent == cls.name and r.language == record.language]
         own = [Found(r, d, scope.confidence) for r, d in same if r.key == record.key]
         if not own:  # Go methods and Rust impls may live in other files of the package
             directory = posixpath.dirname(record.rel)
@@ -330,7 +342,7 @@ class Resolver:
         ctx = self.context_of(record)
         names = base_names(record.language, cls)
         if record.language == "rust":
-            for r, d in self.g.index.definitions_named(cls.name):
+            for r, d in self.named(cls.name):
                 if d.kind == "impl" and r.folder == record.folder:
                     match = re.match(r"\s*(?:unsafe\s+)?impl\s*(?:<[^>]*>)?\s*([\w:]+)[^{]*?\bfor\b", signature(d))
                     if match:
@@ -442,7 +454,7 @@ class Resolver:
 
     def _methods_named(self, name: str) -> list[Found]:
         """Methods called ``name`` anywhere (the head of a chain whose start is out of sight), if only a few."""
-        found = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent and d.kind in FUNCTION_LIKE]
+        found = [(r, d) for r, d in self.named(name) if d.parent and d.kind in FUNCTION_LIKE]
         return [Found(r, d, 0.7 / len(found) ** 0.5) for r, d in found] if len(found) <= MAX_AMBIGUOUS else []
 
     def text_before(self) -> str:
