@@ -205,12 +205,13 @@ def listing(
     score: float,
     heads: dict[str, tuple[str, int, int, bool]],
     indent: str = "",
+    max_signatures: int = MAX_OUTLINE_LINES,
 ) -> list[Candidate]:
-    """One snippet per defining file: its head (a class header), the signatures of the most relevant members,
-    then the names of further callable members (what an IDE's completion list would offer)."""
+    """One snippet per defining file: its head (a class header), the signatures of the ``max_signatures`` most
+    relevant members, then the names of further callable members (what an IDE's completion list would offer)."""
     signatures: list[tuple[FileRecord, Definition]] = []
     size = 0
-    for entry in ranked[:MAX_OUTLINE_LINES]:
+    for entry in ranked[:max_signatures]:
         size += len(signature_line(entry[1])) + 5
         if size > MAX_SIGNATURE_CHARS:
             break

@@ -31,7 +31,8 @@ LINES_BEFORE = 300  # the code read for calls: a few hundred lines around the cu
 LINES_AFTER = 100
 USED_SCORE = 0.45  # below what the cursor line names, above definitions merely imported
 NEIGHBOUR_SCORE = 0.3  # callable without a qualifier but not called yet: the most used ones
-MAX_NEIGHBOURS = 30
+MAX_NEIGHBOURS = 60
+NEIGHBOUR_SIGNATURES = 12  # the most used with their signature, the others by name: twice as many for the tokens
 MAX_PACKAGE_FILES = 48
 MAX_BASE_DEPTH = 3
 _BARE_CALL = re.compile(r"(?<![\w$.:>])([A-Za-z_$][\w$]*)\s*\(")
@@ -69,7 +70,7 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     neighbours = _neighbours(g, resolver) if time.perf_counter() < stop else []
     more = [(r, d) for r, d in neighbours if (r.key, d.start_line) not in listed and d.name not in skip]
     if more:
-        out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {})
+        out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {}, max_signatures=NEIGHBOUR_SIGNATURES)
     return out, {d.name for _, d in entries}
 
 

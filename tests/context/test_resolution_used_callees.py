@@ -122,3 +122,21 @@ def test_a_large_class_named_near_the_cursor_is_shown_by_its_header_and_first_me
     assert node and node[0].startswith("public class Node {"), node
     assert node[0].count("\n") <= 14 and "About nodes" not in node[0], node
     assert any("onNodeInserted(Node node, String token)" in s.text for s in snippets), [s.text[:60] for s in snippets]
+
+
+def test_inherited_methods_not_called_yet_listed_by_name_past_the_first(
+    engine: RepositoryContext, tmp_path: Path
+) -> None:
+    # a base class of 50 methods: the first few with their signature, the 45th still by name
+    base = "".join(
+        f"    protected void stepNumber{i}(String value) {{\n        value.trim();\n    }}\n" for i in range(50)
+    )
+    files = {"src/org/x/TreeBuilder.java": "package org.x;\n\npublic class TreeBuilder {\n" + base + "}\n"}
+    main = (
+        "package org.x;\n\npublic class XmlTreeBuilder extends TreeBuilder {\n    void insert(String token) {\n"
+        "        " + CURSOR + "\n    }\n}\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/org/x/XmlTreeBuilder.java", main, "java")
+    listed = [s.text for s in snippets if s.path == "src/org/x/TreeBuilder.java"]
+    assert any("stepNumber44" in t for t in listed), listed
+    assert not any("void stepNumber44(" in t for t in listed), listed  # by name only: the listing stays short
