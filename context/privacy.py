@@ -92,6 +92,10 @@ class PrivacyPolicy:
         # the ignore rules of each folder (by workspace folder, then folder relative to it): the decisions here and
         # the agent's path checks read each ignore file once; all is forgotten every _CACHE_SECONDS
         self._folder_rules: dict[str, dict[str, IgnoreRules]] = {}
+        self._real_roots: dict[str, tuple[Path, str]] = {}  # workspace folder -> (its Path, resolved)
+        # whether a path prefix ("a/", "a/b/", "a/b/f") matches a secret pattern: depends on the patterns alone, and
+        # the folders on the way are shared by many files
+        self._secret_prefixes: dict[str, bool] = {}
         self._fresh_until = 0.0
         self.roots: list[str] = []
         self.configure(secret_files, exclude)
@@ -103,6 +107,7 @@ class PrivacyPolicy:
             self.secret_files = list(secret_files)
             self.exclude = list(exclude)
             self._secrets = secret_spec(self.secret_files)
+            self._secret_prefixes = {}
             self._forget()
 
     @property
@@ -119,6 +124,7 @@ class PrivacyPolicy:
     def _forget(self) -> None:
         self._decisions.clear()
         self._folder_rules.clear()
+        self._real_roots.clear()
 
     def _expire(self) -> None:
         now = time.monotonic()
@@ -127,7 +133,21 @@ class PrivacyPolicy:
             self._fresh_until = now + _CACHE_SECONDS
 
     def is_secret(self, rel: str) -> bool:
-        return is_secret(rel, self._secrets)
+        """``is_secret`` with this policy's patterns, each folder on the way matched once."""
+        memo, spec = self._secret_prefixes, self._secrets
+        if len(memo) > 20_000:
+            memo.clear()
+        text = rel.replace("\\", "/")
+        parts = [p for p in text.split("/") if p]
+        folder = text.endswith("/")
+        for i in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:i]) + ("/" if i < len(parts) or folder else "")
+            found = memo.get(prefix)
+            if found is None:
+                found = memo[prefix] = bool(spec.match_file(prefix))
+            if found:
+                return True
+        return False
 
     def allows(self, location: str | Path, roots: Sequence[str] | None = None) -> bool:
         return self.why_kept_out(location, roots) is None
@@ -185,8 +205,11 @@ class PrivacyPolicy:
         rel = key[len(root.rstrip("/")) + 1 :]
         if self.is_secret(rel):
             return f"{rel} matches privacy.secret_files"
-        if is_ignored(Path(root), rel, self.exclude, rules_cache=self._rules_under(root)):
+        paths = self._real_roots.get(root)
+        if paths is None:
+            paths = self._real_roots[root] = (Path(root), os.path.realpath(root))
+        if is_ignored(paths[0], rel, self.exclude, rules_cache=self._rules_under(root)):
             return f"{rel} is ignored (.gitignore, .qwenignore or context.exclude)"
-        if leaves_folder(key, os.path.realpath(root)):
+        if leaves_folder(key, paths[1]):
             return f"{rel} is a link to a file outside the workspace folder"
         return None

@@ -110,8 +110,11 @@ def _is_attribute(d: Definition) -> bool:
     return d.kind in ("field", "variable", "constant")
 
 
-def members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[FileRecord, Definition]]:
-    """The type's members the cursor's file may use: in its body, and (Go, Rust) methods declared in the package / next to it."""
+def members_of(
+    r: Resolver, record: FileRecord, cls: Definition, everything: bool = False
+) -> list[tuple[FileRecord, Definition]]:
+    """The type's members the cursor's file may use (``everything``: private ones too, for ``(x as any).``): in its
+    body, and (Go, Rust) methods declared in the package / next to it."""
     g = r.g
     if record.language == "go":
         files = r.package_files([record.key])
@@ -133,7 +136,7 @@ def members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[F
             if (
                 d.parent != cls.name
                 or d.name == cls.name
-                or not _accessible(g, other, d)
+                or not (everything or _accessible(g, other, d))
                 or (record.language not in ("go", "rust") and key != record.key)
             ):
                 continue
@@ -143,22 +146,38 @@ def members_of(r: Resolver, record: FileRecord, cls: Definition) -> list[tuple[F
     return list(by_name.values())
 
 
-def type_outline(r: Resolver, scope: Scope, score: float, typed: str = "") -> list[Candidate]:
+def type_outline(
+    r: Resolver, scope: Scope, score: float, typed: str = "", bases: list[Scope] | None = None, everything: bool = False
+) -> list[Candidate]:
     """The type's public members, one signature line each, under the file that declares them (Go methods and
-    Rust impls may be elsewhere); a small class is shown whole instead. The most relevant members first when
-    there are more than fit."""
+    Rust impls may be elsewhere); a small class is shown whole instead. The members ``bases`` declare and the type
+    does not override are ranked with its own, as an IDE's completion list has them: the most relevant first
+    when there are more than fit."""
     record, cls = scope.record, scope.definition
     if record is None or cls is None:
         return []
     g = r.g
-    members = members_of(r, record, cls)
+    members = members_of(r, record, cls, everything)
     small = cls.summary.count("\n") + 1 == cls.end_line - cls.start_line
     if small:  # shown whole: only members declared outside it remain to list
         members = [
             (o, d) for o, d in members if o.key != record.key or not cls.start_line <= d.start_line < cls.end_line
         ]
-    head = (cls.summary if small else signature_line(cls), cls.start_line, cls.end_line, small)
-    return listing(g, _ranked(g, members, typed), score, {record.key: head}, indent="" if small else "    ")
+    heads = {record.key: (cls.summary if small else signature_line(cls), cls.start_line, cls.end_line, small)}
+    names = {d.name for _, d in members_of(r, record, cls, True)}
+    for base in bases or []:
+        if base.record is None or base.definition is None or base.record.key in heads:
+            continue
+        inherited = [(o, d) for o, d in members_of(r, base.record, base.definition, everything) if d.name not in names]
+        names.update(d.name for _, d in inherited)
+        members += inherited
+        heads[base.record.key] = (
+            signature_line(base.definition),
+            base.definition.start_line,
+            base.definition.end_line,
+            False,
+        )
+    return listing(g, _ranked(g, members, typed), score, heads, indent="" if small else "    ")
 
 
 def _ranked(
@@ -186,12 +205,13 @@ def listing(
     score: float,
     heads: dict[str, tuple[str, int, int, bool]],
     indent: str = "",
+    max_signatures: int = MAX_OUTLINE_LINES,
 ) -> list[Candidate]:
-    """One snippet per defining file: its head (a class header), the signatures of the most relevant members,
-    then the names of further callable members (what an IDE's completion list would offer)."""
+    """One snippet per defining file: its head (a class header), the signatures of the ``max_signatures`` most
+    relevant members, then the names of further callable members (what an IDE's completion list would offer)."""
     signatures: list[tuple[FileRecord, Definition]] = []
     size = 0
-    for entry in ranked[:MAX_OUTLINE_LINES]:
+    for entry in ranked[:max_signatures]:
         size += len(signature_line(entry[1])) + 5
         if size > MAX_SIGNATURE_CHARS:
             break
@@ -214,7 +234,7 @@ def listing(
     for rank, (key, (known, sigs, more)) in enumerate(files.items()):
         record = known or g.index.files.get(key)
         head = heads.get(key)
-        if record is None or not (sigs or more or head):
+        if record is None or not (sigs or more or (head and rank == 0)):  # a base type's header alone says little
             continue
         lines = [head[0]] if head else []
         lines += [indent + signature_line(d) for d in sorted(sigs, key=lambda d: d.start_line)]

@@ -13,6 +13,9 @@ import re
 from functools import cache
 from typing import NamedTuple
 
+from .elements import EXPR as _EXPR
+from .elements import element_type, iterated, iteration_patterns
+
 MAX_GUESSES = 3
 _PATH = r"[A-Za-z_$][\w$]*(?:(?:\.|::)[A-Za-z_$][\w$]*)*"
 # Wrappers whose members are those of the wrapped type (or whose value, once unwrapped, is).
@@ -34,6 +37,8 @@ _NOT_TYPES = {"return", "new", "throw", "else", "case", "yield", "await", "in", 
 class Guess(NamedTuple):
     path: str  # a type (or, with ``call``, a callee) as a dotted path: "Client", "models.Client", "crate.a.T"
     call: bool = False  # the value is what calling ``path`` returns (a class's instance, or a function's result)
+    element: str = ""  # ``path`` is a container (Map, Vec, list...) of this element type, as written
+    iterate: bool = False  # the value is an element of what ``path`` denotes (a loop or closure variable)
 
 
 def normalize_type(text: str) -> str:
@@ -55,8 +60,21 @@ def normalize_type(text: str) -> str:
 
 
 def _type(text: str) -> list[Guess]:
+    element = element_type(text, _WRAPPERS)
+    if element:
+        return [Guess(normalize_type(text) or "?", element=element)]
     path = normalize_type(text)
     return [Guess(path)] if path else []
+
+
+def type_guesses(text: str) -> list[Guess]:
+    """What a type as written denotes: a type, or a container of an element type."""
+    return _type(text)
+
+
+def _iterate(text: str) -> list[Guess]:
+    path, call = iterated(text)
+    return [Guess(path, call, iterate=True)] if path and path not in _NOT_TYPES else []
 
 
 def _call(text: str) -> list[Guess]:
@@ -76,6 +94,7 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
         found = [
             (rf"\bisinstance\(\s*{_N}\s*,\s*(?P<t>{_PATH})\s*\)", "type"),  # narrowed by a check
             (rf"\b{_N}\s*:\s*(?P<t>[^=\n,)]+?)\s*(?:=|,|\)|$)", "type"),
+            (rf"\b{_N}\s*(?::[^=\n]+)?=\s*(?:await\s+)?(?P<t>{_EXPR})(?<=\))\s*(?:#.*)?$", "chain"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
             (rf"\bwith\b[^\n]*?(?P<t>{_PATH})\([^\n]*\bas\s+{_N}\b", "call"),
         ]
@@ -84,6 +103,7 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
             (rf"\b{_N}\s+instanceof\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*[?!]?\s*:\s*(?P<t>[\w$.]+(?:<[^=;\n]*>)?)", "type"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*new\s+(?P<t>{_PATH})", "type"),
+            (rf"\b{_N}\s*(?::[^=\n]+)?=\s*(?:await\s+)?(?P<t>{_EXPR})(?<=\))\s*!?\s*;?\s*$", "chain"),
             (rf"\b{_N}\s*(?::[^=\n]+)?=\s*{_CALL}", "call"),
         ]
     elif language == "go":
@@ -98,41 +118,69 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
         found = [
             (rf"{let}\s*:\s*(?P<t>[^=;\n]+)", "type"),
             (rf"{let}\s*=\s*&?(?:mut\s+)?(?P<t>{_PATH})\s*\{{", "type"),
+            (rf"{let}\s*=\s*&?(?:mut\s+)?(?P<t>{_EXPR})(?<=\))\s*\??\s*;", "chain"),
             (rf"{let}\s*=\s*&?(?:mut\s+)?{_CALL}", "call"),
-            (rf"[(,]\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=\n]+)", "type"),
+            (rf"[(,|]\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=|\n]+)", "type"),  # parameters, typed closure ones
         ]
     elif language in ("java", "csharp", "kotlin", "scala"):
         found = [
             (rf"\b{_N}\s+(?:instanceof|is)\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*=\s*new\s+(?P<t>{_PATH})", "type"),
             (rf"\b{_N}\s*:\s*(?P<t>{_PATH})", "type"),
-            (rf"(?P<t>{_PATH})(?:<[^;=()]*>)?(?:\[\])?\s+{_N}\s*[=;,):]", "type"),
+            (rf"(?P<t>{_PATH}(?:<[^;=()]*>)?)(?:\[\])?\s+{_N}\s*[=;,):]", "type"),
+            (rf"\b{_N}\s*=\s*(?P<t>{_EXPR})(?<=\))\s*;", "chain"),
             (rf"\b{_N}\s*=\s*{_CALL}", "call"),
         ]
     else:
         found = []
+    found += [(pattern, "iterate") for pattern in iteration_patterns(language)]
     return tuple((re.compile(pattern), how) for pattern, how in found)
 
 
+def _has_word(line: str, name: str) -> bool:
+    """``name`` occurs in ``line`` as a whole identifier (not inside a longer one)."""
+    at = line.find(name)
+    while at >= 0:
+        end = at + len(name)
+        if (at == 0 or not _is_identifier_char(line[at - 1])) and (
+            end == len(line) or not _is_identifier_char(line[end])
+        ):
+            return True
+        at = line.find(name, end)
+    return False
+
+
+def _is_identifier_char(char: str) -> bool:
+    return char.isalnum() or char in "_$"
+
+
 def variable_guesses(language: str, name: str, text: str) -> list[Guess]:
-    """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first."""
-    found: list[tuple[int, int, Guess]] = []
+    """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first.
+    Read from the last line up, so the search ends at the ``MAX_GUESSES`` nearest declarations."""
     patterns = _patterns(language)
-    for row, line in enumerate(text.split("\n")):
-        if name not in line:
+    out: list[Guess] = []
+    for line in reversed(text.split("\n")):
+        if not _has_word(line, name):
             continue
+        found: list[tuple[int, Guess]] = []
         for pattern, how in patterns:
             for match in pattern.finditer(line):
                 if match.group("n") == name:
-                    for guess in (_type if how == "type" else _call)(match.group("t")):
-                        found.append((row, match.start(), guess))
-    out: list[Guess] = []
-    for _, _, guess in sorted(found, key=lambda item: (-item[0], -item[1])):
-        if guess not in out:
-            out.append(guess)
+                    found += [(match.start(), guess) for guess in _READERS[how](match.group("t"))]
+        for _, guess in sorted(found, key=lambda item: -item[0]):
+            if guess not in out:
+                out.append(guess)
+        if len(out) >= MAX_GUESSES:
+            break
     return out[:MAX_GUESSES]
 
 
+def _chain(text: str) -> list[Guess]:
+    path, call = iterated(text)  # a.b().c(x): "a.b().c", called
+    return [Guess(path, call)] if path and call else []
+
+
+_READERS = {"type": _type, "call": _call, "iterate": _iterate, "chain": _chain}
 _GO_FIELD = re.compile(r"\b(?P<n>\w+)\s+(?P<t>[*\[\]\w.]+)")
 _RUST_FIELD = re.compile(r"\b(?P<n>\w+)\s*:\s*(?P<t>[^,\n]+)")
 _CALLED_NAME = re.compile(r"\b(?P<n>[A-Za-z_$][\w$]*)\s*(?:<[^()]*>)?\(")
@@ -169,5 +217,6 @@ def return_guesses(language: str, name: str, signature: str) -> list[Guess]:
         match = re.match(r"\s*\(?\s*([*\w.]+)", rest)
         return _type(match.group(1)) if match and not rest.lstrip().startswith("{") else []
     marker = r"\s*:\s*" if language in ("typescript", "tsx", "javascript", "kotlin", "scala") else r"\s*->\s*"
-    match = re.match(marker + r"([^{:=\n]+)", rest)
-    return _type(match.group(1)) if match else []
+    # ``=`` ends the type unless inside its brackets (``-> impl Iterator<Item = &Arg>``)
+    match = re.match(marker + r"((?:<[^<>{}\n]*(?:<[^<>{}\n]*>[^<>{}\n]*)*>|[^{:=<\n])+)", rest)
+    return _type(re.split(r"\s+where\b", match.group(1))[0]) if match else []

@@ -22,6 +22,7 @@ _KEYWORDS = frozenset({"return", "if", "while", "await", "yield", "not", "and", 
                        "typeof", "void", "else", "do", "match", "as", "is"})
 # fmt: on
 _PREFIX_CAST = re.compile(r"\(\s*\(\s*([A-Z][\w$.]*)\s*(?:<[^()]*>)?\s*\)\s*[\w$]")  # ((Element) next)
+_UNTYPED = frozenset({"any", "unknown"})
 _CAST = re.compile(r"\bas\s+([A-Za-z_$][\w$.]*)\s*(?:<[^()]*>)?\s*\)$")
 _TYPE_NODES = {
     "class_definition": "name",
@@ -76,6 +77,8 @@ def _separator_before(text: str, end: int, newlines: bool = False) -> tuple[str,
         j -= 1
     for sep in _SEPARATORS:
         if text.endswith(sep, 0, j):
+            if sep == "->" and j < end:  # ``x -> x.``: a lambda's arrow, not C's member access
+                return "", -1
             return sep, j - len(sep)
     return "", -1
 
@@ -103,12 +106,15 @@ def _chain_before(text: str, end: int) -> tuple[str, ...]:
         start = _identifier_before(text, j)
         if called and (start == j or text[start:j] in _KEYWORDS):  # (expr as Type).member: a cast
             cast = _CAST.search(text[group:end].rstrip()) or _PREFIX_CAST.match(text, group)
-            if cast:
+            if cast and cast.group(1) in _UNTYPED:  # (x as any): the type system is sidestepped, x is what it was
+                inner = text[group + 1 : group + cast.start()].rstrip()
+                segments += reversed(_chain_before(inner, len(inner)))
+            elif cast:
                 segments.append(":" + cast.group(1))
             break
         if start == j:
             break
-        segments.append(text[start:j] + ("()" if called else ""))
+        segments.append(text[start:j] + ("()" if called else "[]" if group >= 0 else ""))
         sep, end = _separator_before(text, start, newlines=True)
         if not sep:
             break

@@ -17,10 +17,11 @@ from ..gathering import Gathering, resolve_import
 from ..index.repo_index import FileRecord
 from ..syntax.languages import language_named
 from ..syntax.symbols import FUNCTION_LIKE, Definition
+from .elements import SAME_VALUE, element_step
 from .guesses import guarded, named_after
 from .imports import Import
 from .modules import default_export, is_module_named, package_files
-from .receivers import Guess, field_guesses, return_guesses, variable_guesses
+from .receivers import Guess, field_guesses, return_guesses, type_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
 from .scopes import MAX_SCOPES, TYPE_KINDS, FileContext, Found, Scope, distinct
 from .signatures import base_names, signature
@@ -46,6 +47,8 @@ class Resolver:
     _contexts: dict[str, FileContext] = field(default_factory=dict)
     _texts: dict[str, str] = field(default_factory=dict)
     _heads: dict[str, list[Scope]] = field(default_factory=dict)
+    _lookups: dict[tuple[str, str, frozenset[str] | None], list[Found]] = field(default_factory=dict)
+    _named: dict[str, list[tuple[FileRecord, Definition]]] = field(default_factory=dict)
 
     # --- files and imports ----------------------------------------------------------------------------------------
 
@@ -111,7 +114,7 @@ class Resolver:
         for depth in range(hops + 1):
             for wanted in dict.fromkeys(n for _, n in frontier):
                 keys = {key for key, n in frontier if n == wanted}
-                found += [(r, d) for r, d in self.g.index.definitions_named(wanted) if r.key in keys and not d.parent]
+                found += [(r, d) for r, d in self.named(wanted) if r.key in keys and not d.parent]
             if found or depth == hops:
                 break
             following: list[tuple[str, str]] = []
@@ -141,16 +144,30 @@ class Resolver:
         if original == "default":
             return default_export(self.g.index, files, local)
         found = self.defined_in(files, original)
-        return found or [(r, d) for r, d in self.g.index.definitions_named(original) if r.key in files][:MAX_AMBIGUOUS]
+        return found or [(r, d) for r, d in self.named(original) if r.key in files][:MAX_AMBIGUOUS]
 
     def lookup(self, ctx: FileContext, name: str, kinds: frozenset[str] | set[str] | None = None) -> list[Found]:
         """What ``name`` means in the file ``ctx``: its own definition, an imported one, one in the same folder
         (same package), or one of a few in the workspace."""
 
+        memo_key = (ctx.key, name, None if kinds is None else frozenset(kinds))
+        found = self._lookups.get(memo_key)
+        if found is None:
+            found = self._lookups[memo_key] = self._lookup(ctx, name, kinds)
+        return found
+
+    def named(self, name: str) -> list[tuple[FileRecord, Definition]]:
+        """``index.definitions_named``, once per request: a common name has thousands."""
+        found = self._named.get(name)
+        if found is None:
+            found = self._named[name] = self.g.index.definitions_named(name)
+        return found
+
+    def _lookup(self, ctx: FileContext, name: str, kinds: frozenset[str] | set[str] | None) -> list[Found]:
         def ok(d: Definition) -> bool:
             return not d.parent and (kinds is None or d.kind in kinds)
 
-        everywhere = [(r, d) for r, d in self.g.index.definitions_named(name) if ok(d)]
+        everywhere = [(r, d) for r, d in self.named(name) if ok(d)]
         own = [Found(r, d, 1.0) for r, d in everywhere if r.key == ctx.key]
         if own:
             return own
@@ -200,7 +217,7 @@ class Resolver:
             if scope is not None and original == "default":  # a default-exported class, or a namespace object
                 classes = [
                     Scope("type", confidence, record=r, definition=d)
-                    for r, d in self.g.index.definitions_named(name)
+                    for r, d in self.named(name)
                     if r.key in scope.files and d.kind in TYPE_KINDS
                 ]
                 out += classes or [scope]
@@ -221,7 +238,7 @@ class Resolver:
         here = self.here()
         own = [
             Scope("type", confidence, record=r, definition=d)
-            for r, d in self.g.index.definitions_named(name)
+            for r, d in self.named(name)
             if r.key == here.key and d.kind in TYPE_KINDS
         ]
         return own or [s for s in self.name_scopes(here, name, confidence) if s.kind == "type"]
@@ -230,6 +247,11 @@ class Resolver:
         """Types a guess denotes, looked up from ``ctx``: a type name, or the result of a call."""
         if depth > MAX_HOPS or not guess.path:
             return []
+        if guess.element:  # a container: its members are not in the index, its element type is known
+            return [Scope("container", confidence, (ctx.key,), guess.element)]
+        if guess.iterate:  # a loop or closure variable: an element of what the expression denotes
+            scopes = self.value_scopes(ctx, guess._replace(iterate=False), confidence, depth + 1)
+            return distinct([e for s in scopes for e in self.elements(s, depth + 1)])
         parts = guess.path.split(".")
         if parts[-1] == "Self" and len(parts) == 1:
             return self.enclosing(confidence)
@@ -246,6 +268,13 @@ class Resolver:
         if out or guess.call:
             return out
         return self.type_scopes(ctx, Guess(parts[-1]), confidence * 0.6, depth + 1)  # the last name alone
+
+    def value_scopes(self, ctx: FileContext, guess: Guess, confidence: float, depth: int) -> list[Scope]:
+        """Types of an expression of the current file (``nodes``, ``cmd.args()``): its head may be a local."""
+        parts = guess.path.split(".")
+        if ctx.key != self.g.key or len(parts) > 1:
+            return self.type_scopes(ctx, guess, confidence, depth)
+        return [s.scaled(confidence) for s in self.head(parts[0], guess.call, depth)]
 
     def results(self, found: list[Found], confidence: float, depth: int, called: bool) -> list[Scope]:
         """Scopes for definitions reached by name: a type stays a type (called: its instance); a function called
@@ -285,11 +314,7 @@ class Resolver:
         record, cls = scope.record, scope.definition
         if record is None or cls is None:
             return []
-        same = [
-            (r, d)
-            for r, d in self.g.index.definitions_named(name)
-            if d.parent == cls.name and r.language == record.language
-        ]
+        same = [(r, d) for r, d in self.named(name) if d.parent == cls.name and r.language == record.language]
         own = [Found(r, d, scope.confidence) for r, d in same if r.key == record.key]
         if not own:  # Go methods and Rust impls may live in other files of the package
             directory = posixpath.dirname(record.rel)
@@ -317,7 +342,7 @@ class Resolver:
         ctx = self.context_of(record)
         names = base_names(record.language, cls)
         if record.language == "rust":
-            for r, d in self.g.index.definitions_named(cls.name):
+            for r, d in self.named(cls.name):
                 if d.kind == "impl" and r.folder == record.folder:
                     match = re.match(r"\s*(?:unsafe\s+)?impl\s*(?:<[^>]*>)?\s*([\w:]+)[^{]*?\bfor\b", signature(d))
                     if match:
@@ -329,14 +354,34 @@ class Resolver:
                     out.append(s)
         return out[: MAX_SCOPES * 2]
 
+    def elements(self, scope: Scope, depth: int) -> list[Scope]:
+        """What an element of ``scope`` denotes: a container's element type; any other type stands for its own
+        elements (a slice declared ``[]T`` was read as ``T``)."""
+        if scope.kind != "container":
+            return [scope]
+        record = self.g.index.files.get(scope.files[0]) if scope.files else None
+        ctx = self.here() if record is None or record.key == self.g.key else self.context_of(record)
+        return [
+            s for guess in type_guesses(scope.path) for s in self.type_scopes(ctx, guess, scope.confidence, depth + 1)
+        ]
+
     def step(self, scopes: list[Scope], segment: str, depth: int = 0) -> list[Scope]:
-        """The scopes ``scope.segment`` denotes (``segment()``: the result of calling it)."""
+        """The scopes ``scope.segment`` denotes (``segment()``: the result of calling it, ``segment[]``: an
+        element of it)."""
+        if segment.endswith("[]"):
+            return distinct([e for s in self.step(scopes, segment[:-2], depth) for e in self.elements(s, depth)])
         called = segment.endswith("()")
         name = segment[:-2] if called else segment
         out: list[Scope] = []
         for scope in scopes:
+            if scope.kind == "container":
+                how = element_step(name) if called else ""
+                out += self.elements(scope, depth) if how == "element" else [scope] if how == "same" else []
+                continue
             found = self.members(scope, name)
             out += self.results(found, 1.0, depth, called)
+            if not found and called and scope.kind == "type" and name in SAME_VALUE:  # x.clone(), x.unwrap()
+                out.append(scope)
             if scope.kind == "module" and not found and scope.path:
                 ctx = self.here()
                 sep = _MODULE_SEPARATOR.get(ctx.dialect)
@@ -352,7 +397,10 @@ class Resolver:
         if not chain:
             return []
         head, called = (chain[0][:-2], True) if chain[0].endswith("()") else (chain[0], False)
-        scopes = self.head(head, called)
+        index = head.endswith("[]")  # items[i].
+        scopes = self.head(head.removesuffix("[]"), called)
+        if index:
+            scopes = distinct([e for s in scopes for e in self.elements(s, 1)])
         rest = chain[1:]
         if head in SELF_NAMES and rest and not rest[0].endswith("()"):
             attribute = self.step(scopes, rest[0])
@@ -406,7 +454,7 @@ class Resolver:
 
     def _methods_named(self, name: str) -> list[Found]:
         """Methods called ``name`` anywhere (the head of a chain whose start is out of sight), if only a few."""
-        found = [(r, d) for r, d in self.g.index.definitions_named(name) if d.parent and d.kind in FUNCTION_LIKE]
+        found = [(r, d) for r, d in self.named(name) if d.parent and d.kind in FUNCTION_LIKE]
         return [Found(r, d, 0.7 / len(found) ** 0.5) for r, d in found] if len(found) <= MAX_AMBIGUOUS else []
 
     def text_before(self) -> str:

@@ -7,6 +7,7 @@ import re
 from functools import lru_cache
 
 from ..syntax.symbols import Definition
+from .elements import split_top
 from .receivers import normalize_type
 
 MAX_SIGNATURE_LINES = 24  # long parameter lists put the return type far down
@@ -58,16 +59,3 @@ def base_names(language: str, cls: Definition) -> list[str]:
         return []
     parts = split_top(re.sub(r"\b(?:extends|implements|with)\b", ",", match.group(1)))
     return [normalize_type(p) for p in parts if normalize_type(p)]
-
-
-def split_top(text: str) -> list[str]:
-    """Comma-separated parts at bracket depth 0."""
-    parts, depth, current = [], 0, ""
-    for ch in text:
-        depth += 1 if ch in "([<{" else -1 if ch in ")]>}" else 0
-        if ch == "," and depth == 0:
-            parts.append(current)
-            current = ""
-        else:
-            current += ch
-    return [p.strip() for p in parts + [current] if p.strip()]

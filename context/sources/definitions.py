@@ -12,6 +12,10 @@ attribute declarations reached only by a guess are demoted: they rarely say what
 
 from __future__ import annotations
 
+import re
+import time
+from collections.abc import Iterable
+
 from ..gathering import Gathering
 from ..index.repo_index import FileRecord
 from ..ranking import Candidate
@@ -19,9 +23,10 @@ from ..resolution.imports import Import
 from ..resolution.outlines import module_outline, type_outline
 from ..resolution.references import Reference, reference_at
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
-from ..resolution.scopes import Found
-from ..syntax.languages import is_string_or_comment
-from ..syntax.symbols import SMALL_DEFINITION_LINES, Definition, identifiers_between
+from ..resolution.scopes import Found, Scope
+from ..resolution.signatures import signature
+from ..syntax.languages import is_string_or_comment, language_named
+from ..syntax.symbols import CLASS_LIKE, SMALL_DEFINITION_LINES, Definition, identifiers_between
 from .used_callees import used_callee_candidates
 
 LINES_BEFORE = 8
@@ -39,6 +44,10 @@ CURSOR_LOOKBACK = 800  # characters before the cursor read to find what it refer
 CURSOR_SCORE = 1.3  # what the cursor refers to ranks above everything merely near it
 CURSOR_EVIDENCE = 0.4
 FOUND_MEMBER_FLOOR = 0.8  # a member typed in full and found in (one of) the qualifier's types
+MAX_BASE_DEPTH = 3
+MAX_BASES = 6
+_UNTYPED_CAST = re.compile(r"\bas\s+(?:any|unknown)\s*\)\s*(?:\?\.|\.)\s*[\w$]*$")
+NAMED_TYPE_LINES = 12  # a large type named near the cursor (not what it calls): its header and first members
 BY_NAME_MEMBER = 0.7  # ``x.name(`` whose qualifier resolved to nothing that has it: ``name`` wherever defined  # raises a found-by-folder (0.6) or by-import (0.8) definition of the cursor's name to 1.0
 
 
@@ -85,18 +94,35 @@ def _bindings(imports: list[Import]) -> dict[str, list[tuple[Import, str]]]:
     return out
 
 
-def _candidate(g: Gathering, record: FileRecord, definition: Definition, score: float) -> Candidate:
+def _candidate(g: Gathering, record: FileRecord, definition: Definition, score: float, whole: bool = True) -> Candidate:
+    """``whole`` False: a large type merely named near the cursor is shown by its header and first members only,
+    so it does not take the budget from what the next line is more likely to call."""
+    excerpt = definition.end_line - definition.start_line <= SMALL_DEFINITION_LINES
+    text = definition.summary
+    if not whole and not excerpt and definition.kind in CLASS_LIKE:
+        text = _shortened(record, definition)
     return Candidate(
         record.key,
         g.uri_of(record.key),
         g.shown_path(record, record.key),
         definition.start_line,
         definition.end_line,
-        definition.summary,
+        text,
         "definition",
         score,
-        excerpt=definition.end_line - definition.start_line <= SMALL_DEFINITION_LINES,
+        excerpt=excerpt,
     )
+
+
+def _shortened(record: FileRecord, definition: Definition) -> str:
+    lines = signature(definition).split("\n")  # from the header on: the doc comment goes
+    if len(lines) <= NAMED_TYPE_LINES:
+        return "\n".join(lines)
+    last = definition.summary.rsplit("\n", 1)[-1]
+    closing = [last] if last.strip() in ("}", "};", "end") else []
+    indent = lines[1][: len(lines[1]) - len(lines[1].lstrip())]
+    more = f"{indent}{language_named(record.language).line_comment} ..."
+    return "\n".join(lines[:NAMED_TYPE_LINES] + [more] + closing)
 
 
 def _is_one_line_attribute(definition: Definition) -> bool:
@@ -137,18 +163,28 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
     if not scopes:
         return out, ({ref.member} if out else set())
     outline_score = OUTLINE_AFTER_MEMBER if members else 1.0
+    untyped = bool(_UNTYPED_CAST.search(g.request.text, start, g.request.offset))  # (x as any).: privates too
     for rank, scope in enumerate(scopes):
         score = outline_score * min(1.0, scope.confidence) * 0.9**rank
         typed = "" if ref.called else ref.member
         if scope.kind == "type":
-            out += type_outline(resolver, scope, score, typed)
-            if not members or not ref.called:
-                out += [
-                    c for base in resolver.bases(scope)[:2] for c in type_outline(resolver, base, score * 0.6, typed)
-                ]
+            inherited = _ancestors(resolver, scope) if not members or not ref.called else []
+            out += type_outline(resolver, scope, score, typed, inherited, everything=untyped)
         else:
             out += module_outline(resolver, scope, typed, score)
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
+
+
+def _ancestors(resolver: Resolver, scope: Scope) -> list[Scope]:
+    """Base types, nearest first, a few levels up (deep hierarchies: Element extends Node...)."""
+    out: list[Scope] = []
+    level = [scope]
+    for _ in range(MAX_BASE_DEPTH):
+        level = [b for s in level for b in resolver.bases(s) if b not in out and b.definition is not scope.definition]
+        out += level
+        if len(out) >= MAX_BASES:
+            break
+    return out[:MAX_BASES]
 
 
 def _member_by_name(g: Gathering, name: str) -> list[Candidate]:
@@ -251,7 +287,7 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
             found = [(r, d, min(1.0, s + CURSOR_EVIDENCE)) for r, d, s in found]
         found.sort(key=lambda item: (-item[2], item[0].key, item[1].start_line))
         for record, definition, score in found[:MAX_PER_NAME]:
-            out.append(_candidate(g, record, definition, score * weight))
+            out.append(_candidate(g, record, definition, score * weight, whole=weight == CURSOR_SCORE))
             found_count += 1
     member_access = ref is not None and bool(ref.chain) and not ref.called  # ``x.`` has its outline instead
     # what the code around calls, by signature line (not again as an imported definition)
@@ -259,10 +295,47 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
     return out + used + _imported_definitions(g, resolver, bindings, seen | listed)
 
 
-def _used_once(text: str, name: str) -> bool:
-    """``name`` occurs at most once in ``text`` (a second occurrence usually comes soon: no full count)."""
-    first = text.find(name)
-    return first < 0 or text.find(name, first + len(name)) < 0
+# (file key, name) -> (offset, offset, text length): two occurrences of an imported name seen in that file, the
+# proof that it is used beyond its import; re-checked on the next request's text instead of scanning it again
+_USE_PROOFS: dict[tuple[str, str], tuple[int, int, int]] = {}
+MAX_PROOFS = 20_000
+UNUSED_SCAN_S = 0.001  # a cold scan of a long file for every imported name stops after this (or a quarter of the
+UNUSED_SCAN_SHARE = 0.25  # time left, if more); names not scanned count as used
+
+
+def _proof_holds(text: str, name: str, proof: tuple[int, int, int]) -> bool:
+    """Both occurrences are still there, in place or moved by the edit since (one insertion or deletion)."""
+    delta = len(text) - proof[2]
+    found = []
+    for offset in proof[:2]:
+        at = next((o for o in (offset, offset + delta) if o >= 0 and text.startswith(name, o)), None)
+        if at is None:
+            return False
+        found.append(at)
+    return abs(found[0] - found[1]) >= len(name)
+
+
+def _unused_names(g: Gathering, names: Iterable[str]) -> set[str]:
+    """Names that occur at most once in the text (only in their import statement)."""
+    text, key = g.request.text, g.key
+    now = time.perf_counter()
+    stop = now + max(UNUSED_SCAN_S, UNUSED_SCAN_SHARE * (g.deadline - now))
+    if len(_USE_PROOFS) > MAX_PROOFS:
+        _USE_PROOFS.clear()
+    unused: set[str] = set()
+    for name in names:
+        proof = _USE_PROOFS.get((key, name))
+        if proof is not None and _proof_holds(text, name, proof):
+            continue
+        if time.perf_counter() > stop:
+            continue
+        first = text.find(name)
+        second = text.find(name, first + len(name)) if first >= 0 else -1
+        if second < 0:
+            unused.add(name)
+        else:
+            _USE_PROOFS[(key, name)] = (first, second, len(text))
+    return unused
 
 
 def _imported_definitions(
@@ -272,7 +345,7 @@ def _imported_definitions(
     A name imported but used nowhere else yet comes first (it was imported to be used, likely soon), then names
     the file uses more often."""
     text = g.request.text[g.request.prefix_start : g.request.suffix_end if g.request.suffix_end >= 0 else None]
-    unused = {name for name in bindings if _used_once(g.request.text, name)}  # only in its import statement
+    unused = _unused_names(g, bindings)
     names = sorted(
         (name for name in bindings if name not in seen),
         key=lambda name: (name not in unused, -min(text.count(name), 5), name),
@@ -285,5 +358,5 @@ def _imported_definitions(
         score = UNUSED_IMPORT_SCORE if name in unused else IMPORTED_SCORE + 0.05 * uses
         for imp, original in bindings[name]:
             for record, definition in resolver.imported(resolver.here(), imp, original, name)[:1]:
-                out.append(_candidate(g, record, definition, score))
+                out.append(_candidate(g, record, definition, score, whole=False))
     return out

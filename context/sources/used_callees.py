@@ -23,14 +23,16 @@ from ..resolution.outlines import listing, members_of
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
 from ..syntax.symbols import CLASS_LIKE, FUNCTION_LIKE, Definition
 
-MAX_SECONDS = 0.0015  # at most this share of the definitions source's time
+MAX_SECONDS = 0.0015  # at least this long, and at most a quarter of the definitions source's time left (a budget
+TIME_SHARE = 0.25  # lifted for an evaluation must not leave the result to the machine's load)
 MAX_NAMES = 24  # names resolved per request, most called first
 MAX_LISTED = 16  # signatures listed in all
 LINES_BEFORE = 300  # the code read for calls: a few hundred lines around the cursor, not a whole long file
 LINES_AFTER = 100
 USED_SCORE = 0.45  # below what the cursor line names, above definitions merely imported
 NEIGHBOUR_SCORE = 0.3  # callable without a qualifier but not called yet: the most used ones
-MAX_NEIGHBOURS = 30
+MAX_NEIGHBOURS = 60
+NEIGHBOUR_SIGNATURES = 12  # the most used with their signature, the others by name: twice as many for the tokens
 MAX_PACKAGE_FILES = 48
 MAX_BASE_DEPTH = 3
 _BARE_CALL = re.compile(r"(?<![\w$.:>])([A-Za-z_$][\w$]*)\s*\(")
@@ -48,7 +50,8 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     of what it may call; and the names listed."""
     if g.expired():  # the least certain part of the definitions source: only in the time left to it
         return [], set()
-    stop = min(g.deadline, time.perf_counter() + MAX_SECONDS)
+    now = time.perf_counter()
+    stop = min(g.deadline, now + max(MAX_SECONDS, TIME_SHARE * (g.deadline - now)))
     first = max(0, min(g.window[0], g.cursor_line - LINES_BEFORE))
     last = max(g.window[1], g.cursor_line + LINES_AFTER)
     counts = Counter(chain.from_iterable(map(_bare_calls, g.lines[first:last])))
@@ -67,7 +70,7 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     neighbours = _neighbours(g, resolver) if time.perf_counter() < stop else []
     more = [(r, d) for r, d in neighbours if (r.key, d.start_line) not in listed and d.name not in skip]
     if more:
-        out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {})
+        out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {}, max_signatures=NEIGHBOUR_SIGNATURES)
     return out, {d.name for _, d in entries}
 
 

@@ -86,3 +86,41 @@ def test_rust_parameter_of_a_borrowed_type(engine: RepositoryContext, tmp_path: 
     main = "use crate::command::Command;\n\nfn conflicts(cmd: &Command, id: &str) {\n    let arg = cmd.find("
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/validator.rs", main, "rust")
     assert snippets and snippets[0].text.lstrip().startswith("pub fn find(&self, id: &str)"), first(snippets)
+
+
+def test_inherited_members_ranked_with_the_types_own(engine: RepositoryContext, tmp_path: Path) -> None:
+    # Element and Node have 60 members each: Node's siblingNodes, used all over the repository, ranks with
+    # Element's own (an outline per class would show Element's first and leave no room for Node's)
+    own = "".join(
+        f"    public Element withAttributeNumber{i}(String value) {{\n        return this;\n    }}\n" for i in range(60)
+    )
+    files = {
+        "src/org/x/Node.java": "package org.x;\n\npublic abstract class Node {\n"
+        + own.replace("Element with", "Node nodeWith")
+        + "    public java.util.List<Node> siblingNodes() {\n        return null;\n    }\n}\n",
+        "src/org/x/Element.java": "package org.x;\n\npublic class Element extends Node {\n" + own + "}\n",
+        **{
+            f"src/org/x/Use{i}.java": f"package org.x;\n\nclass Use{i} {{\n    int n(Node n) {{\n"
+            "        return n.siblingNodes().size();\n    }\n}\n"
+            for i in range(8)
+        },
+    }
+    main = "package org.x;\n\nclass Walker {\n    void walk(Element el) {\n        int n = el."
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/org/x/Walker.java", main, "java", budget=700)
+    assert any(s.path == "src/org/x/Node.java" and "siblingNodes()" in s.text for s in snippets), [
+        (s.path, s.text[:60]) for s in snippets
+    ]
+
+
+def test_a_cast_to_any_lists_private_members(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "src/value.ts": "export class ObservableValue<T> {\n  private prepareNewValue_(v: T): T {\n    return v\n  }\n"
+        + "".join(f"  public step{i}(v: T): T {{\n    return v\n  }}\n" for i in range(12))
+        + "}\n"
+    }
+    main = (
+        "import { ObservableValue } from './value'\n\nexport function update(observable: ObservableValue<number>) {\n"
+        "  const v = (observable as any)."
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/update.ts", main, "typescript")
+    assert snippets and "prepareNewValue_" in snippets[0].text, first(snippets)

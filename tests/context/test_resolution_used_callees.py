@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from resolution_helpers import CURSOR, definitions_at_end
 
 from qwen_lsp.context.repository import RepositoryContext
+from qwen_lsp.context.sources import used_callees
 
 FILLER = "".join(f"\tx{i} := {i}\n\t_ = x{i}\n" for i in range(12))  # the earlier calls are out of the nearby lines
 
@@ -71,3 +73,70 @@ def test_called_import_listed_by_its_signature_not_its_body(engine: RepositoryCo
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "pkg/sessions.py", main, "python")
     texts = [s.text for s in snippets if s.path == "pkg/utils.py"]
     assert "def to_native(value):" in texts and not any("step9" in t for t in texts), texts
+
+
+def test_used_callees_take_their_share_of_a_lifted_time_budget(
+    engine: RepositoryContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a machine so loaded that the fixed minimum is spent at once: the share of the (1 s) budget still lists them
+    monkeypatch.setattr(used_callees, "MAX_SECONDS", 0.0)
+    files = {
+        "go.mod": "module example.com/cfg\n",
+        "util.go": "package cfg\n\nfunc stringInSlice(a string, list []string) bool {\n\treturn false\n}\n",
+    }
+    main = (
+        'package cfg\n\nfunc first(keys []string) bool {\n\treturn stringInSlice("a", keys)\n}\n\n'
+        "func second(keys []string) bool {\n" + FILLER + "\tif !" + CURSOR + "\n\treturn true\n}\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "viper.go", main, "go")
+    assert any("func stringInSlice(a string, list []string) bool" in s.text for s in snippets), [
+        (s.path, s.text[:60]) for s in snippets
+    ]
+
+
+def test_a_large_class_named_near_the_cursor_is_shown_by_its_header_and_first_members(
+    engine: RepositoryContext, tmp_path: Path
+) -> None:
+    # ``Node node`` near the cursor names a class of 60 members: not 40 lines of it, the budget is for the callees
+    members = "".join(
+        f"    public Node withAttributeNumber{i}(String value) {{\n        return this;\n    }}\n" for i in range(60)
+    )
+    files = {
+        "src/org/x/nodes/Node.java": "package org.x.nodes;\n\n/**\n * About nodes.\n */\npublic class Node {\n"
+        + members
+        + "}\n",
+        "src/org/x/parser/TreeBuilder.java": "package org.x.parser;\n\nimport org.x.nodes.Node;\n\n"
+        "public class TreeBuilder {\n    protected void onNodeInserted(Node node, String token) {\n"
+        "        node.hashCode();\n    }\n}\n",
+    }
+    main = (
+        "package org.x.parser;\n\nimport org.x.nodes.Node;\n\npublic class XmlTreeBuilder extends TreeBuilder {\n"
+        "    void insert(Node node, String token) {\n        onNodeInserted(node, null);\n        "
+        + CURSOR
+        + "\n    }\n}\n"
+    )
+    snippets = definitions_at_end(
+        engine, tmp_path / "repo", files, "src/org/x/parser/XmlTreeBuilder.java", main, "java"
+    )
+    node = [s.text for s in snippets if s.path.endswith("Node.java")]
+    assert node and node[0].startswith("public class Node {"), node
+    assert node[0].count("\n") <= 14 and "About nodes" not in node[0], node
+    assert any("onNodeInserted(Node node, String token)" in s.text for s in snippets), [s.text[:60] for s in snippets]
+
+
+def test_inherited_methods_not_called_yet_listed_by_name_past_the_first(
+    engine: RepositoryContext, tmp_path: Path
+) -> None:
+    # a base class of 50 methods: the first few with their signature, the 45th still by name
+    base = "".join(
+        f"    protected void stepNumber{i}(String value) {{\n        value.trim();\n    }}\n" for i in range(50)
+    )
+    files = {"src/org/x/TreeBuilder.java": "package org.x;\n\npublic class TreeBuilder {\n" + base + "}\n"}
+    main = (
+        "package org.x;\n\npublic class XmlTreeBuilder extends TreeBuilder {\n    void insert(String token) {\n"
+        "        " + CURSOR + "\n    }\n}\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/org/x/XmlTreeBuilder.java", main, "java")
+    listed = [s.text for s in snippets if s.path == "src/org/x/TreeBuilder.java"]
+    assert any("stepNumber44" in t for t in listed), listed
+    assert not any("void stepNumber44(" in t for t in listed), listed  # by name only: the listing stays short
