@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from code_server import code_server, run_driver
-from conftest import code_server_binary
+from conftest import code_server_binary, nvim_binary
 
 from recording_endpoint import RecordingEndpoint
 
@@ -141,7 +141,6 @@ vim.api.nvim_create_autocmd('FileType', {
 def test_nvim_passes_pylsps_definition_to_the_prompt(tmp_path, server_command, version, enabled):
     """python-lsp-server attached next to qwen-lsp answers textDocument/definition for ``handler.dispatch``; the
     plugin passes it on and the endpoint's prompt holds ``AuditHandler.dispatch`` (not with the option off)."""
-    from conftest import nvim_binary
     from nvim_session import nvim_session, wait_for
 
     pylsp = Path(sys.executable).with_name("pylsp")
@@ -209,7 +208,6 @@ return table.concat(out, ' ')
     ],
 )
 def test_nvim_looks_up_the_names_at_and_before_the_cursor(tmp_path, current, previous, expected):
-    from conftest import nvim_binary
     from nvim_session import nvim_session
 
     with nvim_session(nvim_binary("0.12"), tmp_path, {}, tmp_path, "", load_plugin=False) as s:
