@@ -25,7 +25,7 @@ from .index.scan_progress import Progress
 from .index.store import default_cache_dir
 from .index.worker import Worker
 from .privacy import PrivacyPolicy
-from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
+from .ranking import Candidate, dedup, drop_visible, fuse, pack, prompt_order, relevant
 from .settings import ContextOptions
 from .sources.definitions import definition_candidates
 from .sources.outline import outline_candidates
@@ -255,10 +255,12 @@ class RepositoryContext:
             "file": 1.0,
         }
         ranked = dedup(drop_visible(fuse(candidates, weights), g.key, g.window))
+        if g.request.budget_tokens < options.long_window_tokens:  # a long window has room for all that was found
+            ranked = relevant(ranked)
         count = self._counter(g.request.count_tokens)
         with self._lock:
             previous = self._previous.get(g.key, frozenset())
-        chosen = stable_order(
+        chosen = prompt_order(
             pack(ranked, g.request.budget_tokens, lambda c: count(c.text) + count(c.path) + _HEADER_TOKENS, previous)
         )
         with self._lock:

