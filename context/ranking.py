@@ -9,15 +9,19 @@ out file by file, the most relevant file last (nearest the cursor), each file's 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
 STICKY_BONUS = 0.15
 MIN_SCORE = 0.1  # below this (after weighting) a candidate is a guess not worth tokens
 AGREEMENT_SHARE = 0.25
-# A candidate scoring under this share of the best one is about something else than what the cursor refers to
-# (definitions of other names used in the file, one-line declarations, look-alike code): with the 0.5B model such
-# snippets were copied into the completion instead of helping it (bench_eval_repos.py, model-0.5b-v3).
+# Inside the arguments of ``name(``, once the definition of ``name`` is found for sure (the sources score what the
+# cursor refers to 1.3, what is merely near it below 1), a candidate under RELATIVE_FLOOR of its score is about
+# something else (definitions of other names used in the file, one-line declarations, look-alike code): with the
+# 0.5B model such snippets were copied into the arguments instead of helping. Elsewhere (before a name the model
+# must pick) the weaker candidates are the options: all kept.
+SURE_SCORE = 1.2
 RELATIVE_FLOOR = 0.4
 
 
@@ -80,11 +84,33 @@ def dedup(candidates: Iterable[Candidate]) -> list[Candidate]:
     return best
 
 
-def relevant(candidates: Iterable[Candidate], share: float = RELATIVE_FLOOR) -> list[Candidate]:
-    """The candidates scoring at least ``share`` of the best one's score."""
+def relevant(candidates: Iterable[Candidate], callee: str, share: float = RELATIVE_FLOOR) -> list[Candidate]:
+    """When the best candidate is a sure one and shows ``callee`` (the name whose call the cursor just opened),
+    those scoring at least ``share`` of its score; else all."""
     candidates = list(candidates)
-    floor = share * max((c.score for c in candidates), default=0.0)
-    return [c for c in candidates if c.score >= floor]
+    best = max(candidates, key=lambda c: c.score, default=None)
+    if not callee or best is None or best.score < SURE_SCORE or callee not in best.text:
+        return candidates
+    return [c for c in candidates if c.score >= share * best.score]
+
+
+_CALL_OPEN = re.compile(r"([A-Za-z_$][\w$]*)\s*$")
+
+
+def opened_call(line_prefix: str) -> str:
+    """The name of the call whose argument list the cursor is in on its line (``x = foo.bar(a, `` → ``bar``),
+    or "". The same while the arguments are typed, so the context does not change with each keystroke."""
+    depth = 0
+    for i in range(len(line_prefix) - 1, -1, -1):
+        char = line_prefix[i]
+        if char in ")]}":
+            depth += 1
+        elif char in "([{":
+            if depth == 0:
+                match = _CALL_OPEN.search(line_prefix, 0, i) if char == "(" else None
+                return match.group(1) if match else ""
+            depth -= 1
+    return ""
 
 
 def pack(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qwen_lsp.context.ranking import Candidate, dedup, drop_visible, fuse, pack, prompt_order, relevant
+from qwen_lsp.context.ranking import Candidate, dedup, drop_visible, fuse, opened_call, pack, prompt_order, relevant
 
 
 def cand(
@@ -102,13 +102,27 @@ def test_dedup_keeps_one_of_two_summaries_of_the_same_range() -> None:
     assert [(c.start_line, c.end_line, c.score) for c in best] == [(10, 90, 1.0), (20, 30, 0.5)]
 
 
-def test_relevant_drops_what_scores_far_below_the_best() -> None:
-    callee = cand(start=0, score=1.3, source="definition")
+def test_relevant_after_an_opened_call_drops_what_scores_far_below_its_definition() -> None:
+    callee = cand(start=0, score=1.3, source="definition", text="def connect(url): ...")
     used = cand("/r/b.py", score=0.6, source="definition")
     one_liner = cand("/r/c.py", score=0.3, source="definition")
-    assert relevant([one_liner, callee, used]) == [callee, used]
-    assert relevant([one_liner]) == [one_liner]  # nothing better: kept
-    assert relevant([]) == []
+    assert relevant([one_liner, callee, used], "connect") == [callee, used]
+    # before a name (no call opened), or the call's definition not the sure best: the others are the options
+    assert relevant([one_liner, callee, used], "") == [one_liner, callee, used]
+    assert relevant([one_liner, callee, used], "Setenv") == [one_liner, callee, used]
+    guess = callee._replace(score=0.9)
+    assert relevant([one_liner, guess, used], "connect") == [one_liner, guess, used]
+    assert relevant([], "connect") == []
+
+
+def test_opened_call() -> None:
+    assert opened_call("    total = self.client.send( ") == "send"
+    assert opened_call("x = Type::new(") == "new"
+    assert opened_call("if (!utils.isFunction(") == "isFunction"
+    assert opened_call("    c := &Command{Args: ") == ""
+    assert opened_call("foo(a, ") == opened_call("foo(a, b") == opened_call("foo(a, (b + c) * ") == "foo"
+    assert opened_call("foo(a, bar(x)") == "foo"
+    assert opened_call("foo(a) + ") == opened_call("(a + ") == opened_call("xs = [") == ""
 
 
 def test_prompt_order_puts_the_most_relevant_file_last_and_each_file_in_line_order() -> None:
