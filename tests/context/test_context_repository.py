@@ -3,10 +3,12 @@ warm restarts, stability between keystrokes, and robustness."""
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import pytest
 from context_repo import count_tokens, request_at_end
+from resolution_helpers import definitions_at_end
 
 from qwen_lsp.context.base import ContextRequest
 from qwen_lsp.context.repository import RepositoryContext
@@ -234,3 +236,48 @@ def test_a_document_opened_before_its_folder_is_indexed(repo: Path, engine: Repo
     assert engine.index.files[main.as_posix()].rel == "py/app/main.py"
     result = engine.gather(request_at_end(main, "python", root=repo))
     assert any(s.path == "py/shop/pricing.py" and s.source == "definition" for s in result.snippets)
+
+
+_SHOP = {
+    "shop/net.py": '''
+        def connect(url: str, retries: int = 3) -> "Connection":
+            """Open a connection to ``url``."""
+            return Connection(url, retries)
+        ''',
+    "shop/audit.py": """
+        def audit(event: str, **fields: str) -> None:
+            print(event, fields)
+        """,
+}
+
+
+@pytest.mark.parametrize(
+    ("line", "others_kept"),
+    [
+        ("    return connect(<CURSOR>", False),
+        ("    return connect(url, <CURSOR>", False),
+        ("    return <CURSOR>", True),
+    ],
+)
+def test_inside_a_found_calls_arguments_weak_definitions_of_other_names_are_left_out(
+    engine: RepositoryContext, tmp_path: Path, line: str, others_kept: bool
+) -> None:
+    """Definitions of other names the file uses were copied into the arguments by the small model; before a name
+    they are the options it picks from."""
+    main = textwrap.dedent(
+        """
+        from shop.audit import audit
+        from shop.net import connect
+
+
+        def close(connection):
+            audit("close")
+            connection.close()
+
+
+        def open_default(url):
+        """
+    ).lstrip()
+    snippets = definitions_at_end(engine, tmp_path / "repo", _SHOP, "app.py", main + line + "\n", "python")
+    assert any("def connect(" in s.text for s in snippets) or others_kept
+    assert any(s.path == "shop/audit.py" for s in snippets) == others_kept, [(s.path, s.score) for s in snippets]
