@@ -276,16 +276,21 @@ def sign_test(wins: int, losses: int) -> float:
 def compare(pairs: list[str]) -> str:
     """Exact match of ``label:variant`` pairs on the cases all of them completed (matched by repository, file,
     cursor), by language and by call form × cursor position; the first pair against each other one: cases right
-    in one only, and the sign test's p."""
+    in one only, and the sign test's p. ``a+b:variant`` takes the variant's cases from either run (one that the
+    later run did not repeat)."""
+    from qwen_lsp.context.evaluation.run import percentile
+
     runs = json.loads(RESULTS.read_text())["runs"]
     chosen = [tuple(pair.split(":", 1)) for pair in pairs]
     tables: list[dict[tuple, dict]] = []
-    for label, variant in chosen:
-        cases = {}
-        for repo, report in runs[label]["repos"].items():
-            for r in report.get("results", []):
-                if variant in r["completions"]:
-                    cases[(repo, r["path"], r["line"], r["column"])] = {**r, "repo": repo, "variant": variant}
+    for labels, variant in chosen:
+        cases: dict[tuple, dict] = {}
+        for label in labels.split("+"):
+            for repo, report in runs[label]["repos"].items():
+                for r in report.get("results", []):
+                    key = (repo, r["path"], r["line"], r["column"])
+                    if variant in r["completions"] and key not in cases:
+                        cases[key] = {**r, "repo": repo, "variant": variant}
         tables.append(cases)
     common = sorted(set.intersection(*(set(t) for t in tables)))
     languages: dict[str, list[tuple]] = {}
@@ -297,21 +302,22 @@ def compare(pairs: list[str]) -> str:
     groups = {"all": common, **dict(sorted(languages.items())), **dict(sorted(cells.items()))}
     right = [{k: t[k]["completions"][t[k]["variant"]] == t[k]["expected"] for k in common} for t in tables]
     names = [f"{label} {variant}" for label, variant in chosen]
-    header = (
-        "| cases (n) | exact ("
-        + " / ".join(names)
-        + ") | "
-        + " | ".join(f"right only in {names[0]} vs {n} (sign test p)" for n in names[1:])
-    )
-    lines = [header + " |", "|---" * (len(names) + 1) + "|"]
+    paired_names = " | ".join(f"right only in {names[0]} vs {n} (sign test p)" for n in names[1:])
+    lines = [
+        f"| cases (n) | exact ({' / '.join(names)}) | prompt tokens p50 | {paired_names} |",
+        "|---" * (len(names) + 2) + "|",
+    ]
     for group, keys in groups.items():
         exact = " / ".join(f"{sum(r[k] for k in keys) / len(keys):.0%}" for r in right)
+        tokens = " / ".join(
+            f"{percentile([t[k]['prompt_tokens'].get(t[k]['variant'], 0) for k in keys], 50):.0f}" for t in tables
+        )
         paired = []
         for other in right[1:]:
             first_only = sum(right[0][k] and not other[k] for k in keys)
             other_only = sum(other[k] and not right[0][k] for k in keys)
             paired.append(f"{first_only} vs {other_only} (p {sign_test(first_only, other_only):.2f})")
-        lines.append(f"| {group} ({len(keys)}) | {exact} | " + " | ".join(paired) + " |")
+        lines.append(f"| {group} ({len(keys)}) | {exact} | {tokens} | " + " | ".join(paired) + " |")
     return "\n".join(lines)
 
 
