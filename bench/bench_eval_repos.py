@@ -10,12 +10,15 @@ call sites per repository (the served completion pipeline with and without repos
     python bench/bench_eval_repos.py --label model-0.5b --model qwen2.5-coder-0.5b --sites 3 \\
         --repos rich mobx viper clap jsoup --variants context no_context no_context_suffix2000
     python bench/bench_eval_repos.py --model-markdown model-0.5b   # its figures by language and by form × position
+    python bench/bench_eval_repos.py --compare model-0.5b-v3-before:no_context model-0.5b-v3:context
+        # exact match of two (label, variant) pairs on the cases both completed, paired, with a sign test
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shutil
 import subprocess
@@ -269,6 +272,63 @@ def model_tables(label: str) -> str:
     return "\n".join(lines)
 
 
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact sign test: the chance of a split at least this uneven if either side were as likely."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(wins, losses) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def compare(pairs: list[str]) -> str:
+    """Exact match of ``label:variant`` pairs on the cases all of them completed (matched by repository, file,
+    cursor), by language and by call form × cursor position; the first pair against each other one: cases right
+    in one only, and the sign test's p. ``a+b:variant`` takes the variant's cases from either run (one that the
+    later run did not repeat)."""
+    from qwen_lsp.context.evaluation.run import percentile
+
+    runs = json.loads(RESULTS.read_text())["runs"]
+    chosen = [tuple(pair.split(":", 1)) for pair in pairs]
+    tables: list[dict[tuple, dict]] = []
+    for labels, variant in chosen:
+        cases: dict[tuple, dict] = {}
+        for label in labels.split("+"):
+            for repo, report in runs[label]["repos"].items():
+                for r in report.get("results", []):
+                    key = (repo, r["path"], r["line"], r["column"])
+                    if variant in r["completions"] and key not in cases:
+                        cases[key] = {**r, "repo": repo, "variant": variant}
+        tables.append(cases)
+    common = sorted(set.intersection(*(set(t) for t in tables)))
+    languages: dict[str, list[tuple]] = {}
+    cells: dict[str, list[tuple]] = {}
+    for key in common:
+        r = tables[0][key]
+        languages.setdefault(r["language"], []).append(key)
+        cells.setdefault(f"{r['form']}, {r['position']}", []).append(key)
+    groups = {"all": common, **dict(sorted(languages.items())), **dict(sorted(cells.items()))}
+    right = [{k: t[k]["completions"][t[k]["variant"]] == t[k]["expected"] for k in common} for t in tables]
+    names = [f"{label} {variant}" for label, variant in chosen]
+    paired_names = " | ".join(f"right only in {names[0]} vs {n} (sign test p)" for n in names[1:])
+    lines = [
+        f"| cases (n) | exact ({' / '.join(names)}) | prompt tokens p50 | {paired_names} |",
+        "|---" * (len(names) + 2) + "|",
+    ]
+    for group, keys in groups.items():
+        exact = " / ".join(f"{sum(r[k] for k in keys) / len(keys):.0%}" for r in right)
+        tokens = " / ".join(
+            f"{percentile([t[k]['prompt_tokens'].get(t[k]['variant'], 0) for k in keys], 50):.0f}" for t in tables
+        )
+        paired = []
+        for other in right[1:]:
+            first_only = sum(right[0][k] and not other[k] for k in keys)
+            other_only = sum(other[k] and not right[0][k] for k in keys)
+            paired.append(f"{first_only} vs {other_only} (p {sign_test(first_only, other_only):.2f})")
+        lines.append(f"| {group} ({len(keys)}) | {exact} | {tokens} | " + " | ".join(paired) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repos", nargs="+", choices=[r.name for r in REPOS], default=[r.name for r in REPOS])
@@ -292,12 +352,18 @@ def main() -> None:
     )
     parser.add_argument("--markdown", nargs="+", metavar="LABEL", help="print the stored runs' table and exit")
     parser.add_argument("--model-markdown", metavar="LABEL", help="print a stored model run's tables and exit")
+    parser.add_argument(
+        "--compare", nargs="+", metavar="LABEL:VARIANT", help="paired exact match of stored model runs, and exit"
+    )
     args = parser.parse_args()
     if args.markdown:
         print(markdown_table(args.markdown))
         return
     if args.model_markdown:
         print(model_tables(args.model_markdown))
+        return
+    if args.compare:
+        print(compare(args.compare))
         return
     variants = args.variants
     chosen = [r for r in REPOS if r.name in args.repos]

@@ -2,21 +2,27 @@
 
 Pure functions. ``fuse`` weighs each source; ``drop_visible`` removes what the model already sees in its
 prefix/suffix window; ``dedup`` keeps one candidate per overlapping range (crediting agreement between sources);
-``pack`` fills the token budget best-first, preferring what was chosen for the previous request so the context
-does not churn; ``stable_order`` lays the chosen snippets out most-stable first, so a local model's KV prefix
-cache stays valid from one keystroke to the next.
+``relevant`` drops candidates far weaker than the best one; ``pack`` fills the token budget best-first, preferring
+what was chosen for the previous request so the context does not churn; ``prompt_order`` lays the chosen snippets
+out file by file, the most relevant file last (nearest the cursor), each file's pieces in line order.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
-# Most stable first: recently opened files and definitions change rarely; similar code follows the cursor.
-SOURCE_ORDER = {"file": 0, "recent_file": 1, "definition": 2, "outline": 3, "recent_edit": 4, "similar": 5}
 STICKY_BONUS = 0.15
 MIN_SCORE = 0.1  # below this (after weighting) a candidate is a guess not worth tokens
 AGREEMENT_SHARE = 0.25
+# Inside the arguments of ``name(``, once the definition of ``name`` is found for sure (the sources score what the
+# cursor refers to 1.3, what is merely near it below 1), a candidate under RELATIVE_FLOOR of its score is about
+# something else (definitions of other names used in the file, one-line declarations, look-alike code): with the
+# 0.5B model such snippets were copied into the arguments instead of helping. Elsewhere (before a name the model
+# must pick) the weaker candidates are the options: all kept.
+SURE_SCORE = 1.2
+RELATIVE_FLOOR = 0.4
 
 
 class Candidate(NamedTuple):
@@ -61,6 +67,7 @@ def dedup(candidates: Iterable[Candidate]) -> list[Candidate]:
     for c in sorted(candidates, key=lambda c: (-c.score, c.key, c.start_line, c.source)):
         for i, kept in enumerate(best):
             same_text = kept.text == c.text
+            same_summary = not kept.excerpt and not c.excerpt and kept.ident == c.ident  # two outlines of one class
             overlaps = (
                 kept.excerpt
                 and c.excerpt
@@ -68,13 +75,42 @@ def dedup(candidates: Iterable[Candidate]) -> list[Candidate]:
                 and c.start_line < kept.end_line
                 and kept.start_line < c.end_line
             )
-            if same_text or overlaps:
+            if same_text or same_summary or overlaps:
                 if kept.source != c.source:
                     best[i] = kept._replace(score=kept.score + AGREEMENT_SHARE * c.score)
                 break
         else:
             best.append(c)
     return best
+
+
+def relevant(candidates: Iterable[Candidate], callee: str, share: float = RELATIVE_FLOOR) -> list[Candidate]:
+    """When the best candidate is a sure one and shows ``callee`` (the name whose call the cursor just opened),
+    those scoring at least ``share`` of its score; else all."""
+    candidates = list(candidates)
+    best = max(candidates, key=lambda c: c.score, default=None)
+    if not callee or best is None or best.score < SURE_SCORE or callee not in best.text:
+        return candidates
+    return [c for c in candidates if c.score >= share * best.score]
+
+
+_CALL_OPEN = re.compile(r"([A-Za-z_$][\w$]*)\s*$")
+
+
+def opened_call(line_prefix: str) -> str:
+    """The name of the call whose argument list the cursor is in on its line (``x = foo.bar(a, `` → ``bar``),
+    or "". The same while the arguments are typed, so the context does not change with each keystroke."""
+    depth = 0
+    for i in range(len(line_prefix) - 1, -1, -1):
+        char = line_prefix[i]
+        if char in ")]}":
+            depth += 1
+        elif char in "([{":
+            if depth == 0:
+                match = _CALL_OPEN.search(line_prefix, 0, i) if char == "(" else None
+                return match.group(1) if match else ""
+            depth -= 1
+    return ""
 
 
 def pack(
@@ -103,5 +139,13 @@ def pack(
     return chosen
 
 
-def stable_order(chosen: Iterable[tuple[Candidate, int]]) -> list[tuple[Candidate, int]]:
-    return sorted(chosen, key=lambda item: (SOURCE_ORDER.get(item[0].source, 9), item[0].path, item[0].start_line))
+def prompt_order(chosen: Iterable[tuple[Candidate, int]]) -> list[tuple[Candidate, int]]:
+    """File by file, in ascending order of each file's best score, so what the cursor most likely refers to comes
+    last, right before the current file (as in the repository-level format the model was trained on, where the
+    files a file uses precede it); within a file, in line order, as the file reads. Equal scores keep one order
+    (by path), so a local model's KV prefix cache stays valid while the chosen snippets do not change."""
+    chosen = list(chosen)
+    best: dict[str, float] = {}
+    for c, _ in chosen:
+        best[c.key] = max(best.get(c.key, c.score), c.score)
+    return sorted(chosen, key=lambda item: (best[item[0].key], item[0].path, item[0].key, item[0].start_line))

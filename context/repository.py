@@ -25,7 +25,7 @@ from .index.scan_progress import Progress
 from .index.store import default_cache_dir
 from .index.worker import Worker
 from .privacy import PrivacyPolicy
-from .ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
+from .ranking import Candidate, dedup, drop_visible, fuse, opened_call, pack, prompt_order, relevant
 from .settings import ContextOptions
 from .sources.definitions import definition_candidates
 from .sources.editor_definitions import EditorDefinitionStore, editor_definition_candidates
@@ -272,10 +272,13 @@ class RepositoryContext:
             "file": 1.0,
         }
         ranked = dedup(drop_visible(fuse(candidates, weights), g.key, g.window))
+        if g.request.budget_tokens < options.long_window_tokens:  # a long window has room for all that was found
+            text, offset = g.request.text, g.request.offset
+            ranked = relevant(ranked, opened_call(text[text.rfind("\n", 0, offset) + 1 : offset]))
         count = self._counter(g.request.count_tokens)
         with self._lock:
             previous = self._previous.get(g.key, frozenset())
-        chosen = stable_order(
+        chosen = prompt_order(
             pack(ranked, g.request.budget_tokens, lambda c: count(c.text) + count(c.path) + _HEADER_TOKENS, previous)
         )
         with self._lock:

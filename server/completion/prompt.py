@@ -1,4 +1,4 @@
-"""Render the fill-in-the-middle prompt: repository snippets first (most stable), then the file window.
+"""Render the fill-in-the-middle prompt: repository snippets first, each file once, then the file window.
 
 Pieces keep markers (control) apart from user text so the local backend never turns file contents into
 control tokens. The order is stable between keystrokes so llama.cpp can reuse its KV cache for the shared prefix;
@@ -69,17 +69,17 @@ def render_fim_prompt(
 ) -> Prompt:
     """``name_file``: the file's path even without snippets (a short prompt's only hint of the language)."""
     pieces: list[PromptPiece] = []
-    snippets = list(snippets)
-    file_sep = template.file_sep_marker if (snippets or name_file) else None
+    files = file_blocks(snippets)
+    file_sep = template.file_sep_marker if (files or name_file) else None
     if file_sep is not None:
         if template.repo_name_marker and repo_name:
             pieces += [PromptPiece(template.repo_name_marker, True), PromptPiece(repo_name + "\n")]
-        for snippet in snippets:
-            pieces += [PromptPiece(file_sep, True), PromptPiece(f"{snippet.path}\n{_ends_with_newline(snippet.text)}")]
+        for file_path, text in files:
+            pieces += [PromptPiece(file_sep, True), PromptPiece(f"{file_path}\n{text}")]
         pieces += [PromptPiece(file_sep, True), PromptPiece(f"{path}\n")]
         prefix_text = window.prefix
     else:
-        header = "".join(_comment_header(s.path, s.text, language_id) for s in snippets)
+        header = "".join(_comment_header(file_path, text, language_id) for file_path, text in files)
         prefix_text = header + window.prefix
 
     # ``typed_line_in_middle`` (backends that heal the last token): the typed part of the cursor's line goes after
@@ -95,6 +95,23 @@ def render_fim_prompt(
     middle = [PromptPiece(template.middle_marker, True), PromptPiece(typed_line)] if template.middle_marker else []
     pieces += (prefix + suffix if template.order == "psm" else suffix + prefix) + middle
     return Prompt(tuple(p for p in pieces if p.text))
+
+
+def file_blocks(snippets: Iterable[Snippet]) -> list[tuple[str, str]]:
+    """(path, text) per file: consecutive snippets of one file under one header, as the repository-level format
+    the model was trained on shows each file once (a header per piece read as many short files, the same path
+    again and again); a piece already contained in another piece of the block is left out."""
+    blocks: list[tuple[str, list[str]]] = []
+    for snippet in snippets:
+        text = _ends_with_newline(snippet.text)
+        if not blocks or blocks[-1][0] != snippet.path:
+            blocks.append((snippet.path, [text]))
+            continue
+        shown = blocks[-1][1]
+        if any(text in piece for piece in shown):
+            continue
+        shown[:] = [piece for piece in shown if piece not in text] + [text]
+    return [(path, "".join(pieces)) for path, pieces in blocks]
 
 
 def _ends_with_newline(text: str) -> str:

@@ -154,6 +154,22 @@ def test_qwen_repo_level_prompt():
     ]
 
 
+def test_qwen_repo_level_prompt_shows_each_file_once() -> None:
+    """The model was trained on repositories where every file appears once: pieces of one file share a header, in
+    the order given; a piece another one already contains is not repeated."""
+    outline = Snippet("file:///r/util.py", "util.py", "class Box:\n    def put(self, x): ...", 0, 9, "outline", 0.5)
+    body = Snippet("file:///r/util.py", "util.py", "def helper(x):\n    return x * 2", 20, 22, "definition", 0.9)
+    again = Snippet("file:///r/util.py", "util.py", "    return x * 2", 21, 22, "similar", 0.4)
+    other = Snippet("file:///r/other.py", "other.py", "LIMIT = 3", 0, 1, "definition", 0.3)
+    prompt = render_fim_prompt(QWEN, window(), "app.py", "python", [other, outline, body, again], repo_name="r")
+    assert prompt.text.startswith(
+        "<|repo_name|>r\n<|file_sep|>other.py\nLIMIT = 3\n"
+        "<|file_sep|>util.py\nclass Box:\n    def put(self, x): ...\ndef helper(x):\n    return x * 2\n"
+        "<|file_sep|>app.py\n<|fim_prefix|>"
+    )
+    assert prompt.text.count("<|file_sep|>") == 3
+
+
 def test_qwen_prompt_without_context_is_plain_fim():
     assert (
         render_fim_prompt(QWEN, window(), "app.py").text

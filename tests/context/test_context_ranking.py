@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qwen_lsp.context.ranking import Candidate, dedup, drop_visible, fuse, pack, stable_order
+from qwen_lsp.context.ranking import Candidate, dedup, drop_visible, fuse, opened_call, pack, prompt_order, relevant
 
 
 def cand(
@@ -91,13 +91,47 @@ def test_pack_prefers_what_was_chosen_before() -> None:
     assert [c.start_line for c, _ in sticky] == [0]
 
 
-def test_stable_order_ignores_scores() -> None:
-    one = [
-        (cand("/r/b.py", source="similar", score=0.9), 1),
-        (cand("/r/a.py", source="definition", score=0.1), 1),
-        (cand("/r/a.py", start=30, source="similar", score=0.5), 1),
+def test_dedup_keeps_one_of_two_summaries_of_the_same_range() -> None:
+    best = dedup(
+        [
+            cand(start=10, end=90, score=1.0, excerpt=False, text="class A:\n    x: int\n    def f(self): ..."),
+            cand(start=10, end=90, score=0.8, excerpt=False, text="class A(Base):\n    def f(self): ..."),
+            cand(start=20, end=30, score=0.5, excerpt=False, text="def f(self): ..."),
+        ]
+    )
+    assert [(c.start_line, c.end_line, c.score) for c in best] == [(10, 90, 1.0), (20, 30, 0.5)]
+
+
+def test_relevant_after_an_opened_call_drops_what_scores_far_below_its_definition() -> None:
+    callee = cand(start=0, score=1.3, source="definition", text="def connect(url): ...")
+    used = cand("/r/b.py", score=0.6, source="definition")
+    one_liner = cand("/r/c.py", score=0.3, source="definition")
+    assert relevant([one_liner, callee, used], "connect") == [callee, used]
+    # before a name (no call opened), or the call's definition not the sure best: the others are the options
+    assert relevant([one_liner, callee, used], "") == [one_liner, callee, used]
+    assert relevant([one_liner, callee, used], "Setenv") == [one_liner, callee, used]
+    guess = callee._replace(score=0.9)
+    assert relevant([one_liner, guess, used], "connect") == [one_liner, guess, used]
+    assert relevant([], "connect") == []
+
+
+def test_opened_call() -> None:
+    assert opened_call("    total = self.client.send( ") == "send"
+    assert opened_call("x = Type::new(") == "new"
+    assert opened_call("if (!utils.isFunction(") == "isFunction"
+    assert opened_call("    c := &Command{Args: ") == ""
+    assert opened_call("foo(a, ") == opened_call("foo(a, b") == opened_call("foo(a, (b + c) * ") == "foo"
+    assert opened_call("foo(a, bar(x)") == "foo"
+    assert opened_call("foo(a) + ") == opened_call("(a + ") == opened_call("xs = [") == ""
+
+
+def test_prompt_order_puts_the_most_relevant_file_last_and_each_file_in_line_order() -> None:
+    chosen = [
+        (cand("/r/b.py", start=40, source="definition", score=1.3), 1),
+        (cand("/r/a.py", start=0, source="definition", score=0.5), 1),
+        (cand("/r/b.py", start=5, source="outline", score=0.4), 1),
+        (cand("/r/c.py", start=0, source="similar", score=0.7), 1),
     ]
-    two = [(c._replace(score=1 - c.score), t) for c, t in one]
-    order = [(c.source, c.path, c.start_line) for c, _ in stable_order(one)]
-    assert order == [("definition", "a.py", 0), ("similar", "a.py", 30), ("similar", "b.py", 0)]
-    assert [(c.source, c.path, c.start_line) for c, _ in stable_order(reversed(two))] == order
+    order = [(c.path, c.start_line) for c, _ in prompt_order(chosen)]
+    assert order == [("a.py", 0), ("c.py", 0), ("b.py", 5), ("b.py", 40)]
+    assert [(c.path, c.start_line) for c, _ in prompt_order(reversed(chosen))] == order
