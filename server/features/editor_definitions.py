@@ -10,7 +10,6 @@ line: this is a hint, and a completion never depends on it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
@@ -19,6 +18,7 @@ from qwen_lsp.context.base import EditorDefinition
 from qwen_lsp.context.uris import uri_to_key
 
 from ..host import Host
+from ..protocol.params import plain
 
 log = logging.getLogger(__name__)
 EDITOR_DEFINITIONS = "qwen/editorDefinitions"
@@ -62,26 +62,11 @@ class EditorDefinitionsParams(BaseModel):
     definitions: list[_Location] = Field(max_length=MAX_LOCATIONS)
 
 
-def plain(value: Any, depth: int = 0) -> Any:
-    """The notification's params as JSON-like dicts and lists, whatever object type the RPC layer made of them."""
-    if depth > 8:
-        return None
-    if isinstance(value, Mapping):
-        return {str(k): plain(v, depth + 1) for k, v in value.items()}
-    if hasattr(value, "_asdict"):
-        return plain(value._asdict(), depth)
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [plain(v, depth + 1) for v in value[: MAX_LOCATIONS + 1]]
-    if hasattr(value, "__dict__") and not isinstance(value, type):
-        return plain(vars(value), depth)
-    return value
-
-
 def register(server: Host) -> None:
     @server.feature(EDITOR_DEFINITIONS)
     def editor_definitions(ls: Host, params: Any) -> None:
         try:
-            parsed = EditorDefinitionsParams.model_validate(plain(params))
+            parsed = EditorDefinitionsParams.model_validate(plain(params, MAX_LOCATIONS + 1))
         except ValidationError as error:
             log.warning("ignored %s: %s", EDITOR_DEFINITIONS, _first_error(error))
             return
