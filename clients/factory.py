@@ -6,6 +6,7 @@ import importlib.metadata
 import importlib.util
 import json
 import os
+import sys
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
@@ -25,17 +26,29 @@ def missing_local_packages() -> list[str]:
 
 
 def local_extra_command() -> str:
-    """The command that adds the ``local`` extra. qwen-lsp is not on PyPI, so it names the folder or wheel this
-    install came from (pip records it: PEP 610's direct_url.json) when that is still there."""
+    """The command that adds the ``local`` extra with the tool that installed qwen-lsp (pipx, ``uv tool``, uv or
+    pip). qwen-lsp is not on PyPI, so it names the folder or wheel this install came from (PEP 610's
+    direct_url.json) when that is still there."""
     source = "<qwen-lsp checkout or wheel>"
     try:
-        recorded = importlib.metadata.distribution("qwen-lsp").read_text("direct_url.json") or "{}"
+        distribution = importlib.metadata.distribution("qwen-lsp")
+        recorded = distribution.read_text("direct_url.json") or "{}"
+        installer = (distribution.read_text("INSTALLER") or "").strip()
         url = urllib.parse.urlparse(str(json.loads(recorded).get("url", "")))
     except (importlib.metadata.PackageNotFoundError, ValueError, AttributeError):
-        url = urllib.parse.urlparse("")
+        installer, url = "", urllib.parse.urlparse("")
     if url.scheme == "file" and os.path.exists(path := urllib.request.url2pathname(url.path)):
         source = path
-    return f"pip install '{source}[local]'"
+    requirement = f"'{source}[local]'"
+    # pipx and `uv tool` keep each tool in a venv of its own, marked by these files; a plain pip there would
+    # install into whatever environment is active instead
+    if os.path.exists(os.path.join(sys.prefix, "pipx_metadata.json")):
+        return f"pipx install --force {requirement}"
+    if os.path.exists(os.path.join(sys.prefix, "uv-receipt.toml")):
+        return f"uv tool install --reinstall {requirement}"
+    if installer == "uv":
+        return f"uv pip install --python {sys.executable} {requirement}"
+    return f"pip install {requirement}"
 
 
 def create_backend(

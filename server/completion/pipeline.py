@@ -97,6 +97,14 @@ class CompletionPipeline:
         build = await self.build_prompt(request, shape="line")
         return await self.backend.prefill(build.prompt, cancel)
 
+    def skips_whole_file(self, request: CompletionRequest) -> bool:
+        """Nothing is completed anywhere in ``request``'s file (kept out, disabled language, ignored globs)."""
+        completion = self.settings.completion
+        reason = prefilter.whole_file_skip(
+            request, completion.disabled_languages, completion.ignored_globs, self.privacy
+        )
+        return reason is not None
+
     def _decide(self, request: CompletionRequest) -> prefilter.Shape:
         completion = self.settings.completion
         return prefilter.decide(

@@ -39,12 +39,8 @@ def decide(
 ) -> Shape:
     """``Shape("none", why)`` to skip, else ``"line"`` or ``"block"`` with the reason. The syntax check asks
     ``context`` (the text parsed whole without one)."""
-    if privacy is not None and (reason := privacy.why_kept_out(request.uri)):
-        return Shape("none", f"kept out by the privacy policy: {reason}")
-    if request.language_id in disabled_languages:
-        return Shape("none", f"completions disabled for {request.language_id}")
-    if ignored_globs and _spec(tuple(ignored_globs)).match_file(request.path):
-        return Shape("none", "file matches completion.ignored_globs")
+    if reason := whole_file_skip(request, disabled_languages, ignored_globs, privacy):
+        return Shape("none", reason)
     if len(request.text) > syntax_check_max_chars or _cursor_line_length(request) > MAX_SYNTAX_CHECK_LINE:
         # parsing megabytes, or minified/generated lines (one 1 MB line of code: ~10 s), blocks the server
         return Shape("line", "too large for a syntax check")
@@ -55,6 +51,22 @@ def decide(
     except Exception:  # a parser problem must never block completions
         log.warning("syntax check failed for %s; completing one line", request.path, exc_info=True)
         return Shape("line", "syntax check failed")
+
+
+def whole_file_skip(
+    request: CompletionRequest,
+    disabled_languages: list[str] | tuple[str, ...] = (),
+    ignored_globs: list[str] | tuple[str, ...] = (),
+    privacy: PrivacyPolicy | None = None,
+) -> str | None:
+    """Why nothing is completed anywhere in this file (no typing changes it), or None."""
+    if privacy is not None and (reason := privacy.why_kept_out(request.uri)):
+        return f"kept out by the privacy policy: {reason}"
+    if request.language_id in disabled_languages:
+        return f"completions disabled for {request.language_id}"
+    if ignored_globs and _spec(tuple(ignored_globs)).match_file(request.path):
+        return "file matches completion.ignored_globs"
+    return None
 
 
 @lru_cache(maxsize=8)

@@ -59,3 +59,13 @@ async def complete_at(ls: Host, uri: str, position: types.Position) -> Completio
     ls.stats.offered(completion.id, completion.model, completion.text, completion.latency_ms)
     ls.prewarmer.answered(request, position, completion)
     return completion
+
+
+def completes_in_file(ls: Host, uri: str, position: types.Position) -> bool:
+    """Whether typing in this file can ever bring a completion (a menu client asks again per keystroke only then)."""
+    if not ls.session.settings.completion.enabled:
+        return False
+    try:
+        return not ls.session.pipeline.skips_whole_file(snapshot(ls.workspace, uri, position))
+    except DocumentError:
+        return True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
-from ..completion.service import complete_at
+from ..completion.service import complete_at, completes_in_file
 from ..host import Host
 from .inline_completion import ACCEPT_COMMAND
 
@@ -20,8 +20,10 @@ def register(server: Host) -> None:
         if client_has_inline_completion(ls):
             return None  # the client shows ghost text instead; do not duplicate it in the menu
         result = await complete_at(ls, params.text_document.uri, params.position)
-        if result is None:
-            return types.CompletionList(is_incomplete=True, items=[])
+        if result is None:  # ask again as the user types, unless nothing in this file is ever completed
+            return types.CompletionList(
+                is_incomplete=completes_in_file(ls, params.text_document.uri, params.position), items=[]
+            )
         first_line = result.text.strip().split("\n", 1)[0]
         item = types.CompletionItem(
             label=first_line[:60] or result.text[:60],

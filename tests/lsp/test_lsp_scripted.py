@@ -156,3 +156,26 @@ async def test_completion_fallback_for_clients_without_inline_completion(tmp_pat
             )
         )
         assert result.items[0].text_edit.new_text == "return 42"
+
+
+async def test_completion_fallback_does_not_ask_again_where_nothing_is_ever_completed(tmp_path):
+    """A menu client re-requests per keystroke while the list is incomplete: not in a file kept out, nor in a
+    disabled language; elsewhere an empty answer stays incomplete (the next keystroke may bring one)."""
+    env = script_env(tmp_path, default_reply="")
+    options = {"completion": {"disabledLanguages": ["markdown"]}}
+    async with running_server(
+        scripted_server_command(), env, editor="neovim@v0.10.0", inline=False, initialization_options=options
+    ) as client:
+        cases = {
+            "file:///work/demo/.env": ("API_KEY=", "plaintext", False),
+            "file:///work/demo/notes.md": ("# notes\n", "markdown", False),
+            URI: ("def answer():\n    \n", "python", True),
+        }
+        for uri, (text, language, incomplete) in cases.items():
+            await open_document(client, uri, text, language_id=language)
+            result = await client.text_document_completion_async(
+                types.CompletionParams(
+                    text_document=types.TextDocumentIdentifier(uri=uri), position=types.Position(line=0, character=0)
+                )
+            )
+            assert (result.is_incomplete, list(result.items)) == (incomplete, []), uri
