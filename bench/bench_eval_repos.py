@@ -32,6 +32,8 @@ from pathlib import Path
 
 import platformdirs
 
+from qwen_lsp.context.evaluation.cases import POSITIONS, TYPED_CHARS
+
 RESULTS = Path(__file__).resolve().parent / "results" / "eval_repos.json"
 
 
@@ -183,12 +185,12 @@ def by_language(repos: dict[str, dict]) -> dict[str, dict[str, dict]]:
 
 
 def print_table(label: str, repos: dict[str, dict]) -> None:
-    header = ("repo", "language", "form", "after ( recall (n)", "before name recall (n)")
+    header = ("repo", "language", "form", "after ( recall (n)", "before name recall (n)", "typing name recall (n)")
     rows = []
     for name, report in repos.items():
         language = report["language"]
         for form in ("bare", "qualified"):
-            cells = [report["cells"].get(f"{form}/{position}") for position in ("after_call", "before_name")]
+            cells = [report["cells"].get(f"{form}/{position}") for position in POSITIONS]
             rows.append((name, language, form, *(f"{c['recall']:.0%} ({c['n']})" if c else "-" for c in cells)))
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
     print(f"[{label}]")
@@ -206,14 +208,17 @@ def print_table(label: str, repos: dict[str, dict]) -> None:
                     print(f"  {name} {key} (n {c['n']}): {pairs}")
 
 
-def markdown_table(labels: list[str]) -> str:
+def markdown_table(labels: list[str], positions: tuple[str, ...] = ("after_call", "before_name")) -> str:
     """Recall by language × call form × position from stored runs, the labels side by side (README)."""
     runs = json.loads(RESULTS.read_text())["runs"]
-    keys = [f"{form}/{position}" for form in ("bare", "qualified") for position in ("after_call", "before_name")]
+    keys = [f"{form}/{position}" for form in ("bare", "qualified") for position in positions]
     lines = [
         "| language (repositories) | "
         + " | ".join(
-            k.replace("/", ", ").replace("after_call", "after `(`").replace("before_name", "before the name")
+            k.replace("/", ", ")
+            .replace("after_call", "after `(`")
+            .replace("before_name", "before the name")
+            .replace("typing_name", f"{TYPED_CHARS} characters typed")
             for k in keys
         )
         + " |",
@@ -351,13 +356,20 @@ def main() -> None:
         help="with --model: context, no_context, and either with _suffixN (N characters of suffix)",
     )
     parser.add_argument("--markdown", nargs="+", metavar="LABEL", help="print the stored runs' table and exit")
+    parser.add_argument(
+        "--positions",
+        nargs="+",
+        choices=POSITIONS,
+        default=["after_call", "before_name"],
+        help="with --markdown: the cursor positions shown (typing_name: the name's first characters typed)",
+    )
     parser.add_argument("--model-markdown", metavar="LABEL", help="print a stored model run's tables and exit")
     parser.add_argument(
         "--compare", nargs="+", metavar="LABEL:VARIANT", help="paired exact match of stored model runs, and exit"
     )
     args = parser.parse_args()
     if args.markdown:
-        print(markdown_table(args.markdown))
+        print(markdown_table(args.markdown, tuple(args.positions)))
         return
     if args.model_markdown:
         print(model_tables(args.model_markdown))

@@ -5,7 +5,8 @@ than the caller's, whether or not the caller imports it: the evaluation should m
 import resolution already handles. Each site has a call form: ``bare`` (``name(``, ``new Name(``) or ``qualified``
 (``pkg.name(``, ``obj.method(``, ``Type::name(``, ``p->f(``). Each sampled site is asked about at two cursor
 positions: right after ``name(`` and right before the name (there the model must pick the name itself); the rest
-of the line is masked at both.
+of the line is masked at both. A third, ``typing_name``, puts the cursor after the name's first characters (what a
+user has typed when most completion requests arrive); it is measured for recall (runs without a model).
 
 Names that are also builtins or methods of the language's standard types (``get``, ``append``, ``toString``) are
 left out: ``d.get(`` is almost never a call of the repository's one ``get``; so are names and qualifiers the file
@@ -27,7 +28,9 @@ from ..syntax.symbols import identifiers_between, split_lines
 from ..uris import key_to_uri
 
 FORMS = ("bare", "qualified")
-POSITIONS = ("after_call", "before_name")
+POSITIONS = ("after_call", "before_name", "typing_name")
+MODEL_POSITIONS = ("after_call", "before_name")  # the model-based part's default: each case costs a cold prompt
+TYPED_CHARS = 3  # of the name, at ``typing_name`` (fewer for short names: one is always left to complete)
 MAX_PER_FILE = 2  # per form: spread the sample over the repository
 MAX_PER_CALLEE = 2  # per form: one much-called helper must not fill a cell
 
@@ -213,8 +216,13 @@ def sample_sites(sites: list[CallSite], per_form: int, rng: random.Random) -> li
     return chosen
 
 
-def cases_at(site: CallSite) -> list[Case]:
-    """The site at both cursor positions: the line typed up to the cursor, the rest of it masked."""
+def typed_chars(name: str) -> int:
+    """How much of the name is typed at ``typing_name``."""
+    return max(1, min(TYPED_CHARS, len(name) - 1))
+
+
+def cases_at(site: CallSite, positions: tuple[str, ...] = POSITIONS) -> list[Case]:
+    """The site at each cursor position: the line typed up to the cursor, the rest of it masked."""
     record = site.record
     spec = language_named(record.language)
     text = Path(record.key).read_text(encoding="utf-8")
@@ -224,7 +232,13 @@ def cases_at(site: CallSite) -> list[Case]:
     line_end = len(source) if line_end < 0 else line_end
     after = source[line_end:].decode("utf-8", "surrogatepass")
     out = []
-    for position, cut in (("after_call", site.call_byte), ("before_name", site.name_byte)):
+    cuts = {
+        "after_call": site.call_byte,
+        "before_name": site.name_byte,
+        "typing_name": site.name_byte + len(site.name[: typed_chars(site.name)].encode("utf-8", "surrogatepass")),
+    }
+    for position in positions:
+        cut = cuts[position]
         typed = source[:cut].decode("utf-8", "surrogatepass")
         masked = source[cut:line_end].decode("utf-8", "surrogatepass")
         column = len(source[line_start:cut].decode("utf-8", "surrogatepass"))
@@ -251,11 +265,11 @@ def cases_at(site: CallSite) -> list[Case]:
     return out
 
 
-def pick_cases(index: RepoIndex, per_form: int, seed: int = 0) -> list[Case]:
-    """``per_form`` call sites of each form (seeded), each at both cursor positions."""
+def pick_cases(index: RepoIndex, per_form: int, seed: int = 0, positions: tuple[str, ...] = POSITIONS) -> list[Case]:
+    """``per_form`` call sites of each form (seeded), each at the given cursor positions."""
     rng = random.Random(seed)
     unique = unique_definitions(index)
     with index.lock:
         records = sorted((r for r in index.files.values() if r.key.startswith("/")), key=lambda r: r.key)
     sites = [site for record in records for site in call_sites(record, unique)]
-    return [case for site in sample_sites(sites, per_form, rng) for case in cases_at(site)]
+    return [case for site in sample_sites(sites, per_form, rng) for case in cases_at(site, positions)]

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..base import ContextRequest, Snippet
 from ..repository import RepositoryContext
-from .cases import FORMS, POSITIONS, Case, pick_cases
+from .cases import FORMS, MODEL_POSITIONS, POSITIONS, Case, pick_cases, typed_chars
 
 
 @dataclass(frozen=True)
@@ -185,13 +185,15 @@ def evaluate(
     window: Window | None = None,
     variants: Iterable[str] = VARIANTS,
     progress: Callable[[int, int], None] | None = None,
+    model_positions: Iterable[str] = MODEL_POSITIONS,
 ) -> Report:
     """Run the evaluation on an engine whose folders are indexed (``engine.start`` done): ``n`` call sites per
-    call form, each at both cursor positions, each completed once per variant (in ``completion_order``)."""
+    call form, each at every cursor position; with ``complete``, at ``model_positions`` only, each completed once
+    per variant (in ``completion_order``)."""
     count = count_tokens or (lambda s: len(s) // 4 + 1)
     window = window or line_window()
     variants = list(variants) if complete is not None else []
-    cases = pick_cases(engine.index, n, seed)
+    cases = pick_cases(engine.index, n, seed, POSITIONS if complete is None else tuple(model_positions))
     results: list[CaseResult] = []
     for case in cases:
         _open(engine, case)
@@ -290,9 +292,9 @@ def _cell(results: list[CaseResult], variants: list[str]) -> Cell:
             continue
         cell.exact[variant] = sum(r.completions[variant] == r.expected for r in done) / len(done)
         cell.similarity[variant] = sum(edit_similarity(r.completions[variant], r.expected) for r in done) / len(done)
-        naming = [r for r in done if r.position == "before_name"]
+        naming = [r for r in done if r.position in ("before_name", "typing_name")]
         if naming:
-            cell.named[variant] = sum(r.completions[variant].startswith(r.callee) for r in naming) / len(naming)
+            cell.named[variant] = sum(_names_callee(r, variant) for r in naming) / len(naming)
         times = [r.completion_ms[variant] for r in done if variant in r.completion_ms]
         if times:
             cell.complete_p50_ms[variant] = round(percentile(times, 50), 1)
@@ -300,6 +302,12 @@ def _cell(results: list[CaseResult], variants: list[str]) -> Cell:
         if tokens:
             cell.prompt_tokens_p50[variant] = percentile(tokens, 50)
     return cell
+
+
+def _names_callee(result: CaseResult, variant: str) -> bool:
+    """The completion starts with the callee's name (its rest, where the start of it is typed)."""
+    typed = typed_chars(result.callee) if result.position == "typing_name" else 0
+    return result.completions[variant].startswith(result.callee[typed:])
 
 
 def _cells(results: list[CaseResult], variants: list[str]) -> dict[str, Cell]:
@@ -346,8 +354,8 @@ def prompt_rate(results: list[CaseResult], min_tokens: int = 256) -> float:
 
 def format_report(report: Report) -> str:
     lines = [
-        f"cases: {report.cases} (call sites of names defined once in another non-test file, each at two "
-        f"cursor positions)",
+        f"cases: {report.cases} (call sites of names defined once in another non-test file, each at the "
+        f"cursor positions below: after `(`, before the name, with its first characters typed (without a model))",
         f"callee definition in the context: {report.found}/{report.cases} ({report.found_rate:.0%})",
         f"context assembly: p50 {report.gather_p50_ms:.1f} ms, p95 {report.gather_p95_ms:.1f} ms",
         "",
@@ -356,7 +364,9 @@ def format_report(report: Report) -> str:
     for key, cell in report.cells.items():
         form, position = key.split("/")
         row = f"{form:<11} {position:<13} {cell.recall:>4.0%} ({cell.n:>3})  "
-        row += "".join(f"{cell.exact.get(v, 0.0):>5.0%}{'':13}" for v in report.variants)
+        row += "".join(
+            f"{cell.exact[v]:>5.0%}{'':13}" if v in cell.exact else f"{'-':>5}{'':13}" for v in report.variants
+        )
         lines.append(row.rstrip())
     if len(report.languages) > 1:
         lines.append("")

@@ -26,6 +26,7 @@ from .windows import WindowHit, WindowIndex, make_chunks
 _PACKAGE_FILES = frozenset({"__init__", "index", "mod", "package"})  # a file that stands for its folder
 _MAX_KEY_DEPTH = 8
 MAX_CANDIDATES_PER_IMPORT = 3
+HEAD_CHARS = 3  # names are looked up by what is typed once this much of them is
 
 
 @dataclass(slots=True)
@@ -100,6 +101,7 @@ class RepoIndex:
         self.lock = threading.RLock()
         self.files: dict[str, FileRecord] = {}
         self.symbols: dict[str, list[tuple[str, int]]] = {}  # name -> (file key, index into its definitions)
+        self.heads: dict[str, set[str]] = {}  # first HEAD_CHARS characters -> the names in ``symbols`` so starting
         self.stems: dict[str, list[str]] = {}  # path-stem suffix -> file keys
         self.dirs: dict[str, list[str]] = {}  # folder suffix -> file keys
         self.window_indexes: dict[str, WindowIndex] = {}  # per workspace folder ("" for files outside folders)
@@ -125,6 +127,7 @@ class RepoIndex:
                 bucket = self.symbols.get(definition.name)
                 if bucket is None:
                     self.symbols[definition.name] = [(key, i)]
+                    self.heads.setdefault(definition.name[:HEAD_CHARS], set()).add(definition.name)
                 else:
                     bucket.append((key, i))
             stem_keys, dir_keys = _path_keys(rel)
@@ -164,6 +167,7 @@ class RepoIndex:
                 bucket[:] = [entry for entry in bucket if entry[0] != key]
                 if not bucket:
                     del self.symbols[definition.name]
+                    self.heads.get(definition.name[:HEAD_CHARS], set()).discard(definition.name)
         stem_keys, dir_keys = _path_keys(record.rel)
         for stem in stem_keys:
             _discard(self.stems, stem, key)
@@ -221,6 +225,13 @@ class RepoIndex:
                 if record is not None and i < len(record.definitions):
                     out.append((record, record.definitions[i]))
             return out
+
+    def names_starting(self, prefix: str) -> list[str]:
+        """Defined names that start with ``prefix`` (at least HEAD_CHARS characters), as a user typing it may mean."""
+        if len(prefix) < HEAD_CHARS:
+            return []
+        with self.lock:
+            return [name for name in self.heads.get(prefix[:HEAD_CHARS], ()) if name.startswith(prefix)]
 
     def resolve(self, target: Target, current: FileRecord | None, folder: str, rel: str) -> list[str]:
         """File keys an import target refers to, closest to the importing file first."""

@@ -27,6 +27,7 @@ from ..resolution.scopes import Found, Scope
 from ..resolution.signatures import signature
 from ..syntax.languages import is_string_or_comment, language_named
 from ..syntax.symbols import CLASS_LIKE, SMALL_DEFINITION_LINES, Definition, identifiers_between
+from .typed_name import typed_name_candidates
 from .used_callees import used_callee_candidates
 
 LINES_BEFORE = 8
@@ -162,7 +163,8 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
         out += _member_by_name(g, ref.member)
     if not scopes:
         return out, ({ref.member} if out else set())
-    outline_score = OUTLINE_AFTER_MEMBER if members else 1.0
+    # once the member is called its outline is background; while it is typed, a longer name may be meant
+    outline_score = OUTLINE_AFTER_MEMBER if members and ref.called else 1.0
     untyped = bool(_UNTYPED_CAST.search(g.request.text, start, g.request.offset))  # (x as any).: privates too
     for rank, scope in enumerate(scopes):
         score = outline_score * min(1.0, scope.confidence) * 0.9**rank
@@ -238,6 +240,9 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
     for imp in g.imports:
         imported_files.update(g.resolve(imp))
     here = g.rel.rpartition("/")[0]
+    for record, definition, score in typed_name_candidates(g, resolver, bindings, imported_files, local_names):
+        out.append(_candidate(g, record, definition, score, whole=False))
+        seen.add(definition.name)
     found_count = len(out)
     ref = _cursor_reference(g)
     cursor_name = ref.member if ref is not None and not ref.chain else ""  # ranks before names merely near it

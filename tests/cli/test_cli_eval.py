@@ -31,7 +31,8 @@ def test_eval_leaves_out_the_files_of_the_users_secret_file_patterns(tmp_path: P
         "from geometry import area_of_circle\n\n\ndef describe(radius):\n"
         "    area = area_of_circle(radius)\n    return f'{area}'\n"
     )
-    # the call in report.py (its definition in geometry.py), at both cursor positions: after "(" and before the name
-    assert run_eval(tmp_path)["cases"] == 2
+    # the call in report.py (its definition in geometry.py), at each cursor position: after "(", before the name and
+    # with its first characters typed
+    assert run_eval(tmp_path)["cases"] == 3
     # geometry.py kept out by the user's pattern: not indexed, so no definition to look for and no case
     assert run_eval(tmp_path, QWEN_LSP_PRIVACY__SECRET_FILES='["geometry.py"]')["cases"] == 0

@@ -11,12 +11,14 @@ from pathlib import Path
 import pytest
 
 from qwen_lsp.context.evaluation.cases import (
+    POSITIONS,
     CallSite,
     call_form,
     is_external_module,
     is_test_path,
     pick_cases,
     sample_sites,
+    typed_chars,
 )
 from qwen_lsp.context.evaluation.run import (
     CaseResult,
@@ -126,16 +128,18 @@ def test_sampled_sites_are_any_unique_name_in_every_language(indexed: Repository
     for case in cases:
         line = case.text.split("\n")[case.line]
         assert case.expected not in line or not case.expected
+        typed = typed_chars(case.callee) if case.position == "typing_name" else 0
         if case.position == "after_call":
             assert line.endswith(case.callee + "(") and case.offset == len(case.text[: case.offset])
         else:
-            assert case.expected.startswith(case.callee + "(") and not line.endswith(case.callee)
+            assert case.expected.startswith(case.callee[typed:] + "(") and not line.endswith(case.callee)
+            assert line.endswith(case.callee[:typed])
         assert case.prefix.endswith(line) and case.suffix.startswith("\n")
     assert [(c.path, c.line, c.position) for c in pick_cases(indexed.index, 20, seed=3)] == [
         (c.path, c.line, c.position) for c in cases
     ]
-    per_position = {p: sum(c.position == p for c in cases) for p in ("after_call", "before_name")}
-    assert per_position == {"after_call": 13, "before_name": 13}  # every site at both cursor positions
+    per_position = {p: sum(c.position == p for c in cases) for p in POSITIONS}
+    assert per_position == {"after_call": 13, "before_name": 13, "typing_name": 13}  # every site at each position
 
 
 def _site(rel: str, name: str, form: str, line: int) -> CallSite:
@@ -162,9 +166,9 @@ def test_sampling_is_stratified_by_form_and_spread_over_files_and_callees() -> N
 
 def test_report_is_split_by_form_and_position(indexed: RepositoryContext) -> None:
     report = evaluate(indexed, n=20, seed=3)
-    assert set(report.cells) == {"bare/after_call", "bare/before_name", "qualified/after_call", "qualified/before_name"}
+    assert set(report.cells) == {f"{form}/{position}" for form in ("bare", "qualified") for position in POSITIONS}
     assert report.cells["bare/after_call"].n == 3 and report.cells["qualified/before_name"].n == 10
-    assert sum(c.n for c in report.cells.values()) == report.cases == 26
+    assert sum(c.n for c in report.cells.values()) == report.cases == 39
     assert set(report.languages) == {"python", "go", "rust", "java", "typescript"}
     assert report.languages["rust"]["qualified/after_call"].n == 2
     data = json.loads(json.dumps(report.to_dict()))

@@ -1,0 +1,96 @@
+"""The name being typed at the cursor: ``luaH_get|``, ``parse_|``, ``newCl|``. Most completion requests arrive
+while a name is half typed; what it can become is a short list an IDE would offer, and the model completes it
+better with their signatures in view. The candidates are the workspace's top-level definitions whose names start
+with what is typed, in the current file's language, ranked by the evidence the file gives: imported by name,
+already used in the file, defined in a file it imports, in its folder; then how much the repository uses them.
+Member names after ``x.`` are the qualifier's outline's job (``definitions.cursor_candidates``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..gathering import Gathering
+from ..index.repo_index import HEAD_CHARS, FileRecord
+from ..resolution.imports import Import
+from ..resolution.resolver import Resolver
+from ..syntax.symbols import Definition
+
+MAX_NAMES = 3  # definitions shown for one typed prefix
+MAX_MATCHES = 400  # names with the prefix weighed by evidence; past this, only the file's own evidence counts
+TYPED_SCORE = 1.2  # what the cursor is typing: next to what it calls (CURSOR_SCORE 1.3), above names near it
+IMPORTED_NAME, USED_IN_FILE, IN_IMPORTED_FILE, SAME_FOLDER, ELSEWHERE = 1.0, 0.9, 0.8, 0.75, 0.4
+_WORD = re.compile(r"[\w$]+$")
+_SEPARATOR = re.compile(r"(?:\?\.|\.|::|->)\s*$")
+_DECLARING = re.compile(
+    r"\b(?:def|class|function|func|fn|struct|enum|trait|interface|type|let|const|var|mut|val|package|import|"
+    r"from|use|mod|namespace|goto|#\s*define)\s+$"
+)
+
+
+def typed_prefix(g: Gathering) -> str:
+    """The identifier typed right before the cursor, if the user is naming something that exists: not a member
+    after a separator, not a new name being declared, not in a string or comment, at least HEAD_CHARS long."""
+    text, offset = g.request.text, g.request.offset
+    line_start = text.rfind("\n", 0, offset) + 1
+    match = _WORD.search(text, line_start, offset)
+    if match is None or len(match.group()) < HEAD_CHARS or match.group()[0].isdigit():
+        return ""
+    head = text[line_start : match.start()]
+    if _SEPARATOR.search(head) or _DECLARING.search(head) or head.lstrip().startswith(("#", "//", "*", "/*", "--")):
+        return ""
+    return match.group()
+
+
+def typed_name_candidates(
+    g: Gathering,
+    resolver: Resolver,
+    bindings: dict[str, list[tuple[Import, str]]],
+    imported_files: set[str],
+    local_names: set[str],
+) -> list[tuple[FileRecord, Definition, float]]:
+    """Definitions the name being typed may become, with their scores, best first."""
+    prefix = typed_prefix(g) if g.spec is not None else ""
+    if not prefix:
+        return []
+    here = g.rel.rpartition("/")[0]
+    language = g.spec.name if g.spec else ""
+    text = g.request.text
+    used = {m.group() for m in re.finditer(rf"(?<![\w$]){re.escape(prefix)}[\w$]*", text)}
+    names = g.index.names_starting(prefix)
+    if len(names) > MAX_MATCHES:
+        names = [n for n in names if n in used or n in bindings]
+    weighed: list[tuple[float, str, FileRecord, Definition]] = []
+    for name in names:
+        if name in local_names:
+            continue  # the current file's own: in the prompt already
+        if name in bindings:
+            found = [
+                (r, d, IMPORTED_NAME)
+                for imp, original in bindings[name]
+                for r, d in resolver.imported(resolver.here(), imp, original, name)
+            ]
+        else:
+            base = USED_IN_FILE if name in used and text.count(name) > 1 else 0.0
+            found = []
+            for record, definition in g.index.definitions_named(name):
+                if definition.parent or record.key == g.key or record.language != language:
+                    continue
+                if record.key in imported_files:
+                    evidence = IN_IMPORTED_FILE
+                elif record.folder == g.folder and record.rel.rpartition("/")[0] == here:
+                    evidence = SAME_FOLDER
+                else:
+                    evidence = ELSEWHERE
+                found.append((record, definition, max(base, evidence)))
+        if found:
+            record, definition, evidence = max(found, key=lambda f: (f[2], -f[1].start_line))
+            weighed.append((evidence, name, record, definition))
+    if not weighed:
+        return []
+    usage = g.index.usage(name for _, name, _, _ in weighed) if len(weighed) > MAX_NAMES else {}
+    weighed.sort(key=lambda w: (-w[0], -usage.get(w[1], 0), len(w[1]), w[1]))
+    return [
+        (record, definition, TYPED_SCORE * evidence * 0.85**rank)
+        for rank, (evidence, _, record, definition) in enumerate(weighed[:MAX_NAMES])
+    ]
