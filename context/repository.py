@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 # Share of the gather time each source may use, in the order they run.
 _SHARES = (("editor", 0.05), ("definitions", 0.35), ("outline", 0.15), ("similar", 0.35), ("recent", 0.15))
 _HEADER_TOKENS = 2  # the file separator and newline around each snippet's path
+CALL_LOOKBACK = 2000  # characters of the cursor's line read for the call it is in
 
 
 class RepositoryContext:
@@ -274,7 +275,8 @@ class RepositoryContext:
         ranked = dedup(drop_visible(fuse(candidates, weights), g.key, g.window))
         if g.request.budget_tokens < options.long_window_tokens:  # a long window has room for all that was found
             text, offset = g.request.text, g.request.offset
-            ranked = relevant(ranked, opened_call(text[text.rfind("\n", 0, offset) + 1 : offset]))
+            line_start = max(text.rfind("\n", 0, offset) + 1, offset - CALL_LOOKBACK)  # minified code: huge lines
+            ranked = relevant(ranked, opened_call(text[line_start:offset]))
         count = self._counter(g.request.count_tokens)
         with self._lock:
             previous = self._previous.get(g.key, frozenset())

@@ -32,6 +32,7 @@ from .used_callees import used_callee_candidates
 
 LINES_BEFORE = 8
 LINES_AFTER = 2
+NEARBY_BYTES_BEFORE, NEARBY_BYTES_AFTER = 4000, 1000  # bounds of those lines
 MAX_PER_NAME = 2
 MAX_CANDIDATES = 12
 MIN_NAMES = 4  # looked up even when the time is up: the names closest to the cursor matter most
@@ -67,6 +68,8 @@ def _nearby_identifiers(g: Gathering) -> list[tuple[str, float, str]]:
     for _ in range(LINES_AFTER + 1):
         found = src.find(b"\n", end + 1)
         end = len(src) if found < 0 else found
+    # a line of minified code can be megabytes long: each name's distance is counted over the bytes between
+    start, end = max(start, g.cursor_byte - NEARBY_BYTES_BEFORE), min(end, g.cursor_byte + NEARBY_BYTES_AFTER)
     found_ids = identifiers_between(g.spec, g.tree, start, end)
     best: dict[str, tuple[float, str]] = {}
     previous: tuple[str, int] | None = None

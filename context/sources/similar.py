@@ -17,6 +17,7 @@ from ..index.windows import tokens_of
 from ..ranking import Candidate
 
 MAX_CANDIDATES = 6
+QUERY_CHARS = 4000  # the query's end: a line of minified code can be megabytes long
 PARTIAL_WORD = re.compile(r"[A-Za-z0-9_$]+$")
 OPEN_FILE_BOOST = 1.2
 NEW_LINES_SHARE = 5  # a window must add at least one line in five
@@ -28,8 +29,8 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
     # every keystroke
     text = g.request.text
     line_start = text.rfind("\n", 0, g.request.offset) + 1
-    before_cursor = PARTIAL_WORD.sub("", text[line_start : g.request.offset])
-    query = tokens_of("\n".join(g.lines[first : g.cursor_line] + [before_cursor]))
+    before_cursor = PARTIAL_WORD.sub("", text[max(line_start, g.request.offset - QUERY_CHARS) : g.request.offset])
+    query = tokens_of("\n".join(g.lines[first : g.cursor_line] + [before_cursor])[-QUERY_CHARS:])
     if not query:
         return []
     hits = g.index.search_windows(query, limit=MAX_CANDIDATES * 2, deadline=g.deadline)

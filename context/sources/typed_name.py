@@ -17,6 +17,8 @@ from ..resolution.resolver import Resolver
 from ..syntax.symbols import Definition
 
 MAX_NAMES = 3  # definitions shown for one typed prefix
+LINE_LOOKBACK = 200  # characters of the cursor's line read
+USE_SCAN_CHARS = 100_000  # each side of the cursor searched for uses of the names (a 20 MB file is not read whole)
 MAX_MATCHES = 400  # names with the prefix weighed by evidence; past this, only the file's own evidence counts
 TYPED_SCORE = 1.2  # what the cursor is typing: next to what it calls (CURSOR_SCORE 1.3), above names near it
 IMPORTED_NAME, USED_IN_FILE, IN_IMPORTED_FILE, SAME_FOLDER, ELSEWHERE = 1.0, 0.9, 0.8, 0.75, 0.4
@@ -32,7 +34,7 @@ def typed_prefix(g: Gathering) -> str:
     """The identifier typed right before the cursor, if the user is naming something that exists: not a member
     after a separator, not a new name being declared, not in a string or comment, at least HEAD_CHARS long."""
     text, offset = g.request.text, g.request.offset
-    line_start = text.rfind("\n", 0, offset) + 1
+    line_start = max(text.rfind("\n", 0, offset) + 1, offset - LINE_LOOKBACK)  # minified code: one huge line
     match = _WORD.search(text, line_start, offset)
     if match is None or len(match.group()) < HEAD_CHARS or match.group()[0].isdigit():
         return ""
@@ -55,8 +57,10 @@ def typed_name_candidates(
         return []
     here = g.rel.rpartition("/")[0]
     language = g.spec.name if g.spec else ""
-    text = g.request.text
-    used = {m.group() for m in re.finditer(rf"(?<![\w$]){re.escape(prefix)}[\w$]*", text)}
+    text, offset = g.request.text, g.request.offset
+    around = re.compile(rf"(?<![\w$]){re.escape(prefix)}[\w$]*")
+    scanned = around.finditer(text, max(0, offset - USE_SCAN_CHARS), offset + USE_SCAN_CHARS)
+    used = {m.group() for m in scanned if m.end() != offset}  # not the word being typed
     names = g.index.names_starting(prefix)
     if len(names) > MAX_MATCHES:
         names = [n for n in names if n in used or n in bindings]
@@ -71,7 +75,7 @@ def typed_name_candidates(
                 for r, d in resolver.imported(resolver.here(), imp, original, name)
             ]
         else:
-            base = USED_IN_FILE if name in used and text.count(name) > 1 else 0.0
+            base = USED_IN_FILE if name in used else 0.0
             found = []
             for record, definition in g.index.definitions_named(name):
                 if definition.parent or record.key == g.key or record.language != language:
