@@ -93,7 +93,12 @@ def _relevance(g: Gathering, typed: str, usage: dict[str, int]) -> Callable[[str
 
 def is_private(language: str, d: Definition) -> bool:
     """Hidden from other modules by its name (Go, Python) or from other classes by a ``private`` modifier."""
-    return not is_public(language, d.name, d) or bool(_PRIVATE_MODIFIER.match(signature_line(d)))
+    return not is_public(language, d.name, d) or has_private_modifier(d)
+
+
+def has_private_modifier(d: Definition) -> bool:
+    """Declared ``private``: not even subclasses see it."""
+    return bool(_PRIVATE_MODIFIER.match(signature_line(d)))
 
 
 def _accessible(g: Gathering, record: FileRecord, d: Definition) -> bool:
@@ -101,7 +106,7 @@ def _accessible(g: Gathering, record: FileRecord, d: Definition) -> bool:
     (Go's lower-case names, Python's ``_names``)."""
     if not is_private(record.language, d) or record.key == g.key:
         return True
-    if _PRIVATE_MODIFIER.match(signature_line(d)):
+    if has_private_modifier(d):
         return False
     return record.folder == g.folder and posixpath.dirname(record.rel) == posixpath.dirname(g.rel)
 

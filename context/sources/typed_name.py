@@ -13,7 +13,9 @@ import re
 from ..gathering import Gathering
 from ..index.repo_index import HEAD_CHARS, FileRecord
 from ..resolution.imports import Import
-from ..resolution.resolver import Resolver
+from ..resolution.outlines import has_private_modifier, members_of
+from ..resolution.resolver import IMPLICIT_THIS, Resolver
+from ..resolution.scopes import Scope
 from ..syntax.symbols import Definition
 
 MAX_NAMES = 3  # definitions shown for one typed prefix
@@ -22,6 +24,8 @@ USE_SCAN_CHARS = 100_000  # each side of the cursor searched for uses of the nam
 MAX_MATCHES = 400  # names with the prefix weighed by evidence; past this, only the file's own evidence counts
 TYPED_SCORE = 1.2  # what the cursor is typing: next to what it calls (CURSOR_SCORE 1.3), above names near it
 IMPORTED_NAME, USED_IN_FILE, IN_IMPORTED_FILE, SAME_FOLDER, ELSEWHERE = 1.0, 0.9, 0.8, 0.75, 0.4
+INHERITED = 0.9  # (Java, C#, Kotlin...) a member of the enclosing class's bases: ``this.`` is implicit
+MAX_BASE_LEVELS = 3
 _WORD = re.compile(r"[\w$]+$")
 _SEPARATOR = re.compile(r"(?:\?\.|\.|::|->)\s*$")
 _DECLARING = re.compile(
@@ -90,6 +94,7 @@ def typed_name_candidates(
         if found:
             record, definition, evidence = max(found, key=lambda f: (f[2], -f[1].start_line))
             weighed.append((evidence, name, record, definition))
+    weighed += _inherited_members(resolver, prefix, local_names)
     if not weighed:
         return []
     usage = g.index.usage(name for _, name, _, _ in weighed) if len(weighed) > MAX_NAMES else {}
@@ -98,3 +103,26 @@ def typed_name_candidates(
         (record, definition, TYPED_SCORE * evidence * 0.85**rank)
         for rank, (evidence, _, record, definition) in enumerate(weighed[:MAX_NAMES])
     ]
+
+
+def _inherited_members(
+    resolver: Resolver, prefix: str, local_names: set[str]
+) -> list[tuple[float, str, FileRecord, Definition]]:
+    """Where a bare name may be ``this.name`` (Java, C#...), the members of the enclosing class's bases (a few
+    levels up) that start with the prefix; its own members are in the current file."""
+    if resolver.here().language not in IMPLICIT_THIS:
+        return []
+    out: list[tuple[float, str, FileRecord, Definition]] = []
+    seen: set[str] = set(local_names)
+    level: list[Scope] = resolver.enclosing()
+    for _ in range(MAX_BASE_LEVELS):
+        level = [base for scope in level for base in resolver.bases(scope)]
+        for scope in level:
+            if scope.record is None or scope.definition is None:
+                continue
+            for record, definition in members_of(resolver, scope.record, scope.definition, everything=True):
+                name = definition.name
+                if name.startswith(prefix) and name not in seen and not has_private_modifier(definition):
+                    seen.add(name)
+                    out.append((INHERITED * min(1.0, scope.confidence), name, record, definition))
+    return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from resolution_helpers import definitions_at_end, first
+from resolution_helpers import CURSOR, definitions_at_end, first
 
 from qwen_lsp.context.index.repo_index import RepoIndex
 from qwen_lsp.context.index.store import FileData
@@ -136,3 +136,24 @@ def test_a_member_typed_so_far_keeps_the_outline_when_it_is_also_a_whole_name(
     assert any("setNewValue_" in s.text and s.score >= 0.9 for s in snippets), [
         (s.text[:40], s.score) for s in snippets
     ]
+
+
+def test_java_a_name_typed_in_a_class_may_be_an_inherited_member(engine: RepositoryContext, tmp_path: Path) -> None:
+    """Inside a subclass, ``_rep`` may be ``this._reportError`` of a base two levels up; private members of the
+    bases are not inherited."""
+    base_members = "".join(f"    protected void helper{i}() {{\n        int x = {i};\n    }}\n" for i in range(30))
+    files = {
+        "src/main/java/org/p/ParserMinimalBase.java": "package org.p;\n\npublic abstract class ParserMinimalBase {\n"
+        + base_members
+        + "    protected void _reportError(String msg) {\n        throw new RuntimeException(msg);\n    }\n"
+        "    private void _reportSecret(String msg) {\n    }\n}\n",
+        "src/main/java/org/p/ParserBase.java": "package org.p;\n\npublic abstract class ParserBase extends "
+        "ParserMinimalBase {\n    protected int _inputPtr;\n}\n",
+    }
+    text = (
+        "package org.p;\n\npublic class JsonParser extends ParserBase {\n    public void next(int ch) {\n"
+        "        if (ch < 0) {\n            _rep" + CURSOR + "\n        }\n    }\n}\n"
+    )
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/main/java/org/p/JsonParser.java", text, "java")
+    assert snippets and "_reportError" in snippets[0].text, first(snippets)
+    assert not any("_reportSecret" in s.text for s in snippets)
