@@ -281,11 +281,12 @@ class WindowIndex:
         avg = self.total_length / n if n else 1.0
         scores: dict[int, float] = {}
         total_idf = 0.0
+        get = scores.get  # the hot loop: up to max_terms * max_df postings
         for df, token in terms:
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             total_idf += idf
             for cid in self._postings(token) or ():
-                scores[cid] = scores.get(cid, 0.0) + idf
+                scores[cid] = get(cid, 0.0) + idf
             if deadline is not None and time.perf_counter() > deadline:  # the rarest terms are already in
                 break
         owner, lengths = self.owner, self.lengths

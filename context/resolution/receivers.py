@@ -10,6 +10,7 @@ definitions and ranks several when unsure.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 from typing import NamedTuple
 
@@ -154,14 +155,28 @@ def _is_identifier_char(char: str) -> bool:
     return char.isalnum() or char in "_$"
 
 
+def _lines_naming(text: str, name: str) -> Iterator[str]:
+    """The lines of ``text`` where ``name`` occurs as a whole identifier, the last first: found by searching for
+    the name, not by reading every line (a few hundred lines are read per type guess)."""
+    if not name:
+        yield from (line for line in reversed(text.split("\n")) if _has_word(line, name))
+        return
+    at = text.rfind(name)
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        line = text[start : end if end >= 0 else len(text)]
+        if _has_word(line, name):
+            yield line
+        at = text.rfind(name, 0, start - 1) if start > 0 else -1
+
+
 def variable_guesses(language: str, name: str, text: str) -> list[Guess]:
     """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first.
     Read from the last line up, so the search ends at the ``MAX_GUESSES`` nearest declarations."""
     patterns = _patterns(language)
     out: list[Guess] = []
-    for line in reversed(text.split("\n")):
-        if not _has_word(line, name):
-            continue
+    for line in _lines_naming(text, name):
         found: list[tuple[int, Guess]] = []
         for pattern, how in patterns:
             for match in pattern.finditer(line):
