@@ -111,3 +111,33 @@ def test_lines_naming_a_variable_are_those_a_line_by_line_reading_finds() -> Non
         name = rng.choice(["client", "cli", "x", "é"])
         by_line = [line for line in reversed(text.split("\n")) if _has_word(line, name)]
         assert list(_lines_naming(text, name)) == by_line, (text, name)
+
+
+# --- similar code: the next keystroke's search is the last one's ------------------------------------------------
+
+
+def test_a_repeated_search_is_answered_again_until_a_file_changes(monkeypatch) -> None:
+    from qwen_lsp.context.index.windows import WindowIndex, make_chunks
+
+    def lines(*names: str) -> list[str]:
+        return [f"result = {name}(value, other_{name})" for name in names] * 4
+
+    index = WindowIndex()
+    index.set_file("/r/a.py", make_chunks(lines("parse", "render", "compute")))
+    index.set_file("/r/b.py", make_chunks(lines("parse", "serialize", "fetch")))
+    scored: list[set[str]] = []
+    search = WindowIndex._search
+    monkeypatch.setattr(
+        WindowIndex, "_search", lambda self, query, *rest: scored.append(query) or search(self, query, *rest)
+    )
+    query = {"parse", "other_parse", "render"}
+    first = index.search(query, limit=4)
+    assert index.search(set(query), limit=4) == first and len(scored) == 1  # the same query: not scored again
+    index.set_file("/r/c.py", make_chunks(lines("parse", "render", "other_render")))
+    again = index.search(query, limit=4)
+    assert len(scored) == 2  # a file changed: scored again
+    fresh = WindowIndex()
+    for key, names in (("/r/a.py", ("parse", "render", "compute")), ("/r/b.py", ("parse", "serialize", "fetch"))):
+        fresh.set_file(key, make_chunks(lines(*names)))
+    fresh.set_file("/r/c.py", make_chunks(lines("parse", "render", "other_render")))
+    assert again == fresh.search(query, limit=4) != first
