@@ -302,13 +302,16 @@ class WindowIndex:
         avg = self.total_length / n if n else 1.0
         scores: dict[int, float] = {}
         total_idf = 0.0
-        get = scores.get  # the hot loop: up to max_terms * max_df postings
         complete = True
         for position, (df, token) in enumerate(terms):
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             total_idf += idf
-            for cid in self._postings(token) or ():
-                scores[cid] = get(cid, 0.0) + idf
+            # scores[cid] += idf for each posting, up to max_terms * max_df of them: in C but for the chunks an
+            # earlier term already scored (new chunks keep the postings' order, as one by one they would)
+            added = dict.fromkeys(self._postings(token) or (), idf)
+            for cid in scores.keys() & added.keys():
+                added[cid] = scores[cid] + idf
+            scores.update(added)
             if deadline is not None and time.perf_counter() > deadline:  # the rarest terms are already in
                 complete = position == len(terms) - 1
                 break
