@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from .elements import EXPR as _EXPR
@@ -174,20 +174,26 @@ def _lines_naming(text: str, name: str) -> Iterator[str]:
 def variable_guesses(language: str, name: str, text: str) -> list[Guess]:
     """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first.
     Read from the last line up, so the search ends at the ``MAX_GUESSES`` nearest declarations."""
-    patterns = _patterns(language)
     out: list[Guess] = []
     for line in _lines_naming(text, name):
-        found: list[tuple[int, Guess]] = []
-        for pattern, how in patterns:
-            for match in pattern.finditer(line):
-                if match.group("n") == name:
-                    found += [(match.start(), guess) for guess in _READERS[how](match.group("t"))]
-        for _, guess in sorted(found, key=lambda item: -item[0]):
+        for guess in _line_guesses(language, name, line):
             if guess not in out:
                 out.append(guess)
         if len(out) >= MAX_GUESSES:
             break
     return out[:MAX_GUESSES]
+
+
+@lru_cache(maxsize=32768)
+def _line_guesses(language: str, name: str, line: str) -> tuple[Guess, ...]:
+    """The types one line declares for ``name``, the rightmost first (kept: from one keystroke to the next, and
+    from one request to the next in a file, the same lines are read for the same names)."""
+    found: list[tuple[int, Guess]] = []
+    for pattern, how in _patterns(language):
+        for match in pattern.finditer(line):
+            if match.group("n") == name:
+                found += [(match.start(), guess) for guess in _READERS[how](match.group("t"))]
+    return tuple(guess for _, guess in sorted(found, key=lambda item: -item[0]))
 
 
 def _chain(text: str) -> list[Guess]:

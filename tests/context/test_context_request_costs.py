@@ -141,3 +141,15 @@ def test_a_repeated_search_is_answered_again_until_a_file_changes(monkeypatch) -
         fresh.set_file(key, make_chunks(lines(*names)))
     fresh.set_file("/r/c.py", make_chunks(lines("parse", "render", "other_render")))
     assert again == fresh.search(query, limit=4) != first
+
+
+def test_the_next_keystroke_reads_only_the_edited_line_for_type_guesses() -> None:
+    from qwen_lsp.context.resolution.receivers import _line_guesses
+
+    text = "client = Alpha()\nother = 1\nclient: Beta = make()\nprint(client)\nclient = Delta()\nclient.se"
+    first = variable_guesses("python", "client", text)
+    misses = _line_guesses.cache_info().misses
+    typed = text + "n"  # the next keystroke, on the cursor's line
+    assert variable_guesses("python", "client", typed) == first
+    assert [g.path for g in first] == ["Delta", "Beta", "make"]
+    assert _line_guesses.cache_info().misses - misses == 1  # only the edited line was read again
