@@ -25,6 +25,7 @@ def uri_to_path(uri: str) -> Path:
     return Path(unquote(parsed.path or uri))
 
 
+@lru_cache(maxsize=65536)  # per snippet at packing, per request: the same few thousand keys
 def uri_to_key(uri: str) -> str:
     """The index key of a document: its absolute path ('/'-separated) for file URIs, the URI itself otherwise."""
     return uri_to_path(uri).as_posix() if urlparse(uri).scheme == "file" else uri

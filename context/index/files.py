@@ -260,24 +260,29 @@ def leaves_folder(path: str, real_root: str) -> bool:
 
 def why_unusable(data: bytes) -> str | None:
     """Why file content cannot be useful context (binary, not UTF-8, minified), or None if it can."""
+    return _decoded(data)[1]
+
+
+def _decoded(data: bytes) -> tuple[str, str | None]:
+    """(the text, None) or ("", why the content cannot be useful context): decoded once for both."""
     if b"\0" in data[:8192]:
-        return "binary content"
+        return "", "binary content"
     try:
-        data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return "not UTF-8"
+        return "", "not UTF-8"
     if len(data) > 20_000 and data.count(b"\n") * 1000 < len(data):  # average line over 1000 bytes
-        return "minified or generated (very long lines)"
-    return None
+        return "", "minified or generated (very long lines)"
+    return text, None
 
 
 def decode_source(data: bytes, label: str) -> str | None:
     """The text of a source file, or None (logged) for binary, non-UTF-8 or minified content."""
-    reason = why_unusable(data)
+    text, reason = _decoded(data)
     if reason is not None:
         log.info("context index: skipping %s: %s", label, reason)
         return None
-    return data.decode("utf-8-sig")
+    return text
 
 
 def read_bytes(path: Path | str, max_bytes: int) -> tuple[bytes | None, str]:

@@ -111,6 +111,9 @@ class RepoIndex:
         self.generation = 0  # changes with any file's content: answers derived from definitions may change
         self.lookup_cache: dict[tuple[Any, ...], object] = {}  # such answers, valid for ``lookup_generation``
         self.lookup_generation = 0
+        # name -> definitions_named(name), kept in step with ``symbols`` by ``put`` and ``_drop``: a common name has
+        # thousands of entries, asked for request after request, and an edit must not make it start over
+        self._named: dict[str, list[tuple[FileRecord, Definition]]] = {}
 
     def put(self, key: str, folder: str, rel: str, data: FileData, digest: str) -> None:
         """Add or replace a file. ``data.chunks`` None keeps the file's chunks already in the window index
@@ -124,6 +127,9 @@ class RepoIndex:
             )
             self.files[key] = record
             for i, definition in enumerate(data.definitions):
+                named = self._named.get(definition.name)
+                if named is not None:
+                    named.append((record, definition))
                 bucket = self.symbols.get(definition.name)
                 if bucket is None:
                     self.symbols[definition.name] = [(key, i)]
@@ -161,6 +167,10 @@ class RepoIndex:
         record = self.files.pop(key, None)
         if record is None:
             return None
+        for name in {definition.name for definition in record.definitions}:
+            named = self._named.get(name)
+            if named is not None:
+                named[:] = [entry for entry in named if entry[0].key != key]
         for definition in record.definitions:
             bucket = self.symbols.get(definition.name)
             if bucket is not None:
@@ -219,12 +229,17 @@ class RepoIndex:
 
     def definitions_named(self, name: str) -> list[tuple[FileRecord, Definition]]:
         with self.lock:
-            out = []
-            for key, i in self.symbols.get(name, ()):
-                record = self.files.get(key)
-                if record is not None and i < len(record.definitions):
-                    out.append((record, record.definitions[i]))
-            return out
+            out = self._named.get(name)
+            if out is None:
+                out = []
+                for key, i in self.symbols.get(name, ()):
+                    record = self.files.get(key)
+                    if record is not None and i < len(record.definitions):
+                        out.append((record, record.definitions[i]))
+                if len(self._named) > 50_000:
+                    self._named.clear()
+                self._named[name] = out
+            return list(out)  # the caller's to keep or change
 
     def names_starting(self, prefix: str) -> list[str]:
         """Defined names that start with ``prefix`` (at least HEAD_CHARS characters), as a user typing it may mean."""

@@ -26,6 +26,7 @@ MIN_TOKENS_PER_CHUNK = 3
 _K1, _B = 1.2, 0.75
 _DEAD = 0xFFFFFFFF
 _EXPORT_VERSION = 2
+MAX_KEPT_SEARCHES = 8
 # Keywords and ubiquitous names of the supported languages: frequent everywhere, so worthless to a query.
 STOPWORDS = frozenset(
     [
@@ -187,12 +188,14 @@ class WindowIndex:
         self.alive = 0
         self.dead = 0
         self.total_length = 0
+        self.version = 0  # changes with every file set or removed: a search's answer holds until then
+        self._searches: dict[tuple[object, ...], tuple[int, list[WindowHit]]] = {}
 
     def __len__(self) -> int:
         return self.alive
 
     def set_file(self, key: str, chunks: list[Chunk]) -> None:
-        self.remove_file(key)
+        self.remove_file(key)  # and a new version
         ids: list[int] = []
         postings = self.postings
         for start, end, tokens in chunks:
@@ -213,6 +216,7 @@ class WindowIndex:
             self.alive += len(ids)
 
     def remove_file(self, key: str) -> None:
+        self.version += 1
         ids = self.by_file.pop(key, None)
         if not ids:
             return
@@ -265,10 +269,27 @@ class WindowIndex:
         deadline: float | None = None,
         skip: frozenset[str] = frozenset(),
     ) -> list[WindowHit]:
-        """Chunks sharing the most informative identifiers with ``query``; files in ``skip`` are left out."""
+        """Chunks sharing the most informative identifiers with ``query``; files in ``skip`` are left out.
+        The last few answers are kept until a file changes: the next keystroke asks the same (the query leaves out
+        the word being typed)."""
+        memo_key = (frozenset(query), limit, max_terms, skip)
+        known = self._searches.get(memo_key)
+        if known is not None and known[0] == self.version:
+            return list(known[1])
+        hits, complete = self._search(query, limit, max_terms, deadline, skip)
+        if complete:
+            if len(self._searches) >= MAX_KEPT_SEARCHES:
+                self._searches.pop(next(iter(self._searches)))
+            self._searches[memo_key] = (self.version, hits)
+        return list(hits)
+
+    def _search(
+        self, query: set[str], limit: int, max_terms: int, deadline: float | None, skip: frozenset[str]
+    ) -> tuple[list[WindowHit], bool]:
+        """(hits, whether every chosen term was scored before the deadline)."""
         n = self.alive
         if n == 0 or not query:
-            return []
+            return [], True
         max_df = max(50, n // 200)  # identifiers in over 0.5% of chunks say little and cost much
         terms = []
         for token in query:
@@ -276,17 +297,23 @@ class WindowIndex:
             if 0 < df <= max_df:
                 terms.append((df, token))
         if not terms:
-            return []
+            return [], True
         terms = heapq.nsmallest(max_terms, terms)
         avg = self.total_length / n if n else 1.0
         scores: dict[int, float] = {}
         total_idf = 0.0
-        for df, token in terms:
+        complete = True
+        for position, (df, token) in enumerate(terms):
             idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
             total_idf += idf
-            for cid in self._postings(token) or ():
-                scores[cid] = scores.get(cid, 0.0) + idf
+            # scores[cid] += idf for each posting, up to max_terms * max_df of them: in C but for the chunks an
+            # earlier term already scored (new chunks keep the postings' order, as one by one they would)
+            added = dict.fromkeys(self._postings(token) or (), idf)
+            for cid in scores.keys() & added.keys():
+                added[cid] = scores[cid] + idf
+            scores.update(added)
             if deadline is not None and time.perf_counter() > deadline:  # the rarest terms are already in
+                complete = position == len(terms) - 1
                 break
         owner, lengths = self.owner, self.lengths
         # Rank by the plain idf sum first (C-speed), then apply BM25's length normalisation to the short list.
@@ -297,7 +324,8 @@ class WindowIndex:
 
         live = [cid for cid, _ in top if owner[cid] is not None and owner[cid] not in skip]
         best = sorted(live, key=lambda cid: (-rank(cid), cid))[:limit]
-        return [WindowHit(owner[c] or "", self.starts[c], self.ends[c], scores[c] / total_idf, rank(c)) for c in best]
+        hits = [WindowHit(owner[c] or "", self.starts[c], self.ends[c], scores[c] / total_idf, rank(c)) for c in best]
+        return hits, complete
 
     def export(self, keep: set[str]) -> bytes:
         """The index as bytes; chunks of files not in ``keep`` are written as removed."""

@@ -10,7 +10,8 @@ definitions and ranks several when unsure.
 from __future__ import annotations
 
 import re
-from functools import cache
+from collections.abc import Iterator
+from functools import cache, lru_cache
 from typing import NamedTuple
 
 from .elements import EXPR as _EXPR
@@ -154,25 +155,45 @@ def _is_identifier_char(char: str) -> bool:
     return char.isalnum() or char in "_$"
 
 
+def _lines_naming(text: str, name: str) -> Iterator[str]:
+    """The lines of ``text`` where ``name`` occurs as a whole identifier, the last first: found by searching for
+    the name, not by reading every line (a few hundred lines are read per type guess)."""
+    if not name:
+        yield from (line for line in reversed(text.split("\n")) if _has_word(line, name))
+        return
+    at = text.rfind(name)
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        line = text[start : end if end >= 0 else len(text)]
+        if _has_word(line, name):
+            yield line
+        at = text.rfind(name, 0, start - 1) if start > 0 else -1
+
+
 def variable_guesses(language: str, name: str, text: str) -> list[Guess]:
     """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first.
     Read from the last line up, so the search ends at the ``MAX_GUESSES`` nearest declarations."""
-    patterns = _patterns(language)
     out: list[Guess] = []
-    for line in reversed(text.split("\n")):
-        if not _has_word(line, name):
-            continue
-        found: list[tuple[int, Guess]] = []
-        for pattern, how in patterns:
-            for match in pattern.finditer(line):
-                if match.group("n") == name:
-                    found += [(match.start(), guess) for guess in _READERS[how](match.group("t"))]
-        for _, guess in sorted(found, key=lambda item: -item[0]):
+    for line in _lines_naming(text, name):
+        for guess in _line_guesses(language, name, line):
             if guess not in out:
                 out.append(guess)
         if len(out) >= MAX_GUESSES:
             break
     return out[:MAX_GUESSES]
+
+
+@lru_cache(maxsize=32768)
+def _line_guesses(language: str, name: str, line: str) -> tuple[Guess, ...]:
+    """The types one line declares for ``name``, the rightmost first (kept: from one keystroke to the next, and
+    from one request to the next in a file, the same lines are read for the same names)."""
+    found: list[tuple[int, Guess]] = []
+    for pattern, how in _patterns(language):
+        for match in pattern.finditer(line):
+            if match.group("n") == name:
+                found += [(match.start(), guess) for guess in _READERS[how](match.group("t"))]
+    return tuple(guess for _, guess in sorted(found, key=lambda item: -item[0]))
 
 
 def _chain(text: str) -> list[Guess]:

@@ -37,3 +37,119 @@ def test_secret_files_are_found_at_any_depth_as_before() -> None:
     for rel in ("a/.env", "a/b/.ssh/config", "deep/x/id_rsa.pub", "src/app.py", ".aws/", "pkg/secrets.json", "k.pem"):
         assert policy.is_secret(rel) == is_secret(rel), rel
         assert policy.is_secret(rel) == is_secret(rel), rel  # answered from the folders already matched
+
+
+# --- definitions by name, kept in step with the index ------------------------------------------------------------
+
+
+def _python(text: str):
+    from qwen_lsp.context.index.repo_index import analyze
+    from qwen_lsp.context.syntax.languages import language_named
+
+    return analyze(language_named("python"), text)
+
+
+def _named_afresh(index) -> dict[str, list[tuple[str, int]]]:
+    """What ``definitions_named`` answers, computed from the files alone."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name, entries in index.symbols.items():
+        out[name] = [(key, index.files[key].definitions[i].start_line) for key, i in entries]
+    return out
+
+
+class _CountingDict(dict):
+    gets = 0
+
+    def get(self, *args):  # type: ignore[override]
+        _CountingDict.gets += 1
+        return super().get(*args)
+
+
+def test_definitions_by_name_follow_every_put_and_drop_and_are_walked_once() -> None:
+    from qwen_lsp.context.index.repo_index import RepoIndex
+
+    index = RepoIndex()
+    versions = [
+        "class A:\n    def __init__(self):\n        pass\n\ndef run():\n    pass\n",
+        "def run():\n    pass\n\nclass B:\n    def __init__(self):\n        pass\n    def run(self):\n        pass\n",
+        "x = 1\n",
+    ]
+    for i, text in enumerate(versions):
+        index.put(f"/r/m{i}.py", "/r", f"m{i}.py", _python(text), digest="")
+    names = ("__init__", "run", "x", "missing")
+    for name in names:
+        index.definitions_named(name)  # remembered from here on
+    # edits: definitions move, appear and go; a file is removed, another added
+    index.put("/r/m0.py", "/r", "m0.py", _python("\n\nclass A:\n    def __init__(self):\n        pass\n"), digest="")
+    index.put("/r/m2.py", "/r", "m2.py", _python("def run():\n    pass\nx = 2\n"), digest="")
+    index.remove("/r/m1.py")
+    index.put("/r/m3.py", "/r", "m3.py", _python("def missing():\n    pass\n"), digest="")
+    expected = _named_afresh(index)
+    for name in names:
+        got = [(r.key, d.start_line) for r, d in index.definitions_named(name)]
+        assert got == expected.get(name, []), name
+        assert all(index.files[r.key] is r for r, _ in index.definitions_named(name))  # the current records
+    index.symbols = _CountingDict(index.symbols)
+    _CountingDict.gets = 0
+    for name in names:
+        index.definitions_named(name)
+    assert _CountingDict.gets == 0  # answered without walking the name's entries again
+
+
+# --- type guesses read only the lines that name the variable -----------------------------------------------------
+
+
+def test_lines_naming_a_variable_are_those_a_line_by_line_reading_finds() -> None:
+    import random
+
+    from qwen_lsp.context.resolution.receivers import _has_word, _lines_naming
+
+    rng = random.Random(3)
+    pieces = ["client", "cli", "ent", "client_", "$", "\n", " = ", "x", "é", "\n\n", "(", "_client"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 16)))
+        name = rng.choice(["client", "cli", "x", "é"])
+        by_line = [line for line in reversed(text.split("\n")) if _has_word(line, name)]
+        assert list(_lines_naming(text, name)) == by_line, (text, name)
+
+
+# --- similar code: the next keystroke's search is the last one's ------------------------------------------------
+
+
+def test_a_repeated_search_is_answered_again_until_a_file_changes(monkeypatch) -> None:
+    from qwen_lsp.context.index.windows import WindowIndex, make_chunks
+
+    def lines(*names: str) -> list[str]:
+        return [f"result = {name}(value, other_{name})" for name in names] * 4
+
+    index = WindowIndex()
+    index.set_file("/r/a.py", make_chunks(lines("parse", "render", "compute")))
+    index.set_file("/r/b.py", make_chunks(lines("parse", "serialize", "fetch")))
+    scored: list[set[str]] = []
+    search = WindowIndex._search
+    monkeypatch.setattr(
+        WindowIndex, "_search", lambda self, query, *rest: scored.append(query) or search(self, query, *rest)
+    )
+    query = {"parse", "other_parse", "render"}
+    first = index.search(query, limit=4)
+    assert index.search(set(query), limit=4) == first and len(scored) == 1  # the same query: not scored again
+    index.set_file("/r/c.py", make_chunks(lines("parse", "render", "other_render")))
+    again = index.search(query, limit=4)
+    assert len(scored) == 2  # a file changed: scored again
+    fresh = WindowIndex()
+    for key, names in (("/r/a.py", ("parse", "render", "compute")), ("/r/b.py", ("parse", "serialize", "fetch"))):
+        fresh.set_file(key, make_chunks(lines(*names)))
+    fresh.set_file("/r/c.py", make_chunks(lines("parse", "render", "other_render")))
+    assert again == fresh.search(query, limit=4) != first
+
+
+def test_the_next_keystroke_reads_only_the_edited_line_for_type_guesses() -> None:
+    from qwen_lsp.context.resolution.receivers import _line_guesses
+
+    text = "client = Alpha()\nother = 1\nclient: Beta = make()\nprint(client)\nclient = Delta()\nclient.se"
+    first = variable_guesses("python", "client", text)
+    misses = _line_guesses.cache_info().misses
+    typed = text + "n"  # the next keystroke, on the cursor's line
+    assert variable_guesses("python", "client", typed) == first
+    assert [g.path for g in first] == ["Delta", "Beta", "make"]
+    assert _line_guesses.cache_info().misses - misses == 1  # only the edited line was read again
