@@ -22,7 +22,7 @@ from ..ranking import Candidate
 from ..syntax.languages import language_named
 from ..syntax.symbols import Definition
 from .modules import PACKAGE_STEMS
-from .resolver import Resolver
+from .resolver import IMPLICIT_THIS, Resolver
 from .scopes import Scope
 from .signatures import signature_line
 
@@ -51,6 +51,8 @@ def is_public(language: str, name: str, d: Definition | None = None) -> bool:
         return name[:1].isupper()
     if language == "rust" and d is not None and _is_attribute(d):
         return signature_line(d).startswith("pub")
+    if language in IMPLICIT_THIS:  # access modifiers decide there: Java's ``_name`` is often a protected member
+        return True
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
