@@ -72,9 +72,13 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     listed = {(r.key, d.start_line) for r, d in entries}
     neighbours = _neighbours(g, resolver) if time.perf_counter() < stop else []
     more = [(r, d) for r, d in neighbours if (r.key, d.start_line) not in listed and d.name not in skip]
-    if more:  # by name, cheap enough to fit next to the rest; the most likely with their signature if room is left
+    if more and g.spec is not None and g.spec.name in IMPLICIT_THIS:
+        # a class's inherited methods are many: by name, cheap enough to fit next to the rest; the most likely
+        # again with their signature if room is left
         out += listing(g, more[:MAX_NEIGHBOURS], NAMES_SCORE, {}, max_signatures=0)
         out += listing(g, more[:NEIGHBOUR_SIGNATURES], NEIGHBOUR_SCORE, {})
+    elif more:  # a Go package's functions: the most used with their signature, the others by name
+        out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {}, max_signatures=NEIGHBOUR_SIGNATURES)
     return out, {d.name for _, d in entries}
 
 
