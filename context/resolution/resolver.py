@@ -19,6 +19,7 @@ from .elements import SAME_VALUE, element_step
 from .guesses import guarded, named_after
 from .imports import Import
 from .lookup import MAX_AMBIGUOUS, MAX_HOPS, NameLookup
+from .macros import macro_result_type
 from .modules import is_module_named
 from .receivers import Guess, field_guesses, return_guesses, type_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
@@ -285,6 +286,8 @@ class Resolver(NameLookup):
             return self.enclosing()
         if name == "super":
             return [b for s in self.enclosing() for b in self.bases(s)]
+        if called and name.endswith("!"):
+            return self._macro_result(name[:-1], depth)
         if called:
             found = self.lookup(here, name) or self.implicit_members(name) or self._methods_named(name)
             return self.results(found, 1.0, depth, True)
@@ -295,6 +298,16 @@ class Resolver(NameLookup):
         for rank, guess in enumerate(guesses):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
         return distinct(out) or self.name_scopes(here, name) or named_after(self, here, name)
+
+    def _macro_result(self, name: str, depth: int) -> list[Scope]:
+        """What a call of a macro defined in the repository gives: the type its body constructs."""
+        out: list[Scope] = []
+        macros = [(r, d) for r, d in self.named(name) if d.kind == "macro"]
+        for record, d in macros[:MAX_AMBIGUOUS]:
+            constructed = macro_result_type(self.g, record, d)
+            if constructed:
+                out += self.type_scopes(self.context_of(record), Guess(constructed), 0.8, depth + 1)
+        return distinct(out)
 
     def implicit_members(self, name: str) -> list[Found]:
         """``name`` as a member of the enclosing class (its own or inherited), where a bare name may mean
