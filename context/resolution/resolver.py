@@ -36,6 +36,11 @@ _CONSTRUCTOR_LIKE = re.compile(
 )
 
 
+def _without_doc_comment(text: str) -> str:
+    """A declaration without the comment lines above it (``/** ... */`` over a Java field)."""
+    return "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(("/*", "*", "//")))
+
+
 @dataclass
 class Resolver(NameLookup):
     _heads: dict[str, list[Scope]] = field(default_factory=dict)
@@ -147,7 +152,7 @@ class Resolver(NameLookup):
                         guess = Guess(d.parent)
                     out += self._in_type_of(f.record, guess, conf, depth)
             elif d.kind in ("field", "variable", "constant") and not called:
-                for guess in field_guesses(f.record.language, d.name, d.summary):
+                for guess in field_guesses(f.record.language, d.name, _without_doc_comment(d.summary)):
                     out += self._in_type_of(f.record, guess, conf, depth)
         return distinct(out)
 
@@ -297,6 +302,8 @@ class Resolver(NameLookup):
         guesses = guarded(self, here, name) + variable_guesses(here.language, name, self.text_before())
         for rank, guess in enumerate(guesses):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
+        if not out and (name[:1].islower() or name[:1] == "_"):  # a field the class inherits: ``_context.``
+            out = self.results(self.implicit_members(name), 1.0, depth, False)
         return distinct(out) or self.name_scopes(here, name) or named_after(self, here, name)
 
     def _macro_result(self, name: str, depth: int) -> list[Scope]:

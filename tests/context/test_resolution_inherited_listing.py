@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from resolution_helpers import CURSOR, definitions_at_end, open_at_cursor
+from resolution_helpers import CURSOR, definitions_at_end, open_at_cursor, types_at_cursor
 
 from qwen_lsp.context.repository import RepositoryContext
 
@@ -84,3 +84,22 @@ def test_a_large_enclosing_class_outline_names_its_later_methods(engine: Reposit
     outlines = [s for s in engine.gather(request).snippets if s.source == "outline" and "class Utf8Parser" in s.text]
     assert outlines and len(outlines[0].text) <= 1700, [len(s.text) for s in outlines]
     assert "also: " in outlines[0].text and "handleOddCharacterSequenceNumber20" in outlines[0].text, outlines[0].text
+
+
+def test_field_inherited_from_a_base_class_resolves_to_its_type_past_its_javadoc(
+    engine: RepositoryContext, tmp_path: Path
+) -> None:
+    files = {
+        "src/org/x/base/ParserBase.java": "package org.x.base;\n\nimport org.x.json.ReadContext;\n\n"
+        "public abstract class ParserBase {\n    /**\n     * Where the parser is.\n     */\n"
+        "    protected ReadContext _parsingContext;\n}\n",
+        "src/org/x/json/ReadContext.java": "package org.x.json;\n\npublic class ReadContext {\n"
+        "    public boolean expectComma() {\n        return true;\n    }\n}\n",
+    }
+    main = (
+        "package org.x.json;\n\nimport org.x.base.ParserBase;\n\npublic class Utf8Parser extends ParserBase {\n"
+        "    int next(int c) {\n        if (_parsingContext." + CURSOR + ") {\n            return c;\n        }\n"
+        "        return 0;\n    }\n}\n"
+    )
+    types = types_at_cursor(engine, tmp_path / "repo", files, "src/org/x/json/Utf8Parser.java", main, "java")
+    assert types == ["ReadContext"], types
