@@ -302,7 +302,7 @@ class Resolver(NameLookup):
         guesses = guarded(self, here, name) + variable_guesses(here.language, name, self.text_before())
         for rank, guess in enumerate(guesses):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
-        if not out and (name[:1].islower() or name[:1] == "_"):  # a field the class inherits: ``_context.``
+        if not out and depth == 0 and (name[:1].islower() or name[:1] == "_"):  # an inherited field: ``_context.``
             out = self.results(self.implicit_members(name), 1.0, depth, False)
         return distinct(out) or self.name_scopes(here, name) or named_after(self, here, name)
 

@@ -103,3 +103,16 @@ def test_field_inherited_from_a_base_class_resolves_to_its_type_past_its_javadoc
     )
     types = types_at_cursor(engine, tmp_path / "repo", files, "src/org/x/json/Utf8Parser.java", main, "java")
     assert types == ["ReadContext"], types
+
+
+def test_a_class_with_a_qualified_base_resolves_a_local_name_without_looping(
+    engine: RepositoryContext, tmp_path: Path
+) -> None:
+    # the base named by a dotted path is looked up from its first name, which is not a field of the class: no loop
+    files = {"src/org/x/util/Buffer.java": "package org.x.util;\n\npublic class Buffer {\n}\n"}
+    main = (
+        "package org.x.util;\n\npublic class BufferTest extends junit.framework.TestCase {\n"
+        "    public void testReset() {\n        buffer." + CURSOR + "\n    }\n}\n"
+    )
+    types = types_at_cursor(engine, tmp_path / "repo", files, "src/org/x/util/BufferTest.java", main, "java")
+    assert types == ["Buffer"], types  # named after the type, as without the base
