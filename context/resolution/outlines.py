@@ -22,7 +22,7 @@ from ..ranking import Candidate
 from ..syntax.languages import language_named
 from ..syntax.symbols import Definition
 from .modules import PACKAGE_STEMS
-from .resolver import Resolver
+from .resolver import IMPLICIT_THIS, Resolver
 from .scopes import Scope
 from .signatures import signature_line
 
@@ -31,6 +31,8 @@ MAX_LISTED_NAMES = 120  # further members listed by name only
 MAX_SIGNATURE_CHARS = 1600  # ~400 tokens of signatures, then names up to ~600 tokens in all: the outline must fit
 MAX_OUTLINE_CHARS = 2400  # in the default budget next to the other snippets
 MAX_MODULE_FILES = 12
+LARGE_TYPE_MEMBERS = 90
+LARGE_TYPE_SIGNATURE_CHARS = 800
 WORD_SHARE = 2.0  # a member sharing a word with the cursor line ranks as if used 4x as much
 _WORD_PARTS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _IDENT = re.compile(r"[A-Za-z_$][\w$]*")
@@ -51,6 +53,8 @@ def is_public(language: str, name: str, d: Definition | None = None) -> bool:
         return name[:1].isupper()
     if language == "rust" and d is not None and _is_attribute(d):
         return signature_line(d).startswith("pub")
+    if language in IMPLICIT_THIS:  # access modifiers decide there: Java's ``_name`` is often a protected member
+        return True
     return not name.startswith("_") or (name.startswith("__") and name.endswith("__"))
 
 
@@ -84,10 +88,15 @@ def _relevance(g: Gathering, typed: str, usage: dict[str, int]) -> Callable[[str
     called = set(_MEMBER_USE.findall(text))  # the visible window: the whole file may be very long
     line = g.lines[g.cursor_line] if g.cursor_line < len(g.lines) else ""
     words = set().union(*(_words(w) for w in _IDENT.findall(line))) if line else set()
+    # the words of the members the code around calls: ``get_after_long_help()`` nearby -> ``get_long_help``
+    around = set().union(*map(_words, called)) if called else set()
     return lambda name: (
         not (typed and name.startswith(typed)),
         name not in called,
-        -(math.log2(1 + usage.get(name, 0)) + (WORD_SHARE if _words(name) & words else 0)),
+        -(
+            math.log2(1 + usage.get(name, 0))
+            + (WORD_SHARE if _words(name) & words or len(_words(name) & around) >= 2 else 0)
+        ),
     )
 
 
@@ -216,9 +225,11 @@ def listing(
     relevant members, then the names of further callable members (what an IDE's completion list would offer)."""
     signatures: list[tuple[FileRecord, Definition]] = []
     size = 0
+    # a large type: fewer signatures, so that more of its members are named
+    signature_chars = MAX_SIGNATURE_CHARS if len(ranked) <= LARGE_TYPE_MEMBERS else LARGE_TYPE_SIGNATURE_CHARS
     for entry in ranked[:max_signatures]:
         size += len(signature_line(entry[1])) + 5
-        if size > MAX_SIGNATURE_CHARS:
+        if size > signature_chars:
             break
         signatures.append(entry)
     names: list[tuple[FileRecord, Definition]] = []

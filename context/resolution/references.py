@@ -23,6 +23,7 @@ _KEYWORDS = frozenset({"return", "if", "while", "await", "yield", "not", "and", 
 # fmt: on
 _PREFIX_CAST = re.compile(r"\(\s*\(\s*([A-Z][\w$.]*)\s*(?:<[^()]*>)?\s*\)\s*[\w$]")  # ((Element) next)
 _UNTYPED = frozenset({"any", "unknown"})
+_LINE_COMMENT = re.compile(r'^(?:(?:[^"\'\n]|"[^"\n]*"|\'[^\'\n]*\')*?\s)?(//.*)$', re.M)  # outside quotes
 _CAST = re.compile(r"\bas\s+([A-Za-z_$][\w$.]*)\s*(?:<[^()]*>)?\s*\)$")
 _TYPE_NODES = {
     "class_definition": "name",
@@ -83,13 +84,25 @@ def _separator_before(text: str, end: int, newlines: bool = False) -> tuple[str,
     return "", -1
 
 
+def _code_end(text: str, end: int) -> int:
+    """Where the code before ``end`` ends, spaces and line breaks skipped, and a line comment a chain continued
+    on the next line left behind (``command!() // needs a feature`` then ``\n    .arg(..)``)."""
+    j = end
+    while j > 0 and text[j - 1] in " \t\r\n":
+        if text[j - 1] == "\n":
+            line_start = text.rfind("\n", 0, j - 1) + 1
+            comment = _LINE_COMMENT.search(text, line_start, j - 1)
+            if comment:
+                j = comment.start(1) + 1
+        j -= 1
+    return j
+
+
 def _chain_before(text: str, end: int) -> tuple[str, ...]:
     """The qualifier segments that end at ``end`` (just before a separator), outermost first."""
     segments: list[str] = []
     while len(segments) < MAX_CHAIN:
-        j = end
-        while j > 0 and text[j - 1] in " \t\n":
-            j -= 1
+        j = _code_end(text, end)
         called = False
         group = -1
         if j > 0 and text[j - 1] in ")]":
@@ -103,6 +116,9 @@ def _chain_before(text: str, end: int) -> tuple[str, ...]:
                 j = lt if lt > 0 else j
                 if text.endswith("::", 0, j):
                     j -= 2
+        macro = called and j > 0 and text[j - 1] == "!"  # Rust: command!().arg(..)
+        if macro:
+            j -= 1
         start = _identifier_before(text, j)
         if called and (start == j or text[start:j] in _KEYWORDS):  # (expr as Type).member: a cast
             cast = _CAST.search(text[group:end].rstrip()) or _PREFIX_CAST.match(text, group)
@@ -114,7 +130,7 @@ def _chain_before(text: str, end: int) -> tuple[str, ...]:
             break
         if start == j:
             break
-        segments.append(text[start:j] + ("()" if called else "[]" if group >= 0 else ""))
+        segments.append(text[start:j] + ("!" if macro else "") + ("()" if called else "[]" if group >= 0 else ""))
         sep, end = _separator_before(text, start, newlines=True)
         if not sep:
             break

@@ -19,6 +19,7 @@ from .elements import SAME_VALUE, element_step
 from .guesses import guarded, named_after
 from .imports import Import
 from .lookup import MAX_AMBIGUOUS, MAX_HOPS, NameLookup
+from .macros import macro_result_type
 from .modules import is_module_named
 from .receivers import Guess, field_guesses, return_guesses, type_guesses, variable_guesses
 from .references import enclosing_type, enclosing_type_in_text
@@ -33,6 +34,11 @@ _CONSTRUCTOR_LIKE = re.compile(
     r"(new|create|default|build|open|connect|of|from|with|get_?instance|value_?of)"
     r"(_\w+|[A-Z]\w*)?$"
 )
+
+
+def _without_doc_comment(text: str) -> str:
+    """A declaration without the comment lines above it (``/** ... */`` over a Java field)."""
+    return "\n".join(line for line in text.split("\n") if not line.lstrip().startswith(("/*", "*", "//")))
 
 
 @dataclass
@@ -146,7 +152,7 @@ class Resolver(NameLookup):
                         guess = Guess(d.parent)
                     out += self._in_type_of(f.record, guess, conf, depth)
             elif d.kind in ("field", "variable", "constant") and not called:
-                for guess in field_guesses(f.record.language, d.name, d.summary):
+                for guess in field_guesses(f.record.language, d.name, _without_doc_comment(d.summary)):
                     out += self._in_type_of(f.record, guess, conf, depth)
         return distinct(out)
 
@@ -285,6 +291,8 @@ class Resolver(NameLookup):
             return self.enclosing()
         if name == "super":
             return [b for s in self.enclosing() for b in self.bases(s)]
+        if called and name.endswith("!"):
+            return self._macro_result(name[:-1], depth)
         if called:
             found = self.lookup(here, name) or self.implicit_members(name) or self._methods_named(name)
             return self.results(found, 1.0, depth, True)
@@ -294,7 +302,19 @@ class Resolver(NameLookup):
         guesses = guarded(self, here, name) + variable_guesses(here.language, name, self.text_before())
         for rank, guess in enumerate(guesses):
             out += self.type_scopes(here, guess, 1.0 if rank == 0 else 0.7 / rank, depth + 1)
+        if not out and depth == 0 and (name[:1].islower() or name[:1] == "_"):  # an inherited field: ``_context.``
+            out = self.results(self.implicit_members(name), 1.0, depth, False)
         return distinct(out) or self.name_scopes(here, name) or named_after(self, here, name)
+
+    def _macro_result(self, name: str, depth: int) -> list[Scope]:
+        """What a call of a macro defined in the repository gives: the type its body constructs."""
+        out: list[Scope] = []
+        macros = [(r, d) for r, d in self.named(name) if d.kind == "macro"]
+        for record, d in macros[:MAX_AMBIGUOUS]:
+            constructed = macro_result_type(self.g, record, d)
+            if constructed:
+                out += self.type_scopes(self.context_of(record), Guess(constructed), 0.8, depth + 1)
+        return distinct(out)
 
     def implicit_members(self, name: str) -> list[Found]:
         """``name`` as a member of the enclosing class (its own or inherited), where a bare name may mean

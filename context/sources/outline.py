@@ -13,7 +13,8 @@ from tree_sitter import Node
 
 from ..gathering import Gathering
 from ..ranking import Candidate
-from ..syntax.symbols import CLASS_LIKE
+from ..syntax.languages import language_named
+from ..syntax.symbols import CLASS_LIKE, FUNCTION_LIKE, Definition
 
 _SCOPE = re.compile(
     r"(^|_)(function|method|class|struct|interface|trait|impl|module|namespace|enum|object|record|"
@@ -22,6 +23,8 @@ _SCOPE = re.compile(
 _CLASS_SCOPE = re.compile(r"(class|struct|interface|trait|impl|module|enum|object|record|protocol)")
 MAX_HEADER_LINES = 8
 MAX_IMPORT_LINES = 40
+MAX_CLASS_SIGNATURE_CHARS = 1000  # a large enclosing class: its first lines as they are, then its other
+MAX_CLASS_OUTLINE_CHARS = 1600  # methods by name, so the budget still reaches what it inherits and calls
 
 
 def _enclosing_scopes(node: Node | None) -> list[Node]:
@@ -42,6 +45,32 @@ def _signature_rows(node: Node) -> tuple[int, int]:
     return start, max(end, start + 1)
 
 
+def _compact(g: Gathering, cls: Definition) -> str:
+    """A class summary within MAX_CLASS_OUTLINE_CHARS: past MAX_CLASS_SIGNATURE_CHARS of its lines, the names of
+    its methods not shown yet, on one comment line (what an IDE's member list would offer)."""
+    text = cls.summary
+    if len(text) <= MAX_CLASS_OUTLINE_CHARS or g.record is None:
+        return text
+    kept: list[str] = []
+    size = 0
+    for line in text.split("\n"):
+        size += len(line) + 1
+        if size > MAX_CLASS_SIGNATURE_CHARS:
+            break
+        kept.append(line)
+    shown = "\n".join(kept)
+    size = len(shown)
+    names: list[str] = []
+    for d in g.record.definitions:
+        if d.parent == cls.name and d.kind in FUNCTION_LIKE and d.name not in names and d.name not in shown:
+            size += len(d.name) + 2
+            if size > MAX_CLASS_OUTLINE_CHARS:
+                break
+            names.append(d.name)
+    comment = language_named(g.record.language).line_comment
+    return shown + (f"\n    {comment} also: " + ", ".join(names) if names else "")
+
+
 def outline_candidates(g: Gathering) -> list[Candidate]:
     if g.tree is None:
         return []
@@ -60,7 +89,7 @@ def outline_candidates(g: Gathering) -> list[Candidate]:
             # the indexed definition may start a few lines earlier (decorators, doc comments)
             summary = next((d for (n, s), d in classes.items() if n == name and abs(s - start) <= 20), None)
         if summary is not None:
-            text, first = summary.summary, summary.start_line
+            text, first = _compact(g, summary), summary.start_line
             end = max(end, summary.header_end)
         else:
             first = start

@@ -21,6 +21,7 @@ from ..index.windows import STOPWORDS
 from ..ranking import Candidate
 from ..resolution.outlines import listing, members_of
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
+from ..resolution.signatures import signature_line
 from ..syntax.symbols import CLASS_LIKE, FUNCTION_LIKE, Definition
 
 MAX_SECONDS = 0.0015  # at least this long, and at most a quarter of the definitions source's time left (a budget
@@ -32,11 +33,13 @@ LINES_AFTER = 100
 USED_SCORE = 0.45  # below what the cursor line names, above definitions merely imported
 NEIGHBOUR_SCORE = 0.3  # callable without a qualifier but not called yet: the most used ones
 MAX_NEIGHBOURS = 60
-NEIGHBOUR_SIGNATURES = 12  # the most used with their signature, the others by name: twice as many for the tokens
+NEIGHBOUR_SIGNATURES = 12  # the first of them again with their signature, when room is left
+NAMES_SCORE = 0.5  # the names of what the code may call, before a bare name: cheap, so ranked with what it calls
 MAX_PACKAGE_FILES = 48
 MAX_BASE_DEPTH = 3
 _BARE_CALL = re.compile(r"(?<![\w$.:>])([A-Za-z_$][\w$]*)\s*\(")
 _CALLABLE = FUNCTION_LIKE | CLASS_LIKE | {"type"}
+_PROTECTED = re.compile(r"(?:@\w+(?:\([^)]*\))?\s+)*(?:\w+\s+)*?protected\b")
 
 
 @lru_cache(maxsize=65536)
@@ -69,7 +72,12 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     listed = {(r.key, d.start_line) for r, d in entries}
     neighbours = _neighbours(g, resolver) if time.perf_counter() < stop else []
     more = [(r, d) for r, d in neighbours if (r.key, d.start_line) not in listed and d.name not in skip]
-    if more:
+    if more and g.spec is not None and g.spec.name in IMPLICIT_THIS:
+        # a class's inherited methods are many: by name, cheap enough to fit next to the rest; the most likely
+        # again with their signature if room is left
+        out += listing(g, more[:MAX_NEIGHBOURS], NAMES_SCORE, {}, max_signatures=0)
+        out += listing(g, more[:NEIGHBOUR_SIGNATURES], NEIGHBOUR_SCORE, {})
+    elif more:  # a Go package's functions: the most used with their signature, the others by name
         out += listing(g, more[:MAX_NEIGHBOURS], NEIGHBOUR_SCORE, {}, max_signatures=NEIGHBOUR_SIGNATURES)
     return out, {d.name for _, d in entries}
 
@@ -105,8 +113,9 @@ def _neighbours(g: Gathering, resolver: Resolver) -> list[tuple[FileRecord, Defi
 
 
 def _ranked_by_usage(g: Gathering, entries: list[tuple[FileRecord, Definition]]) -> list[tuple[FileRecord, Definition]]:
+    """Members declared ``protected`` first (there for subclasses to call), then the most used in the repository."""
     usage = g.index.usage({d.name for _, d in entries})
-    return sorted(entries, key=lambda e: -usage.get(e[1].name, 0))
+    return sorted(entries, key=lambda e: (not _PROTECTED.match(signature_line(e[1])), -usage.get(e[1].name, 0)))
 
 
 def _reachable(g: Gathering, resolver: Resolver, language: str) -> list[tuple[FileRecord, Definition]]:
@@ -120,13 +129,16 @@ def _reachable(g: Gathering, resolver: Resolver, language: str) -> list[tuple[Fi
             out += [(record, d) for d in record.definitions if not d.parent and d.kind in FUNCTION_LIKE]
     elif language in IMPLICIT_THIS:
         scopes = resolver.enclosing()
+        # what the class declares itself is in view (or its own outline); an override hides the base's method
+        seen = {
+            d.name for s in scopes if s.record and s.definition for _, d in members_of(resolver, s.record, s.definition)
+        }
         for _ in range(MAX_BASE_DEPTH):
             scopes = [base for scope in scopes for base in resolver.bases(scope)]
             for scope in scopes:
                 if scope.record is not None and scope.definition is not None:
-                    out += [
-                        (r, d)
-                        for r, d in members_of(resolver, scope.record, scope.definition)
-                        if d.kind in FUNCTION_LIKE and r.key != g.key
-                    ]
+                    for r, d in members_of(resolver, scope.record, scope.definition):
+                        if d.kind in FUNCTION_LIKE and r.key != g.key and d.name not in seen:
+                            seen.add(d.name)
+                            out.append((r, d))
     return out
