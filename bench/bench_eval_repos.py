@@ -348,7 +348,8 @@ def main() -> None:
         "--variants",
         nargs="+",
         default=["context", "no_context"],
-        help="with --model: context, no_context, and either with _suffixN (N characters of suffix)",
+        help="with --model: context, no_context, and either with _budgetN (N tokens of repository context) "
+        "and/or _suffixN (N characters of suffix), in that order: context_budget2048_suffix2000",
     )
     parser.add_argument("--markdown", nargs="+", metavar="LABEL", help="print the stored runs' table and exit")
     parser.add_argument("--model-markdown", metavar="LABEL", help="print a stored model run's tables and exit")
