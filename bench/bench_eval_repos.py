@@ -309,11 +309,12 @@ def sign_test(wins: int, losses: int) -> float:
 
 
 def compare(pairs: list[str]) -> str:
-    """Exact match of ``label:variant`` pairs on the cases all of them completed (matched by repository, file,
-    cursor), by language and by call form × cursor position; the first pair against each other one: cases right
-    in one only, and the sign test's p. ``a+b:variant`` takes the variant's cases from either run (one that the
+    """Exact match, edit similarity and (before the name) whether the completion names the callee, of
+    ``label:variant`` pairs on the cases all of them completed (matched by repository, file, cursor), by language
+    and by call form × cursor position; the first pair against each other one: cases right in one only, and the
+    sign test's p. ``a+b:variant`` takes the variant's cases from either run (one that the
     later run did not repeat)."""
-    from qwen_lsp.context.evaluation.run import percentile
+    from qwen_lsp.context.evaluation.run import edit_similarity, percentile
 
     runs = json.loads(RESULTS.read_text())["runs"]
     chosen = [tuple(pair.split(":", 1)) for pair in pairs]
@@ -335,15 +336,26 @@ def compare(pairs: list[str]) -> str:
         languages.setdefault(r["language"], []).append(key)
         cells.setdefault(f"{r['form']}, {r['position']}", []).append(key)
     groups = {"all": common, **dict(sorted(languages.items())), **dict(sorted(cells.items()))}
-    right = [{k: t[k]["completions"][t[k]["variant"]] == t[k]["expected"] for k in common} for t in tables]
+    completed = [{k: t[k]["completions"][t[k]["variant"]] for k in common} for t in tables]
+    right = [{k: done[k] == t[k]["expected"] for k in common} for t, done in zip(tables, completed, strict=True)]
     names = [f"{label} {variant}" for label, variant in chosen]
     paired_names = " | ".join(f"right only in {names[0]} vs {n} (sign test p)" for n in names[1:])
     lines = [
-        f"| cases (n) | exact ({' / '.join(names)}) | prompt tokens p50 | {paired_names} |",
-        "|---" * (len(names) + 2) + "|",
+        f"| cases (n) | exact ({' / '.join(names)}) | edit similarity | callee named (before the name) "
+        f"| prompt tokens p50 | {paired_names} |",
+        "|---" * (len(names) + 4) + "|",
     ]
     for group, keys in groups.items():
         exact = " / ".join(f"{sum(r[k] for k in keys) / len(keys):.0%}" for r in right)
+        similarity = " / ".join(
+            f"{sum(edit_similarity(done[k], t[k]['expected']) for k in keys) / len(keys):.2f}"
+            for t, done in zip(tables, completed, strict=True)
+        )
+        naming = [k for k in keys if tables[0][k]["position"] == "before_name"]
+        named = " / ".join(
+            f"{sum(done[k].startswith(t[k]['callee']) for k in naming) / len(naming):.0%}" if naming else "-"
+            for t, done in zip(tables, completed, strict=True)
+        )
         tokens = " / ".join(
             f"{percentile([t[k]['prompt_tokens'].get(t[k]['variant'], 0) for k in keys], 50):.0f}" for t in tables
         )
@@ -352,7 +364,9 @@ def compare(pairs: list[str]) -> str:
             first_only = sum(right[0][k] and not other[k] for k in keys)
             other_only = sum(other[k] and not right[0][k] for k in keys)
             paired.append(f"{first_only} vs {other_only} (p {sign_test(first_only, other_only):.2f})")
-        lines.append(f"| {group} ({len(keys)}) | {exact} | {tokens} | " + " | ".join(paired) + " |")
+        lines.append(
+            f"| {group} ({len(keys)}) | {exact} | {similarity} | {named} | {tokens} | " + " | ".join(paired) + " |"
+        )
     return "\n".join(lines)
 
 
@@ -375,7 +389,8 @@ def main() -> None:
         "--variants",
         nargs="+",
         default=["context", "no_context"],
-        help="with --model: context, no_context, and either with _suffixN (N characters of suffix)",
+        help="with --model: context, no_context, and either with _budgetN (N tokens of repository context) "
+        "and/or _suffixN (N characters of suffix), in that order: context_budget2048_suffix2000",
     )
     parser.add_argument("--markdown", nargs="+", metavar="LABEL", help="print the stored runs' table and exit")
     parser.add_argument(

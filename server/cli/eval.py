@@ -29,7 +29,7 @@ from ..config import ServerSettings, env_overrides, load_settings
 from ..context_wiring import context_options
 from ..session import BackendFactory, Session, default_backend_factory, privacy_policy
 
-_VARIANT = re.compile(r"^(context|no_context)(?:_suffix(\d+))?$")
+_VARIANT = re.compile(r"^(context|no_context)(?:_budget(\d+))?(?:_suffix(\d+))?$")
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -80,15 +80,19 @@ def served_window(settings: ServerSettings) -> Window:
 
 
 def variant_settings(settings: ServerSettings, variant: str) -> ServerSettings:
-    """``context`` is the served pipeline; ``no_context`` has no repository context; ``_suffixN`` keeps N
-    characters of suffix instead of ``completion.max_suffix_chars``."""
+    """``context`` is the served pipeline; ``no_context`` has no repository context; ``_budgetN`` gives the context
+    N tokens instead of ``context.budget_tokens``; ``_suffixN`` keeps N characters of suffix instead of
+    ``completion.max_suffix_chars`` (``context_budget2048_suffix2000`` does both)."""
     match = _VARIANT.match(variant)
     if match is None:
         raise ValueError(f"unknown variant {variant!r}")
     if match.group(1) == "no_context":
         settings = settings.model_copy(update={"context": settings.context.model_copy(update={"enabled": False})})
     if match.group(2):
-        completion = settings.completion.model_copy(update={"max_suffix_chars": int(match.group(2))})
+        context = settings.context.model_copy(update={"budget_tokens": int(match.group(2))})
+        settings = settings.model_copy(update={"context": context})
+    if match.group(3):
+        completion = settings.completion.model_copy(update={"max_suffix_chars": int(match.group(3))})
         settings = settings.model_copy(update={"completion": completion})
     return settings
 

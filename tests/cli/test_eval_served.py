@@ -41,9 +41,36 @@ def test_variant_settings() -> None:
     assert variant_settings(served, "no_context").context.tokens_per_completion == 0
     longer = variant_settings(served, "no_context_suffix2000")
     assert (longer.completion.max_suffix_chars, longer.context.tokens_per_completion) == (2000, 0)
+    larger = variant_settings(served, "context_budget2048")
+    assert (larger.completion.max_suffix_chars, larger.context.tokens_per_completion) == (300, 2048)
+    both = variant_settings(served, "context_budget2048_suffix2000")
+    assert (both.completion.max_suffix_chars, both.context.tokens_per_completion) == (2000, 2048)
     assert served.completion.max_suffix_chars == 300 and served.context.tokens_per_completion == 1024  # untouched
-    with pytest.raises(ValueError):
-        variant_settings(served, "context_prefix9")
+    for unknown in ("context_prefix9", "context_suffix2000_budget2048", "context_budget"):
+        with pytest.raises(ValueError):
+            variant_settings(served, unknown)
+
+
+def test_a_budget_variant_gives_the_served_pipeline_its_own_context_budget(tmp_path: Path) -> None:
+    settings, _ = load_settings({}, {"context": {"budget_tokens": 1024}})
+    backend = PromptAwareBackend(name="stand-in")
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "cache")
+    engine.start([EVAL_REPO])
+    try:
+        report = evaluate_with_model(
+            engine, settings, 20, 3, ["context", "context_budget8"], backend_factory=lambda s: backend
+        )
+    finally:
+        engine.stop()
+    found_after = [r for r in report.results if r.found and r.position == "after_call"]
+    assert found_after and all(r.completions["context"] == "seen" for r in found_after)
+    # 8 tokens hold no definition: the same cursors complete as without context
+    assert {r.completions["context_budget8"] for r in report.results} == {"unseen"}
+    order = completion_order(report.results, report.variants)
+    lengths = {
+        v: sum(len(p.text) for p, (_, w) in zip(backend.prompts, order, strict=True) if w == v) for v in report.variants
+    }
+    assert lengths["context_budget8"] < lengths["context"]
 
 
 def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
