@@ -52,7 +52,7 @@ def typed_name_candidates(
     g: Gathering,
     resolver: Resolver,
     bindings: dict[str, list[tuple[Import, str]]],
-    imported_files: set[str],
+    imported_files: set[str] | None,
     local_names: set[str],
 ) -> list[tuple[FileRecord, Definition, float]]:
     """Definitions the name being typed may become, with their scores, best first."""
@@ -68,6 +68,8 @@ def typed_name_candidates(
     names = g.index.names_starting(prefix)
     if len(names) > MAX_MATCHES:
         names = [n for n in names if n in used or n in bindings]
+    if names and imported_files is None:
+        imported_files = {key for imp in g.imports for key in g.resolve(imp)}
     weighed: list[tuple[float, str, FileRecord, Definition]] = []
     for name in names:
         if name in local_names:
