@@ -68,8 +68,8 @@ def typed_name_candidates(
     names = g.index.names_starting(prefix)
     if len(names) > MAX_MATCHES:
         names = [n for n in names if n in used or n in bindings]
-    if names and imported_files is None:
-        imported_files = {key for imp in g.imports for key in g.resolve(imp)}
+    if imported_files is None:  # not needed by the definitions pass yet
+        imported_files = {key for imp in g.imports for key in g.resolve(imp)} if names else set()
     weighed: list[tuple[float, str, FileRecord, Definition]] = []
     for name in names:
         if name in local_names:
