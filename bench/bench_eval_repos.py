@@ -235,6 +235,14 @@ def print_table(label: str, repos: dict[str, dict]) -> None:
                     print(f"  {name} {key} (n {c['n']}): {pairs}")
 
 
+def _row_cell(repos: dict[str, dict], members: list[str], key: str) -> dict | None:
+    cells = [repos[name]["cells"].get(key) if name in repos else None for name in members]
+    if any(c is None for c in cells):
+        return None
+    n, found = sum(c["n"] for c in cells), sum(c["found"] for c in cells)  # type: ignore[index]
+    return {"n": n, "found": found, "recall": found / n if n else 0.0}
+
+
 def markdown_table(labels: list[str], positions: tuple[str, ...] = ("after_call", "before_name")) -> str:
     """Recall by language × call form × position from stored runs, the labels side by side (README)."""
     runs = json.loads(RESULTS.read_text())["runs"]
@@ -253,10 +261,12 @@ def markdown_table(labels: list[str], positions: tuple[str, ...] = ("after_call"
     ]
     last = runs[labels[-1]]
     for language in last["by_language"]:
-        names = ", ".join(n for n, r in last["repos"].items() if group_of(n, r) == language)
+        members = [n for n, r in last["repos"].items() if group_of(n, r) == language]
+        names = ", ".join(members)
         row = []
         for key in keys:
-            figures = [runs[label]["by_language"].get(language, {}).get(key) for label in labels]
+            # each label summed over the last label's repositories of the row (a label without one of them: -)
+            figures = [_row_cell(runs[label]["repos"], members, key) for label in labels]
             shown = " → ".join(f"{c['recall']:.0%}" if c else "-" for c in figures)
             row.append(f"{shown} ({figures[-1]['n'] if figures[-1] else 0})")
         lines.append(f"| {language} ({names}) | " + " | ".join(row) + " |")
