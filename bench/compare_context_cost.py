@@ -80,6 +80,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "qwen-lsp-bench")
     parser.add_argument("--description", default="")
+    parser.add_argument("--results", type=Path, default=RESULTS, help=f"where the runs are stored (default {RESULTS})")
     args = parser.parse_args()
     before_path = importable(args.before.resolve(), Path(tempfile.mkdtemp(prefix="context-cost-")))
     before_env = {**os.environ, "PYTHONPATH": str(before_path)}
@@ -98,9 +99,9 @@ def main() -> None:
             print(f"{name} round {round_number + 1} done (load average {load:.1f} at start)", flush=True)
     shown = {name: os.path.relpath(path, HERE.parent) if name == "after" else path for name, path in origins.items()}
     stored = {"description": args.description, "imported_from": shown, "runs": runs}
-    RESULTS.write_text(json.dumps(stored, indent=2) + "\n")
+    args.results.write_text(json.dumps(stored, indent=2) + "\n")
     print_medians(runs, args.corpus)
-    print(f"wrote {RESULTS}")
+    print(f"wrote {args.results}")
 
 
 def print_medians(runs: list[dict], corpora: list[str]) -> None:
