@@ -223,6 +223,13 @@ def print_table(label: str, repos: dict[str, dict]) -> None:
     print(f"[{label}]")
     for row in (header, *rows):
         print(" | ".join(str(x).ljust(w) for x, w in zip(row, widths, strict=True)))
+    print("context size (tokens of the snippets' text) p50 / p95:")
+    print(
+        "  "
+        + ", ".join(
+            f"{n} {r.get('context_tokens_p50', 0):.0f} / {r.get('context_tokens_p95', 0):.0f}" for n, r in repos.items()
+        )
+    )
     print("by language:")
     for language, cells in by_language(repos).items():
         print(f"  {language:<11}" + "  ".join(f"{k} {c['recall']:.0%} ({c['n']})" for k, c in cells.items()))

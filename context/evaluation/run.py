@@ -62,6 +62,7 @@ class CaseResult:
     prompt_tokens: dict[str, int] = field(default_factory=dict)
     evaluated_tokens: dict[str, int] = field(default_factory=dict)
     first_token_ms: dict[str, float] = field(default_factory=dict)
+    context_tokens: int = 0  # the snippets' text, as counted for the budget
 
 
 @dataclass
@@ -94,6 +95,8 @@ class Report:
     found: int
     gather_p50_ms: float
     gather_p95_ms: float
+    context_tokens_p50: float = 0.0  # the context's size at the budget, without the file window
+    context_tokens_p95: float = 0.0
     cells: dict[str, Cell] = field(default_factory=dict)  # "form/position"
     languages: dict[str, dict[str, Cell]] = field(default_factory=dict)  # language -> "form/position" -> cell
     variants: list[str] = field(default_factory=list)
@@ -117,6 +120,8 @@ class Report:
             "found_rate": round(self.found_rate, 4),
             "gather_p50_ms": self.gather_p50_ms,
             "gather_p95_ms": self.gather_p95_ms,
+            "context_tokens_p50": self.context_tokens_p50,
+            "context_tokens_p95": self.context_tokens_p95,
             "overall": self.overall.to_dict(),
             "cells": {k: c.to_dict() for k, c in self.cells.items()},
             "languages": {lang: {k: c.to_dict() for k, c in cells.items()} for lang, cells in self.languages.items()},
@@ -226,6 +231,7 @@ def evaluate(
                 has_definition(result.snippets, case),
                 result.timings_ms.get("total", 0.0),
                 len(result.snippets),
+                context_tokens=sum(count(s.text) for s in result.snippets),
             )
         )
         engine.document_closed(case.uri)
@@ -322,11 +328,14 @@ def _cells(results: list[CaseResult], variants: list[str]) -> dict[str, Cell]:
 def summarize(results: list[CaseResult], variants: Iterable[str] = ()) -> Report:
     variants = list(variants)
     gather = [r.gather_ms for r in results]
+    tokens = [r.context_tokens for r in results]
     report = Report(
         len(results),
         sum(r.found for r in results),
         round(percentile(gather, 50), 2),
         round(percentile(gather, 95), 2),
+        percentile(tokens, 50),
+        percentile(tokens, 95),
         _cells(results, variants),
         variants=variants,
         results=results,
@@ -357,7 +366,8 @@ def format_report(report: Report) -> str:
         f"cases: {report.cases} (call sites of names defined once in another non-test file, each at the "
         f"cursor positions below: after `(`, before the name, with its first characters typed (without a model))",
         f"callee definition in the context: {report.found}/{report.cases} ({report.found_rate:.0%})",
-        f"context assembly: p50 {report.gather_p50_ms:.1f} ms, p95 {report.gather_p95_ms:.1f} ms",
+        f"context assembly: p50 {report.gather_p50_ms:.1f} ms, p95 {report.gather_p95_ms:.1f} ms; "
+        f"context size p50 {report.context_tokens_p50:.0f} tokens, p95 {report.context_tokens_p95:.0f}",
         "",
         "call form   cursor        recall (n)   " + "".join(f"exact {v:<12}" for v in report.variants),
     ]

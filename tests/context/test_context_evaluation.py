@@ -188,6 +188,16 @@ def test_context_check_needs_the_definition_itself(indexed: RepositoryContext) -
     assert ("build_payload", "bare", "after_call") in found  # imported by name: the easy case is found
 
 
+def test_the_context_size_at_each_budget_is_reported(indexed: RepositoryContext) -> None:
+    sizes = {budget: evaluate(indexed, n=20, seed=3, budget_tokens=budget) for budget in (0, 64, 4096)}
+    assert sizes[0].context_tokens_p95 == 0
+    assert sizes[64].context_tokens_p50 > 0 and sizes[64].context_tokens_p95 <= 64
+    assert sizes[4096].context_tokens_p95 > 64
+    assert all(r.context_tokens <= 64 for r in sizes[64].results)
+    assert json.loads(json.dumps(sizes[64].to_dict()))["context_tokens_p95"] == sizes[64].context_tokens_p95
+    assert f"context size p50 {sizes[64].context_tokens_p50:.0f} tokens" in format_report(sizes[64])
+
+
 def _result(form: str, position: str, expected: str, completions: dict[str, str], found: bool) -> CaseResult:
     return CaseResult("a.py", 1, 4, form, position, "python", "build", "b.py", expected, found, 1.0, 2, completions)
 
