@@ -37,6 +37,7 @@ class Gathering:
     imports: list[Import]
     deadline: float = 0.0
     _resolved: dict[int, list[str]] = field(default_factory=dict)
+    _imported_files: set[str] | None = None
 
     def expired(self) -> bool:
         return time.perf_counter() > self.deadline
@@ -50,6 +51,16 @@ class Gathering:
                 self.index, imp, dialect, self.key, self.folder, self.rel, self.record
             )
         return cached
+
+    def imported_files(self) -> set[str]:
+        """File keys the current file's imports point to, resolved once per request, when first asked."""
+        if self._imported_files is None:
+            self._imported_files = {key for imp in self.imports for key in self.resolve(imp)}
+        return self._imported_files
+
+    def in_same_folder(self, record: FileRecord) -> bool:
+        """``record`` is in the current file's folder (a Go package, a C module, a Python package's siblings)."""
+        return record.folder == self.folder and posixpath.dirname(record.rel) == posixpath.dirname(self.rel)
 
     def shown_path(self, record: FileRecord | None, key: str) -> str:
         """The path shown to the model: relative to the current file's folder when possible."""

@@ -117,7 +117,7 @@ def _accessible(g: Gathering, record: FileRecord, d: Definition) -> bool:
         return True
     if has_private_modifier(d):
         return False
-    return record.folder == g.folder and posixpath.dirname(record.rel) == posixpath.dirname(g.rel)
+    return g.in_same_folder(record)
 
 
 def _is_attribute(d: Definition) -> bool:

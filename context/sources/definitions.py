@@ -239,9 +239,7 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
     out, seen = cursor_candidates(g, resolver) if g.spec is not None else ([], set())
     bindings = _bindings(g.imports)
     local_names = {d.name for d in g.record.definitions} if g.record is not None else set()
-    imported_files: set[str] | None = None  # what the file's imports resolve to, once a name needs it
-    here = g.rel.rpartition("/")[0]
-    for record, definition, score in typed_name_candidates(g, resolver, bindings, imported_files, local_names):
+    for record, definition, score in typed_name_candidates(g, resolver, bindings, local_names):
         out.append(_candidate(g, record, definition, score, whole=False))
         seen.add(definition.name)
     found_count = len(out)
@@ -273,12 +271,10 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
             and (not qualifier or qualifier not in bindings)
         ):
             everywhere = [(r, d) for r, d in g.index.definitions_named(name) if r.key != g.key]
-            if everywhere and imported_files is None:
-                imported_files = {key for imp in g.imports for key in g.resolve(imp)}
             for record, definition in everywhere:
-                if imported_files is not None and record.key in imported_files:
+                if record.key in g.imported_files():
                     found.append((record, definition, 0.8))
-                elif record.folder == g.folder and record.rel.rpartition("/")[0] == here:
+                elif g.in_same_folder(record):
                     found.append((record, definition, 0.6))
                 elif len(everywhere) <= MAX_AMBIGUOUS:
                     found.append((record, definition, 0.5 / len(everywhere) ** 0.5))

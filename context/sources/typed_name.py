@@ -49,17 +49,12 @@ def typed_prefix(g: Gathering) -> str:
 
 
 def typed_name_candidates(
-    g: Gathering,
-    resolver: Resolver,
-    bindings: dict[str, list[tuple[Import, str]]],
-    imported_files: set[str] | None,
-    local_names: set[str],
+    g: Gathering, resolver: Resolver, bindings: dict[str, list[tuple[Import, str]]], local_names: set[str]
 ) -> list[tuple[FileRecord, Definition, float]]:
     """Definitions the name being typed may become, with their scores, best first."""
     prefix = typed_prefix(g) if g.spec is not None else ""
     if not prefix:
         return []
-    here = g.rel.rpartition("/")[0]
     language = g.spec.name if g.spec else ""
     text, offset = g.request.text, g.request.offset
     around = re.compile(rf"(?<![\w$]){re.escape(prefix)}[\w$]*")
@@ -68,8 +63,6 @@ def typed_name_candidates(
     names = g.index.names_starting(prefix)
     if len(names) > MAX_MATCHES:
         names = [n for n in names if n in used or n in bindings]
-    if imported_files is None:  # not needed by the definitions pass yet
-        imported_files = {key for imp in g.imports for key in g.resolve(imp)} if names else set()
     weighed: list[tuple[float, str, FileRecord, Definition]] = []
     for name in names:
         if name in local_names:
@@ -86,9 +79,9 @@ def typed_name_candidates(
             for record, definition in g.index.definitions_named(name):
                 if definition.parent or record.key == g.key or record.language != language:
                     continue
-                if record.key in imported_files:
+                if record.key in g.imported_files():
                     evidence = IN_IMPORTED_FILE
-                elif record.folder == g.folder and record.rel.rpartition("/")[0] == here:
+                elif g.in_same_folder(record):
                     evidence = SAME_FOLDER
                 else:
                     evidence = ELSEWHERE
