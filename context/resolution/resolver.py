@@ -211,6 +211,17 @@ class Resolver(NameLookup):
                     out.append(s)
         return out[: MAX_SCOPES * 2]
 
+    def ancestors(self, scope: Scope, levels: int, limit: int | None = None) -> list[Scope]:
+        """Base types ``levels`` up, nearest first (deep hierarchies: Element extends Node...), at most ``limit``."""
+        out: list[Scope] = []
+        level = [scope]
+        for _ in range(levels):
+            level = [b for s in level for b in self.bases(s) if b not in out and b.definition is not scope.definition]
+            out += level
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
+        return out
+
     def elements(self, scope: Scope, depth: int) -> list[Scope]:
         """What an element of ``scope`` denotes: a container's element type; any other type stands for its own
         elements (a slice declared ``[]T`` was read as ``T``)."""

@@ -23,7 +23,7 @@ from ..resolution.imports import Import
 from ..resolution.outlines import module_outline, type_outline
 from ..resolution.references import Reference, reference_at
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
-from ..resolution.scopes import Found, Scope
+from ..resolution.scopes import Found
 from ..resolution.signatures import signature
 from ..syntax.languages import is_string_or_comment, language_named
 from ..syntax.symbols import CLASS_LIKE, SMALL_DEFINITION_LINES, Definition, identifiers_between
@@ -173,23 +173,11 @@ def cursor_candidates(g: Gathering, resolver: Resolver) -> tuple[list[Candidate]
         score = outline_score * min(1.0, scope.confidence) * 0.9**rank
         typed = "" if ref.called else ref.member
         if scope.kind == "type":
-            inherited = _ancestors(resolver, scope) if not members or not ref.called else []
+            inherited = resolver.ancestors(scope, MAX_BASE_DEPTH, MAX_BASES) if not members or not ref.called else []
             out += type_outline(resolver, scope, score, typed, inherited, everything=untyped)
         else:
             out += module_outline(resolver, scope, typed, score)
     return out, ({ref.member} if members else set()) | ({ref.chain[-1]} if len(ref.chain) == 1 else set())
-
-
-def _ancestors(resolver: Resolver, scope: Scope) -> list[Scope]:
-    """Base types, nearest first, a few levels up (deep hierarchies: Element extends Node...)."""
-    out: list[Scope] = []
-    level = [scope]
-    for _ in range(MAX_BASE_DEPTH):
-        level = [b for s in level for b in resolver.bases(s) if b not in out and b.definition is not scope.definition]
-        out += level
-        if len(out) >= MAX_BASES:
-            break
-    return out[:MAX_BASES]
 
 
 def _member_by_name(g: Gathering, name: str) -> list[Candidate]:

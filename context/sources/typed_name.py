@@ -15,7 +15,6 @@ from ..index.repo_index import HEAD_CHARS, FileRecord
 from ..resolution.imports import Import
 from ..resolution.outlines import has_private_modifier, members_of
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
-from ..resolution.scopes import Scope
 from ..syntax.symbols import Definition
 
 MAX_NAMES = 3  # definitions shown for one typed prefix
@@ -109,15 +108,12 @@ def _inherited_members(
         return []
     out: list[tuple[float, str, FileRecord, Definition]] = []
     seen: set[str] = set(local_names)
-    level: list[Scope] = resolver.enclosing()
-    for _ in range(MAX_BASE_LEVELS):
-        level = [base for scope in level for base in resolver.bases(scope)]
-        for scope in level:
-            if scope.record is None or scope.definition is None:
-                continue
-            for record, definition in members_of(resolver, scope.record, scope.definition, everything=True):
-                name = definition.name
-                if name.startswith(prefix) and name not in seen and not has_private_modifier(definition):
-                    seen.add(name)
-                    out.append((INHERITED * min(1.0, scope.confidence), name, record, definition))
+    for scope in [base for own in resolver.enclosing() for base in resolver.ancestors(own, MAX_BASE_LEVELS)]:
+        if scope.record is None or scope.definition is None:
+            continue
+        for record, definition in members_of(resolver, scope.record, scope.definition, everything=True):
+            name = definition.name
+            if name.startswith(prefix) and name not in seen and not has_private_modifier(definition):
+                seen.add(name)
+                out.append((INHERITED * min(1.0, scope.confidence), name, record, definition))
     return out
