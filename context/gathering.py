@@ -74,6 +74,13 @@ class Gathering:
         return self.request.uri if key == self.key else key_to_uri(key)
 
 
+def line_start_within(text: str, offset: int, limit: int) -> int:
+    """Start of the line ``offset`` is on, or ``limit`` characters back in a longer line: minified code can be one
+    line of megabytes, and what the context reads of the cursor's line must stay bounded."""
+    lowest = max(0, offset - limit)
+    return max(text.rfind("\n", lowest, offset) + 1, lowest)
+
+
 def resolve_import(
     index: RepoIndex, imp: Import, dialect: str, key: str, folder: str, rel: str, record: FileRecord | None
 ) -> list[str]:

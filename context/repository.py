@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .base import ContextRequest, ContextResult, EditorDefinition, Snippet, SymbolDefinition
 from .documents import LineCache, OpenDocuments
-from .gathering import Gathering, prepare
+from .gathering import Gathering, line_start_within, prepare
 from .index.indexer import Indexer, ScanStats
 from .index.repo_index import RepoIndex, analyze
 from .index.scan_progress import Progress
@@ -275,8 +275,7 @@ class RepositoryContext:
         ranked = dedup(drop_visible(fuse(candidates, weights), g.key, g.window))
         if g.request.budget_tokens < options.long_window_tokens:  # a long window has room for all that was found
             text, offset = g.request.text, g.request.offset
-            line_start = max(text.rfind("\n", 0, offset) + 1, offset - CALL_LOOKBACK)  # minified code: huge lines
-            ranked = relevant(ranked, opened_call(text[line_start:offset]))
+            ranked = relevant(ranked, opened_call(text[line_start_within(text, offset, CALL_LOOKBACK) : offset]))
         count = self._counter(g.request.count_tokens)
         with self._lock:
             previous = self._previous.get(g.key, frozenset())

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from ..documents import LineCache, OpenDocuments
-from ..gathering import Gathering
+from ..gathering import Gathering, line_start_within
 from ..index.windows import tokens_of
 from ..ranking import Candidate
 
@@ -28,8 +28,8 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
     # up to the cursor, without the word being typed: the query (and so the snippets) should not change with
     # every keystroke
     text = g.request.text
-    line_start = text.rfind("\n", 0, g.request.offset) + 1
-    before_cursor = PARTIAL_WORD.sub("", text[max(line_start, g.request.offset - QUERY_CHARS) : g.request.offset])
+    line_start = line_start_within(text, g.request.offset, QUERY_CHARS)
+    before_cursor = PARTIAL_WORD.sub("", text[line_start : g.request.offset])
     query = tokens_of("\n".join(g.lines[first : g.cursor_line] + [before_cursor])[-QUERY_CHARS:])
     if not query:
         return []

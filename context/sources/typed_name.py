@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from ..gathering import Gathering
+from ..gathering import Gathering, line_start_within
 from ..index.repo_index import HEAD_CHARS, FileRecord
 from ..resolution.imports import Import
 from ..resolution.outlines import has_private_modifier, members_of
@@ -37,7 +37,7 @@ def typed_prefix(g: Gathering) -> str:
     """The identifier typed right before the cursor, if the user is naming something that exists: not a member
     after a separator, not a new name being declared, not in a string or comment, at least HEAD_CHARS long."""
     text, offset = g.request.text, g.request.offset
-    line_start = max(text.rfind("\n", 0, offset) + 1, offset - LINE_LOOKBACK)  # minified code: one huge line
+    line_start = line_start_within(text, offset, LINE_LOOKBACK)
     match = _WORD.search(text, line_start, offset)
     if match is None or len(match.group()) < HEAD_CHARS or match.group()[0].isdigit():
         return ""
