@@ -83,41 +83,13 @@ def _unpack(archive: Path, into: Path) -> None:
 
 
 def _download(repo: Repo, tmp: Path) -> Path:
-    if repo.registry == "pypi-sdist":  # binaries allowed for the build backend that reads the metadata
-        name = repo.package.split("==")[0]
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                f"--no-binary={name}",
-                "-q",
-                "-d",
-                str(tmp),
-                repo.package,
-            ],
-            check=True,
-        )
-        return next(tmp.glob("*.tar.gz"))
-    if repo.registry == "pypi":
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--no-deps",
-                "--only-binary=:all:",
-                "-q",
-                "-d",
-                str(tmp),
-                repo.package,
-            ],
-            check=True,
-        )
-        return next(tmp.glob("*.whl"))
+    if repo.registry in ("pypi", "pypi-sdist"):
+        # a wheel, or the source tarball (binaries allowed for the build backend that reads its metadata)
+        sdist = repo.registry == "pypi-sdist"
+        binaries = f"--no-binary={repo.package.split('==')[0]}" if sdist else "--only-binary=:all:"
+        download = [sys.executable, "-m", "pip", "download", "--no-deps", binaries, "-q", "-d", str(tmp), repo.package]
+        subprocess.run(download, check=True)
+        return next(tmp.glob("*.tar.gz" if sdist else "*.whl"))
     if repo.registry == "npm":
         subprocess.run(
             ["npm", "pack", repo.package, "--pack-destination", str(tmp), "--silent"],
