@@ -16,7 +16,7 @@ MAX_LOOKBACK = 400  # characters before the cursor searched for an unclosed call
 MAX_CHAIN = 12  # builder chains: Command::new(..).about(..).arg(..)...
 _IDENT_CHAR = re.compile(r"[\w$]")
 _SEPARATORS = ("?.", "::", "->", ".")
-_COMMENT_STARTS = ("//", "#", "/*", "* ", "--")
+COMMENT_STARTS = ("//", "#", "/*", "* ", "--")  # line starts of comments; `*p = ...` is code
 # fmt: off
 _KEYWORDS = frozenset({"return", "if", "while", "await", "yield", "not", "and", "or", "in", "of", "case", "throw",
                        "typeof", "void", "else", "do", "match", "as", "is"})
@@ -156,7 +156,7 @@ def _unclosed_paren(text: str) -> int:
 def _in_line_comment(text: str, at: int) -> bool:
     """Whether ``at`` is in a comment line (``// ... dispose call.`` above the cursor is not a member access)."""
     line = text[text.rfind("\n", 0, at) + 1 : at].lstrip()
-    return line.startswith(_COMMENT_STARTS)
+    return line.startswith(COMMENT_STARTS)
 
 
 def reference_at(before: str) -> Reference | None:

@@ -14,6 +14,7 @@ from ..gathering import Gathering, line_start_within
 from ..index.repo_index import HEAD_CHARS, FileRecord
 from ..resolution.imports import Import
 from ..resolution.outlines import has_private_modifier, members_of
+from ..resolution.references import COMMENT_STARTS
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
 from ..syntax.symbols import Definition
 
@@ -42,7 +43,7 @@ def typed_prefix(g: Gathering) -> str:
     if match is None or len(match.group()) < HEAD_CHARS or match.group()[0].isdigit():
         return ""
     head = text[line_start : match.start()]
-    if _SEPARATOR.search(head) or _DECLARING.search(head) or head.lstrip().startswith(("#", "//", "*", "/*", "--")):
+    if _SEPARATOR.search(head) or _DECLARING.search(head) or head.lstrip().startswith(COMMENT_STARTS):
         return ""
     return match.group()
 

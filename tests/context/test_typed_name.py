@@ -92,6 +92,7 @@ def test_a_name_from_an_included_file_ranks_above_ones_defined_elsewhere(
         "def parse_",  # a new name being declared
         "x = config.parse_",  # a member: the qualifier's outline's job
         "# parse_",  # prose
+        "    * parse_",  # a doc comment's line
         "pa",  # too short to say anything
     ],
 )
@@ -99,6 +100,26 @@ def test_no_guess_where_the_name_is_not_a_reference(engine: RepositoryContext, t
     files = {"pkg/__init__.py": "", "pkg/settings.py": "def parse_settings(path):\n    return {}\n"}
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "pkg/app.py", text, "python")
     assert not any("parse_settings" in s.text and s.score >= 0.9 for s in snippets), first(snippets)
+
+
+@pytest.mark.parametrize(
+    ("text", "language_id", "rel"),
+    [
+        ('#include "settings.h"\n\nint run (int *p) {\n  *p = parse_se', "c", "main.c"),  # a dereference
+        ("def main(parts):\n    *rest, last = parse_se", "python", "pkg/app.py"),  # starred assignment
+    ],
+)
+def test_a_line_starting_with_a_star_is_code_not_a_comment(
+    engine: RepositoryContext, tmp_path: Path, text: str, language_id: str, rel: str
+) -> None:
+    files = {"pkg/__init__.py": "", "pkg/settings.py": "def parse_settings(path):\n    pass\n"}
+    if language_id == "c":
+        files = {
+            "settings.h": "int parse_settings (const char *path);\n",
+            "settings.c": '#include "settings.h"\n\nint parse_settings (const char *path) {\n  return 0;\n}\n',
+        }
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, rel, text, language_id)
+    assert any("parse_settings" in s.text and s.score >= 0.9 for s in snippets), first(snippets)
 
 
 def test_the_prefix_table_follows_files_coming_and_going() -> None:
