@@ -22,7 +22,7 @@ from .gathering import Gathering, line_start_within, prepare
 from .index.indexer import Indexer, ScanStats
 from .index.repo_index import RepoIndex, analyze
 from .index.scan_progress import Progress
-from .index.store import default_cache_dir
+from .index.store import content_hash, default_cache_dir
 from .index.worker import Worker
 from .privacy import PrivacyPolicy
 from .ranking import Candidate, dedup, drop_visible, fuse, opened_call, pack, prompt_order, relevant
@@ -197,9 +197,18 @@ class RepositoryContext:
         text, tree = doc.parsed.fresh_tree()
         if tree is None:
             return
-        data = analyze(doc.spec, text, self.options.window_lines, tree=tree)
         located = self.index.folder_of(key) if key.startswith("/") else None
         folder, rel = located if located else ("", key.rsplit("/", 1)[-1])
+        record = self.index.files.get(key)
+        if (
+            record is not None
+            and record.folder == folder
+            and record.digest == content_hash(text.encode("utf-8", "surrogatepass"))
+        ):
+            # opened as it is on disk: the index holds exactly this already, and a put would only clear the
+            # lookups kept for the index's generation
+            return
+        data = analyze(doc.spec, text, self.options.window_lines, tree=tree)
         self.index.put(key, folder, rel, data, digest="")
 
     def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:

@@ -153,3 +153,81 @@ def test_the_next_keystroke_reads_only_the_edited_line_for_type_guesses() -> Non
     assert variable_guesses("python", "client", typed) == first
     assert [g.path for g in first] == ["Delta", "Beta", "make"]
     assert _line_guesses.cache_info().misses - misses == 1  # only the edited line was read again
+
+
+# --- the lookups kept for the index's generation ------------------------------------------------------------------
+
+
+def test_a_file_opened_and_closed_as_it_is_on_disk_keeps_the_lookups(repo, tmp_path) -> None:
+    from context_repo import request_at_end
+
+    from qwen_lsp.context.repository import RepositoryContext
+    from qwen_lsp.context.settings import ContextOptions
+
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000, refresh_delay_ms=0), cache_dir=tmp_path / "c")
+    try:
+        engine.start([repo])
+        main = repo / "py/app/main.py"
+        text = main.read_text()
+        engine.document_changed(main.as_uri(), text, 1, "python")
+        engine.wait_idle()
+        generation = engine.index.generation
+        first = engine.gather(request_at_end(main, "python", root=repo))
+        kept = dict(engine.index.lookup_cache)
+        assert kept  # what the request looked up is kept for the index's generation
+        engine.document_closed(main.as_uri())
+        engine.wait_idle()
+        engine.document_changed(main.as_uri(), text, 1, "python")
+        engine.wait_idle()
+        assert engine.index.generation == generation  # nothing was re-extracted: the index holds this text
+        again = engine.gather(request_at_end(main, "python", root=repo))
+        assert again.snippets == first.snippets
+        assert all(engine.index.cached_lookup(key) is value for key, value in kept.items())
+        # an edit is re-extracted, and closing the file puts back what is on disk
+        edited = "def tax_of(x):\n    return x\n\n\n" + text
+        engine.document_changed(main.as_uri(), edited, 2, "python")
+        engine.wait_idle()
+        assert engine.index.generation > generation
+        assert "tax_of" in {d.name for d in engine.index.files[main.as_posix()].definitions}
+        engine.document_closed(main.as_uri())
+        engine.wait_idle()
+        assert "tax_of" not in {d.name for d in engine.index.files[main.as_posix()].definitions}
+    finally:
+        engine.stop()
+
+
+def test_what_a_bare_call_means_is_looked_up_again_in_another_class_of_the_file(tmp_path) -> None:
+    """In Java a bare ``render()`` is the enclosing class's (inherited) method: the answer for one class of a file
+    must not be given in another class of the same file."""
+    from dataclasses import replace
+
+    from resolution_helpers import CURSOR, open_at_cursor
+
+    from qwen_lsp.context.repository import RepositoryContext
+    from qwen_lsp.context.settings import ContextOptions
+
+    files = {
+        f"src/org/x/{base}.java": f"package org.x;\n\npublic class {base} {{\n"
+        f'    public String render() {{\n        return "{base}";\n    }}\n}}\n'
+        for base in ("PageBase", "ViewBase")
+    }
+    filler = "".join(f"    int f{i}() {{\n        return {i};\n    }}\n" for i in range(4))  # ``render`` out of sight
+    body = "    void show() {\n        render();\n    }\n" + filler
+    main = (
+        f"package org.x;\n\nclass Page extends PageBase {{\n{body}    void a() {{\n        {CURSOR}\n    }}\n}}\n\n"
+        f"class View extends ViewBase {{\n{body}    void b() {{\n        \n    }}\n}}\n"
+    )
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "c")
+    try:
+        request = open_at_cursor(engine, tmp_path / "repo", files, "src/org/x/Pages.java", main, "java")
+        in_page = engine.gather(request)
+        offset = request.text.rindex("        \n") + 8  # the empty line in ``View.b``
+        in_view = engine.gather(replace(request, offset=offset, line=request.text.count("\n", 0, offset)))
+    finally:
+        engine.stop()
+
+    def bases(result) -> set[str]:
+        return {s.path.rsplit("/", 1)[-1] for s in result.snippets if s.source == "definition" and "Base" in s.path}
+
+    assert bases(in_page) == {"PageBase.java"}, bases(in_page)
+    assert bases(in_view) == {"ViewBase.java"}, bases(in_view)
