@@ -231,3 +231,39 @@ def test_what_a_bare_call_means_is_looked_up_again_in_another_class_of_the_file(
 
     assert bases(in_page) == {"PageBase.java"}, bases(in_page)
     assert bases(in_view) == {"ViewBase.java"}, bases(in_view)
+
+
+def test_a_newly_opened_document_has_its_imports_resolved_and_patterns_compiled_before_the_first_request(
+    repo, tmp_path, monkeypatch
+) -> None:
+    import re
+
+    from context_repo import request_at_end
+
+    from qwen_lsp.context.index.repo_index import RepoIndex
+    from qwen_lsp.context.repository import RepositoryContext
+    from qwen_lsp.context.resolution import receivers
+    from qwen_lsp.context.settings import ContextOptions
+
+    receivers._patterns.cache_clear()
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "c")
+    try:
+        engine.start([repo])
+        main = repo / "py/app/main.py"
+        text = main.read_text().replace("total = compute_total(", "cart.items.append(\n    total = compute_total(")
+        engine.document_changed(main.as_uri(), text, 1, "python")
+        engine.wait_idle()
+        resolved, compiled = [], []
+        original_resolve, original_compile = RepoIndex.resolve, re.compile
+        monkeypatch.setattr(RepoIndex, "resolve", lambda self, *a: resolved.append(a) or original_resolve(self, *a))
+        monkeypatch.setattr(re, "compile", lambda *a, **k: compiled.append(a) or original_compile(*a, **k))
+        request = request_at_end(main, "python", root=repo, text=text)
+        ready = engine.gather(request)
+        assert resolved == [] and compiled == []  # both done when the document was opened
+        monkeypatch.setattr(re, "compile", original_compile)
+        engine.index.resolve_cache.clear()
+        receivers._patterns.cache_clear()
+        assert engine.gather(request).snippets == ready.snippets  # the same answer as done in the request
+        assert resolved  # (which did resolve them)
+    finally:
+        engine.stop()
