@@ -267,3 +267,53 @@ def test_a_newly_opened_document_has_its_imports_resolved_and_patterns_compiled_
         assert resolved  # (which did resolve them)
     finally:
         engine.stop()
+
+
+# --- a package's outline: re-exports followed once per index generation, and not past the deadline ---------------
+
+_PACKAGE = {
+    "shop/__init__.py": "".join(f"from .part{i} import make_{i}, Item{i}\n" for i in range(40)),
+    **{
+        f"shop/part{i}.py": f"def make_{i}(size: int) -> int:\n    return size\n\n\nclass Item{i}:\n    pass\n"
+        for i in range(40)
+    },
+}
+
+
+def _outline_at_qualifier(engine, root, monkeypatch, deadline_s: float):
+    import time
+
+    from qwen_lsp.context.gathering import prepare
+    from qwen_lsp.context.resolution import lookup, outlines
+    from qwen_lsp.context.resolution.references import reference_at
+    from qwen_lsp.context.resolution.resolver import Resolver
+    from qwen_lsp.context.uris import uri_to_key
+    from resolution_helpers import open_at_cursor
+
+    request = open_at_cursor(engine, root, _PACKAGE, "app.py", "import shop\n\n\ndef run():\n    shop.", "python")
+    key = uri_to_key(request.uri)
+    g = prepare(request, key, engine.docs.get(key), engine.index)
+    g.deadline = time.perf_counter() + deadline_s
+    resolver = Resolver(g)
+    (scope,) = resolver.chain(reference_at(request.text).chain)
+    calls = []
+    original = lookup.NameLookup.defined_in
+    monkeypatch.setattr(
+        lookup.NameLookup, "defined_in", lambda self, *a, **k: calls.append(a) or original(self, *a, **k)
+    )
+    found = outlines.module_outline(resolver, scope, "", 1.0)
+    monkeypatch.setattr(lookup.NameLookup, "defined_in", original)
+    return [c.text for c in found], len(calls)
+
+
+def test_a_package_outline_follows_its_re_exports_once_per_index_generation(engine, tmp_path, monkeypatch) -> None:
+    first, walked = _outline_at_qualifier(engine, tmp_path / "repo", monkeypatch, 5.0)
+    again, walked_again = _outline_at_qualifier(engine, tmp_path / "repo", monkeypatch, 5.0)
+    assert walked == 80 and walked_again == 0  # each re-exported name followed to its file, then kept
+    assert again == first and "make_39" in "\n".join(first)
+
+
+def test_a_package_outline_past_the_deadline_stops_following_re_exports(engine, tmp_path, monkeypatch) -> None:
+    found, walked = _outline_at_qualifier(engine, tmp_path / "repo", monkeypatch, -1.0)
+    # the first re-export statement's names (something to show), then no more
+    assert walked == 2 and "make_0" in "\n".join(found) and "make_1" not in "\n".join(found)
