@@ -317,3 +317,53 @@ def test_a_package_outline_past_the_deadline_stops_following_re_exports(engine, 
     found, walked = _outline_at_qualifier(engine, tmp_path / "repo", monkeypatch, -1.0)
     # the first re-export statement's names (something to show), then no more
     assert walked == 2 and "make_0" in "\n".join(found) and "make_1" not in "\n".join(found)
+
+
+# --- similar code: only the lines shown are decoded --------------------------------------------------------------
+
+
+def test_the_lines_between_two_rows_are_those_of_the_whole_decoded_file() -> None:
+    import random
+
+    from qwen_lsp.context.index.files import decode_source, decoded_lines
+    from qwen_lsp.context.syntax.symbols import split_lines
+
+    rng = random.Random(5)
+    pieces = ["a", "é", "\n", "\r\n", "  ", "def f():", "\r", "\t", "€x", "\n\n"]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 30)))
+        data = (b"\xef\xbb\xbf" if rng.random() < 0.2 else b"") + text.encode()
+        start = rng.randrange(0, 12)
+        end = start + rng.randrange(0, 12)
+        assert decoded_lines(data, start, end) == split_lines(decode_source(data, "x"))[start:end], (data, start, end)
+    assert decoded_lines(b"x\0y\n", 0, 1) is None  # binary, as decode_source says
+    assert decoded_lines(b"x" * 30_000, 0, 1) is None  # minified
+
+
+def test_similar_windows_of_files_not_open_are_read_without_decoding_the_whole_file(tmp_path, monkeypatch) -> None:
+    from context_repo import request_at_end, write_repo
+
+    from qwen_lsp.context import documents
+    from qwen_lsp.context.repository import RepositoryContext
+    from qwen_lsp.context.settings import ContextOptions
+
+    filler = "".join(f"value_{i} = compute_{i}(item_{i})\n" for i in range(400))
+    block = "def serve_invoice(invoice_total, customer_account):\n    ledger_entry = post_ledger(invoice_total)\n"
+    files = {name: filler[:8000] + block.replace("serve", name[:4]) + filler[8000:] for name in ("views.py", "more.py")}
+    root = write_repo(tmp_path / "repo", files)
+    text = "def bill(invoice_total, customer_account):\n    ledger_entry = post_ledger(invoice_total)\n"
+    (root / "app.py").write_text(text)
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "c")
+    decoded = []
+    original = documents.decode_source
+    monkeypatch.setattr(documents, "decode_source", lambda data, label: decoded.append(label) or original(data, label))
+    try:
+        engine.start([root])
+        request = request_at_end(root / "app.py", "python", root=root)
+        similar = [s for s in engine.gather(request).snippets if s.source == "similar"]
+        assert similar and decoded == []  # windows of views.py and more.py, no whole file decoded for them
+        for snippet in similar:
+            lines = (root / snippet.path).read_text().split("\n")
+            assert snippet.text == "\n".join(lines[snippet.start_line : snippet.end_line])
+    finally:
+        engine.stop()
