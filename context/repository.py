@@ -204,6 +204,7 @@ class RepositoryContext:
         record = self.index.files.get(key)
         if (
             record is not None
+            and record.digest  # not an editor version already (typing on: no hash of the text each pause)
             and record.folder == folder
             and record.digest == content_hash(text.encode("utf-8", "surrogatepass"))
         ):

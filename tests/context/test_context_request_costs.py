@@ -283,12 +283,13 @@ _PACKAGE = {
 def _outline_at_qualifier(engine, root, monkeypatch, deadline_s: float):
     import time
 
+    from resolution_helpers import open_at_cursor
+
     from qwen_lsp.context.gathering import prepare
     from qwen_lsp.context.resolution import lookup, outlines
     from qwen_lsp.context.resolution.references import reference_at
     from qwen_lsp.context.resolution.resolver import Resolver
     from qwen_lsp.context.uris import uri_to_key
-    from resolution_helpers import open_at_cursor
 
     request = open_at_cursor(engine, root, _PACKAGE, "app.py", "import shop\n\n\ndef run():\n    shop.", "python")
     key = uri_to_key(request.uri)
