@@ -13,7 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .index.files import decode_source, read_file
+from .index.files import decode_source, decoded_lines, read_file
 from .syntax.languages import LanguageSpec, language_for_id
 from .syntax.parsing import ParsedDocument
 from .syntax.shape import Shape, completion_shape, shape_from_tree
@@ -23,6 +23,7 @@ from .uris import uri_to_key
 MAX_RECENT_EDITS = 32
 MAX_RECENT_FILES = 16
 _LINE_CACHE_FILES = 64
+_LINE_CACHE_WINDOWS = 256
 
 
 @dataclass
@@ -145,6 +146,8 @@ class LineCache:
         self.max_bytes = max_bytes
         self.lock = threading.Lock()
         self.files: OrderedDict[tuple[str, str], list[str]] = OrderedDict()
+        self.windows: OrderedDict[tuple[str, str, int, int], list[str]] = OrderedDict()
+        self.reads = 0  # files read from disk
 
     def lines(self, key: str, digest: str) -> list[str] | None:
         with self.lock:
@@ -153,6 +156,7 @@ class LineCache:
                 self.files.move_to_end((key, digest))
                 return cached
         raw = read_file(Path(key), self.max_bytes)
+        self.reads += 1
         text = decode_source(raw, key) if raw is not None else None
         if text is None:
             return None
@@ -162,3 +166,26 @@ class LineCache:
             while len(self.files) > _LINE_CACHE_FILES:
                 self.files.popitem(last=False)
         return lines
+
+    def lines_between(self, key: str, digest: str, start: int, end: int) -> list[str] | None:
+        """``lines(key, digest)[start:end]``, decoding and splitting only those lines: the similar-code search
+        shows a few lines of each of many files (a whole file is read only when it is kept whole anyway)."""
+        with self.lock:
+            whole = self.files.get((key, digest))
+            if whole is not None:
+                self.files.move_to_end((key, digest))
+                return whole[start:end]
+            window = self.windows.get((key, digest, start, end))
+            if window is not None:
+                self.windows.move_to_end((key, digest, start, end))
+                return window
+        raw = read_file(Path(key), self.max_bytes)
+        self.reads += 1
+        window = decoded_lines(raw, start, end) if raw is not None else None
+        if window is None:
+            return None
+        with self.lock:
+            self.windows[(key, digest, start, end)] = window
+            while len(self.windows) > _LINE_CACHE_WINDOWS:
+                self.windows.popitem(last=False)
+        return window

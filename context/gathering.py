@@ -38,6 +38,7 @@ class Gathering:
     deadline: float = 0.0
     _resolved: dict[int, list[str]] = field(default_factory=dict)
     _imported_files: set[str] | None = None
+    _directory: str | None = None  # the current file's folder, '/'-terminated ("" at the root)
 
     def expired(self) -> bool:
         return time.perf_counter() > self.deadline
@@ -60,7 +61,13 @@ class Gathering:
 
     def in_same_folder(self, record: FileRecord) -> bool:
         """``record`` is in the current file's folder (a Go package, a C module, a Python package's siblings)."""
-        return record.folder == self.folder and posixpath.dirname(record.rel) == posixpath.dirname(self.rel)
+        if record.folder != self.folder:
+            return False
+        if self._directory is None:  # asked for each of thousands of definitions of a common name: by prefix
+            directory = posixpath.dirname(self.rel)
+            self._directory = directory + "/" if directory else ""
+        rel, directory = record.rel, self._directory
+        return rel.startswith(directory) and rel.find("/", len(directory)) < 0
 
     def shown_path(self, record: FileRecord | None, key: str) -> str:
         """The path shown to the model: relative to the current file's folder when possible."""

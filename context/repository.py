@@ -18,14 +18,15 @@ from pathlib import Path
 
 from .base import ContextRequest, ContextResult, EditorDefinition, Snippet, SymbolDefinition
 from .documents import LineCache, OpenDocuments
-from .gathering import Gathering, line_start_within, prepare
+from .gathering import Gathering, line_start_within, prepare, resolve_import
 from .index.indexer import Indexer, ScanStats
 from .index.repo_index import RepoIndex, analyze
 from .index.scan_progress import Progress
-from .index.store import default_cache_dir
+from .index.store import content_hash, default_cache_dir
 from .index.worker import Worker
 from .privacy import PrivacyPolicy
 from .ranking import Candidate, dedup, drop_visible, fuse, opened_call, pack, prompt_order, relevant
+from .resolution.receivers import compile_patterns
 from .settings import ContextOptions
 from .sources.definitions import definition_candidates
 from .sources.editor_definitions import EditorDefinitionStore, editor_definition_candidates
@@ -33,6 +34,7 @@ from .sources.outline import outline_candidates
 from .sources.recent import recent_candidates
 from .sources.similar import similar_candidates
 from .sources.whole_files import file_candidates
+from .syntax.languages import LanguageSpec
 from .syntax.shape import Shape
 from .uris import uri_to_key
 
@@ -197,10 +199,30 @@ class RepositoryContext:
         text, tree = doc.parsed.fresh_tree()
         if tree is None:
             return
-        data = analyze(doc.spec, text, self.options.window_lines, tree=tree)
         located = self.index.folder_of(key) if key.startswith("/") else None
         folder, rel = located if located else ("", key.rsplit("/", 1)[-1])
+        record = self.index.files.get(key)
+        if (
+            record is not None
+            and record.digest  # not an editor version already (typing on: no hash of the text each pause)
+            and record.folder == folder
+            and record.digest == content_hash(text.encode("utf-8", "surrogatepass"))
+        ):
+            # opened as it is on disk: the index holds exactly this already, and a put would only clear the
+            # lookups kept for the index's generation
+            self._ready_for_requests(key, doc.spec, folder, rel)
+            return
+        data = analyze(doc.spec, text, self.options.window_lines, tree=tree)
         self.index.put(key, folder, rel, data, digest="")
+        self._ready_for_requests(key, doc.spec, folder, rel)
+
+    def _ready_for_requests(self, key: str, spec: LanguageSpec, folder: str, rel: str) -> None:
+        """What the first request in the document would otherwise compute, done here off the request path: its
+        language's declaration patterns, and the files its imports point to (kept until a path changes)."""
+        compile_patterns(spec.name)
+        record = self.index.files.get(key)
+        for imp in record.imports if record is not None else ():
+            resolve_import(self.index, imp, spec.import_dialect, key, folder, rel, record)
 
     def completion_shape(self, uri: str, text: str, offset: int, language_id: str | None = None) -> Shape:
         return self.docs.completion_shape(uri, text, offset, language_id)

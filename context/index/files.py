@@ -271,9 +271,26 @@ def _decoded(data: bytes) -> tuple[str, str | None]:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return "", "not UTF-8"
-    if len(data) > 20_000 and data.count(b"\n") * 1000 < len(data):  # average line over 1000 bytes
+    if is_minified(data):
         return "", "minified or generated (very long lines)"
     return text, None
+
+
+def is_minified(data: bytes) -> bool:
+    return len(data) > 20_000 and data.count(b"\n") * 1000 < len(data)  # average line over 1000 bytes
+
+
+def decoded_lines(data: bytes, start: int, end: int) -> list[str] | None:
+    """Lines [start, end) of a source file's bytes as ``decode_source`` and ``split_lines`` would give them, decoding
+    only those lines (None where ``decode_source`` would refuse the file for what those lines show)."""
+    if b"\0" in data[:8192] or is_minified(data):
+        return None
+    pieces = data.split(b"\n", end)[start:end]  # a UTF-8 sequence never holds a newline byte
+    try:
+        text = b"\n".join(pieces).decode("utf-8-sig" if start == 0 else "utf-8")
+    except UnicodeDecodeError:
+        return None
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")] if pieces else []
 
 
 def decode_source(data: bytes, label: str) -> str | None:

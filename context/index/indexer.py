@@ -432,5 +432,7 @@ class Indexer:
         else:
             state.store.put(entry.rel, entry.size, entry.mtime_ns, digest, new_blob)
         state.stored[entry.rel] = (entry.size, entry.mtime_ns, digest)
-        if not self.is_open(key):
+        record = self.index.files.get(key)
+        held = record is not None and record.digest == digest and record.folder == state.key  # this very content
+        if not self.is_open(key) and not held:
             self.index.put(key, state.key, entry.rel, data, digest)

@@ -268,7 +268,19 @@ def listing(
 
 
 def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[Candidate]:
-    """The module's public top-level definitions and re-exported names, grouped by defining file."""
+    """The module's public top-level definitions and re-exported names, grouped by defining file (the walk kept for
+    the index's generation: a package such as ``sympy`` re-exports hundreds of names, each followed to its file)."""
+    memo_key = ("module_outline", scope.files)
+    entries = r.g.index.cached_lookup(memo_key)
+    if entries is None:
+        entries, complete = _module_entries(r, scope)
+        if complete:
+            r.g.index.store_lookup(memo_key, entries)
+    return listing(r.g, _ranked(r.g, entries, typed), score, {})  # type: ignore[arg-type]
+
+
+def _module_entries(r: Resolver, scope: Scope) -> tuple[list[tuple[FileRecord, Definition]], bool]:
+    """(the module's entries, whether the walk was complete: one cut short by the deadline is not kept)."""
     g = r.g
     entries: list[tuple[FileRecord, Definition]] = []
     seen: set[tuple[str, int]] = set()
@@ -286,7 +298,9 @@ def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[
     files = list(scope.files[:MAX_MODULE_FILES])
     surface = {key for key in files if _stem(key) in PACKAGE_STEMS}  # whose imports are re-exports
     i = 0
-    while i < len(files) and i < MAX_MODULE_FILES and not (g.expired() and entries):
+    while i < len(files) and i < MAX_MODULE_FILES:
+        if g.expired() and entries:
+            return entries, False
         key, i = files[i], i + 1
         record = g.index.files.get(key)
         if record is None:
@@ -296,6 +310,8 @@ def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[
         if key not in surface:
             continue  # elsewhere an import is for the module's own use, not part of its surface
         for imp in record.imports:  # re-exports: export * / from .core import Name / pub use
+            if g.expired() and entries:  # a package's hundreds of re-exports: stop adding once the time is up
+                return entries, False
             if not imp.names:
                 targets = [k for k in r.module_files(r.context_of(record), imp) if k not in files][:2]
                 files += targets
@@ -306,4 +322,4 @@ def module_outline(r: Resolver, scope: Scope, typed: str, score: float) -> list[
                     continue
                 for other, d in r.defined_in(r.module_files(r.context_of(record), imp), original, hops=2)[:1]:
                     add(other, d)
-    return listing(g, _ranked(g, entries, typed), score, {})
+    return entries, not g.expired()  # a re-export search cut short by the deadline may have missed a name

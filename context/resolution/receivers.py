@@ -138,6 +138,11 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     return tuple((re.compile(pattern), how) for pattern, how in found)
 
 
+def compile_patterns(language: str) -> None:
+    """Compile ``language``'s declaration patterns (~10 ms) ahead of the first request that reads types."""
+    _patterns(language)
+
+
 def _has_word(line: str, name: str) -> bool:
     """``name`` occurs in ``line`` as a whole identifier (not inside a longer one)."""
     at = line.find(name)

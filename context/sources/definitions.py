@@ -259,8 +259,9 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
             and (not qualifier or qualifier not in bindings)
         ):
             everywhere = [(r, d) for r, d in g.index.definitions_named(name) if r.key != g.key]
+            imported = g.imported_files() if everywhere else set()
             for record, definition in everywhere:
-                if record.key in g.imported_files():
+                if record.key in imported:
                     found.append((record, definition, 0.8))
                 elif g.in_same_folder(record):
                     found.append((record, definition, 0.6))

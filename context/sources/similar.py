@@ -44,24 +44,27 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
             continue  # the query's own lines
         doc = docs.get(hit.key)
         record = g.index.files.get(hit.key)
-        lines: list[str] | None
-        if hit.key == g.key:
-            lines = g.lines
-        elif doc is not None:
-            lines = doc.lines
-        else:
-            lines = line_cache.lines(hit.key, record.digest) if record is not None else None
-        if not lines:
-            continue
         # show the window centred on the matching chunk
-        start = max(0, hit.start_line - (window_lines - (hit.end_line - hit.start_line)) // 2)
-        end = min(len(lines), start + window_lines)
-        while start < end and not lines[start].strip():
-            start += 1
-        while end > start and not lines[end - 1].strip():
-            end -= 1
-        if start >= end or _adds_nothing(lines[start:end], known_lines):
+        first_shown = max(0, hit.start_line - (window_lines - (hit.end_line - hit.start_line)) // 2)
+        shown: list[str] | None
+        if hit.key == g.key:
+            shown = g.lines[first_shown : first_shown + window_lines]
+        elif doc is not None:
+            shown = doc.lines[first_shown : first_shown + window_lines]
+        elif record is not None:
+            shown = line_cache.lines_between(hit.key, record.digest, first_shown, first_shown + window_lines)
+        else:
+            shown = None
+        if not shown:
             continue
+        low, high = 0, len(shown)
+        while low < high and not shown[low].strip():
+            low += 1
+        while high > low and not shown[high - 1].strip():
+            high -= 1
+        if low >= high or _adds_nothing(shown[low:high], known_lines):
+            continue
+        start, end = first_shown + low, first_shown + high
         boost = OPEN_FILE_BOOST if doc is not None or hit.key in edited else 1.0
         out.append(
             Candidate(
@@ -70,7 +73,7 @@ def similar_candidates(g: Gathering, docs: OpenDocuments, line_cache: LineCache,
                 g.shown_path(record, hit.key),
                 start,
                 end,
-                "\n".join(lines[start:end]),
+                "\n".join(shown[low:high]),
                 "similar",
                 min(1.0, hit.score * boost),
             )

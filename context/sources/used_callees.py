@@ -60,17 +60,18 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     counts = Counter(chain.from_iterable(map(_bare_calls, g.lines[first:last])))
     own = {d.name for d in g.record.definitions if not d.parent} if g.record is not None else set()
     entries: list[tuple[FileRecord, Definition]] = []
+    types = _enclosing_types(g, resolver)
     for name, _ in counts.most_common(MAX_NAMES):
         if time.perf_counter() > stop:
             break
         if name in own or name in skip or name not in g.index.symbols:  # builtins, the standard library
             continue
-        entries += _callable(g, resolver, name)
+        entries += _callable(g, resolver, name, types)
         if len(entries) >= MAX_LISTED:
             break
     out = listing(g, entries, USED_SCORE, {}) if entries else []
     listed = {(r.key, d.start_line) for r, d in entries}
-    neighbours = _neighbours(g, resolver) if time.perf_counter() < stop else []
+    neighbours = _neighbours(g, resolver, types) if time.perf_counter() < stop else []
     more = [(r, d) for r, d in neighbours if (r.key, d.start_line) not in listed and d.name not in skip]
     if more and g.spec is not None and g.spec.name in IMPLICIT_THIS:
         # a class's inherited methods are many: by name, cheap enough to fit next to the rest; the most likely
@@ -82,10 +83,18 @@ def used_callee_candidates(g: Gathering, resolver: Resolver, skip: set[str]) -> 
     return out, {d.name for _, d in entries}
 
 
-def _callable(g: Gathering, resolver: Resolver, name: str) -> list[tuple[FileRecord, Definition]]:
+def _enclosing_types(g: Gathering, resolver: Resolver) -> str:
+    """The classes around the cursor where a bare name may be an inherited member (Java, C#...): part of the key of
+    the lookups that depend on them, so an answer for one class is not given in another of the same file."""
+    if g.spec is None or g.spec.name not in IMPLICIT_THIS:
+        return ""
+    return "/".join(s.definition.name for s in resolver.enclosing() if s.definition)
+
+
+def _callable(g: Gathering, resolver: Resolver, name: str, types: str) -> list[tuple[FileRecord, Definition]]:
     """The function or class ``name`` denotes in the current file, if defined in another one (kept for the
     index's generation: the same names are looked up keystroke after keystroke)."""
-    memo_key = ("used_callee", g.key, name)
+    memo_key = ("used_callee", g.key, types, name)
     cached = g.index.cached_lookup(memo_key)
     if cached is None:
         found = resolver.lookup(resolver.here(), name) or resolver.implicit_members(name)
@@ -96,14 +105,13 @@ def _callable(g: Gathering, resolver: Resolver, name: str) -> list[tuple[FileRec
     return cached  # type: ignore[return-value]
 
 
-def _neighbours(g: Gathering, resolver: Resolver) -> list[tuple[FileRecord, Definition]]:
+def _neighbours(g: Gathering, resolver: Resolver, types: str) -> list[tuple[FileRecord, Definition]]:
     """What the cursor's code may call without a qualifier besides what it already calls: the functions of its
     package in other files (Go), the methods the enclosing class inherits (Java-like languages); the ones the
     repository uses most first (kept for the index's generation)."""
     language = g.spec.name if g.spec else ""
     if language != "go" and language not in IMPLICIT_THIS:
         return []
-    types = "" if language == "go" else "/".join(s.definition.name for s in resolver.enclosing() if s.definition)
     memo_key = ("neighbours", g.key, types)
     cached = g.index.cached_lookup(memo_key)
     if cached is None:
