@@ -27,6 +27,7 @@ _K1, _B = 1.2, 0.75
 _DEAD = 0xFFFFFFFF
 _EXPORT_VERSION = 2
 MAX_KEPT_SEARCHES = 8
+MAX_KEPT_TOKEN_FILES = 256  # files put again (the ones being edited) whose chunk identifiers are kept for their removal
 # Keywords and ubiquitous names of the supported languages: frequent everywhere, so worthless to a query.
 STOPWORDS = frozenset(
     [
@@ -189,13 +190,24 @@ class WindowIndex:
         self.dead = 0
         self.total_length = 0
         self.version = 0  # changes with every file set or removed: a search's answer holds until then
+        # Removed chunks stay in the postings until compacted; their identifiers are counted here so document
+        # frequencies stay exact. Without it, a file re-extracted at each typing pause would raise its own
+        # identifiers' counts by one each time until they look common and drop out of every query.
+        self._dead_df: dict[str, int] = {}
+        self._kept_tokens: dict[str, list[tuple[str, ...]]] = {}  # files put more than once -> their chunks' ids
         self._searches: dict[tuple[object, ...], tuple[int, list[WindowHit]]] = {}
 
     def __len__(self) -> int:
         return self.alive
 
     def set_file(self, key: str, chunks: list[Chunk]) -> None:
-        self.remove_file(key)  # and a new version
+        if key in self.by_file:  # put again: most likely edited, and put again at the next pause
+            if key not in self._kept_tokens and len(self._kept_tokens) >= MAX_KEPT_TOKEN_FILES:
+                self._kept_tokens.pop(next(iter(self._kept_tokens)))
+            self.remove_file(key)  # and a new version
+            self._kept_tokens[key] = [tokens for _, _, tokens in chunks]
+        else:
+            self.remove_file(key)  # a new version
         ids: list[int] = []
         postings = self.postings
         for start, end, tokens in chunks:
@@ -218,8 +230,14 @@ class WindowIndex:
     def remove_file(self, key: str) -> None:
         self.version += 1
         ids = self.by_file.pop(key, None)
+        kept = self._kept_tokens.pop(key, None)
         if not ids:
             return
+        if kept is not None:
+            dead_df = self._dead_df
+            for tokens in kept:
+                for token in tokens:
+                    dead_df[token] = dead_df.get(token, 0) + 1
         for cid in ids:
             self.owner[cid] = None
             self.total_length -= self.lengths[cid]
@@ -241,12 +259,13 @@ class WindowIndex:
         return bucket
 
     def df(self, token: str) -> int:
-        """Number of chunks the token occurs in (removed chunks may still count until compacted)."""
+        """Number of chunks the token occurs in (removed chunks of a file put only once may still count until
+        compacted)."""
         bucket = self.postings.get(token)
         if bucket is not None:
-            return len(bucket)
+            return len(bucket) - self._dead_df.get(token, 0)
         span = self.frozen.get(token)
-        return span[1] if span is not None else 0
+        return span[1] - self._dead_df.get(token, 0) if span is not None else 0
 
     def compact(self) -> None:
         for token in list(self.frozen):
@@ -260,6 +279,7 @@ class WindowIndex:
             else:
                 del self.postings[token]
         self.dead = 0
+        self._dead_df.clear()
 
     def search(
         self,

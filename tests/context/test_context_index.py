@@ -215,3 +215,28 @@ def test_worker_pool_hands_results_back_in_job_order_when_batches_finish_out_of_
         results = list(pool.extract((str(p), "python") for p in paths))
     assert [r[0] for r in results] == ["ok"] * len(paths)
     assert [r[1] for r in results] == [content_hash(p.read_bytes()) for p in paths]
+
+
+def test_a_file_put_again_at_every_typing_pause_keeps_its_identifiers_rare() -> None:
+    """Removed chunks stay in the postings until compacted; a file re-extracted at each pause of an editing session
+    must not count its identifiers once more each time, or after ~50 pauses they look common and drop out of the
+    similar-code query."""
+    from qwen_lsp.context.index.windows import WindowIndex, make_chunks
+
+    def lines(*names: str) -> list[str]:
+        return [f"result = {name}(value, other_{name})" for name in names] * 4
+
+    index = WindowIndex()
+    index.set_file("/r/uses.py", make_chunks(lines("frobnicate_widget", "render", "compute")))
+    for i in range(200):
+        index.set_file(f"/r/noise{i}.py", make_chunks(lines(f"alpha{i}", f"beta{i}", f"gamma{i}")))
+    chunks = len(make_chunks(lines("frobnicate_widget", "parse", "draft")))  # each holding every name
+    for pause in range(120):  # the edited file, put again at each pause
+        index.set_file("/r/edited.py", make_chunks(lines("frobnicate_widget", "parse", f"draft{pause}")))
+        assert index.df("frobnicate_widget") <= 2 * chunks + (chunks if pause else 0), pause  # its first put: unknown
+        assert index.df(f"draft{pause}") == chunks
+    assert index.df("draft5") == 0  # gone from the file: not counted
+    hits = index.search({"frobnicate_widget", "value"}, limit=4, skip=frozenset({"/r/edited.py"}))
+    assert [h.key for h in hits][:1] == ["/r/uses.py"]
+    index.remove_file("/r/edited.py")
+    assert index.df("frobnicate_widget") <= 2 * chunks
