@@ -9,7 +9,8 @@ from ..gathering import Gathering, resolve_import
 from ..index.repo_index import FileRecord
 from ..syntax.languages import language_named
 from ..syntax.symbols import Definition
-from .imports import Import
+from .imports import Import, Target
+from .manifests import crate_named, go_package_name, resolve_by_manifest
 from .modules import default_export, package_files
 from .scopes import FileContext, Found
 
@@ -64,6 +65,10 @@ class NameLookup:
         return out
 
     def resolve(self, ctx: FileContext, imp: Import) -> list[str]:
+        if ctx.dialect in ("rust", "go"):  # a crate's or module's own paths, by its manifest
+            found = resolve_by_manifest(self.g.index, ctx.key, ctx.folder, ctx.rel, ctx.dialect, imp)
+            if found:
+                return found
         if ctx.key == self.g.key:
             return self.g.resolve(imp)
         return resolve_import(self.g.index, imp, ctx.dialect, ctx.key, ctx.folder, ctx.rel, ctx.record)
@@ -74,6 +79,23 @@ class NameLookup:
     def module_files(self, ctx: FileContext, imp: Import) -> list[str]:
         files = self.resolve(ctx, imp)
         return self.package_files(files) if ctx.dialect in ("go",) else files
+
+    def package_named(self, ctx: FileContext, name: str) -> list[str]:
+        """Files of the module ``name`` denotes though no import binds it: a crate the file's crate depends on
+        (``other_crate::f()``, no ``use`` needed), or a Go package whose declared name differs from the end of its
+        import path (``.../go-toml/v2`` declaring ``toml``)."""
+        index = self.g.index
+        if ctx.dialect == "rust":
+            root = crate_named(index, ctx.folder, ctx.rel, name)
+            return index.resolve(Target(root, True), None, ctx.folder, "") if root else []
+        for imp in ctx.imports:
+            bound = imp.names[0][0] if imp.names else ""
+            if bound and bound != name and bound == imp.module.rstrip("/").rsplit("/", 1)[-1]:  # not renamed
+                files = self.module_files(ctx, imp)
+                record = index.files.get(files[0]) if files else None
+                if record is not None and go_package_name(index, record.folder, record.rel) == name:
+                    return files
+        return []
 
     # --- definitions by name --------------------------------------------------------------------------------------
 

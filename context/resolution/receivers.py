@@ -110,6 +110,7 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     elif language == "go":
         found = [
             (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*&?(?P<t>{_PATH})\s*\{{", "type"),
+            (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*[\w.]+\.\(\s*\*?(?P<t>{_PATH})\s*\)", "type"),  # x, ok := v.(*T)
             (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*{_CALL}", "call"),
             (rf"\bvar\s+{_N}\s+(?P<t>[*\[\]\w.]+)", "type"),
             (rf"[(,]\s*{_N}\s+(?P<t>\*?[\w.]+)", "type"),

@@ -33,8 +33,9 @@ GO_MAIN = 'package main\n\nimport "example.com/shop/store"\n\ntype App struct {\
         "func run(db *store.DB) {\n\tdb.Query(",  # typed parameter
         "func (a *App) Run() {\n\ta.db.Query(",  # receiver, then a struct field
         "func run() {\n\tdb := &store.DB{}\n\tdb.Query(",  # composite literal
+        "func run(node any) {\n\tdb, ok := node.(*store.DB)\n\tdb.Query(",  # type assertion
     ],
-    ids=["result-type", "parameter", "receiver-field", "literal"],
+    ids=["result-type", "parameter", "receiver-field", "literal", "type-assertion"],
 )
 def test_go_receiver_types(engine: RepositoryContext, tmp_path: Path, tail: str) -> None:
     snippets = definitions_at_end(engine, tmp_path / "repo", GO, "main.go", GO_MAIN + tail, "go")

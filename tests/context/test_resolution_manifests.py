@@ -1,0 +1,85 @@
+"""Imports resolved by the package manifest, as an IDE does: a Rust crate's ``Cargo.toml`` (crates of the workspace
+used by name, path and workspace dependencies, renamed ones, ``-`` read as ``_``) and a Go module's ``go.mod``
+(import paths under the module path, local ``replace`` directives, a package declaring a name other than its
+folder's). Each repository has a decoy that resolving by the end of the path alone would pick."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from resolution_helpers import definitions_at_end, first
+
+from qwen_lsp.context.repository import RepositoryContext
+
+CORE = {
+    "core-lib/src/lib.rs": "pub mod fips;\npub mod store;\n",
+    "core-lib/src/fips.rs": "/// Whether FIPS mode is on.\npub fn is_enabled() -> bool {\n    false\n}\n",
+    "core-lib/src/store.rs": "pub struct Cache {}\n\nimpl Cache {\n    pub fn lookup(&self, key: &str) -> bool {\n"
+    "        key.is_empty()\n    }\n}\n",
+    # the application's own store module, nearer to the file being edited
+    "app/src/store.rs": "pub struct Cache {}\n\nimpl Cache {\n    pub fn evict(&self) {}\n}\n",
+}
+WORKSPACE = '[workspace]\nmembers = ["core-lib", "app"]\n'
+CORE_TOML = '[package]\nname = "core-lib"\n'
+
+
+@pytest.mark.parametrize(
+    "dependency, name",
+    [
+        ('core-lib = { path = "../core-lib" }', "core_lib"),  # `-` read as `_`
+        ('corelib = { path = "../core-lib", package = "core-lib" }', "corelib"),  # renamed
+        ("core-lib = { workspace = true }", "core_lib"),  # declared in the workspace's manifest
+    ],
+    ids=["path", "renamed", "workspace"],
+)
+@pytest.mark.parametrize(
+    "tail, expected",
+    [
+        ("    {name}::fips::", "pub fn is_enabled() -> bool"),  # a crate used by name, no `use`
+        ("    let c = {name}::store::Cache {{}};\n    c.", "pub fn lookup(&self, key: &str) -> bool"),
+    ],
+    ids=["crate-path", "use-path"],
+)
+def test_rust_crate_of_the_workspace(
+    engine: RepositoryContext, tmp_path: Path, dependency: str, name: str, tail: str, expected: str
+) -> None:
+    files = {
+        **CORE,
+        "Cargo.toml": WORKSPACE + '\n[workspace.dependencies]\ncore-lib = { path = "core-lib" }\n',
+        "core-lib/Cargo.toml": CORE_TOML,
+        "app/Cargo.toml": f'[package]\nname = "app"\n\n[dependencies]\n{dependency}\n',
+    }
+    text = "fn main() {\n" + tail.format(name=name)
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/main.rs", text, "rust")
+    assert snippets and snippets[0].path.startswith("core-lib/src/") and expected in snippets[0].text, first(snippets)
+
+
+GO = {
+    "go.mod": "module example.com/shop\n\nreplace example.com/vendored/kv => ./third_party/kv\n",
+    # the folder's name is not the package's
+    "internal/go-store/store.go": "package store\n\n// Open opens a store.\nfunc Open(path string) error {\n"
+    "\treturn nil\n}\n",
+    # decoys: a package whose path ends the same way, nearer to the file being edited
+    "tools/internal/go-store/store.go": "package store\n\nfunc Close() error {\n\treturn nil\n}\n",
+    "tools/kv/kv.go": "package kv\n\nfunc Drop() {}\n",
+    "third_party/kv/kv.go": "package kv\n\n// Put stores a value.\nfunc Put(key string) {}\n",
+}
+
+
+@pytest.mark.parametrize(
+    "imports, tail, expected",
+    [
+        ('import "example.com/shop/internal/go-store"', "store.", ("internal/go-store/store.go", "func Open(")),
+        ('import st "example.com/shop/internal/go-store"', "st.", ("internal/go-store/store.go", "func Open(")),
+        ('import "example.com/vendored/kv"', "kv.", ("third_party/kv/kv.go", "func Put(")),
+    ],
+    ids=["declared-name", "module-path", "replace"],
+)
+def test_go_import_by_module_path(
+    engine: RepositoryContext, tmp_path: Path, imports: str, tail: str, expected: tuple[str, str]
+) -> None:
+    text = f"package main\n\n{imports}\n\nfunc main() {{\n\t{tail}"
+    snippets = definitions_at_end(engine, tmp_path / "repo", GO, "tools/cmd/main.go", text, "go")
+    path, signature = expected
+    assert snippets and snippets[0].path == path and signature in snippets[0].text, first(snippets)
