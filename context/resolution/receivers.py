@@ -114,6 +114,7 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
             (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*{_CALL}", "call"),
             (rf"\bvar\s+{_N}\s+(?P<t>[*\[\]\w.]+)", "type"),
             (rf"[(,]\s*{_N}\s+(?P<t>\*?[\w.]+)", "type"),
+            (rf"^\s*{_N}\s+(?P<t>\*?[\w.]+)\s*,\s*$", "type"),  # a parameter on a line of its own
         ]
     elif language == "rust":
         let = rf"\blet\s+(?:mut\s+)?{_N}"
@@ -123,6 +124,7 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
             (rf"{let}\s*=\s*&?(?:mut\s+)?(?P<t>{_EXPR})(?<=\))\s*\??\s*;", "chain"),
             (rf"{let}\s*=\s*&?(?:mut\s+)?{_CALL}", "call"),
             (rf"[(,|]\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=|\n]+)", "type"),  # parameters, typed closure ones
+            (rf"^\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=|\n{{}}]+?)\s*,\s*$", "type"),  # a parameter on a line of its own
         ]
     elif language in ("java", "csharp", "kotlin", "scala"):
         found = [

@@ -34,8 +34,9 @@ GO_MAIN = 'package main\n\nimport "example.com/shop/store"\n\ntype App struct {\
         "func (a *App) Run() {\n\ta.db.Query(",  # receiver, then a struct field
         "func run() {\n\tdb := &store.DB{}\n\tdb.Query(",  # composite literal
         "func run(node any) {\n\tdb, ok := node.(*store.DB)\n\tdb.Query(",  # type assertion
+        "func run(\n\tpath string,\n\tdb *store.DB,\n) {\n\tdb.Query(",  # a parameter on a line of its own
     ],
-    ids=["result-type", "parameter", "receiver-field", "literal", "type-assertion"],
+    ids=["result-type", "parameter", "receiver-field", "literal", "type-assertion", "parameter-line"],
 )
 def test_go_receiver_types(engine: RepositoryContext, tmp_path: Path, tail: str) -> None:
     snippets = definitions_at_end(engine, tmp_path / "repo", GO, "main.go", GO_MAIN + tail, "go")
@@ -97,8 +98,9 @@ def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tm
         ("    crate::net::client::Client::new(", "pub fn new(url: &str) -> Self"),  # a crate:: path
         ("    let c: Client = make();\n    c.cache.get(", "pub fn get(&self, key: &str)"),  # let x: T, then a field
         ('    let c = Client::new("x");\n    c.close(', "fn close(&self) -> bool"),  # trait default method
+        ("}\n\nfn run(\n    n: u32,\n    c: Client,\n) {\n    c.send(", "pub fn send(&self, body: &str)"),
     ],
-    ids=["new-self", "use-group", "crate-path", "let-typed-field", "trait-method"],
+    ids=["new-self", "use-group", "crate-path", "let-typed-field", "trait-method", "parameter-line"],
 )
 def test_rust_paths_and_types(engine: RepositoryContext, tmp_path: Path, tail: str, expected: str) -> None:
     snippets = definitions_at_end(engine, tmp_path / "repo", RUST, "src/main.rs", RUST_MAIN + tail, "rust")
