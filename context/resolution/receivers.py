@@ -241,6 +241,6 @@ def return_guesses(language: str, name: str, signature: str) -> list[Guess]:
         match = re.match(r"\s*\(?\s*([*\w.]+)", rest)
         return _type(match.group(1)) if match and not rest.lstrip().startswith("{") else []
     marker = r"\s*:\s*" if language in ("typescript", "tsx", "javascript", "kotlin", "scala") else r"\s*->\s*"
-    # ``=`` ends the type unless inside its brackets (``-> impl Iterator<Item = &Arg>``)
-    match = re.match(marker + r"((?:<[^<>{}\n]*(?:<[^<>{}\n]*>[^<>{}\n]*)*>|[^{:=<\n])+)", rest)
+    # ``=`` ends the type unless inside its brackets (``-> impl Iterator<Item = &Arg>``); ``::`` is a path's
+    match = re.match(marker + r"((?:<[^<>{}\n]*(?:<[^<>{}\n]*>[^<>{}\n]*)*>|::|[^{:=<\n])+)", rest)
     return _type(re.split(r"\s+where\b", match.group(1))[0]) if match else []

@@ -99,8 +99,12 @@ def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tm
         ("    let c: Client = make();\n    c.cache.get(", "pub fn get(&self, key: &str)"),  # let x: T, then a field
         ('    let c = Client::new("x");\n    c.close(', "fn close(&self) -> bool"),  # trait default method
         ("}\n\nfn run(\n    n: u32,\n    c: Client,\n) {\n    c.send(", "pub fn send(&self, body: &str)"),
+        (
+            "}\n\nfn make() -> crate::net::Client {\n    todo!()\n}\n\nfn run() {\n    make().send(",
+            "pub fn send(&self, body: &str)",
+        ),
     ],
-    ids=["new-self", "use-group", "crate-path", "let-typed-field", "trait-method", "parameter-line"],
+    ids=["new-self", "use-group", "crate-path", "let-typed-field", "trait-method", "parameter-line", "path-result"],
 )
 def test_rust_paths_and_types(engine: RepositoryContext, tmp_path: Path, tail: str, expected: str) -> None:
     snippets = definitions_at_end(engine, tmp_path / "repo", RUST, "src/main.rs", RUST_MAIN + tail, "rust")
