@@ -72,6 +72,7 @@ RUST = {
     ),
     "src/store.rs": "#[derive(Default)]\npub struct Cache {}\n\nimpl Cache {\n"
     "    pub fn get(&self, key: &str) -> Option<String> {\n        None\n    }\n}\n",
+    "src/types.rs": "pub type Handle<'a> = crate::net::client::Client;\n",
     "src/_a.rs": "pub struct Other {}\n\nimpl Other {\n    pub fn new() -> Self {\n        Other {}\n    }\n"
     "    pub fn send(&self) {}\n    pub fn get(&self) {}\n    pub fn close(&self) {}\n}\n",
 }
@@ -99,12 +100,22 @@ def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tm
         ("    let c: Client = make();\n    c.cache.get(", "pub fn get(&self, key: &str)"),  # let x: T, then a field
         ('    let c = Client::new("x");\n    c.close(', "fn close(&self) -> bool"),  # trait default method
         ("}\n\nfn run(\n    n: u32,\n    c: Client,\n) {\n    c.send(", "pub fn send(&self, body: &str)"),
+        ("}\n\nfn run(h: crate::types::Handle) {\n    h.send(", "pub fn send(&self, body: &str)"),  # an alias
         (
             "}\n\nfn make() -> crate::net::Client {\n    todo!()\n}\n\nfn run() {\n    make().send(",
             "pub fn send(&self, body: &str)",
         ),
     ],
-    ids=["new-self", "use-group", "crate-path", "let-typed-field", "trait-method", "parameter-line", "path-result"],
+    ids=[
+        "new-self",
+        "use-group",
+        "crate-path",
+        "let-typed-field",
+        "trait-method",
+        "parameter-line",
+        "alias",
+        "path-result",
+    ],
 )
 def test_rust_paths_and_types(engine: RepositoryContext, tmp_path: Path, tail: str, expected: str) -> None:
     snippets = definitions_at_end(engine, tmp_path / "repo", RUST, "src/main.rs", RUST_MAIN + tail, "rust")
