@@ -77,6 +77,8 @@ RUST = {
     "    pub fn send(&self) {}\n    pub fn get(&self) {}\n    pub fn close(&self) {}\n}\n",
 }
 RUST_MAIN = "use crate::net::{Client, client};\n\nfn main() {\n"
+SEND = "pub fn send(&self, body: &str)"
+OUTLINE = "pub struct Client {\n    cache: Cache,\n}\npub fn"  # its members listed under it
 
 
 def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tmp_path: Path) -> None:
@@ -101,6 +103,11 @@ def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tm
         ('    let c = Client::new("x");\n    c.close(', "fn close(&self) -> bool"),  # trait default method
         ("}\n\nfn run(\n    n: u32,\n    c: Client,\n) {\n    c.send(", "pub fn send(&self, body: &str)"),
         ("}\n\nfn run(h: crate::types::Handle) {\n    h.send(", "pub fn send(&self, body: &str)"),  # an alias
+        ("}\n\nfn run(o: Option<Client>) {\n    match o {\n        None => {}\n        Some(v) => v.", OUTLINE),
+        (
+            "}\n\nfn pick() -> Option<Client> {\n    None\n}\n\nfn run() {\n    if let Some(c) = pick() {\n        c.send(",
+            SEND,
+        ),
         (
             "}\n\nfn make() -> crate::net::Client {\n    todo!()\n}\n\nfn run() {\n    make().send(",
             "pub fn send(&self, body: &str)",
@@ -114,6 +121,8 @@ def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tm
         "trait-method",
         "parameter-line",
         "alias",
+        "match-arm",
+        "if-let",
         "path-result",
     ],
 )
