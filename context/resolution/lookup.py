@@ -11,7 +11,7 @@ from ..syntax.languages import language_named
 from ..syntax.symbols import Definition
 from .imports import Import, Target
 from .manifests import crate_named, go_package_name, resolve_by_manifest
-from .modules import default_export, package_files
+from .modules import default_export, is_module_named, package_files
 from .scopes import FileContext, Found
 
 MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
@@ -30,6 +30,7 @@ class NameLookup:
     _texts: dict[str, str] = field(default_factory=dict)
     _lookups: dict[tuple[str, str, frozenset[str] | None], list[Found]] = field(default_factory=dict)
     _named: dict[str, list[tuple[FileRecord, Definition]]] = field(default_factory=dict)
+    _following: set[tuple[str, Import]] = field(default_factory=set)  # module re-exports being followed
 
     # --- files and imports ----------------------------------------------------------------------------------------
 
@@ -67,11 +68,34 @@ class NameLookup:
     def resolve(self, ctx: FileContext, imp: Import) -> list[str]:
         if ctx.dialect in ("rust", "go"):  # a crate's or module's own paths, by its manifest
             found = resolve_by_manifest(self.g.index, ctx.key, ctx.folder, ctx.rel, ctx.dialect, imp)
+            if found and ctx.dialect == "rust":
+                found = self._reexported_module(imp, found) or found
             if found:
                 return found
         if ctx.key == self.g.key:
             return self.g.resolve(imp)
         return resolve_import(self.g.index, imp, ctx.dialect, ctx.key, ctx.folder, ctx.rel, ctx.record)
+
+    def _reexported_module(self, imp: Import, found: list[str]) -> list[str]:
+        """``a::b::m`` where ``a/b`` has no file ``m`` but re-exports a module by that name (``pub use
+        super::other::m;``): that module's files (hops followed, cycles guarded)."""
+        name = imp.module.rsplit("::", 1)[-1]
+        record = self.g.index.files.get(found[0])
+        if record is None or any(is_module_named(key, name) for key in found) or len(self._following) >= MAX_HOPS:
+            return []
+        ctx = self.context_of(record)
+        for reexport, original in self.bindings(ctx).get(name, ()):
+            module = Import(f"{reexport.module}::{original}", ())
+            if (ctx.key, module) in self._following:
+                continue
+            self._following.add((ctx.key, module))
+            try:
+                files = [k for k in self.resolve(ctx, module) if is_module_named(k, original)]
+            finally:
+                self._following.discard((ctx.key, module))
+            if files:
+                return files
+        return []
 
     def package_files(self, keys: list[str]) -> list[str]:
         return package_files(self.g.index, keys)

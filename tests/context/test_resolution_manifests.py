@@ -83,3 +83,18 @@ def test_go_import_by_module_path(
     snippets = definitions_at_end(engine, tmp_path / "repo", GO, "tools/cmd/main.go", text, "go")
     path, signature = expected
     assert snippets and snippets[0].path == path and signature in snippets[0].text, first(snippets)
+
+
+def test_rust_module_reexported_under_another_path(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        "Cargo.toml": '[package]\nname = "tok"\n',
+        "src/lib.rs": "pub mod a;\npub mod pre;\npub mod post;\n",
+        "src/pre/mod.rs": "pub mod level;\n",
+        "src/pre/level.rs": "pub fn process_offsets(n: usize) -> usize {\n    n\n}\n",
+        "src/post/mod.rs": "pub mod roberta;\n\npub use super::pre::level;\n",
+        # a decoy of the same name, in a module whose path sorts first
+        "src/a/level.rs": "pub fn process_offsets(n: u8) -> u8 {\n    n\n}\n",
+    }
+    text = "use crate::post::level::process_offsets;\n\nfn run() {\n    process_offsets("
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/post/roberta.rs", text, "rust")
+    assert snippets and snippets[0].path == "src/pre/level.rs", first(snippets)
