@@ -61,6 +61,8 @@ class NameLookup:
         if out is None:
             out = self._bindings[ctx.key] = {}
             for imp in ctx.imports:
+                if ctx.dialect == "rust" and " as " in imp.module:  # use other_crate as alias; binds the crate
+                    imp = Import(imp.module.split(" as ")[0].strip(), tuple((a, "*") for a, _ in imp.names), imp.line)
                 for local, original in imp.names:
                     out.setdefault(local, []).append((imp, original))
         return out

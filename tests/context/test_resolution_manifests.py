@@ -98,3 +98,15 @@ def test_rust_module_reexported_under_another_path(engine: RepositoryContext, tm
     text = "use crate::post::level::process_offsets;\n\nfn run() {\n    process_offsets("
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/post/roberta.rs", text, "rust")
     assert snippets and snippets[0].path == "src/pre/level.rs", first(snippets)
+
+
+def test_rust_crate_bound_to_an_alias(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        **CORE,
+        "Cargo.toml": WORKSPACE,
+        "core-lib/Cargo.toml": CORE_TOML,
+        "app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\ncore-lib = { path = "../core-lib" }\n',
+    }
+    text = "use core_lib as cl;\n\nfn main() {\n    cl::fips::"
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/main.rs", text, "rust")
+    assert snippets and snippets[0].path == "core-lib/src/fips.rs", first(snippets)
