@@ -128,7 +128,11 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
             (rf"{let}\s*=\s*&?(?:mut\s+)?{_CALL}", "call"),
             (rf"\blet\s+{_VARIANT}\(\s*(?:ref\s+)?(?:mut\s+)?{_N}\s*\)\s*=\s*&?(?:mut\s+)?(?P<t>{_EXPR})", "iterate"),
             (rf"[(,|]\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=|\n]+)", "type"),  # parameters, typed closure ones
-            (rf"^\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=|\n{{}}]+?)\s*,\s*$", "type"),  # a parameter on a line of its own
+            # a parameter on a line of its own (generic arguments may hold commas)
+            (
+                rf"^\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>(?:<[^<>\n]*(?:<[^<>\n]*>[^<>\n]*)*>|[^,)=|\n{{}}<])+?)\s*,\s*$",
+                "type",
+            ),
         ]
     elif language in ("java", "csharp", "kotlin", "scala"):
         found = [

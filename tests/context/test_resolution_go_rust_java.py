@@ -102,6 +102,7 @@ def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tm
         ("    let c: Client = make();\n    c.cache.get(", "pub fn get(&self, key: &str)"),  # let x: T, then a field
         ('    let c = Client::new("x");\n    c.close(', "fn close(&self) -> bool"),  # trait default method
         ("}\n\nfn run(\n    n: u32,\n    c: Client,\n) {\n    c.send(", "pub fn send(&self, body: &str)"),
+        ("}\n\nfn run(\n    c: Result<Client, String>,\n) {\n    c.send(", SEND),
         ("}\n\nfn run(h: crate::types::Handle) {\n    h.send(", "pub fn send(&self, body: &str)"),  # an alias
         ("}\n\nfn run(o: Option<Client>) {\n    match o {\n        None => {}\n        Some(v) => v.", OUTLINE),
         (
@@ -120,6 +121,7 @@ def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tm
         "let-typed-field",
         "trait-method",
         "parameter-line",
+        "parameter-line-generic",
         "alias",
         "match-arm",
         "if-let",
