@@ -80,8 +80,11 @@ def _crate(folder: str, rel_dir: str, text: str) -> Crate | None:
             if spec.get("workspace") is True:  # declared once in the workspace's manifest, its path from there
                 workspace = _workspace_dependencies(folder, rel_dir) if workspace is None else workspace
                 spec, base = workspace.get(name, {}), ""
-            if isinstance(spec, dict) and "path" in spec:
-                dependencies[name.replace("-", "_")] = posixpath.normpath(posixpath.join(base, spec["path"]))
+            if not isinstance(spec, dict) or "path" not in spec:
+                continue  # a registry's crate
+            path = posixpath.normpath(posixpath.join(base, spec["path"]))
+            if not _outside(path):  # a crate outside the folder: not indexed, its manifest not read
+                dependencies[name.replace("-", "_")] = path
     return Crate(rel_dir, posixpath.splitext(root)[0].lower(), dependencies)
 
 
@@ -100,11 +103,16 @@ def _workspace_dependencies(folder: str, rel_dir: str) -> dict:
     return {}
 
 
+def _outside(path: str) -> bool:
+    return path == ".." or path.startswith("../")
+
+
 def _go_module(rel_dir: str, text: str) -> GoModule | None:
     match = _GO_MODULE.search(text)
     if not match:
         return None
     replaced = {m.group(1): posixpath.normpath(posixpath.join(rel_dir, m.group(2))) for m in _GO_REPLACE.finditer(text)}
+    replaced = {module: path for module, path in replaced.items() if not _outside(path)}
     return GoModule(rel_dir, match.group(1).strip('"'), replaced)
 
 

@@ -11,6 +11,7 @@ import pytest
 from resolution_helpers import definitions_at_end, first
 
 from qwen_lsp.context.repository import RepositoryContext
+from qwen_lsp.context.resolution.manifests import crate_named
 
 CORE = {
     "core-lib/src/lib.rs": "pub mod fips;\npub mod store;\n",
@@ -110,3 +111,15 @@ def test_rust_crate_bound_to_an_alias(engine: RepositoryContext, tmp_path: Path)
     text = "use core_lib as cl;\n\nfn main() {\n    cl::fips::"
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/main.rs", text, "rust")
     assert snippets and snippets[0].path == "core-lib/src/fips.rs", first(snippets)
+
+
+def test_rust_dependency_outside_the_folder_is_not_read(engine: RepositoryContext, tmp_path: Path) -> None:
+    # the workspace folder is app/ alone; the crate it depends on lies next to it, outside: its manifest stays unread
+    outside = tmp_path / "repo" / "core-lib"
+    (outside / "src").mkdir(parents=True)
+    (outside / "Cargo.toml").write_text('[package]\nname = "core-lib"\n')
+    files = {"Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\ncore-lib = { path = "../core-lib" }\n'}
+    folder = tmp_path / "repo" / "app"
+    definitions_at_end(engine, folder, files, "src/main.rs", "fn main() {\n    core_lib::fips::", "rust")
+    assert crate_named(engine.index, folder.as_posix(), "src/main.rs", "core_lib") == ""
+    assert crate_named(engine.index, folder.as_posix(), "src/main.rs", "app") == "src/lib"  # the crate itself
