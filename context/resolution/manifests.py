@@ -20,6 +20,8 @@ from .imports import Import, Target
 MAX_LEVELS = 12  # folders walked up from a file to its manifest
 _GO_MODULE = re.compile(r"^module\s+(\S+)", re.M)
 _GO_REPLACE = re.compile(r"^\s*(?:replace\s+)?(\S+)(?:\s+\S+)?\s+=>\s+(\.{1,2}/\S*)", re.M)
+_EXTERN_CRATE = re.compile(r"^\s*(?:pub\s+)?extern\s+crate\s+(\w+)\s+as\s+(\w+)\s*;", re.M)
+_ROOT_CHARS = 20_000  # of a crate root read for its extern crate lines
 _GO_PACKAGE = re.compile(r"^package\s+([A-Za-z_]\w*)", re.M)
 
 
@@ -85,6 +87,10 @@ def _crate(folder: str, rel_dir: str, text: str) -> Crate | None:
             path = posixpath.normpath(posixpath.join(base, spec["path"]))
             if not _outside(path):  # a crate outside the folder: not indexed, its manifest not read
                 dependencies[name.replace("-", "_")] = path
+    # extern crate x as y; in the crate root puts y in every module's scope
+    for crate, alias in _EXTERN_CRATE.findall(_read(posixpath.join(folder, root))[:_ROOT_CHARS]):
+        if crate in dependencies:
+            dependencies[alias] = dependencies[crate]
     return Crate(rel_dir, posixpath.splitext(root)[0].lower(), dependencies)
 
 

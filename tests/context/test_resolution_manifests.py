@@ -123,3 +123,16 @@ def test_rust_dependency_outside_the_folder_is_not_read(engine: RepositoryContex
     definitions_at_end(engine, folder, files, "src/main.rs", "fn main() {\n    core_lib::fips::", "rust")
     assert crate_named(engine.index, folder.as_posix(), "src/main.rs", "core_lib") == ""
     assert crate_named(engine.index, folder.as_posix(), "src/main.rs", "app") == "src/lib"  # the crate itself
+
+
+def test_rust_extern_crate_alias_in_the_crate_root(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {
+        **CORE,
+        "Cargo.toml": WORKSPACE,
+        "core-lib/Cargo.toml": CORE_TOML,
+        "app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\ncore-lib = { path = "../core-lib" }\n',
+        "app/src/lib.rs": "extern crate core_lib as cl;\n\npub mod run;\n",
+    }
+    text = "pub fn run() {\n    cl::fips::"
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/run.rs", text, "rust")
+    assert snippets and snippets[0].path == "core-lib/src/fips.rs", first(snippets)
