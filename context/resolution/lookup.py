@@ -80,13 +80,15 @@ class NameLookup:
 
     def _reexported_module(self, imp: Import, found: list[str]) -> list[str]:
         """``a::b::m`` where ``a/b`` has no file ``m`` but re-exports a module by that name (``pub use
-        super::other::m;``): that module's files (hops followed, cycles guarded)."""
+        super::other::m;``, or ``pub use other::*;`` where ``other`` has it): that module's files (hops followed,
+        cycles guarded)."""
         name = imp.module.rsplit("::", 1)[-1]
         record = self.g.index.files.get(found[0])
         if record is None or any(is_module_named(key, name) for key in found) or len(self._following) >= MAX_HOPS:
             return []
         ctx = self.context_of(record)
-        for reexport, original in self.bindings(ctx).get(name, ()):
+        globs = [(imp, name) for imp in ctx.imports if not imp.names][:MAX_AMBIGUOUS]  # pub use tokenizer::*;
+        for reexport, original in [*self.bindings(ctx).get(name, ()), *globs]:
             module = Import(f"{reexport.module}::{original}", ())
             if (ctx.key, module) in self._following:
                 continue

@@ -86,13 +86,16 @@ def test_go_import_by_module_path(
     assert snippets and snippets[0].path == path and signature in snippets[0].text, first(snippets)
 
 
-def test_rust_module_reexported_under_another_path(engine: RepositoryContext, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "post_mod", ["pub mod roberta;\n\npub use super::pre::level;\n", "pub mod roberta;\n\npub use super::pre::*;\n"]
+)
+def test_rust_module_reexported_under_another_path(engine: RepositoryContext, tmp_path: Path, post_mod: str) -> None:
     files = {
         "Cargo.toml": '[package]\nname = "tok"\n',
         "src/lib.rs": "pub mod a;\npub mod pre;\npub mod post;\n",
         "src/pre/mod.rs": "pub mod level;\n",
         "src/pre/level.rs": "pub fn process_offsets(n: usize) -> usize {\n    n\n}\n",
-        "src/post/mod.rs": "pub mod roberta;\n\npub use super::pre::level;\n",
+        "src/post/mod.rs": post_mod,
         # a decoy of the same name, in a module whose path sorts first
         "src/a/level.rs": "pub fn process_offsets(n: u8) -> u8 {\n    n\n}\n",
     }
