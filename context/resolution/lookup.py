@@ -9,8 +9,9 @@ from ..gathering import Gathering, resolve_import
 from ..index.repo_index import FileRecord
 from ..syntax.languages import language_named
 from ..syntax.symbols import Definition
-from .imports import Import
-from .modules import default_export, package_files
+from .imports import Import, Target
+from .manifests import crate_named, go_package_name, resolve_by_manifest
+from .modules import default_export, is_module_named, package_files
 from .scopes import FileContext, Found
 
 MAX_HOPS = 4  # re-export hops, base-class depth, nested resolutions
@@ -29,6 +30,7 @@ class NameLookup:
     _texts: dict[str, str] = field(default_factory=dict)
     _lookups: dict[tuple[str, str, frozenset[str] | None], list[Found]] = field(default_factory=dict)
     _named: dict[str, list[tuple[FileRecord, Definition]]] = field(default_factory=dict)
+    _following: set[tuple[str, Import]] = field(default_factory=set)  # module re-exports being followed
 
     # --- files and imports ----------------------------------------------------------------------------------------
 
@@ -59,14 +61,45 @@ class NameLookup:
         if out is None:
             out = self._bindings[ctx.key] = {}
             for imp in ctx.imports:
+                if ctx.dialect == "rust" and " as " in imp.module:  # use other_crate as alias; binds the crate
+                    imp = Import(imp.module.split(" as ")[0].strip(), tuple((a, "*") for a, _ in imp.names), imp.line)
                 for local, original in imp.names:
                     out.setdefault(local, []).append((imp, original))
         return out
 
     def resolve(self, ctx: FileContext, imp: Import) -> list[str]:
+        if ctx.dialect in ("rust", "go"):  # a crate's or module's own paths, by its manifest
+            found = resolve_by_manifest(self.g.index, ctx.key, ctx.folder, ctx.rel, ctx.dialect, imp)
+            if found and ctx.dialect == "rust":
+                found = self._reexported_module(imp, found) or found
+            if found:
+                return found
         if ctx.key == self.g.key:
             return self.g.resolve(imp)
         return resolve_import(self.g.index, imp, ctx.dialect, ctx.key, ctx.folder, ctx.rel, ctx.record)
+
+    def _reexported_module(self, imp: Import, found: list[str]) -> list[str]:
+        """``a::b::m`` where ``a/b`` has no file ``m`` but re-exports a module by that name (``pub use
+        super::other::m;``, or ``pub use other::*;`` where ``other`` has it): that module's files (hops followed,
+        cycles guarded)."""
+        name = imp.module.rsplit("::", 1)[-1]
+        record = self.g.index.files.get(found[0])
+        if record is None or any(is_module_named(key, name) for key in found) or len(self._following) >= MAX_HOPS:
+            return []
+        ctx = self.context_of(record)
+        globs = [(imp, name) for imp in ctx.imports if not imp.names][:MAX_AMBIGUOUS]  # pub use tokenizer::*;
+        for reexport, original in [*self.bindings(ctx).get(name, ()), *globs]:
+            module = Import(f"{reexport.module}::{original}", ())
+            if (ctx.key, module) in self._following:
+                continue
+            self._following.add((ctx.key, module))
+            try:
+                files = [k for k in self.resolve(ctx, module) if is_module_named(k, original)]
+            finally:
+                self._following.discard((ctx.key, module))
+            if files:
+                return files
+        return []
 
     def package_files(self, keys: list[str]) -> list[str]:
         return package_files(self.g.index, keys)
@@ -74,6 +107,23 @@ class NameLookup:
     def module_files(self, ctx: FileContext, imp: Import) -> list[str]:
         files = self.resolve(ctx, imp)
         return self.package_files(files) if ctx.dialect in ("go",) else files
+
+    def package_named(self, ctx: FileContext, name: str) -> list[str]:
+        """Files of the module ``name`` denotes though no import binds it: a crate the file's crate depends on
+        (``other_crate::f()``, no ``use`` needed), or a Go package whose declared name differs from the end of its
+        import path (``.../go-toml/v2`` declaring ``toml``)."""
+        index = self.g.index
+        if ctx.dialect == "rust":
+            root = crate_named(index, ctx.folder, ctx.rel, name)
+            return index.resolve(Target(root, True), None, ctx.folder, "") if root else []
+        for imp in ctx.imports:
+            bound = imp.names[0][0] if imp.names else ""
+            if bound and bound != name and bound == imp.module.rstrip("/").rsplit("/", 1)[-1]:  # not renamed
+                files = self.module_files(ctx, imp)
+                record = index.files.get(files[0]) if files else None
+                if record is not None and go_package_name(index, record.folder, record.rel) == name:
+                    return files
+        return []
 
     # --- definitions by name --------------------------------------------------------------------------------------
 

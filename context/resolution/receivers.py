@@ -84,6 +84,9 @@ def _call(text: str) -> list[Guess]:
 
 
 _N = r"(?P<n>[A-Za-z_$][\w$]*)"
+_VARIANT = r"(?:\w+::)*(?:Some|Ok|Err)"  # Rust: the value an Option or Result holds
+_MATCH = re.compile(rf"(\s*)(?:.*[=(]\s*)?match\s+&?(?:mut\s+)?({_EXPR})\s*\{{\s*$")
+MAX_ARM_LINES = 80  # lines between a match arm and its ``match``
 _CALL = rf"(?:await\s+|try\s+|yield\s+)?(?P<t>{_PATH})\s*(?:<[^<>()]*>)?\("
 
 
@@ -110,9 +113,11 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
     elif language == "go":
         found = [
             (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*&?(?P<t>{_PATH})\s*\{{", "type"),
+            (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*[\w.]+\.\(\s*\*?(?P<t>{_PATH})\s*\)", "type"),  # x, ok := v.(*T)
             (rf"\b{_N}(?:\s*,\s*\w+)*\s*:?=\s*{_CALL}", "call"),
             (rf"\bvar\s+{_N}\s+(?P<t>[*\[\]\w.]+)", "type"),
             (rf"[(,]\s*{_N}\s+(?P<t>\*?[\w.]+)", "type"),
+            (rf"^\s*{_N}\s+(?P<t>\*?[\w.]+)\s*,\s*$", "type"),  # a parameter on a line of its own
         ]
     elif language == "rust":
         let = rf"\blet\s+(?:mut\s+)?{_N}"
@@ -121,7 +126,13 @@ def _patterns(language: str) -> tuple[tuple[re.Pattern[str], str], ...]:
             (rf"{let}\s*=\s*&?(?:mut\s+)?(?P<t>{_PATH})\s*\{{", "type"),
             (rf"{let}\s*=\s*&?(?:mut\s+)?(?P<t>{_EXPR})(?<=\))\s*\??\s*;", "chain"),
             (rf"{let}\s*=\s*&?(?:mut\s+)?{_CALL}", "call"),
+            (rf"\blet\s+{_VARIANT}\(\s*(?:ref\s+)?(?:mut\s+)?{_N}\s*\)\s*=\s*&?(?:mut\s+)?(?P<t>{_EXPR})", "iterate"),
             (rf"[(,|]\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>[^,)=|\n]+)", "type"),  # parameters, typed closure ones
+            # a parameter on a line of its own (generic arguments may hold commas)
+            (
+                rf"^\s*(?:mut\s+)?{_N}\s*:\s*(?P<t>(?:<[^<>\n]*(?:<[^<>\n]*>[^<>\n]*)*>|[^,)=|\n{{}}<])+?)\s*,\s*$",
+                "type",
+            ),
         ]
     elif language in ("java", "csharp", "kotlin", "scala"):
         found = [
@@ -176,12 +187,28 @@ def _lines_naming(text: str, name: str) -> Iterator[str]:
         at = text.rfind(name, 0, start - 1) if start > 0 else -1
 
 
+def _match_arm(text: str, name: str, line: str) -> list[Guess]:
+    """``Some(name) =>`` in a Rust ``match subject {``: what the subject holds (``Option``/``Result`` unwrapped)."""
+    arm = re.match(rf"(\s*){_VARIANT}\(\s*&?(?:ref\s+)?(?:mut\s+)?(\w+)\s*\)\s*(?:if\b[^\n]*)?=>", line)
+    if arm is None or arm.group(2) != name:
+        return []
+    lines = text[: text.rfind(line)].split("\n")[-MAX_ARM_LINES:]
+    for above in reversed(lines):
+        subject = _MATCH.match(above)
+        if subject and len(subject.group(1)) < len(arm.group(1)):
+            return _iterate(subject.group(2))
+    return []
+
+
 def variable_guesses(language: str, name: str, text: str) -> list[Guess]:
     """Types ``name`` may have, from its declarations in ``text`` (the code before the use): the last one first.
     Read from the last line up, so the search ends at the ``MAX_GUESSES`` nearest declarations."""
     out: list[Guess] = []
     for line in _lines_naming(text, name):
-        for guess in _line_guesses(language, name, line):
+        guesses = _line_guesses(language, name, line)
+        if not guesses and language == "rust" and "=>" in line:
+            guesses = tuple(_match_arm(text, name, line))
+        for guess in guesses:
             if guess not in out:
                 out.append(guess)
         if len(out) >= MAX_GUESSES:
@@ -243,6 +270,6 @@ def return_guesses(language: str, name: str, signature: str) -> list[Guess]:
         match = re.match(r"\s*\(?\s*([*\w.]+)", rest)
         return _type(match.group(1)) if match and not rest.lstrip().startswith("{") else []
     marker = r"\s*:\s*" if language in ("typescript", "tsx", "javascript", "kotlin", "scala") else r"\s*->\s*"
-    # ``=`` ends the type unless inside its brackets (``-> impl Iterator<Item = &Arg>``)
-    match = re.match(marker + r"((?:<[^<>{}\n]*(?:<[^<>{}\n]*>[^<>{}\n]*)*>|[^{:=<\n])+)", rest)
+    # ``=`` ends the type unless inside its brackets (``-> impl Iterator<Item = &Arg>``); ``::`` is a path's
+    match = re.match(marker + r"((?:<[^<>{}\n]*(?:<[^<>{}\n]*>[^<>{}\n]*)*>|::|[^{:=<\n])+)", rest)
     return _type(re.split(r"\s+where\b", match.group(1))[0]) if match else []

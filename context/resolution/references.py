@@ -132,7 +132,7 @@ def _chain_before(text: str, end: int) -> tuple[str, ...]:
             break
         segments.append(text[start:j] + ("!" if macro else "") + ("()" if called else "[]" if group >= 0 else ""))
         sep, end = _separator_before(text, start, newlines=True)
-        if not sep:
+        if not sep or _in_line_comment(text, end):  # a sentence's full stop ending the comment line above
             break
     return tuple(reversed(segments))
 
@@ -154,9 +154,10 @@ def _unclosed_paren(text: str) -> int:
 
 
 def _in_line_comment(text: str, at: int) -> bool:
-    """Whether ``at`` is in a comment line (``// ... dispose call.`` above the cursor is not a member access)."""
-    line = text[text.rfind("\n", 0, at) + 1 : at].lstrip()
-    return line.startswith(COMMENT_STARTS)
+    """Whether ``at`` is in a comment line (``// ... dispose call.`` above the cursor is not a member access), or
+    in a ``//`` comment after code."""
+    line = text[text.rfind("\n", 0, at) + 1 : at]
+    return line.lstrip().startswith(COMMENT_STARTS) or ("//" in line and _LINE_COMMENT.match(line) is not None)
 
 
 def reference_at(before: str) -> Reference | None:

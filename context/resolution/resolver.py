@@ -84,6 +84,10 @@ class Resolver(NameLookup):
             return out
         if ctx.dialect == "rust" and name in ("crate", "super", "self"):
             return [Scope("module", confidence, tuple(self.resolve(ctx, Import(name, ()))), name)]
+        if ctx.dialect in ("rust", "go"):  # another crate used by name, a Go package declaring another name
+            files = self.package_named(ctx, name)
+            if files:
+                return [Scope("module", confidence, tuple(files), name)]
         return self.results(self.lookup(ctx, name, TYPE_KINDS), confidence, 0, False)
 
     def enclosing(self, confidence: float = 1.0) -> list[Scope]:

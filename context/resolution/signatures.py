@@ -42,6 +42,9 @@ def signature_line(d: Definition, max_chars: int = 120) -> str:
     return text if len(text) <= max_chars else text[: max_chars - 3] + "..."
 
 
+_ALIAS = re.compile(r"\s*(?:(?:pub(?:\([^)]*\))?|export|declare)\s+)*type\s+[\w$]+\s*(?:<[^=]*>)?\s*=\s*([^;\n]+)")
+
+
 def base_names(language: str, cls: Definition) -> list[str]:
     header = signature(cls)
     if language == "python":
@@ -54,6 +57,9 @@ def base_names(language: str, cls: Definition) -> list[str]:
             for m in re.finditer(r"(?m)^\s*(\*?[\w.]+)\s*(?:`[^`]*`)?\s*$", cls.summary)
             if normalize_type(m.group(1))
         ]
+    alias = _ALIAS.match(header)
+    if alias:  # type A<T> = B<T>: A has B's members
+        return [normalize_type(alias.group(1))] if normalize_type(alias.group(1)) else []
     match = re.search(r"\b(?:extends|implements|:)\s+([^{]+)", header.split("{", 1)[0].split("\n{")[0])
     if not match:
         return []

@@ -33,8 +33,10 @@ GO_MAIN = 'package main\n\nimport "example.com/shop/store"\n\ntype App struct {\
         "func run(db *store.DB) {\n\tdb.Query(",  # typed parameter
         "func (a *App) Run() {\n\ta.db.Query(",  # receiver, then a struct field
         "func run() {\n\tdb := &store.DB{}\n\tdb.Query(",  # composite literal
+        "func run(node any) {\n\tdb, ok := node.(*store.DB)\n\tdb.Query(",  # type assertion
+        "func run(\n\tpath string,\n\tdb *store.DB,\n) {\n\tdb.Query(",  # a parameter on a line of its own
     ],
-    ids=["result-type", "parameter", "receiver-field", "literal"],
+    ids=["result-type", "parameter", "receiver-field", "literal", "type-assertion", "parameter-line"],
 )
 def test_go_receiver_types(engine: RepositoryContext, tmp_path: Path, tail: str) -> None:
     snippets = definitions_at_end(engine, tmp_path / "repo", GO, "main.go", GO_MAIN + tail, "go")
@@ -70,10 +72,13 @@ RUST = {
     ),
     "src/store.rs": "#[derive(Default)]\npub struct Cache {}\n\nimpl Cache {\n"
     "    pub fn get(&self, key: &str) -> Option<String> {\n        None\n    }\n}\n",
+    "src/types.rs": "pub type Handle<'a> = crate::net::client::Client;\n",
     "src/_a.rs": "pub struct Other {}\n\nimpl Other {\n    pub fn new() -> Self {\n        Other {}\n    }\n"
     "    pub fn send(&self) {}\n    pub fn get(&self) {}\n    pub fn close(&self) {}\n}\n",
 }
 RUST_MAIN = "use crate::net::{Client, client};\n\nfn main() {\n"
+SEND = "pub fn send(&self, body: &str)"
+OUTLINE = "pub struct Client {\n    cache: Cache,\n}\npub fn"  # its members listed under it
 
 
 def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tmp_path: Path) -> None:
@@ -96,8 +101,32 @@ def test_rust_crate_used_by_name_from_its_examples(engine: RepositoryContext, tm
         ("    crate::net::client::Client::new(", "pub fn new(url: &str) -> Self"),  # a crate:: path
         ("    let c: Client = make();\n    c.cache.get(", "pub fn get(&self, key: &str)"),  # let x: T, then a field
         ('    let c = Client::new("x");\n    c.close(', "fn close(&self) -> bool"),  # trait default method
+        ("}\n\nfn run(\n    n: u32,\n    c: Client,\n) {\n    c.send(", "pub fn send(&self, body: &str)"),
+        ("}\n\nfn run(\n    c: Result<Client, String>,\n) {\n    c.send(", SEND),
+        ("}\n\nfn run(h: crate::types::Handle) {\n    h.send(", "pub fn send(&self, body: &str)"),  # an alias
+        ("}\n\nfn run(o: Option<Client>) {\n    match o {\n        None => {}\n        Some(v) => v.", OUTLINE),
+        (
+            "}\n\nfn pick() -> Option<Client> {\n    None\n}\n\nfn run() {\n    if let Some(c) = pick() {\n        c.send(",
+            SEND,
+        ),
+        (
+            "}\n\nfn make() -> crate::net::Client {\n    todo!()\n}\n\nfn run() {\n    make().send(",
+            "pub fn send(&self, body: &str)",
+        ),
     ],
-    ids=["new-self", "use-group", "crate-path", "let-typed-field", "trait-method"],
+    ids=[
+        "new-self",
+        "use-group",
+        "crate-path",
+        "let-typed-field",
+        "trait-method",
+        "parameter-line",
+        "parameter-line-generic",
+        "alias",
+        "match-arm",
+        "if-let",
+        "path-result",
+    ],
 )
 def test_rust_paths_and_types(engine: RepositoryContext, tmp_path: Path, tail: str, expected: str) -> None:
     snippets = definitions_at_end(engine, tmp_path / "repo", RUST, "src/main.rs", RUST_MAIN + tail, "rust")

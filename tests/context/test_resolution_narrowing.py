@@ -67,3 +67,16 @@ def test_typescript_type_guard_narrows(engine: RepositoryContext, tmp_path: Path
 
 def test_comment_ending_in_a_period_is_not_a_member_access() -> None:
     assert reference_at("        if (done) {\n            // clean up after the dispose call.\n            ") is None
+
+
+@pytest.mark.parametrize(
+    "before",
+    [
+        "\t// assigned to any kind of node.\n\tast.",  # Go: the qualifier on the line under a comment's sentence
+        "    /// Reads the next value.\n    buf.",  # a Rust doc comment
+        "\tx := 1 // then the node.\n\tast.",  # a comment after code
+    ],
+)
+def test_chain_stops_at_a_comment_above(before: str) -> None:
+    ref = reference_at(before)
+    assert ref is not None and ref.chain == (before.rsplit("\n", 1)[1].strip(" \t."),)
