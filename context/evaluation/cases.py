@@ -10,7 +10,7 @@ user has typed when most completion requests arrive); it is measured for recall 
 
 Names that are also builtins or methods of the language's standard types (``get``, ``append``, ``toString``) are
 left out: ``d.get(`` is almost never a call of the repository's one ``get``; so are names and qualifiers the file
-imports from the standard library or (JavaScript) from a package.
+imports from the standard library or (JavaScript, Go) from a package.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..index.repo_index import FileRecord, RepoIndex
+from ..resolution.manifests import GoModule, manifest_of
 from ..syntax.languages import language_named, parser_for
 from ..syntax.symbols import identifiers_between, split_lines
 from ..uris import key_to_uri
@@ -125,8 +126,13 @@ def _qualifier(source: bytes, name_byte: int) -> str:
     return match.group(1).decode("utf-8", "replace") if match else ""
 
 
-def is_external_module(language: str, module: str) -> bool:
-    """An import of the standard library or (JavaScript) of a package: names it binds are not the repository's."""
+def is_external_module(language: str, module: str, own_modules: tuple[str, ...] = ()) -> bool:
+    """An import of the standard library or (JavaScript, Go) of a package: names it binds are not the repository's.
+    ``own_modules``: (Go) the module paths of the repository (go.mod's and its local replacements)."""
+    if language == "go":
+        if own_modules:
+            return not any(module == own or module.startswith(own + "/") for own in own_modules)
+        return "." not in module.split("/")[0]  # the standard library's paths have no domain: fmt, io/ioutil
     if language == "python":
         return module.split(".")[0] in sys.stdlib_module_names
     if language == "rust":
@@ -138,10 +144,20 @@ def is_external_module(language: str, module: str) -> bool:
     return False
 
 
-def _external_names(record: FileRecord) -> set[str]:
-    """Names the file binds by importing them from outside the repository (``use std::process::exit``)."""
+def _own_modules(index: RepoIndex, record: FileRecord) -> tuple[str, ...]:
+    module = manifest_of(index, record.folder, record.rel, "go") if record.language == "go" else None
+    return (module.path, *module.replaced) if isinstance(module, GoModule) else ()
+
+
+def _external_names(index: RepoIndex, record: FileRecord) -> set[str]:
+    """Names the file binds by importing them from outside the repository (``use std::process::exit``,
+    ``import "io/ioutil"``)."""
+    own = _own_modules(index, record)
     return {
-        local for imp in record.imports if is_external_module(record.language, imp.module) for local, _ in imp.names
+        local
+        for imp in record.imports
+        if is_external_module(record.language, imp.module, own)
+        for local, _ in imp.names
     }
 
 
@@ -159,7 +175,7 @@ def unique_definitions(index: RepoIndex) -> dict[str, tuple[FileRecord, int]]:
     return out
 
 
-def call_sites(record: FileRecord, unique: dict[str, tuple[FileRecord, int]]) -> list[CallSite]:
+def call_sites(index: RepoIndex, record: FileRecord, unique: dict[str, tuple[FileRecord, int]]) -> list[CallSite]:
     spec = language_named(record.language)
     try:
         text = Path(record.key).read_text(encoding="utf-8")
@@ -170,7 +186,7 @@ def call_sites(record: FileRecord, unique: dict[str, tuple[FileRecord, int]]) ->
     lines = split_lines(text)
     import_lines = {imp.line for imp in record.imports}
     common = _COMMON.get(spec.name, set())
-    external = _external_names(record)
+    external = _external_names(index, record)
     out: list[CallSite] = []
     for name, byte in identifiers_between(spec, tree, 0, len(source)):
         end = byte + len(name.encode())
@@ -271,5 +287,5 @@ def pick_cases(index: RepoIndex, per_form: int, seed: int = 0, positions: tuple[
     unique = unique_definitions(index)
     with index.lock:
         records = sorted((r for r in index.files.values() if r.key.startswith("/")), key=lambda r: r.key)
-    sites = [site for record in records for site in call_sites(record, unique)]
+    sites = [site for record in records for site in call_sites(index, record, unique)]
     return [case for site in sample_sites(sites, per_form, rng) for case in cases_at(site, positions)]

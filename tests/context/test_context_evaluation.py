@@ -90,11 +90,29 @@ def test_is_test_path(rel: str, test: bool) -> None:
         ("java", "com.shop.Registry", False),
         ("typescript", "lodash", True),
         ("typescript", "./util", False),
-        ("go", "fmt", False),
+        ("go", "fmt", True),  # no go.mod: a path without a domain is the standard library's
+        ("go", "path/filepath", True),
+        ("go", "github.com/shop/app/internal/cart", False),
     ],
 )
 def test_external_modules(language: str, module: str, external: bool) -> None:
     assert is_external_module(language, module) is external
+
+
+@pytest.mark.parametrize(
+    ("module", "external"),
+    [
+        ("github.com/shop/app", False),
+        ("github.com/shop/app/cart", False),
+        ("example.com/patched/sub", False),  # a local replacement
+        ("github.com/shop/application", True),
+        ("cloud.google.com/go/storage", True),
+        ("io/ioutil", True),
+    ],
+)
+def test_go_imports_outside_the_module_are_external(module: str, external: bool) -> None:
+    own = ("github.com/shop/app", "example.com/patched")
+    assert is_external_module("go", module, own) is external
 
 
 @pytest.fixture
