@@ -1,7 +1,7 @@
 """Which call sites the own-repository evaluation asks about, and how it samples them.
 
-A call site is ``name(`` where ``name`` is defined exactly once in the whole repository, in a non-test file other
-than the caller's, whether or not the caller imports it: the evaluation should measure what a user meets, not what
+A call site is ``name(`` where ``name`` is defined exactly once in the whole repository, in a non-test file (test
+doubles such as ``*_mocks.go`` count as tests) other than the caller's, whether or not the caller imports it: the evaluation should measure what a user meets, not what
 import resolution already handles. Each site has a call form: ``bare`` (``name(``, ``new Name(``) or ``qualified``
 (``pkg.name(``, ``obj.method(``, ``Type::name(``, ``p->f(``). Each sampled site is asked about at two cursor
 positions: right after ``name(`` and right before the name (there the model must pick the name itself); the rest
@@ -37,7 +37,12 @@ MAX_PER_CALLEE = 2  # per form: one much-called helper must not fill a cell
 
 _QUALIFIERS = (b"?.", b".", b"::", b"->")
 _QUALIFIER_WORD = re.compile(rb"([A-Za-z_$][\w$]*)\s*(?:\?\.|\.|::|->)\s*$")
-_TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "test_data"})
+_TEST_DIRS = frozenset(
+    {"test", "tests", "testing", "__tests__", "spec", "specs", "testdata", "test_data", "mocks", "__mocks__", "fakes"}
+)
+# Test doubles (gcs_mocks.go, mock_client.go): a call ``obj.Delete(`` through the interface they implement is not a
+# call of the double's one ``Delete``.
+_TEST_DOUBLE = re.compile(r"(^|[_.-])(mocks?|fakes?)[_.-]")
 _TEST_FILE = re.compile(r"(^test_.*\.py$|_test\.(py|go)$|^conftest\.py$|\.(test|spec)\.[cm]?[jt]sx?$|Tests?\.java$)")
 # fmt: off
 _NOT_CALL_LINES = ("def ", "async def ", "class ", "function ", "func ", "fn ", "pub fn ", "import ", "from ",
@@ -112,7 +117,9 @@ class CallSite:
 
 def is_test_path(rel: str) -> bool:
     parts = rel.split("/")
-    return bool(_TEST_FILE.search(parts[-1])) or any(part.lower() in _TEST_DIRS for part in parts[:-1])
+    return bool(_TEST_FILE.search(parts[-1]) or _TEST_DOUBLE.search(parts[-1].lower())) or any(
+        part.lower() in _TEST_DIRS for part in parts[:-1]
+    )
 
 
 def call_form(source: bytes, name_byte: int) -> str:

@@ -73,6 +73,11 @@ def test_call_form(line: str, form: str) -> None:
         ("src/contest.ts", False),
         ("src/testing_utils/x.go", False),
         ("pkg/latest.py", False),
+        ("gcsfs/gcs_mocks.go", True),  # test doubles
+        ("pkg/mock_client.go", True),
+        ("src/__mocks__/fs.js", True),
+        ("pkg/hammock.py", False),
+        ("pkg/fakespot.ts", False),
     ],
 )
 def test_is_test_path(rel: str, test: bool) -> None:
