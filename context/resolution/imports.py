@@ -168,6 +168,18 @@ def _strip_extension(path: str) -> str:
     return base if ext and len(ext) <= 5 and not ext[1:].isdigit() else path
 
 
+def is_relative(imp: Import, dialect: str) -> bool:
+    """An import of the workspace's own code by its place (``from .x``, ``./x``, ``crate::``, ``super::``): when it
+    cannot be resolved, the resolution is what failed, not the code, so its names may be looked up by name."""
+    if dialect == "python":
+        return imp.module.startswith(".")
+    if dialect == "javascript":
+        return imp.module.startswith((".", "/"))
+    if dialect == "rust":
+        return imp.module.split("::", 1)[0] in ("crate", "self", "super")
+    return False
+
+
 def targets(imp: Import, dialect: str, current_path: str) -> list[Target]:
     """The workspace path keys an import may refer to, most specific first."""
     here = posixpath.dirname(current_path)
@@ -204,7 +216,9 @@ def targets(imp: Import, dialect: str, current_path: str) -> list[Target]:
     elif dialect == "rust":
         parts = [p for p in module.split("::") if p]
         if parts and parts[0] in ("self", "super"):
-            base = here
+            # the file's own module: ``a/b.rs`` is ``a::b``, ``a/b/mod.rs`` (and ``lib.rs``, ``main.rs``) its folder's
+            stem = _strip_extension(current_path)
+            base = here if posixpath.basename(stem) in ("mod", "lib", "main") else stem
             while parts and parts[0] == "super":
                 base, parts = posixpath.dirname(base), parts[1:]
             if parts and parts[0] == "self":

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from ..gathering import Gathering
 from ..index.repo_index import FileRecord
 from ..ranking import Candidate
-from ..resolution.imports import Import
+from ..resolution.imports import Import, is_relative
 from ..resolution.outlines import module_outline, type_outline
 from ..resolution.references import Reference, reference_at
 from ..resolution.resolver import IMPLICIT_THIS, Resolver
@@ -131,6 +131,13 @@ def _shortened(record: FileRecord, definition: Definition) -> str:
 
 def _is_one_line_attribute(definition: Definition) -> bool:
     return definition.kind in ("field", "variable") and definition.end_line - definition.start_line <= 1
+
+
+def _unresolved_relative(g: Gathering, imports: list[tuple[Import, str]]) -> bool:
+    """The name comes from the workspace's own code (``use super::x::name``, ``from .x import name``) but its
+    import led nowhere: our resolution failed, so the name is looked up as if not imported."""
+    dialect = g.spec.import_dialect if g.spec else ""
+    return all(is_relative(imp, dialect) for imp, _ in imports)
 
 
 def _best(found: list[Found], limit: int = MAX_PER_NAME) -> list[Found]:
@@ -255,7 +262,7 @@ def definition_candidates(g: Gathering) -> list[Candidate]:
         if (
             not found
             and name not in local_names
-            and name not in bindings
+            and (name not in bindings or _unresolved_relative(g, bindings[name]))
             and (not qualifier or qualifier not in bindings)
         ):
             everywhere = [(r, d) for r, d in g.index.definitions_named(name) if r.key != g.key]

@@ -115,3 +115,24 @@ def test_untyped_variable_named_after_its_type(engine: RepositoryContext, tmp_pa
     main = "use crate::arg::Arg;\n\nfn check(args: &[Arg]) -> bool {\n    args.iter().any(|arg| arg.is_last_set("
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "src/check.rs", main, "rust")
     assert snippets and "self.last" in snippets[0].text, first(snippets)
+
+
+def test_a_name_from_an_own_module_the_resolution_cannot_follow_is_looked_up_by_name(
+    engine: RepositoryContext, tmp_path: Path
+) -> None:
+    files = {  # compat modules often re-export at run time: no import or definition says compat has json_dumps
+        "pkg/__init__.py": "",
+        "pkg/compat.py": "import os\nfrom . import _speedups\n\nif os.environ.get('PURE'):\n    from ._pure import *\n"
+        "else:\n    globals().update(vars(_speedups))\n",
+        "pkg/_speedups.py": "def json_dumps(value, indent=None):\n    return str(value)\n",
+    }
+    text = "from .compat import json_dumps\n\n\ndef save(v):\n    return json_dumps("
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "pkg/app.py", text, "python")
+    assert snippets and "def json_dumps(value, indent=None)" in snippets[0].text, first(snippets)
+
+
+def test_a_name_imported_from_a_package_is_not_looked_up_by_name(engine: RepositoryContext, tmp_path: Path) -> None:
+    files = {"pkg/__init__.py": "", "pkg/_speedups.py": "def dumps(value, indent=None):\n    return str(value)\n"}
+    text = "from ujson import dumps\n\n\ndef save(v):\n    return dumps("
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "pkg/app.py", text, "python")
+    assert not any("def dumps" in s.text for s in snippets), first(snippets)

@@ -133,6 +133,27 @@ def test_rust_paths_and_types(engine: RepositoryContext, tmp_path: Path, tail: s
     assert snippets[0].text.lstrip().startswith(expected), first(snippets)
 
 
+@pytest.mark.parametrize(
+    ("open_rel", "use"),
+    [
+        ("src/net/wire/frame.rs", "super::super::util::encode"),  # a file's module is its name: super = its folder
+        ("src/net/wire/mod.rs", "super::util::encode"),  # mod.rs is its folder's module: super = the one above
+        ("src/net/wire.rs", "super::util::encode"),  # 2018 layout: wire.rs is net::wire
+        ("src/net/wire/frame.rs", "crate::net::util::encode"),
+    ],
+)
+def test_rust_super_paths_from_a_file_and_from_mod_rs(
+    engine: RepositoryContext, tmp_path: Path, open_rel: str, use: str
+) -> None:
+    files = {"Cargo.toml": '[package]\nname = "x"\n', "src/lib.rs": "pub mod net;\n"}
+    for folder in ("net", "disk", "mem"):  # the same name in three modules: a guess by name cannot tell them apart
+        files[f"src/{folder}/util.rs"] = f"pub fn encode(frame: &[u8], {folder}: bool) -> Vec<u8> {{\n    vec![]\n}}\n"
+    text = f"use {use};\n\nfn send(b: &[u8]) -> Vec<u8> {{\n    encode("
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, open_rel, text, "rust")
+    assert snippets and "net: bool" in snippets[0].text, first(snippets)
+    assert all(s.score < snippets[0].score for s in snippets[1:] if "fn encode" in s.text), first(snippets)
+
+
 JAVA = {
     "src/com/acme/net/Base.java": "package com.acme.net;\n\npublic abstract class Base {\n"
     "    public void close() {\n    }\n}\n",
