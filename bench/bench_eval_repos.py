@@ -76,15 +76,15 @@ REPOS = (
     # a Go module whose packages are imported by module path
     Repo("tokenizers", "rust", "pypi-sdist", "tokenizers==0.15.2", "tokenizers-0.15.2", drop=("**/*.py", "**/*.pyi")),
     Repo("afero", "go", "debian", "golang-github-spf13-afero=1.9.3-1", held_out=True),
-    # held out, added once the cross-crate rules were written (tokenizers had been looked at): a large single crate
-    # and a small workspace whose bindings' crate uses the library crate by path
+    # added once the cross-crate rules were written (tokenizers had been looked at): a large single crate, held out
+    # until its misses were read (label heldout2-blind: bare calls after '(' 45%, from 'use super::x' sent one
+    # level too high), and a small workspace whose bindings' crate uses the library crate by path, held out
     Repo(
         "pydantic-core",
         "rust",
         "pypi-sdist",
         "pydantic_core==2.14.6",
         "pydantic_core-2.14.6",
-        held_out=True,
         drop=("**/*.py", "**/*.pyi"),
     ),
     Repo("jiter", "rust", "pypi-sdist", "jiter==0.5.0", "jiter-0.5.0", held_out=True, drop=("**/*.py", "**/*.pyi")),
