@@ -340,6 +340,20 @@ def sign_test(wins: int, losses: int) -> float:
     return min(1.0, 2 * tail)
 
 
+def _cold_first_token(cases: list[dict]) -> str:
+    """Seconds to the first token (p50) over the cases whose prompt was read (nearly) whole, not mostly reused from
+    the previous one's KV cache: what a prompt costs when the cursor moves to another place."""
+    from qwen_lsp.context.evaluation.run import percentile
+
+    seconds = [
+        c["first_token_ms"][c["variant"]] / 1000
+        for c in cases
+        if c["evaluated_tokens"].get(c["variant"], 0) >= 0.9 * c["prompt_tokens"].get(c["variant"], 1)
+        and c["first_token_ms"].get(c["variant"])
+    ]
+    return f"{percentile(seconds, 50):.0f} s ({len(seconds)})" if seconds else "-"
+
+
 def compare(pairs: list[str]) -> str:
     """Exact match, edit similarity and (before the name) whether the completion names the callee, of
     ``label:variant`` pairs on the cases all of them completed (matched by repository, file, cursor), by language
@@ -374,8 +388,8 @@ def compare(pairs: list[str]) -> str:
     paired_names = " | ".join(f"right only in {names[0]} vs {n} (sign test p)" for n in names[1:])
     lines = [
         f"| cases (n) | exact ({' / '.join(names)}) | edit similarity | callee named (before the name) "
-        f"| prompt tokens p50 | {paired_names} |",
-        "|---" * (len(names) + 4) + "|",
+        f"| prompt tokens p50 | first token p50, prompts read whole (n) | {paired_names} |",
+        "|---" * (len(names) + 5) + "|",
     ]
     for group, keys in groups.items():
         exact = " / ".join(f"{sum(r[k] for k in keys) / len(keys):.0%}" for r in right)
@@ -391,13 +405,16 @@ def compare(pairs: list[str]) -> str:
         tokens = " / ".join(
             f"{percentile([t[k]['prompt_tokens'].get(t[k]['variant'], 0) for k in keys], 50):.0f}" for t in tables
         )
+        first_token = " / ".join(_cold_first_token([t[k] for k in keys]) for t in tables)
         paired = []
         for other in right[1:]:
             first_only = sum(right[0][k] and not other[k] for k in keys)
             other_only = sum(other[k] and not right[0][k] for k in keys)
             paired.append(f"{first_only} vs {other_only} (p {sign_test(first_only, other_only):.2f})")
         lines.append(
-            f"| {group} ({len(keys)}) | {exact} | {similarity} | {named} | {tokens} | " + " | ".join(paired) + " |"
+            f"| {group} ({len(keys)}) | {exact} | {similarity} | {named} | {tokens} | {first_token} | "
+            + " | ".join(paired)
+            + " |"
         )
     return "\n".join(lines)
 

@@ -103,6 +103,65 @@ def test_completions_go_through_the_served_pipeline(tmp_path: Path) -> None:
     assert set(report.cells["qualified/before_name"].exact) == {"context", "no_context", "no_context_suffix2000"}
 
 
+def _repository_larger_than_the_served_prompt(root: Path) -> Path:
+    """Eight helpers whose code is like the lines before the cursor (more similar code than 1,024 tokens hold),
+    called from a file with far more than 2,000 characters after each call."""
+    (root / "pkg").mkdir(parents=True)
+    (root / "pkg" / "__init__.py").write_text("")
+    for k in range(8):
+        body = "".join(
+            f"    total = clamp_total(total * scale, lower_{i}, upper_{i})  # stage {i} of {k}\n" for i in range(16)
+        )
+        (root / "pkg" / f"tools_{k}.py").write_text(f"def helper_{k}(total, scale=1):\n{body}    return total + {k}\n")
+    for j in range(40):  # unrelated code: words every helper shares still tell the helpers apart from the rest
+        (root / "pkg" / f"other_{j}.py").write_text(f"NAME_{j} = 'other {j}'\n")
+    imports = "".join(f"from pkg.tools_{k} import helper_{k}\n" for k in range(8))
+    steps = "".join(f"    value = clamp_total(value * {i}, lower_{i}, upper_{i})\n" for i in range(16))
+    calls = "".join(f"    part_{k} = helper_{k}(value, {k + 2})\n" for k in range(8))
+    filler = "".join(
+        f"\n\ndef step_{i}(value):\n    return value + {i}  # one more stage of the run\n" for i in range(60)
+    )
+    (root / "app.py").write_text(f"{imports}\n\ndef run(value):\n{steps}{calls}    return part_0{filler}")
+    return root
+
+
+def test_the_suffix_and_budget_variants_change_what_the_prompt_holds(tmp_path: Path) -> None:
+    """``_suffix2000``: up to 2,000 characters after the cursor instead of the served 300; ``_budget2048``: more
+    repository context than the served 1,024 tokens, the same file window."""
+    settings, _ = load_settings({}, {})
+    assert (settings.completion.max_suffix_chars, settings.context.budget_tokens) == (300, 1024)
+    backend = PromptAwareBackend(name="stand-in")
+    engine = RepositoryContext(ContextOptions(gather_timeout_ms=1000), cache_dir=tmp_path / "cache")
+    engine.start([_repository_larger_than_the_served_prompt(tmp_path / "repo")])
+    variants = ["context", "context_suffix2000", "context_budget2048"]
+    try:
+        report = evaluate_with_model(engine, settings, 2, 0, variants, backend_factory=lambda s: backend)
+    finally:
+        engine.stop()
+    assert report.cases >= 2 and len(backend.prompts) == report.cases * len(variants)
+    prompts = {key: p.text for key, p in zip(completion_order(report.results, variants), backend.prompts, strict=True)}
+
+    def suffix(text: str) -> str:
+        return text.rsplit("<|fim_suffix|>", 1)[1].split("<|fim_middle|>")[0]
+
+    def context(text: str) -> str:  # the other files' blocks, before the current file's header
+        return text.rsplit("<|file_sep|>", 1)[0]
+
+    grown = []
+    for i in range(report.cases):
+        served, longer, larger = (prompts[i, v] for v in variants)
+        assert len(suffix(served)) <= 300 and suffix(longer).startswith(suffix(served))
+        assert 1500 < len(suffix(longer)) <= 2000  # cut at a line end: most of the 2,000 characters
+        assert suffix(larger) == suffix(served) and larger.endswith(served.rsplit("<|file_sep|>", 1)[1])
+        sizes = backend.count_tokens(context(served)), backend.count_tokens(context(larger))
+        assert sizes[0] <= 1024 and sizes[1] <= 2048
+        # before the name the budget is filled (similar code); after 'name(' with its definition found, what scores
+        # far below it is left out at any budget
+        assert sizes[0] < sizes[1] if report.results[i].position == "before_name" else sizes[0] <= sizes[1]
+        grown.append(sizes[1] > 1024)
+    assert any(grown)
+
+
 class SlowPromptBackend(PromptAwareBackend):
     """Says every prompt takes seconds to read (a cold prompt on a CPU): the server would answer first from a
     shorter prompt without the repository context."""
