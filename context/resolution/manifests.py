@@ -63,30 +63,38 @@ def _read(path: str) -> str:
         return ""
 
 
+def _table(manifest: dict[str, object], key: str) -> dict[str, object]:
+    """A manifest's table, or an empty one where the file has something else (a hand-edited Cargo.toml)."""
+    value = manifest.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _crate(folder: str, rel_dir: str, text: str) -> Crate | None:
     try:
         manifest = tomllib.loads(text)
     except tomllib.TOMLDecodeError:
         return None
-    root = posixpath.normpath(posixpath.join(rel_dir, manifest.get("lib", {}).get("path", "src/lib.rs")))
+    lib, package = _table(manifest, "lib"), _table(manifest, "package")
+    lib_path = lib.get("path")
+    root = posixpath.normpath(posixpath.join(rel_dir, lib_path if isinstance(lib_path, str) else "src/lib.rs"))
     dependencies: dict[str, str] = {}
-    package = manifest.get("package", {})
-    if "name" in package:  # its own examples, tests and benches use it by name
-        dependencies[manifest.get("lib", {}).get("name", package["name"]).replace("-", "_")] = rel_dir
+    name = lib.get("name", package.get("name"))
+    if isinstance(name, str):  # its own examples, tests and benches use it by name
+        dependencies[name.replace("-", "_")] = rel_dir
     workspace = None
     for table in ("dependencies", "dev-dependencies", "build-dependencies"):
-        for name, spec in manifest.get(table, {}).items():
+        for dependency, spec in _table(manifest, table).items():
             if not isinstance(spec, dict):
                 continue
             base = rel_dir
             if spec.get("workspace") is True:  # declared once in the workspace's manifest, its path from there
                 workspace = _workspace_dependencies(folder, rel_dir) if workspace is None else workspace
-                spec, base = workspace.get(name, {}), ""
-            if not isinstance(spec, dict) or "path" not in spec:
+                spec, base = workspace.get(dependency, {}), ""
+            if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
                 continue  # a registry's crate
             path = posixpath.normpath(posixpath.join(base, spec["path"]))
             if not _outside(path):  # a crate outside the folder: not indexed, its manifest not read
-                dependencies[name.replace("-", "_")] = path
+                dependencies[dependency.replace("-", "_")] = path
     # extern crate x as y; in the crate root puts y in every module's scope
     for crate, alias in _EXTERN_CRATE.findall(_read(posixpath.join(folder, root))[:_ROOT_CHARS]):
         if crate in dependencies:
@@ -94,7 +102,7 @@ def _crate(folder: str, rel_dir: str, text: str) -> Crate | None:
     return Crate(rel_dir, posixpath.splitext(root)[0].lower(), dependencies)
 
 
-def _workspace_dependencies(folder: str, rel_dir: str) -> dict:
+def _workspace_dependencies(folder: str, rel_dir: str) -> dict[str, object]:
     here = rel_dir
     while here:
         here = posixpath.dirname(here) if "/" in here else ""
@@ -104,8 +112,14 @@ def _workspace_dependencies(folder: str, rel_dir: str) -> dict:
                 manifest = tomllib.loads(text)
             except tomllib.TOMLDecodeError:
                 return {}
-            found = manifest.get("workspace", {}).get("dependencies", {})
-            return {k: {**v, "path": posixpath.join(here, v["path"])} if "path" in v else v for k, v in found.items()}
+            workspace = manifest.get("workspace")
+            found = workspace.get("dependencies") if isinstance(workspace, dict) else None
+            if not isinstance(found, dict):
+                return {}
+            return {
+                k: {**v, "path": posixpath.join(here, str(v["path"]))} if isinstance(v, dict) and "path" in v else v
+                for k, v in found.items()
+            }
     return {}
 
 

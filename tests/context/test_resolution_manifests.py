@@ -139,3 +139,22 @@ def test_rust_extern_crate_alias_in_the_crate_root(engine: RepositoryContext, tm
     text = "pub fn run() {\n    cl::fips::"
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/run.rs", text, "rust")
     assert snippets and snippets[0].path == "core-lib/src/fips.rs", first(snippets)
+
+
+@pytest.mark.parametrize(
+    "app_toml",
+    [
+        '[package]\nname.workspace = true\n\n[dependencies]\ncore-lib = { path = "../core-lib" }\n',
+        'lib = "oops"\n[package]\nname = "app"\n\n[dependencies]\ncore-lib = { path = 3 }\n',
+        'dependencies = 3\n[package]\nname = ["app"]\n',
+        "[package\nname = ",  # not TOML at all
+    ],
+    ids=["inherited-name", "wrong-types", "dependencies-not-a-table", "broken"],
+)
+def test_a_hand_edited_manifest_does_not_stop_the_context(
+    engine: RepositoryContext, tmp_path: Path, app_toml: str
+) -> None:
+    files = {**CORE, "Cargo.toml": WORKSPACE, "core-lib/Cargo.toml": CORE_TOML, "app/Cargo.toml": app_toml}
+    text = "use crate::store::Cache;\n\nfn main() {\n    let c = Cache {};\n    c."
+    snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/main.rs", text, "rust")
+    assert any("pub fn evict(&self)" in s.text for s in snippets), first(snippets)  # (by the end of the path)
