@@ -1,12 +1,13 @@
 """Which call sites the own-repository evaluation asks about, and how it samples them.
 
 A call site is ``name(`` where ``name`` is defined exactly once in the whole repository, in a non-test file (test
-doubles such as ``*_mocks.go`` count as tests) other than the caller's, whether or not the caller imports it: the evaluation should measure what a user meets, not what
-import resolution already handles. Each site has a call form: ``bare`` (``name(``, ``new Name(``) or ``qualified``
-(``pkg.name(``, ``obj.method(``, ``Type::name(``, ``p->f(``). Each sampled site is asked about at two cursor
-positions: right after ``name(`` and right before the name (there the model must pick the name itself); the rest
-of the line is masked at both. A third, ``typing_name``, puts the cursor after the name's first characters (what a
-user has typed when most completion requests arrive); it is measured for recall (runs without a model).
+doubles such as ``*_mocks.go`` count as tests) other than the caller's, whether or not the caller imports it: the
+evaluation should measure what a user meets, not what import resolution already handles. Each site has a call form:
+``bare`` (``name(``, ``new Name(``) or ``qualified`` (``pkg.name(``, ``obj.method(``, ``Type::name(``, ``p->f(``).
+Each sampled site is asked about at two cursor positions: right after ``name(`` and right before the name (there the
+model must pick the name itself); the rest of the line is masked at both. A third, ``typing_name``, puts the cursor
+after the name's first characters (what a user has typed when most completion requests arrive); it is measured for
+recall (runs without a model).
 
 Names that are also builtins or methods of the language's standard types (``get``, ``append``, ``toString``) are
 left out: ``d.get(`` is almost never a call of the repository's one ``get``; so are names and qualifiers the file
@@ -133,12 +134,12 @@ def _qualifier(source: bytes, name_byte: int) -> str:
     return match.group(1).decode("utf-8", "replace") if match else ""
 
 
-def is_external_module(language: str, module: str, own_modules: tuple[str, ...] = ()) -> bool:
+def is_external_module(language: str, module: str, go_module: GoModule | None = None) -> bool:
     """An import of the standard library or (JavaScript, Go) of a package: names it binds are not the repository's.
-    ``own_modules``: (Go) the module paths of the repository (go.mod's and its local replacements)."""
+    ``go_module``: (Go) the repository's module, whose paths and local replacements are its own."""
     if language == "go":
-        if own_modules:
-            return not any(module == own or module.startswith(own + "/") for own in own_modules)
+        if go_module is not None:
+            return go_module.local_folder(module) is None
         return "." not in module.split("/")[0]  # the standard library's paths have no domain: fmt, io/ioutil
     if language == "python":
         return module.split(".")[0] in sys.stdlib_module_names
@@ -151,19 +152,15 @@ def is_external_module(language: str, module: str, own_modules: tuple[str, ...] 
     return False
 
 
-def _own_modules(index: RepoIndex, record: FileRecord) -> tuple[str, ...]:
-    module = manifest_of(index, record.folder, record.rel, "go") if record.language == "go" else None
-    return (module.path, *module.replaced) if isinstance(module, GoModule) else ()
-
-
 def _external_names(index: RepoIndex, record: FileRecord) -> set[str]:
     """Names the file binds by importing them from outside the repository (``use std::process::exit``,
     ``import "io/ioutil"``)."""
-    own = _own_modules(index, record)
+    module = manifest_of(index, record.folder, record.rel, "go") if record.language == "go" else None
+    go_module = module if isinstance(module, GoModule) else None
     return {
         local
         for imp in record.imports
-        if is_external_module(record.language, imp.module, own)
+        if is_external_module(record.language, imp.module, go_module)
         for local, _ in imp.names
     }
 

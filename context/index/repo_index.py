@@ -252,6 +252,13 @@ class RepoIndex:
         """File keys an import target refers to, closest to the importing file first."""
         table = self.dirs if target.directory else self.stems
         with self.lock:
+            if target.exact and target.directory:  # a package by its place (a manifest's): all its files
+                key = "" if target.key == "." else target.key
+                return [
+                    k
+                    for k in table.get("/".join(key.split("/")[-_MAX_KEY_DEPTH:]), ())
+                    if self.files[k].folder == folder and posixpath.dirname(self.files[k].rel).lower() == key
+                ]
             if target.exact:
                 return [
                     k

@@ -14,7 +14,7 @@ import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..index.repo_index import _MAX_KEY_DEPTH, RepoIndex
+from ..index.repo_index import RepoIndex
 from .imports import Import, Target
 
 MAX_LEVELS = 12  # folders walked up from a file to its manifest
@@ -37,6 +37,14 @@ class GoModule:
     folder: str
     path: str  # the module path: ``github.com/x/y``
     replaced: dict[str, str]  # module path -> folder of a local replacement
+
+    def local_folder(self, import_path: str) -> str | None:
+        """The folder (folder-relative) an import path under the module's path or a local replacement names;
+        None for one outside them (the standard library, another module)."""
+        for module, local in ((self.path, self.folder), *self.replaced.items()):
+            if import_path == module or import_path.startswith(module + "/"):
+                return posixpath.normpath(posixpath.join(local, import_path[len(module) + 1 :]))
+        return None
 
 
 @dataclass
@@ -173,27 +181,18 @@ def exact_targets(index: RepoIndex, folder: str, rel: str, dialect: str, imp: Im
         parts = [p for p in imp.module.split("::") if p]
         if not parts:
             return []
-        if parts[0] == "crate":
-            root = manifest.root
-        elif parts[0] in manifest.dependencies:
-            dependency = manifest_of(
-                index, folder, posixpath.join(manifest.dependencies[parts[0]], "Cargo.toml"), dialect
-            )
-            if not isinstance(dependency, Crate):
-                return []
-            root = dependency.root
-        else:
+        root = manifest.root if parts[0] == "crate" else _dependency_root(index, folder, manifest, parts[0])
+        if not root:
             return []
         base = posixpath.dirname(root)
         rest = [p.lower() for p in parts[1:]]
         out = [Target(posixpath.join(base, *rest[:cut]), True) for cut in range(len(rest), 0, -1)]
         return [*out, Target(root, True)]
     if isinstance(manifest, GoModule):
-        path = imp.module
-        for module, local in ((manifest.path, manifest.folder), *manifest.replaced.items()):
-            if path == module or path.startswith(module + "/"):
-                return [Target(posixpath.normpath(posixpath.join(local, path[len(module) + 1 :])).lower(), True, True)]
-        return [Target(posixpath.join(manifest.folder, "vendor", path).lower(), True, True)]
+        local = manifest.local_folder(imp.module)
+        if local is not None:
+            return [Target(local.lower(), True, True)]
+        return [Target(posixpath.join(manifest.folder, "vendor", imp.module).lower(), True, True)]
     return []
 
 
@@ -201,9 +200,14 @@ def crate_named(index: RepoIndex, folder: str, rel: str, name: str) -> str:
     """The root file's stem key of the crate ``name`` (a path dependency, or the crate itself) as code in ``rel``
     uses it without a ``use`` (Rust 2018: ``other_crate::f()``), or ''."""
     manifest = manifest_of(index, folder, rel, "rust")
-    if not isinstance(manifest, Crate) or name not in manifest.dependencies:
+    return _dependency_root(index, folder, manifest, name) if isinstance(manifest, Crate) else ""
+
+
+def _dependency_root(index: RepoIndex, folder: str, crate: Crate, name: str) -> str:
+    """The root file's stem key of the crate ``crate`` knows as ``name`` (a path dependency, or itself), or ''."""
+    if name not in crate.dependencies:
         return ""
-    dependency = manifest_of(index, folder, posixpath.join(manifest.dependencies[name], "Cargo.toml"), "rust")
+    dependency = manifest_of(index, folder, posixpath.join(crate.dependencies[name], "Cargo.toml"), "rust")
     return dependency.root if isinstance(dependency, Crate) else ""
 
 
@@ -218,19 +222,6 @@ def go_package_name(index: RepoIndex, folder: str, rel: str) -> str:
     return name
 
 
-def _files_at(index: RepoIndex, target: Target, folder: str) -> list[str]:
-    if not target.directory:
-        return index.resolve(target, None, folder, "")
-    key = "" if target.key == "." else target.key
-    with index.lock:
-        keys = index.dirs.get("/".join(key.split("/")[-_MAX_KEY_DEPTH:]), [])
-        return [
-            k
-            for k in keys
-            if (r := index.files.get(k)) is not None and r.folder == folder and posixpath.dirname(r.rel).lower() == key
-        ]
-
-
 def resolve_by_manifest(index: RepoIndex, key: str, folder: str, rel: str, dialect: str, imp: Import) -> list[str]:
     """File keys an import of file ``key`` points to by its manifest, [] when the manifest does not say (cached
     until a file appears or disappears)."""
@@ -241,7 +232,7 @@ def resolve_by_manifest(index: RepoIndex, key: str, folder: str, rel: str, diale
     generation = index.paths_generation
     found: list[str] = []
     for target in exact_targets(index, folder, rel, dialect, imp):
-        found = [k for k in _files_at(index, target, folder) if k != key]
+        found = [k for k in index.resolve(target, None, folder, "") if k != key]
         if found:
             break
     index.resolve_cache[cache_key] = (generation, found)

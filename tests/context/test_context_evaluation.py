@@ -30,6 +30,7 @@ from qwen_lsp.context.evaluation.run import (
 )
 from qwen_lsp.context.index.repo_index import FileRecord
 from qwen_lsp.context.repository import RepositoryContext
+from qwen_lsp.context.resolution.manifests import GoModule
 
 EVAL_REPO = Path(__file__).resolve().parent.parent / "fixtures" / "eval_repo"
 
@@ -116,7 +117,7 @@ def test_external_modules(language: str, module: str, external: bool) -> None:
     ],
 )
 def test_go_imports_outside_the_module_are_external(module: str, external: bool) -> None:
-    own = ("github.com/shop/app", "example.com/patched")
+    own = GoModule("", "github.com/shop/app", {"example.com/patched": "third_party/patched"})
     assert is_external_module("go", module, own) is external
 
 
