@@ -201,13 +201,12 @@ class WindowIndex:
         return self.alive
 
     def set_file(self, key: str, chunks: list[Chunk]) -> None:
-        if key in self.by_file:  # put again: most likely edited, and put again at the next pause
-            if key not in self._kept_tokens and len(self._kept_tokens) >= MAX_KEPT_TOKEN_FILES:
+        again = key in self.by_file  # put again: most likely edited, and put again at the next pause
+        self.remove_file(key)  # and a new version
+        if again:
+            if len(self._kept_tokens) >= MAX_KEPT_TOKEN_FILES:
                 self._kept_tokens.pop(next(iter(self._kept_tokens)))
-            self.remove_file(key)  # and a new version
             self._kept_tokens[key] = [tokens for _, _, tokens in chunks]
-        else:
-            self.remove_file(key)  # a new version
         ids: list[int] = []
         postings = self.postings
         for start, end, tokens in chunks:

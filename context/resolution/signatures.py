@@ -59,7 +59,8 @@ def base_names(language: str, cls: Definition) -> list[str]:
         ]
     alias = _ALIAS.match(header)
     if alias:  # type A<T> = B<T>: A has B's members
-        return [normalize_type(alias.group(1))] if normalize_type(alias.group(1)) else []
+        target = normalize_type(alias.group(1))
+        return [target] if target else []
     match = re.search(r"\b(?:extends|implements|:)\s+([^{]+)", header.split("{", 1)[0].split("\n{")[0])
     if not match:
         return []
