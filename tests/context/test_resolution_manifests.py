@@ -23,6 +23,12 @@ CORE = {
 }
 WORKSPACE = '[workspace]\nmembers = ["core-lib", "app"]\n'
 CORE_TOML = '[package]\nname = "core-lib"\n'
+APP_TOML = '[package]\nname = "app"\n\n[dependencies]\ncore-lib = { path = "../core-lib" }\n'
+
+
+def _workspace(app_toml: str = APP_TOML) -> dict[str, str]:
+    """A workspace of the core-lib crate and an app crate with the given manifest."""
+    return {**CORE, "Cargo.toml": WORKSPACE, "core-lib/Cargo.toml": CORE_TOML, "app/Cargo.toml": app_toml}
 
 
 @pytest.mark.parametrize(
@@ -105,12 +111,7 @@ def test_rust_module_reexported_under_another_path(engine: RepositoryContext, tm
 
 
 def test_rust_crate_bound_to_an_alias(engine: RepositoryContext, tmp_path: Path) -> None:
-    files = {
-        **CORE,
-        "Cargo.toml": WORKSPACE,
-        "core-lib/Cargo.toml": CORE_TOML,
-        "app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\ncore-lib = { path = "../core-lib" }\n',
-    }
+    files = _workspace()
     text = "use core_lib as cl;\n\nfn main() {\n    cl::fips::"
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/main.rs", text, "rust")
     assert snippets and snippets[0].path == "core-lib/src/fips.rs", first(snippets)
@@ -129,13 +130,7 @@ def test_rust_dependency_outside_the_folder_is_not_read(engine: RepositoryContex
 
 
 def test_rust_extern_crate_alias_in_the_crate_root(engine: RepositoryContext, tmp_path: Path) -> None:
-    files = {
-        **CORE,
-        "Cargo.toml": WORKSPACE,
-        "core-lib/Cargo.toml": CORE_TOML,
-        "app/Cargo.toml": '[package]\nname = "app"\n\n[dependencies]\ncore-lib = { path = "../core-lib" }\n',
-        "app/src/lib.rs": "extern crate core_lib as cl;\n\npub mod run;\n",
-    }
+    files = {**_workspace(), "app/src/lib.rs": "extern crate core_lib as cl;\n\npub mod run;\n"}
     text = "pub fn run() {\n    cl::fips::"
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/run.rs", text, "rust")
     assert snippets and snippets[0].path == "core-lib/src/fips.rs", first(snippets)
@@ -154,7 +149,7 @@ def test_rust_extern_crate_alias_in_the_crate_root(engine: RepositoryContext, tm
 def test_a_hand_edited_manifest_does_not_stop_the_context(
     engine: RepositoryContext, tmp_path: Path, app_toml: str
 ) -> None:
-    files = {**CORE, "Cargo.toml": WORKSPACE, "core-lib/Cargo.toml": CORE_TOML, "app/Cargo.toml": app_toml}
+    files = _workspace(app_toml)
     text = "use crate::store::Cache;\n\nfn main() {\n    let c = Cache {};\n    c."
     snippets = definitions_at_end(engine, tmp_path / "repo", files, "app/src/main.rs", text, "rust")
     assert any("pub fn evict(&self)" in s.text for s in snippets), first(snippets)  # (by the end of the path)
